@@ -1,0 +1,256 @@
+/**
+ * The relationship policy (../shared/POLICY.md) as a zod schema. `config/policy.yaml` is parsed with it
+ * at start-up; every number in the shipped file is a POLICY.md default.
+ */
+import { z } from 'zod';
+
+export const LOCALES = ['pt-BR', 'en'] as const;
+export const Locale = z.enum(LOCALES);
+export type Locale = z.infer<typeof Locale>;
+
+export const CATEGORIES = ['operational', 'strategic', 'executive', 'maintenance'] as const;
+export const Category = z.enum(CATEGORIES);
+export type Category = z.infer<typeof Category>;
+
+const positiveInt = z.number({ error: 'expected a positive integer' }).int('expected a positive integer').positive('expected a positive integer');
+const nonNegative = z.number({ error: 'expected a number ≥ 0' }).min(0, 'expected a number ≥ 0');
+const ratio = z.number({ error: 'expected a number between 0 and 1' }).min(0).max(1);
+const nonEmpty = z.string({ error: 'expected a non-empty string' }).min(1, 'expected a non-empty string');
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
+const regexSource = nonEmpty.refine(
+  (s) => {
+    try {
+      new RegExp(s, 'iu');
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected a valid regular expression' },
+);
+/** A user named by e-mail (stable across accounts) or by Pipedrive user id. */
+const UserRef = z.union([z.email({ error: 'expected a user e-mail or a positive user id' }), positiveInt], {
+  error: 'expected a user e-mail or a positive user id',
+});
+export type UserRef = z.infer<typeof UserRef>;
+
+/** Text in each shipped language. */
+const Localized = z.object({ 'pt-BR': nonEmpty, en: nonEmpty });
+export type Localized = z.infer<typeof Localized>;
+
+const CategoryMatch = z.object({
+  /** Activity type `key_string`s. */
+  activityTypes: z.array(nonEmpty).min(1, 'expected at least one activity type'),
+  /** Optional: the subject must match this (case-insensitive) regular expression. */
+  subjectPattern: regexSource.optional(),
+});
+
+const CategoryDef = z.object({
+  label: Localized,
+  /** An activity belongs to the category when it matches any entry. */
+  match: z.array(CategoryMatch).min(1, 'expected at least one match entry'),
+});
+
+const CadenceRule = z.object({
+  label: Localized,
+  category: Category,
+  /** Optional narrower subject pattern (e.g. annual planning within executive touchpoints). */
+  subjectPattern: regexSource.optional(),
+  /** `create` a follow-up activity, or `report` only (flag + report line). */
+  onGap: z.enum(['create', 'report']),
+  /** Activity type of the follow-up the worker creates; must qualify for the rule. */
+  followUpType: nonEmpty,
+});
+
+const TierCadence = z.object({
+  days: positiveInt,
+  /** Only while the client has an open deal or a deal won in the last `activeClientWindowDays`. */
+  activeOnly: z.boolean().default(false),
+});
+
+const Tier = z.object({
+  level: z.number().int().min(1).max(9),
+  name: Localized,
+  /** Trailing-12-month won-deal value (firm currency) at which a client reaches this tier. */
+  minRevenue12m: nonNegative,
+  /** Minimum client tenure in years (time since first won deal, else org add time). */
+  minTenureYears: nonNegative.default(0),
+  /** Max days between touchpoints, by cadence rule id. Rules absent here do not apply to the tier. */
+  cadence: z.record(z.string(), TierCadence).default({}),
+});
+export type TierPolicy = z.infer<typeof Tier>;
+
+const RequiredField = z.object({
+  /** Field name as the admin sees it in Pipedrive. */
+  field: nonEmpty,
+  /** Only for these tiers (all tiers when omitted). */
+  tiers: z.array(z.number().int().min(1)).optional(),
+});
+
+const FlagField = z.object({ name: nonEmpty });
+
+const Templates = z.object({
+  followUpSubject: nonEmpty,
+  followUpSubjectNever: nonEmpty,
+  renewalSubject: nonEmpty,
+  escalationSubject: nonEmpty,
+  noteTitle: nonEmpty,
+  noteLastTouchpoint: nonEmpty,
+  noteNoTouchpoint: nonEmpty,
+  noteEngagement: nonEmpty,
+  noteRisks: nonEmpty,
+  noteNoRisks: nonEmpty,
+  noteChecklistTitle: nonEmpty,
+  noteProvenance: nonEmpty,
+  renewalNote: nonEmpty,
+  escalationNote: nonEmpty,
+  checklist: z.array(nonEmpty).min(1),
+  status: z.object({ on_track: nonEmpty, due_soon: nonEmpty, overdue: nonEmpty, never: nonEmpty, not_applicable: nonEmpty }),
+  trend: z.object({ rising: nonEmpty, stable: nonEmpty, falling: nonEmpty }),
+  dataQuality: z.object({ ok: nonEmpty, issues: nonEmpty }),
+  /** Report labels, by key; the report writer looks them up and falls back to the key. */
+  report: z.record(z.string(), z.string()),
+});
+export type Templates = z.infer<typeof Templates>;
+
+export const PolicySchema = z
+  .object({
+    version: z.literal(1, { error: 'expected 1 (the policy file format version)' }),
+    locale: Locale.default('pt-BR'),
+    /** IANA time zone that decides "today", "this week" and business days. */
+    timeZone: nonEmpty.default('America/Sao_Paulo'),
+    /** Firm currency (ISO 4217). */
+    currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code like BRL').default('BRL'),
+    /** 1 unit of the key currency = value units of the firm currency. */
+    currencyRates: z.record(z.string().regex(/^[A-Z]{3}$/), z.number().positive()).default({}),
+    owners: z.object({
+      fallbackUser: UserRef,
+      escalationUser: UserRef,
+    }),
+    tiers: z.array(Tier).min(1, 'expected at least one tier'),
+    tierField: z.object({
+      /** Organization custom field holding an explicit tier set by management. */
+      name: nonEmpty,
+      /** Option label → tier level. */
+      options: z.record(z.string(), z.number().int().min(1)),
+    }),
+    keyAccount: z.object({
+      /** A client that contracted a squad is at least this tier. */
+      minTier: z.number().int().min(1),
+      /** A won deal is a squad when its title matches, it carries one of the labels, or the field holds one of the values. */
+      dealTitlePattern: regexSource.optional(),
+      dealLabelIds: z.array(z.number().int()).default([]),
+      dealField: z.object({ name: nonEmpty, values: z.array(nonEmpty).min(1) }).optional(),
+    }),
+    stakeholders: z.object({
+      roleField: nonEmpty,
+      strengthField: nonEmpty,
+      decisionMakerRoles: z.array(nonEmpty).min(1),
+      championRoles: z.array(nonEmpty).default([]),
+      atRiskStrengths: z.array(nonEmpty).min(1),
+    }),
+    categories: z.object({
+      operational: CategoryDef,
+      strategic: CategoryDef,
+      executive: CategoryDef,
+      maintenance: CategoryDef,
+    }),
+    cadenceRules: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a rule id like strategic-fup'), CadenceRule),
+    status: z.object({ dueSoonDays: nonNegative.default(7) }),
+    activeClientWindowDays: positiveInt.default(90),
+    engagement: z.object({
+      weeks: positiveInt.default(8),
+      /** last-4 vs previous-4 change (ratio) above which the trend is rising. */
+      risingThreshold: nonNegative.default(0.25),
+      /** change below minus this is falling. */
+      fallingThreshold: nonNegative.default(0.25),
+      breadthDays: positiveInt.default(90),
+    }),
+    risks: z.object({
+      keyPersonDays: positiveInt.default(90),
+      decisionMakerDays: positiveInt.default(90),
+      decisionMakerMinTier: positiveInt.default(3),
+      collisionUsers: positiveInt.default(3),
+      renewalWindowDays: positiveInt.default(180),
+      lostDealDays: positiveInt.default(180),
+      /** a deal won in the last year below this share of the previous one counts as shrinking */
+      shrinkingRatio: ratio.default(0.7),
+    }),
+    renewal: z.object({
+      contractEndField: nonEmpty,
+      windowDays: positiveInt.default(180),
+      activityType: nonEmpty,
+    }),
+    followUp: z.object({
+      /** Due date = this many business days after today, in the firm's time zone. */
+      dueInBusinessDays: z.number().int().min(0).default(1),
+      /** ISO weekdays that are business days (1 = Monday). */
+      businessDays: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
+      holidays: z.array(isoDate).default([]),
+      /** What to do with an untouched auto-created follow-up whose gap cleared. */
+      whenCleared: z.enum(['delete', 'leave']).default('delete'),
+    }),
+    escalation: z.object({
+      afterDays: positiveInt.default(7),
+      activityType: nonEmpty,
+    }),
+    requiredFields: z.object({
+      organization: z.array(RequiredField).default([]),
+      person: z.array(RequiredField).default([]),
+      deal: z.array(RequiredField).default([]),
+    }),
+    flags: z.object({
+      cadenceStatus: FlagField,
+      lastTouchpoint: FlagField,
+      nextDue: FlagField,
+      engagement4w: FlagField,
+      engagementTrend: FlagField,
+      dataQuality: FlagField,
+      dataQualityIssues: FlagField,
+      healthScore: FlagField,
+    }),
+    health: z.object({
+      /** Points subtracted from 100. */
+      perOverdueRule: nonNegative.default(15),
+      perNeverRule: nonNegative.default(20),
+      perDueSoonRule: nonNegative.default(3),
+      fallingEngagement: nonNegative.default(10),
+      perRisk: nonNegative.default(8),
+      perDataQualityFinding: nonNegative.default(2),
+      maxDataQualityPenalty: nonNegative.default(20),
+    }),
+    writes: z.object({
+      /** apply refuses a plan with more writes than this unless forced. */
+      maxWrites: positiveInt.default(500),
+    }),
+    texts: z.object({ 'pt-BR': Templates, en: Templates }),
+  })
+  .superRefine((p, ctx) => {
+    const levels = p.tiers.map((t) => t.level);
+    p.tiers.forEach((t, i) => {
+      if (levels.indexOf(t.level) !== i) ctx.addIssue({ code: 'custom', path: ['tiers', i, 'level'], message: `duplicate tier level ${t.level}` });
+      for (const ruleId of Object.keys(t.cadence)) {
+        if (!(ruleId in p.cadenceRules)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tiers', i, 'cadence', ruleId],
+            message: `unknown cadence rule "${ruleId}" (defined rules: ${Object.keys(p.cadenceRules).join(', ')})`,
+          });
+        }
+      }
+    });
+    for (const [label, level] of Object.entries(p.tierField.options)) {
+      if (!levels.includes(level)) ctx.addIssue({ code: 'custom', path: ['tierField', 'options', label], message: `no tier with level ${level}` });
+    }
+    if (!levels.includes(p.keyAccount.minTier)) {
+      ctx.addIssue({ code: 'custom', path: ['keyAccount', 'minTier'], message: `no tier with level ${p.keyAccount.minTier}` });
+    }
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: p.timeZone });
+    } catch {
+      ctx.addIssue({ code: 'custom', path: ['timeZone'], message: `expected an IANA time zone like America/Sao_Paulo, got "${p.timeZone}"` });
+    }
+  });
+
+export type Policy = z.infer<typeof PolicySchema>;
+export type CadenceRulePolicy = Policy['cadenceRules'][string];

@@ -1,0 +1,148 @@
+/**
+ * Domain records: what the mirror stores and what the rules read.
+ *
+ * Stage naming (STYLE.md habit 6): the raw shapes Pipedrive sends live in `src/pipedrive/records.ts`
+ * (`DealRecord`, …) and are parsed at the edge into these lean, camelCase types. Only the fields the
+ * rules, the planner and the reports need are kept, so a mirror of 1M activities stays small.
+ *
+ * Timestamps are ISO-8601 UTC strings (`2026-01-01T12:00:00Z`); calendar dates are `YYYY-MM-DD`.
+ */
+import { z } from 'zod';
+
+export const EntityKind = z.enum(['organization', 'person', 'deal', 'activity']);
+export type EntityKind = z.infer<typeof EntityKind>;
+
+/** Pipedrive custom-field values as REST v2 returns them, keyed by the 40-char field hash. */
+export const CustomFieldValues = z.record(z.string(), z.unknown());
+export type CustomFieldValues = z.infer<typeof CustomFieldValues>;
+
+const id = z.number().int().positive();
+const nullableId = id.nullable();
+const isoTime = z.string();
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+export const Organization = z.object({
+  id,
+  name: z.string(),
+  ownerId: nullableId,
+  /** Formatted address (built-in field), null when empty. */
+  address: z.string().nullable(),
+  addTime: isoTime,
+  updateTime: isoTime,
+  isDeleted: z.boolean(),
+  customFields: CustomFieldValues,
+});
+export type Organization = z.infer<typeof Organization>;
+
+export const Person = z.object({
+  id,
+  name: z.string(),
+  orgId: nullableId,
+  ownerId: nullableId,
+  emails: z.array(z.string()),
+  phones: z.array(z.string()),
+  addTime: isoTime,
+  updateTime: isoTime,
+  isDeleted: z.boolean(),
+  customFields: CustomFieldValues,
+});
+export type Person = z.infer<typeof Person>;
+
+export const DealStatus = z.enum(['open', 'won', 'lost']);
+export type DealStatus = z.infer<typeof DealStatus>;
+
+export const Deal = z.object({
+  id,
+  title: z.string(),
+  orgId: nullableId,
+  personId: nullableId,
+  ownerId: nullableId,
+  status: DealStatus,
+  value: z.number().nullable(),
+  currency: z.string().nullable(),
+  wonTime: isoTime.nullable(),
+  lostTime: isoTime.nullable(),
+  expectedCloseDate: isoDate.nullable(),
+  labelIds: z.array(z.number().int()),
+  addTime: isoTime,
+  updateTime: isoTime,
+  isDeleted: z.boolean(),
+  customFields: CustomFieldValues,
+});
+export type Deal = z.infer<typeof Deal>;
+
+export const Activity = z.object({
+  id,
+  subject: z.string(),
+  /** Activity type `key_string` (e.g. `call`, `meeting`). */
+  type: z.string(),
+  ownerId: nullableId,
+  orgId: nullableId,
+  dealId: nullableId,
+  /** Primary participant (v2 `person_id`). */
+  personId: nullableId,
+  /** Every participant person id, primary included. */
+  participantPersonIds: z.array(id),
+  done: z.boolean(),
+  dueDate: isoDate.nullable(),
+  /** `HH:MM:SS` in UTC, as Pipedrive stores it; null for all-day activities. */
+  dueTime: z.string().nullable(),
+  markedAsDoneTime: isoTime.nullable(),
+  addTime: isoTime,
+  updateTime: isoTime,
+  isDeleted: z.boolean(),
+  /**
+   * The worker's provenance key when this activity was created by pipedrive-cadence (read from the
+   * note's provenance block at parse time), else null. The note itself is not mirrored.
+   */
+  cadenceKey: z.string().nullable(),
+});
+export type Activity = z.infer<typeof Activity>;
+
+export const User = z.object({
+  id,
+  name: z.string(),
+  email: z.string(),
+  active: z.boolean(),
+  isAdmin: z.boolean(),
+});
+export type User = z.infer<typeof User>;
+
+export const ActivityType = z.object({
+  id,
+  name: z.string(),
+  keyString: z.string(),
+  active: z.boolean(),
+  isCustom: z.boolean(),
+});
+export type ActivityType = z.infer<typeof ActivityType>;
+
+export const FieldOption = z.object({ id: z.number().int(), label: z.string() });
+export type FieldOption = z.infer<typeof FieldOption>;
+
+/** One field definition of the field catalogue (v2 Fields API shape, camelCased). */
+export const FieldDefinition = z.object({
+  entity: EntityKind,
+  /** `field_code`: the 40-char hash for custom fields, the property name for system fields. */
+  key: z.string(),
+  name: z.string(),
+  fieldType: z.string(),
+  options: z.array(FieldOption).nullable(),
+  isCustom: z.boolean(),
+});
+export type FieldDefinition = z.infer<typeof FieldDefinition>;
+
+/** Everything the pure layers read: one company's mirror at one moment. */
+export interface MirrorSnapshot {
+  companyId: string;
+  organizations: ReadonlyMap<number, Organization>;
+  persons: ReadonlyMap<number, Person>;
+  deals: ReadonlyMap<number, Deal>;
+  activities: ReadonlyMap<number, Activity>;
+  users: ReadonlyMap<number, User>;
+  activityTypes: readonly ActivityType[];
+  fields: readonly FieldDefinition[];
+}
+
+/** Entities the sync pulls incrementally (users, activity types and fields are refreshed whole). */
+export const SYNCED_ENTITIES = ['organization', 'person', 'deal', 'activity'] as const satisfies readonly EntityKind[];
