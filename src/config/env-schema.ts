@@ -1,0 +1,52 @@
+/**
+ * Environment variables (documented one by one in .env.example). Parsed once, in the composition root.
+ */
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `expected a whole number ≥ ${min}`)
+    .transform(Number)
+    .refine((n) => n >= min, `expected a whole number ≥ ${min}`);
+
+export const EnvSchema = z
+  .object({
+    PIPEDRIVE_API_TOKEN: z.string().min(1, 'expected the Pipedrive API token (Settings → Personal preferences → API)').optional(),
+    PIPEDRIVE_OAUTH_ACCESS_TOKEN: z.string().min(1).optional(),
+    /** `acme` for https://acme.pipedrive.com */
+    PIPEDRIVE_COMPANY_DOMAIN: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/i, 'expected the company subdomain, e.g. "acme" for https://acme.pipedrive.com')
+      .optional(),
+    /** Overrides the company domain: any Pipedrive-compatible server, e.g. the sandbox. */
+    PIPEDRIVE_BASE_URL: z.url({ error: 'expected a URL like https://acme.pipedrive.com or http://127.0.0.1:8787' }).optional(),
+    CADENCE_STATE_URL: z
+      .string()
+      .regex(/^(sqlite|redis|rediss|postgres|postgresql|memory):/, 'expected sqlite://<file>, redis://host:port, postgres://user@host/db or memory://')
+      .default('sqlite://./data/cadence.sqlite'),
+    CADENCE_POLICY_FILE: z.string().min(1).default('config/policy.yaml'),
+    CADENCE_COMPANIES_FILE: z.string().min(1).optional(),
+    CADENCE_TIME_ZONE: z.string().min(1).optional(),
+    CADENCE_SCHEDULE: z.string().min(1).default('0 2 * * *'),
+    CADENCE_REPORT_DIR: z.string().min(1).default('reports'),
+    CADENCE_REPORT_RETENTION: int(1).default(30),
+    CADENCE_DRY_RUN: bool.default(false),
+    CADENCE_MAX_WRITES: int(1).optional(),
+    CADENCE_CONCURRENCY: int(1).default(4),
+    CADENCE_REQUEST_TIMEOUT_MS: int(100).default(30_000),
+    CADENCE_RECONCILE_EVERY_DAYS: int(1).default(7),
+    CADENCE_STATUS_ADDR: z
+      .string()
+      .regex(/^[^:]+:\d+$/, 'expected host:port, e.g. 127.0.0.1:9464')
+      .optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .loose();
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Keys whose values never appear in an error message. */
+export const SECRET_ENV_KEYS = ['PIPEDRIVE_API_TOKEN', 'PIPEDRIVE_OAUTH_ACCESS_TOKEN'] as const;

@@ -1,0 +1,152 @@
+/**
+ * One config schema, one parse function (STYLE.md habit 7): defaults < policy file < environment < flags.
+ * Every bad key is listed in one ConfigError; the API token never appears in a message.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { ConfigError, formatIssues } from './config-error.js';
+import { EnvSchema, SECRET_ENV_KEYS, type Env } from './env-schema.js';
+import { PolicySchema, type Policy } from './policy-schema.js';
+
+export interface PipedriveConnection {
+  /** Origin of the API, without a path: https://acme.pipedrive.com or http://127.0.0.1:8787 */
+  baseUrl: string;
+  apiToken?: string;
+  oauthAccessToken?: string;
+  timeoutMs: number;
+  concurrency: number;
+}
+
+/** The resolved configuration the composition root works from. */
+export interface AppConfig {
+  /** Namespace of this company's state (company domain, or host:port of a custom base URL). */
+  companyId: string;
+  pipedrive: PipedriveConnection;
+  policy: Policy;
+  policyFile: string;
+  stateUrl: string;
+  reportDir: string;
+  reportRetention: number;
+  dryRun: boolean;
+  maxWrites: number;
+  schedule: string;
+  reconcileEveryDays: number;
+  statusAddr?: string;
+  companiesFile?: string;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+/** Flags from the CLI that override the environment. */
+export interface ConfigOverrides {
+  dryRun?: boolean;
+  maxWrites?: number;
+  policyFile?: string;
+}
+
+export function parsePolicy(policyText: string, policyFile: string): Policy {
+  let raw: unknown;
+  try {
+    raw = parseYaml(policyText, { prettyErrors: true });
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line}, column ${err.linePos[0].col})` : '';
+    throw new ConfigError([`${policyFile}: not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  const parsed = PolicySchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(formatIssues(policyFile, parsed.error, raw));
+  return parsed.data;
+}
+
+export function parseEnv(env: Record<string, string | undefined>): Env {
+  // Empty strings from a .env template mean "not set".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) throw new ConfigError(formatIssues('environment', parsed.error, cleaned, SECRET_ENV_KEYS));
+  return parsed.data;
+}
+
+export interface ParseConfigInput {
+  env: Record<string, string | undefined>;
+  policyText: string;
+  overrides?: ConfigOverrides;
+  /** Commands that never call Pipedrive (e.g. `plan --offline`) may skip the token check. */
+  requireToken?: boolean;
+}
+
+export function parseConfig({ env: rawEnv, policyText, overrides = {}, requireToken = true }: ParseConfigInput): AppConfig {
+  const problems: string[] = [];
+  let env: Env | undefined;
+  let policy: Policy | undefined;
+  try {
+    env = parseEnv(rawEnv);
+  } catch (err) {
+    if (err instanceof ConfigError) problems.push(...err.issues);
+    else throw err;
+  }
+  const policyFile = overrides.policyFile ?? env?.CADENCE_POLICY_FILE ?? 'config/policy.yaml';
+  try {
+    policy = parsePolicy(policyText, policyFile);
+  } catch (err) {
+    if (err instanceof ConfigError) problems.push(...err.issues);
+    else throw err;
+  }
+  if (env) {
+    if (requireToken && !env.PIPEDRIVE_API_TOKEN && !env.PIPEDRIVE_OAUTH_ACCESS_TOKEN) {
+      problems.push('environment: PIPEDRIVE_API_TOKEN: missing: set it to your Pipedrive API token (Settings → Personal preferences → API), or set PIPEDRIVE_OAUTH_ACCESS_TOKEN');
+    }
+    if (!env.PIPEDRIVE_BASE_URL && !env.PIPEDRIVE_COMPANY_DOMAIN) {
+      problems.push('environment: PIPEDRIVE_COMPANY_DOMAIN: missing: set it to your company subdomain ("acme" for https://acme.pipedrive.com), or set PIPEDRIVE_BASE_URL');
+    }
+    if (env.CADENCE_TIME_ZONE && !isTimeZone(env.CADENCE_TIME_ZONE)) {
+      problems.push(`environment: CADENCE_TIME_ZONE: expected an IANA time zone like America/Sao_Paulo, got "${env.CADENCE_TIME_ZONE}"`);
+    }
+  }
+  if (problems.length > 0 || !env || !policy) throw new ConfigError(problems);
+
+  const baseUrl = (env.PIPEDRIVE_BASE_URL ?? `https://${env.PIPEDRIVE_COMPANY_DOMAIN}.pipedrive.com`).replace(/\/+$/, '');
+  const companyId = env.PIPEDRIVE_COMPANY_DOMAIN ?? new URL(baseUrl).host;
+  const resolvedPolicy: Policy = env.CADENCE_TIME_ZONE ? { ...policy, timeZone: env.CADENCE_TIME_ZONE } : policy;
+  return {
+    companyId,
+    pipedrive: {
+      baseUrl,
+      ...(env.PIPEDRIVE_API_TOKEN ? { apiToken: env.PIPEDRIVE_API_TOKEN } : {}),
+      ...(env.PIPEDRIVE_OAUTH_ACCESS_TOKEN ? { oauthAccessToken: env.PIPEDRIVE_OAUTH_ACCESS_TOKEN } : {}),
+      timeoutMs: env.CADENCE_REQUEST_TIMEOUT_MS,
+      concurrency: env.CADENCE_CONCURRENCY,
+    },
+    policy: resolvedPolicy,
+    policyFile,
+    stateUrl: env.CADENCE_STATE_URL,
+    reportDir: env.CADENCE_REPORT_DIR,
+    reportRetention: env.CADENCE_REPORT_RETENTION,
+    dryRun: overrides.dryRun ?? env.CADENCE_DRY_RUN,
+    maxWrites: overrides.maxWrites ?? env.CADENCE_MAX_WRITES ?? resolvedPolicy.writes.maxWrites,
+    schedule: env.CADENCE_SCHEDULE,
+    reconcileEveryDays: env.CADENCE_RECONCILE_EVERY_DAYS,
+    ...(env.CADENCE_STATUS_ADDR ? { statusAddr: env.CADENCE_STATUS_ADDR } : {}),
+    ...(env.CADENCE_COMPANIES_FILE ? { companiesFile: env.CADENCE_COMPANIES_FILE } : {}),
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads the policy file named by the environment (or the override) and parses everything. */
+export function loadConfig(input: Omit<ParseConfigInput, 'policyText'>): AppConfig {
+  const policyFile = input.overrides?.policyFile ?? input.env.CADENCE_POLICY_FILE ?? 'config/policy.yaml';
+  let policyText: string;
+  try {
+    policyText = readFileSync(policyFile, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${policyFile}: cannot read the policy file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); set CADENCE_POLICY_FILE or --policy`]);
+  }
+  return parseConfig({ ...input, policyText });
+}
+

@@ -1,0 +1,71 @@
+/**
+ * The plan: desired write-backs (POLICY.md §5), computed purely from the rules' results and the mirror.
+ * `apply` executes it idempotently; `report` shows it.
+ */
+import { z } from 'zod';
+
+/** Activity body in Pipedrive API v2 shape (POST /api/v2/activities). */
+export const ActivityDraft = z.object({
+  subject: z.string(),
+  type: z.string(),
+  owner_id: z.number().int(),
+  org_id: z.number().int(),
+  deal_id: z.number().int().optional(),
+  participants: z.array(z.object({ person_id: z.number().int(), primary: z.boolean() })).optional(),
+  due_date: z.string(),
+  done: z.literal(false),
+  /** HTML: the facts, the checklist and the provenance block with the deterministic key. */
+  note: z.string(),
+});
+export type ActivityDraft = z.infer<typeof ActivityDraft>;
+
+export const WritePurpose = z.enum(['follow_up', 'renewal', 'escalation']);
+export type WritePurpose = z.infer<typeof WritePurpose>;
+
+export const CreateActivity = z.object({
+  kind: z.literal('create_activity'),
+  /** Deterministic identity: same client, reason and window ⇒ same key, on every run and replica. */
+  key: z.string(),
+  purpose: WritePurpose,
+  orgId: z.number().int(),
+  ruleId: z.string().nullable(),
+  /** Why, in the firm's language (also in the note). */
+  reason: z.string(),
+  activity: ActivityDraft,
+});
+export type CreateActivity = z.infer<typeof CreateActivity>;
+
+export const DeleteActivity = z.object({
+  kind: z.literal('delete_activity'),
+  key: z.string(),
+  orgId: z.number().int(),
+  activityId: z.number().int(),
+  reason: z.string(),
+});
+export type DeleteActivity = z.infer<typeof DeleteActivity>;
+
+export const UpdateOrgFlags = z.object({
+  kind: z.literal('update_org_flags'),
+  key: z.string(),
+  orgId: z.number().int(),
+  /** Only the changed values, keyed by the flag fields' hash keys, in v2 value shapes. */
+  customFields: z.record(z.string(), z.unknown()),
+  changes: z.array(z.object({ flag: z.string(), from: z.unknown(), to: z.unknown() })),
+});
+export type UpdateOrgFlags = z.infer<typeof UpdateOrgFlags>;
+
+export const PlannedWrite = z.discriminatedUnion('kind', [CreateActivity, DeleteActivity, UpdateOrgFlags]);
+export type PlannedWrite = z.infer<typeof PlannedWrite>;
+
+export const Plan = z.object({
+  companyId: z.string(),
+  runId: z.string(),
+  /** ISO instant the plan was computed for. */
+  now: z.string(),
+  writes: z.array(PlannedWrite),
+  /** Gaps that deliberately produce no write, with the reason (report-only rule, already scheduled, …). */
+  skipped: z.array(z.object({ orgId: z.number().int(), ruleId: z.string().nullable(), reason: z.string() })),
+  /** Config problems that block some writes (flag field missing — run `cadence setup`, …). */
+  warnings: z.array(z.string()),
+});
+export type Plan = z.infer<typeof Plan>;

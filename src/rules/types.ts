@@ -1,0 +1,193 @@
+/**
+ * What the pure rules compute (POLICY.md §2–4, §6, §7): the contract read by the planner and the reports.
+ * Stage naming: domain records (src/domain/entities.ts) → these derived facts.
+ */
+import { z } from 'zod';
+import { Category } from '../config/policy-schema.js';
+import { EntityKind } from '../domain/entities.js';
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+export const CadenceStatus = z.enum(['on_track', 'due_soon', 'overdue', 'never']);
+export type CadenceStatus = z.infer<typeof CadenceStatus>;
+/** Status of an organization as a whole: the worst applicable rule, or not_applicable when no rule applies. */
+export const OverallStatus = z.enum(['on_track', 'due_soon', 'overdue', 'never', 'not_applicable']);
+export type OverallStatus = z.infer<typeof OverallStatus>;
+
+export const TierRuleKind = z.enum(['explicit_field', 'key_account', 'revenue_tenure']);
+export type TierRuleKind = z.infer<typeof TierRuleKind>;
+
+export const TierDecision = z.object({
+  level: z.number().int(),
+  rule: TierRuleKind,
+  /** Trailing-12-month won-deal value in the firm currency (converted deals only). */
+  revenue12m: z.number(),
+  tenureYears: z.number(),
+  /** Human-readable reason, e.g. `Tier field = "Tier 3"` or `won squad deal #12`. */
+  detail: z.string(),
+  /** Currencies of won deals that could not be converted (no rate in the policy). */
+  unconvertedCurrencies: z.array(z.string()),
+});
+export type TierDecision = z.infer<typeof TierDecision>;
+
+export const Touchpoint = z.object({
+  activityId: z.number().int(),
+  /** Calendar date of the touchpoint in the firm's time zone. */
+  date: isoDate,
+  categories: z.array(Category),
+  type: z.string(),
+  subject: z.string(),
+  ownerId: z.number().int().nullable(),
+  personIds: z.array(z.number().int()),
+});
+export type Touchpoint = z.infer<typeof Touchpoint>;
+
+export const CadenceResult = z.object({
+  ruleId: z.string(),
+  category: Category,
+  /** Maximum days between touchpoints for this tier. */
+  cadenceDays: z.number().int(),
+  onGap: z.enum(['create', 'report']),
+  /** False when the rule is `activeOnly` and the client is not active; status is then informative only. */
+  applies: z.boolean(),
+  lastTouchpoint: z.object({ activityId: z.number().int(), date: isoDate }).nullable(),
+  /** lastTouchpoint.date + cadenceDays; null when never touched. */
+  nextDueDate: isoDate.nullable(),
+  /** Days overdue (today − nextDueDate); negative when not yet due; null when never. */
+  gapDays: z.number().int().nullable(),
+  /** Days since the last touchpoint; null when never. */
+  daysSinceLast: z.number().int().nullable(),
+  status: CadenceStatus,
+  /** An open (not done, not deleted) qualifying activity already scheduled, by anyone. */
+  openScheduled: z
+    .object({ activityId: z.number().int(), dueDate: isoDate.nullable(), cadenceKey: z.string().nullable(), ownerId: z.number().int().nullable() })
+    .nullable(),
+  /** How regular past gaps were ("consistency beats intensity"); null with fewer than two touchpoints. */
+  regularity: z.object({ intervals: z.number().int(), meanGapDays: z.number(), stdDevGapDays: z.number() }).nullable(),
+});
+export type CadenceResult = z.infer<typeof CadenceResult>;
+
+export const WeekCount = z.object({ week: z.string(), count: z.number().int() });
+export type WeekCount = z.infer<typeof WeekCount>;
+export const Trend = z.enum(['rising', 'stable', 'falling']);
+export type Trend = z.infer<typeof Trend>;
+
+export const Engagement = z.object({
+  /** ISO weeks (`2026-W47`) in the firm's time zone, oldest first, the current week last. */
+  weeks: z.array(WeekCount),
+  last4: z.number().int(),
+  previous4: z.number().int(),
+  trend: Trend,
+  /** Distinct persons of the client touched in the breadth window. */
+  breadth: z.number().int(),
+});
+export type Engagement = z.infer<typeof Engagement>;
+
+export const FindingProblem = z.enum([
+  'missing',
+  'invalid_option',
+  'not_a_number',
+  'invalid_monetary',
+  'invalid_date',
+  'invalid_email',
+  'invalid_phone',
+  'dangling_reference',
+  'unknown_field',
+  'no_owner',
+  'inactive_owner',
+  'no_decision_maker',
+  'missing_stakeholder_role',
+  'missing_relationship_strength',
+  'unknown_currency',
+]);
+export type FindingProblem = z.infer<typeof FindingProblem>;
+
+export const Finding = z.object({
+  entity: EntityKind,
+  entityId: z.number().int(),
+  /** The client the record belongs to (null for a person or deal without an organization). */
+  orgId: z.number().int().nullable(),
+  /** Field name as the admin sees it in Pipedrive (or a built-in label like "Owner"). */
+  field: z.string(),
+  problem: FindingProblem,
+  /** What is wrong, in plain words, with the offending value when there is one. */
+  detail: z.string(),
+  /** The user responsible for fixing it (record owner, else the org owner, else the fallback user). */
+  ownerId: z.number().int().nullable(),
+});
+export type Finding = z.infer<typeof Finding>;
+
+export const RiskKind = z.enum([
+  'key_person_dependency',
+  'no_decision_maker_contact',
+  'outreach_collision',
+  'falling_engagement',
+  'renewal_due',
+  'stakeholder_at_risk',
+  'shrinking_deals',
+  'recent_loss',
+]);
+export type RiskKind = z.infer<typeof RiskKind>;
+
+export const Risk = z.object({
+  kind: RiskKind,
+  detail: z.string(),
+  /** Ids that support the risk (persons, deals, users, the ISO week…). */
+  evidence: z.record(z.string(), z.union([z.string(), z.number(), z.array(z.number())])).default({}),
+});
+export type Risk = z.infer<typeof Risk>;
+
+export const Health = z.object({
+  score: z.number().int().min(0).max(100),
+  parts: z.array(z.object({ reason: z.string(), points: z.number() })),
+});
+export type Health = z.infer<typeof Health>;
+
+export const OrgAssessment = z.object({
+  orgId: z.number().int(),
+  name: z.string(),
+  /** Owner as recorded in Pipedrive (may be null or inactive). */
+  ownerId: z.number().int().nullable(),
+  ownerActive: z.boolean(),
+  /** Who follow-ups go to: the owner when active, else the policy's fallback user (resolved id; null if unresolved). */
+  assigneeId: z.number().int().nullable(),
+  tier: TierDecision,
+  /** Open deal or a deal won within activeClientWindowDays. */
+  active: z.boolean(),
+  cadence: z.array(CadenceResult),
+  overallStatus: OverallStatus,
+  lastTouchpointDate: isoDate.nullable(),
+  /** Earliest next due date among applicable rules. */
+  nextDueDate: isoDate.nullable(),
+  engagement: Engagement,
+  findings: z.array(Finding),
+  risks: z.array(Risk),
+  health: Health,
+  contractEndDate: isoDate.nullable(),
+  /** Decision maker, else champion, else the most recently touched person, else any person. */
+  mainContactPersonId: z.number().int().nullable(),
+  /** Open deal with the highest value (ties: most recently updated). */
+  relevantOpenDealId: z.number().int().nullable(),
+});
+export type OrgAssessment = z.infer<typeof OrgAssessment>;
+
+export const RulesResult = z.object({
+  /** The instant the rules ran for (ISO) and the firm's calendar date then. */
+  now: z.string(),
+  today: isoDate,
+  timeZone: z.string(),
+  organizations: z.array(OrgAssessment),
+  /** Findings on records not attached to any organization (orphan persons/deals) and policy-level problems. */
+  otherFindings: z.array(Finding),
+  /** Weekly touchpoint volume per tier, same weeks as each org's engagement. */
+  engagementByTier: z.array(z.object({ tier: z.number().int(), weeks: z.array(WeekCount) })),
+  /** Policy field names that do not exist in the company's field catalogue. */
+  unresolvedFields: z.array(z.object({ entity: EntityKind, name: z.string() })),
+});
+export type RulesResult = z.infer<typeof RulesResult>;
+
+/** Inputs that make the rules deterministic: the instant and the firm's time zone. */
+export interface RulesClock {
+  now: Date;
+  timeZone: string;
+}
