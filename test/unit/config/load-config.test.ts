@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { ConfigError } from '../../../src/config/config-error.js';
+import { parseConfig, parsePolicy } from '../../../src/config/load-config.js';
+
+const shipped = readFileSync('config/policy.yaml', 'utf8');
+const goodEnv = { PIPEDRIVE_API_TOKEN: 'tok_secret_123456', PIPEDRIVE_COMPANY_DOMAIN: 'acme' };
+
+/** The shipped policy with one value replaced at a path. */
+function policyWith(mutate: (p: Record<string, any>) => void): string {
+  const doc = parse(shipped) as Record<string, any>;
+  mutate(doc);
+  return stringify(doc);
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return [...(err as ConfigError).issues];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('the shipped policy', () => {
+  it('parses and encodes the POLICY.md defaults', () => {
+    const p = parsePolicy(shipped, 'config/policy.yaml');
+    expect(p.locale).toBe('pt-BR');
+    expect(p.timeZone).toBe('America/Sao_Paulo');
+    expect(p.tiers.map((t) => [t.level, t.minRevenue12m])).toEqual([[1, 0], [2, 50_000], [3, 200_000], [4, 1_000_000]]);
+    expect(p.tiers[3]?.minTenureYears).toBe(5);
+    const cadence = Object.fromEntries(p.tiers.map((t) => [t.level, Object.fromEntries(Object.entries(t.cadence).map(([k, v]) => [k, v.days]))]));
+    expect(cadence).toEqual({
+      1: { operational: 14, maintenance: 365 },
+      2: { operational: 30, strategic: 90, maintenance: 180 },
+      3: { operational: 7, strategic: 30, qbr: 90, 'annual-planning': 365, maintenance: 90 },
+      4: { operational: 7, strategic: 14, qbr: 90, 'annual-planning': 365, maintenance: 60 },
+    });
+    expect(p.tiers.every((t) => t.cadence.operational?.activeOnly === true)).toBe(true);
+    expect(p.cadenceRules.operational?.onGap).toBe('report');
+    expect(['strategic', 'qbr', 'annual-planning', 'maintenance'].map((r) => p.cadenceRules[r]?.onGap)).toEqual(['create', 'create', 'create', 'create']);
+    expect(p.status.dueSoonDays).toBe(7);
+    expect(p.renewal.windowDays).toBe(180);
+    expect(p.escalation.afterDays).toBe(7);
+    expect(p.keyAccount.minTier).toBe(3);
+    expect(p.risks.collisionUsers).toBe(3);
+    expect(p.texts.en.checklist.length).toBe(p.texts['pt-BR'].checklist.length);
+  });
+
+  it('ships the same template keys in Portuguese and English', () => {
+    const p = parsePolicy(shipped, 'config/policy.yaml');
+    expect(Object.keys(p.texts.en).sort()).toEqual(Object.keys(p.texts['pt-BR']).sort());
+    expect(Object.keys(p.texts.en.report).sort()).toEqual(Object.keys(p.texts['pt-BR'].report).sort());
+  });
+});
+
+describe('bad policy values name the file, the key path and what was expected', () => {
+  const cases: Array<[string, (p: Record<string, any>) => void, string]> = [
+    ['a word where days are expected', (p) => (p.tiers[2].cadence.strategic.days = 'monthly'), 'config/policy.yaml: tiers[2].cadence.strategic.days: expected a positive integer, got "monthly"'],
+    ['zero days', (p) => (p.tiers[0].cadence.maintenance.days = 0), 'config/policy.yaml: tiers[0].cadence.maintenance.days: expected a positive integer, got 0'],
+    ['an unknown cadence rule', (p) => (p.tiers[1].cadence.weekly = { days: 7 }), 'config/policy.yaml: tiers[1].cadence.weekly: unknown cadence rule "weekly"'],
+    ['a bad time zone', (p) => (p.timeZone = 'Mars/Base'), 'config/policy.yaml: timeZone: expected an IANA time zone like America/Sao_Paulo, got "Mars/Base"'],
+    ['an unknown locale', (p) => (p.locale = 'fr'), 'config/policy.yaml: locale:'],
+    ['a broken regular expression', (p) => (p.categories.executive.match[0].subjectPattern = '(QBR'), 'config/policy.yaml: categories.executive.match[0].subjectPattern: expected a valid regular expression'],
+    ['a missing fallback user', (p) => delete p.owners.fallbackUser, 'config/policy.yaml: owners.fallbackUser:'],
+    ['a fallback user that is neither e-mail nor id', (p) => (p.owners.fallbackUser = 'Maria'), 'config/policy.yaml: owners.fallbackUser: expected a user e-mail or a positive user id'],
+    ['an invalid gap action', (p) => (p.cadenceRules.strategic.onGap = 'email-the-client'), 'config/policy.yaml: cadenceRules.strategic.onGap:'],
+    ['a tier option pointing at no tier', (p) => (p.tierField.options['Tier 9'] = 9), 'config/policy.yaml: tierField.options.Tier 9: no tier with level 9'],
+    ['a currency that is not ISO 4217', (p) => (p.currency = 'reais'), 'config/policy.yaml: currency: expected an ISO 4217 currency code like BRL, got "reais"'],
+    ['a missing English template', (p) => delete p.texts.en.followUpSubject, 'config/policy.yaml: texts.en.followUpSubject:'],
+  ];
+  it.each(cases)('%s', (_name, mutate, expected) => {
+    const problems = problemsOf(() => parsePolicy(policyWith(mutate), 'config/policy.yaml'));
+    expect(problems.some((m) => m.startsWith(expected)), `got:\n${problems.join('\n')}`).toBe(true);
+  });
+
+  it('lists every bad key in one error', () => {
+    const problems = problemsOf(() =>
+      parsePolicy(
+        policyWith((p) => {
+          p.tiers[2].cadence.strategic.days = 'monthly';
+          p.status.dueSoonDays = -1;
+        }),
+        'config/policy.yaml',
+      ),
+    );
+    expect(problems).toHaveLength(2);
+  });
+
+  it('reports YAML syntax errors with the line', () => {
+    const problems = problemsOf(() => parsePolicy('version: 1\ntiers: [\n', 'x.yaml'));
+    expect(problems[0]).toMatch(/^x\.yaml: not valid YAML \(line \d+, column \d+\)/);
+  });
+});
+
+describe('environment', () => {
+  it('resolves a company domain to its base URL and keeps the policy defaults', () => {
+    const cfg = parseConfig({ env: goodEnv, policyText: shipped });
+    expect(cfg.pipedrive.baseUrl).toBe('https://acme.pipedrive.com');
+    expect(cfg.companyId).toBe('acme');
+    expect(cfg.maxWrites).toBe(500);
+    expect(cfg.stateUrl).toBe('sqlite://./data/cadence.sqlite');
+    expect(cfg.schedule).toBe('0 2 * * *');
+    expect(cfg.dryRun).toBe(false);
+  });
+
+  it('lets environment and flags override in that order', () => {
+    const cfg = parseConfig({
+      env: { ...goodEnv, PIPEDRIVE_BASE_URL: 'http://127.0.0.1:8787/', CADENCE_MAX_WRITES: '20', CADENCE_DRY_RUN: 'true', CADENCE_TIME_ZONE: 'UTC' },
+      policyText: shipped,
+      overrides: { maxWrites: 5 },
+    });
+    expect(cfg.pipedrive.baseUrl).toBe('http://127.0.0.1:8787');
+    expect(cfg.maxWrites).toBe(5);
+    expect(cfg.dryRun).toBe(true);
+    expect(cfg.policy.timeZone).toBe('UTC');
+  });
+
+  it('says how to fix a missing token', () => {
+    const problems = problemsOf(() => parseConfig({ env: { PIPEDRIVE_COMPANY_DOMAIN: 'acme' }, policyText: shipped }));
+    expect(problems).toEqual([expect.stringMatching(/^environment: PIPEDRIVE_API_TOKEN: missing: set it to your Pipedrive API token/)]);
+  });
+
+  it('names each bad variable and never echoes the token', () => {
+    const token = 'tok_very_secret_value';
+    const problems = problemsOf(() =>
+      parseConfig({
+        env: { PIPEDRIVE_API_TOKEN: token, PIPEDRIVE_BASE_URL: 'not a url', CADENCE_STATE_URL: 'mysql://x', CADENCE_CONCURRENCY: 'many', LOG_LEVEL: 'loud' },
+        policyText: shipped,
+      }),
+    );
+    expect(problems.map((m) => m.split(':')[1]?.trim())).toEqual(
+      expect.arrayContaining(['PIPEDRIVE_BASE_URL', 'CADENCE_STATE_URL', 'CADENCE_CONCURRENCY', 'LOG_LEVEL']),
+    );
+    expect(problems.join('\n')).not.toContain(token);
+  });
+
+  it('reports environment and policy problems together', () => {
+    const problems = problemsOf(() => parseConfig({ env: { LOG_LEVEL: 'loud', PIPEDRIVE_COMPANY_DOMAIN: 'acme', PIPEDRIVE_API_TOKEN: 'x' }, policyText: 'version: 2' }));
+    expect(problems.some((m) => m.startsWith('environment: LOG_LEVEL'))).toBe(true);
+    expect(problems.some((m) => m.startsWith('config/policy.yaml: version: expected 1'))).toBe(true);
+  });
+});
