@@ -57,6 +57,19 @@ export type UpdateOrgFlags = z.infer<typeof UpdateOrgFlags>;
 export const PlannedWrite = z.discriminatedUnion('kind', [CreateActivity, DeleteActivity, UpdateOrgFlags]);
 export type PlannedWrite = z.infer<typeof PlannedWrite>;
 
+export const SkipCode = z.enum([
+  'report_only',
+  'not_applicable',
+  'already_scheduled',
+  'already_created',
+  'no_assignee',
+  'no_activity_type',
+  'no_escalation_user',
+  'cleared_left',
+  'cleared_touched',
+]);
+export type SkipCode = z.infer<typeof SkipCode>;
+
 export const Plan = z.object({
   companyId: z.string(),
   runId: z.string(),
@@ -64,7 +77,17 @@ export const Plan = z.object({
   now: z.string(),
   writes: z.array(PlannedWrite),
   /** Gaps that deliberately produce no write, with the reason (report-only rule, already scheduled, …). */
-  skipped: z.array(z.object({ orgId: z.number().int(), ruleId: z.string().nullable(), reason: z.string() })),
+  skipped: z.array(
+    z.object({
+      orgId: z.number().int(),
+      ruleId: z.string().nullable(),
+      reason: z.string(),
+      /** Machine-readable reason (so a report can translate or count it). */
+      code: SkipCode.optional(),
+      /** The deterministic key the write would have had, when there is one. */
+      key: z.string().optional(),
+    }),
+  ),
   /** Config problems that block some writes (flag field missing — run `cadence setup`, …). */
   warnings: z.array(z.string()),
 });

@@ -1,0 +1,65 @@
+/**
+ * Deterministic identities of planned writes. Pipedrive has no idempotency keys (PIPEDRIVE.md gotcha 9),
+ * so every activity the worker creates carries one of these in its note (`cadence-key:<key>`), and apply
+ * looks for it in Pipedrive before creating anything (docs/idempotency.md).
+ *
+ * A key names the *reason* for a write, never the run: the same client, rule and cadence window give the
+ * same key on every run and every replica, and a new window gives a new key.
+ *
+ * - follow-up   `fu:<orgId>:<ruleId>:<nextDueDate | never>` — the window is the cadence period that ends
+ *               at the next due date (last touchpoint + cadence days). A new touchpoint, or a new cadence
+ *               length for the client's tier, moves the due date and so opens a new window.
+ * - renewal     `rn:<orgId>:<contractEndDate>` — one per contract end date.
+ * - escalation  `esc:<follow-up key>` — once per follow-up.
+ * - clear       `clr:<activityId>` — deleting an auto-created follow-up whose gap cleared.
+ * - flags       `fl:<orgId>:<hash of the new values>` — PATCHes are idempotent; the key only names them.
+ *
+ * Only letters, digits and `_ . : -` are allowed (provenance.ts), so rule ids and ISO dates fit as-is.
+ */
+import { createHash } from 'node:crypto';
+
+export type KeyKind = 'follow_up' | 'renewal' | 'escalation' | 'clear' | 'flags';
+
+export function followUpKey(orgId: number, ruleId: string, nextDueDate: string | null): string {
+  return `fu:${orgId}:${ruleId}:${nextDueDate ?? 'never'}`;
+}
+
+export function renewalKey(orgId: number, contractEndDate: string): string {
+  return `rn:${orgId}:${contractEndDate}`;
+}
+
+export function escalationKey(followUpKey: string): string {
+  return `esc:${followUpKey}`;
+}
+
+export function clearKey(activityId: number): string {
+  return `clr:${activityId}`;
+}
+
+export function flagsKey(orgId: number, customFields: Record<string, unknown>): string {
+  const canonical = JSON.stringify(Object.keys(customFields).sort().map((k) => [k, customFields[k] ?? null]));
+  return `fl:${orgId}:${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
+}
+
+export interface FollowUpKeyParts {
+  orgId: number;
+  ruleId: string;
+  /** Next due date of the window, or null for a client never touched. */
+  window: string | null;
+}
+
+/** Reads a follow-up key back (null for any other key, e.g. an escalation's). */
+export function parseFollowUpKey(key: string): FollowUpKeyParts | null {
+  const m = /^fu:(\d+):([a-z][a-z0-9-]*):(never|\d{4}-\d{2}-\d{2})$/.exec(key);
+  if (!m) return null;
+  return { orgId: Number(m[1]), ruleId: m[2]!, window: m[3] === 'never' ? null : m[3]! };
+}
+
+export function keyKind(key: string): KeyKind | null {
+  if (key.startsWith('fu:')) return 'follow_up';
+  if (key.startsWith('rn:')) return 'renewal';
+  if (key.startsWith('esc:')) return 'escalation';
+  if (key.startsWith('clr:')) return 'clear';
+  if (key.startsWith('fl:')) return 'flags';
+  return null;
+}
