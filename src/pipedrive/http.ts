@@ -1,0 +1,289 @@
+/**
+ * The one axios instance every SDK call goes through (DEPENDENCIES.md §4: `…ApiFactory(config, undefined,
+ * ourAxios)`). Its adapter wraps axios' own HTTP adapter with the whole request policy, so no call can
+ * bypass it: pacing and bounded concurrency (throttle.ts), a timeout, JSON parsing we control (a truncated
+ * body is a retryable failure, not a silently returned string), p-retry driven by the pure `decideRetry`,
+ * typed errors that say what to fix, debug logging without secrets, and counters.
+ */
+import axios, { AxiosError, type AxiosAdapter, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import pRetry from 'p-retry';
+import type { Logger } from '../log/logger.js';
+import {
+  AmbiguousWriteError,
+  DailyBudgetExhaustedError,
+  MalformedResponseError,
+  PipedriveAuthError,
+  PipedriveError,
+  PipedriveForbiddenError,
+  PipedriveNetworkError,
+  PipedriveNotFoundError,
+  PipedriveRateLimitError,
+  PipedriveRequestError,
+  PipedriveServerError,
+  type RequestInfo,
+} from './errors.js';
+import { decideRetry, DEFAULT_RETRY_POLICY, toAttemptOutcome, type RetryDecision, type RetryPolicy } from './decide-retry.js';
+import { parseRateLimitHeaders } from './rate-limit-headers.js';
+import { Throttle } from './throttle.js';
+import { requestCost } from './token-costs.js';
+
+export interface HttpOptions {
+  timeoutMs: number;
+  concurrency: number;
+  logger: Logger;
+  /** `oauth` changes the 401 message: the fix is a token refresh, not a new API token. */
+  authKind: 'api-token' | 'oauth';
+  retry?: Partial<RetryPolicy>;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  userAgent?: string;
+}
+
+/** The rate-limit figures the client last saw (both limits are tracked separately). */
+export interface BudgetSnapshot {
+  burstLimit?: number;
+  burstRemaining?: number;
+  burstResetSeconds?: number;
+  dailyLimit?: number;
+  dailyRemaining?: number;
+  /** ISO time of the response these figures came from. */
+  observedAt?: string;
+}
+
+export interface HttpStats {
+  /** Requests sent (every attempt counts). */
+  requests: number;
+  /** Responses by HTTP status; failures without a response under their error code (`ECONNRESET`, `timeout`). */
+  byStatus: Record<string, number>;
+  retries: number;
+  retriesByKind: Record<string, number>;
+  /** 429 responses received. */
+  rateLimited: number;
+  /** Estimated tokens spent (PIPEDRIVE.md §6.3), for every request that was not rejected with 429. */
+  tokensSpent: number;
+  /** Time spent waiting for pacing and retries. */
+  waitedMs: number;
+  lastRateLimit: BudgetSnapshot;
+}
+
+export interface PipedriveHttp {
+  axios: AxiosInstance;
+  stats(): HttpStats;
+  budget(): BudgetSnapshot;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function pathOf(config: InternalAxiosRequestConfig): string {
+  try {
+    return new URL(config.url ?? '', config.baseURL || 'http://x').pathname;
+  } catch {
+    return (config.url ?? '').split('?')[0] ?? '';
+  }
+}
+
+/** A 2xx whose body we could not read: thrown inside the attempt so decideRetry sees it. */
+class MalformedBody extends Error {
+  override name = 'MalformedBody';
+  readonly malformedBody = true;
+  constructor(readonly config: InternalAxiosRequestConfig, readonly status: number, readonly headers: unknown, detail: string) {
+    super(detail);
+  }
+}
+
+function providerMessageOf(data: unknown): string | undefined {
+  let body = data;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof body === 'object' && body !== null) {
+    const err = (body as { error?: unknown }).error;
+    if (typeof err === 'string') return err.slice(0, 300);
+  }
+  return undefined;
+}
+
+export function createPipedriveHttp(options: HttpOptions): PipedriveHttp {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? realSleep;
+  const random = options.random ?? Math.random;
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const log = options.logger;
+  const throttle = new Throttle({ concurrency: options.concurrency, now, sleep });
+  const stats: HttpStats = { requests: 0, byStatus: {}, retries: 0, retriesByKind: {}, rateLimited: 0, tokensSpent: 0, waitedMs: 0, lastRateLimit: {} };
+  const inner = axios.getAdapter(axios.defaults.adapter);
+
+  const bump = (key: string) => {
+    stats.byStatus[key] = (stats.byStatus[key] ?? 0) + 1;
+  };
+  const observe = (headers: unknown, method: string, path: string, status: number) => {
+    const at = now();
+    const rl = parseRateLimitHeaders(headers as never, at);
+    throttle.observe(rl, at);
+    // Keep the last value of each figure: the daily headers may be missing on some responses (§6.5).
+    const last = stats.lastRateLimit;
+    if (rl.burstLimit !== undefined) last.burstLimit = rl.burstLimit;
+    if (rl.burstRemaining !== undefined) last.burstRemaining = rl.burstRemaining;
+    if (rl.burstResetSeconds !== undefined) last.burstResetSeconds = rl.burstResetSeconds;
+    if (rl.dailyLimit !== undefined) last.dailyLimit = rl.dailyLimit;
+    if (rl.dailyRemaining !== undefined) last.dailyRemaining = rl.dailyRemaining;
+    last.observedAt = new Date(at).toISOString();
+    if (status === 429) stats.rateLimited += 1;
+    else stats.tokensSpent += requestCost(method, path);
+  };
+
+  const adapter: AxiosAdapter = async (config) => {
+    const method = (config.method ?? 'get').toUpperCase();
+    const path = pathOf(config);
+    let lastDecision: RetryDecision | undefined;
+
+    const attemptOnce = async (): Promise<AxiosResponse> => {
+      const release = await throttle.acquire();
+      const started = now();
+      let response: AxiosResponse;
+      stats.requests += 1;
+      try {
+        response = await inner(config);
+      } catch (err) {
+        const e = err as AxiosError;
+        const status = e.response?.status;
+        if (status !== undefined) observe(e.response?.headers, method, path, status);
+        bump(status !== undefined ? String(status) : (e.code ?? 'network'));
+        log.debug({ method, path, status: status ?? e.code ?? 'error', ms: now() - started }, 'pipedrive request failed');
+        throw err;
+      } finally {
+        release();
+      }
+      observe(response.headers, method, path, response.status);
+      bump(String(response.status));
+      log.debug({ method, path, status: response.status, ms: now() - started }, 'pipedrive request');
+      const data: unknown = response.data;
+      let parsed: unknown = data;
+      if (typeof data === 'string') {
+        if (data === '' && method !== 'GET') parsed = null;
+        else {
+          try {
+            parsed = JSON.parse(data);
+          } catch {
+            throw new MalformedBody(config, response.status, response.headers, `body is not valid JSON (${data.length} bytes, starts ${JSON.stringify(data.slice(0, 40))})`);
+          }
+        }
+      }
+      if (method === 'GET' && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))) {
+        throw new MalformedBody(config, response.status, response.headers, 'body is not a JSON object envelope');
+      }
+      response.data = parsed;
+      return response;
+    };
+
+    try {
+      return await pRetry(attemptOnce, {
+        retries: Math.max(0, policy.maxAttempts - 1),
+        minTimeout: 0,
+        factor: 1,
+        randomize: false,
+        onFailedAttempt: async ({ error, attemptNumber }) => {
+          const at = now();
+          lastDecision = decideRetry(error, attemptNumber, { policy, nowMs: at, random });
+          if (!lastDecision.retry) return;
+          stats.retries += 1;
+          stats.retriesByKind[lastDecision.kind] = (stats.retriesByKind[lastDecision.kind] ?? 0) + 1;
+          stats.waitedMs += lastDecision.waitMs;
+          log.warn({ method, path, attempt: attemptNumber, waitMs: lastDecision.waitMs, reason: lastDecision.reason }, 'pipedrive request retried');
+          // A burst 429 pauses every request, not just this one; the next attempt waits in acquire().
+          if (lastDecision.kind === 'rate-limit') throttle.pause(lastDecision.waitMs, at);
+          else await sleep(lastDecision.waitMs);
+        },
+        shouldRetry: () => lastDecision?.retry === true,
+      });
+    } catch (err) {
+      throw toPipedriveError(err, lastDecision, { method, path }, options.authKind);
+    }
+  };
+
+  const instance = axios.create({
+    adapter,
+    timeout: options.timeoutMs,
+    // We parse JSON ourselves (above) so that a truncated body is an error we can retry.
+    responseType: 'text',
+    transitional: { silentJSONParsing: true, forcedJSONParsing: false, clarifyTimeoutError: true },
+    headers: { 'User-Agent': options.userAgent ?? 'pipedrive-cadence/0.1' },
+  });
+  // The SDK's factories are typed as returning the body: unwrap like its own instances do.
+  instance.interceptors.response.use((r) => r.data as never);
+
+  return {
+    axios: instance,
+    stats: () => structuredClone(stats),
+    budget: () => ({ ...stats.lastRateLimit }),
+  };
+}
+
+const FIX: Record<string, string> = {
+  'api-token': 'the API token was rejected: check PIPEDRIVE_API_TOKEN',
+  oauth: 'the OAuth access token was rejected: refresh it or check PIPEDRIVE_OAUTH_ACCESS_TOKEN',
+};
+
+/** Maps the final failure of a request onto one error class per intent, without headers or secrets. */
+export function toPipedriveError(err: unknown, decision: RetryDecision | undefined, base: { method: string; path: string }, authKind: 'api-token' | 'oauth'): Error {
+  if (err instanceof PipedriveError) return err;
+  const outcome = toAttemptOutcome(err);
+  const status = outcome.status ?? (err instanceof MalformedBody ? err.status : undefined);
+  const data = err instanceof AxiosError ? err.response?.data : undefined;
+  const providerMessage = providerMessageOf(data);
+  const info: RequestInfo = { ...base, ...(status !== undefined ? { status } : {}), ...(providerMessage ? { providerMessage } : {}) };
+  const where = `${base.method} ${base.path}`;
+  const said = providerMessage ? ` (Pipedrive said: "${providerMessage}")` : '';
+  const kind = decision?.retry === false ? decision.kind : 'not-retryable';
+  const cause = { cause: err };
+
+  switch (kind) {
+    case 'auth':
+      return new PipedriveAuthError(`${FIX[authKind]} (401 on ${where})`, info, cause);
+    case 'cloudflare':
+      return new PipedriveForbiddenError(
+        `Pipedrive's Cloudflare protection blocked this token with an HTML 403 (${where}), usually after requests kept coming despite 429s: stop every integration using this token, wait, and run again later`,
+        info,
+        true,
+        cause,
+      );
+    case 'forbidden':
+      return new PipedriveForbiddenError(`403 forbidden on ${where}${said}: the token's user lacks permission for this, or an account limit was reached`, info, false, cause);
+    case 'account':
+      return new PipedriveRequestError(`402 on ${where}: the Pipedrive company account is not open (trial expired or payment due)${said}`, info, cause);
+    case 'not-found':
+      return new PipedriveNotFoundError(`${status} on ${where}: not found or not visible to this token${said}`, info, cause);
+    case 'invalid-request':
+      return new PipedriveRequestError(`${status} on ${where}: Pipedrive rejected the request${said}`, info, cause);
+    case 'daily-budget': {
+      const rl = parseRateLimitHeaders(outcome.headers, Date.now());
+      return new DailyBudgetExhaustedError(
+        `the company's daily Pipedrive API token budget is spent (${rl.dailyRemaining ?? '?'} of ${rl.dailyLimit ?? '?'} tokens left, on ${where}): the run stopped early and kept its checkpoint; it resumes after the budget resets at midnight (Pipedrive server time)`,
+        info,
+        { ...(rl.dailyLimit !== undefined ? { dailyLimit: rl.dailyLimit } : {}), ...(rl.dailyRemaining !== undefined ? { dailyRemaining: rl.dailyRemaining } : {}) },
+        cause,
+      );
+    }
+    case 'ambiguous-write':
+      return new AmbiguousWriteError(
+        `${where}: ${status !== undefined ? `${status}` : (outcome.code ?? 'connection lost')} on a create: Pipedrive may or may not have created the record; reconcile (look for its provenance key) before creating it again`,
+        info,
+        cause,
+      );
+    default:
+      break;
+  }
+  if (err instanceof MalformedBody) return new MalformedResponseError(`${where}: ${err.message} after ${decision ? 'every retry' : 'one attempt'}`, info, cause);
+  if (status === 429) return new PipedriveRateLimitError(`${where}: still rate limited (429) after every retry: lower CADENCE_CONCURRENCY or run later`, info, cause);
+  if (status !== undefined && status >= 500) return new PipedriveServerError(`${where}: Pipedrive answered ${status} on every attempt${said}: it may be down or in maintenance; run again later`, info, cause);
+  if (status === undefined) {
+    const code = outcome.code ?? (err instanceof Error ? err.message : 'network error');
+    return new PipedriveNetworkError(`${where}: ${code} on every attempt: check the network and PIPEDRIVE_BASE_URL / CADENCE_REQUEST_TIMEOUT_MS`, info, outcome.code, cause);
+  }
+  return new PipedriveError(`${where}: ${status}${said}`, info, cause);
+}
