@@ -1,0 +1,193 @@
+/**
+ * The pure rules pass over one company's mirror (POLICY.md §1–4, §6, §7): (policy, snapshot, clock) →
+ * RulesResult. No IO; the same inputs always give the same result.
+ *
+ * Cost: one indexing pass over the mirror (mirror-index.ts), then per organization only its own
+ * persons, deals and activities. Regexes and the time-zone formatter are built once per call.
+ */
+import type { Policy } from '../config/policy-schema.js';
+import type { Deal, EntityKind, MirrorSnapshot, Person } from '../domain/entities.js';
+import { compileCadenceRules, evaluateCadenceRule, overallStatus } from './cadence.js';
+import type { EpochDay } from './calendar.js';
+import { createZoneCalendar, formatEpochDay, parseInstant, parseIsoDate } from './calendar.js';
+import { toFirmCurrency } from './currency.js';
+import { createDataQuality } from './data-quality.js';
+import { assessEngagement, engagementWindow } from './engagement.js';
+import { createFieldCatalogue } from './field-catalogue.js';
+import { dateValue } from './field-values.js';
+import { healthScore } from './health.js';
+import type { OrgMirror } from './mirror-index.js';
+import { indexMirror } from './mirror-index.js';
+import { resolveUserRef } from './resolve-user-ref.js';
+import { assessRisks } from './risks.js';
+import type { Stakeholders } from './stakeholders.js';
+import { createStakeholders } from './stakeholders.js';
+import { compileTierRules, wonDay } from './tiers.js';
+import { compileCategories } from './touchpoints.js';
+import type { CadenceResult, Finding, OrgAssessment, RulesClock, RulesResult } from './types.js';
+
+export interface AssessOptions {
+  /**
+   * Who receives follow-ups of clients without an active owner. Default: `policy.owners.fallbackUser`
+   * resolved against the company's users (null when it matches no active user).
+   */
+  fallbackUserId?: number | null;
+}
+
+/** Policy field names the rules read (flag fields are the planner's and created by `cadence setup`). */
+function policyFieldNames(policy: Policy): { entity: EntityKind; name: string }[] {
+  const out: { entity: EntityKind; name: string }[] = [
+    { entity: 'organization', name: policy.tierField.name },
+    { entity: 'organization', name: policy.renewal.contractEndField },
+    { entity: 'person', name: policy.stakeholders.roleField },
+    { entity: 'person', name: policy.stakeholders.strengthField },
+  ];
+  if (policy.keyAccount.dealField) out.push({ entity: 'deal', name: policy.keyAccount.dealField.name });
+  for (const entity of ['organization', 'person', 'deal'] as const) {
+    for (const r of policy.requiredFields[entity]) out.push({ entity, name: r.field });
+  }
+  return out;
+}
+
+/** Main contact: a decision maker, else a champion, else the most recently touched person, else any (lowest id). */
+function mainContact(persons: readonly Person[], lastTouch: ReadonlyMap<number, EpochDay>, stakeholders: Stakeholders): number | null {
+  const best = (candidates: readonly Person[]): number | null => {
+    let pick: Person | null = null;
+    let pickDay = -Infinity;
+    for (const p of candidates) {
+      const day = lastTouch.get(p.id) ?? -Infinity;
+      if (pick === null || day > pickDay) {
+        pick = p;
+        pickDay = day;
+      }
+    }
+    return pick?.id ?? null;
+  };
+  const dms = persons.filter((p) => stakeholders.isDecisionMaker(p));
+  if (dms.length > 0) return best(dms);
+  const champions = persons.filter((p) => stakeholders.isChampion(p));
+  if (champions.length > 0) return best(champions);
+  return best(persons);
+}
+
+/** The open deal worth most in the firm currency (ties: most recently updated, then lowest id). */
+function relevantOpenDeal(deals: readonly Deal[], policy: Policy): number | null {
+  let pick: { id: number; value: number; updated: number } | null = null;
+  for (const d of deals) {
+    if (d.status !== 'open') continue;
+    const value = toFirmCurrency(d.value, d.currency, policy) ?? -1;
+    const updated = parseInstant(d.updateTime) || 0;
+    if (pick === null || value > pick.value || (value === pick.value && (updated > pick.updated || (updated === pick.updated && d.id < pick.id)))) {
+      pick = { id: d.id, value, updated };
+    }
+  }
+  return pick?.id ?? null;
+}
+
+export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: RulesClock, opts: AssessOptions = {}): RulesResult {
+  const cal = createZoneCalendar(clock.timeZone);
+  const nowMs = clock.now.getTime();
+  if (!Number.isFinite(nowMs)) throw new RangeError('assessCompany: clock.now is not a valid date');
+  const today = cal.dayOfInstant(nowMs);
+
+  const catalogue = createFieldCatalogue(snapshot.fields);
+  const unresolvedFields: RulesResult['unresolvedFields'] = [];
+  const seen = new Set<string>();
+  for (const f of policyFieldNames(policy)) {
+    const k = `${f.entity}\u0000${f.name.trim().toLowerCase()}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    if (!catalogue.resolve(f.entity, f.name)) unresolvedFields.push(f);
+  }
+
+  const fallbackUser = resolveUserRef(policy.owners.fallbackUser, snapshot.users);
+  const fallbackUserId = opts.fallbackUserId !== undefined ? opts.fallbackUserId : fallbackUser?.active ? fallbackUser.id : null;
+
+  const classifier = compileCategories(policy.categories);
+  const rules = compileCadenceRules(policy.cadenceRules);
+  const tierRules = compileTierRules(policy, catalogue, cal);
+  const stakeholders = createStakeholders(policy.stakeholders, catalogue);
+  const contractEndField = catalogue.resolve('organization', policy.renewal.contractEndField);
+  const dataQuality = createDataQuality({ policy, catalogue, snapshot, stakeholders, fallbackUserId });
+  const tiersByLevel = new Map(policy.tiers.map((t) => [t.level, t]));
+  const window = engagementWindow(today, policy.engagement.weeks);
+
+  const index = indexMirror(snapshot, classifier, cal, today);
+  const tierWeeks = new Map<number, number[]>();
+  for (const level of [...tiersByLevel.keys()].sort((a, b) => a - b)) tierWeeks.set(level, new Array<number>(window.shown).fill(0));
+
+  const assessOrg = (om: OrgMirror): OrgAssessment => {
+    const { org, persons, deals, touchpoints } = om;
+    const { decision: tier, findings: tierFindings } = tierRules.decide(org, deals, today);
+    const tierPolicy = tiersByLevel.get(tier.level)!;
+
+    const active = deals.some((d) => {
+      if (d.status === 'open') return true;
+      if (d.status !== 'won') return false;
+      const day = wonDay(d, cal);
+      return day !== null && today - day <= policy.activeClientWindowDays;
+    });
+
+    const cadence: CadenceResult[] = [];
+    for (const [ruleId, tierCadence] of Object.entries(tierPolicy.cadence)) {
+      const rule = rules.get(ruleId);
+      if (rule) cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays: policy.status.dueSoonDays }));
+    }
+
+    const clientIds = new Set(persons.map((p) => p.id));
+    const engagement = assessEngagement(touchpoints, clientIds, window, policy.engagement);
+    const totals = tierWeeks.get(tier.level)!;
+    engagement.weeks.forEach((w, i) => (totals[i]! += w.count));
+
+    const contractEnd = contractEndField ? dateValue(contractEndField.read(org)) : null;
+    const contractEndDay = contractEnd === null ? null : parseIsoDate(contractEnd);
+    const findings: Finding[] = [...tierFindings, ...dataQuality.forOrg(om, tier.level)];
+    const risks = assessRisks({ org: om, tier: tier.level, engagement, contractEndDay, today, window }, { policy, stakeholders, cal });
+
+    const lastTouch = new Map<number, EpochDay>();
+    for (const e of touchpoints) for (const p of e.personIds) if (clientIds.has(p)) lastTouch.set(p, e.day!);
+
+    const owner = org.ownerId === null ? undefined : snapshot.users.get(org.ownerId);
+    const ownerActive = owner?.active === true;
+    let nextDue: string | null = null;
+    for (const c of cadence) if (c.applies && c.nextDueDate !== null && (nextDue === null || c.nextDueDate < nextDue)) nextDue = c.nextDueDate;
+    const last = touchpoints[touchpoints.length - 1];
+
+    return {
+      orgId: org.id,
+      name: org.name,
+      ownerId: org.ownerId,
+      ownerActive,
+      assigneeId: ownerActive ? org.ownerId : fallbackUserId,
+      tier,
+      active,
+      cadence,
+      overallStatus: overallStatus(cadence),
+      lastTouchpointDate: last ? formatEpochDay(last.day!) : null,
+      nextDueDate: nextDue,
+      engagement,
+      findings,
+      risks,
+      health: healthScore(cadence, engagement, risks, findings.length, policy.health),
+      contractEndDate: contractEnd,
+      mainContactPersonId: mainContact(persons, lastTouch, stakeholders),
+      relevantOpenDealId: relevantOpenDeal(deals, policy),
+    };
+  };
+
+  const organizations = index.orgs.map(assessOrg);
+  const shownLabels = window.labels.slice(window.span - window.shown);
+  return {
+    now: clock.now.toISOString(),
+    today: formatEpochDay(today),
+    timeZone: clock.timeZone,
+    organizations,
+    otherFindings: dataQuality.forOrphans(index.orphanPersons, index.orphanDeals),
+    engagementByTier: [...tierWeeks.entries()].map(([tier, counts]) => ({
+      tier,
+      weeks: counts.map((count, i) => ({ week: shownLabels[i]!, count })),
+    })),
+    unresolvedFields,
+  };
+}
+

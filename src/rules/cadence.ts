@@ -1,0 +1,136 @@
+/**
+ * Cadence per rule (POLICY.md §3): last qualifying touchpoint, next due date, gap and status.
+ *
+ * A touchpoint qualifies for a rule when it is in the rule's category and, if the rule has a
+ * `subjectPattern`, its subject matches (annual planning within executive touchpoints).
+ *
+ * Status, with `daysUntilDue = nextDue − today`:
+ *   never     no qualifying touchpoint on record;
+ *   overdue   daysUntilDue < 0 (due yesterday or earlier; due *today* is not yet late);
+ *   due_soon  0 ≤ daysUntilDue ≤ lead time;
+ *   on_track  otherwise.
+ * The lead time is `status.dueSoonDays`, capped at `cadenceDays − 1`: a rule touched today must be
+ * on_track, otherwise a weekly rule with a 7-day lead would be "due soon" the moment it is satisfied.
+ */
+import type { CadenceRulePolicy, Policy, TierPolicy } from '../config/policy-schema.js';
+import type { EpochDay } from './calendar.js';
+import { formatEpochDay } from './calendar.js';
+import type { ActivityEntry, OrgMirror } from './mirror-index.js';
+import { CATEGORY_BIT } from './touchpoints.js';
+import type { CadenceResult, CadenceStatus, OverallStatus } from './types.js';
+
+export interface CompiledRule {
+  id: string;
+  rule: CadenceRulePolicy;
+  bit: number;
+  subject: RegExp | null;
+}
+
+export function compileCadenceRules(rules: Policy['cadenceRules']): Map<string, CompiledRule> {
+  const out = new Map<string, CompiledRule>();
+  for (const [id, rule] of Object.entries(rules)) {
+    out.set(id, { id, rule, bit: CATEGORY_BIT[rule.category], subject: rule.subjectPattern ? new RegExp(rule.subjectPattern, 'iu') : null });
+  }
+  return out;
+}
+
+export function qualifies(rule: CompiledRule, entry: ActivityEntry): boolean {
+  return (entry.mask & rule.bit) !== 0 && (rule.subject === null || rule.subject.test(entry.activity.subject));
+}
+
+/** Worse statuses rank higher. `never` is worse than `overdue`: nobody has ever been in touch. */
+export const STATUS_RANK: Readonly<Record<OverallStatus, number>> = { not_applicable: -1, on_track: 0, due_soon: 1, overdue: 2, never: 3 };
+
+export interface StatusOutcome {
+  nextDueDay: EpochDay | null;
+  gapDays: number | null;
+  daysSinceLast: number | null;
+  status: CadenceStatus;
+}
+
+/** Status of one rule from the day of its last touchpoint (see the module comment for the boundaries). */
+export function cadenceStatus(lastDay: EpochDay | null, cadenceDays: number, today: EpochDay, dueSoonDays: number): StatusOutcome {
+  if (lastDay === null) return { nextDueDay: null, gapDays: null, daysSinceLast: null, status: 'never' };
+  const nextDueDay = lastDay + cadenceDays;
+  const gapDays = today - nextDueDay;
+  const lead = Math.min(dueSoonDays, cadenceDays - 1);
+  const status: CadenceStatus = gapDays > 0 ? 'overdue' : -gapDays <= lead ? 'due_soon' : 'on_track';
+  return { nextDueDay, gapDays, daysSinceLast: today - lastDay, status };
+}
+
+/** Mean and (population) standard deviation of the gaps between distinct touchpoint days. */
+export function regularity(days: readonly EpochDay[]): CadenceResult['regularity'] {
+  const distinct: EpochDay[] = [];
+  for (const d of days) if (distinct[distinct.length - 1] !== d) distinct.push(d);
+  if (distinct.length < 2) return null;
+  const gaps: number[] = [];
+  for (let i = 1; i < distinct.length; i += 1) gaps.push(distinct[i]! - distinct[i - 1]!);
+  const mean = gaps.reduce((s, g) => s + g, 0) / gaps.length;
+  const variance = gaps.reduce((s, g) => s + (g - mean) ** 2, 0) / gaps.length;
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return { intervals: gaps.length, meanGapDays: round(mean), stdDevGapDays: round(Math.sqrt(variance)) };
+}
+
+export interface CadenceInput {
+  rule: CompiledRule;
+  tierCadence: TierPolicy['cadence'][string];
+  org: OrgMirror;
+  /** Open deal, or a deal won within activeClientWindowDays. */
+  active: boolean;
+  today: EpochDay;
+  dueSoonDays: number;
+}
+
+export function evaluateCadenceRule({ rule, tierCadence, org, active, today, dueSoonDays }: CadenceInput): CadenceResult {
+  // Touchpoints are sorted oldest first, so the last qualifying one is the latest (ties: highest id).
+  const days: EpochDay[] = [];
+  let last: ActivityEntry | null = null;
+  for (const e of org.touchpoints) {
+    if (!qualifies(rule, e)) continue;
+    days.push(e.day!);
+    last = e;
+  }
+  const outcome = cadenceStatus(last ? last.day! : null, tierCadence.days, today, dueSoonDays);
+
+  // An open qualifying activity, by anyone: the earliest due one (undated ones last, then lowest id).
+  let open: ActivityEntry | null = null;
+  for (const e of org.open) {
+    if (!qualifies(rule, e)) continue;
+    if (open === null || earlierDue(e, open)) open = e;
+  }
+
+  return {
+    ruleId: rule.id,
+    category: rule.rule.category,
+    cadenceDays: tierCadence.days,
+    onGap: rule.rule.onGap,
+    applies: !tierCadence.activeOnly || active,
+    lastTouchpoint: last ? { activityId: last.activity.id, date: formatEpochDay(last.day!) } : null,
+    nextDueDate: outcome.nextDueDay === null ? null : formatEpochDay(outcome.nextDueDay),
+    gapDays: outcome.gapDays,
+    daysSinceLast: outcome.daysSinceLast,
+    status: outcome.status,
+    openScheduled: open
+      ? {
+          activityId: open.activity.id,
+          dueDate: open.day === null ? null : formatEpochDay(open.day),
+          cadenceKey: open.activity.cadenceKey,
+          ownerId: open.activity.ownerId,
+        }
+      : null,
+    regularity: regularity(days),
+  };
+}
+
+function earlierDue(a: ActivityEntry, b: ActivityEntry): boolean {
+  if (a.day === null) return b.day === null && a.activity.id < b.activity.id;
+  if (b.day === null) return true;
+  return a.day < b.day || (a.day === b.day && a.activity.id < b.activity.id);
+}
+
+/** The worst status among applicable rules; not_applicable when none applies. */
+export function overallStatus(results: readonly CadenceResult[]): OverallStatus {
+  let worst: OverallStatus = 'not_applicable';
+  for (const r of results) if (r.applies && STATUS_RANK[r.status] > STATUS_RANK[worst]) worst = r.status;
+  return worst;
+}

@@ -1,0 +1,215 @@
+/**
+ * Firm-time-zone calendar arithmetic without a date library (POLICY.md §8: the firm's time zone decides
+ * what "today", "this week" and "next business day" mean).
+ *
+ * Calendar dates are handled as *epoch days* (integer days since 1970-01-01, the date itself, no time
+ * zone attached): adding days, ISO weeks and weekdays are then plain integer arithmetic. Only the step
+ * "instant → the firm's calendar date" needs the time-zone database, and Intl is slow to construct and
+ * ~1 µs per format call, so `createZoneCalendar` keeps one formatter and caches the UTC offset per UTC
+ * day (a day whose offset is the same at both ends has that offset throughout; only the rare day with a
+ * DST change is resolved per quarter hour — every offset change in the tz database since 1970 falls on a
+ * quarter hour).
+ */
+
+export const DAY_MS = 86_400_000;
+const QUARTER_HOUR_MS = 900_000;
+
+/** Days since 1970-01-01 of a calendar date. */
+export type EpochDay = number;
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Epoch day of a `YYYY-MM-DD` date, or null when the text is not a real calendar date (2026-02-30 is not). */
+export function parseIsoDate(text: string): EpochDay | null {
+  const m = DATE_RE.exec(text);
+  if (!m) return null;
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  if (mo < 1 || mo > 12 || d < 1) return null;
+  const ms = Date.UTC(y, mo - 1, d);
+  const back = new Date(ms);
+  // Date.UTC rolls 2026-02-30 over to March 2; a real date survives the round trip.
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) return null;
+  return Math.floor(ms / DAY_MS);
+}
+
+/** True for a real `YYYY-MM-DD` calendar date. */
+export function isRealIsoDate(value: unknown): value is string {
+  return typeof value === 'string' && parseIsoDate(value) !== null;
+}
+
+/** `YYYY-MM-DD` of an epoch day. */
+export function formatEpochDay(day: EpochDay): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** ISO weekday of an epoch day: 1 = Monday … 7 = Sunday (1970-01-01 was a Thursday). */
+export function isoWeekday(day: EpochDay): number {
+  return ((((day + 3) % 7) + 7) % 7) + 1;
+}
+
+/** Epoch day of the Monday that starts the ISO week containing `day`. */
+export function isoWeekStart(day: EpochDay): EpochDay {
+  return day - isoWeekday(day) + 1;
+}
+
+/** ISO-8601 week label (`2026-W01`) of an epoch day: the week belongs to the year of its Thursday. */
+export function isoWeekKey(day: EpochDay): string {
+  const thursday = isoWeekStart(day) + 3;
+  const year = new Date(thursday * DAY_MS).getUTCFullYear();
+  const jan1 = Math.floor(Date.UTC(year, 0, 1) / DAY_MS);
+  const week = Math.floor((thursday - jan1) / 7) + 1;
+  return `${year}-W${week < 10 ? '0' : ''}${week}`;
+}
+
+/** The same calendar date `years` earlier (29 February falls on 1 March in a common year). */
+export function addYears(day: EpochDay, years: number): EpochDay {
+  const d = new Date(day * DAY_MS);
+  return Math.floor(Date.UTC(d.getUTCFullYear() + years, d.getUTCMonth(), d.getUTCDate()) / DAY_MS);
+}
+
+/**
+ * Milliseconds of an ISO-8601 instant. The mirror stores RFC 3339 UTC strings; the v1 API's
+ * `YYYY-MM-DD HH:MM:SS` (UTC, no zone) is accepted too — `Date.parse` would read it as *local* time.
+ */
+export function parseInstant(text: string): number {
+  if (text.length === 19 && (text[10] === ' ' || text[10] === 'T')) return Date.parse(`${text.slice(0, 10)}T${text.slice(11)}Z`);
+  return Date.parse(text);
+}
+
+export interface ZoneCalendar {
+  readonly timeZone: string;
+  /** UTC offset (local − UTC) in milliseconds at an instant. */
+  offsetMs(instantMs: number): number;
+  /** The firm's calendar date (epoch day) at an instant. */
+  dayOfInstant(instantMs: number): EpochDay;
+}
+
+/** One calendar per run; throws a RangeError naming the zone when it is not an IANA time zone. */
+export function createZoneCalendar(timeZone: string): ZoneCalendar {
+  let fmt: Intl.DateTimeFormat;
+  try {
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+  } catch {
+    throw new RangeError(`unknown time zone "${timeZone}": expected an IANA time zone like America/Sao_Paulo`);
+  }
+
+  const exactOffset = (ms: number): number => {
+    let y = 0;
+    let mo = 0;
+    let d = 0;
+    let h = 0;
+    let mi = 0;
+    let s = 0;
+    for (const part of fmt.formatToParts(ms)) {
+      switch (part.type) {
+        case 'year':
+          y = Number(part.value);
+          break;
+        case 'month':
+          mo = Number(part.value);
+          break;
+        case 'day':
+          d = Number(part.value);
+          break;
+        case 'hour':
+          h = Number(part.value);
+          break;
+        case 'minute':
+          mi = Number(part.value);
+          break;
+        case 'second':
+          s = Number(part.value);
+          break;
+        default:
+          break;
+      }
+    }
+    const wholeSecond = ms - (((ms % 1000) + 1000) % 1000);
+    return Date.UTC(y, mo - 1, d, h, mi, s) - wholeSecond;
+  };
+
+  const atUtcMidnight = new Map<number, number>();
+  const offsetAtUtcMidnight = (utcDay: number): number => {
+    let off = atUtcMidnight.get(utcDay);
+    if (off === undefined) {
+      off = exactOffset(utcDay * DAY_MS);
+      atUtcMidnight.set(utcDay, off);
+    }
+    return off;
+  };
+  const atQuarter = new Map<number, number>();
+
+  const offsetMs = (ms: number): number => {
+    const utcDay = Math.floor(ms / DAY_MS);
+    const start = offsetAtUtcMidnight(utcDay);
+    if (start === offsetAtUtcMidnight(utcDay + 1)) return start;
+    // The offset changes during this UTC day (a DST switch): resolve per quarter hour.
+    const q = Math.floor(ms / QUARTER_HOUR_MS);
+    let off = atQuarter.get(q);
+    if (off === undefined) {
+      off = exactOffset(q * QUARTER_HOUR_MS);
+      atQuarter.set(q, off);
+    }
+    return off;
+  };
+
+  return {
+    timeZone,
+    offsetMs,
+    dayOfInstant: (ms) => Math.floor((ms + offsetMs(ms)) / DAY_MS),
+  };
+}
+
+/** The business-day part of the policy (`policy.followUp`). */
+export interface BusinessCalendar {
+  /** ISO weekdays that are business days (1 = Monday). */
+  businessDays: readonly number[];
+  /** `YYYY-MM-DD` dates that are not business days. */
+  holidays: readonly string[];
+}
+
+/**
+ * The date `n` business days after `date` (`YYYY-MM-DD`, the firm's calendar). With n = 0 the date
+ * itself when it is a business day, else the next business day — a follow-up is never due on a
+ * weekend or holiday.
+ */
+export function addBusinessDays(date: string, n: number, calendar: BusinessCalendar): string {
+  const start = parseIsoDate(date);
+  if (start === null) throw new RangeError(`addBusinessDays: "${date}" is not a calendar date YYYY-MM-DD`);
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`addBusinessDays: expected a whole number of days ≥ 0, got ${n}`);
+  const weekdays = new Set(calendar.businessDays);
+  const holidays = new Set<number>();
+  for (const h of calendar.holidays) {
+    const d = parseIsoDate(h);
+    if (d !== null) holidays.add(d);
+  }
+  const isBusiness = (d: EpochDay) => weekdays.has(isoWeekday(d)) && !holidays.has(d);
+  // Holidays are finite, so a business day always comes; the bound only guards an empty weekday list.
+  const limit = start + 3660 + n * 7;
+  let day = start;
+  let left = n;
+  if (left === 0) {
+    while (!isBusiness(day)) {
+      day += 1;
+      if (day > limit) throw new RangeError('addBusinessDays: followUp.businessDays lists no weekday');
+    }
+    return formatEpochDay(day);
+  }
+  while (left > 0) {
+    day += 1;
+    if (day > limit) throw new RangeError('addBusinessDays: followUp.businessDays lists no weekday');
+    if (isBusiness(day)) left -= 1;
+  }
+  return formatEpochDay(day);
+}

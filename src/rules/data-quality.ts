@@ -1,0 +1,162 @@
+/**
+ * Data quality (POLICY.md §1, §6): required fields of the organization, its persons and its open deals
+ * (optionally only for some tiers), checked by Pipedrive field type; plus owners, decision makers and
+ * stakeholder fields.
+ *
+ * Who is asked to fix a finding: the record's owner when that is an active user, else the
+ * organization's owner when active, else the fallback user.
+ *
+ * Stakeholder role and relationship strength are checked for every person of a client by the dedicated
+ * checks (`missing_stakeholder_role`, `missing_relationship_strength`, `invalid_option`); when the policy
+ * also lists them under requiredFields.person the generic check skips them so a person is not reported twice.
+ */
+import type { Policy } from '../config/policy-schema.js';
+import type { Deal, EntityKind, MirrorSnapshot, Organization, Person, User } from '../domain/entities.js';
+import type { FieldCatalogue, FieldRecord, ResolvedField } from './field-catalogue.js';
+import type { ReferenceLookup } from './field-values.js';
+import { checkFieldValue } from './field-values.js';
+import type { OrgMirror } from './mirror-index.js';
+import type { Stakeholders } from './stakeholders.js';
+import type { Finding } from './types.js';
+
+interface RequiredCheck {
+  field: ResolvedField;
+  /** Tiers the requirement applies to; null = every tier. */
+  tiers: ReadonlySet<number> | null;
+}
+
+export interface DataQuality {
+  /** Findings of a client: the organization, its persons and its open deals. */
+  forOrg(org: OrgMirror, tier: number): Finding[];
+  /** Findings of persons and open deals without an organization (tier-limited requirements do not apply). */
+  forOrphans(persons: readonly Person[], deals: readonly Deal[]): Finding[];
+}
+
+export interface DataQualityContext {
+  policy: Policy;
+  catalogue: FieldCatalogue;
+  snapshot: MirrorSnapshot;
+  stakeholders: Stakeholders;
+  /** Resolved fallback user (active), or null. */
+  fallbackUserId: number | null;
+}
+
+export function createDataQuality(ctx: DataQualityContext): DataQuality {
+  const { policy, catalogue, snapshot, stakeholders, fallbackUserId } = ctx;
+  const compile = (entity: 'organization' | 'person' | 'deal'): RequiredCheck[] => {
+    const out: RequiredCheck[] = [];
+    for (const req of policy.requiredFields[entity]) {
+      const field = catalogue.resolve(entity, req.field);
+      if (field) out.push({ field, tiers: req.tiers ? new Set(req.tiers) : null });
+    }
+    return out;
+  };
+  const orgChecks = compile('organization');
+  const personChecks = compile('person');
+  const stakeholderKeys = new Set([stakeholders.roleField?.key, stakeholders.strengthField?.key].filter((k): k is string => k !== undefined));
+  const personChecksForClients = personChecks.filter((c) => !stakeholderKeys.has(c.field.key));
+  const dealChecks = compile('deal');
+
+  const refs: ReferenceLookup = {
+    hasUser: (id) => snapshot.users.has(id),
+    hasPerson: (id) => snapshot.persons.get(id)?.isDeleted === false,
+    hasOrganization: (id) => snapshot.organizations.get(id)?.isDeleted === false,
+    hasDeal: (id) => snapshot.deals.get(id)?.isDeleted === false,
+  };
+  const activeUser = (id: number | null): number | null => {
+    if (id === null) return null;
+    const u: User | undefined = snapshot.users.get(id);
+    return u?.active ? id : null;
+  };
+  const responsible = (recordOwner: number | null, org: Organization | null) =>
+    activeUser(recordOwner) ?? activeUser(org?.ownerId ?? null) ?? fallbackUserId;
+
+  const checkRequired = (
+    out: Finding[],
+    entity: EntityKind,
+    record: FieldRecord & { id: number; ownerId: number | null },
+    org: Organization | null,
+    checks: readonly RequiredCheck[],
+    tier: number | null,
+  ) => {
+    for (const c of checks) {
+      if (c.tiers !== null && (tier === null || !c.tiers.has(tier))) continue;
+      const problem = checkFieldValue(c.field.fieldType, c.field.read(record), c.field.options, refs);
+      if (problem) {
+        out.push({
+          entity,
+          entityId: record.id,
+          orgId: org?.id ?? null,
+          field: c.field.name,
+          problem: problem.problem,
+          detail: problem.detail,
+          ownerId: responsible(record.ownerId, org),
+        });
+      }
+    }
+  };
+
+  const checkStakeholderField = (out: Finding[], person: Person, org: Organization, field: ResolvedField | null, missing: Finding['problem']) => {
+    if (!field) return;
+    const problem = checkFieldValue(field.fieldType, field.read(person), field.options, refs);
+    if (!problem) return;
+    out.push({
+      entity: 'person',
+      entityId: person.id,
+      orgId: org.id,
+      field: field.name,
+      problem: problem.problem === 'missing' ? missing : problem.problem,
+      detail: problem.detail,
+      ownerId: responsible(person.ownerId, org),
+    });
+  };
+
+  return {
+    forOrg({ org, persons, deals }, tier) {
+      const out: Finding[] = [];
+      if (org.ownerId === null) {
+        out.push({ entity: 'organization', entityId: org.id, orgId: org.id, field: 'Owner', problem: 'no_owner', detail: 'the organization has no owner', ownerId: fallbackUserId });
+      } else {
+        const owner = snapshot.users.get(org.ownerId);
+        if (!owner?.active) {
+          out.push({
+            entity: 'organization',
+            entityId: org.id,
+            orgId: org.id,
+            field: 'Owner',
+            problem: 'inactive_owner',
+            detail: owner ? `owner #${owner.id} (${owner.name}) is deactivated` : `owner #${org.ownerId} is not a user of the company`,
+            ownerId: fallbackUserId,
+          });
+        }
+      }
+      checkRequired(out, 'organization', org, org, orgChecks, tier);
+
+      if (tier >= policy.risks.decisionMakerMinTier && stakeholders.roleField && !persons.some((p) => stakeholders.isDecisionMaker(p))) {
+        out.push({
+          entity: 'organization',
+          entityId: org.id,
+          orgId: org.id,
+          field: stakeholders.roleField.name,
+          problem: 'no_decision_maker',
+          detail: `Tier ${tier} client without a person whose ${stakeholders.roleField.name} is ${policy.stakeholders.decisionMakerRoles.join(' / ')}`,
+          ownerId: responsible(org.ownerId, org),
+        });
+      }
+
+      for (const p of persons) {
+        checkRequired(out, 'person', p, org, personChecksForClients, tier);
+        checkStakeholderField(out, p, org, stakeholders.roleField, 'missing_stakeholder_role');
+        checkStakeholderField(out, p, org, stakeholders.strengthField, 'missing_relationship_strength');
+      }
+      for (const d of deals) if (d.status === 'open') checkRequired(out, 'deal', d, org, dealChecks, tier);
+      return out;
+    },
+    forOrphans(persons, deals) {
+      const out: Finding[] = [];
+      for (const p of persons) checkRequired(out, 'person', p, null, personChecks, null);
+      for (const d of deals) if (d.status === 'open') checkRequired(out, 'deal', d, null, dealChecks, null);
+      return out;
+    },
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * Reading and checking custom-field values by Pipedrive field type (PIPEDRIVE.md §3.2).
+ *
+ * The mirror stores REST v2 shapes (enum → option id, set → option ids, monetary → {value, currency},
+ * daterange → {value, until}). The readers also accept the v1 string forms (`"123"`, `"1,2"`) and the
+ * `{id, label}` objects of `include_option_labels`, so a value is never misjudged because of its shape.
+ */
+import type { FieldOption } from '../domain/entities.js';
+import type { FindingProblem } from './types.js';
+import { isRealIsoDate } from './calendar.js';
+
+function isBlank(value: unknown): boolean {
+  return value === null || value === undefined || (typeof value === 'string' && value.trim() === '') || (Array.isArray(value) && value.length === 0);
+}
+
+function toOptionId(v: unknown): number | null {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (typeof v === 'string' && /^\s*\d+\s*$/.test(v)) return Number(v);
+  if (typeof v === 'object' && v !== null && 'id' in v) return toOptionId((v as { id: unknown }).id);
+  return null;
+}
+
+/** Option ids of an enum/set value (empty when unset); `invalid` lists parts that are not ids at all. */
+export function optionIds(value: unknown): { ids: number[]; invalid: unknown[] } {
+  if (isBlank(value)) return { ids: [], invalid: [] };
+  const parts: unknown[] = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [value];
+  const ids: number[] = [];
+  const invalid: unknown[] = [];
+  for (const p of parts) {
+    const id = toOptionId(p);
+    if (id === null) invalid.push(p);
+    else ids.push(id);
+  }
+  return { ids, invalid };
+}
+
+/**
+ * The labels a value stands for: option labels for enum/set fields, the text itself for text fields.
+ * Unknown option ids yield nothing (they are a data-quality finding, not a label).
+ */
+export function valueLabels(value: unknown, fieldType: string, options: readonly FieldOption[] | null): string[] {
+  if (isBlank(value)) return [];
+  if (fieldType === 'enum' || fieldType === 'set') {
+    const out: string[] = [];
+    for (const id of optionIds(value).ids) {
+      const opt = options?.find((o) => o.id === id);
+      if (opt) out.push(opt.label);
+    }
+    return out;
+  }
+  if (typeof value === 'string') return [value];
+  if (typeof value === 'object' && value !== null && 'label' in value && typeof (value as { label: unknown }).label === 'string') {
+    return [(value as { label: string }).label];
+  }
+  return [];
+}
+
+/** A calendar date held by a date (`"2026-01-31"`) or daterange (`{value, until}` → the end) field. */
+export function dateValue(value: unknown): string | null {
+  if (isRealIsoDate(value)) return value;
+  if (typeof value === 'object' && value !== null) {
+    const v = value as { value?: unknown; until?: unknown };
+    if (isRealIsoDate(v.until)) return v.until;
+    if (isRealIsoDate(v.value)) return v.value;
+  }
+  return null;
+}
+
+// Pragmatic e-mail shape: one @, a dot in the domain, no spaces (RFC 5322 accepts more, Pipedrive fewer).
+const EMAIL_RE = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+const PHONE_CHARS_RE = /^\+?[\d\s().\-/]+(\s*(x|ext\.?|ramal)\s*\d+)?$/i;
+
+export function isValidEmail(text: string): boolean {
+  return EMAIL_RE.test(text.trim());
+}
+
+/** A phone number: digits with the usual separators, 7–15 digits (ITU E.164 allows at most 15). */
+export function isValidPhone(text: string): boolean {
+  const t = text.trim();
+  if (!PHONE_CHARS_RE.test(t)) return false;
+  const main = t.replace(/(x|ext\.?|ramal)\s*\d+$/i, '');
+  const digits = main.replace(/\D/g, '').length;
+  return digits >= 7 && digits <= 15;
+}
+
+/** Ids that exist in the company, for reference-typed fields. */
+export interface ReferenceLookup {
+  hasUser(id: number): boolean;
+  hasPerson(id: number): boolean;
+  hasOrganization(id: number): boolean;
+  hasDeal(id: number): boolean;
+}
+
+export interface ValueProblem {
+  problem: FindingProblem;
+  detail: string;
+}
+
+function show(value: unknown): string {
+  const s = JSON.stringify(value);
+  return s === undefined ? String(value) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+function textOf(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && 'value' in value && typeof (value as { value: unknown }).value === 'string') {
+    return (value as { value: string }).value;
+  }
+  return null;
+}
+
+/**
+ * What is wrong with a required field's value, judged by its Pipedrive field type; null when it is fine.
+ * Missing values (null, absent, blank text, empty list) are `missing` for every type.
+ */
+export function checkFieldValue(
+  fieldType: string,
+  value: unknown,
+  options: readonly FieldOption[] | null,
+  refs: ReferenceLookup,
+): ValueProblem | null {
+  if (isBlank(value)) return { problem: 'missing', detail: 'no value' };
+  switch (fieldType) {
+    case 'varchar':
+    case 'text':
+    case 'varchar_auto':
+    case 'varchar_options': {
+      if (typeof value === 'string' || typeof value === 'number') return null;
+      const t = textOf(value);
+      if (t !== null) return t.trim() === '' ? { problem: 'missing', detail: 'no value' } : null;
+      return { problem: 'missing', detail: `not text: ${show(value)}` };
+    }
+    case 'address': {
+      const t = textOf(value);
+      if (t === null || t.trim() === '') return { problem: 'missing', detail: 'no address' };
+      return null;
+    }
+    case 'double':
+    case 'int': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) return { problem: 'not_a_number', detail: `expected a number, got ${show(value)}` };
+      if (fieldType === 'int' && !Number.isInteger(value)) return { problem: 'not_a_number', detail: `expected a whole number, got ${show(value)}` };
+      return null;
+    }
+    case 'monetary': {
+      const m = value as { value?: unknown; currency?: unknown };
+      if (typeof value !== 'object' || value === null) return { problem: 'invalid_monetary', detail: `expected {value, currency}, got ${show(value)}` };
+      if (m.value === null || m.value === undefined) return { problem: 'missing', detail: 'no amount' };
+      if (typeof m.value !== 'number' || !Number.isFinite(m.value)) return { problem: 'invalid_monetary', detail: `amount is not a number: ${show(m.value)}` };
+      if (typeof m.currency !== 'string' || !/^[A-Z]{3}$/.test(m.currency)) {
+        return { problem: 'invalid_monetary', detail: `currency is not a 3-letter code: ${show(m.currency)}` };
+      }
+      return null;
+    }
+    case 'enum':
+    case 'set': {
+      const { ids, invalid } = optionIds(value);
+      if (invalid.length > 0) return { problem: 'invalid_option', detail: `not an option id: ${show(invalid[0])}` };
+      if (fieldType === 'enum' && ids.length > 1) return { problem: 'invalid_option', detail: `single-option field holds ${ids.length} options` };
+      // Without the option list (a system field the catalogue omits) existence cannot be judged.
+      if (options) {
+        const unknown = ids.filter((id) => !options.some((o) => o.id === id));
+        if (unknown.length > 0) return { problem: 'invalid_option', detail: `option id ${unknown.join(', ')} does not exist (deleted option?)` };
+      }
+      return null;
+    }
+    case 'date':
+      return isRealIsoDate(value) ? null : { problem: 'invalid_date', detail: `not a real date YYYY-MM-DD: ${show(value)}` };
+    case 'daterange': {
+      const r = value as { value?: unknown; until?: unknown };
+      if (typeof value !== 'object' || value === null || !isRealIsoDate(r.value) || !isRealIsoDate(r.until)) {
+        return { problem: 'invalid_date', detail: `expected {value, until} real dates: ${show(value)}` };
+      }
+      if (r.until < r.value) return { problem: 'invalid_date', detail: `range ends before it starts: ${r.value} → ${r.until}` };
+      return null;
+    }
+    case 'phone': {
+      const t = textOf(value);
+      if (t === null) return { problem: 'invalid_phone', detail: `not a phone number: ${show(value)}` };
+      return isValidPhone(t) ? null : { problem: 'invalid_phone', detail: `not a phone number: ${show(t)}` };
+    }
+    case 'emails':
+    case 'phones': {
+      const list = (Array.isArray(value) ? value : [value]).map((v) => textOf(v) ?? '').filter((t) => t.trim() !== '');
+      if (list.length === 0) return { problem: 'missing', detail: 'no value' };
+      const check = fieldType === 'emails' ? isValidEmail : isValidPhone;
+      const bad = list.find((t) => !check(t));
+      if (bad !== undefined) return { problem: fieldType === 'emails' ? 'invalid_email' : 'invalid_phone', detail: `not a valid ${fieldType === 'emails' ? 'e-mail' : 'phone number'}: ${show(bad)}` };
+      return null;
+    }
+    case 'user':
+    case 'people':
+    case 'org':
+    case 'deal': {
+      const id = toOptionId(value);
+      if (id === null) return { problem: 'dangling_reference', detail: `not an id: ${show(value)}` };
+      const exists =
+        fieldType === 'user' ? refs.hasUser(id) : fieldType === 'people' ? refs.hasPerson(id) : fieldType === 'org' ? refs.hasOrganization(id) : refs.hasDeal(id);
+      const what = fieldType === 'user' ? 'user' : fieldType === 'people' ? 'person' : fieldType === 'org' ? 'organization' : 'deal';
+      return exists ? null : { problem: 'dangling_reference', detail: `${what} #${id} does not exist` };
+    }
+    case 'boolean':
+      return typeof value === 'boolean' ? null : { problem: 'missing', detail: `not true/false: ${show(value)}` };
+    default:
+      // time, timerange, json, … : presence is all the policy asks for.
+      return null;
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Relationship risks (POLICY.md §7). Windows are inclusive: "within N days" means N days ago still counts.
+ *
+ * The "Tier 3+" of the key-person and decision-maker risks is `risks.decisionMakerMinTier` (the policy
+ * has one threshold for strategic clients; key-person dependency uses it too).
+ */
+import type { Policy } from '../config/policy-schema.js';
+import type { Deal } from '../domain/entities.js';
+import type { EpochDay, ZoneCalendar } from './calendar.js';
+import { addYears, formatEpochDay, parseInstant } from './calendar.js';
+import { formatAmount, toFirmCurrency } from './currency.js';
+import type { EngagementWindow } from './engagement.js';
+import { weekIndex } from './engagement.js';
+import type { OrgMirror } from './mirror-index.js';
+import type { Stakeholders } from './stakeholders.js';
+import { wonDay } from './tiers.js';
+import type { Engagement, Risk } from './types.js';
+
+export interface RiskInput {
+  org: OrgMirror;
+  tier: number;
+  engagement: Engagement;
+  contractEndDay: EpochDay | null;
+  today: EpochDay;
+  window: EngagementWindow;
+}
+
+export interface RiskContext {
+  policy: Policy;
+  stakeholders: Stakeholders;
+  cal: ZoneCalendar;
+}
+
+function lostDay(d: Deal, cal: ZoneCalendar): EpochDay | null {
+  const ms = parseInstant(d.lostTime ?? d.updateTime);
+  return Number.isFinite(ms) ? cal.dayOfInstant(ms) : null;
+}
+
+/** Distinct client persons reached by touchpoints from `sinceDay` on. */
+function personsTouchedSince(org: OrgMirror, clientIds: ReadonlySet<number>, sinceDay: EpochDay): { persons: Set<number>; touches: number } {
+  const persons = new Set<number>();
+  let touches = 0;
+  for (let i = org.touchpoints.length - 1; i >= 0; i -= 1) {
+    const e = org.touchpoints[i]!;
+    if (e.day! < sinceDay) break;
+    touches += 1;
+    for (const p of e.personIds) if (clientIds.has(p)) persons.add(p);
+  }
+  return { persons, touches };
+}
+
+export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
+  const { org, tier, engagement, contractEndDay, today, window } = input;
+  const { policy, stakeholders, cal } = ctx;
+  const r = policy.risks;
+  const risks: Risk[] = [];
+  const clientIds = new Set(org.persons.map((p) => p.id));
+
+  if (tier >= r.decisionMakerMinTier) {
+    const { persons, touches } = personsTouchedSince(org, clientIds, today - r.keyPersonDays);
+    if (persons.size === 1) {
+      const only = [...persons][0]!;
+      risks.push({
+        kind: 'key_person_dependency',
+        detail: `${touches} touchpoint(s) in ${r.keyPersonDays} days reached only person #${only}`,
+        evidence: { personIds: [only], touchpoints: touches },
+      });
+    }
+
+    const dms = org.persons.filter((p) => stakeholders.isDecisionMaker(p)).map((p) => p.id);
+    const dmSet = new Set(dms);
+    const reached = [...personsTouchedSince(org, dmSet, today - r.decisionMakerDays).persons];
+    if (reached.length === 0) {
+      let lastDm: EpochDay | null = null;
+      for (const e of org.touchpoints) if (e.personIds.some((p) => dmSet.has(p))) lastDm = e.day;
+      const detail =
+        dms.length === 0
+          ? `no decision maker mapped (person field ${policy.stakeholders.roleField}), so no decision-maker contact in ${r.decisionMakerDays} days`
+          : `no touchpoint with decision maker(s) ${dms.map((id) => `#${id}`).join(', ')} in ${r.decisionMakerDays} days` +
+            (lastDm === null ? ' (never)' : ` (last ${formatEpochDay(lastDm)})`);
+      risks.push({
+        kind: 'no_decision_maker_contact',
+        detail,
+        evidence: lastDm === null ? { personIds: dms } : { personIds: dms, lastContact: formatEpochDay(lastDm) },
+      });
+    }
+  }
+
+  // Outreach collision: the most recent ISO week of the shown engagement window with ≥ collisionUsers users.
+  const usersByWeek = new Map<number, Set<number>>();
+  const firstShown = window.span - window.shown;
+  for (const e of org.touchpoints) {
+    const w = weekIndex(window, e.day!);
+    if (w < firstShown || e.activity.ownerId === null) continue;
+    let set = usersByWeek.get(w);
+    if (!set) usersByWeek.set(w, (set = new Set()));
+    set.add(e.activity.ownerId);
+  }
+  const collisions = [...usersByWeek.entries()].filter(([, users]) => users.size >= r.collisionUsers).sort((a, b) => b[0] - a[0]);
+  if (collisions.length > 0) {
+    const [w, users] = collisions[0]!;
+    const userIds = [...users].sort((a, b) => a - b);
+    risks.push({
+      kind: 'outreach_collision',
+      detail:
+        `${userIds.length} users (${userIds.map((u) => `#${u}`).join(', ')}) touched the client in week ${window.labels[w]}` +
+        (collisions.length > 1 ? `; ${collisions.length} such weeks in the last ${window.shown}` : ''),
+      evidence: { week: window.labels[w]!, userIds, weeks: collisions.length },
+    });
+  }
+
+  if (engagement.trend === 'falling') {
+    risks.push({
+      kind: 'falling_engagement',
+      detail: `${engagement.last4} touchpoints in the last 4 weeks against ${engagement.previous4} in the 4 before`,
+      evidence: { last4: engagement.last4, previous4: engagement.previous4 },
+    });
+  }
+
+  if (contractEndDay !== null) {
+    const until = contractEndDay - today;
+    if (until >= 0 && until <= r.renewalWindowDays) {
+      risks.push({
+        kind: 'renewal_due',
+        detail: `contract ends ${formatEpochDay(contractEndDay)}, in ${until} days (window ${r.renewalWindowDays})`,
+        evidence: { contractEndDate: formatEpochDay(contractEndDay), daysUntil: until },
+      });
+    }
+  }
+
+  const atRisk = org.persons.filter((p) => stakeholders.isAtRisk(p)).map((p) => p.id);
+  if (atRisk.length > 0) {
+    risks.push({
+      kind: 'stakeholder_at_risk',
+      detail: `relationship strength at risk: ${atRisk.map((id) => `#${id}`).join(', ')}`,
+      evidence: { personIds: atRisk },
+    });
+  }
+
+  // Shrinking: the latest won deal (won within the last year) below shrinkingRatio × the one before it.
+  const won = org.deals
+    .filter((d) => d.status === 'won')
+    .map((d) => ({ d, day: wonDay(d, cal) }))
+    .filter((x): x is { d: Deal; day: EpochDay } => x.day !== null && x.day <= today)
+    .sort((a, b) => b.day - a.day || b.d.id - a.d.id);
+  const [latest, previous] = won;
+  if (latest && previous && latest.day >= addYears(today, -1)) {
+    const lv = toFirmCurrency(latest.d.value, latest.d.currency, policy);
+    const pv = toFirmCurrency(previous.d.value, previous.d.currency, policy);
+    if (lv !== null && pv !== null && pv > 0 && lv < r.shrinkingRatio * pv) {
+      risks.push({
+        kind: 'shrinking_deals',
+        detail: `latest won deal #${latest.d.id} (${formatAmount(lv)} ${policy.currency}) is ${Math.round((lv / pv) * 100)} % of the previous #${previous.d.id} (${formatAmount(pv)})`,
+        evidence: { dealIds: [latest.d.id, previous.d.id] },
+      });
+    }
+  }
+
+  const lost = org.deals
+    .filter((d) => d.status === 'lost')
+    .filter((d) => {
+      const day = lostDay(d, cal);
+      return day !== null && today - day >= 0 && today - day <= r.lostDealDays;
+    })
+    .map((d) => d.id)
+    .sort((a, b) => a - b);
+  if (lost.length > 0) {
+    risks.push({
+      kind: 'recent_loss',
+      detail: `${lost.length} deal(s) lost in the last ${r.lostDealDays} days: ${lost.map((id) => `#${id}`).join(', ')}`,
+      evidence: { dealIds: lost },
+    });
+  }
+  return risks;
+}

@@ -1,0 +1,110 @@
+/**
+ * Touchpoints (POLICY.md §3): done activities, classified into the policy's categories by activity type
+ * and optional subject pattern. An activity counts for every category it matches; one that matches none
+ * (an internal task, a deadline) is not contact with the client and is no touchpoint.
+ *
+ * Which date a done activity counts on — the *due date*, not the marked-as-done time:
+ * people log a meeting as done hours or days after it happened (often at the end of the week), while the
+ * due date (and due time) is when it took place. So:
+ *   1. due date + due time (Pipedrive stores due_time in UTC) → that instant's date in the firm's zone;
+ *   2. due date without a time (all-day) → that calendar date as is;
+ *   3. no due date → the date of marked_as_done_time (then update/add time, for records without it);
+ *   4. never after today: a done activity due in the future was done early, so it counts on the date it
+ *      was marked done (or today, if even that lies ahead because of clock skew).
+ */
+import type { Category, Policy } from '../config/policy-schema.js';
+import { CATEGORIES } from '../config/policy-schema.js';
+import type { Activity } from '../domain/entities.js';
+import type { EpochDay, ZoneCalendar } from './calendar.js';
+import { parseInstant, parseIsoDate } from './calendar.js';
+
+/** Bit of each category in a category mask. */
+export const CATEGORY_BIT: Readonly<Record<Category, number>> = { operational: 1, strategic: 2, executive: 4, maintenance: 8 };
+
+export function categoriesOfMask(mask: number): Category[] {
+  return CATEGORIES.filter((c) => (mask & CATEGORY_BIT[c]) !== 0);
+}
+
+export interface CategoryClassifier {
+  /** Category mask of an activity (0 = not a touchpoint category). */
+  classify(type: string, subject: string): number;
+}
+
+/** Compiles the policy's category matchers once (regexes built once per run, types looked up per key). */
+export function compileCategories(categories: Policy['categories']): CategoryClassifier {
+  const byType = new Map<string, { bit: number; subject: RegExp | null }[]>();
+  for (const cat of CATEGORIES) {
+    for (const m of categories[cat].match) {
+      const subject = m.subjectPattern ? new RegExp(m.subjectPattern, 'iu') : null;
+      for (const t of m.activityTypes) {
+        const key = t.trim().toLowerCase();
+        const list = byType.get(key) ?? [];
+        list.push({ bit: CATEGORY_BIT[cat], subject });
+        byType.set(key, list);
+      }
+    }
+  }
+  // Activity type keys are few; cache their case-folded lookup so 1M activities do not lowercase 1M strings.
+  const perType = new Map<string, { bit: number; subject: RegExp | null }[]>();
+  return {
+    classify(type, subject) {
+      let entries = perType.get(type);
+      if (entries === undefined) {
+        entries = byType.get(type.trim().toLowerCase()) ?? [];
+        perType.set(type, entries);
+      }
+      let mask = 0;
+      for (const e of entries) {
+        if ((mask & e.bit) === 0 && (e.subject === null || e.subject.test(subject))) mask |= e.bit;
+      }
+      return mask;
+    },
+  };
+}
+
+/** Parses `YYYY-MM-DD` dates with a per-run cache (an account has a few thousand distinct due dates). */
+export function createDateCache(): (date: string) => EpochDay | null {
+  const cache = new Map<string, EpochDay | null>();
+  return (date) => {
+    let d = cache.get(date);
+    if (d === undefined) {
+      d = parseIsoDate(date);
+      cache.set(date, d);
+    }
+    return d;
+  };
+}
+
+const TIME_RE = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+
+/**
+ * The firm-calendar day an activity is (or was) due: due date + UTC due time converted to the firm's
+ * zone, or the bare due date for all-day activities; null without a (valid) due date.
+ */
+export function dueDay(activity: Activity, cal: ZoneCalendar, parseDate: (d: string) => EpochDay | null): EpochDay | null {
+  if (activity.dueDate === null) return null;
+  const day = parseDate(activity.dueDate);
+  if (day === null) return null;
+  if (activity.dueTime === null || activity.dueTime === '') return day;
+  const t = TIME_RE.exec(activity.dueTime);
+  if (!t) return day;
+  const ms = day * 86_400_000 + (Number(t[1]) * 3600 + Number(t[2]) * 60 + Number(t[3] ?? 0)) * 1000;
+  return cal.dayOfInstant(ms);
+}
+
+/** The firm-calendar day a done activity counts on (see the module comment for why). */
+export function touchpointDay(activity: Activity, cal: ZoneCalendar, today: EpochDay, parseDate: (d: string) => EpochDay | null): EpochDay {
+  const due = dueDay(activity, cal, parseDate);
+  if (due !== null && due <= today) return due;
+  const stamp = activity.markedAsDoneTime ?? activity.updateTime ?? activity.addTime;
+  const ms = stamp ? parseInstant(stamp) : Number.NaN;
+  const marked = Number.isFinite(ms) ? cal.dayOfInstant(ms) : today;
+  return Math.min(marked, today);
+}
+
+/** Persons an activity reached: the primary participant and every other participant, once each. */
+export function activityPersonIds(activity: Activity): readonly number[] {
+  const parts = activity.participantPersonIds;
+  if (activity.personId === null || parts.includes(activity.personId)) return parts;
+  return [activity.personId, ...parts];
+}
