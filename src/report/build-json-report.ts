@@ -1,0 +1,265 @@
+/**
+ * Builds the report model (`ReportV1`) from the rules' result, the plan, what apply did and the run's
+ * facts. Pure: names come from the mirror snapshot, links from the company domain; the HTML and CSV are
+ * rendered from this model, so their counts are the JSON's counts by construction.
+ */
+import type { Policy } from '../config/policy-schema.js';
+import type { EntityKind, MirrorSnapshot } from '../domain/entities.js';
+import type { Plan } from '../plan/types.js';
+import type { Finding, OrgAssessment, OverallStatus, RulesResult } from '../rules/types.js';
+import { appOrigin, recordUrl } from './record-url.js';
+import {
+  AppliedSummary,
+  REPORT_SCHEMA_VERSION,
+  ReportV1,
+  RunInfo,
+  type CreatedEntry,
+  type OverdueEntry,
+  type ReportFinding,
+  type RiskEntry,
+  type TrendEntry,
+  type WriteOutcome,
+} from './report-schema.js';
+
+export interface BuildReportInput {
+  runId: string;
+  result: RulesResult;
+  plan?: Plan | null;
+  applied?: AppliedSummary | null;
+  run: RunInfo;
+  snapshot: MirrorSnapshot;
+  policy: Policy;
+  /** `acme` (→ https://acme.pipedrive.com) or the origin of a Pipedrive-compatible server. */
+  companyDomain: string;
+}
+
+const ENTITY_ORDER: Record<EntityKind, number> = { organization: 0, person: 1, deal: 2, activity: 3 };
+const STATUSES: readonly OverallStatus[] = ['on_track', 'due_soon', 'overdue', 'never', 'not_applicable'];
+
+/** Compares nullable strings with nulls last, by the locale's collation. */
+function byName(collator: Intl.Collator, a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  return collator.compare(a, b);
+}
+
+export function buildJsonReport(input: BuildReportInput): ReportV1 {
+  const { runId, result, snapshot, policy } = input;
+  const plan = input.plan ?? null;
+  const applied = input.applied ? AppliedSummary.parse(input.applied) : null;
+  const run = RunInfo.parse(input.run);
+  const locale = policy.locale;
+  const collator = new Intl.Collator(locale, { sensitivity: 'base', numeric: true });
+  const origin = appOrigin(input.companyDomain);
+  const orgUrl = (id: number): string => `${origin}/organization/${id}`;
+
+  const orgs = new Map<number, OrgAssessment>(result.organizations.map((o) => [o.orgId, o]));
+  const userName = (id: number | null): string | null => (id === null ? null : (snapshot.users.get(id)?.name ?? null));
+  const orgName = (id: number | null): string | null =>
+    id === null ? null : (orgs.get(id)?.name ?? snapshot.organizations.get(id)?.name ?? null);
+  const orgRef = (id: number) => ({ orgId: id, orgName: orgName(id) ?? `#${id}`, url: orgUrl(id), tier: orgs.get(id)?.tier.level ?? 0 });
+  const entityName = (entity: EntityKind, id: number): string | null => {
+    switch (entity) {
+      case 'organization':
+        return orgName(id);
+      case 'person':
+        return snapshot.persons.get(id)?.name ?? null;
+      case 'deal':
+        return snapshot.deals.get(id)?.title ?? null;
+      case 'activity':
+        return snapshot.activities.get(id)?.subject ?? null;
+    }
+  };
+  const ruleLabel = (ruleId: string): string => policy.cadenceRules[ruleId]?.label[locale] ?? ruleId;
+
+  // Data quality ---------------------------------------------------------------------------------
+  const toReportFinding = (f: Finding): ReportFinding => ({
+    ...f,
+    entityName: entityName(f.entity, f.entityId),
+    orgName: orgName(f.orgId),
+    ownerName: userName(f.ownerId),
+    url: recordUrl(origin, f.entity, f.entityId),
+  });
+  const findings = [...result.organizations.flatMap((o) => o.findings), ...result.otherFindings]
+    .map(toReportFinding)
+    .sort(
+      (a, b) =>
+        byName(collator, a.ownerName, b.ownerName) ||
+        (a.ownerId ?? Infinity) - (b.ownerId ?? Infinity) ||
+        byName(collator, a.orgName, b.orgName) ||
+        (a.orgId ?? Infinity) - (b.orgId ?? Infinity) ||
+        ENTITY_ORDER[a.entity] - ENTITY_ORDER[b.entity] ||
+        a.entityId - b.entityId ||
+        collator.compare(a.field, b.field) ||
+        a.problem.localeCompare(b.problem),
+    );
+
+  const byOwner = countBy(findings, (f) => String(f.ownerId))
+    .map(([, items]) => ({ ownerId: items[0]!.ownerId, ownerName: items[0]!.ownerName, count: items.length }))
+    .sort((a, b) => b.count - a.count || byName(collator, a.ownerName, b.ownerName));
+  const byField = countBy(findings, (f) => `${f.entity}\u0000${f.field}`)
+    .map(([, items]) => ({ entity: items[0]!.entity, field: items[0]!.field, count: items.length }))
+    .sort((a, b) => b.count - a.count || ENTITY_ORDER[a.entity] - ENTITY_ORDER[b.entity] || collator.compare(a.field, b.field));
+  const byProblem = countBy(findings, (f) => f.problem)
+    .map(([, items]) => ({ problem: items[0]!.problem, count: items.length }))
+    .sort((a, b) => b.count - a.count || a.problem.localeCompare(b.problem));
+
+  const tierLevels = [...new Set([...policy.tiers.map((t) => t.level), ...result.organizations.map((o) => o.tier.level)])].sort(
+    (a, b) => a - b,
+  );
+  const completenessByTier = tierLevels.map((tier) => {
+    const inTier = result.organizations.filter((o) => o.tier.level === tier);
+    const complete = inTier.filter((o) => o.findings.length === 0).length;
+    return {
+      tier,
+      organizations: inTier.length,
+      complete,
+      percent: inTier.length === 0 ? null : Math.round((complete / inTier.length) * 1000) / 10,
+    };
+  });
+
+  // Cadence --------------------------------------------------------------------------------------
+  const matrix = tierLevels.map((tier) => {
+    const counts = { on_track: 0, due_soon: 0, overdue: 0, never: 0, not_applicable: 0 };
+    for (const o of result.organizations) if (o.tier.level === tier) counts[o.overallStatus] += 1;
+    return { tier, counts, total: STATUSES.reduce((n, s) => n + counts[s], 0) };
+  });
+
+  const overdue: OverdueEntry[] = result.organizations
+    .flatMap((o) =>
+      o.cadence
+        .filter((c) => c.applies && (c.status === 'overdue' || c.status === 'never'))
+        .map((c) => ({
+          ...orgRef(o.orgId),
+          ruleId: c.ruleId,
+          ruleLabel: ruleLabel(c.ruleId),
+          category: c.category,
+          status: c.status,
+          cadenceDays: c.cadenceDays,
+          gapDays: c.gapDays,
+          lastTouchpointDate: c.lastTouchpoint?.date ?? null,
+          nextDueDate: c.nextDueDate,
+          ownerId: o.ownerId,
+          ownerName: userName(o.ownerId),
+          openScheduledActivityId: c.openScheduled?.activityId ?? null,
+          onGap: c.onGap,
+        })),
+    )
+    // "Never touched" is the largest gap of all.
+    .sort(
+      (a, b) =>
+        (b.gapDays ?? Infinity) - (a.gapDays ?? Infinity) ||
+        b.tier - a.tier ||
+        collator.compare(a.orgName, b.orgName) ||
+        a.ruleId.localeCompare(b.ruleId),
+    );
+
+  const outcomes = new Map<string, WriteOutcome>((applied?.outcomes ?? []).map((o) => [o.key, o]));
+  const writes = plan?.writes ?? [];
+  const created: CreatedEntry[] = [];
+  const deletions: ReportV1['cadence']['deletions'] = [];
+  const flagChanges: ReportV1['cadence']['flagChanges'] = [];
+  for (const w of writes) {
+    if (w.kind === 'create_activity') {
+      const outcome = run.dryRun ? undefined : outcomes.get(w.key);
+      created.push({
+        ...orgRef(w.orgId),
+        key: w.key,
+        purpose: w.purpose,
+        ruleId: w.ruleId,
+        reason: w.reason,
+        subject: w.activity.subject,
+        type: w.activity.type,
+        dueDate: w.activity.due_date,
+        ownerId: w.activity.owner_id,
+        ownerName: userName(w.activity.owner_id),
+        outcome: outcome?.outcome ?? 'planned',
+        activityId: outcome?.activityId ?? null,
+      });
+    } else if (w.kind === 'delete_activity') {
+      deletions.push({ ...orgRef(w.orgId), key: w.key, activityId: w.activityId, reason: w.reason });
+    } else {
+      for (const c of w.changes) flagChanges.push({ ...orgRef(w.orgId), flag: c.flag, from: c.from, to: c.to });
+    }
+  }
+
+  // Engagement -----------------------------------------------------------------------------------
+  const weeks = (result.engagementByTier[0]?.weeks ?? result.organizations[0]?.engagement.weeks ?? []).map((w) => w.week);
+  const trendEntry = (o: OrgAssessment): TrendEntry => ({
+    ...orgRef(o.orgId),
+    trend: o.engagement.trend,
+    last4: o.engagement.last4,
+    previous4: o.engagement.previous4,
+    breadth: o.engagement.breadth,
+  });
+  const rising = result.organizations
+    .filter((o) => o.engagement.trend === 'rising')
+    .map(trendEntry)
+    .sort((a, b) => b.last4 - b.previous4 - (a.last4 - a.previous4) || collator.compare(a.orgName, b.orgName));
+  const falling = result.organizations
+    .filter((o) => o.engagement.trend === 'falling')
+    .map(trendEntry)
+    .sort((a, b) => b.previous4 - b.last4 - (a.previous4 - a.last4) || collator.compare(a.orgName, b.orgName));
+  const risks: RiskEntry[] = result.organizations
+    .flatMap((o) => o.risks.map((r) => ({ ...orgRef(o.orgId), ...r })))
+    .sort((a, b) => b.tier - a.tier || collator.compare(a.orgName, b.orgName) || a.kind.localeCompare(b.kind));
+
+  const report = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    generator: 'pipedrive-cadence' as const,
+    runId,
+    companyId: snapshot.companyId,
+    appOrigin: origin,
+    now: result.now,
+    today: result.today,
+    locale,
+    timeZone: result.timeZone,
+    currency: policy.currency,
+    run,
+    tiers: [...policy.tiers].sort((a, b) => a.level - b.level).map((t) => ({ level: t.level, name: t.name[locale] })),
+    rules: Object.entries(policy.cadenceRules).map(([id, r]) => ({ id, label: r.label[locale], category: r.category, onGap: r.onGap })),
+    users: [...snapshot.users.values()]
+      .map((u) => ({ id: u.id, name: u.name, active: u.active }))
+      .sort((a, b) => a.id - b.id),
+    summary: {
+      organizations: result.organizations.length,
+      findings: findings.length,
+      overdue: overdue.filter((e) => e.status === 'overdue').length,
+      never: overdue.filter((e) => e.status === 'never').length,
+      risks: risks.length,
+      plannedWrites: writes.length,
+      activitiesCreated: applied && !run.dryRun ? applied.created : 0,
+      flagsWritten: applied && !run.dryRun ? applied.updated : 0,
+    },
+    dataQuality: { findings, byOwner, byField, byProblem, completenessByTier, unresolvedFields: result.unresolvedFields },
+    cadence: {
+      matrix,
+      overdue,
+      created,
+      deletions,
+      flagChanges,
+      skipped: plan?.skipped ?? [],
+      planWarnings: plan?.warnings ?? [],
+    },
+    engagement: { weeks, byTier: result.engagementByTier, rising, falling, risks },
+    organizations: [...result.organizations]
+      .sort((a, b) => collator.compare(a.name, b.name) || a.orgId - b.orgId)
+      .map((o) => ({ ...o, url: orgUrl(o.orgId), ownerName: userName(o.ownerId) })),
+    plan,
+    applied,
+  };
+  // The declared schema is applied: a report that does not match its own contract is a bug to see now.
+  return ReportV1.parse(report);
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): [string, T[]][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const g = groups.get(k);
+    if (g) g.push(item);
+    else groups.set(k, [item]);
+  }
+  return [...groups.entries()];
+}

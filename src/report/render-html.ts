@@ -1,0 +1,338 @@
+/**
+ * The HTML report: one self-contained file (inline CSS and SVG, no script, no external asset) that works
+ * opened from disk, served by the status server, or printed. Rendered from the JSON model so every count
+ * shown is the JSON's count. Labels come from the policy texts; dates, numbers and currency from Intl in
+ * the firm's locale and time zone. Every interpolated value goes through the escaping `html` builder, and
+ * a Content-Security-Policy forbids scripts outright as a second line of defence.
+ */
+import type { Templates } from '../config/policy-schema.js';
+import type { OverallStatus } from '../rules/types.js';
+import { renderEngagementChart, TIER_COLOURS } from './engagement-chart.js';
+import { createFormatters } from './format.js';
+import { createLabels } from './report-labels.js';
+import type { ReportFinding, ReportV1 } from './report-schema.js';
+import { html, raw, type HtmlValue, type SafeHtml } from './safe-html.js';
+
+const STATUSES: readonly OverallStatus[] = ['overdue', 'never', 'due_soon', 'on_track', 'not_applicable'];
+
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
+const STYLE = `
+:root{--fg:#1d2330;--muted:#5b6475;--line:#dde1e8;--bg:#fff;--soft:#f5f7fa;--accent:#0b5cad;
+--overdue:#b42318;--never:#7a271a;--due_soon:#b54708;--on_track:#067647;--not_applicable:#5b6475}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:var(--fg);background:var(--bg)}
+header,main,footer{max-width:1180px;margin:0 auto;padding:0 20px}
+header{padding-top:20px}
+h1{font-size:24px;margin:0 0 4px}
+h2{font-size:20px;margin:36px 0 8px;padding-bottom:4px;border-bottom:2px solid var(--line)}
+h3{font-size:16px;margin:22px 0 8px}
+h4{font-size:15px;margin:16px 0 6px}
+h5{font-size:14px;margin:12px 0 4px}
+a{color:var(--accent)}
+.meta{color:var(--muted);margin:0 0 10px}
+nav a{margin-right:14px}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0}
+.card{border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:130px;background:var(--soft)}
+.card b{display:block;font-size:22px}
+.card span{color:var(--muted);font-size:12px}
+table{border-collapse:collapse;width:100%;margin:6px 0 12px}
+th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
+th{background:var(--soft);font-weight:600;font-size:13px}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:18px}
+.owner{border:1px solid var(--line);border-radius:8px;padding:4px 14px 8px;margin:12px 0}
+.count{display:inline-block;min-width:22px;padding:0 7px;border-radius:10px;background:var(--soft);border:1px solid var(--line);font-size:12px;text-align:center;font-weight:600}
+.muted{color:var(--muted)}
+.zero{color:#b0b6c1}
+.st{font-weight:600}
+.st-overdue{color:var(--overdue)}.st-never{color:var(--never)}.st-due_soon{color:var(--due_soon)}.st-on_track{color:var(--on_track)}.st-not_applicable{color:var(--not_applicable)}
+.bar{display:inline-block;height:8px;background:var(--on_track);border-radius:4px;vertical-align:middle;margin-right:6px}
+.warn{background:#fffaeb;border:1px solid #fedf89;border-radius:6px;padding:6px 12px}
+.chart{max-width:100%;height:auto}
+.chart .grid{stroke:#e6e9ef}.chart .axis{stroke:#8a93a3}
+.chart text{font:11px system-ui,sans-serif;fill:#3b4252}.chart .legend{font-size:12px}
+.swatch{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:baseline}
+details summary{cursor:pointer;color:var(--accent)}
+footer{color:var(--muted);font-size:12px;margin-top:40px;padding-bottom:30px}
+@media print{nav{display:none}.owner{break-inside:avoid}details{display:block}}
+`;
+
+export function renderHtml(report: ReportV1, texts: Templates): string {
+  const L = createLabels(texts);
+  const fmt = createFormatters(report.locale, report.timeZone, report.currency);
+  const tierNames = new Map(report.tiers.map((t) => [t.level, t.name]));
+  const tierName = (level: number): string => `${L('tier')} ${level} · ${tierNames.get(level) ?? ''}`.replace(/ · $/, '');
+  const tierColour = (level: number): string => {
+    const i = report.tiers.findIndex((t) => t.level === level);
+    return TIER_COLOURS[(i < 0 ? 0 : i) % TIER_COLOURS.length]!;
+  };
+  const num = (n: number): SafeHtml => html`<td class="num">${fmt.number(n)}</td>`;
+  const dash = (v: string | null | undefined): string => (v === null || v === undefined || v === '' ? '—' : v);
+  const ownerLabel = (name: string | null, id: number | null): string => name ?? (id === null ? L('noOwner') : `#${id}`);
+  const orgLink = (r: { orgName: string; url: string }): SafeHtml => html`<a href="${r.url}">${r.orgName}</a>`;
+  const status = (s: OverallStatus): SafeHtml => html`<span class="st st-${s}">${L.status(s)}</span>`;
+  const table = (head: HtmlValue, rows: HtmlValue[], empty = L('none')): SafeHtml =>
+    rows.length === 0 ? html`<p class="muted">${empty}</p>` : html`<table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`;
+  const flagValue = (v: unknown): string => (v === null || v === undefined || v === '' ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+
+  const { summary, dataQuality: dq, cadence, engagement, run } = report;
+  const title = L('title');
+
+  // Header -----------------------------------------------------------------------------------------
+  const cards: [string, number][] = [
+    [L('clients'), summary.organizations],
+    [L('findings'), summary.findings],
+    [L.status('overdue'), summary.overdue],
+    [L.status('never'), summary.never],
+    [L('risks'), summary.risks],
+    [run.dryRun ? L('outcome_planned') : L('created'), run.dryRun ? cadence.created.length : summary.activitiesCreated],
+  ];
+  const header = html`<header>
+<h1>${title}</h1>
+<p class="meta">${L('company')}: <b>${report.companyId}</b> · ${L('generatedAt')}: ${fmt.instant(run.finishedAt)} · ${L('today')}: ${fmt.date(report.today)}${
+    run.dryRun ? html` · <b>${L('dryRun')}</b>` : ''
+  }</p>
+<nav><a href="#data-quality">${L('dataQuality')}</a><a href="#cadence">${L('cadence')}</a><a href="#engagement">${L('engagement')}</a><a href="#run">${L('run')}</a></nav>
+<section class="cards" aria-label="${L('summary')}">${cards.map(([label, n]) => html`<div class="card"><b>${fmt.number(n)}</b><span>${label}</span></div>`)}</section>
+</header>`;
+
+  // Data quality -----------------------------------------------------------------------------------
+  const completeness = table(
+    html`<th>${L('tier')}</th><th class="num">${L('clients')}</th><th class="num">${L('complete')}</th><th>${L('completeness')}</th>`,
+    dq.completenessByTier.map(
+      (t) => html`<tr data-tier="${t.tier}"><td>${tierName(t.tier)}</td>${num(t.organizations)}${num(t.complete)}<td>${
+        t.percent === null ? '—' : html`<span class="bar" style="width:${Math.round(t.percent)}px"></span>${fmt.percent(t.percent)}`
+      }</td></tr>`,
+    ),
+  );
+  const perOwner = table(
+    html`<th>${L('owner')}</th><th class="num">${L('findings')}</th>`,
+    dq.byOwner.map(
+      (o) => html`<tr data-owner-id="${o.ownerId ?? 'none'}" data-count="${o.count}"><td>${ownerLabel(o.ownerName, o.ownerId)}</td>${num(o.count)}</tr>`,
+    ),
+  );
+  const perField = table(
+    html`<th>${L('entity')}</th><th>${L('field')}</th><th class="num">${L('findings')}</th>`,
+    dq.byField.map(
+      (f) => html`<tr data-field="${f.entity}:${f.field}" data-count="${f.count}"><td>${L.entity(f.entity)}</td><td>${f.field}</td>${num(f.count)}</tr>`,
+    ),
+  );
+  const unresolved =
+    dq.unresolvedFields.length === 0
+      ? ''
+      : html`<div class="warn"><b>${L('unresolvedFields')}:</b> ${dq.unresolvedFields.map((u, i) => html`${i > 0 ? ', ' : ''}${L.entity(u.entity)} “${u.name}”`)}</div>`;
+
+  const findingRow = (f: ReportFinding): SafeHtml => {
+    const name = f.entityName ?? `#${f.entityId}`;
+    return html`<tr class="finding" data-entity="${f.entity}" data-entity-id="${f.entityId}" data-problem="${f.problem}"><td>${L.entity(f.entity)}: ${
+      f.url ? html`<a href="${f.url}">${name}</a>` : name
+    }</td><td>${f.field}</td><td>${L.problem(f.problem)}</td><td>${f.detail}</td></tr>`;
+  };
+  const ownerGroups = groupConsecutive(dq.findings, (f) => String(f.ownerId));
+  const findingsByOwner =
+    dq.findings.length === 0
+      ? html`<p class="muted">${L('noFindings')}</p>`
+      : ownerGroups.map((group) => {
+          const first = group[0]!;
+          const clients = groupConsecutive(group, (f) => String(f.orgId));
+          return html`<section class="owner" data-owner-id="${first.ownerId ?? 'none'}" data-count="${group.length}">
+<h4>${ownerLabel(first.ownerName, first.ownerId)} <span class="count">${fmt.number(group.length)}</span></h4>
+${clients.map((items) => {
+  const c = items[0]!;
+  const heading =
+    c.orgId === null
+      ? html`${L('noClient')}`
+      : html`<a href="${report.appOrigin}/organization/${c.orgId}">${c.orgName ?? `#${c.orgId}`}</a>`;
+  return html`<div class="client" data-org-id="${c.orgId ?? 'none'}"><h5>${heading} <span class="count">${fmt.number(items.length)}</span></h5>
+<table><thead><tr><th>${L('entity')}</th><th>${L('field')}</th><th>${L('problem')}</th><th>${L('detail')}</th></tr></thead><tbody>${items.map(findingRow)}</tbody></table></div>`;
+})}
+</section>`;
+        });
+
+  const dataQualitySection = html`<section id="data-quality">
+<h2>${L('dataQuality')}</h2>
+<h3>${L('completeness')}</h3>${completeness}
+${unresolved}
+<div class="cols"><div><h3>${L('countsByOwner')}</h3>${perOwner}</div><div><h3>${L('countsByField')}</h3>${perField}</div></div>
+<h3>${L('findingsByOwner')}</h3>
+${findingsByOwner}
+</section>`;
+
+  // Cadence ----------------------------------------------------------------------------------------
+  const matrix = table(
+    html`<th>${L('tier')}</th>${STATUSES.map((s) => html`<th class="num">${L.status(s)}</th>`)}<th class="num">${L('total')}</th>`,
+    cadence.matrix.map(
+      (m) =>
+        html`<tr data-tier="${m.tier}"><td>${tierName(m.tier)}</td>${STATUSES.map(
+          (s) => html`<td class="num ${m.counts[s] === 0 ? 'zero' : `st st-${s}`}" data-status="${s}">${fmt.number(m.counts[s])}</td>`,
+        )}<td class="num"><b>${fmt.number(m.total)}</b></td></tr>`,
+    ),
+  );
+  const overdueTable = table(
+    html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('rule')}</th><th>${L('status')}</th><th class="num">${L('gapDays')}</th><th>${L('lastTouchpoint')}</th><th>${L('nextDue')}</th><th>${L('owner')}</th><th>${L('scheduled')}</th>`,
+    cadence.overdue.map(
+      (o) =>
+        html`<tr class="overdue" data-org-id="${o.orgId}" data-rule="${o.ruleId}"><td>${orgLink(o)}</td><td>${o.tier}</td><td>${o.ruleLabel}</td><td>${status(o.status)}</td><td class="num">${
+          o.gapDays === null ? '—' : fmt.number(o.gapDays)
+        }</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td><td>${ownerLabel(o.ownerName, o.ownerId)}</td><td>${
+          o.openScheduledActivityId === null ? '—' : `#${o.openScheduledActivityId}`
+        }</td></tr>`,
+    ),
+  );
+  const createdTable = table(
+    html`<th>${L('client')}</th><th>${L('type')}</th><th>${L('subject')}</th><th>${L('dueDate')}</th><th>${L('owner')}</th><th>${L('reason')}</th><th>${L('outcome')}</th>`,
+    cadence.created.map(
+      (c) =>
+        html`<tr class="created" data-key="${c.key}"><td>${orgLink(c)}</td><td>${L.purpose(c.purpose)} · ${c.type}</td><td>${c.subject}</td><td>${fmt.date(c.dueDate)}</td><td>${ownerLabel(
+          c.ownerName,
+          c.ownerId,
+        )}</td><td>${c.reason}</td><td>${L.outcome(c.outcome)}${c.activityId === null ? '' : ` #${c.activityId}`}</td></tr>`,
+    ),
+  );
+  const flagsTable = table(
+    html`<th>${L('client')}</th><th>${L('flag')}</th><th>${L('from')}</th><th>${L('to')}</th>`,
+    cadence.flagChanges.map(
+      (f) => html`<tr><td>${orgLink(f)}</td><td>${f.flag}</td><td>${flagValue(f.from)}</td><td>${flagValue(f.to)}</td></tr>`,
+    ),
+  );
+  const deletionsTable = table(
+    html`<th>${L('client')}</th><th>#</th><th>${L('reason')}</th>`,
+    cadence.deletions.map((d) => html`<tr><td>${orgLink(d)}</td><td>#${d.activityId}</td><td>${d.reason}</td></tr>`),
+  );
+  const orgNames = new Map(report.organizations.map((o) => [o.orgId, o.name]));
+  const skippedTable = table(
+    html`<th>${L('client')}</th><th>${L('rule')}</th><th>${L('reason')}</th>`,
+    cadence.skipped.map(
+      (s) =>
+        html`<tr><td><a href="${report.appOrigin}/organization/${s.orgId}">${orgNames.get(s.orgId) ?? `#${s.orgId}`}</a></td><td>${dash(s.ruleId)}</td><td>${s.reason}</td></tr>`,
+    ),
+  );
+  const clientsTable = table(
+    html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('tierReason')}</th><th class="num">${L('revenue12m')}</th><th>${L('status')}</th><th>${L('lastTouchpoint')}</th><th>${L('nextDue')}</th><th class="num">${L('health')}</th><th>${L('owner')}</th>`,
+    report.organizations.map(
+      (o) =>
+        html`<tr class="org" data-org-id="${o.orgId}"><td><a href="${o.url}">${o.name}</a></td><td>${tierName(o.tier.level)}</td><td>${o.tier.detail}</td><td class="num">${fmt.currency(o.tier.revenue12m)}</td><td>${status(
+          o.overallStatus,
+        )}</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td>${num(o.health.score)}<td>${ownerLabel(o.ownerName, o.ownerId)}</td></tr>`,
+    ),
+  );
+  const cadenceSection = html`<section id="cadence">
+<h2>${L('cadence')}</h2>
+<h3>${L('statusMatrix')}</h3>${matrix}
+<h3>${L('overdueList')} <span class="count">${fmt.number(cadence.overdue.length)}</span></h3>${overdueTable}
+<h3>${L('created')} <span class="count">${fmt.number(cadence.created.length)}</span></h3>${createdTable}
+${cadence.deletions.length > 0 ? html`<h3>${L('deletions')}</h3>${deletionsTable}` : ''}
+<details${cadence.flagChanges.length <= 30 ? raw(' open') : ''}><summary>${L('flagsWritten')} (${fmt.number(cadence.flagChanges.length)})</summary>${flagsTable}</details>
+<details><summary>${L('skipped')} (${fmt.number(cadence.skipped.length)})</summary>${skippedTable}</details>
+${cadence.planWarnings.length > 0 ? html`<div class="warn"><b>${L('planWarnings')}:</b><ul>${cadence.planWarnings.map((w) => html`<li>${w}</li>`)}</ul></div>` : ''}
+<h3>${L('clients')}</h3>${clientsTable}
+</section>`;
+
+  // Engagement -------------------------------------------------------------------------------------
+  const chart = renderEngagementChart({
+    weeks: engagement.weeks,
+    byTier: engagement.byTier,
+    tierName,
+    weekLabel: fmt.week,
+    formatNumber: fmt.number,
+    title: L('weeklyVolume'),
+  });
+  const volumeTable = table(
+    html`<th>${L('week')}</th>${engagement.byTier.map((t) => html`<th class="num"><span class="swatch" style="background:${tierColour(t.tier)}"></span>${tierName(t.tier)}</th>`)}`,
+    engagement.weeks.map(
+      (w) =>
+        html`<tr><td>${fmt.week(w)} <span class="muted">(${w})</span></td>${engagement.byTier.map((t) => num(t.weeks.find((x) => x.week === w)?.count ?? 0))}</tr>`,
+    ),
+  );
+  const trendTable = (entries: ReportV1['engagement']['rising']): SafeHtml =>
+    table(
+      html`<th>${L('client')}</th><th>${L('tier')}</th><th class="num">${L('last4')}</th><th class="num">${L('previous4')}</th><th class="num">${L('breadth')}</th>`,
+      entries.map(
+        (e) => html`<tr class="trend-${e.trend}" data-org-id="${e.orgId}"><td>${orgLink(e)}</td><td>${e.tier}</td>${num(e.last4)}${num(e.previous4)}${num(e.breadth)}</tr>`,
+      ),
+    );
+  const risksTable = table(
+    html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('kind')}</th><th>${L('detail')}</th>`,
+    engagement.risks.map(
+      (r) => html`<tr class="risk" data-org-id="${r.orgId}" data-kind="${r.kind}"><td>${orgLink(r)}</td><td>${r.tier}</td><td>${L.risk(r.kind)}</td><td>${r.detail}</td></tr>`,
+    ),
+  );
+  const engagementSection = html`<section id="engagement">
+<h2>${L('engagement')}</h2>
+<h3>${L('weeklyVolume')}</h3>
+${chart}
+<details><summary>${L('weeklyVolume')}</summary>${volumeTable}</details>
+<div class="cols"><div><h3>${L('rising')} <span class="count">${fmt.number(engagement.rising.length)}</span></h3>${trendTable(engagement.rising)}</div>
+<div><h3>${L('falling')} <span class="count">${fmt.number(engagement.falling.length)}</span></h3>${trendTable(engagement.falling)}</div></div>
+<h3>${L('risks')} <span class="count">${fmt.number(engagement.risks.length)}</span></h3>${risksTable}
+</section>`;
+
+  // The run ----------------------------------------------------------------------------------------
+  const synced = Object.entries(run.recordsSynced);
+  const runRows: [string, HtmlValue][] = [
+    [L('startedAt'), fmt.instant(run.startedAt)],
+    [L('finishedAt'), fmt.instant(run.finishedAt)],
+    [L('duration'), fmt.durationMs(run.durationMs)],
+    [
+      L('recordsSynced'),
+      synced.length === 0 ? '—' : synced.map(([entity, n], i) => html`${i > 0 ? ' · ' : ''}${isEntity(entity) ? L.entity(entity) : entity}: ${fmt.number(n)}`),
+    ],
+    [L('requests'), fmt.number(run.requests)],
+    [L('retries'), fmt.number(run.retries)],
+    [L('rate429'), fmt.number(run.rate429)],
+    [L('dryRun'), run.dryRun ? L('yes') : L('no')],
+  ];
+  const runSection = html`<section id="run">
+<h2>${L('run')}</h2>
+<table class="run"><tbody>${runRows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}</tbody></table>
+<h3>${L('warnings')} <span class="count">${fmt.number(run.warnings.length)}</span></h3>
+${run.warnings.length === 0 ? html`<p class="muted">${L('none')}</p>` : html`<ul class="warnings">${run.warnings.map((w) => html`<li>${w}</li>`)}</ul>`}
+<h3>${L('malformed')} <span class="count">${fmt.number(run.malformed.length)}</span></h3>
+${table(
+  html`<th>${L('entity')}</th><th>#</th><th>${L('field')}</th><th>${L('detail')}</th>`,
+  run.malformed.map((m) => html`<tr><td>${isEntity(m.entity) ? L.entity(m.entity) : m.entity}</td><td>${m.id === null ? '—' : String(m.id)}</td><td>${dash(m.field)}</td><td>${m.message}</td></tr>`),
+)}
+</section>`;
+
+  const page = html`<!doctype html>
+<html lang="${report.locale}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta name="generator" content="pipedrive-cadence (report schema ${report.schemaVersion})">
+<title>${title} — ${report.companyId} — ${fmt.date(report.today)}</title>
+<style>${raw(STYLE)}</style>
+</head>
+<body>
+${header}
+<main>
+${dataQualitySection}
+${cadenceSection}
+${engagementSection}
+${runSection}
+</main>
+<footer>pipedrive-cadence · ${L('run')} ${report.runId} · ${L('schemaVersion')} ${report.schemaVersion} · ${report.timeZone}</footer>
+</body>
+</html>
+`;
+  return page.value;
+}
+
+function isEntity(e: string): e is 'organization' | 'person' | 'deal' | 'activity' {
+  return e === 'organization' || e === 'person' || e === 'deal' || e === 'activity';
+}
+
+/** Splits an already-ordered list into runs of equal keys (the findings are sorted by owner, then client). */
+function groupConsecutive<T>(items: readonly T[], key: (item: T) => string): T[][] {
+  const groups: T[][] = [];
+  let last: string | undefined;
+  for (const item of items) {
+    const k = key(item);
+    if (groups.length === 0 || k !== last) groups.push([item]);
+    else groups[groups.length - 1]!.push(item);
+    last = k;
+  }
+  return groups;
+}

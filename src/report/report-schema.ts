@@ -1,0 +1,199 @@
+/**
+ * The JSON report (`report.json`): a documented, versioned contract for other tools.
+ *
+ * `schemaVersion` is bumped on any change that could break a reader (a field removed, renamed or
+ * retyped); fields may be added within a version, so readers should ignore keys they do not know.
+ * Validate a file with `ReportV1.parse(JSON.parse(text))`.
+ *
+ * Per-organization assessments reuse the rules contract (src/rules/types.ts) verbatim, so the JSON carries
+ * the whole result; everything else is the report's own view: names resolved from the mirror, Pipedrive
+ * links, counts, and what the run planned and applied.
+ */
+import { z } from 'zod';
+import { Category, Locale } from '../config/policy-schema.js';
+import { EntityKind } from '../domain/entities.js';
+import { Plan } from '../plan/types.js';
+import { CadenceStatus, Finding, OrgAssessment, Risk, Trend, WeekCount } from '../rules/types.js';
+
+export const REPORT_SCHEMA_VERSION = 1 as const;
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const int = z.number().int();
+const count = z.number().int().min(0);
+
+/** A record the sync could not parse: reported, never dropped silently (STYLE.md habit 6). */
+export const MalformedRecord = z.object({
+  entity: z.string(),
+  id: z.union([z.number(), z.string()]).nullable(),
+  field: z.string().nullable().default(null),
+  message: z.string(),
+});
+export type MalformedRecord = z.infer<typeof MalformedRecord>;
+
+/** Facts about the run itself, collected by the composition root. */
+export const RunInfo = z.object({
+  /** ISO instants. */
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number().min(0),
+  /** Records received from Pipedrive in this run, by entity (`organization`, `person`, `deal`, `activity`, …). */
+  recordsSynced: z.record(z.string(), count),
+  /** HTTP requests sent to Pipedrive, retries among them, and 429 answers received. */
+  requests: count,
+  retries: count,
+  rate429: count,
+  warnings: z.array(z.string()).default([]),
+  malformed: z.array(MalformedRecord).default([]),
+  /** True when the run planned but did not write (dry run / `plan`). */
+  dryRun: z.boolean().default(false),
+});
+export type RunInfo = z.input<typeof RunInfo>;
+
+/** Outcome of one planned write, by the write's deterministic key. */
+export const WriteOutcome = z.object({
+  key: z.string(),
+  outcome: z.enum(['created', 'updated', 'deleted', 'unchanged', 'skipped', 'failed']),
+  activityId: int.nullable().default(null),
+  message: z.string().nullable().default(null),
+});
+export type WriteOutcome = z.infer<typeof WriteOutcome>;
+
+/** What apply did (absent on dry runs). */
+export const AppliedSummary = z
+  .object({
+    created: count,
+    updated: count,
+    deleted: count,
+    failed: count.default(0),
+    outcomes: z.array(WriteOutcome).default([]),
+  })
+  .loose();
+export type AppliedSummary = z.input<typeof AppliedSummary>;
+
+/** A finding with the names and the link an admin needs to fix it. */
+export const ReportFinding = Finding.extend({
+  /** Org name, person name or deal title; null when the record is not in the mirror. */
+  entityName: z.string().nullable(),
+  orgName: z.string().nullable(),
+  ownerName: z.string().nullable(),
+  /** The record in Pipedrive's web app; null for entities without a page. */
+  url: z.string().nullable(),
+});
+export type ReportFinding = z.infer<typeof ReportFinding>;
+
+const OrgRef = z.object({ orgId: int, orgName: z.string(), url: z.string(), tier: int });
+
+export const OverdueEntry = OrgRef.extend({
+  ruleId: z.string(),
+  ruleLabel: z.string(),
+  category: Category,
+  status: CadenceStatus,
+  cadenceDays: int,
+  gapDays: int.nullable(),
+  lastTouchpointDate: isoDate.nullable(),
+  nextDueDate: isoDate.nullable(),
+  ownerId: int.nullable(),
+  ownerName: z.string().nullable(),
+  /** An open qualifying activity already scheduled (the worker then creates nothing). */
+  openScheduledActivityId: int.nullable(),
+  onGap: z.enum(['create', 'report']),
+});
+export type OverdueEntry = z.infer<typeof OverdueEntry>;
+
+export const CreatedEntry = OrgRef.extend({
+  key: z.string(),
+  purpose: z.enum(['follow_up', 'renewal', 'escalation']),
+  ruleId: z.string().nullable(),
+  reason: z.string(),
+  subject: z.string(),
+  type: z.string(),
+  dueDate: z.string(),
+  ownerId: int,
+  ownerName: z.string().nullable(),
+  /** `planned` on dry runs; otherwise what apply reported for the key. */
+  outcome: z.enum(['planned', 'created', 'updated', 'deleted', 'unchanged', 'skipped', 'failed']),
+  activityId: int.nullable(),
+});
+export type CreatedEntry = z.infer<typeof CreatedEntry>;
+
+export const FlagChangeEntry = OrgRef.extend({ flag: z.string(), from: z.unknown(), to: z.unknown() });
+export type FlagChangeEntry = z.infer<typeof FlagChangeEntry>;
+
+export const TrendEntry = OrgRef.extend({ trend: Trend, last4: count, previous4: count, breadth: count });
+export type TrendEntry = z.infer<typeof TrendEntry>;
+
+export const RiskEntry = OrgRef.extend(Risk.shape);
+export type RiskEntry = z.infer<typeof RiskEntry>;
+
+const StatusCounts = z.object({
+  on_track: count,
+  due_soon: count,
+  overdue: count,
+  never: count,
+  not_applicable: count,
+});
+
+export const ReportV1 = z.object({
+  schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
+  generator: z.literal('pipedrive-cadence'),
+  runId: z.string(),
+  companyId: z.string(),
+  /** Origin of the Pipedrive web app the links point at, e.g. https://acme.pipedrive.com */
+  appOrigin: z.string(),
+  /** The instant the rules ran for, and the firm's calendar date then. */
+  now: z.string(),
+  today: isoDate,
+  locale: Locale,
+  timeZone: z.string(),
+  currency: z.string(),
+  run: RunInfo,
+  tiers: z.array(z.object({ level: int, name: z.string() })),
+  rules: z.array(z.object({ id: z.string(), label: z.string(), category: Category, onGap: z.enum(['create', 'report']) })),
+  users: z.array(z.object({ id: int, name: z.string(), active: z.boolean() })),
+  summary: z.object({
+    organizations: count,
+    findings: count,
+    overdue: count,
+    never: count,
+    risks: count,
+    plannedWrites: count,
+    activitiesCreated: count,
+    flagsWritten: count,
+  }),
+  dataQuality: z.object({
+    /** Every finding (organizations' and orphan records'), ordered by owner, client, record. */
+    findings: z.array(ReportFinding),
+    byOwner: z.array(z.object({ ownerId: int.nullable(), ownerName: z.string().nullable(), count })),
+    byField: z.array(z.object({ entity: EntityKind, field: z.string(), count })),
+    byProblem: z.array(z.object({ problem: Finding.shape.problem, count })),
+    /** Share of clients in each tier whose records have no finding. */
+    completenessByTier: z.array(
+      z.object({ tier: int, organizations: count, complete: count, percent: z.number().min(0).max(100).nullable() }),
+    ),
+    unresolvedFields: z.array(z.object({ entity: EntityKind, name: z.string() })),
+  }),
+  cadence: z.object({
+    /** Organizations by tier and overall status. */
+    matrix: z.array(z.object({ tier: int, counts: StatusCounts, total: count })),
+    /** Applicable rules that are overdue or never touched, largest gap first (never before overdue). */
+    overdue: z.array(OverdueEntry),
+    /** Activities the run created (or would create on a dry run). */
+    created: z.array(CreatedEntry),
+    deletions: z.array(OrgRef.extend({ key: z.string(), activityId: int, reason: z.string() })),
+    flagChanges: z.array(FlagChangeEntry),
+    skipped: z.array(z.object({ orgId: int, ruleId: z.string().nullable(), reason: z.string() })),
+    planWarnings: z.array(z.string()),
+  }),
+  engagement: z.object({
+    /** ISO weeks (`2026-W47`), oldest first. */
+    weeks: z.array(z.string()),
+    byTier: z.array(z.object({ tier: int, weeks: z.array(WeekCount) })),
+    rising: z.array(TrendEntry),
+    falling: z.array(TrendEntry),
+    risks: z.array(RiskEntry),
+  }),
+  organizations: z.array(OrgAssessment.extend({ url: z.string(), ownerName: z.string().nullable() })),
+  plan: Plan.nullable(),
+  applied: AppliedSummary.nullable(),
+});
+export type ReportV1 = z.infer<typeof ReportV1>;

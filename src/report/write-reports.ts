@@ -1,0 +1,154 @@
+/**
+ * The imperative shell of the reports: renders the three files of a run into `<dir>/<runId>/`, points
+ * `<dir>/latest` at it (a relative symlink, or a copy where the file system refuses links), and prunes
+ * the oldest run folders beyond the retention count.
+ *
+ * Each run folder is written under a temporary name and renamed into place, so a reader (the status
+ * server, a browser) never sees half a report; `latest` is swapped by renaming over it.
+ */
+import { existsSync } from 'node:fs';
+import { cp, lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../log/logger.js';
+import { buildJsonReport, type BuildReportInput } from './build-json-report.js';
+import { renderFindingsCsv } from './findings-csv.js';
+import { renderHtml } from './render-html.js';
+
+export const REPORT_FILES = { html: 'report.html', csv: 'findings.csv', json: 'report.json' } as const;
+export const LATEST = 'latest';
+
+export interface WriteReportsInput extends BuildReportInput {
+  /** Report directory (CADENCE_REPORT_DIR). Created when missing. */
+  dir: string;
+  /** How many run folders to keep, the new one included (CADENCE_REPORT_RETENTION, ≥ 1). */
+  retention: number;
+  /**
+   * `auto` (default): a symlink, falling back to a copy where the file system refuses links; `copy`:
+   * always a copy (for volumes known to mangle links, e.g. some host mounts).
+   */
+  latestMode?: 'auto' | 'copy';
+  logger?: Logger;
+}
+
+export interface WrittenReports {
+  folder: string;
+  files: { html: string; csv: string; json: string };
+  /** How `latest` was made: a symlink, or a copy where links are not supported. */
+  latest: { path: string; kind: 'symlink' | 'copy' };
+  /** Run folders removed by retention. */
+  pruned: string[];
+}
+
+/** A run id becomes a folder name: keep it to one safe path segment. */
+export function assertSafeRunId(runId: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(runId) || runId === LATEST || runId.includes('..')) {
+    throw new Error(
+      `invalid run id "${runId}" for a report folder: use letters, digits and _ . : - (up to 128 characters, not "${LATEST}")`,
+    );
+  }
+}
+
+export async function writeReports(input: WriteReportsInput): Promise<WrittenReports> {
+  const { dir, runId, retention, logger } = input;
+  assertSafeRunId(runId);
+  if (!Number.isInteger(retention) || retention < 1) {
+    throw new Error(`invalid report retention ${retention}: set CADENCE_REPORT_RETENTION to a whole number ≥ 1`);
+  }
+  const report = buildJsonReport(input);
+  const texts = input.policy.texts[input.policy.locale];
+
+  await mkdir(dir, { recursive: true });
+  const folder = join(dir, runId);
+  const staging = join(dir, `.${runId}.tmp-${process.pid}`);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging);
+  await writeFile(join(staging, REPORT_FILES.html), renderHtml(report, texts), 'utf8');
+  await writeFile(join(staging, REPORT_FILES.csv), renderFindingsCsv(report.dataQuality.findings), 'utf8');
+  await writeFile(join(staging, REPORT_FILES.json), JSON.stringify(report, null, 2) + '\n', 'utf8');
+  // Re-running the same run id replaces its folder.
+  await rm(folder, { recursive: true, force: true });
+  await rename(staging, folder);
+
+  const latest = await pointLatest(dir, runId, input.latestMode ?? 'auto');
+  const pruned = await pruneRuns(dir, retention, runId);
+  logger?.info(
+    { reportDir: dir, runId, findings: report.summary.findings, latest: latest.kind, pruned: pruned.length },
+    'reports written',
+  );
+  return {
+    folder,
+    files: {
+      html: join(folder, REPORT_FILES.html),
+      csv: join(folder, REPORT_FILES.csv),
+      json: join(folder, REPORT_FILES.json),
+    },
+    latest,
+    pruned,
+  };
+}
+
+async function pointLatest(dir: string, runId: string, mode: 'auto' | 'copy'): Promise<WrittenReports['latest']> {
+  const path = join(dir, LATEST);
+  const temp = join(dir, `.${LATEST}.tmp-${process.pid}`);
+  await rm(temp, { recursive: true, force: true });
+  if (mode === 'auto') {
+    try {
+      await symlink(runId, temp, 'dir');
+      // rename() replaces an existing symlink atomically; a former copy (a real directory) must go first.
+      const existing = await lstat(path).catch(() => null);
+      if (existing?.isDirectory()) await rm(path, { recursive: true, force: true });
+      await rename(temp, path);
+      return { path, kind: 'symlink' };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EINVAL') throw err;
+      await rm(temp, { recursive: true, force: true });
+    }
+  }
+  await cp(join(dir, runId), temp, { recursive: true });
+  await rm(path, { recursive: true, force: true });
+  await rename(temp, path);
+  return { path, kind: 'copy' };
+}
+
+/**
+ * Keeps the newest `retention` run folders. Only folders holding a report.json are considered runs
+ * (anything else in the directory is left alone); age is the run's finish time recorded in that file.
+ */
+async function pruneRuns(dir: string, retention: number, currentRunId: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const runs: { name: string; finishedAt: number }[] = [];
+  for (const e of entries) {
+    if (!e.isDirectory() || e.name === LATEST || e.name.startsWith('.')) continue;
+    const jsonPath = join(dir, e.name, REPORT_FILES.json);
+    const finishedAt = await readFinishedAt(jsonPath);
+    if (finishedAt !== null) runs.push({ name: e.name, finishedAt });
+  }
+  runs.sort((a, b) => b.finishedAt - a.finishedAt || b.name.localeCompare(a.name));
+  const keep = new Set(runs.slice(0, retention).map((r) => r.name));
+  keep.add(currentRunId);
+  const pruned: string[] = [];
+  for (const r of runs) {
+    if (keep.has(r.name)) continue;
+    await rm(join(dir, r.name), { recursive: true, force: true });
+    pruned.push(r.name);
+  }
+  return pruned;
+}
+
+async function readFinishedAt(jsonPath: string): Promise<number | null> {
+  try {
+    const parsed = JSON.parse(await readFile(jsonPath, 'utf8')) as { run?: { finishedAt?: unknown } };
+    const t = typeof parsed.run?.finishedAt === 'string' ? Date.parse(parsed.run.finishedAt) : NaN;
+    if (!Number.isNaN(t)) return t;
+    return (await stat(jsonPath)).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+/** The newest HTML report in a report directory, or null when none was written yet (for `/reports/latest`). */
+export function latestReportPath(dir: string): string | null {
+  const path = join(dir, LATEST, REPORT_FILES.html);
+  return existsSync(path) ? path : null;
+}

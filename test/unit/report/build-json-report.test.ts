@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { buildJsonReport } from '../../../src/report/build-json-report.js';
+import { ReportV1 } from '../../../src/report/report-schema.js';
+import { buildFixture, UNICODE_NAME, XSS_NAME } from './fixtures.js';
+
+function build(overrides: Partial<Parameters<typeof buildJsonReport>[0]> = {}) {
+  const fx = buildFixture();
+  return buildJsonReport({ runId: 'run-2026-11-20', companyDomain: 'acme', ...fx, ...overrides });
+}
+
+describe('buildJsonReport', () => {
+  it('produces a versioned report that survives a JSON round trip through its own schema', () => {
+    const report = build();
+    expect(report.schemaVersion).toBe(1);
+    expect(report.generator).toBe('pipedrive-cadence');
+    const reparsed = ReportV1.parse(JSON.parse(JSON.stringify(report)));
+    expect(reparsed).toEqual(report);
+  });
+
+  it('gathers every finding, with names, owners and links to the record in Pipedrive', () => {
+    const report = build();
+    const findings = report.dataQuality.findings;
+    expect(findings).toHaveLength(7);
+    expect(report.summary.findings).toBe(7);
+    const email = findings.find((f) => f.problem === 'invalid_email')!;
+    expect(email).toMatchObject({
+      entity: 'person', entityId: 100, entityName: 'Maria "Mimi" Silva', orgId: 10, orgName: XSS_NAME,
+      field: 'Email', ownerId: 2, ownerName: 'João Ninguém', url: 'https://acme.pipedrive.com/person/100',
+    });
+    expect(findings.find((f) => f.entity === 'deal')!.url).toBe('https://acme.pipedrive.com/deal/201');
+    expect(findings.find((f) => f.entity === 'organization' && f.entityId === 12)!.url).toBe('https://acme.pipedrive.com/organization/12');
+    const orphan = findings.find((f) => f.entityId === 102)!;
+    expect(orphan).toMatchObject({ orgId: null, orgName: null, ownerId: null, ownerName: null, entityName: 'Órfã Sem Empresa' });
+  });
+
+  it('orders findings by owner, then client, and counts them per owner, field and problem', () => {
+    const report = build();
+    const owners = report.dataQuality.findings.map((f) => f.ownerName);
+    // Beatriz then João alphabetically (3 each), the finding without an owner last.
+    expect(owners).toEqual(['Beatriz Souza', 'Beatriz Souza', 'Beatriz Souza', 'João Ninguém', 'João Ninguém', 'João Ninguém', null]);
+    const beatrizClients = report.dataQuality.findings.slice(0, 3).map((f) => f.orgId);
+    expect(beatrizClients).toEqual([11, 12, 12]); // "Ação…" before "Zeta…"
+    expect(report.dataQuality.byOwner).toEqual([
+      { ownerId: 1, ownerName: 'Beatriz Souza', count: 3 },
+      { ownerId: 2, ownerName: 'João Ninguém', count: 3 },
+      { ownerId: null, ownerName: null, count: 1 },
+    ]);
+    const total = (xs: { count: number }[]) => xs.reduce((n, x) => n + x.count, 0);
+    expect(total(report.dataQuality.byField)).toBe(7);
+    expect(total(report.dataQuality.byProblem)).toBe(7);
+    expect(report.dataQuality.byProblem.find((p) => p.problem === 'missing')).toEqual({ problem: 'missing', count: 2 });
+    expect(report.dataQuality.unresolvedFields).toEqual([{ entity: 'organization', name: 'Segment & <Sector>' }]);
+  });
+
+  it('computes completeness by tier from clients without findings', () => {
+    const report = build();
+    expect(report.dataQuality.completenessByTier).toEqual([
+      { tier: 1, organizations: 2, complete: 1, percent: 50 },
+      { tier: 2, organizations: 0, complete: 0, percent: null },
+      { tier: 3, organizations: 1, complete: 0, percent: 0 },
+      { tier: 4, organizations: 1, complete: 0, percent: 0 },
+    ]);
+  });
+
+  it('builds the tier × status matrix and the overdue list, never-touched first, then by gap', () => {
+    const report = build();
+    const row = (tier: number) => report.cadence.matrix.find((m) => m.tier === tier)!;
+    expect(row(1).counts).toEqual({ on_track: 1, due_soon: 1, overdue: 0, never: 0, not_applicable: 0 });
+    expect(row(3).counts.never).toBe(1);
+    expect(row(4).counts.overdue).toBe(1);
+    expect(report.cadence.matrix.reduce((n, m) => n + m.total, 0)).toBe(4);
+    expect(report.cadence.overdue.map((o) => [o.orgId, o.ruleId, o.gapDays])).toEqual([
+      [10, 'qbr', null],
+      [11, 'strategic', 30],
+      [10, 'strategic', 12],
+    ]); // the operational rule of org 10 does not apply (inactive client) and is left out
+    expect(report.cadence.overdue[0]).toMatchObject({ ruleLabel: 'Revisão trimestral de negócios (QBR)', url: 'https://acme.pipedrive.com/organization/10', tier: 3 });
+    expect(report.cadence.overdue[1]!.openScheduledActivityId).toBe(777);
+    expect(report.summary).toMatchObject({ overdue: 2, never: 1 });
+  });
+
+  it('shows what the run created with each outcome, the deletions and the flags written', () => {
+    const report = build();
+    expect(report.cadence.created.map((c) => [c.key, c.outcome, c.activityId])).toEqual([
+      ['fu:10:strategic:2026-11', 'created', 9001],
+      ['renewal:10:2027-03-31', 'failed', null],
+    ]);
+    expect(report.cadence.created[0]).toMatchObject({ purpose: 'follow_up', ownerName: 'João Ninguém', dueDate: '2026-11-23', orgName: XSS_NAME });
+    expect(report.cadence.deletions).toEqual([
+      { orgId: 13, orgName: 'Alpha Serviços', url: 'https://acme.pipedrive.com/organization/13', tier: 1, key: 'fu:13:maintenance:2026-10', activityId: 880, reason: 'gap cleared' },
+    ]);
+    expect(report.cadence.flagChanges.map((f) => [f.orgId, f.flag, f.from, f.to])).toEqual([
+      [11, 'Cadence status', null, 'Atrasado'],
+      [11, 'Health score', 75, 70],
+    ]);
+    expect(report.summary).toMatchObject({ plannedWrites: 4, activitiesCreated: 1, flagsWritten: 1 });
+    expect(report.cadence.planWarnings).toHaveLength(1);
+  });
+
+  it('marks every create as planned on a dry run and counts nothing as written', () => {
+    const fx = buildFixture();
+    const report = build({ run: { ...fx.run, dryRun: true }, applied: null });
+    expect(report.cadence.created.map((c) => c.outcome)).toEqual(['planned', 'planned']);
+    expect(report.summary.activitiesCreated).toBe(0);
+    expect(report.applied).toBeNull();
+  });
+
+  it('works without a plan (report-only run)', () => {
+    const report = build({ plan: null, applied: null });
+    expect(report.cadence.created).toEqual([]);
+    expect(report.plan).toBeNull();
+  });
+
+  it('lists rising and falling clients and every risk', () => {
+    const report = build();
+    expect(report.engagement.weeks).toHaveLength(8);
+    expect(report.engagement.weeks[7]).toBe('2026-W47');
+    expect(report.engagement.rising.map((r) => [r.orgName, r.last4, r.previous4])).toEqual([[UNICODE_NAME, 14, 2]]);
+    expect(report.engagement.falling.map((r) => r.orgId)).toEqual([10]);
+    expect(report.engagement.risks.map((r) => r.kind)).toEqual(['falling_engagement', 'key_person_dependency']);
+    expect(report.summary.risks).toBe(2);
+  });
+
+  it('links to a Pipedrive-compatible server when given its origin', () => {
+    const report = build({ companyDomain: 'http://127.0.0.1:8787/' });
+    expect(report.appOrigin).toBe('http://127.0.0.1:8787');
+    expect(report.organizations.find((o) => o.orgId === 12)!.url).toBe('http://127.0.0.1:8787/organization/12');
+  });
+
+  it('rejects a company domain that is neither a subdomain nor an origin', () => {
+    expect(() => build({ companyDomain: 'acme.pipedrive.com/evil path' })).toThrow(/expected the subdomain/);
+  });
+
+  it('uses the policy locale for rule labels and tier names', () => {
+    const fx = buildFixture();
+    const report = build({ policy: { ...fx.policy, locale: 'en' } });
+    expect(report.locale).toBe('en');
+    expect(report.tiers.find((t) => t.level === 3)!.name).toBe('Strategic partner');
+    expect(report.cadence.overdue[0]!.ruleLabel).toBe('Quarterly business review (QBR)');
+  });
+});
