@@ -1,0 +1,487 @@
+/**
+ * A local HTTP server that behaves like Pipedrive's API for what pipedrive-cadence uses (PIPEDRIVE.md):
+ * REST v2 records and fields, v1 users / activity types / fields, auth, error envelopes, rate-limit
+ * headers and 429s, plus deterministic fault injection and a write log for tests.
+ * Plain node:http, no framework, so the wire format is exactly what we write here.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Dataset, Kind } from './model.js';
+import { generateDataset } from './generator.js';
+import { createPrng } from './prng.js';
+import type { Prng } from './prng.js';
+import { RateLimiter } from './rate-limiter.js';
+import { HttpError, ERROR_INFO, errorEnvelope } from './http-error.js';
+import { SandboxState } from './state.js';
+
+export interface SandboxKnobs {
+  latencyMs: number;
+  /** 0..1: share of requests answered 500/503 (JSON envelope) before doing anything. */
+  serverErrorRate: number;
+  /** 0..1: share of requests whose socket is destroyed (half of the writes after being applied). */
+  dropRate: number;
+  /** 0..1: share of successful responses sent as truncated JSON with status 200. */
+  malformedRate: number;
+  slowMs: number;
+  slowRate: number;
+  /** The next N API requests get a burst 429. */
+  force429: number;
+  /** Seed of the fault PRNG; setting it restarts the fault sequence. */
+  seed: number;
+}
+
+export interface SandboxOptions {
+  dataset?: Dataset;
+  apiToken?: string;
+  companyDomain?: string;
+  port?: number;
+  host?: string;
+  /** Sandbox clock for add_time/update_time on writes (not used for rate limiting). */
+  now?: () => Date;
+  rateLimit?: { burstLimit: number; dailyTokenBudget: number };
+  knobs?: Partial<SandboxKnobs>;
+}
+
+export interface WriteRecord {
+  seq: number;
+  /** Sandbox-clock time of the request (ISO). */
+  at: string;
+  method: string;
+  path: string;
+  entity: string;
+  id: number | string | null;
+  body: unknown;
+  /** HTTP status sent, or 0 when the connection was dropped. */
+  status: number;
+  /** Whether the write changed the sandbox state (a dropped or malformed response may hide an applied write). */
+  applied: boolean;
+  fault?: 'server_error' | 'drop' | 'malformed';
+}
+
+export interface SandboxStats {
+  requests: number;
+  /** `${METHOD} ${route template} ${status}` → count (status 0 = dropped). */
+  byRoute: Record<string, number>;
+  rateLimited: { burst: number; daily: number; forced: number };
+  tokensSpent: number;
+  dailyTokensRemaining: number;
+  faults: { serverErrors: number; dropped: number; malformed: number; slow: number };
+}
+
+export interface Sandbox {
+  url: string;
+  token: string;
+  companyDomain: string;
+  state: SandboxState;
+  setKnobs(k: Partial<SandboxKnobs>): void;
+  knobs(): SandboxKnobs;
+  writes(): WriteRecord[];
+  clearWrites(): void;
+  stats(): SandboxStats;
+  /** Clears the burst window and the spent daily tokens. */
+  resetRateLimits(): void;
+  revokeToken(): void;
+  setToken(t: string): void;
+  close(): Promise<void>;
+}
+
+const DEFAULT_KNOBS: SandboxKnobs = {
+  latencyMs: 0, serverErrorRate: 0, dropRate: 0, malformedRate: 0, slowMs: 0, slowRate: 0, force429: 0, seed: 1,
+};
+
+const UNAUTHORIZED = { success: false, error: 'unauthorized access', errorCode: 401, error_info: ERROR_INFO };
+const OVER_LIMIT = { success: false, error: 'Request over limit', errorCode: 429, error_info: ERROR_INFO };
+
+const V2_ENTITIES: Record<string, Kind> = { deals: 'deal', persons: 'person', organizations: 'organization', activities: 'activity' };
+const FIELD_ENTITIES: Record<string, Kind> = { deal: 'deal', person: 'person', organization: 'organization', activity: 'activity' };
+
+interface Reply {
+  status: number;
+  body: unknown;
+  /** For the write log: the id the write addressed or created. */
+  id?: number | string | null;
+  applied?: boolean;
+}
+
+interface Route {
+  template: string;
+  cost: number;
+  entity?: string;
+  handle(req: { query: URLSearchParams; body: unknown }): Reply;
+}
+
+function ok(data: unknown, additional?: unknown, status = 200): Reply {
+  return { status, body: additional === undefined ? { success: true, data } : { success: true, data, additional_data: additional } };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function isLoopback(addr: string | undefined): boolean {
+  return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1';
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const clock = opts.now ?? (() => new Date());
+  const dataset = opts.dataset ?? generateDataset({ seed: 1, now: clock(), scale: 'demo' });
+  const state = new SandboxState(dataset, clock);
+  const companyDomain = opts.companyDomain ?? 'demo-firm';
+  let token: string | null = opts.apiToken ?? 'sandbox-token';
+  const initialToken = token;
+  const limiter = new RateLimiter(opts.rateLimit?.burstLimit ?? 100, opts.rateLimit?.dailyTokenBudget ?? 30_000 * 5 * 10);
+  let knobs: SandboxKnobs = { ...DEFAULT_KNOBS, ...opts.knobs };
+  let prng: Prng = createPrng(knobs.seed);
+  let writeLog: WriteRecord[] = [];
+  let seq = 0;
+  const byRoute = new Map<string, number>();
+  const stats = { requests: 0, rateLimited: { burst: 0, daily: 0, forced: 0 }, faults: { serverErrors: 0, dropped: 0, malformed: 0, slow: 0 } };
+
+  const count = (method: string, template: string, status: number): void => {
+    const k = `${method} ${template} ${status}`;
+    byRoute.set(k, (byRoute.get(k) ?? 0) + 1);
+  };
+
+  function resolve(method: string, pathname: string): Route | { notFound: true } | { badMethod: true } {
+    let rest: string;
+    let version: 'v1' | 'v2';
+    if (pathname.startsWith('/api/v2/')) {
+      version = 'v2';
+      rest = pathname.slice(8);
+    } else if (pathname.startsWith('/api/v1/')) {
+      version = 'v1';
+      rest = pathname.slice(8);
+    } else if (pathname.startsWith('/v1/')) {
+      version = 'v1';
+      rest = pathname.slice(4);
+    } else return { notFound: true };
+    rest = rest.replace(/\/+$/, '');
+    const seg = rest.split('/');
+    const prefix = version === 'v2' ? '/api/v2' : '/v1';
+
+    if (version === 'v2') {
+      const kind = V2_ENTITIES[seg[0] ?? ''];
+      if (kind && seg.length === 1) {
+        const t = `${prefix}/${seg[0]}`;
+        if (method === 'GET') {
+          return { template: t, cost: 10, handle: ({ query }) => {
+            const r = state.listV2(kind, query);
+            return ok(r.data, { next_cursor: r.nextCursor });
+          } };
+        }
+        if (method === 'POST') {
+          return { template: t, cost: 5, entity: kind, handle: ({ body }) => {
+            const data = state.create(kind, body);
+            return { ...ok(data, undefined, 201), id: data.id as number, applied: true };
+          } };
+        }
+        return { badMethod: true };
+      }
+      if (kind && seg.length === 2 && /^\d+$/.test(seg[1]!)) {
+        const id = Number(seg[1]);
+        const t = `${prefix}/${seg[0]}/:id`;
+        if (method === 'GET') return { template: t, cost: 1, handle: ({ query }) => ok(state.getV2(kind, id, query)) };
+        if (method === 'PATCH') {
+          return { template: t, cost: 5, entity: kind, handle: ({ body }) => ({ ...ok(state.update(kind, id, body)), id, applied: true }) };
+        }
+        if (method === 'DELETE') {
+          return { template: t, cost: 3, entity: kind, handle: () => ({ ...ok(state.delete(kind, id)), id, applied: true }) };
+        }
+        return { badMethod: true };
+      }
+      const fm = /^(deal|person|organization|activity)Fields$/.exec(seg[0] ?? '');
+      const fkind = fm ? FIELD_ENTITIES[fm[1]!] : undefined;
+      if (fkind && seg.length === 1) {
+        const t = `${prefix}/${seg[0]}`;
+        if (method === 'GET') {
+          return { template: t, cost: 10, handle: ({ query }) => {
+            const r = state.listFieldsV2(fkind, query);
+            return ok(r.data, { next_cursor: r.nextCursor });
+          } };
+        }
+        if (method === 'POST' && fkind !== 'activity') {
+          return { template: t, cost: 5, entity: `${fkind}Field`, handle: ({ body }) => {
+            const data = state.addField(fkind, body);
+            return { ...ok(data), id: data.field_code as string, applied: true };
+          } };
+        }
+        return { badMethod: true };
+      }
+      if (fkind && seg.length === 2) {
+        if (method === 'GET') return { template: `${prefix}/${seg[0]}/:field_code`, cost: 1, handle: () => ok(state.getFieldV2(fkind, seg[1]!)) };
+        return { badMethod: true };
+      }
+      return { notFound: true };
+    }
+
+    // v1
+    if (rest === 'users') {
+      if (method === 'GET') return { template: '/v1/users', cost: 20, handle: () => ok(state.usersV1()) };
+      return { badMethod: true };
+    }
+    if (rest === 'users/me') {
+      if (method === 'GET') return { template: '/v1/users/me', cost: 2, handle: () => ok(state.meV1(companyDomain)) };
+      return { badMethod: true };
+    }
+    if (rest === 'activityTypes') {
+      if (method === 'GET') return { template: '/v1/activityTypes', cost: 20, handle: () => ok(state.activityTypesV1()) };
+      if (method === 'POST') {
+        return { template: '/v1/activityTypes', cost: 10, entity: 'activityType', handle: ({ body }) => {
+          const data = state.addActivityType(body);
+          return { ...ok(data), id: data.id as number, applied: true };
+        } };
+      }
+      return { badMethod: true };
+    }
+    const fm = /^(deal|person|organization|activity)Fields$/.exec(rest);
+    if (fm) {
+      const fkind = FIELD_ENTITIES[fm[1]!]!;
+      if (method === 'GET') {
+        return { template: `/v1/${rest}`, cost: 20, handle: ({ query }) => {
+          const r = state.listFieldsV1(fkind, query);
+          return ok(r.data, { pagination: r.pagination });
+        } };
+      }
+      return { badMethod: true };
+    }
+    return { notFound: true };
+  }
+
+  function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string>, truncate = false): void {
+    let text = JSON.stringify(body);
+    if (truncate) text = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
+    res.end(text);
+  }
+
+  async function readBody(req: http.IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > 10 * 1024 * 1024) throw new HttpError(413, 'Request body too large');
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  function parseBody(text: string, contentType: string | undefined, allowForm: boolean): unknown {
+    if (text === '') return undefined;
+    if (allowForm && contentType?.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text));
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new HttpError(400, 'Validation failed: body: invalid JSON');
+    }
+  }
+
+  async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL, rawBody: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    // Draw every fault decision up front so the sequence depends only on the request order.
+    const rServer = prng.next();
+    const rDrop = prng.next();
+    const rDropAfter = prng.next();
+    const rMalformed = prng.next();
+    const rSlow = prng.next();
+    const isWrite = method === 'POST' || method === 'PATCH' || method === 'DELETE' || method === 'PUT';
+    const route = resolve(method, url.pathname);
+    const template = 'template' in route ? route.template : url.pathname;
+    let body: unknown = rawBody;
+    const log = (status: number, extra: Partial<WriteRecord> = {}): void => {
+      if (!isWrite) return;
+      writeLog.push({
+        seq: ++seq, at: clock().toISOString(), method, path: url.pathname + url.search,
+        entity: 'template' in route ? (route.entity ?? 'unknown') : 'unknown', id: null, body, status, applied: false, ...extra,
+      });
+    };
+    stats.requests++;
+
+    let delay = knobs.latencyMs;
+    if (knobs.slowRate > 0 && rSlow < knobs.slowRate) {
+      delay += knobs.slowMs;
+      stats.faults.slow++;
+    }
+    if (delay > 0) await sleep(delay);
+
+    const reply = (status: number, payload: unknown, headers: Record<string, string>, extra: Partial<WriteRecord> = {}, truncate = false): void => {
+      count(method, template, status);
+      log(status, extra);
+      send(res, status, payload, headers, truncate);
+    };
+
+    const apiKey = req.headers['x-api-token'];
+    const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const presented = typeof apiKey === 'string' ? apiKey : bearer;
+    if (token === null || presented !== token) {
+      reply(401, UNAUTHORIZED, { ...limiter.headers(), 'x-401-by-gw': 'true' });
+      return;
+    }
+    if (knobs.force429 > 0) {
+      knobs = { ...knobs, force429: knobs.force429 - 1 };
+      stats.rateLimited.forced++;
+      reply(429, OVER_LIMIT, { ...limiter.headers(0), 'x-ratelimit-reset': '2', 'retry-after': '2' });
+      return;
+    }
+    const cost = 'template' in route ? route.cost : 0;
+    const admission = limiter.admit(cost);
+    if (!admission.ok) {
+      stats.rateLimited[admission.reason]++;
+      const headers: Record<string, string> = { ...admission.headers, 'retry-after': String(admission.retryAfterSec) };
+      if (admission.reason === 'burst') headers['x-ratelimit-reset'] = String(admission.retryAfterSec);
+      reply(429, OVER_LIMIT, headers);
+      return;
+    }
+    const headers = admission.headers;
+    if (knobs.serverErrorRate > 0 && rServer < knobs.serverErrorRate) {
+      stats.faults.serverErrors++;
+      const status = rServer < knobs.serverErrorRate / 2 ? 503 : 500;
+      const msg = status === 503 ? 'Service temporarily unavailable' : 'Internal server error';
+      reply(status, { success: false, error: msg, errorCode: status, error_info: ERROR_INFO }, headers, { fault: 'server_error' });
+      return;
+    }
+    const drop = knobs.dropRate > 0 && rDrop < knobs.dropRate;
+    const dropAfter = drop && isWrite && rDropAfter < 0.5;
+    if (drop && !dropAfter) {
+      stats.faults.dropped++;
+      count(method, template, 0);
+      log(0, { fault: 'drop' });
+      req.socket.destroy();
+      return;
+    }
+
+    let result: Reply;
+    try {
+      if ('notFound' in route) throw new HttpError(404, `Unknown method ${method} ${url.pathname}`);
+      if ('badMethod' in route) throw new HttpError(405, `Incorrect request method ${method} for ${url.pathname}`);
+      body = parseBody(rawBody, req.headers['content-type'], url.pathname.endsWith('activityTypes'));
+      result = route.handle({ query: url.searchParams, body });
+    } catch (err) {
+      if (err instanceof HttpError) result = { status: err.status, body: errorEnvelope(err.message) };
+      else {
+        result = { status: 500, body: { success: false, error: 'Internal server error', errorCode: 500, error_info: ERROR_INFO } };
+        console.error('[sandbox] handler error', err);
+      }
+    }
+    const extra: Partial<WriteRecord> = { id: result.id ?? null, applied: result.applied ?? false };
+    if (dropAfter) {
+      stats.faults.dropped++;
+      count(method, template, 0);
+      log(0, { ...extra, fault: 'drop' });
+      req.socket.destroy();
+      return;
+    }
+    const malformed = result.status < 300 && knobs.malformedRate > 0 && rMalformed < knobs.malformedRate;
+    if (malformed) {
+      stats.faults.malformed++;
+      reply(200, result.body, headers, { ...extra, fault: 'malformed' }, true);
+      return;
+    }
+    reply(result.status, result.body, headers, extra);
+  }
+
+  function handleAdmin(req: http.IncomingMessage, res: http.ServerResponse, url: URL, rawBody: string): void {
+    const j = (status: number, data: unknown): void => send(res, status, { success: status < 300, data }, {});
+    if (!isLoopback(req.socket.remoteAddress)) {
+      j(403, 'the admin surface is loopback-only');
+      return;
+    }
+    const method = req.method ?? 'GET';
+    const path = url.pathname.slice('/_sandbox'.length);
+    let body: Record<string, unknown> = {};
+    try {
+      body = rawBody ? (JSON.parse(rawBody) as Record<string, unknown>) : {};
+    } catch {
+      j(400, 'invalid JSON');
+      return;
+    }
+    try {
+      let m: RegExpExecArray | null;
+      if (method === 'GET' && path === '/writes') return j(200, writeLog);
+      if (method === 'POST' && path === '/clear-writes') return j(200, (sandbox.clearWrites(), null));
+      if (method === 'GET' && path === '/stats') return j(200, sandbox.stats());
+      if (method === 'GET' && path === '/knobs') return j(200, knobs);
+      if (method === 'POST' && path === '/knobs') return j(200, (sandbox.setKnobs(body as Partial<SandboxKnobs>), knobs));
+      if (method === 'POST' && path === '/revoke-token') return j(200, (sandbox.revokeToken(), null));
+      if (method === 'POST' && path === '/token') return j(200, (sandbox.setToken(String(body.token ?? initialToken)), null));
+      if (method === 'POST' && path === '/reset-rate-limits') return j(200, (sandbox.resetRateLimits(), null));
+      if (method === 'GET' && path === '/counts') return j(200, state.counts());
+      if (method === 'POST' && (m = /^\/activities\/(\d+)\/done$/.exec(path))) return j(200, (state.markActivityDone(Number(m[1])), null));
+      if (method === 'POST' && (m = /^\/users\/(\d+)\/deactivate$/.exec(path))) return j(200, (state.deactivateUser(Number(m[1])), null));
+      if (method === 'POST' && path === '/upsert') {
+        const kind = body.kind as Kind;
+        return j(200, state.upsert(kind, body.record as Record<string, unknown>, { bumpUpdateTime: body.bumpUpdateTime !== false }));
+      }
+      if (method === 'POST' && path === '/remove') {
+        return j(200, (state.remove(body.kind as Kind, Number(body.id), { bumpUpdateTime: body.bumpUpdateTime !== false }), null));
+      }
+      if (method === 'POST' && path === '/merge-organizations') {
+        return j(200, (state.mergeOrganizations(Number(body.fromId), Number(body.toId)), null));
+      }
+      if (method === 'GET' && (m = /^\/entity\/(organization|person|deal|activity)\/(\d+)$/.exec(path))) {
+        const r = state.get(m[1] as Kind, Number(m[2]));
+        return r ? j(200, r) : j(404, null);
+      }
+      j(404, `unknown admin route ${method} ${path}`);
+    } catch (err) {
+      j(400, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://sandbox.local');
+    readBody(req)
+      .then((raw) => (url.pathname.startsWith('/_sandbox/') ? handleAdmin(req, res, url, raw) : handleApi(req, res, url, raw)))
+      .catch((err: unknown) => {
+        if (!res.headersSent && !res.destroyed) {
+          const status = err instanceof HttpError ? err.status : 500;
+          send(res, status, errorEnvelope(err instanceof Error ? err.message : 'error'), {});
+        }
+      });
+  });
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolveListen());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+
+  const sandbox: Sandbox = {
+    url: `http://${host}:${addr.port}`,
+    get token() {
+      return token ?? '';
+    },
+    companyDomain,
+    state,
+    setKnobs(k) {
+      const reseed = k.seed !== undefined && k.seed !== knobs.seed;
+      knobs = { ...knobs, ...k };
+      if (reseed || k.seed !== undefined) prng = createPrng(knobs.seed);
+    },
+    knobs: () => ({ ...knobs }),
+    writes: () => writeLog.map((w) => ({ ...w })),
+    clearWrites() {
+      writeLog = [];
+    },
+    stats: () => ({
+      requests: stats.requests,
+      byRoute: Object.fromEntries(byRoute),
+      rateLimited: { ...stats.rateLimited },
+      tokensSpent: limiter.tokensSpent,
+      dailyTokensRemaining: limiter.dailyRemaining(),
+      faults: { ...stats.faults },
+    }),
+    resetRateLimits: () => limiter.reset(),
+    revokeToken() {
+      token = null;
+    },
+    setToken(t) {
+      token = t;
+    },
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      }),
+  };
+  return sandbox;
+}
