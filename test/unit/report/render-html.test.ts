@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { buildJsonReport } from '../../../src/report/build-json-report.js';
+import { renderHtml } from '../../../src/report/render-html.js';
+import type { ReportV1 } from '../../../src/report/report-schema.js';
+import { buildFixture, XSS_NAME } from './fixtures.js';
+
+function render(locale: 'pt-BR' | 'en' = 'pt-BR'): { html: string; report: ReportV1 } {
+  const fx = buildFixture();
+  const policy = { ...fx.policy, locale };
+  const report = buildJsonReport({ runId: 'run-2026-11-20', companyDomain: 'acme', ...fx, policy });
+  return { html: renderHtml(report, policy.texts[locale]), report };
+}
+
+const attrs = (html: string, re: RegExp): string[][] => [...html.matchAll(re)].map((m) => m.slice(1));
+
+describe('renderHtml', () => {
+  it('escapes names and details from the CRM: no markup from data reaches the page', () => {
+    const { html } = render();
+    expect(html).not.toContain(XSS_NAME);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toContain('<b>Bold</b>');
+    expect(html).toContain('Ana &lt;b&gt;Bold&lt;/b&gt;');
+    expect(html).toContain('Maria &quot;Mimi&quot; Silva');
+    expect(html).toContain('Segment &amp; &lt;Sector&gt;');
+  });
+
+  it('is self-contained: no external stylesheet, script, image or font, and scripts forbidden by CSP', () => {
+    const { html } = render();
+    expect(html).not.toMatch(/<link|<img|<iframe|<object|\ssrc=|@import|url\(/i);
+    expect(html).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;;/);
+    // The only absolute links are to records in Pipedrive.
+    for (const [href] of attrs(html, /href="([^"#][^"]*)"/g)) expect(href).toMatch(/^https:\/\/acme\.pipedrive\.com\/(organization|person|deal)\/\d+$/);
+  });
+
+  it('links each finding to its record and groups findings by owner, then client', () => {
+    const { html, report } = render();
+    expect(html).toContain('href="https://acme.pipedrive.com/person/100"');
+    expect(html).toContain('href="https://acme.pipedrive.com/deal/201"');
+    expect(html).toContain('href="https://acme.pipedrive.com/organization/12"');
+    const rows = attrs(html, /<tr class="finding" data-entity="(\w+)" data-entity-id="(\d+)" data-problem="(\w+)"/g);
+    expect(rows).toEqual(report.dataQuality.findings.map((f) => [f.entity, String(f.entityId), f.problem]));
+    const groups = attrs(html, /<section class="owner" data-owner-id="(\w+)" data-count="(\d+)"/g);
+    expect(groups).toEqual([['1', '3'], ['2', '3'], ['none', '1']]);
+    expect(html).toContain('Sem responsável');
+    expect(html).toContain('Sem cliente');
+  });
+
+  it('shows the same counts as the JSON: per owner, per field, matrix, overdue, created, risks', () => {
+    const { html, report } = render();
+    const perOwner = attrs(html, /<tr data-owner-id="(\w+)" data-count="(\d+)">/g);
+    expect(perOwner).toEqual(report.dataQuality.byOwner.map((o) => [String(o.ownerId ?? 'none'), String(o.count)]));
+    const perField = attrs(html, /<tr data-field="([^"]+)" data-count="(\d+)">/g);
+    expect(perField).toEqual(report.dataQuality.byField.map((f) => [`${f.entity}:${f.field}`, String(f.count)]));
+    const overdueCells = attrs(html, /<td class="num st st-overdue" data-status="overdue">(\d+)<\/td>/g).map(([n]) => Number(n));
+    expect(overdueCells.reduce((a, b) => a + b, 0)).toBe(report.cadence.matrix.reduce((n, m) => n + m.counts.overdue, 0));
+    expect(attrs(html, /<tr class="overdue" data-org-id="(\d+)" data-rule="([\w-]+)"/g)).toEqual(report.cadence.overdue.map((o) => [String(o.orgId), o.ruleId]));
+    expect(attrs(html, /<tr class="created" data-key="([^"]+)"/g).map(([k]) => k)).toEqual(report.cadence.created.map((c) => c.key));
+    expect(attrs(html, /<tr class="risk" data-org-id="(\d+)" data-kind="(\w+)"/g)).toEqual(report.engagement.risks.map((r) => [String(r.orgId), r.kind]));
+    expect(attrs(html, /<tr class="org" data-org-id="(\d+)"/g)).toHaveLength(report.organizations.length);
+  });
+
+  it('uses the pt-BR labels, dates in the firm time zone and Brazilian number formats by default', () => {
+    const { html } = render('pt-BR');
+    expect(html).toContain('<html lang="pt-BR">');
+    for (const label of ['Qualidade dos dados', 'Cadência', 'Engajamento', 'Execução', 'Atrasado', 'Sem contato', 'Em queda', 'Dependência de uma só pessoa', 'E-mail inválido', 'Criada #9001', 'Falhou']) {
+      expect(html).toContain(label);
+    }
+    // 12:59 UTC is 09:59 in São Paulo; 102.5 s is "1 min 43 s"-like, R$ with a dot for thousands.
+    expect(html).toMatch(/20 de nov\.? de 2026,? 09:59/);
+    expect(html).toContain('R$\u00a01.500.000');
+    expect(html).toMatch(/1\s?min/);
+  });
+
+  it('switches every label and format to English', () => {
+    const { html } = render('en');
+    expect(html).toContain('<html lang="en">');
+    for (const label of ['Data quality', 'Cadence', 'Engagement', 'Overdue', 'Never touched', 'Falling', 'Key-person dependency', 'Invalid e-mail', 'Created #9001']) {
+      expect(html).toContain(label);
+    }
+    expect(html).not.toContain('Qualidade dos dados');
+    expect(html).toMatch(/Nov 20, 2026,? 09:59/);
+    expect(html).toContain('R$1,500,000');
+  });
+
+  it('draws the weekly volume as an inline SVG with one titled bar per tier and week', () => {
+    const { html, report } = render();
+    const svg = /<svg[^>]*class="chart"[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
+    expect(svg).not.toBe('');
+    const bars = attrs(svg, /<rect x="[^"]+" y="[^"]+" width="[^"]+" height="([^"]+)" fill="[^"]+"><title>([^<]+)<\/title>/g);
+    expect(bars).toHaveLength(report.engagement.weeks.length * report.engagement.byTier.length);
+    expect(bars.map(([, t]) => t)).toContain('Tier 4 · Âncora · 16 de nov. (2026-W47): 5');
+    // A zero week has a zero-height bar.
+    expect(bars.find(([, t]) => t!.startsWith('Tier 3 · Parceiro estratégico · 16 de nov.'))![0]).toBe('0');
+  });
+
+  it('reports the run: duration, records synced, requests, retries, 429s, warnings and malformed records', () => {
+    const { html } = render('en');
+    const runSection = /<section id="run">[\s\S]*?<\/section>/.exec(html)![0];
+    expect(runSection).toContain('Activity: 120');
+    expect(runSection).toMatch(/<th scope="row">Requests<\/th><td>37<\/td>/);
+    expect(runSection).toMatch(/<th scope="row">Retries<\/th><td>2<\/td>/);
+    expect(runSection).toMatch(/<th scope="row">429 answers \(rate limit\)<\/th><td>1<\/td>/);
+    expect(runSection).toContain('activity type &quot;lunch&quot; is inactive');
+    expect(runSection).toContain('expected a number, got &quot;abc&quot;');
+    expect(runSection).toMatch(/1 min 43 sec|1 min 43 s/);
+  });
+});
