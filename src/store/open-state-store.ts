@@ -1,0 +1,138 @@
+/**
+ * Opens the state store named by CADENCE_STATE_URL on keyv 5 (DEPENDENCIES.md §5):
+ *   sqlite://<file>   embedded default (./data/cadence.sqlite), no server needed; the folder is created
+ *   redis://…         @keyv/redis, for several replicas
+ *   postgres://…      @keyv/postgres, for several replicas
+ *   memory://         in-process, for tests
+ * Values are plain JSON (keyv's default serializer walks every value in JS and costs seconds on a 1M-record
+ * mirror). Errors are thrown, not swallowed (keyv's default is to emit and return undefined).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Keyv from 'keyv';
+import KeyvRedis from '@keyv/redis';
+import KeyvPostgres from '@keyv/postgres';
+import KeyvSqlite from '@keyv/sqlite';
+import type { Logger } from '../log/logger.js';
+import { createCompanyState, type CompanyState } from './company-state.js';
+import { scopedKv } from './kv.js';
+import { DEFAULT_MIRROR_TUNING, type MirrorTuning } from './mirror-store.js';
+
+export type StoreKind = 'sqlite' | 'redis' | 'postgres' | 'memory';
+
+/** What the lock module (src/store/lock*.ts) needs to build a lock on the same backend. */
+export type StoreBackend =
+  | { kind: 'sqlite'; file: string; query: (sql: string, ...params: unknown[]) => Promise<unknown[]> }
+  | { kind: 'redis'; client: unknown }
+  | { kind: 'postgres'; table: string; query: (sql: string, values?: unknown[]) => Promise<unknown[]> }
+  | { kind: 'memory'; map: Map<string, unknown> };
+
+export interface StateStore {
+  kind: StoreKind;
+  /** The keyv namespace all keys live under (`cadence` unless a test asks for its own). */
+  namespace: string;
+  /** The underlying keyv instance (for the lock module; everything else goes through company()). */
+  keyv: Keyv;
+  backend: StoreBackend;
+  company(companyId: string): CompanyState;
+  /** Deletes every key of this namespace (tests). */
+  clearNamespace(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenStateStoreOptions {
+  namespace?: string;
+  /** SQL table for sqlite/postgres (default `cadence_state`). */
+  table?: string;
+  tuning?: Partial<MirrorTuning>;
+}
+
+export function storeKindOf(url: string): StoreKind {
+  if (/^sqlite:/i.test(url)) return 'sqlite';
+  if (/^rediss?:/i.test(url)) return 'redis';
+  if (/^postgres(ql)?:/i.test(url)) return 'postgres';
+  if (/^memory:/i.test(url)) return 'memory';
+  throw new Error(`CADENCE_STATE_URL: unsupported "${url.replace(/\/\/[^@/]*@/, '//***@')}": use sqlite://<file>, redis://host:port, postgres://user@host/db or memory://`);
+}
+
+/** `sqlite://./data/x.sqlite` → `./data/x.sqlite`; `sqlite:///abs/x.sqlite` → `/abs/x.sqlite`; `sqlite://` → default. */
+export function sqliteFileOf(url: string): string {
+  const rest = url.replace(/^sqlite:\/\//i, '');
+  return rest === '' ? './data/cadence.sqlite' : rest;
+}
+
+export async function openStateStore(url: string, logger: Logger, options: OpenStateStoreOptions = {}): Promise<StateStore> {
+  const kind = storeKindOf(url);
+  const namespace = options.namespace ?? 'cadence';
+  const table = options.table ?? 'cadence_state';
+  if (!/^[A-Za-z0-9_]+$/.test(table)) throw new Error(`state store table name must be letters, digits and _ only, got "${table}"`);
+  const tuning = { ...DEFAULT_MIRROR_TUNING, ...options.tuning };
+  const json = { serialize: JSON.stringify, deserialize: JSON.parse } as const;
+  let keyv: Keyv;
+  let backend: StoreBackend;
+
+  switch (kind) {
+    case 'memory': {
+      const map = new Map<string, unknown>();
+      keyv = new Keyv({ store: map, namespace, ...json, throwOnErrors: true });
+      backend = { kind, map };
+      break;
+    }
+    case 'sqlite': {
+      const file = resolve(sqliteFileOf(url));
+      mkdirSync(dirname(file), { recursive: true });
+      const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table, busyTimeout: 15_000 });
+      keyv = new Keyv({ store: adapter, namespace, ...json, throwOnErrors: true });
+      const query = (sql: string, ...params: unknown[]) => (adapter as unknown as { query: (s: string, ...p: unknown[]) => Promise<unknown[]> }).query(sql, ...params);
+      // WAL lets readers (status, reports) proceed while a sync writes.
+      await query('PRAGMA journal_mode=WAL');
+      backend = { kind, file, query };
+      break;
+    }
+    case 'redis': {
+      const adapter = new KeyvRedis(url, { throwOnConnectError: true, throwOnErrors: true });
+      adapter.namespace = namespace;
+      keyv = new Keyv(adapter, { namespace, useKeyPrefix: false, ...json, throwOnErrors: true });
+      backend = { kind, client: adapter.client };
+      break;
+    }
+    case 'postgres': {
+      const adapter = new KeyvPostgres({ uri: url, table });
+      keyv = new Keyv({ store: adapter, namespace, ...json, throwOnErrors: true });
+      const query = (sql: string, values?: unknown[]) => adapter.query(sql, values) as Promise<unknown[]>;
+      backend = { kind, table, query };
+      break;
+    }
+  }
+
+  keyv.on('error', (err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err), store: kind }, 'state store error'));
+  // Fail at open, with the URL's kind in the message, rather than on the first page of a sync.
+  try {
+    await keyv.get('__ping__');
+  } catch (err) {
+    throw new Error(`cannot open the ${kind} state store (CADENCE_STATE_URL): ${(err as Error).message}`, { cause: err });
+  }
+
+  const companies = new Map<string, CompanyState>();
+  return {
+    kind,
+    namespace,
+    keyv,
+    backend,
+    company(companyId: string) {
+      if (!/^[A-Za-z0-9._:-]+$/.test(companyId)) throw new Error(`company id "${companyId}" may only contain letters, digits and . _ : -`);
+      let state = companies.get(companyId);
+      if (!state) {
+        state = createCompanyState(scopedKv(keyv, `c:${companyId}:`), companyId, logger, tuning);
+        companies.set(companyId, state);
+      }
+      return state;
+    },
+    async clearNamespace() {
+      await keyv.clear();
+    },
+    async close() {
+      await keyv.disconnect();
+    },
+  };
+}
