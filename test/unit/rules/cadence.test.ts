@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { assessCompany } from '../../../src/rules/assess-company.js';
+import { cadenceStatus, regularity } from '../../../src/rules/cadence.js';
+import { parseIsoDate } from '../../../src/rules/calendar.js';
+import type { Activity, Deal } from '../../../src/domain/entities.js';
+import type { Policy } from '../../../src/config/policy-schema.js';
+import { F, TIER_OPT, activity, addDays, clock, deal, org, policy, snapshot, touch, wonDeal } from './fixtures.js';
+
+const TODAY = '2026-03-10';
+const today = parseIsoDate(TODAY)!;
+
+describe('cadenceStatus boundaries (status.dueSoonDays = 7)', () => {
+  it.each([
+    ['never touched', null, 30, 'never', null],
+    ['due today (touched 30 days ago)', 30, 30, 'due_soon', 0],
+    ['due tomorrow', 29, 30, 'due_soon', -1],
+    ['due in exactly 7 days', 23, 30, 'due_soon', -7],
+    ['due in 8 days', 22, 30, 'on_track', -8],
+    ['overdue by one day', 31, 30, 'overdue', 1],
+    ['overdue by 100 days', 130, 30, 'overdue', 100],
+    ['weekly rule touched today: on_track (lead capped at cadence − 1)', 0, 7, 'on_track', -7],
+    ['weekly rule touched yesterday: due within 6 days', 1, 7, 'due_soon', -6],
+    ['daily rule touched today', 0, 1, 'on_track', -1],
+    ['daily rule touched yesterday: due today', 1, 1, 'due_soon', 0],
+  ])('%s', (_name, daysAgo, cadenceDays, status, gap) => {
+    const r = cadenceStatus(daysAgo === null ? null : today - daysAgo, cadenceDays, today, 7);
+    expect(r.status).toBe(status);
+    expect(r.gapDays).toBe(gap);
+    expect(r.daysSinceLast).toBe(daysAgo);
+  });
+
+  it('dueSoonDays = 0: only "due today" is due soon', () => {
+    expect(cadenceStatus(today - 30, 30, today, 0).status).toBe('due_soon');
+    expect(cadenceStatus(today - 29, 30, today, 0).status).toBe('on_track');
+  });
+});
+
+/** An activity that qualifies for exactly the rule under test (and whatever else shares its category). */
+const qualifying: Record<string, Partial<Activity>> = {
+  operational: { type: 'email', subject: 'Status report' },
+  strategic: { type: 'meeting', subject: 'FUP mensal' },
+  qbr: { type: 'meeting', subject: 'QBR Q1' },
+  'annual-planning': { type: 'meeting', subject: 'Planejamento estratégico 2027' },
+  maintenance: { type: 'email', subject: 'Feliz aniversário' },
+};
+
+function assess(p: Policy, tier: number, acts: Activity[], deals: Deal[] = [deal({ id: 900, orgId: 1 })]) {
+  const o = org({ id: 1, customFields: { [F.tier]: TIER_OPT[`Tier ${tier}` as 'Tier 1'] } });
+  return assessCompany(p, snapshot({ orgs: [o], deals, activities: acts }), clock(TODAY)).organizations[0]!;
+}
+
+describe('cadence per tier (the tier.cadence map of the shipped policy)', () => {
+  const p = policy();
+  const cases = p.tiers.flatMap((t) =>
+    Object.entries(t.cadence).flatMap(([ruleId, c]) => [
+      { tier: t.level, ruleId, days: c.days, ago: c.days, status: 'due_soon', label: 'due today' },
+      { tier: t.level, ruleId, days: c.days, ago: c.days - 1, status: 'due_soon', label: 'due tomorrow' },
+      { tier: t.level, ruleId, days: c.days, ago: c.days + 1, status: 'overdue', label: 'overdue by one day' },
+      { tier: t.level, ruleId, days: c.days, ago: 0, status: 'on_track', label: 'touched today' },
+    ]),
+  );
+  it.each(cases)('Tier $tier · $ruleId ($days days): $label → $status', ({ tier, ruleId, days, ago, status }) => {
+    const a = assess(p, tier, [touch(1, 1, addDays(TODAY, -ago), qualifying[ruleId])]);
+    const r = a.cadence.find((c) => c.ruleId === ruleId)!;
+    expect(r.cadenceDays).toBe(days);
+    expect(r.status).toBe(status);
+    expect(r.nextDueDate).toBe(addDays(TODAY, days - ago));
+  });
+
+  it.each([
+    [1, ['operational', 'maintenance']],
+    [2, ['operational', 'strategic', 'maintenance']],
+    [3, ['operational', 'strategic', 'qbr', 'annual-planning', 'maintenance']],
+    [4, ['operational', 'strategic', 'qbr', 'annual-planning', 'maintenance']],
+  ])('Tier %i has exactly the rules %j, each never touched without activities', (tier, rules) => {
+    const a = assess(p, tier, []);
+    expect(a.cadence.map((c) => c.ruleId)).toEqual(rules);
+    expect(a.cadence.every((c) => c.status === 'never' && c.lastTouchpoint === null && c.gapDays === null)).toBe(true);
+    expect(a.overallStatus).toBe('never');
+  });
+
+  it('carries onGap from the rule (operational → report, others → create)', () => {
+    const a = assess(p, 3, []);
+    expect(Object.fromEntries(a.cadence.map((c) => [c.ruleId, c.onGap]))).toEqual({
+      operational: 'report',
+      strategic: 'create',
+      qbr: 'create',
+      'annual-planning': 'create',
+      maintenance: 'create',
+    });
+  });
+});
+
+describe('rule subject patterns narrow the category', () => {
+  it('a QBR is executive but not annual planning; annual planning is both', () => {
+    const a = assess(policy(), 3, [touch(1, 1, '2026-03-01', qualifying.qbr), touch(2, 1, '2025-06-01', qualifying['annual-planning'])]);
+    const qbr = a.cadence.find((c) => c.ruleId === 'qbr')!;
+    const annual = a.cadence.find((c) => c.ruleId === 'annual-planning')!;
+    expect(qbr.lastTouchpoint).toEqual({ activityId: 1, date: '2026-03-01' });
+    expect(annual.lastTouchpoint).toEqual({ activityId: 2, date: '2025-06-01' });
+  });
+
+  it('an operational-only e-mail does not touch the strategic rule', () => {
+    const a = assess(policy(), 3, [touch(1, 1, TODAY, qualifying.operational)]);
+    expect(a.cadence.find((c) => c.ruleId === 'operational')!.status).toBe('on_track');
+    expect(a.cadence.find((c) => c.ruleId === 'strategic')!.status).toBe('never');
+  });
+});
+
+describe('activeOnly rules (activeClientWindowDays = 90)', () => {
+  it.each([
+    ['an open deal', [deal({ id: 2, orgId: 1 })], true],
+    ['a deal won 90 days ago', [wonDeal({ id: 2, orgId: 1, won: addDays(TODAY, -90) })], true],
+    ['a deal won 91 days ago', [wonDeal({ id: 2, orgId: 1, won: addDays(TODAY, -91) })], false],
+    ['only a lost deal', [deal({ id: 2, orgId: 1, status: 'lost', lostTime: '2026-03-01T00:00:00Z' })], false],
+    ['a deleted open deal', [deal({ id: 2, orgId: 1, isDeleted: true })], false],
+    ['no deals', [], false],
+  ])('client with %s: active = %s', (_name, deals, active) => {
+    const a = assess(policy(), 3, [], deals);
+    expect(a.active).toBe(active);
+    expect(a.cadence.find((c) => c.ruleId === 'operational')!.applies).toBe(active);
+    expect(a.cadence.find((c) => c.ruleId === 'strategic')!.applies).toBe(true);
+  });
+
+  it('activeClientWindowDays is read from the policy', () => {
+    const p = policy((pp) => {
+      pp.activeClientWindowDays = 30;
+    });
+    expect(assess(p, 3, [], [wonDeal({ id: 2, orgId: 1, won: addDays(TODAY, -45) })]).active).toBe(false);
+  });
+
+  it('overall status is the worst applicable rule; not_applicable when none applies', () => {
+    const p = policy((pp) => {
+      pp.tiers[0]!.cadence = { operational: { days: 14, activeOnly: true } };
+    });
+    const inactive = assess(p, 1, [], []);
+    expect(inactive.cadence[0]!.status).toBe('never');
+    expect(inactive.overallStatus).toBe('not_applicable');
+    const active = assess(p, 1, []);
+    expect(active.overallStatus).toBe('never');
+  });
+});
+
+describe('open scheduled activities (by anyone)', () => {
+  it('finds the earliest open qualifying activity and ignores done, deleted and non-qualifying ones', () => {
+    const acts = [
+      activity({ id: 1, orgId: 1, done: false, type: 'meeting', subject: 'FUP', dueDate: '2026-03-20', ownerId: 7 }),
+      activity({ id: 2, orgId: 1, done: false, type: 'meeting', subject: 'FUP', dueDate: '2026-03-12', ownerId: 6, cadenceKey: 'k1' }),
+      activity({ id: 3, orgId: 1, done: false, type: 'meeting', subject: 'FUP', dueDate: '2026-03-11', isDeleted: true }),
+      activity({ id: 4, orgId: 1, done: false, type: 'task', subject: 'FUP', dueDate: '2026-03-11' }),
+    ];
+    const strategic = assess(policy(), 3, acts).cadence.find((c) => c.ruleId === 'strategic')!;
+    expect(strategic.openScheduled).toEqual({ activityId: 2, dueDate: '2026-03-12', cadenceKey: 'k1', ownerId: 6 });
+    expect(strategic.status).toBe('never'); // open activities are no touchpoints
+  });
+
+  it('an open e-mail schedules nothing for the strategic rule', () => {
+    const acts = [activity({ id: 1, orgId: 1, done: false, type: 'email', dueDate: '2026-03-12' })];
+    const a = assess(policy(), 3, acts);
+    expect(a.cadence.find((c) => c.ruleId === 'strategic')!.openScheduled).toBeNull();
+    expect(a.cadence.find((c) => c.ruleId === 'operational')!.openScheduled?.activityId).toBe(1);
+  });
+
+  it('its due date is the firm-zone date of due date + UTC due time', () => {
+    const acts = [activity({ id: 1, orgId: 1, done: false, type: 'call', dueDate: '2026-03-16', dueTime: '01:30:00' })];
+    expect(assess(policy(), 3, acts).cadence[0]!.openScheduled?.dueDate).toBe('2026-03-15');
+  });
+});
+
+describe('regularity of past gaps', () => {
+  it.each([
+    ['fewer than two touchpoint days', ['2026-03-01'], null],
+    ['two on the same day are one', ['2026-03-01', '2026-03-01'], null],
+    ['every 7 days', ['2026-02-01', '2026-02-08', '2026-02-15', '2026-02-22'], { intervals: 3, meanGapDays: 7, stdDevGapDays: 0 }],
+    ['irregular', ['2026-01-01', '2026-01-02', '2026-01-31'], { intervals: 2, meanGapDays: 15, stdDevGapDays: 14 }],
+  ])('%s', (_name, dates, expected) => {
+    expect(regularity(dates.map((d) => parseIsoDate(d)!))).toEqual(expected);
+  });
+
+  it('is reported per rule from its qualifying touchpoints', () => {
+    const acts = ['2026-01-05', '2026-02-04', '2026-03-06'].map((d, i) => touch(i + 1, 1, d, qualifying.strategic));
+    const r = assess(policy(), 3, acts).cadence.find((c) => c.ruleId === 'strategic')!;
+    expect(r.regularity).toEqual({ intervals: 2, meanGapDays: 30, stdDevGapDays: 0 });
+  });
+});
+
+describe('org-level cadence facts', () => {
+  it('nextDueDate is the earliest among applicable rules; lastTouchpointDate the latest touchpoint', () => {
+    const acts = [touch(1, 1, '2026-03-01', { type: 'call' }), touch(2, 1, '2026-01-20', qualifying.qbr)];
+    const a = assess(policy(), 3, acts, []); // inactive: operational (7 days) does not apply
+    expect(a.lastTouchpointDate).toBe('2026-03-01');
+    // strategic: 03-01 + 30 = 03-31; maintenance: 03-01 + 90; qbr: 01-20 + 90 = 04-20; annual: never.
+    expect(a.nextDueDate).toBe('2026-03-31');
+    expect(a.overallStatus).toBe('never');
+  });
+});

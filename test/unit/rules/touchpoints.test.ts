@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { createZoneCalendar, formatEpochDay, parseIsoDate } from '../../../src/rules/calendar.js';
+import { categoriesOfMask, compileCategories, createDateCache, touchpointDay } from '../../../src/rules/touchpoints.js';
+import { assessCompany } from '../../../src/rules/assess-company.js';
+import { activity, clock, deal, org, person, policy, snapshot, touch } from './fixtures.js';
+
+describe('categories (policy.categories): an activity counts for every category it matches', () => {
+  const classifier = compileCategories(policy().categories);
+  it.each([
+    ['call', 'Check-in', ['operational', 'strategic', 'maintenance']],
+    ['meeting', 'Status meeting', ['operational', 'strategic']],
+    ['meeting', 'QBR Q1 2026', ['operational', 'strategic', 'executive']],
+    ['meeting', 'Revisão de negócios trimestral', ['operational', 'strategic', 'executive']],
+    ['lunch', 'Planejamento estratégico 2027', ['strategic', 'executive', 'maintenance']],
+    ['email', 'Feliz Natal', ['operational', 'maintenance']],
+    ['email', 'QBR deck', ['operational', 'maintenance']], // e-mail is not an executive activity type
+    ['lunch', 'Almoço', ['strategic', 'maintenance']],
+    ['task', 'Send proposal', []],
+    ['deadline', 'QBR', []],
+    ['MEETING', 'qbr', ['operational', 'strategic', 'executive']], // type keys and subjects compare case-insensitively
+  ])('%s "%s" → %j', (type, subject, expected) => {
+    expect(categoriesOfMask(classifier.classify(type, subject))).toEqual(expected);
+  });
+
+  it('a custom activity type can define a category on its own', () => {
+    const p = policy((pp) => {
+      pp.categories.executive.match.push({ activityTypes: ['executive_dinner'] });
+    });
+    expect(categoriesOfMask(compileCategories(p.categories).classify('executive_dinner', 'Jantar'))).toEqual(['executive']);
+  });
+});
+
+describe('which date a done activity counts on', () => {
+  const sp = createZoneCalendar('America/Sao_Paulo');
+  const utc = createZoneCalendar('UTC');
+  const today = parseIsoDate('2026-03-10')!;
+  const parse = createDateCache();
+  it.each([
+    ['all-day: the due date, whatever the zone', { dueDate: '2026-03-02', dueTime: null, markedAsDoneTime: '2026-03-02T12:00:00Z' }, '2026-03-02', '2026-03-02'],
+    ['due time is UTC: 01:30 UTC Monday is Sunday in São Paulo', { dueDate: '2026-03-02', dueTime: '01:30:00' }, '2026-03-01', '2026-03-02'],
+    ['due time HH:MM (v1 form) works too', { dueDate: '2026-03-02', dueTime: '02:59' }, '2026-03-01', '2026-03-02'],
+    ['logged as done days later: the due date counts', { dueDate: '2026-03-02', markedAsDoneTime: '2026-03-06T20:00:00Z' }, '2026-03-02', '2026-03-02'],
+    ['no due date: the marked-as-done time, in the firm zone', { dueDate: null, markedAsDoneTime: '2026-03-05T02:00:00Z' }, '2026-03-04', '2026-03-05'],
+    ['done early (due next week): counts when marked done', { dueDate: '2026-03-16', markedAsDoneTime: '2026-03-09T14:00:00Z' }, '2026-03-09', '2026-03-09'],
+    ['never in the future: a future due date with a future done mark counts today', { dueDate: '2026-03-20', markedAsDoneTime: '2026-03-19T14:00:00Z' }, '2026-03-10', '2026-03-10'],
+    ['no due date, no done mark: the update time', { dueDate: null, markedAsDoneTime: null, updateTime: '2026-02-01T10:00:00Z' }, '2026-02-01', '2026-02-01'],
+  ])('%s', (_name, over, inSaoPaulo, inUtc) => {
+    const a = activity({ id: 1, ...over });
+    expect(formatEpochDay(touchpointDay(a, sp, today, parse))).toBe(inSaoPaulo);
+    expect(formatEpochDay(touchpointDay(a, utc, today, parse))).toBe(inUtc);
+  });
+});
+
+describe('linking activities to a client', () => {
+  const today = '2026-03-10';
+  const base = {
+    orgs: [org({ id: 1 }), org({ id: 2 })],
+    persons: [person({ id: 10, orgId: 1 }), person({ id: 11, orgId: 1 }), person({ id: 20, orgId: 2 })],
+    deals: [deal({ id: 100, orgId: 1 })],
+  };
+  const lastOf = (acts: ReturnType<typeof activity>[], orgId = 1) =>
+    assessCompany(policy(), snapshot({ ...base, activities: acts }), clock(today)).organizations.find((o) => o.orgId === orgId)!.lastTouchpointDate;
+
+  it.each([
+    ['directly (org_id)', { orgId: 1 }],
+    ['through a deal', { dealId: 100 }],
+    ['through the primary person', { personId: 10, participantPersonIds: [10] }],
+    ['through another participant', { personId: null, participantPersonIds: [11] }],
+  ])('%s', (_name, link) => {
+    expect(lastOf([activity({ id: 1, dueDate: '2026-03-05', ...link })])).toBe('2026-03-05');
+  });
+
+  it('an activity linked to two clients counts for both', () => {
+    const a = activity({ id: 1, dueDate: '2026-03-05', orgId: 2, participantPersonIds: [10] });
+    expect(lastOf([a], 1)).toBe('2026-03-05');
+    expect(lastOf([a], 2)).toBe('2026-03-05');
+  });
+
+  it.each([
+    ['deleted', { isDeleted: true }],
+    ['not done', { done: false }],
+    ['not in any category (task)', { type: 'task' }],
+  ])('a %s activity is no touchpoint', (_name, over) => {
+    expect(lastOf([touch(1, 1, '2026-03-05', over)])).toBeNull();
+  });
+});
