@@ -1,0 +1,44 @@
+/**
+ * The composition root: the one place where configuration becomes live parts (logger, state store,
+ * Pipedrive client) and they are handed to the job. Nothing else constructs these.
+ */
+import type { AppConfig } from '../config/load-config.js';
+import { createLogger, type Logger, type LoggerOptions } from '../log/logger.js';
+import { createPipedriveClient, type PipedriveClient } from '../pipedrive/client.js';
+import type { CompanyState } from '../store/company-state.js';
+import { openStateStore, type StateStore } from '../store/open-state-store.js';
+
+export interface CompanyParts {
+  config: AppConfig;
+  logger: Logger;
+  client: PipedriveClient;
+  store: StateStore;
+  state: CompanyState;
+}
+
+/** A logger that censors every secret of this configuration, wherever it appears. */
+export function loggerFor(config: Pick<AppConfig, 'logLevel' | 'pipedrive'>, destination?: LoggerOptions['destination']): Logger {
+  const secrets = [config.pipedrive.apiToken, config.pipedrive.oauthAccessToken].filter((s): s is string => Boolean(s));
+  return createLogger({ level: config.logLevel, secrets, ...(destination ? { destination } : {}) });
+}
+
+export function clientFor(config: AppConfig, logger: Logger): PipedriveClient {
+  return createPipedriveClient({ connection: config.pipedrive, logger: logger.child({ component: 'pipedrive' }) });
+}
+
+/** Opens the state store and builds the client for one company. `store` may be shared between companies. */
+export async function composeCompany(config: AppConfig, logger: Logger, store?: StateStore): Promise<CompanyParts & { close(): Promise<void> }> {
+  const owned = store === undefined;
+  const theStore = store ?? (await openStateStore(config.stateUrl, logger.child({ component: 'store' })));
+  const client = clientFor(config, logger);
+  return {
+    config,
+    logger,
+    client,
+    store: theStore,
+    state: theStore.company(config.companyId),
+    async close() {
+      if (owned) await theStore.close();
+    },
+  };
+}

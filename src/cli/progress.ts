@@ -1,0 +1,38 @@
+/**
+ * Progress for long runs: one rewriting status line on a TTY, structured log lines otherwise
+ * (at most one per `everyMs` per topic, plus the final one).
+ */
+import type { Logger } from '../log/logger.js';
+
+export interface ProgressSink {
+  update(topic: string, fields: Record<string, string | number | undefined>): void;
+  done(): void;
+}
+
+export function createProgress(stream: NodeJS.WriteStream, logger: Logger, everyMs = 2000): ProgressSink {
+  const tty = Boolean(stream.isTTY) && process.env.CI !== 'true';
+  const lastLog = new Map<string, number>();
+  let lineOpen = false;
+  return {
+    update(topic, fields) {
+      if (tty) {
+        const text = `${topic} ${Object.entries(fields)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`;
+        const width = stream.columns ?? 120;
+        stream.write(`\r${text.slice(0, width - 1).padEnd(Math.min(width - 1, text.length + 10))}`);
+        lineOpen = true;
+        return;
+      }
+      const now = Date.now();
+      if (now - (lastLog.get(topic) ?? 0) < everyMs) return;
+      lastLog.set(topic, now);
+      logger.info({ progress: topic, ...fields }, `progress ${topic}`);
+    },
+    done() {
+      if (lineOpen) stream.write('\n');
+      lineOpen = false;
+    },
+  };
+}
