@@ -21,6 +21,7 @@ import {
 import { clearKey, escalationKey, flagsKey, followUpKey, parseFollowUpKey, renewalKey } from './keys.js';
 import { escalationNote, followUpNote, renewalNote } from './notes.js';
 import { daysBetween, fillTemplate, formatDate } from './texts.js';
+import { isUntouched } from './untouched.js';
 
 export interface BuildPlanInput {
   policy: Policy;
@@ -39,12 +40,6 @@ export interface BuildPlanInput {
    */
   fallbackUserId?: number | null;
 }
-
-/**
- * An auto-created activity counts as untouched while its update time stays within this of its add time:
- * the worker never edits what it created, so a later update means a person worked on it.
- */
-const UNTOUCHED_SLACK_MS = 60_000;
 
 type Skip = Plan['skipped'][number];
 
@@ -221,7 +216,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
             : !cr.applies
               ? `rule ${ruleId} no longer applies (client not active)`
               : `rule ${ruleId} is on track again`;
-        if (!untouched(a)) {
+        if (!isUntouched(a)) {
           skip(org.orgId, ruleId, 'cleared_touched', `activity #${a.id}: ${why}, but someone edited it; left in place`, a.cadenceKey!);
           return;
         }
@@ -294,10 +289,6 @@ export function buildPlan(input: BuildPlanInput): Plan {
     skipped,
     warnings: [...warnings],
   };
-}
-
-function untouched(a: Activity): boolean {
-  return !a.done && !a.isDeleted && Date.parse(a.updateTime) - Date.parse(a.addTime) <= UNTOUCHED_SLACK_MS;
 }
 
 function categoryLabel(policy: Policy, category: Category): string {

@@ -1,0 +1,204 @@
+/**
+ * `cadence doctor`: checks that the token works, what it may do, that every field and activity type the
+ * policy names exists, that the fallback and escalation users exist and are active, and that the time
+ * zone is valid — and says exactly what to fix. Read-only.
+ */
+import type { Policy } from '../config/policy-schema.js';
+import type { EntityKind, FieldDefinition, User } from '../domain/entities.js';
+import type { Logger } from '../log/logger.js';
+import type { PipedriveClient } from '../pipedrive/client.js';
+import { PipedriveAuthError, PipedriveForbiddenError } from '../pipedrive/errors.js';
+import { flagFieldSpecs, resolveFlagFields, sameName } from '../plan/flag-fields.js';
+import { resolveUserRef } from '../rules/resolve-user-ref.js';
+import { fieldProblem } from '../setup/run-setup.js';
+import { neededActivityTypes, neededFields } from '../setup/policy-needs.js';
+
+export type DoctorClient = Pick<PipedriveClient, 'getMe' | 'listUsers' | 'listActivityTypes' | 'getFields'>;
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface DoctorCheck {
+  /** Stable id, e.g. `token`, `field:organization:Tier`, `user:fallback`. */
+  id: string;
+  status: CheckStatus;
+  /** What was found. */
+  detail: string;
+  /** Exactly what to do, when status is not ok. */
+  fix?: string;
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  checks: DoctorCheck[];
+}
+
+export interface RunDoctorInput {
+  client: DoctorClient;
+  policy: Policy;
+  logger: Logger;
+}
+
+export async function runDoctor({ client, policy, logger }: RunDoctorInput): Promise<DoctorReport> {
+  const checks: DoctorCheck[] = [];
+  const add = (c: DoctorCheck): void => {
+    checks.push(c);
+    const level = c.status === 'ok' ? 'debug' : c.status === 'warn' ? 'warn' : 'error';
+    logger[level]({ check: c.id, status: c.status }, c.detail);
+  };
+
+  // Time zone first: it needs no network.
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: policy.timeZone });
+    add({ id: 'time-zone', status: 'ok', detail: `time zone ${policy.timeZone}` });
+  } catch {
+    add({ id: 'time-zone', status: 'fail', detail: `"${policy.timeZone}" is not an IANA time zone`, fix: 'set timeZone in the policy (or CADENCE_TIME_ZONE) to a zone like America/Sao_Paulo' });
+  }
+
+  // Token.
+  let me: Awaited<ReturnType<DoctorClient['getMe']>>;
+  try {
+    me = await client.getMe();
+    const company = me.companyName ? ` in company "${me.companyName}"${me.companyDomain ? ` (${me.companyDomain})` : ''}` : '';
+    add({ id: 'token', status: 'ok', detail: `authenticated as ${me.user.name} <${me.user.email}>${company}` });
+  } catch (err) {
+    const auth = err instanceof PipedriveAuthError;
+    add({
+      id: 'token',
+      status: 'fail',
+      detail: auth ? 'Pipedrive rejected the credentials (401)' : `cannot reach Pipedrive: ${(err as Error).message}`,
+      fix: auth
+        ? 'set PIPEDRIVE_API_TOKEN to a valid token (Pipedrive → Personal preferences → API) and PIPEDRIVE_COMPANY_DOMAIN to your company subdomain'
+        : 'check PIPEDRIVE_COMPANY_DOMAIN / PIPEDRIVE_BASE_URL and the network, then run `cadence doctor` again',
+    });
+    return { ok: false, checks };
+  }
+
+  // Permissions: creating fields and activity types, and seeing every client, take an admin.
+  add(
+    me.user.isAdmin
+      ? { id: 'permissions', status: 'ok', detail: `${me.user.name} is a company admin` }
+      : {
+          id: 'permissions',
+          status: 'warn',
+          detail: `${me.user.name} is not a company admin: \`cadence setup\` cannot create fields or activity types, and records hidden by visibility settings are not seen`,
+          fix: 'use the API token of an admin user, or have an admin run `cadence setup` and grant this user visibility of every organization',
+        },
+  );
+
+  // Fields, per entity.
+  const catalogue = new Map<EntityKind, FieldDefinition[]>();
+  for (const entity of ['organization', 'person', 'deal'] as const) {
+    try {
+      catalogue.set(entity, await client.getFields(entity));
+    } catch (err) {
+      add({ id: `fields:${entity}`, status: 'fail', detail: `cannot read the ${entity} fields: ${(err as Error).message}`, fix: forbiddenFix(err) });
+    }
+  }
+  for (const need of neededFields(policy)) {
+    const fields = catalogue.get(need.entity);
+    if (!fields) continue;
+    const def = fields.find((f) => sameName(f.name, need.name));
+    const id = `field:${need.entity}:${need.name}`;
+    if (!def) {
+      const similar = fields.filter((f) => f.name.toLowerCase().includes(need.name.toLowerCase().split(' ')[0]!)).map((f) => `"${f.name}"`);
+      add({
+        id,
+        status: 'fail',
+        detail: `${need.entity} field "${need.name}" does not exist (named by ${need.usedBy.join(', ')})`,
+        fix: `create the ${need.entity} field "${need.name}" in Pipedrive, or change ${need.usedBy[0]} to the name of an existing field${similar.length ? ` (similar: ${similar.slice(0, 3).join(', ')})` : ''}`,
+      });
+      continue;
+    }
+    const missing = need.options.filter((o) => def.options && !def.options.some((x) => sameName(x.label, o)));
+    if (missing.length > 0) {
+      add({
+        id,
+        status: 'warn',
+        detail: `${need.entity} field "${def.name}" has no option ${missing.map((o) => `"${o}"`).join(', ')}`,
+        fix: `add the option${missing.length > 1 ? 's' : ''} in Pipedrive, or change the labels in ${need.usedBy.join(', ')} to existing ones: ${(def.options ?? []).map((o) => `"${o.label}"`).join(', ')}`,
+      });
+    } else {
+      add({ id, status: 'ok', detail: `${need.entity} field "${def.name}" exists (${def.fieldType})` });
+    }
+  }
+
+  // Flag fields (created by `cadence setup`).
+  const orgFields = catalogue.get('organization');
+  if (orgFields) {
+    const { fields: flagFields, missing } = resolveFlagFields(policy, orgFields);
+    for (const m of missing) {
+      add({ id: `flag:${m.flag}`, status: 'fail', detail: `flag field "${m.name}" does not exist`, fix: 'run `cadence setup` to create the flag fields' });
+    }
+    for (const wanted of flagFieldSpecs(policy)) {
+      const def = flagFields[wanted.flag];
+      if (!def) continue;
+      const flag = wanted.flag;
+      const problem = fieldProblem(def, wanted.fieldType, wanted.options);
+      add(problem ? { id: `flag:${flag}`, status: 'fail', detail: problem.problem, fix: problem.fix } : { id: `flag:${flag}`, status: 'ok', detail: `flag field "${def.name}" exists` });
+    }
+  }
+
+  // Users.
+  let users: User[] | null = null;
+  try {
+    users = await client.listUsers();
+  } catch (err) {
+    add({ id: 'users', status: 'fail', detail: `cannot list users: ${(err as Error).message}`, fix: forbiddenFix(err) });
+  }
+  if (users) {
+    const byId = new Map(users.map((u) => [u.id, u]));
+    for (const [role, ref] of [
+      ['fallback', policy.owners.fallbackUser],
+      ['escalation', policy.owners.escalationUser],
+    ] as const) {
+      const u = resolveUserRef(ref, byId);
+      const id = `user:${role}`;
+      if (!u) add({ id, status: 'fail', detail: `owners.${role}User "${ref}" is not a user of this company`, fix: `set owners.${role}User to the e-mail or id of an active user` });
+      else if (!u.active) add({ id, status: 'fail', detail: `owners.${role}User ${u.name} <${u.email}> is deactivated`, fix: `reactivate the user in Pipedrive or set owners.${role}User to an active user` });
+      else add({ id, status: 'ok', detail: `owners.${role}User is ${u.name} <${u.email}>` });
+    }
+  }
+
+  // Activity types.
+  try {
+    const types = await client.listActivityTypes();
+    for (const need of neededActivityTypes(policy)) {
+      const t = types.find((x) => x.keyString === need.keyString);
+      const id = `activity-type:${need.keyString}`;
+      const severity: CheckStatus = need.createdByWorker ? 'fail' : 'warn';
+      if (!t) {
+        add({
+          id,
+          status: severity,
+          detail: `activity type "${need.keyString}" does not exist (used by ${need.usedBy.join(', ')})`,
+          fix: `run \`cadence setup\` to create it, or use an existing key: ${types.filter((x) => x.active).map((x) => x.keyString).join(', ')}`,
+        });
+      } else if (!t.active) {
+        add({ id, status: severity, detail: `activity type "${need.keyString}" (${t.name}) is deactivated`, fix: 'reactivate it in Pipedrive (Company settings → Activity types) or change the policy' });
+      } else add({ id, status: 'ok', detail: `activity type "${need.keyString}" (${t.name})` });
+    }
+  } catch (err) {
+    add({ id: 'activity-types', status: 'fail', detail: `cannot list activity types: ${(err as Error).message}`, fix: forbiddenFix(err) });
+  }
+
+  return { ok: checks.every((c) => c.status !== 'fail'), checks };
+}
+
+function forbiddenFix(err: unknown): string {
+  return err instanceof PipedriveForbiddenError
+    ? 'the token lacks permission for this: use an admin user’s token, or (OAuth) grant the app the admin scope'
+    : 'check the network and Pipedrive status, then run `cadence doctor` again';
+}
+
+export function formatDoctorReport(report: DoctorReport): string {
+  const mark: Record<CheckStatus, string> = { ok: '✓', warn: '!', fail: '✗' };
+  const lines: string[] = [];
+  for (const c of report.checks) {
+    lines.push(`${mark[c.status]} ${c.detail}`);
+    if (c.fix) lines.push(`    fix: ${c.fix}`);
+  }
+  const fails = report.checks.filter((c) => c.status === 'fail').length;
+  const warns = report.checks.filter((c) => c.status === 'warn').length;
+  lines.push('', report.ok ? `all checks passed${warns ? ` (${warns} warning${warns > 1 ? 's' : ''})` : ''}` : `${fails} check${fails > 1 ? 's' : ''} failed, ${warns} warning${warns === 1 ? '' : 's'}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,137 @@
+/**
+ * `cadence setup`: creates, when missing, the organization flag fields (with their options in the policy's
+ * language) and the activity types the policy names, and reports what it did. Never changes or deletes
+ * anything that exists: a field or type in the wrong shape is reported with what to fix.
+ */
+import type { Policy } from '../config/policy-schema.js';
+import type { FieldDefinition } from '../domain/entities.js';
+import type { Logger } from '../log/logger.js';
+import type { PipedriveClient } from '../pipedrive/client.js';
+import { flagFieldSpecs, sameName } from '../plan/flag-fields.js';
+import { iconFor, neededActivityTypes, typeNameFor } from './policy-needs.js';
+
+export type SetupClient = Pick<PipedriveClient, 'getFields' | 'createField' | 'listActivityTypes' | 'createActivityType'>;
+
+export type SetupActionKind = 'field_created' | 'field_ok' | 'field_problem' | 'type_created' | 'type_ok' | 'type_problem';
+
+export interface SetupAction {
+  kind: SetupActionKind;
+  /** Field name or activity type key_string. */
+  name: string;
+  detail: string;
+}
+
+export interface SetupReport {
+  actions: SetupAction[];
+  created: number;
+  problems: number;
+  dryRun: boolean;
+}
+
+export interface RunSetupInput {
+  client: SetupClient;
+  policy: Policy;
+  logger: Logger;
+  /** Report what would be created without creating it. */
+  dryRun?: boolean;
+}
+
+export async function runSetup({ client, policy, logger, dryRun = false }: RunSetupInput): Promise<SetupReport> {
+  const actions: SetupAction[] = [];
+  const act = (a: SetupAction): void => {
+    actions.push(a);
+    logger.info({ setup: a.kind, name: a.name }, a.detail);
+  };
+
+  // Flag fields on organizations.
+  const orgFields: FieldDefinition[] = await client.getFields('organization');
+  for (const spec of flagFieldSpecs(policy)) {
+    const found = orgFields.find((f) => sameName(f.name, spec.name));
+    if (!found) {
+      if (dryRun) {
+        act({ kind: 'field_created', name: spec.name, detail: `would create organization field "${spec.name}" (${spec.fieldType})` });
+        continue;
+      }
+      const created = await client.createField('organization', { name: spec.name, fieldType: spec.fieldType, ...(spec.options ? { options: spec.options } : {}) });
+      orgFields.push(created);
+      const opts = spec.options ? ` with options ${spec.options.map((o) => `"${o}"`).join(', ')}` : '';
+      act({ kind: 'field_created', name: spec.name, detail: `created organization field "${spec.name}" (${spec.fieldType})${opts}, key ${created.key}` });
+      continue;
+    }
+    const problem = fieldProblem(found, spec.fieldType, spec.options);
+    if (problem) act({ kind: 'field_problem', name: spec.name, detail: `${problem.problem}: ${problem.fix}` });
+    else act({ kind: 'field_ok', name: spec.name, detail: `organization field "${spec.name}" exists (${found.fieldType})` });
+  }
+
+  // Activity types the policy names.
+  const types = await client.listActivityTypes();
+  for (const need of neededActivityTypes(policy)) {
+    const found = types.find((t) => t.keyString === need.keyString);
+    if (found?.active) {
+      act({ kind: 'type_ok', name: need.keyString, detail: `activity type "${need.keyString}" exists (${found.name})` });
+      continue;
+    }
+    if (found) {
+      act({
+        kind: 'type_problem',
+        name: need.keyString,
+        detail: `activity type "${need.keyString}" (${found.name}) is deactivated: reactivate it in Pipedrive (Company settings → Activity types); used by ${need.usedBy.join(', ')}`,
+      });
+      continue;
+    }
+    const name = typeNameFor(need.keyString);
+    if (dryRun) {
+      act({ kind: 'type_created', name: need.keyString, detail: `would create activity type "${name}" for ${need.usedBy.join(', ')}` });
+      continue;
+    }
+    const created = await client.createActivityType(name, iconFor(need.keyString));
+    types.push(created);
+    if (created.keyString !== need.keyString) {
+      act({
+        kind: 'type_problem',
+        name: need.keyString,
+        detail: `created activity type "${name}" but Pipedrive gave it the key "${created.keyString}": use "${created.keyString}" in ${need.usedBy.join(', ')}`,
+      });
+    } else {
+      act({ kind: 'type_created', name: need.keyString, detail: `created activity type "${name}" (key ${created.keyString}) for ${need.usedBy.join(', ')}` });
+    }
+  }
+
+  return {
+    actions,
+    created: actions.filter((a) => a.kind === 'field_created' || a.kind === 'type_created').length,
+    problems: actions.filter((a) => a.kind.endsWith('_problem')).length,
+    dryRun,
+  };
+}
+
+/** What is wrong with an existing flag field and how to fix it, or null. */
+export function fieldProblem(def: FieldDefinition, fieldType: string, options: readonly string[] | null): { problem: string; fix: string } | null {
+  const textual = ['varchar', 'text', 'varchar_auto'].includes(def.fieldType);
+  const compatible =
+    def.fieldType === fieldType || textual || (fieldType === 'enum' && def.fieldType === 'set') || (fieldType === 'double' && def.fieldType === 'int');
+  if (!compatible) {
+    return {
+      problem: `organization field "${def.name}" is of type ${def.fieldType}, expected ${fieldType}`,
+      fix: 'delete or rename it in Pipedrive and run `cadence setup` again',
+    };
+  }
+  if (options && (def.fieldType === 'enum' || def.fieldType === 'set')) {
+    const missing = options.filter((o) => !(def.options ?? []).some((x) => sameName(x.label, o)));
+    if (missing.length > 0) {
+      return {
+        problem: `organization field "${def.name}" lacks the option${missing.length > 1 ? 's' : ''} ${missing.map((o) => `"${o}"`).join(', ')}`,
+        fix: `add ${missing.length > 1 ? 'them' : 'it'} in Pipedrive (Company settings → Data fields)`,
+      };
+    }
+  }
+  return null;
+}
+
+export function formatSetupReport(report: SetupReport): string {
+  const mark: Record<SetupActionKind, string> = { field_created: '+', type_created: '+', field_ok: '✓', type_ok: '✓', field_problem: '!', type_problem: '!' };
+  const lines = report.actions.map((a) => `${mark[a.kind]} ${a.detail}`);
+  const verb = report.dryRun ? 'would create' : 'created';
+  lines.push('', `${verb} ${report.created}, ${report.problems} problem${report.problems === 1 ? '' : 's'} to fix by hand`);
+  return lines.join('\n');
+}
