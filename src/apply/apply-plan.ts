@@ -24,7 +24,7 @@ import type { Activity } from '../domain/entities.js';
 import { formatPlanSummary } from '../plan/format-plan.js';
 import type { CreateActivity, DeleteActivity, Plan, PlannedWrite, UpdateOrgFlags } from '../plan/types.js';
 import { isUntouched } from '../plan/untouched.js';
-import type { ApplyClient, ApplyState, AuditEntry, LedgerEntry } from './ports.js';
+import { LedgerEntry, type ApplyClient, type ApplyState, type AuditEntry } from './ports.js';
 
 export type WriteOutcome =
   /** Dry run: would be written. */
@@ -146,7 +146,7 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
   }
   if (total === 0) return summary;
 
-  summary.firstApply = !(await state.hasApplied());
+  summary.firstApply = (await state.audit.count()) === 0;
   if (summary.firstApply && input.onFirstApply) {
     const go = await input.onFirstApply(formatPlanSummary(plan), plan);
     if (go === false) {
@@ -158,8 +158,17 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
   const audit = async (e: Omit<AuditEntry, 'at' | 'runId' | 'companyId' | 'actor'>): Promise<void> => {
     await state.audit.append({ at: now().toISOString(), runId: plan.runId, companyId: plan.companyId, actor, ...e });
   };
+  const ledgerGet = async (key: string): Promise<LedgerEntry | null> => {
+    const raw = await state.ledger.get(key);
+    if (raw === undefined || raw === null) return null;
+    const parsed = LedgerEntry.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    // Unreadable: act as if absent — the Pipedrive check before creating still prevents a duplicate.
+    logger.warn({ key, problem: parsed.error.issues[0]?.message }, 'unreadable ledger entry ignored');
+    return null;
+  };
   const ledgerPut = async (w: PlannedWrite, status: LedgerEntry['status'], activityId?: number): Promise<void> => {
-    await state.ledger.put(w.key, {
+    const entry: LedgerEntry = {
       key: w.key,
       status,
       kind: w.kind,
@@ -167,7 +176,8 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
       runId: plan.runId,
       at: now().toISOString(),
       ...(activityId !== undefined ? { activityId } : {}),
-    });
+    };
+    await state.ledger.put(w.key, entry);
   };
   const checkStop = (): void => {
     if (input.signal?.aborted) {
@@ -220,7 +230,7 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
   const createsFor = async (orgId: number, group: CreateActivity[]): Promise<void> => {
     const todo: CreateActivity[] = [];
     for (const w of group) {
-      const entry = await state.ledger.get(w.key);
+      const entry = await ledgerGet(w.key);
       if (entry?.status === 'done') {
         record({ key: w.key, kind: w.kind, orgId, outcome: 'already_done', ...(entry.activityId !== undefined ? { pipedriveId: entry.activityId } : {}) });
       } else todo.push(w);
@@ -316,7 +326,7 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
   const deletesFor = async (orgId: number, group: DeleteActivity[]): Promise<void> => {
     const todo: DeleteActivity[] = [];
     for (const w of group) {
-      const entry = await state.ledger.get(w.key);
+      const entry = await ledgerGet(w.key);
       if (entry?.status === 'done') record({ key: w.key, kind: w.kind, orgId, outcome: 'already_done', pipedriveId: w.activityId });
       else todo.push(w);
     }

@@ -1,5 +1,5 @@
 /** In-memory fakes of the Pipedrive client and the company state, for apply's unit tests. */
-import type { ApplyClient, ApplyState, AuditEntry, LedgerEntry } from '../../../src/apply/ports.js';
+import { AuditEntry, type ApplyClient, type ApplyState } from '../../../src/apply/ports.js';
 import type { Activity, Organization } from '../../../src/domain/entities.js';
 import { extractCadenceKey } from '../../../src/domain/provenance.js';
 import { AmbiguousWriteError } from '../../../src/pipedrive/errors.js';
@@ -86,26 +86,27 @@ class AmbiguousWriteErrorLike extends AmbiguousWriteError {
 }
 
 export class MemoryState implements ApplyState {
-  entries = new Map<string, LedgerEntry>();
+  entries = new Map<string, Record<string, unknown>>();
   auditLog: AuditEntry[] = [];
   /** Throws on the n-th ledger put (1-based) to simulate a crash at that point. */
   failOnPut: number | null = null;
   puts = 0;
 
   ledger = {
-    get: async (key: string) => this.entries.get(key) ?? null,
-    put: async (key: string, entry: LedgerEntry) => {
+    get: async (key: string) => this.entries.get(key),
+    put: async (key: string, entry: Record<string, unknown>) => {
       this.puts += 1;
       if (this.failOnPut === this.puts) throw new Error('simulated crash: state store unavailable');
       this.entries.set(key, entry);
     },
+    keys: async () => [...this.entries.keys()],
   };
   audit = {
-    append: async (e: AuditEntry) => {
-      this.auditLog.push(e);
+    append: async (e: Record<string, unknown>) => {
+      this.auditLog.push(AuditEntry.parse(e));
+      return this.auditLog.length - 1;
     },
+    list: async () => [...this.auditLog],
+    count: async () => this.auditLog.length,
   };
-  async hasApplied(): Promise<boolean> {
-    return this.auditLog.length > 0;
-  }
 }
