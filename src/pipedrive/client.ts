@@ -62,6 +62,12 @@ export interface IterateOptions {
   cursor?: string;
   /** Page size; the API maximum (500) unless a test wants small pages. */
   limit?: number;
+  /**
+   * Deals only: also list deals deleted in the last 30 days (`status=open,won,lost,deleted`), so an
+   * incremental pass sees deletions (they come back with `isDeleted: true`). Ignored for other entities,
+   * whose v2 lists have no such filter (PIPEDRIVE.md §11.4).
+   */
+  includeDeleted?: boolean;
 }
 
 export interface ParsedPage<E extends EntityKind> {
@@ -410,7 +416,11 @@ export class PipedriveClient {
         let body: unknown;
         if (entity === 'organization') body = await this.v2.organizations.getOrganizations(params);
         else if (entity === 'person') body = await this.v2.persons.getPersons(params);
-        else if (entity === 'deal') body = await this.v2.deals.getDeals(params);
+        else if (entity === 'deal') {
+          // The SDK types `status` as one literal; the API takes a comma list (PIPEDRIVE.md §9).
+          const status = options.includeDeleted ? ('open,won,lost,deleted' as 'open') : undefined;
+          body = await this.v2.deals.getDeals({ ...params, ...(status ? { status } : {}) });
+        }
         else {
           body = await this.v2.activities.getActivities({
             ...params,

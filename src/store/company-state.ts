@@ -40,6 +40,8 @@ export interface MirrorApi {
   /** The whole mirror as the rules read it (four entities + users, activity types, fields). */
   load(): Promise<MirrorSnapshot>;
   loadEntity<E extends EntityKind>(entity: E): Promise<Map<number, EntityRecordOf[E]>>;
+  /** Some columns of every live record, keyed by id (cheap for reconciliation). */
+  loadColumns<E extends EntityKind>(entity: E, cols: readonly (keyof EntityRecordOf[E] & string)[]): Promise<Map<number, unknown[]>>;
   /** Upserts a page of records and removes tombstoned ids; commits `checkpoint` in the same write. */
   writePage<E extends EntityKind>(entity: E, page: PageWrite<EntityRecordOf[E]>, checkpoint?: SyncCheckpoint): Promise<void>;
   /** Removes records (reconciliation: vanished upstream). */
@@ -136,6 +138,7 @@ export function createCompanyState(kv: Kv, companyId: string, logger: Logger, tu
       };
     },
     loadEntity: (entity) => mirrorOf(entity).load(),
+    loadColumns: (entity, cols) => mirrors[entity].loadColumns(cols),
     writePage: (entity, page, checkpoint) => mirrorOf(entity).writePage(page, checkpoint),
     remove: (entity, ids, checkpoint) => mirrors[entity].writePage({ upserts: [], deletes: ids }, checkpoint),
     compactIfNeeded: (entity) => mirrors[entity].compactIfNeeded(),

@@ -185,6 +185,29 @@ export class EntityMirror<T extends Identified> {
     return out;
   }
 
+  /**
+   * Loads only some columns of every live record (reconciliation needs ids and references, not whole
+   * records): values in the order of `cols`, keyed by id.
+   */
+  async loadColumns(cols: readonly string[]): Promise<Map<number, unknown[]>> {
+    const m = await this.readManifest(true);
+    const out = new Map<number, unknown[]>();
+    for (let i = 0; i < m.segments.length; i += this.tuning.loadBatch) {
+      const batch = m.segments.slice(i, i + this.tuning.loadBatch);
+      const values = await this.kv.getMany<Segment>(batch.map((r) => this.segKey(r.id)));
+      values.forEach((seg, j) => {
+        if (!seg || !Array.isArray(seg.rows)) {
+          throw new Error(`state store: ${this.entity} mirror segment ${batch[j]?.id} is missing: run a full sync to rebuild the mirror`);
+        }
+        const idIndex = seg.cols.indexOf('id');
+        const pick = cols.map((c) => seg.cols.indexOf(c));
+        for (const row of seg.rows) out.set(row[idIndex] as number, pick.map((p) => (p < 0 ? null : row[p])));
+        for (const id of seg.deletes) out.delete(id);
+      });
+    }
+    return out;
+  }
+
   /** Rows stored and the live count known at the last compaction (cheap: manifest only). */
   async sizes(): Promise<{ segments: number; storedRows: number; liveAtCompaction: number; rowsSinceCompaction: number }> {
     const m = await this.readManifest(true);
