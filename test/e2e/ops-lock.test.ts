@@ -1,0 +1,138 @@
+/**
+ * The lock backends against the real servers (Redis 127.0.0.1:6379, PostgreSQL 127.0.0.1:5432 db
+ * `test`) and a real SQLite file: the same contract for each, plus a race of many owners at once.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createClient } from '@keyv/redis';
+import { KeyvPostgres } from '@keyv/postgres';
+import { KeyvSqlite } from '@keyv/sqlite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LockBackend } from '../../src/store/lock.js';
+import { memoryLockBackend } from '../../src/store/lock-memory.js';
+import { postgresLockBackend } from '../../src/store/lock-postgres.js';
+import { redisLockBackend } from '../../src/store/lock-redis.js';
+import { sqliteLockBackend } from '../../src/store/lock-sqlite.js';
+import type { SqlQuery } from '../../src/store/lock-sql.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const run = `${process.pid}-${Date.now()}`;
+
+interface Harness {
+  backend: LockBackend;
+  /** Makes the named lock's lease run out now (each backend in its own way). */
+  expire(name: string): Promise<void>;
+}
+
+const redis = createClient({ url: REDIS_URL });
+const pg = new KeyvPostgres({ uri: PG_URL });
+const pgQuery: SqlQuery = (sql, params) => pg.query(sql, [...params]);
+const dir = mkdtempSync(join(tmpdir(), 'cadence-lock-'));
+const sqlite = new KeyvSqlite({ uri: `sqlite://${join(dir, 'state.sqlite')}`, busyTimeout: 5_000 });
+const sqliteQuery: SqlQuery = (sql, params) => sqlite.query(sql, ...params);
+let fakeNow = Date.parse('2026-01-01T00:00:00Z');
+
+beforeAll(async () => {
+  await redis.connect();
+});
+afterAll(async () => {
+  await redis.close();
+  await pg.disconnect();
+  await sqlite.disconnect();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const harnesses: Record<string, () => Harness> = {
+  redis: () => ({
+    backend: redisLockBackend(redis, { prefix: `test:${run}:lock:` }),
+    // PEXPIRE 1 ms, then wait for Redis to drop the key.
+    async expire(name) {
+      const key = `test:${run}:lock:${name}`;
+      await redis.pExpire(key, 1);
+      while ((await redis.exists(key)) === 1) await delay(2);
+    },
+  }),
+  postgres: () => ({
+    backend: postgresLockBackend(pgQuery, { table: 'cadence_locks_test' }),
+    // The database's clock decides; move the row's expiry into the past instead of waiting.
+    async expire(name) {
+      await pgQuery(`UPDATE cadence_locks_test SET expires_at = now() - interval '1 second' WHERE name = $1`, [name]);
+    },
+  }),
+  sqlite: () => ({
+    backend: sqliteLockBackend(sqliteQuery, { table: 'cadence_locks_test', now: () => fakeNow }),
+    async expire() {
+      fakeNow += 60_000;
+    },
+  }),
+  memory: () => {
+    let now = 0;
+    return {
+      backend: memoryLockBackend({ now: () => now }),
+      async expire() {
+        now += 60_000;
+      },
+    };
+  },
+};
+
+describe.each(Object.keys(harnesses))('%s lock backend', (kind) => {
+  const h = harnesses[kind]!();
+  const name = (suffix: string) => `company:${run}-${suffix}`;
+
+  it('holds the lock for one owner; others, and the holder again, are refused', async () => {
+    const n = name('basic');
+    expect(await h.backend.tryAcquire(n, 'a', 30_000)).toBe(true);
+    expect(await h.backend.tryAcquire(n, 'b', 30_000)).toBe(false);
+    expect(await h.backend.tryAcquire(n, 'a', 30_000)).toBe(false);
+    expect(await h.backend.holder(n)).toBe('a');
+  });
+
+  it('renews and releases only for the holder', async () => {
+    const n = name('owner-checks');
+    await h.backend.tryAcquire(n, 'a', 30_000);
+    expect(await h.backend.renew(n, 'b', 30_000)).toBe(false);
+    expect(await h.backend.release(n, 'b')).toBe(false);
+    expect(await h.backend.holder(n)).toBe('a');
+    expect(await h.backend.renew(n, 'a', 30_000)).toBe(true);
+    expect(await h.backend.release(n, 'a')).toBe(true);
+    expect(await h.backend.holder(n)).toBeNull();
+    expect(await h.backend.release(n, 'a')).toBe(false);
+    expect(await h.backend.tryAcquire(n, 'b', 30_000)).toBe(true);
+  });
+
+  it('after the lease runs out: another owner takes over, and the old one can neither renew nor release', async () => {
+    const n = name('expiry');
+    await h.backend.tryAcquire(n, 'a', 30_000);
+    await h.expire(n);
+    expect(await h.backend.holder(n)).toBeNull();
+    expect(await h.backend.renew(n, 'a', 30_000)).toBe(false);
+    expect(await h.backend.tryAcquire(n, 'b', 30_000)).toBe(true);
+    expect(await h.backend.release(n, 'a')).toBe(false);
+    expect(await h.backend.holder(n)).toBe('b');
+  });
+
+  it('gives the lock to exactly one of many owners racing for it', async () => {
+    const n = name('race');
+    const owners = Array.from({ length: 25 }, (_, i) => `w${i}`);
+    const won = await Promise.all(owners.map((o) => h.backend.tryAcquire(n, o, 30_000)));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    expect(await h.backend.holder(n)).toBe(owners[won.indexOf(true)]);
+  });
+});
+
+describe('redis lease is Redis-timed', () => {
+  it('sets a PX expiry on the key and renew pushes it out again', async () => {
+    const backend = redisLockBackend(redis, { prefix: `test:${run}:px:` });
+    await backend.tryAcquire('c', 'a', 5_000);
+    const first = await redis.pTTL(`test:${run}:px:c`);
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(5_000);
+    await backend.renew('c', 'a', 60_000);
+    expect(await redis.pTTL(`test:${run}:px:c`)).toBeGreaterThan(5_000);
+    await backend.release('c', 'a');
+  });
+});
