@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.js';
 import type { PipedriveClient } from '../pipedrive/client.js';
 import { PipedriveAuthError, PipedriveForbiddenError } from '../pipedrive/errors.js';
 import { flagFieldSpecs, resolveFlagFields, sameName } from '../plan/flag-fields.js';
+import { createFieldCatalogue, normalizeFieldName } from '../rules/field-catalogue.js';
 import { resolveUserRef } from '../rules/resolve-user-ref.js';
 import { fieldProblem } from '../setup/run-setup.js';
 import { neededActivityTypes, neededFields } from '../setup/policy-needs.js';
@@ -94,13 +95,15 @@ export async function runDoctor({ client, policy, logger }: RunDoctorInput): Pro
       add({ id: `fields:${entity}`, status: 'fail', detail: `cannot read the ${entity} fields: ${(err as Error).message}`, fix: forbiddenFix(err) });
     }
   }
+  const resolver = createFieldCatalogue([...catalogue.values()].flat());
   for (const need of neededFields(policy)) {
     const fields = catalogue.get(need.entity);
     if (!fields) continue;
-    const def = fields.find((f) => sameName(f.name, need.name));
+    const def = resolver.resolve(need.entity, need.name);
     const id = `field:${need.entity}:${need.name}`;
     if (!def) {
-      const similar = fields.filter((f) => f.name.toLowerCase().includes(need.name.toLowerCase().split(' ')[0]!)).map((f) => `"${f.name}"`);
+      const firstWord = normalizeFieldName(need.name).split(' ')[0]!;
+      const similar = fields.filter((f) => normalizeFieldName(f.name).includes(firstWord)).map((f) => `"${f.name}"`);
       add({
         id,
         status: 'fail',

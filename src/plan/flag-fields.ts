@@ -6,6 +6,7 @@
  */
 import type { Policy } from '../config/policy-schema.js';
 import type { FieldDefinition } from '../domain/entities.js';
+import { normalizeFieldName } from '../rules/field-catalogue.js';
 import type { OrgAssessment } from '../rules/types.js';
 
 export const FLAG_NAMES = [
@@ -60,16 +61,18 @@ export function flagFieldSpecs(policy: Policy): FlagFieldSpec[] {
 
 export type FlagFields = Partial<Record<FlagName, FieldDefinition>>;
 
+/** Same field or option name as the rules compare them (trimmed, case-insensitive, whitespace collapsed). */
 export function sameName(a: string, b: string): boolean {
-  return a.trim().localeCompare(b.trim(), undefined, { sensitivity: 'accent' }) === 0;
+  return normalizeFieldName(a) === normalizeFieldName(b);
 }
 
-/** Finds the organization fields named by `policy.flags` (names compared ignoring case). */
+/** Finds the organization custom fields named by `policy.flags` (names compared as the rules do). */
 export function resolveFlagFields(policy: Policy, fields: readonly FieldDefinition[]): { fields: FlagFields; missing: FlagFieldSpec[] } {
   const out: FlagFields = {};
   const missing: FlagFieldSpec[] = [];
   for (const spec of flagFieldSpecs(policy)) {
-    const def = fields.find((f) => f.entity === 'organization' && sameName(f.name, spec.name));
+    // Only a custom field can hold a flag: a system field of the same name is not ours to write.
+    const def = fields.find((f) => f.entity === 'organization' && f.isCustom && sameName(f.name, spec.name));
     if (def) out[spec.flag] = def;
     else missing.push(spec);
   }

@@ -46,7 +46,7 @@ export async function runSetup({ client, policy, logger, dryRun = false }: RunSe
   // Flag fields on organizations.
   const orgFields: FieldDefinition[] = await client.getFields('organization');
   for (const spec of flagFieldSpecs(policy)) {
-    const found = orgFields.find((f) => sameName(f.name, spec.name));
+    const found = orgFields.find((f) => f.isCustom && sameName(f.name, spec.name));
     if (!found) {
       if (dryRun) {
         act({ kind: 'field_created', name: spec.name, detail: `would create organization field "${spec.name}" (${spec.fieldType})` });
