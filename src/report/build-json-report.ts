@@ -9,7 +9,6 @@ import type { Plan } from '../plan/types.js';
 import type { Finding, OrgAssessment, OverallStatus, RulesResult } from '../rules/types.js';
 import { appOrigin, recordUrl } from './record-url.js';
 import {
-  AppliedSummary,
   REPORT_SCHEMA_VERSION,
   ReportV1,
   RunInfo,
@@ -18,14 +17,16 @@ import {
   type ReportFinding,
   type RiskEntry,
   type TrendEntry,
-  type WriteOutcome,
+  type AppliedSummary,
 } from './report-schema.js';
+import type { ApplySummary } from '../apply/apply-plan.js';
 
 export interface BuildReportInput {
   runId: string;
   result: RulesResult;
   plan?: Plan | null;
-  applied?: AppliedSummary | null;
+  /** apply's summary; null or absent when the run did not apply. */
+  applied?: ApplySummary | null;
   run: RunInfo;
   snapshot: MirrorSnapshot;
   policy: Policy;
@@ -47,8 +48,9 @@ function byName(collator: Intl.Collator, a: string | null, b: string | null): nu
 export function buildJsonReport(input: BuildReportInput): ReportV1 {
   const { runId, result, snapshot, policy } = input;
   const plan = input.plan ?? null;
-  const applied = input.applied ? AppliedSummary.parse(input.applied) : null;
+  const applied = input.applied ? toAppliedSummary(input.applied) : null;
   const run = RunInfo.parse(input.run);
+  const dryRun = run.dryRun || (applied?.dryRun ?? false);
   const locale = policy.locale;
   const collator = new Intl.Collator(locale, { sensitivity: 'base', numeric: true });
   const origin = appOrigin(input.companyDomain);
@@ -155,14 +157,14 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
         a.ruleId.localeCompare(b.ruleId),
     );
 
-  const outcomes = new Map<string, WriteOutcome>((applied?.outcomes ?? []).map((o) => [o.key, o]));
+  const outcomes = new Map((applied?.results ?? []).map((r) => [r.key, r]));
   const writes = plan?.writes ?? [];
   const created: CreatedEntry[] = [];
   const deletions: ReportV1['cadence']['deletions'] = [];
   const flagChanges: ReportV1['cadence']['flagChanges'] = [];
   for (const w of writes) {
     if (w.kind === 'create_activity') {
-      const outcome = run.dryRun ? undefined : outcomes.get(w.key);
+      const outcome = outcomes.get(w.key);
       created.push({
         ...orgRef(w.orgId),
         key: w.key,
@@ -175,12 +177,14 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
         ownerId: w.activity.owner_id,
         ownerName: userName(w.activity.owner_id),
         outcome: outcome?.outcome ?? 'planned',
-        activityId: outcome?.activityId ?? null,
+        activityId: outcome?.pipedriveId ?? null,
+        outcomeDetail: outcome?.detail ?? null,
       });
     } else if (w.kind === 'delete_activity') {
-      deletions.push({ ...orgRef(w.orgId), key: w.key, activityId: w.activityId, reason: w.reason });
+      deletions.push({ ...orgRef(w.orgId), key: w.key, activityId: w.activityId, reason: w.reason, outcome: outcomes.get(w.key)?.outcome ?? 'planned' });
     } else {
-      for (const c of w.changes) flagChanges.push({ ...orgRef(w.orgId), flag: c.flag, from: c.from, to: c.to });
+      const outcome = outcomes.get(w.key)?.outcome ?? 'planned';
+      for (const c of w.changes) flagChanges.push({ ...orgRef(w.orgId), key: w.key, flag: c.flag, from: c.from, to: c.to, outcome });
     }
   }
 
@@ -216,7 +220,7 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     locale,
     timeZone: result.timeZone,
     currency: policy.currency,
-    run,
+    run: { ...run, dryRun },
     tiers: [...policy.tiers].sort((a, b) => a.level - b.level).map((t) => ({ level: t.level, name: t.name[locale] })),
     rules: Object.entries(policy.cadenceRules).map(([id, r]) => ({ id, label: r.label[locale], category: r.category, onGap: r.onGap })),
     users: [...snapshot.users.values()]
@@ -229,8 +233,8 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
       never: overdue.filter((e) => e.status === 'never').length,
       risks: risks.length,
       plannedWrites: writes.length,
-      activitiesCreated: applied && !run.dryRun ? applied.created : 0,
-      flagsWritten: applied && !run.dryRun ? applied.updated : 0,
+      activitiesCreated: applied && !dryRun ? (applied.counts.created ?? 0) : 0,
+      flagsWritten: applied && !dryRun ? (applied.counts.updated ?? 0) : 0,
     },
     dataQuality: { findings, byOwner, byField, byProblem, completenessByTier, unresolvedFields: result.unresolvedFields },
     cadence: {
@@ -251,6 +255,26 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
   };
   // The declared schema is applied: a report that does not match its own contract is a bug to see now.
   return ReportV1.parse(report);
+}
+
+/** apply's summary as the report's contract (explicit nulls, only the fields the report promises). */
+function toAppliedSummary(s: ApplySummary): AppliedSummary {
+  return {
+    dryRun: s.dryRun,
+    refused: s.refused,
+    aborted: s.aborted,
+    planned: s.planned,
+    counts: { ...s.counts },
+    duplicatesRemoved: s.duplicatesRemoved,
+    results: s.results.map((r) => ({
+      key: r.key,
+      kind: r.kind,
+      orgId: r.orgId,
+      outcome: r.outcome,
+      pipedriveId: r.pipedriveId ?? null,
+      detail: r.detail ?? null,
+    })),
+  };
 }
 
 function countBy<T>(items: readonly T[], key: (item: T) => string): [string, T[]][] {

@@ -187,18 +187,21 @@ ${findingsByOwner}
         html`<tr class="created" data-key="${c.key}"><td>${orgLink(c)}</td><td>${L.purpose(c.purpose)} · ${c.type}</td><td>${c.subject}</td><td>${fmt.date(c.dueDate)}</td><td>${ownerLabel(
           c.ownerName,
           c.ownerId,
-        )}</td><td>${c.reason}</td><td>${L.outcome(c.outcome)}${c.activityId === null ? '' : ` #${c.activityId}`}</td></tr>`,
+        )}</td><td>${c.reason}</td><td class="outcome-${c.outcome}">${L.outcome(c.outcome)}${c.activityId === null ? '' : ` #${c.activityId}`}${
+          c.outcomeDetail ? html`<br><span class="muted">${c.outcomeDetail}</span>` : ''
+        }</td></tr>`,
     ),
   );
   const flagsTable = table(
-    html`<th>${L('client')}</th><th>${L('flag')}</th><th>${L('from')}</th><th>${L('to')}</th>`,
+    html`<th>${L('client')}</th><th>${L('flag')}</th><th>${L('from')}</th><th>${L('to')}</th><th>${L('outcome')}</th>`,
     cadence.flagChanges.map(
-      (f) => html`<tr><td>${orgLink(f)}</td><td>${f.flag}</td><td>${flagValue(f.from)}</td><td>${flagValue(f.to)}</td></tr>`,
+      (f) =>
+        html`<tr><td>${orgLink(f)}</td><td>${f.flag}</td><td>${flagValue(f.from)}</td><td>${flagValue(f.to)}</td><td>${L.outcome(f.outcome)}</td></tr>`,
     ),
   );
   const deletionsTable = table(
-    html`<th>${L('client')}</th><th>#</th><th>${L('reason')}</th>`,
-    cadence.deletions.map((d) => html`<tr><td>${orgLink(d)}</td><td>#${d.activityId}</td><td>${d.reason}</td></tr>`),
+    html`<th>${L('client')}</th><th>#</th><th>${L('reason')}</th><th>${L('outcome')}</th>`,
+    cadence.deletions.map((d) => html`<tr><td>${orgLink(d)}</td><td>#${d.activityId}</td><td>${d.reason}</td><td>${L.outcome(d.outcome)}</td></tr>`),
   );
   const orgNames = new Map(report.organizations.map((o) => [o.orgId, o.name]));
   const skippedTable = table(
@@ -221,7 +224,11 @@ ${findingsByOwner}
 <h2>${L('cadence')}</h2>
 <h3>${L('statusMatrix')}</h3>${matrix}
 <h3>${L('overdueList')} <span class="count">${fmt.number(cadence.overdue.length)}</span></h3>${overdueTable}
-<h3>${L('created')} <span class="count">${fmt.number(cadence.created.length)}</span></h3>${createdTable}
+<h3>${L('created')} <span class="count">${fmt.number(cadence.created.length)}</span></h3>
+${report.applied?.refused ? html`<div class="warn"><b>${L('applyRefused')}:</b> ${report.applied.refused}</div>` : ''}
+${report.applied?.aborted ? html`<div class="warn"><b>${L('applyAborted')}:</b> ${report.applied.aborted}</div>` : ''}
+${createdTable}
+${report.applied && report.applied.duplicatesRemoved > 0 ? html`<p>${L('duplicatesRemoved')}: ${fmt.number(report.applied.duplicatesRemoved)}</p>` : ''}
 ${cadence.deletions.length > 0 ? html`<h3>${L('deletions')}</h3>${deletionsTable}` : ''}
 <details${cadence.flagChanges.length <= 30 ? raw(' open') : ''}><summary>${L('flagsWritten')} (${fmt.number(cadence.flagChanges.length)})</summary>${flagsTable}</details>
 <details><summary>${L('skipped')} (${fmt.number(cadence.skipped.length)})</summary>${skippedTable}</details>

@@ -6,7 +6,7 @@
 import type { Templates } from '../config/policy-schema.js';
 import type { EntityKind } from '../domain/entities.js';
 import type { FindingProblem, RiskKind } from '../rules/types.js';
-import type { CreatedEntry } from './report-schema.js';
+import type { WriteOutcome } from './report-schema.js';
 
 export const REPORT_LABEL_KEYS = [
   'title',
@@ -117,11 +117,16 @@ export const REPORT_LABEL_KEYS = [
   'purpose_escalation',
   'outcome_planned',
   'outcome_created',
+  'outcome_adopted',
   'outcome_updated',
   'outcome_deleted',
-  'outcome_unchanged',
-  'outcome_skipped',
+  'outcome_already_done',
+  'outcome_not_needed',
   'outcome_failed',
+  'outcome_not_attempted',
+  'applyRefused',
+  'applyAborted',
+  'duplicatesRemoved',
 ] as const;
 export type ReportLabelKey = (typeof REPORT_LABEL_KEYS)[number];
 
@@ -133,8 +138,8 @@ export interface Labels {
   entity(e: EntityKind): string;
   problem(p: FindingProblem): string;
   risk(r: RiskKind): string;
-  purpose(p: CreatedEntry['purpose']): string;
-  outcome(o: CreatedEntry['outcome']): string;
+  purpose(p: 'follow_up' | 'renewal' | 'escalation'): string;
+  outcome(o: WriteOutcome): string;
 }
 
 export function createLabels(texts: Templates): Labels {

@@ -49,26 +49,42 @@ export const RunInfo = z.object({
 });
 export type RunInfo = z.input<typeof RunInfo>;
 
-/** Outcome of one planned write, by the write's deterministic key. */
-export const WriteOutcome = z.object({
-  key: z.string(),
-  outcome: z.enum(['created', 'updated', 'deleted', 'unchanged', 'skipped', 'failed']),
-  activityId: int.nullable().default(null),
-  message: z.string().nullable().default(null),
-});
+/** What apply did with one planned write (src/apply/apply-plan.ts `WriteOutcome`). */
+export const WriteOutcome = z.enum([
+  'planned',
+  'created',
+  'adopted',
+  'updated',
+  'deleted',
+  'already_done',
+  'not_needed',
+  'failed',
+  'not_attempted',
+]);
 export type WriteOutcome = z.infer<typeof WriteOutcome>;
 
-/** What apply did (absent on dry runs). */
-export const AppliedSummary = z
-  .object({
-    created: count,
-    updated: count,
-    deleted: count,
-    failed: count.default(0),
-    outcomes: z.array(WriteOutcome).default([]),
-  })
-  .loose();
-export type AppliedSummary = z.input<typeof AppliedSummary>;
+/** What apply did (null when the run did not apply: `plan`, report-only runs). Mirrors apply's summary. */
+export const AppliedSummary = z.object({
+  dryRun: z.boolean(),
+  /** Why nothing was applied (max-writes cap), else null. */
+  refused: z.string().nullable(),
+  /** Why apply stopped early, else null. */
+  aborted: z.string().nullable(),
+  planned: count,
+  counts: z.record(WriteOutcome, count),
+  duplicatesRemoved: count,
+  results: z.array(
+    z.object({
+      key: z.string(),
+      kind: z.enum(['create_activity', 'delete_activity', 'update_org_flags']),
+      orgId: int,
+      outcome: WriteOutcome,
+      pipedriveId: int.nullable(),
+      detail: z.string().nullable(),
+    }),
+  ),
+});
+export type AppliedSummary = z.infer<typeof AppliedSummary>;
 
 /** A finding with the names and the link an admin needs to fix it. */
 export const ReportFinding = Finding.extend({
@@ -110,13 +126,16 @@ export const CreatedEntry = OrgRef.extend({
   dueDate: z.string(),
   ownerId: int,
   ownerName: z.string().nullable(),
-  /** `planned` on dry runs; otherwise what apply reported for the key. */
-  outcome: z.enum(['planned', 'created', 'updated', 'deleted', 'unchanged', 'skipped', 'failed']),
+  /** What apply reported for the key; `planned` on dry runs and when apply did not run. */
+  outcome: WriteOutcome,
+  /** The activity in Pipedrive (created, or adopted from an earlier run). */
   activityId: int.nullable(),
+  /** Apply's note (the error of a failed write). */
+  outcomeDetail: z.string().nullable(),
 });
 export type CreatedEntry = z.infer<typeof CreatedEntry>;
 
-export const FlagChangeEntry = OrgRef.extend({ flag: z.string(), from: z.unknown(), to: z.unknown() });
+export const FlagChangeEntry = OrgRef.extend({ key: z.string(), flag: z.string(), from: z.unknown(), to: z.unknown(), outcome: WriteOutcome });
 export type FlagChangeEntry = z.infer<typeof FlagChangeEntry>;
 
 export const TrendEntry = OrgRef.extend({ trend: Trend, last4: count, previous4: count, breadth: count });
@@ -179,7 +198,7 @@ export const ReportV1 = z.object({
     overdue: z.array(OverdueEntry),
     /** Activities the run created (or would create on a dry run). */
     created: z.array(CreatedEntry),
-    deletions: z.array(OrgRef.extend({ key: z.string(), activityId: int, reason: z.string() })),
+    deletions: z.array(OrgRef.extend({ key: z.string(), activityId: int, reason: z.string(), outcome: WriteOutcome })),
     flagChanges: z.array(FlagChangeEntry),
     skipped: z.array(z.object({ orgId: int, ruleId: z.string().nullable(), reason: z.string() })),
     planWarnings: z.array(z.string()),

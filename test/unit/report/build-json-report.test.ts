@@ -86,23 +86,40 @@ describe('buildJsonReport', () => {
       ['renewal:10:2027-03-31', 'failed', null],
     ]);
     expect(report.cadence.created[0]).toMatchObject({ purpose: 'follow_up', ownerName: 'João Ninguém', dueDate: '2026-11-23', orgName: XSS_NAME });
+    expect(report.cadence.created[1]!.outcomeDetail).toMatch(/^403 Forbidden/);
     expect(report.cadence.deletions).toEqual([
-      { orgId: 13, orgName: 'Alpha Serviços', url: 'https://acme.pipedrive.com/organization/13', tier: 1, key: 'fu:13:maintenance:2026-10', activityId: 880, reason: 'gap cleared' },
+      {
+        orgId: 13, orgName: 'Alpha Serviços', url: 'https://acme.pipedrive.com/organization/13', tier: 1,
+        key: 'fu:13:maintenance:2026-10', activityId: 880, reason: 'gap cleared', outcome: 'deleted',
+      },
     ]);
-    expect(report.cadence.flagChanges.map((f) => [f.orgId, f.flag, f.from, f.to])).toEqual([
-      [11, 'Cadence status', null, 'Atrasado'],
-      [11, 'Health score', 75, 70],
+    expect(report.cadence.flagChanges.map((f) => [f.orgId, f.flag, f.from, f.to, f.outcome])).toEqual([
+      [11, 'Cadence status', null, 'Atrasado', 'updated'],
+      [11, 'Health score', 75, 70, 'updated'],
     ]);
+    expect(report.applied).toMatchObject({ dryRun: false, planned: 4, counts: { created: 1, failed: 1 } });
+    expect(report.applied!.results[0]).toEqual({ key: 'fu:10:strategic:2026-11', kind: 'create_activity', orgId: 10, outcome: 'created', pipedriveId: 9001, detail: null });
     expect(report.summary).toMatchObject({ plannedWrites: 4, activitiesCreated: 1, flagsWritten: 1 });
     expect(report.cadence.planWarnings).toHaveLength(1);
   });
 
-  it('marks every create as planned on a dry run and counts nothing as written', () => {
+  it('marks every write as planned when apply did not run, and counts nothing as written', () => {
     const fx = buildFixture();
     const report = build({ run: { ...fx.run, dryRun: true }, applied: null });
     expect(report.cadence.created.map((c) => c.outcome)).toEqual(['planned', 'planned']);
-    expect(report.summary.activitiesCreated).toBe(0);
+    expect(report.cadence.deletions.map((c) => c.outcome)).toEqual(['planned']);
+    expect(report.summary).toMatchObject({ activitiesCreated: 0, flagsWritten: 0 });
     expect(report.applied).toBeNull();
+  });
+
+  it("takes a dry run from apply's summary too", () => {
+    const fx = buildFixture();
+    const results = fx.plan.writes.map((w) => ({ key: w.key, kind: w.kind, orgId: w.orgId, outcome: 'planned' as const }));
+    const counts = { ...fx.applied.counts, planned: 4, created: 0, updated: 0, deleted: 0, failed: 0 };
+    const report = build({ applied: { ...fx.applied, dryRun: true, counts, results } });
+    expect(report.run.dryRun).toBe(true);
+    expect(report.cadence.created.map((c) => c.outcome)).toEqual(['planned', 'planned']);
+    expect(report.summary.activitiesCreated).toBe(0);
   });
 
   it('works without a plan (report-only run)', () => {

@@ -7,7 +7,8 @@ import { parsePolicy } from '../../../src/config/load-config.js';
 import type { Policy } from '../../../src/config/policy-schema.js';
 import type { Deal, MirrorSnapshot, Organization, Person, User } from '../../../src/domain/entities.js';
 import type { Plan } from '../../../src/plan/types.js';
-import type { AppliedSummary, RunInfo } from '../../../src/report/report-schema.js';
+import type { ApplySummary } from '../../../src/apply/apply-plan.js';
+import type { RunInfo } from '../../../src/report/report-schema.js';
 import type { CadenceResult, Finding, OrgAssessment, RulesResult, WeekCount } from '../../../src/rules/types.js';
 
 export const XSS_NAME = '<script>alert(1)</script>';
@@ -60,7 +61,7 @@ export interface Fixture {
   snapshot: MirrorSnapshot;
   result: RulesResult;
   plan: Plan;
-  applied: AppliedSummary;
+  applied: ApplySummary;
   run: RunInfo;
 }
 
@@ -146,11 +147,15 @@ export function buildFixture(policy: Policy = loadShippedPolicy()): Fixture {
     skipped: [{ orgId: 11, ruleId: 'strategic', reason: 'already scheduled: activity #777' }],
     warnings: ['flag field "Engagement trend" missing: run `cadence setup`'],
   };
-  const applied: AppliedSummary = {
-    created: 1, updated: 1, deleted: 1, failed: 1,
-    outcomes: [
-      { key: 'fu:10:strategic:2026-11', outcome: 'created', activityId: 9001, message: null },
-      { key: 'renewal:10:2027-03-31', outcome: 'failed', activityId: null, message: '403 Forbidden' },
+  const applied: ApplySummary = {
+    companyId: 'acme', runId: 'run-2026-11-20', dryRun: false, firstApply: false, refused: null, aborted: null, planned: 4,
+    counts: { planned: 0, created: 1, adopted: 0, updated: 1, deleted: 1, already_done: 0, not_needed: 0, failed: 1, not_attempted: 0 },
+    duplicatesRemoved: 0,
+    results: [
+      { key: 'fu:10:strategic:2026-11', kind: 'create_activity', orgId: 10, outcome: 'created', pipedriveId: 9001 },
+      { key: 'renewal:10:2027-03-31', kind: 'create_activity', orgId: 10, outcome: 'failed', detail: '403 Forbidden: the token\'s user cannot add activities for <org>' },
+      { key: 'fu:13:maintenance:2026-10', kind: 'delete_activity', orgId: 13, outcome: 'deleted', pipedriveId: 880 },
+      { key: 'flags:11', kind: 'update_org_flags', orgId: 11, outcome: 'updated' },
     ],
   };
   const run: RunInfo = {

@@ -83,6 +83,16 @@ describe('renderHtml', () => {
     expect(html).toContain('R$1,500,000');
   });
 
+  it("shows apply's outcome per write, its error, and why nothing was written when apply refused", () => {
+    const fx = buildFixture();
+    const refused = 'the plan has 4 writes, more than the cap of 2: review it with `cadence plan`';
+    const report = buildJsonReport({ runId: 'r', companyDomain: 'acme', ...fx, applied: { ...fx.applied, refused } });
+    const html = renderHtml(report, fx.policy.texts['pt-BR']);
+    expect(html).toContain('403 Forbidden: the token&#39;s user cannot add activities for &lt;org&gt;');
+    expect(html).toContain(`<b>Nada foi gravado:</b> ${refused}`);
+    expect(html).toMatch(/<td>Health score<\/td><td>75<\/td><td>70<\/td><td>Atualizada<\/td>/);
+  });
+
   it('draws the weekly volume as an inline SVG with one titled bar per tier and week', () => {
     const { html, report } = render();
     const svg = /<svg[^>]*class="chart"[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
