@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 function client(token = sb.token): PipedriveClient {
-  return createPipedriveClient({ connection: { baseUrl: sb.url, apiToken: token, timeoutMs: 5000, concurrency: 2 }, logger, retry: { retries: 0 } });
+  return createPipedriveClient({ connection: { baseUrl: sb.url, apiToken: token, timeoutMs: 5000, concurrency: 2 }, logger, retry: { maxAttempts: 1 } });
 }
 
 const writesTo = (pathPart: string) => sb.writes().filter((w) => w.path.includes(pathPart) && w.method !== 'GET');
