@@ -88,7 +88,7 @@ export interface CompanyState {
 }
 
 const RUN_HISTORY_KEEP = 200;
-const AUDIT_CHUNK = 1000;
+const AUDIT_CHUNK = 100;
 
 function stableKey(key: string): string {
   return key.length <= MAX_KEY_LENGTH - 40 ? key : `h:${createHash('sha256').update(key).digest('hex')}`;
@@ -197,7 +197,7 @@ export function createCompanyState(kv: Kv, companyId: string, logger: Logger, tu
     },
   };
 
-  // Append-only log in chunks of 1000 entries: an append rewrites one chunk and a two-number head.
+  // Append-only log in chunks of 100 entries: an append rewrites one chunk and a two-number head.
   const audit: AuditApi = {
     async append(entry) {
       const head = (await kv.get<{ count: number }>('audit:head')) ?? { count: 0 };

@@ -86,6 +86,8 @@ export async function openStateStore(url: string, logger: Logger, options: OpenS
       const query = (sql: string, ...params: unknown[]) => (adapter as unknown as { query: (s: string, ...p: unknown[]) => Promise<unknown[]> }).query(sql, ...params);
       // WAL lets readers (status, reports) proceed while a sync writes.
       await query('PRAGMA journal_mode=WAL');
+      // With WAL, NORMAL survives a killed process (only an OS crash can lose the last commits).
+      await query('PRAGMA synchronous=NORMAL');
       backend = { kind, file, query };
       break;
     }
