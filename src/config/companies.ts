@@ -1,0 +1,159 @@
+/**
+ * The companies file: several Pipedrive companies in one deployment (CADENCE_COMPANIES_FILE).
+ * Each entry names the environment variable that holds its token, never the token itself, so the
+ * file can live in a ConfigMap or a repository while tokens stay in secrets.
+ *
+ *   version: 1
+ *   companies:
+ *     - id: acme                      # state namespace and lock name
+ *       tokenEnv: ACME_PIPEDRIVE_TOKEN
+ *       domain: acme                  # or baseUrl: https://acme.pipedrive.com
+ *       policyFile: acme-policy.yaml  # relative to this file; default CADENCE_POLICY_FILE
+ *
+ * A bad file stops start-up with every problem listed (config-error.ts style). A missing token
+ * variable does not: it fails that company's runs (reported each time) and the others go on.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, formatIssues } from './config-error.js';
+import { loadConfig, type AppConfig, type ConfigOverrides } from './load-config.js';
+
+const envVarName = z
+  .string({ error: 'expected the name of an environment variable, e.g. ACME_PIPEDRIVE_TOKEN' })
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the NAME of an environment variable (upper case, e.g. ACME_PIPEDRIVE_TOKEN), not the token itself');
+
+export const CompanyEntrySchema = z
+  .strictObject({
+    id: z
+      .string({ error: 'expected a short id, e.g. "acme"' })
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'expected lower-case letters, digits, "-" or "_" (it names the state namespace and the lock)'),
+    tokenEnv: envVarName.optional(),
+    oauthTokenEnv: envVarName.optional(),
+    domain: z
+      .string({ error: 'expected the company subdomain, e.g. "acme" for https://acme.pipedrive.com' })
+      .regex(/^[a-z0-9][a-z0-9-]*$/i, 'expected the company subdomain, e.g. "acme" for https://acme.pipedrive.com')
+      .optional(),
+    baseUrl: z.url({ error: 'expected a URL like https://acme.pipedrive.com or http://127.0.0.1:8787' }).optional(),
+    policyFile: z.string({ error: 'expected a path to a policy file' }).min(1, 'expected a path to a policy file').optional(),
+    enabled: z.boolean({ error: 'expected true or false' }).default(true),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.tokenEnv && !c.oauthTokenEnv) {
+      ctx.addIssue({ code: 'custom', path: ['tokenEnv'], message: 'missing: name the environment variable that holds this company\'s API token (or set oauthTokenEnv)' });
+    }
+    if (c.tokenEnv && c.oauthTokenEnv) {
+      ctx.addIssue({ code: 'custom', path: ['oauthTokenEnv'], message: 'set tokenEnv or oauthTokenEnv, not both' });
+    }
+    if (!c.domain && !c.baseUrl) ctx.addIssue({ code: 'custom', path: ['domain'], message: 'missing: set domain ("acme" for https://acme.pipedrive.com) or baseUrl' });
+    if (c.domain && c.baseUrl) ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'set domain or baseUrl, not both' });
+  });
+export type CompanyEntry = z.infer<typeof CompanyEntrySchema>;
+
+export const CompaniesFileSchema = z
+  .strictObject({
+    version: z.literal(1, { error: 'expected 1' }),
+    companies: z.array(CompanyEntrySchema, { error: 'expected a list of companies' }).min(1, 'expected at least one company'),
+  })
+  .superRefine((f, ctx) => {
+    const seen = new Map<string, number>();
+    f.companies.forEach((c, i) => {
+      const first = seen.get(c.id);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['companies', i, 'id'], message: `duplicate id "${c.id}" (also companies[${first}]): ids name state and locks, so they must be unique` });
+      else seen.set(c.id, i);
+    });
+  });
+export type CompaniesFile = z.infer<typeof CompaniesFileSchema>;
+
+/** A company entry with its policy path resolved against the companies file's folder. */
+export interface Company extends CompanyEntry {
+  /** Absolute path, or undefined to use CADENCE_POLICY_FILE. */
+  policyPath?: string;
+}
+
+/** Keys whose values are never echoed: a token pasted into the wrong place must not reach a log. */
+const SECRET_KEYS = ['tokenEnv', 'oauthTokenEnv', 'token', 'apiToken', 'api_token', 'accessToken'];
+const TOKEN_KEYS = ['token', 'apiToken', 'api_token', 'accessToken'];
+
+export function parseCompaniesFile(text: string, file: string): Company[] {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line}, column ${err.linePos[0].col})` : '';
+    throw new ConfigError([`${file}: not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  const parsed = CompaniesFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = formatIssues(file, parsed.error, raw, SECRET_KEYS);
+    // Say plainly why a token key is refused, not only that it is unknown.
+    const list = (raw as { companies?: unknown } | null)?.companies;
+    if (Array.isArray(list)) {
+      list.forEach((c, i) => {
+        const key = c && typeof c === 'object' ? TOKEN_KEYS.find((k) => k in c) : undefined;
+        if (key) issues.push(`${file}: companies[${i}].${key}: never put a token in this file; store it in an environment variable (a secret) and name that variable in tokenEnv`);
+      });
+    }
+    throw new ConfigError(issues);
+  }
+  const base = dirname(file);
+  return parsed.data.companies.map((c) => ({
+    ...c,
+    ...(c.policyFile ? { policyPath: isAbsolute(c.policyFile) ? c.policyFile : resolve(base, c.policyFile) } : {}),
+  }));
+}
+
+export function loadCompaniesFile(file: string): Company[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${file}: cannot read the companies file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check CADENCE_COMPANIES_FILE`]);
+  }
+  return parseCompaniesFile(text, file);
+}
+
+/** Companies whose runs are scheduled (enabled: false keeps an entry without running it). */
+export function enabledCompanyIds(companies: readonly Company[]): string[] {
+  return companies.filter((c) => c.enabled).map((c) => c.id);
+}
+
+/**
+ * The environment one company's job sees: the shared variables, with the single-company Pipedrive
+ * variables replaced by this company's (its token read from the variable it names).
+ */
+export function companyEnv(company: Company, env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {
+    ...env,
+    PIPEDRIVE_API_TOKEN: company.tokenEnv ? env[company.tokenEnv] : undefined,
+    PIPEDRIVE_OAUTH_ACCESS_TOKEN: company.oauthTokenEnv ? env[company.oauthTokenEnv] : undefined,
+    PIPEDRIVE_COMPANY_DOMAIN: company.domain,
+    PIPEDRIVE_BASE_URL: company.baseUrl,
+    CADENCE_COMPANIES_FILE: undefined,
+  };
+  if (company.policyPath) out.CADENCE_POLICY_FILE = company.policyPath;
+  return out;
+}
+
+/** Every token the companies name (to register as logger secrets, so none is ever written). */
+export function companyTokens(companies: readonly Company[], env: Record<string, string | undefined>): string[] {
+  return companies.flatMap((c) => [c.tokenEnv, c.oauthTokenEnv].flatMap((name) => (name && env[name] ? [env[name]] : [])));
+}
+
+/**
+ * One company's resolved configuration (the same parseConfig as single-company mode), with
+ * `companyId` set to the entry's id. Throws ConfigError naming the company and the variable to set.
+ */
+export function loadCompanyConfig(company: Company, env: Record<string, string | undefined>, overrides: ConfigOverrides = {}): AppConfig {
+  const tokenVar = company.tokenEnv ?? company.oauthTokenEnv ?? '';
+  if (!env[tokenVar]) {
+    throw new ConfigError([`company "${company.id}": environment variable ${tokenVar} is not set (its tokenEnv); set it to the company's Pipedrive API token`]);
+  }
+  try {
+    return { ...loadConfig({ env: companyEnv(company, env), overrides }), companyId: company.id };
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(err.issues.map((i) => `company "${company.id}": ${i}`));
+    throw err;
+  }
+}

@@ -1,0 +1,170 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/config/config-error.js';
+import {
+  companyEnv,
+  companyTokens,
+  enabledCompanyIds,
+  loadCompaniesFile,
+  loadCompanyConfig,
+  parseCompaniesFile,
+} from '../../../src/config/companies.js';
+
+const FILE = '/etc/cadence/companies.yaml';
+const problems = (text: string): readonly string[] => {
+  try {
+    parseCompaniesFile(text, FILE);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+const GOOD = `
+version: 1
+companies:
+  - id: acme
+    tokenEnv: ACME_PIPEDRIVE_TOKEN
+    domain: acme
+    policyFile: acme-policy.yaml
+  - id: globex-br
+    oauthTokenEnv: GLOBEX_OAUTH_TOKEN
+    baseUrl: http://127.0.0.1:8787
+  - id: initech
+    tokenEnv: INITECH_TOKEN
+    domain: initech
+    policyFile: /srv/policies/initech.yaml
+    enabled: false
+`;
+
+describe('parseCompaniesFile', () => {
+  it('reads each company, resolving policy files against the companies file folder', () => {
+    const companies = parseCompaniesFile(GOOD, FILE);
+    expect(companies).toEqual([
+      { id: 'acme', tokenEnv: 'ACME_PIPEDRIVE_TOKEN', domain: 'acme', policyFile: 'acme-policy.yaml', policyPath: '/etc/cadence/acme-policy.yaml', enabled: true },
+      { id: 'globex-br', oauthTokenEnv: 'GLOBEX_OAUTH_TOKEN', baseUrl: 'http://127.0.0.1:8787', enabled: true },
+      {
+        id: 'initech',
+        tokenEnv: 'INITECH_TOKEN',
+        domain: 'initech',
+        policyFile: '/srv/policies/initech.yaml',
+        policyPath: '/srv/policies/initech.yaml',
+        enabled: false,
+      },
+    ]);
+    expect(enabledCompanyIds(companies)).toEqual(['acme', 'globex-br']);
+  });
+
+  it('lists every problem at once, each with file, path and what to write', () => {
+    const issues = problems(`
+version: 2
+companies:
+  - id: Acme Corp
+    domain: acme
+    baseUrl: https://acme.pipedrive.com
+  - id: ok
+    tokenEnv: OK_TOKEN
+  - id: ok
+    tokenEnv: OK_TOKEN
+    domain: ok
+    colour: blue
+`);
+    expect(issues).toEqual([
+      '/etc/cadence/companies.yaml: version: expected 1, got 2',
+      '/etc/cadence/companies.yaml: companies[0].id: expected lower-case letters, digits, "-" or "_" (it names the state namespace and the lock), got "Acme Corp"',
+      "/etc/cadence/companies.yaml: companies[0].tokenEnv: missing: name the environment variable that holds this company's API token (or set oauthTokenEnv)",
+      '/etc/cadence/companies.yaml: companies[0].baseUrl: set domain or baseUrl, not both, got "https://acme.pipedrive.com"',
+      '/etc/cadence/companies.yaml: companies[1].domain: missing: set domain ("acme" for https://acme.pipedrive.com) or baseUrl',
+      '/etc/cadence/companies.yaml: companies[2]: unknown key(s) "colour"',
+    ]);
+  });
+
+  it('flags duplicate ids (they name state and locks)', () => {
+    expect(problems('version: 1\ncompanies:\n  - { id: a, tokenEnv: A, domain: a }\n  - { id: a, tokenEnv: B, domain: b }\n')).toEqual([
+      '/etc/cadence/companies.yaml: companies[1].id: duplicate id "a" (also companies[0]): ids name state and locks, so they must be unique, got "a"',
+    ]);
+  });
+
+  it('refuses a token pasted into the file, and never echoes it', () => {
+    const token = '0123456789abcdef0123456789abcdef01234567';
+    const issues = problems(`version: 1\ncompanies:\n  - id: a\n    tokenEnv: ${token}\n    domain: a\n  - id: b\n    token: ${token}\n    tokenEnv: B_TOKEN\n    domain: b\n`);
+    expect(issues).toEqual([
+      '/etc/cadence/companies.yaml: companies[0].tokenEnv: expected the NAME of an environment variable (upper case, e.g. ACME_PIPEDRIVE_TOKEN), not the token itself',
+      '/etc/cadence/companies.yaml: companies[1]: unknown key(s) "token"',
+      '/etc/cadence/companies.yaml: companies[1].token: never put a token in this file; store it in an environment variable (a secret) and name that variable in tokenEnv',
+    ]);
+    expect(issues.join('\n')).not.toContain(token);
+  });
+
+  it('reports YAML syntax errors with the position, and an empty file', () => {
+    expect(problems('version: 1\ncompanies: [\n')[0]).toMatch(/^\/etc\/cadence\/companies.yaml: not valid YAML \(line \d+, column \d+\)/);
+    expect(problems('')).toEqual(['/etc/cadence/companies.yaml: (root): expected object, received null, got null']);
+  });
+});
+
+describe('per-company configuration', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cadence-companies-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'companies.yaml');
+  writeFileSync(file, GOOD);
+  // The shipped policy with another firm's time zone.
+  writeFileSync(join(dir, 'acme-policy.yaml'), readFileSync('config/policy.yaml', 'utf8').replace(/^timeZone: .*$/m, 'timeZone: Europe/Lisbon'));
+  const env = {
+    ACME_PIPEDRIVE_TOKEN: 'acme-secret-token-1234',
+    GLOBEX_OAUTH_TOKEN: 'globex-oauth-5678',
+    PIPEDRIVE_API_TOKEN: 'single-company-token',
+    PIPEDRIVE_COMPANY_DOMAIN: 'single',
+    CADENCE_STATE_URL: 'redis://127.0.0.1:6379',
+  };
+
+  it('maps a company onto the single-company variables, dropping the shared ones', () => {
+    const [acme, globex] = loadCompaniesFile(file);
+    expect(companyEnv(acme!, env)).toMatchObject({
+      PIPEDRIVE_API_TOKEN: 'acme-secret-token-1234',
+      PIPEDRIVE_OAUTH_ACCESS_TOKEN: undefined,
+      PIPEDRIVE_COMPANY_DOMAIN: 'acme',
+      PIPEDRIVE_BASE_URL: undefined,
+      CADENCE_POLICY_FILE: join(dir, 'acme-policy.yaml'),
+      CADENCE_STATE_URL: 'redis://127.0.0.1:6379',
+    });
+    expect(companyEnv(globex!, env)).toMatchObject({
+      PIPEDRIVE_API_TOKEN: undefined,
+      PIPEDRIVE_OAUTH_ACCESS_TOKEN: 'globex-oauth-5678',
+      PIPEDRIVE_COMPANY_DOMAIN: undefined,
+      PIPEDRIVE_BASE_URL: 'http://127.0.0.1:8787',
+    });
+  });
+
+  it('loads each company through the one config parser, with its id and policy', () => {
+    const [acme] = loadCompaniesFile(file);
+    const config = loadCompanyConfig(acme!, env);
+    expect(config.companyId).toBe('acme');
+    expect(config.pipedrive).toMatchObject({ baseUrl: 'https://acme.pipedrive.com', apiToken: 'acme-secret-token-1234' });
+    expect(config.policy.timeZone).toBe('Europe/Lisbon');
+    expect(config.stateUrl).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('names the company and the variable to set when its token is missing', () => {
+    const [acme] = loadCompaniesFile(file);
+    expect(() => loadCompanyConfig(acme!, { ...env, ACME_PIPEDRIVE_TOKEN: '' })).toThrow(
+      'company "acme": environment variable ACME_PIPEDRIVE_TOKEN is not set (its tokenEnv); set it to the company\'s Pipedrive API token',
+    );
+  });
+
+  it('prefixes the company to the problems of its policy file', () => {
+    writeFileSync(join(dir, 'bad.yaml'), 'version: 1\ncompanies:\n  - { id: bad, tokenEnv: BAD_TOKEN, domain: bad, policyFile: missing.yaml }\n');
+    const [bad] = loadCompaniesFile(join(dir, 'bad.yaml'));
+    expect(() => loadCompanyConfig(bad!, { BAD_TOKEN: 'bad-token-0000' })).toThrow(/^company "bad": .*missing.yaml: cannot read the policy file \(ENOENT\)/);
+  });
+
+  it('collects the tokens to register as logger secrets', () => {
+    expect(companyTokens(loadCompaniesFile(file), env)).toEqual(['acme-secret-token-1234', 'globex-oauth-5678']);
+  });
+
+  it('says which file it could not read', () => {
+    expect(() => loadCompaniesFile(join(dir, 'nope.yaml'))).toThrow(/nope.yaml: cannot read the companies file \(ENOENT\); check CADENCE_COMPANIES_FILE/);
+  });
+});
