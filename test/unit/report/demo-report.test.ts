@@ -1,0 +1,115 @@
+/** The reports of the sandbox's demo company, through the real rules and planner (no hand-made result). */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_ORG_COUNT, DEMO_STORY } from '../../../sandbox/generator.js';
+import { parseFindingsCsv } from '../../../src/report/findings-csv.js';
+import { ReportV1 } from '../../../src/report/report-schema.js';
+import { writeReports } from '../../../src/report/write-reports.js';
+import { DEMO_NOW, runDemo } from './demo-company.js';
+import { loadShippedPolicy, XSS_NAME } from './fixtures.js';
+
+const story = (role: string): number => {
+  const s = DEMO_STORY[role];
+  if (!s) throw new Error(`the demo story has no role "${role}"`);
+  return s.orgId;
+};
+
+let dir: string;
+let report: ReportV1;
+let html: string;
+let csv: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cadence-demo-report-'));
+  const policy = loadShippedPolicy();
+  // A client named like a script tag, through the whole pipeline.
+  const demo = runDemo(policy, { [story('missingSegment')]: XSS_NAME });
+  const out = await writeReports({
+    dir, runId: 'demo-2026-03-12', retention: 5, companyDomain: 'demo', policy,
+    result: demo.result, plan: demo.plan, applied: null, snapshot: demo.snapshot,
+    run: {
+      startedAt: new Date(DEMO_NOW.getTime() - 8_000).toISOString(), finishedAt: DEMO_NOW.toISOString(), durationMs: 8_000,
+      recordsSynced: { organization: demo.snapshot.organizations.size, person: demo.snapshot.persons.size, deal: demo.snapshot.deals.size, activity: demo.snapshot.activities.size },
+      requests: 12, retries: 0, rate429: 0, warnings: [], malformed: [], dryRun: true,
+    },
+  });
+  report = ReportV1.parse(JSON.parse(await readFile(out.files.json, 'utf8')));
+  html = await readFile(out.files.html, 'utf8');
+  csv = await readFile(out.files.csv, 'utf8');
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const findingsOf = (orgId: number) => report.dataQuality.findings.filter((f) => f.orgId === orgId);
+
+describe('reports of the demo company', () => {
+  it('cover every client of the demo', () => {
+    expect(report.summary.organizations).toBe(DEMO_ORG_COUNT);
+    expect(report.organizations).toHaveLength(DEMO_ORG_COUNT);
+    expect(report.cadence.matrix.reduce((n, m) => n + m.total, 0)).toBe(DEMO_ORG_COUNT);
+  });
+
+  it('list the data-quality problems the demo story plants, linked to the record', () => {
+    const noOwner = findingsOf(story('noOwner'));
+    expect(noOwner).toContainEqual(expect.objectContaining({ problem: 'no_owner', url: `https://demo.pipedrive.com/organization/${story('noOwner')}` }));
+    expect(findingsOf(story('deactivatedOwner')).map((f) => f.problem)).toContain('inactive_owner');
+    expect(findingsOf(story('missingSegment'))).toContainEqual(expect.objectContaining({ entity: 'organization', field: 'Segment', problem: 'missing' }));
+    expect(findingsOf(story('missingAddress'))).toContainEqual(expect.objectContaining({ field: 'Address', problem: 'missing' }));
+    const role = findingsOf(story('personMissingRole')).find((f) => f.problem === 'missing_stakeholder_role')!;
+    expect(role.entity).toBe('person');
+    expect(role.url).toBe(`https://demo.pipedrive.com/person/${role.entityId}`);
+    expect(findingsOf(story('personMissingEmail'))).toContainEqual(expect.objectContaining({ entity: 'person', field: 'Email', problem: 'missing' }));
+    for (const f of report.dataQuality.findings) {
+      if (f.url !== null) expect(f.url).toBe(`https://demo.pipedrive.com/${f.entity}/${f.entityId}`);
+    }
+    expect(html).toContain(`href="https://demo.pipedrive.com/person/${role.entityId}"`);
+  });
+
+  it('put the story clients where they belong: overdue, never touched, rising, falling, at risk', () => {
+    const overdue = report.cadence.overdue;
+    expect(overdue.some((o) => o.orgId === story('neverTouched') && o.status === 'never')).toBe(true);
+    expect(overdue.some((o) => o.orgId === story('overdue') && o.status === 'overdue')).toBe(true);
+    expect(overdue.some((o) => o.orgId === story('onCadence'))).toBe(false);
+    const gaps = overdue.map((o) => o.gapDays ?? Infinity);
+    expect(gaps).toEqual([...gaps].sort((a, b) => b - a));
+    expect(report.engagement.rising.map((r) => r.orgId)).toContain(story('risingEngagement'));
+    expect(report.engagement.falling.map((r) => r.orgId)).toContain(story('fallingEngagement'));
+    const risks = (role: string) => report.engagement.risks.filter((r) => r.orgId === story(role)).map((r) => r.kind);
+    expect(risks('keyPersonDependency')).toContain('key_person_dependency');
+    expect(risks('outreachCollision')).toContain('outreach_collision');
+    expect(risks('atRiskStakeholder')).toContain('stakeholder_at_risk');
+    expect(report.engagement.weeks).toHaveLength(8);
+  });
+
+  it('show what the run would create, with the reason, as planned on a dry run', () => {
+    expect(report.cadence.created.length).toBeGreaterThan(0);
+    expect(report.cadence.created.every((c) => c.outcome === 'planned' && c.reason.length > 0)).toBe(true);
+    expect(report.cadence.created.some((c) => c.orgId === story('neverTouched'))).toBe(true);
+    expect(report.summary.plannedWrites).toBe(report.plan!.writes.length);
+  });
+
+  it('show in the HTML the same counts as the JSON', () => {
+    const rows = [...html.matchAll(/<tr class="finding" data-entity="(\w+)" data-entity-id="(\d+)"/g)].map((m) => `${m[1]}:${m[2]}`);
+    expect(rows).toEqual(report.dataQuality.findings.map((f) => `${f.entity}:${f.entityId}`));
+    const perOwner = [...html.matchAll(/<tr data-owner-id="(\w+)" data-count="(\d+)">/g)].map((m) => [m[1], Number(m[2])]);
+    expect(perOwner).toEqual(report.dataQuality.byOwner.map((o) => [String(o.ownerId ?? 'none'), o.count]));
+    expect([...html.matchAll(/<tr class="overdue"/g)]).toHaveLength(report.cadence.overdue.length);
+    expect([...html.matchAll(/<tr class="created"/g)]).toHaveLength(report.cadence.created.length);
+    expect([...html.matchAll(/<tr class="risk"/g)]).toHaveLength(report.engagement.risks.length);
+    expect(html).toContain(`<div class="card"><b>${report.summary.findings}</b><span>Pendências</span></div>`);
+  });
+
+  it('write a CSV that parses back to the JSON findings', () => {
+    expect(parseFindingsCsv(csv)).toEqual(report.dataQuality.findings);
+  });
+
+  it('escape a client named like a script tag', () => {
+    expect(report.organizations.find((o) => o.orgId === story('missingSegment'))!.name).toBe(XSS_NAME);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(csv).toContain(XSS_NAME); // plain text in a CSV cell is inert
+  });
+});
