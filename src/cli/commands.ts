@@ -1,0 +1,216 @@
+/**
+ * The commands: each maps its flags onto the configuration, composes the parts it needs and prints.
+ * Human output goes to stdout; logs (pino, JSON) go to stderr.
+ */
+import type { ParseArgsConfig } from 'node:util';
+import { loadConfig, type AppConfig, type ConfigOverrides } from '../config/load-config.js';
+import { composeCompany, loggerFor, clientFor, type CompanyParts } from '../app/compose.js';
+import { runCompanyJob, type JobOptions, type JobOutcome } from '../job/run-company-job.js';
+import { formatJobOutcome, formatSyncSummary } from './format-outcome.js';
+import { createProgress, type ProgressSink } from './progress.js';
+import { EXIT } from './errors-to-exit.js';
+import { runSync } from '../sync/run-sync.js';
+import { runSetup, formatSetupReport } from '../setup/run-setup.js';
+import { runDoctor, formatDoctorReport } from '../doctor/run-doctor.js';
+import { formatPlanTable, formatPlanSummary } from '../plan/format-plan.js';
+import { runDemo } from './demo.js';
+import { runScheduleCommand, runOnceCommand } from './schedule.js';
+
+type Values = Record<string, string | boolean | undefined>;
+type Env = Record<string, string | undefined>;
+
+export interface Command {
+  summary: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Values, env: Env): Promise<number>;
+}
+
+const common = {
+  policy: { type: 'string' },
+} as const;
+
+function overridesOf(values: Values): ConfigOverrides {
+  const o: ConfigOverrides = {};
+  if (typeof values.policy === 'string') o.policyFile = values.policy;
+  if (values['dry-run'] === true) o.dryRun = true;
+  if (typeof values['max-writes'] === 'string') {
+    const n = Number(values['max-writes']);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--max-writes: expected a whole number ≥ 1, got "${values['max-writes']}"`);
+    o.maxWrites = n;
+  }
+  return o;
+}
+
+function configOf(values: Values, env: Env): AppConfig {
+  return loadConfig({ env, overrides: overridesOf(values) });
+}
+
+function progressFor(parts: Pick<CompanyParts, 'logger'>): ProgressSink {
+  return createProgress(process.stderr, parts.logger);
+}
+
+/** Progress callbacks for a job, rendered on a TTY or as log lines. */
+export function jobProgress(progress: ProgressSink): Pick<JobOptions, 'onSyncProgress' | 'onApplyProgress'> {
+  return {
+    onSyncProgress: (p) =>
+      progress.update(`sync ${p.phase}${p.entity ? ` ${p.entity}` : ''}`, {
+        records: p.records,
+        pages: p.pages,
+        requests: p.requests,
+        retries: p.retries,
+        burstLeft: p.headroom.burstRemaining,
+        dailyLeft: p.headroom.dailyRemaining,
+      }),
+    onApplyProgress: (p) => progress.update('apply', { done: p.done, total: p.total, last: p.result.outcome }),
+  };
+}
+
+async function withCompany<T>(values: Values, env: Env, fn: (parts: CompanyParts) => Promise<T>): Promise<T> {
+  const config = configOf(values, env);
+  const logger = loggerFor(config);
+  const parts = await composeCompany(config, logger);
+  try {
+    return await fn(parts);
+  } finally {
+    await parts.close();
+  }
+}
+
+function printFirstApply(summary: string): void {
+  process.stdout.write(`First apply against this company. Plan summary:\n${summary}\n`);
+}
+
+function exitFor(outcome: JobOutcome): number {
+  if (outcome.status === 'ok') return EXIT.ok;
+  if (outcome.error?.name === 'PipedriveAuthError' || outcome.error?.name === 'PipedriveForbiddenError') return EXIT.auth;
+  if (outcome.error?.name === 'DailyBudgetExhaustedError' || outcome.sync?.status === 'stopped-budget') return EXIT.budget;
+  if (outcome.apply?.refused) return EXIT.refused;
+  return outcome.status === 'partial' ? EXIT.ok : EXIT.failed;
+}
+
+export const COMMANDS = {
+  sync: {
+    summary: 'pull what changed since the last checkpoint into the state store',
+    options: { ...common, full: { type: 'boolean' }, reconcile: { type: 'string' } },
+    async run(values, env) {
+      const reconcile = (values.reconcile as string | undefined) ?? 'auto';
+      if (!['auto', 'force', 'skip'].includes(reconcile)) throw new Error(`--reconcile: expected auto, force or skip, got "${reconcile}"`);
+      return withCompany(values, env, async (parts) => {
+        const progress = progressFor(parts);
+        const summary = await runSync({
+          client: parts.client,
+          companyState: parts.state,
+          logger: parts.logger,
+          now: () => new Date(),
+          reconcile: reconcile as 'auto' | 'force' | 'skip',
+          reconcileEveryDays: parts.config.reconcileEveryDays,
+          full: values.full === true,
+          onProgress: jobProgress(progress).onSyncProgress,
+        });
+        progress.done();
+        process.stdout.write(formatSyncSummary(summary));
+        return summary.status === 'ok' ? EXIT.ok : EXIT.budget;
+      });
+    },
+  },
+  plan: {
+    summary: 'print the write-backs the policy asks for; changes nothing in Pipedrive',
+    options: { ...common, json: { type: 'boolean' }, 'no-sync': { type: 'boolean' } },
+    async run(values, env) {
+      return withCompany(values, env, async (parts) => {
+        const progress = progressFor(parts);
+        const outcome = await runCompanyJob(parts, { steps: { sync: values['no-sync'] !== true, apply: false, report: false }, ...jobProgress(progress) });
+        progress.done();
+        if (outcome.error) throw Object.assign(new Error(outcome.error.message), { name: outcome.error.name });
+        if (!outcome.plan) return EXIT.failed;
+        if (values.json === true) process.stdout.write(`${JSON.stringify(outcome.plan, null, 2)}\n`);
+        else if (process.stdout.isTTY) process.stdout.write(`${formatPlanTable(outcome.plan, { width: process.stdout.columns ?? 160 })}\n${formatPlanSummary(outcome.plan)}\n`);
+        else process.stdout.write(`${formatPlanSummary(outcome.plan)}\n${formatPlanTable(outcome.plan)}\n`);
+        return EXIT.ok;
+      });
+    },
+  },
+  apply: {
+    summary: 'execute the plan idempotently (sync first unless --no-sync)',
+    options: { ...common, 'dry-run': { type: 'boolean' }, 'max-writes': { type: 'string' }, force: { type: 'boolean' }, 'no-sync': { type: 'boolean' } },
+    async run(values, env) {
+      return withCompany(values, env, async (parts) => {
+        const progress = progressFor(parts);
+        const outcome = await runCompanyJob(parts, {
+          steps: { sync: values['no-sync'] !== true, apply: true, report: false },
+          force: values.force === true,
+          onFirstApply: (summary) => printFirstApply(summary),
+          ...jobProgress(progress),
+        });
+        progress.done();
+        process.stdout.write(formatJobOutcome(outcome));
+        return exitFor(outcome);
+      });
+    },
+  },
+  report: {
+    summary: 'write the HTML/CSV/JSON reports (sync first unless --no-sync); writes nothing to Pipedrive',
+    options: { ...common, 'no-sync': { type: 'boolean' } },
+    async run(values, env) {
+      return withCompany(values, env, async (parts) => {
+        const progress = progressFor(parts);
+        const outcome = await runCompanyJob(parts, { steps: { sync: values['no-sync'] !== true, apply: false, report: true }, ...jobProgress(progress) });
+        progress.done();
+        process.stdout.write(formatJobOutcome(outcome));
+        return exitFor(outcome);
+      });
+    },
+  },
+  setup: {
+    summary: 'create the flag fields and activity types the policy names, when missing',
+    options: { ...common, 'dry-run': { type: 'boolean' } },
+    async run(values, env) {
+      const config = configOf(values, env);
+      const logger = loggerFor(config);
+      const report = await runSetup({ client: clientFor(config, logger), policy: config.policy, logger, dryRun: values['dry-run'] === true });
+      process.stdout.write(`${formatSetupReport(report)}\n`);
+      return report.problems > 0 ? EXIT.failed : EXIT.ok;
+    },
+  },
+  doctor: {
+    summary: 'check token, permissions, fields, users, activity types and time zone; say what to fix',
+    options: { ...common },
+    async run(values, env) {
+      const config = configOf(values, env);
+      const logger = loggerFor(config);
+      const report = await runDoctor({ client: clientFor(config, logger), policy: config.policy, logger });
+      process.stdout.write(`${formatDoctorReport(report)}\n`);
+      return report.ok ? EXIT.ok : EXIT.failed;
+    },
+  },
+  'run-once': {
+    summary: 'the nightly job once for every configured company (cron / Kubernetes CronJob)',
+    options: { ...common, force: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+    run: (values, env) => runOnceCommand(values, env),
+  },
+  schedule: {
+    summary: 'run the nightly job on CADENCE_SCHEDULE in the firm time zone, with the status server',
+    options: { ...common },
+    run: (values, env) => runScheduleCommand(values, env),
+  },
+  demo: {
+    summary: 'start the built-in Pipedrive sandbox with demo data and run setup + the nightly job against it',
+    options: { ...common, locale: { type: 'string' }, 'keep-running': { type: 'boolean' }, 'report-dir': { type: 'string' } },
+    run: (values, env) => runDemo(values, env),
+  },
+} satisfies Record<string, Command>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export const USAGE = `Usage: cadence <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Common options: --policy <file> (default CADENCE_POLICY_FILE or config/policy.yaml)
+apply: --dry-run --max-writes N --force --no-sync    plan: --json --no-sync    sync: --full --reconcile auto|force|skip
+demo: --locale pt-BR|en --keep-running --report-dir DIR
+Configuration: environment variables, see .env.example. Exit codes: 0 ok, 1 failed, 2 configuration, 3 credentials, 4 daily budget, 5 write cap.
+`;

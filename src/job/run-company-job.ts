@@ -1,0 +1,205 @@
+/**
+ * The nightly job for one company: sync → rules → plan → apply → report, with run history.
+ * The steps are the pure core (rules, plan) between imperative edges (sync, apply, report); this module
+ * only sequences them, so every step stays testable on its own.
+ */
+import { randomBytes } from 'node:crypto';
+import { assessCompany } from '../rules/assess-company.js';
+import { resolveUserRef } from '../rules/resolve-user-ref.js';
+import type { RulesResult } from '../rules/types.js';
+import { buildPlan } from '../plan/build-plan.js';
+import type { Plan } from '../plan/types.js';
+import { applyPlan, type ApplyProgress, type ApplySummary } from '../apply/apply-plan.js';
+import { runSync, type ReconcileMode, type SyncProgress, type SyncSummary } from '../sync/run-sync.js';
+import { writeReports, type WrittenReports } from '../report/write-reports.js';
+import type { RunInfo } from '../report/report-schema.js';
+import type { MirrorSnapshot } from '../domain/entities.js';
+import type { CompanyParts } from '../app/compose.js';
+
+export interface JobSteps {
+  sync: boolean;
+  apply: boolean;
+  report: boolean;
+}
+
+export interface JobOptions {
+  steps?: Partial<JobSteps>;
+  now?: () => Date;
+  signal?: AbortSignal;
+  reconcile?: ReconcileMode;
+  /** Apply even when the plan exceeds the write cap. */
+  force?: boolean;
+  /** Called before the first apply against a company; returning false stops the apply. */
+  onFirstApply?: (summary: string, plan: Plan) => boolean | void | Promise<boolean | void>;
+  onSyncProgress?: (p: SyncProgress) => void;
+  onApplyProgress?: (p: ApplyProgress) => void;
+  runId?: string;
+}
+
+export interface JobOutcome {
+  runId: string;
+  companyId: string;
+  status: 'ok' | 'partial' | 'failed';
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  sync?: SyncSummary;
+  result?: RulesResult;
+  plan?: Plan;
+  apply?: ApplySummary;
+  reports?: WrittenReports;
+  warnings: string[];
+  error?: { name: string; message: string };
+}
+
+/** Sortable, unique, safe as a folder name: `20261125T020000Z-1a2b3c`. */
+export function newRunId(now: Date): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {}): Promise<JobOutcome> {
+  const { config, client, state } = parts;
+  const steps: JobSteps = { sync: true, apply: true, report: true, ...options.steps };
+  const now = options.now ?? (() => new Date());
+  const started = now();
+  const runId = options.runId ?? newRunId(started);
+  const logger = parts.logger.child({ company: config.companyId, runId });
+  const warnings: string[] = [];
+  const outcome: JobOutcome = {
+    runId,
+    companyId: config.companyId,
+    status: 'ok',
+    startedAt: started.toISOString(),
+    finishedAt: started.toISOString(),
+    durationMs: 0,
+    warnings,
+  };
+  await state.runs.append({ runId, kind: 'nightly', startedAt: outcome.startedAt, finishedAt: null, status: 'running' });
+  const statsBefore = client.stats();
+  let snapshot: MirrorSnapshot | undefined;
+  try {
+    if (steps.sync) {
+      outcome.sync = await runSync({
+        client,
+        companyState: state,
+        logger,
+        now,
+        runId,
+        reconcile: options.reconcile ?? 'auto',
+        reconcileEveryDays: config.reconcileEveryDays,
+        ...(options.onSyncProgress ? { onProgress: options.onSyncProgress } : {}),
+      });
+      if (outcome.sync.stopReason) warnings.push(outcome.sync.stopReason);
+      if (outcome.sync.malformedCount > 0) warnings.push(`${outcome.sync.malformedCount} malformed record(s) from Pipedrive were skipped; see the report`);
+      if (outcome.sync.status !== 'ok') outcome.status = 'partial';
+    }
+    options.signal?.throwIfAborted();
+
+    snapshot = await state.mirror.load();
+    const policy = config.policy;
+        const fallbackUserId = resolveUserRef(policy.owners.fallbackUser, snapshot.users)?.id ?? null;
+    const escalationUserId = resolveUserRef(policy.owners.escalationUser, snapshot.users)?.id ?? null;
+    if (fallbackUserId === null) warnings.push(`fallback user ${policy.owners.fallbackUser} is not a Pipedrive user: follow-ups of clients without an active owner are skipped`);
+    if (escalationUserId === null) warnings.push(`escalation user ${policy.owners.escalationUser} is not a Pipedrive user: escalations are skipped`);
+    const at = now();
+    outcome.result = assessCompany(policy, snapshot, { now: at, timeZone: policy.timeZone }, { fallbackUserId });
+    outcome.plan = buildPlan({
+      policy,
+      result: outcome.result,
+      snapshot,
+      runId,
+      companyId: config.companyId,
+      now: at,
+      escalationUserId,
+      fallbackUserId,
+    });
+    warnings.push(...outcome.plan.warnings);
+    logger.info({ writes: outcome.plan.writes.length, skipped: outcome.plan.skipped.length }, 'plan computed');
+
+    // A sync stopped by the daily budget leaves a partial mirror: planning from it is fine for the report,
+    // but writing from it could create follow-ups a newer touchpoint would have prevented.
+    const mirrorComplete = !outcome.sync || outcome.sync.status === 'ok';
+    if (steps.apply && !mirrorComplete) warnings.push('write-back skipped: the sync did not complete, so the mirror may be stale');
+    if (steps.apply && mirrorComplete) {
+      options.signal?.throwIfAborted();
+      outcome.apply = await applyPlan({
+        plan: outcome.plan,
+        client,
+        companyState: state,
+        logger,
+        dryRun: config.dryRun,
+        maxWrites: config.maxWrites,
+        force: options.force ?? false,
+        now,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onFirstApply ? { onFirstApply: options.onFirstApply } : {}),
+        ...(options.onApplyProgress ? { onProgress: options.onApplyProgress } : {}),
+      });
+      if (outcome.apply.refused) {
+        warnings.push(outcome.apply.refused);
+        outcome.status = 'partial';
+      }
+      if (outcome.apply.aborted) {
+        warnings.push(outcome.apply.aborted);
+        outcome.status = 'partial';
+      }
+      if (outcome.apply.counts.failed > 0) outcome.status = 'partial';
+    }
+  } catch (err) {
+    outcome.status = 'failed';
+    outcome.error = { name: (err as Error).name ?? 'Error', message: (err as Error).message ?? String(err) };
+    logger.error({ err: outcome.error }, 'nightly job failed');
+  }
+
+  const finished = now();
+  outcome.finishedAt = finished.toISOString();
+  outcome.durationMs = finished.getTime() - started.getTime();
+
+  if (steps.report && outcome.result && snapshot) {
+    try {
+      const stats = client.stats();
+      const run: RunInfo = {
+        startedAt: outcome.startedAt,
+        finishedAt: outcome.finishedAt,
+        durationMs: outcome.durationMs,
+        recordsSynced: outcome.sync ? Object.fromEntries(Object.entries(outcome.sync.entities).map(([k, v]) => [k, v.records])) : {},
+        requests: stats.requests - statsBefore.requests,
+        retries: stats.retries - statsBefore.retries,
+        rate429: stats.rateLimited - statsBefore.rateLimited,
+        warnings: outcome.error ? [...warnings, `${outcome.error.name}: ${outcome.error.message}`] : warnings,
+        malformed: outcome.sync?.malformed ?? [],
+        dryRun: !steps.apply || config.dryRun,
+      };
+      outcome.reports = await writeReports({
+        dir: config.reportDir,
+        retention: config.reportRetention,
+        runId,
+        result: outcome.result,
+        plan: outcome.plan ?? null,
+        applied: outcome.apply ?? null,
+        run,
+        snapshot,
+        policy: config.policy,
+        companyDomain: config.companyId.includes(':') ? config.pipedrive.baseUrl : config.companyId,
+        logger,
+      });
+    } catch (err) {
+      warnings.push(`report not written: ${(err as Error).message}`);
+      logger.error({ err }, 'report not written');
+      if (outcome.status === 'ok') outcome.status = 'partial';
+    }
+  }
+
+  await state.runs.append({
+    runId,
+    kind: 'nightly',
+    startedAt: outcome.startedAt,
+    finishedAt: outcome.finishedAt,
+    status: outcome.status,
+    durationMs: outcome.durationMs,
+    warnings: warnings.slice(0, 50),
+    ...(outcome.error ? { error: outcome.error } : {}),
+    ...(outcome.apply ? { writes: outcome.apply.counts } : {}),
+  });
+  return outcome;
+}
