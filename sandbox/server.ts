@@ -170,7 +170,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         if (method === 'POST') {
           return { template: t, cost: 5, entity: kind, handle: ({ body }) => {
             const data = state.create(kind, body);
-            return { ...ok(data, undefined, 201), id: data.id as number, applied: true };
+            return { ...ok(data), id: data.id as number, applied: true };
           } };
         }
         return { badMethod: true };

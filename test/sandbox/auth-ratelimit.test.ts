@@ -147,6 +147,10 @@ describe('fault knobs', () => {
     const st = s.stats();
     expect(st.faults.dropped).toBe(first.filter((o) => o === 'dropped').length * 2);
     expect(st.faults.malformed).toBe(first.filter((o) => o === '200-malformed').length * 2);
+    s.setKnobs({ slowRate: 1, slowMs: 1, latencyMs: 1 });
+    expect(await outcomes(s, 3)).toEqual(['200', '200', '200']);
+    expect(s.stats().faults.slow).toBe(3);
+    expect(s.knobs()).toMatchObject({ slowRate: 1, slowMs: 1, latencyMs: 1, seed: 42 });
   });
 
   it('logs a write whose connection was dropped, saying whether it was applied', async () => {

@@ -56,7 +56,7 @@ describe('custom fields', () => {
       [fields.phone.field_code]: '+55 11 91234-5678',
     };
     const created = await api(sb, 'POST', '/api/v2/deals', { title: 'Round trip', org_id: 1, custom_fields: values });
-    expect(created.status).toBe(201);
+    expect(created.status).toBe(200);
     const id = (created.json.data as { id: number }).id;
     const got = (await api(sb, 'GET', `/api/v2/deals/${id}`)).json.data as { custom_fields: Record<string, unknown> };
     expect(got.custom_fields).toMatchObject({
@@ -115,7 +115,7 @@ describe('activities', () => {
       subject: 'FUP', type: 'meeting', owner_id: 2, org_id: 1, deal_id: 1, due_date: '2026-11-26', due_time: '15:00',
       participants: [{ person_id: 2, primary: false }, { person_id: 1, primary: true }], note: '<p>check-list</p>',
     });
-    expect(r.status).toBe(201);
+    expect(r.status).toBe(200);
     const a = r.json.data as Record<string, unknown>;
     expect(a).toMatchObject({
       subject: 'FUP', type: 'meeting', owner_id: 2, org_id: 1, deal_id: 1, person_id: 1, due_date: '2026-11-26', due_time: '15:00:00',
@@ -139,7 +139,7 @@ describe('activities', () => {
     expect(r.json.data).toMatchObject({ name: 'Revisão de negócios', key_string: 'revisao_de_negocios', active_flag: true, is_custom_flag: true });
     const types = (await api(sb, 'GET', '/api/v1/activityTypes')).json.data as Array<{ key_string: string }>;
     expect(types.map((x) => x.key_string)).toEqual(['call', 'meeting', 'task', 'deadline', 'email', 'lunch', 'revisao_de_negocios']);
-    expect((await api(sb, 'POST', '/api/v2/activities', { type: 'revisao_de_negocios', subject: 'QBR' })).status).toBe(201);
+    expect((await api(sb, 'POST', '/api/v2/activities', { type: 'revisao_de_negocios', subject: 'QBR' })).status).toBe(200);
   });
 });
 
@@ -152,12 +152,12 @@ describe('write log', () => {
     await api(sb, 'GET', '/api/v2/deals/1');
     const w = sb.writes();
     expect(w.map(({ seq, method, path, entity, id, status, applied }) => ({ seq, method, path, entity, id, status, applied }))).toEqual([
-      { seq: 1, method: 'POST', path: '/api/v2/activities', entity: 'activity', id: sb.state.counts().activities, status: 201, applied: true },
+      { seq: 1, method: 'POST', path: '/api/v2/activities', entity: 'activity', id: sb.state.counts().activities, status: 200, applied: true },
       { seq: 2, method: 'PATCH', path: '/api/v2/organizations/3', entity: 'organization', id: null, status: 400, applied: false },
       { seq: 3, method: 'DELETE', path: '/api/v2/deals/1', entity: 'deal', id: 1, status: 200, applied: true },
     ]);
     expect(w[0]!.body).toEqual({ subject: 'A', type: 'call', org_id: 3 });
     expect(w[0]!.at).toBe('2026-11-25T12:00:00.000Z');
-    expect(sb.stats().byRoute).toMatchObject({ 'POST /api/v2/activities 201': 1, 'PATCH /api/v2/organizations/:id 400': 1, 'DELETE /api/v2/deals/:id 200': 1, 'GET /api/v2/deals/:id 200': 1 });
+    expect(sb.stats().byRoute).toMatchObject({ 'POST /api/v2/activities 200': 1, 'PATCH /api/v2/organizations/:id 400': 1, 'DELETE /api/v2/deals/:id 200': 1, 'GET /api/v2/deals/:id 200': 1 });
   });
 });
