@@ -69,7 +69,8 @@ export async function runDemo(values: Values, env: Record<string, string | undef
       }
 
       out('3. the nightly job again — nothing changed, so nothing is written\n');
-      const second = await runCompanyJob(parts, {});
+      // No report for the re-run: `latest` stays the run that did the work.
+      const second = await runCompanyJob(parts, { steps: { report: false } });
       const c = second.apply?.counts;
       out(`Second run: ${c?.created ?? 0} created, ${c?.updated ?? 0} updated, ${c?.deleted ?? 0} deleted (status ${second.status}).\n\n`);
 
