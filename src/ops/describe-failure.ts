@@ -1,0 +1,59 @@
+/**
+ * Why did a company's run fail? A pure function from the thrown error to a short kind (for counts and
+ * metrics) and a one-line reason (for logs, the store and the report). The reason keeps the error's
+ * name and message, which our errors already write without tokens (src/pipedrive/errors.ts); as a
+ * last defence, anything shaped like a token parameter or a bearer credential is masked.
+ */
+export const FAILURE_KINDS = ['auth', 'forbidden', 'rate-limit', 'outage', 'network', 'config', 'store', 'lock-lost', 'aborted', 'error'] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
+
+export interface Failure {
+  kind: FailureKind;
+  reason: string;
+}
+
+const MAX_REASON = 400;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function field(err: unknown, key: string): unknown {
+  return err !== null && typeof err === 'object' ? (err as Record<string, unknown>)[key] : undefined;
+}
+
+export function scrubSecrets(text: string): string {
+  return text
+    .replace(/(api_token|access_token|token)=([^&\s"']+)/gi, '$1=[REDACTED]')
+    .replace(/(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, '$1[REDACTED]')
+    .replace(/(x-api-token["']?\s*[:=]\s*["']?)[^"',\s}]+/gi, '$1[REDACTED]');
+}
+
+function kindOf(err: unknown): FailureKind {
+  const name = String(field(err, 'name') ?? '');
+  const status = Number(field(err, 'status') ?? (field(field(err, 'response'), 'status') as number | undefined) ?? NaN);
+  const code = String(field(err, 'code') ?? '');
+  if (name === 'LockLostError') return 'lock-lost';
+  if (name === 'AbortError' || name === 'ShutdownError') return 'aborted';
+  if (name === 'ConfigError') return 'config';
+  if (name === 'PipedriveAuthError' || status === 401) return 'auth';
+  if (name === 'PipedriveForbiddenError' || status === 403) return 'forbidden';
+  if (name === 'PipedriveRateLimitError' || name === 'DailyBudgetExhaustedError' || status === 429) return 'rate-limit';
+  if (name === 'PipedriveServerError' || (status >= 500 && status <= 599)) return 'outage';
+  if (name === 'PipedriveNetworkError' || NETWORK_CODES.has(code)) return 'network';
+  return 'error';
+}
+
+export function describeFailure(err: unknown): Failure {
+  let text: string;
+  if (err instanceof Error) text = `${err.name}: ${err.message}`;
+  else if (typeof err === 'string') text = err;
+  else {
+    try {
+      text = `non-error thrown: ${JSON.stringify(err)}`;
+    } catch {
+      text = 'non-error thrown';
+    }
+  }
+  const status = field(err, 'status');
+  if (typeof status === 'number' && !text.includes(String(status))) text += ` (HTTP ${status})`;
+  const oneLine = scrubSecrets(text.replace(/\s*\n\s*/g, ' ').trim());
+  return { kind: kindOf(err), reason: oneLine.length > MAX_REASON ? `${oneLine.slice(0, MAX_REASON - 1)}…` : oneLine };
+}
