@@ -116,32 +116,40 @@ export type BudgetDecision =
  * The stated degradation order when the daily budget is short: first skip the reconciliation, then (only
  * if even the incremental pull plus the tokens reserved for write-back do not fit) skip the pull.
  * Unknown budget (no header seen yet) means "go ahead".
+ *
+ * `referenceSpent` (default true): runSync refreshes the reference data first (that is how it learns the
+ * budget), so by decision time only the pull and the reconciliation are still to pay. A job planning before
+ * any request passes false.
  */
 export function decideBudget(
   estimate: SyncCostEstimate,
   dailyRemaining: number | undefined,
   wantReconcile: boolean,
   reserveTokens = 0,
+  { referenceSpent = true }: { referenceSpent?: boolean } = {},
 ): BudgetDecision {
   if (dailyRemaining === undefined) {
     return { runPull: true, runReconcile: wantReconcile, reason: 'daily budget unknown (no header yet): running as planned' };
   }
+  const ref = referenceSpent ? 0 : estimate.referenceTokens;
+  const withReconcile = ref + estimate.pullTokens + estimate.reconcileTokens;
+  const pullOnly = ref + estimate.pullTokens;
   const available = dailyRemaining - reserveTokens;
-  if (wantReconcile && estimate.totalTokens <= available) {
-    return { runPull: true, runReconcile: true, reason: `budget ok: ~${estimate.totalTokens} of ${dailyRemaining} tokens left` };
+  if (wantReconcile && withReconcile <= available) {
+    return { runPull: true, runReconcile: true, reason: `budget ok: ~${withReconcile} of ${dailyRemaining} tokens left needed` };
   }
-  if (estimate.minimumTokens <= available) {
+  if (pullOnly <= available) {
     return {
       runPull: true,
       runReconcile: false,
       reason: wantReconcile
-        ? `daily budget short (${dailyRemaining} left, ${reserveTokens} reserved for write-back): skipping reconciliation (~${estimate.reconcileTokens} tokens)`
-        : `budget ok: ~${estimate.minimumTokens} of ${dailyRemaining} tokens left`,
+        ? `daily budget short (${dailyRemaining} tokens left, ${reserveTokens} reserved for write-back): skipping reconciliation (~${estimate.reconcileTokens} tokens), keeping the pull (~${pullOnly})`
+        : `budget ok: ~${pullOnly} of ${dailyRemaining} tokens left needed`,
     };
   }
-  if (estimate.pullTokens <= dailyRemaining) {
+  if (pullOnly <= dailyRemaining) {
     // The pull is what makes the write-back correct: keep it even if it eats into the reserve.
-    return { runPull: true, runReconcile: false, reason: `daily budget short (${dailyRemaining} left): pulling changes only, write-back reserve reduced` };
+    return { runPull: true, runReconcile: false, reason: `daily budget short (${dailyRemaining} tokens left): pulling changes only, write-back reserve reduced` };
   }
-  return { runPull: false, runReconcile: false, reason: `daily budget too low (${dailyRemaining} left, pull needs ~${estimate.pullTokens}): sync skipped until the budget resets` };
+  return { runPull: false, runReconcile: false, reason: `daily budget too low (${dailyRemaining} tokens left, the pull needs ~${pullOnly}): sync skipped until the budget resets` };
 }

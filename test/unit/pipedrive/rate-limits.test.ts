@@ -124,10 +124,18 @@ describe('token costs', () => {
     const e = estimateSyncCost({ mirrorCounts: { activity: 100_000 }, lastIncrementalPages: { activity: 2 }, firstRun: false });
     expect(decideBudget(e, undefined, true)).toMatchObject({ runPull: true, runReconcile: true });
     expect(decideBudget(e, 1_000_000, true)).toMatchObject({ runPull: true, runReconcile: true });
-    const short = decideBudget(e, e.minimumTokens + 10, true, 0);
+    expect(decideBudget(e, e.pullTokens + e.reconcileTokens, true)).toMatchObject({ runPull: true, runReconcile: true });
+    const short = decideBudget(e, e.pullTokens + e.reconcileTokens - 1, true, 0);
     expect(short).toMatchObject({ runPull: true, runReconcile: false });
     expect(short.reason).toMatch(/skipping reconciliation/);
     expect(decideBudget(e, e.pullTokens, true, 1000)).toMatchObject({ runPull: true, runReconcile: false });
     expect(decideBudget(e, e.pullTokens - 1, true)).toMatchObject({ runPull: false, runReconcile: false });
+  });
+
+  it('counts the reference data when deciding before any request', () => {
+    const e = estimateSyncCost({ mirrorCounts: { activity: 1000 }, firstRun: false });
+    expect(decideBudget(e, e.pullTokens, false, 0, { referenceSpent: true }).runPull).toBe(true);
+    expect(decideBudget(e, e.pullTokens, false, 0, { referenceSpent: false }).runPull).toBe(false);
+    expect(decideBudget(e, e.minimumTokens, false, 0, { referenceSpent: false }).runPull).toBe(true);
   });
 });
