@@ -165,8 +165,9 @@ export function createCompanyState(kv: Kv, companyId: string, logger: Logger, tu
   const runs = {
     async append(run: RunRecord) {
       const list = (await kv.get<RunRecord[]>('runs')) ?? [];
-      // A run is appended when it starts and again when it ends: keep one entry per runId.
-      const kept = list.filter((r) => r.runId !== run.runId);
+      // A run is appended when it starts and again when it ends: keep one entry per run id and kind
+      // (the nightly job and the sync inside it share a run id).
+      const kept = list.filter((r) => r.runId !== run.runId || r.kind !== run.kind);
       kept.push(run);
       await kv.set('runs', kept.slice(-RUN_HISTORY_KEEP));
     },

@@ -183,12 +183,15 @@ describe.each(BACKENDS)('state store contract: %s', (kind, url) => {
     await c.runs.append({ runId: 'r1', kind: 'sync', startedAt: 't1', finishedAt: null, status: 'running' });
     await c.runs.append({ runId: 'r1', kind: 'sync', startedAt: 't1', finishedAt: 't2', status: 'ok', requests: 3 });
     await c.runs.append({ runId: 'r2', kind: 'sync', startedAt: 't3', finishedAt: null, status: 'running' });
+    await c.runs.append({ runId: 'r2', kind: 'nightly', startedAt: 't3', finishedAt: null, status: 'running' });
     const runs = await c.runs.list();
-    expect(runs.map((r) => [r.runId, r.status])).toEqual([
-      ['r2', 'running'],
-      ['r1', 'ok'],
+    expect(runs.map((r) => [r.runId, r.kind, r.status])).toEqual([
+      ['r2', 'nightly', 'running'],
+      ['r2', 'sync', 'running'],
+      ['r1', 'sync', 'ok'],
     ]);
-    expect(runs[1]?.requests).toBe(3);
+    expect(runs[2]?.requests).toBe(3);
+    expect((await c.runs.list(1)).map((r) => r.kind)).toEqual(['nightly']);
   });
 
   it('keeps an intent ledger by key, long keys included', async () => {
