@@ -144,6 +144,8 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
           nextDueDate: c.nextDueDate,
           ownerId: o.ownerId,
           ownerName: userName(o.ownerId),
+          assigneeId: o.assigneeId,
+          assigneeName: userName(o.assigneeId),
           openScheduledActivityId: c.openScheduled?.activityId ?? null,
           onGap: c.onGap,
         })),

@@ -54,6 +54,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .chart text{font:11px system-ui,sans-serif;fill:#3b4252}.chart .legend{font-size:12px}
 .swatch{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:baseline}
 details summary{cursor:pointer;color:var(--accent)}
+table.run{width:auto;min-width:520px}table.run th{width:280px}
 footer{color:var(--muted);font-size:12px;margin-top:40px;padding-bottom:30px}
 @media print{nav{display:none}.owner{break-inside:avoid}details{display:block}}
 `;
@@ -175,7 +176,9 @@ ${findingsByOwner}
       (o) =>
         html`<tr class="overdue" data-org-id="${o.orgId}" data-rule="${o.ruleId}"><td>${orgLink(o)}</td><td>${o.tier}</td><td>${o.ruleLabel}</td><td>${status(o.status)}</td><td class="num">${
           o.gapDays === null ? '—' : fmt.number(o.gapDays)
-        }</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td><td>${ownerLabel(o.ownerName, o.ownerId)}</td><td>${
+        }</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td><td>${ownerLabel(o.ownerName, o.ownerId)}${
+          o.assigneeId !== null && o.assigneeId !== o.ownerId ? html` → ${ownerLabel(o.assigneeName, o.assigneeId)}` : ''
+        }</td><td>${
           o.openScheduledActivityId === null ? '—' : `#${o.openScheduledActivityId}`
         }</td></tr>`,
     ),

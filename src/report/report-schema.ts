@@ -110,6 +110,9 @@ export const OverdueEntry = OrgRef.extend({
   nextDueDate: isoDate.nullable(),
   ownerId: int.nullable(),
   ownerName: z.string().nullable(),
+  /** Who follow-ups go to: the owner when active, else the policy's fallback user. */
+  assigneeId: int.nullable(),
+  assigneeName: z.string().nullable(),
   /** An open qualifying activity already scheduled (the worker then creates nothing). */
   openScheduledActivityId: int.nullable(),
   onGap: z.enum(['create', 'report']),
