@@ -445,11 +445,15 @@ class Builder {
   addActivity(a: {
     type: string; subject: string; ownerId: number | null; orgId: number | null; dealId: number | null; personId: number | null;
     done: boolean; atMs: number; withTime: boolean; note?: string | null;
+    /** How long after the due time it was marked done, and how long before the due time it was added. */
+    doneAfterMs: number; addedBeforeMs: number;
   }): ActivityRec {
     const due = a.atMs;
     const participants = a.personId === null ? EMPTY : [a.personId];
-    const doneAt = a.done ? Math.min(this.now, due + 3_600_000) : null;
-    const addTime = Math.min(this.now, due) - 5 * DAY_MS;
+    // Times spread to the second, like real data: many equal update_times would make every inclusive
+    // `updated_since` boundary re-read a crowd of records.
+    const doneAt = a.done ? Math.min(this.now - 1000, due + a.doneAfterMs) : null;
+    const addTime = Math.min(this.now - 1000, due) - a.addedBeforeMs;
     const rec: ActivityRec = {
       id: this.activities.length + 1, subject: a.subject, type: a.type, ownerId: a.ownerId, creatorUserId: a.ownerId,
       dealId: a.dealId, orgId: a.orgId, participants, primaryPersonId: a.personId, done: a.done, dueDate: this.date(due),
@@ -487,7 +491,7 @@ function addStory(b: Builder, now: Date): void {
     if (s.contractEndInDays !== undefined) cf[b.fieldKey('organization', 'Contract end date')] = b.date(b.today + s.contractEndInDays * DAY_MS);
     const org = b.addOrg({
       name: s.name, ownerId: uid(s.owner), address: b.address(s.address === undefined ? null : s.address),
-      addTime: orgAdd, updateTime: b.now - 15 * DAY_MS, cf,
+      addTime: orgAdd, updateTime: b.now - (10 + (b.orgs.length * 7) % 40) * DAY_MS - ((b.orgs.length * 1237) % 86_400) * 1000, cf,
     });
     const domain = slug(s.name.split(' ').slice(0, 2).join('')) + '.com.br';
     const persons = s.persons.map((p, i) => {
@@ -499,11 +503,11 @@ function addStory(b: Builder, now: Date): void {
         name: p.name, firstName: first ?? p.name, lastName: rest.join(' ') || null, ownerId: uid(s.owner), orgId: org.id,
         emails: p.email === false ? [] : [{ value: `${slug(first ?? 'contato')}.${slug(rest.at(-1) ?? String(i))}@${domain}`, primary: true, label: 'work' }],
         phones: p.phone === false ? [] : [{ value: `+55 11 9${String(4000_0000 + org.id * 100 + i).slice(0, 8)}`, primary: true, label: 'work' }],
-        addTime: orgAdd + (i + 1) * DAY_MS, updateTime: b.now - (20 + i) * DAY_MS, cf: pcf,
+        addTime: orgAdd + (i + 1) * DAY_MS, updateTime: b.now - (20 + (b.persons.length * 11) % 60) * DAY_MS - ((b.persons.length * 4999) % 86_400) * 1000, cf: pcf,
       });
     });
     const deals = s.deals.map((d) => {
-      const at = b.now - d.daysAgo * DAY_MS;
+      const at = b.now - d.daysAgo * DAY_MS - ((b.deals.length * 613) % 7200) * 1000;
       const closed = d.status === 'won' || d.status === 'lost';
       const dcf: Record<string, unknown> = {};
       if (d.serviceLine) dcf[b.fieldKey('deal', 'Service line')] = b.option('deal', 'Service line', d.serviceLine);
@@ -522,7 +526,9 @@ function addStory(b: Builder, now: Date): void {
         type: a.type, subject: a.subject, ownerId: uid(a.owner ?? s.owner) ?? DEMO_USERS.head.id, orgId: org.id,
         dealId: a.deal !== undefined ? deals[a.deal]?.id ?? null : (deals.find((d) => d.status === 'open') ?? deals[deals.length - 1])?.id ?? null,
         personId: a.person === null || a.person === undefined ? null : persons[a.person]?.id ?? null,
-        done: a.done, atMs: Math.min(atMs, a.done ? b.now - 60_000 : atMs), withTime: a.time !== undefined, note: a.note ?? null,
+        done: a.done, atMs: Math.min(atMs, a.done ? b.now - 3 * 3_600_000 : atMs), withTime: a.time !== undefined, note: a.note ?? null,
+        doneAfterMs: (40 + (b.activities.length * 7) % 50) * 60_000 + (b.activities.length * 13) % 60 * 1000,
+        addedBeforeMs: 5 * DAY_MS + ((b.activities.length * 977) % 3600) * 1000,
       });
     }
   }
@@ -576,7 +582,7 @@ function addRandomOrgs(b: Builder, rng: Prng, count: number, perOrg: { persons: 
     for (let i = 0; i < perOrg.deals; i++) {
       const r = rng.next();
       const status: DealStatus = r < 0.55 ? 'won' : r < 0.8 ? 'open' : 'lost';
-      const at = now - rng.int(1, 1500) * day;
+      const at = now - rng.int(1, 1500) * day - rng.int(0, 86_399) * 1000;
       const t = rng.int(0, DEAL_TITLES.length - 1);
       const closed = status !== 'open';
       b.addDeal({
@@ -590,14 +596,16 @@ function addRandomOrgs(b: Builder, rng: Prng, count: number, perOrg: { persons: 
     for (let i = 0; i < perOrg.activities; i++) {
       const type = rng.pick(TYPE_WEIGHTS);
       const isDone = rng.chance(0.85);
-      const daysAgo = isDone ? rng.int(0, 540) : -rng.int(0, 60);
+      // Done activities happened yesterday or earlier, so their done time is in the past whatever now is.
+      const daysAgo = isDone ? rng.int(1, 540) : -rng.int(0, 60);
       const withTime = type === 'meeting' || type === 'lunch' || rng.chance(0.3);
       const atMs = b.today - daysAgo * day + (withTime ? rng.int(11, 21) * 3_600_000 : 12 * 3_600_000);
       b.addActivity({
         type, subject: rng.pick(SUBJECTS[type]!), ownerId: ownerId ?? rng.pick(ownerIds), orgId: org.id,
         dealId: perOrg.deals > 0 && rng.chance(0.6) ? firstDeal + rng.int(0, perOrg.deals - 1) : null,
         personId: rng.chance(0.9) ? firstPerson + rng.int(0, nPersons - 1) : null,
-        done: isDone, atMs: isDone ? Math.min(atMs, now - 60_000) : atMs, withTime,
+        done: isDone, atMs, withTime,
+        doneAfterMs: rng.int(600, 3 * 3600) * 1000, addedBeforeMs: rng.int(1, 30) * day + rng.int(0, 86_399) * 1000,
       });
     }
   }

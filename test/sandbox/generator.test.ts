@@ -25,6 +25,12 @@ describe('generateDataset', () => {
     const s1 = generateDataset({ seed: 5, now: NOW, scale: 'small' });
     expect(s1.organizations).toHaveLength(500);
     expect(JSON.stringify(generateDataset({ seed: 5, now: NOW, scale: 'small' }).activities)).toBe(JSON.stringify(s1.activities));
+    // update_time is spread to the second (a crowd on one value would make every inclusive updated_since boundary re-read it).
+    for (const records of [s1.organizations, s1.persons, s1.deals, s1.activities, a.organizations, a.persons, a.deals, a.activities]) {
+      const same = new Map<number, number>();
+      for (const r of records) same.set(r.updateTime, (same.get(r.updateTime) ?? 0) + 1);
+      expect(Math.max(...same.values())).toBeLessThanOrEqual(3);
+    }
   });
 
   it('defines the custom fields the policy references, and no worker flag fields', () => {
