@@ -4,8 +4,22 @@
  */
 import type { LockBackend } from './lock.js';
 
-export function memoryLockBackend({ now = () => Date.now() }: { now?: () => number } = {}): LockBackend {
-  const held = new Map<string, { owner: string; expiresAt: number }>();
+export interface MemoryLockOptions {
+  now?: () => number;
+  /** Where leases live; pass the memory store's map so every user of that store shares the locks. */
+  map?: Map<string, unknown>;
+}
+
+type Entry = { owner: string; expiresAt: number };
+const PREFIX = 'lock\u0000';
+
+export function memoryLockBackend({ now = () => Date.now(), map = new Map() }: MemoryLockOptions = {}): LockBackend {
+  // Keys carry a NUL prefix so they cannot collide with keyv's namespaced keys in a shared map.
+  const held = {
+    get: (name: string) => map.get(PREFIX + name) as Entry | undefined,
+    set: (name: string, entry: Entry) => map.set(PREFIX + name, entry),
+    delete: (name: string) => map.delete(PREFIX + name),
+  };
   const live = (name: string) => {
     const entry = held.get(name);
     return entry && entry.expiresAt > now() ? entry : undefined;

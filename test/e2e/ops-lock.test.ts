@@ -6,20 +6,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createClient } from '@keyv/redis';
-import { KeyvPostgres } from '@keyv/postgres';
-import { KeyvSqlite } from '@keyv/sqlite';
+import type { RedisClientType } from '@keyv/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { opsStoreFor } from '../../src/ops/ops-store.js';
 import type { LockBackend } from '../../src/store/lock.js';
 import { memoryLockBackend } from '../../src/store/lock-memory.js';
 import { postgresLockBackend } from '../../src/store/lock-postgres.js';
 import { redisLockBackend } from '../../src/store/lock-redis.js';
-import { sqliteLockBackend } from '../../src/store/lock-sqlite.js';
 import type { SqlQuery } from '../../src/store/lock-sql.js';
+import { sqliteLockBackend } from '../../src/store/lock-sqlite.js';
+import { openStateStore, type StateStore } from '../../src/store/open-state-store.js';
+import { captureLogger } from '../unit/ops/capture-logger.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const run = `${process.pid}-${Date.now()}`;
+const dir = mkdtempSync(join(tmpdir(), 'cadence-lock-'));
+const { logger } = captureLogger();
 
 interface Harness {
   backend: LockBackend;
@@ -27,21 +30,29 @@ interface Harness {
   expire(name: string): Promise<void>;
 }
 
-const redis = createClient({ url: REDIS_URL });
-const pg = new KeyvPostgres({ uri: PG_URL });
-const pgQuery: SqlQuery = (sql, params) => pg.query(sql, [...params]);
-const dir = mkdtempSync(join(tmpdir(), 'cadence-lock-'));
-const sqlite = new KeyvSqlite({ uri: `sqlite://${join(dir, 'state.sqlite')}`, busyTimeout: 5_000 });
-const sqliteQuery: SqlQuery = (sql, params) => sqlite.query(sql, ...params);
+// One store per backend for the whole file: @keyv/postgres keeps one pool per process, which the
+// first store.close() ends, so stores on the same URL must not be opened and closed independently.
+const stores = {} as Record<'redis' | 'postgres' | 'sqlite' | 'memory', StateStore>;
+let redis: RedisClientType;
+let pgQuery: SqlQuery;
+let sqliteQuery: SqlQuery;
 let fakeNow = Date.parse('2026-01-01T00:00:00Z');
 
 beforeAll(async () => {
-  await redis.connect();
+  stores.redis = await openStateStore(REDIS_URL, logger, { namespace: `test-${run}` });
+  stores.postgres = await openStateStore(PG_URL, logger, { namespace: `test-${run}` });
+  stores.sqlite = await openStateStore(`sqlite://${join(dir, 'state.sqlite')}`, logger, { namespace: `test-${run}` });
+  stores.memory = await openStateStore('memory://', logger);
+  const b = { redis: stores.redis.backend, pg: stores.postgres.backend, sqlite: stores.sqlite.backend };
+  if (b.redis.kind !== 'redis' || b.pg.kind !== 'postgres' || b.sqlite.kind !== 'sqlite') throw new Error('unexpected store kinds');
+  redis = b.redis.client as RedisClientType;
+  const pg = b.pg;
+  const sqlite = b.sqlite;
+  pgQuery = async (sql, params) => (await pg.query(sql, [...params])) as Record<string, unknown>[];
+  sqliteQuery = async (sql, params) => (await sqlite.query(sql, ...params)) as Record<string, unknown>[];
 });
 afterAll(async () => {
-  await redis.close();
-  await pg.disconnect();
-  await sqlite.disconnect();
+  for (const store of Object.values(stores)) await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -80,7 +91,10 @@ const harnesses: Record<string, () => Harness> = {
 };
 
 describe.each(Object.keys(harnesses))('%s lock backend', (kind) => {
-  const h = harnesses[kind]!();
+  let h: Harness;
+  beforeAll(() => {
+    h = harnesses[kind]!();
+  });
   const name = (suffix: string) => `company:${run}-${suffix}`;
 
   it('holds the lock for one owner; others, and the holder again, are refused', async () => {
@@ -134,5 +148,23 @@ describe('redis lease is Redis-timed', () => {
     await backend.renew('c', 'a', 60_000);
     expect(await redis.pTTL(`test:${run}:px:c`)).toBeGreaterThan(5_000);
     await backend.release('c', 'a');
+  });
+});
+
+describe('lockBackendFor(openStateStore(url)): the lock rides on the state store connection', () => {
+  it.each(['redis', 'postgres', 'sqlite', 'memory'] as const)('%s: two handles on the same store exclude each other, and records round-trip through keyv', async (kind) => {
+    const store = stores[kind];
+    const a = opsStoreFor(store);
+    const b = opsStoreFor(store);
+    expect(a.locks.kind).toBe(kind);
+    const name = `company:${run}-${kind}`;
+    expect(await a.locks.tryAcquire(name, 'a', 30_000)).toBe(true);
+    expect(await b.locks.tryAcquire(name, 'b', 30_000)).toBe(false);
+    expect(await b.locks.holder(name)).toBe('a');
+    expect(await a.locks.release(name, 'a')).toBe(true);
+    expect(await b.locks.tryAcquire(name, 'b', 30_000)).toBe(true);
+    await b.locks.release(name, 'b');
+    await a.records.set(`ops:run:${run}`, { n: 1 });
+    expect(await b.records.get(`ops:run:${run}`)).toEqual({ n: 1 });
   });
 });

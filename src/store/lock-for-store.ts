@@ -1,0 +1,38 @@
+/**
+ * The lock backend that matches an open state store, on the store's own connection (one pool, one
+ * client, one SQLite handle with its busy timeout): Redis → lock-redis, PostgreSQL → lock-postgres
+ * (table `cadence_locks` beside the state table), SQLite → lock-sqlite (same file), memory → the
+ * store's map. Each call returns a new object over the same shared state, so calling it twice is safe.
+ */
+import type { StateStore } from './open-state-store.js';
+import type { LockBackend } from './lock.js';
+import { memoryLockBackend } from './lock-memory.js';
+import { postgresLockBackend } from './lock-postgres.js';
+import { redisLockBackend, type RedisLockClient } from './lock-redis.js';
+import { sqliteLockBackend } from './lock-sqlite.js';
+import type { SqlQuery } from './lock-sql.js';
+
+export interface LockForStoreOptions {
+  /** Clock for SQLite and memory leases (Redis and PostgreSQL use the server's). */
+  now?: () => number;
+  /** SQL table for SQLite/PostgreSQL (default `cadence_locks`). */
+  table?: string;
+}
+
+export function lockBackendFor(store: Pick<StateStore, 'backend' | 'namespace'>, { now, table = 'cadence_locks' }: LockForStoreOptions = {}): LockBackend {
+  const b = store.backend;
+  switch (b.kind) {
+    case 'redis':
+      return redisLockBackend(b.client as RedisLockClient, { prefix: `${store.namespace}:lock:` });
+    case 'postgres': {
+      const query: SqlQuery = async (sql, params) => (await b.query(sql, [...params])) as Record<string, unknown>[];
+      return postgresLockBackend(query, { table });
+    }
+    case 'sqlite': {
+      const query: SqlQuery = async (sql, params) => (await b.query(sql, ...params)) as Record<string, unknown>[];
+      return sqliteLockBackend(query, { table, ...(now ? { now } : {}) });
+    }
+    case 'memory':
+      return memoryLockBackend({ map: b.map, ...(now ? { now } : {}) });
+  }
+}
