@@ -51,6 +51,13 @@ const SORT_KEYS: Record<SortField, (r: AnyRec) => number> = {
   },
 };
 
+type ForeignKey = 'orgId' | 'dealId' | 'personId';
+const FOREIGN_KEYS: Record<ForeignKey, (r: AnyRec) => number | null> = {
+  orgId: (r) => (r as { orgId?: number | null }).orgId ?? null,
+  dealId: (r) => (r as { dealId?: number | null }).dealId ?? null,
+  personId: (r) => (r as ActivityRec).primaryPersonId ?? (r as RecordOf['deal']).personId ?? null,
+};
+
 export const ENTITY_PLURAL: Record<Kind, string> = {
   organization: 'organizations', person: 'persons', deal: 'deals', activity: 'activities',
 };
@@ -106,6 +113,8 @@ export class SandboxState {
   private readonly activityTypes: ActivityTypeRec[];
   private readonly fields: FieldRec[];
   private cfKeyCache = new Map<Kind, string[]>();
+  /** Lazily built `${kind}:${field}` → foreign id → record ids, so org/deal/person filters avoid a 1M scan. */
+  private readonly fkIndexes = new Map<string, Map<number, Set<number>>>();
   private nextOptionId: number;
   private nextFieldId: number;
 
@@ -202,7 +211,41 @@ export class SandboxState {
     return idx;
   }
 
+  private fkIndex(kind: Kind, field: ForeignKey): Map<number, Set<number>> {
+    const k = `${kind}:${field}`;
+    let idx = this.fkIndexes.get(k);
+    if (!idx) {
+      const built = new Map<number, Set<number>>();
+      const t = this.tables[kind] as unknown as Table<AnyRec>;
+      t.forEachId((id) => {
+        const v = FOREIGN_KEYS[field](t.get(id)!);
+        if (v !== null) {
+          let set = built.get(v);
+          if (!set) built.set(v, (set = new Set()));
+          set.add(id);
+        }
+      });
+      this.fkIndexes.set(k, built);
+      idx = built;
+    }
+    return idx;
+  }
+
   private store(kind: Kind, r: AnyRec): void {
+    const old = this.tables[kind].get(r.id) as AnyRec | undefined;
+    for (const field of Object.keys(FOREIGN_KEYS) as ForeignKey[]) {
+      const idx = this.fkIndexes.get(`${kind}:${field}`);
+      if (!idx) continue;
+      const before = old ? FOREIGN_KEYS[field](old) : null;
+      const after = FOREIGN_KEYS[field](r);
+      if (before === after) continue;
+      if (before !== null) idx.get(before)?.delete(r.id);
+      if (after !== null) {
+        let set = idx.get(after);
+        if (!set) idx.set(after, (set = new Set()));
+        set.add(r.id);
+      }
+    }
     (this.tables[kind] as unknown as Table<AnyRec>).set(r);
     for (const f of Object.keys(SORT_KEYS) as SortField[]) this.indexes.get(`${kind}:${f}`)?.touch(r.id);
   }
@@ -284,9 +327,19 @@ export class SandboxState {
 
     let page: AnyRec[];
     const keyOf = SORT_KEYS[sortBy];
-    if (ids) {
+    // A small candidate set (ids, or the records of one org/deal/person) is sorted directly instead of walking the index.
+    let candidates: Iterable<number> | undefined = ids ? new Set(ids) : undefined;
+    if (!candidates) {
+      const fk: Array<[ForeignKey, number | undefined]> = [['orgId', orgId], ['dealId', kind === 'activity' ? dealId : undefined], ['personId', personId]];
+      for (const [field, value] of fk) {
+        if (value === undefined) continue;
+        const set = this.fkIndex(kind, field).get(value) ?? new Set<number>();
+        if (!candidates || set.size < (candidates as Set<number>).size) candidates = set;
+      }
+    }
+    if (candidates) {
       const sign = direction === 'asc' ? 1 : -1;
-      page = [...new Set(ids)]
+      page = [...candidates]
         .map((id) => this.tables[kind].get(id) as AnyRec | undefined)
         .filter((r): r is AnyRec => r !== undefined && accept(r))
         .map((r) => ({ r, k: keyOf(r) }))

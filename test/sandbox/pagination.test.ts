@@ -126,6 +126,17 @@ describe('v2 cursor pagination', () => {
     const acts = (await api(s, 'GET', '/api/v2/activities?org_id=1&done=true&limit=500')).json.data as Array<{ org_id: number; done: boolean }>;
     expect(acts.length).toBeGreaterThan(0);
     expect(acts.every((a) => a.org_id === 1 && a.done)).toBe(true);
+    // The org/deal/person filters stay right after records move (they are served from foreign-key indexes).
+    const moved = acts[0] as unknown as { id: number };
+    expect((await api(s, 'PATCH', `/api/v2/activities/${moved.id}`, { org_id: 2, deal_id: null })).status).toBe(200);
+    const org1 = await walk(s, '/api/v2/activities?org_id=1&limit=3');
+    const org2 = await walk(s, '/api/v2/activities?org_id=2&limit=3&sort_by=update_time');
+    expect(org1.ids).not.toContain(moved.id);
+    expect(org2.ids.at(-1)).toBe(moved.id);
+    expect(org1.ids).toEqual(s.state.list('activity').filter((a) => a.org_id === 1).map((a) => a.id));
+    expect(new Set(org2.ids)).toEqual(new Set(s.state.list('activity').filter((a) => a.org_id === 2).map((a) => a.id)));
+    const byPerson = (await api(s, 'GET', '/api/v2/deals?person_id=2')).json.data as Array<{ person_id: number }>;
+    expect(byPerson.map((d) => d.person_id)).toEqual(s.state.list('deal').filter((d) => d.person_id === 2).map(() => 2));
     const byOwner = (await api(s, 'GET', '/api/v2/organizations?owner_id=2&limit=500')).json.data as Array<{ owner_id: number }>;
     expect(byOwner.every((o) => o.owner_id === 2)).toBe(true);
     const desc = await walk(s, '/api/v2/organizations?sort_direction=desc&limit=15');
