@@ -6,12 +6,15 @@
  * Each run folder is written under a temporary name and renamed into place, so a reader (the status
  * server, a browser) never sees half a report; `latest` is swapped by renaming over it.
  */
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { cp, lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../log/logger.js';
 import { buildJsonReport, type BuildReportInput } from './build-json-report.js';
 import { renderFindingsCsv } from './findings-csv.js';
+import { jsonChunks } from './json-chunks.js';
 import { renderHtml } from './render-html.js';
 
 export const REPORT_FILES = { html: 'report.html', csv: 'findings.csv', json: 'report.json' } as const;
@@ -64,7 +67,8 @@ export async function writeReports(input: WriteReportsInput): Promise<WrittenRep
   await mkdir(staging);
   await writeFile(join(staging, REPORT_FILES.html), renderHtml(report, texts), 'utf8');
   await writeFile(join(staging, REPORT_FILES.csv), renderFindingsCsv(report.dataQuality.findings), 'utf8');
-  await writeFile(join(staging, REPORT_FILES.json), JSON.stringify(report, null, 2) + '\n', 'utf8');
+  // Compact and streamed: a large company's JSON is hundreds of megabytes.
+  await pipeline(Readable.from(withNewline(jsonChunks(report))), createWriteStream(join(staging, REPORT_FILES.json), 'utf8'));
   // Re-running the same run id replaces its folder.
   await rm(folder, { recursive: true, force: true });
   await rename(staging, folder);
@@ -85,6 +89,11 @@ export async function writeReports(input: WriteReportsInput): Promise<WrittenRep
     latest,
     pruned,
   };
+}
+
+function* withNewline(chunks: Iterable<string>): Generator<string> {
+  yield* chunks;
+  yield '\n';
 }
 
 async function pointLatest(dir: string, runId: string, mode: 'auto' | 'copy'): Promise<WrittenReports['latest']> {

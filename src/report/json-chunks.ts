@@ -1,0 +1,32 @@
+/**
+ * JSON text of a value as a sequence of chunks, so a large report (tens of thousands of clients) is
+ * written to disk piece by piece instead of as one string that could exceed V8's string limit.
+ * The concatenated chunks equal `JSON.stringify(value)` (compact), for plain JSON data.
+ */
+export function* jsonChunks(value: unknown, depth = 3): Generator<string> {
+  if (depth > 0 && Array.isArray(value)) {
+    yield '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) yield ',';
+      // Like JSON.stringify: undefined and functions inside arrays become null.
+      const v: unknown = value[i];
+      if (v === undefined || typeof v === 'function') yield 'null';
+      else yield* jsonChunks(v, depth - 1);
+    }
+    yield ']';
+    return;
+  }
+  if (depth > 0 && value !== null && typeof value === 'object' && !('toJSON' in value)) {
+    yield '{';
+    let first = true;
+    for (const [k, v] of Object.entries(value)) {
+      if (v === undefined || typeof v === 'function') continue;
+      yield `${first ? '' : ','}${JSON.stringify(k)}:`;
+      first = false;
+      yield* jsonChunks(v, depth - 1);
+    }
+    yield '}';
+    return;
+  }
+  yield JSON.stringify(value) ?? 'null';
+}
