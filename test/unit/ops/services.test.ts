@@ -1,0 +1,123 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { jobOutcomeVerdict } from '../../../src/ops/job-verdict.js';
+import type { OpsStore } from '../../../src/ops/run-all-companies.js';
+import { runOnce } from '../../../src/ops/run-once.js';
+import { startScheduledService } from '../../../src/ops/run-scheduled.js';
+import type { ShutdownProcess } from '../../../src/ops/shutdown.js';
+import { memoryLockBackend } from '../../../src/store/lock-memory.js';
+import { captureLogger } from './capture-logger.js';
+import { manualClock } from './manual-clock.js';
+import { memoryRecords } from './memory-records.js';
+
+function world() {
+  const emitter = new EventEmitter();
+  const exits: number[] = [];
+  const proc: ShutdownProcess = {
+    on: (e, l) => emitter.on(e, l),
+    off: (e, l) => emitter.off(e, l),
+    exit: (code) => void exits.push(code),
+  };
+  const clock = manualClock(Date.parse('2026-01-10T12:00:00Z'));
+  const store: OpsStore = { locks: memoryLockBackend({ now: clock.now }), records: memoryRecords() };
+  let closed = 0;
+  let started!: (signal: AbortSignal) => void;
+  const jobStarted = new Promise<AbortSignal>((r) => (started = r));
+  /** A job for `acme` that runs until aborted, then checkpoints; the others return at once. */
+  const runCompany = async (id: string, signal: AbortSignal) => {
+    if (id !== 'acme') return 'ok';
+    started(signal);
+    await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+    return 'checkpointed';
+  };
+  return {
+    send: (s: 'SIGTERM' | 'SIGINT') => void emitter.emit(s, s),
+    listeners: () => emitter.listenerCount('SIGTERM') + emitter.listenerCount('SIGINT'),
+    exits,
+    clock,
+    store,
+    jobStarted,
+    runCompany,
+    closed: () => closed,
+    base: {
+      companies: ['acme', 'globex'],
+      store,
+      logger: captureLogger().logger,
+      clock,
+      lockTtlMs: 3_000,
+      close: async () => void closed++,
+      shutdown: { proc },
+    },
+  };
+}
+
+describe('runOnce', () => {
+  it('exits 0 when every company succeeded and 1 when one failed, closing the store either way', async () => {
+    const w = world();
+    const ok = await runOnce({ ...w.base, runCompany: async () => 'ok' });
+    expect(ok.exitCode).toBe(0);
+    const failed = await runOnce({ ...w.base, runCompany: async (id) => (id === 'globex' ? Promise.reject(new Error('401')) : 'ok') });
+    expect(failed.exitCode).toBe(1);
+    expect(failed.summary.counts).toMatchObject({ succeeded: 1, failed: 1 });
+    expect(w.closed()).toBe(2);
+    expect(w.exits).toEqual([]); // a normal end leaves exiting to the CLI
+  });
+
+  it('SIGTERM mid-job: the job checkpoints, the lock is released, the store closed, exit 0', async () => {
+    const w = world();
+    const running = runOnce({ ...w.base, runCompany: w.runCompany });
+    const signal = await w.jobStarted;
+    w.send('SIGTERM');
+    const { exitCode, summary } = await running;
+    expect(signal.aborted).toBe(true);
+    expect(exitCode).toBe(0);
+    expect(w.exits).toEqual([0]);
+    expect(summary.results.map((r) => r.status)).toEqual(['aborted', 'not-started']);
+    expect(await w.store.locks.holder('company:acme')).toBeNull();
+    expect(w.closed()).toBe(1);
+  });
+});
+
+describe('startScheduledService', () => {
+  it('SIGTERM while idle: no more ticks, store closed, exit 0', async () => {
+    const w = world();
+    const service = startScheduledService({ ...w.base, schedule: '0 2 * * *', timeZone: 'America/Sao_Paulo', runCompany: w.runCompany });
+    expect(service.scheduler.nextRun()?.toISOString()).toBe('2026-01-11T05:00:00.000Z');
+    w.send('SIGTERM');
+    expect(await service.exited).toBe(0);
+    expect(service.scheduler.nextRun()).toBeNull();
+    expect(w.closed()).toBe(1);
+    expect(w.clock.pending()).toBe(0);
+  });
+
+  it('SIGTERM during a run: the job in flight stops at its next check, its lock is released, exit 0', async () => {
+    const w = world();
+    const service = startScheduledService({ ...w.base, schedule: '0 2 * * *', timeZone: 'America/Sao_Paulo', runCompany: w.runCompany });
+    await w.clock.advance(24 * 3_600_000);
+    const signal = await w.jobStarted;
+    expect(await w.store.locks.holder('company:acme')).not.toBeNull();
+    w.send('SIGTERM');
+    expect(await service.exited).toBe(0);
+    expect(signal.aborted).toBe(true);
+    expect(await w.store.locks.holder('company:acme')).toBeNull();
+    expect(service.scheduler.stats().statusTotals).toEqual({ acme: { aborted: 1 }, globex: { 'not-started': 1 } });
+  });
+
+  it('refuses a bad schedule without leaving signal handlers behind', () => {
+    const w = world();
+    expect(() => startScheduledService({ ...w.base, schedule: 'every night', timeZone: 'UTC', runCompany: w.runCompany })).toThrow(/CADENCE_SCHEDULE/);
+    expect(w.listeners()).toBe(0);
+  });
+});
+
+describe('jobOutcomeVerdict', () => {
+  it('fails a failed job with the kind its error names, and accepts ok and partial runs', () => {
+    expect(jobOutcomeVerdict({ status: 'failed', error: { name: 'PipedriveAuthError', message: 'Pipedrive rejected the API token' } })).toEqual({
+      ok: false,
+      kind: 'auth',
+      reason: 'PipedriveAuthError: Pipedrive rejected the API token',
+    });
+    expect(jobOutcomeVerdict({ status: 'partial' })).toEqual({ ok: true });
+    expect(jobOutcomeVerdict({ status: 'ok' })).toEqual({ ok: true });
+  });
+});
