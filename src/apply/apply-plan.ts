@@ -203,6 +203,8 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
         continue;
       }
       const res = await client.deleteActivity(extra.id);
+      // Another replica may have removed the same copy a moment earlier: only our own deletion counts.
+      if (res.alreadyGone) continue;
       summary.duplicatesRemoved += 1;
       await audit({
         action: 'delete_duplicate',
@@ -211,7 +213,7 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
         ruleId: w.ruleId,
         reason: `a second activity carried key ${w.key}; the lowest id (#${keeper.id}) is kept`,
         pipedriveId: extra.id,
-        details: { keeper: keeper.id, alreadyGone: res.alreadyGone },
+        details: { keeper: keeper.id },
       });
     }
     return keeper.id;

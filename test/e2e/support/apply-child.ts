@@ -4,14 +4,16 @@
  *   E2E_BASE_URL, E2E_TOKEN, E2E_STATE_URL, E2E_NAMESPACE?, E2E_COMPANY, E2E_NOW (ISO), E2E_RUN_ID
  *   E2E_DIE_AFTER_WRITE=n  SIGKILL itself right after the n-th write request has landed in Pipedrive, before
  *                          the ledger or audit hear of it (the "killed between POST and ledger" point)
- *   E2E_WAIT_FOR_GO=1      print "planned" after planning and wait for a line on stdin before applying
- * Prints one JSON line `{"done":…}` with the apply summary counts when it finishes.
+ *   E2E_WAIT_FOR_GO=1      after planning, wait for a line on stdin before applying (a start line for races)
+ * Prints `planned <n>` when the plan is ready (before applying) and one JSON line `{"done":…}` with the apply
+ * summary counts when it finishes.
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { parsePolicy } from '../../../src/config/load-config.js';
 import type { PipedriveClient } from '../../../src/pipedrive/client.js';
+import type { Plan } from '../../../src/plan/types.js';
 import { runPipeline } from './pipeline.js';
 
 const env = (name: string): string => {
@@ -43,8 +45,9 @@ function dieAfterWrites(client: PipedriveClient, n: number): void {
   wrap('updateOrganizationCustomFields');
 }
 
-async function waitForGo(): Promise<void> {
-  process.stdout.write('planned\n');
+async function beforeApply(plan: Plan): Promise<void> {
+  process.stdout.write(`planned ${plan.writes.length}\n`);
+  if (!process.env.E2E_WAIT_FOR_GO) return;
   const rl = createInterface({ input: process.stdin });
   for await (const _line of rl) break;
   rl.close();
@@ -62,6 +65,6 @@ const outcome = await runPipeline({
   runId: env('E2E_RUN_ID'),
   apply: true,
   ...(dieAfter !== null ? { wrapClient: (c: PipedriveClient) => dieAfterWrites(c, dieAfter) } : {}),
-  ...(process.env.E2E_WAIT_FOR_GO ? { beforeApply: waitForGo } : {}),
+  beforeApply,
 });
 process.stdout.write(`${JSON.stringify({ done: true, planned: outcome.plan.writes.length, counts: outcome.apply?.counts, duplicatesRemoved: outcome.apply?.duplicatesRemoved, aborted: outcome.apply?.aborted })}\n`);
