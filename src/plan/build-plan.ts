@@ -116,6 +116,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     return true;
   };
 
+  /** Auto follow-ups whose gap is closed (deleted, left, or duplicates): never escalated. */
   const clearedIds = new Set<number>();
 
   for (const org of orgs) {
@@ -209,6 +210,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
         // A second open auto follow-up for the same client and rule (left by a race) is never wanted.
         const duplicate = i > 0;
         if (!cleared && !duplicate) return;
+        clearedIds.add(a.id);
         const why = duplicate
           ? `another auto-created follow-up (#${list[0]!.id}) is already open for rule ${ruleId}`
           : !cr
@@ -224,7 +226,6 @@ export function buildPlan(input: BuildPlanInput): Plan {
           skip(org.orgId, ruleId, 'cleared_left', `activity #${a.id}: ${why}; left in place (followUp.whenCleared: leave)`, a.cadenceKey!);
           return;
         }
-        clearedIds.add(a.id);
         rulePlans.push({ kind: 'delete_activity', key: clearKey(a.id), orgId: org.orgId, activityId: a.id, reason: `${why}; untouched auto-created follow-up deleted` });
       });
     }

@@ -267,6 +267,15 @@ describe('escalation', () => {
     expect(p.skipped).toContainEqual(expect.objectContaining({ code: 'already_created', key: 'esc:fu:1:strategic:2026-03-01' }));
   });
 
+  it.each([
+    { name: 'left by policy', policy: loadPolicy('pt-BR', (p) => ({ ...p, followUp: { ...p.followUp, whenCleared: 'leave' } })), over: {} },
+    { name: 'edited by someone', policy: loadPolicy(), over: { updateTime: '2026-03-06T10:00:00Z' } },
+  ])('a follow-up whose gap cleared ($name) is not escalated', ({ policy, over }) => {
+    const p = plan([assessment({ orgId: 1, cadence: [cadence({ ruleId: 'strategic', status: 'on_track' })] })], { policy, activities: [followUp(over)] });
+    expect(creates(p)).toEqual([]);
+    expect(deletes(p)).toEqual([]);
+  });
+
   it('a follow-up created by a person is never escalated', () => {
     const p = plan([orgWithOpenFollowUp()], { activities: [followUp({ cadenceKey: null })] });
     expect(creates(p)).toEqual([]);
