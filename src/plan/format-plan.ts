@@ -96,7 +96,7 @@ function fit(text: string, width: number): string {
   return `${chars.slice(0, width - 1).join('')}…`;
 }
 
-/** A fixed-width table of the planned writes (one line each), then the summary. */
+/** A fixed-width table of the planned writes, one line each (print `formatPlanSummary` beside it). */
 export function formatPlanTable(plan: Plan, { width = 160 }: { width?: number } = {}): string {
   const head: [string, string, string, string, string] = ['org', 'action', 'rule', 'due / target', 'what'];
   const rows = plan.writes.map((w) => [String(w.orgId), ...describe(w)] as [string, string, string, string, string]);
@@ -107,5 +107,5 @@ export function formatPlanTable(plan: Plan, { width = 160 }: { width?: number } 
     [...widths.map((w, i) => fit(r[i]!, w)), fit(r[4]!, last)].join('  ').trimEnd();
   const out = [line(head), line(head.map((h, i) => '─'.repeat(i < 4 ? widths[i]! : Math.min(last, 40)))), ...rows.map(line)];
   if (rows.length === 0) out.push('(nothing to write)');
-  return `${out.join('\n')}\n\n${formatPlanSummary(plan)}`;
+  return out.join('\n');
 }
