@@ -19,6 +19,18 @@ export interface LockForStoreOptions {
   table?: string;
 }
 
+/** Lock names carry the store namespace, so deployments sharing one database never share a lock. */
+function namespaced(backend: LockBackend, namespace: string): LockBackend {
+  const n = (name: string) => `${namespace}:${name}`;
+  return {
+    kind: backend.kind,
+    tryAcquire: (name, owner, ttlMs) => backend.tryAcquire(n(name), owner, ttlMs),
+    renew: (name, owner, ttlMs) => backend.renew(n(name), owner, ttlMs),
+    release: (name, owner) => backend.release(n(name), owner),
+    holder: (name) => backend.holder(n(name)),
+  };
+}
+
 export function lockBackendFor(store: Pick<StateStore, 'backend' | 'namespace'>, { now, table = 'cadence_locks' }: LockForStoreOptions = {}): LockBackend {
   const b = store.backend;
   switch (b.kind) {
@@ -26,13 +38,13 @@ export function lockBackendFor(store: Pick<StateStore, 'backend' | 'namespace'>,
       return redisLockBackend(b.client as RedisLockClient, { prefix: `${store.namespace}:lock:` });
     case 'postgres': {
       const query: SqlQuery = async (sql, params) => (await b.query(sql, [...params])) as Record<string, unknown>[];
-      return postgresLockBackend(query, { table });
+      return namespaced(postgresLockBackend(query, { table }), store.namespace);
     }
     case 'sqlite': {
       const query: SqlQuery = async (sql, params) => (await b.query(sql, ...params)) as Record<string, unknown>[];
-      return sqliteLockBackend(query, { table, ...(now ? { now } : {}) });
+      return namespaced(sqliteLockBackend(query, { table, ...(now ? { now } : {}) }), store.namespace);
     }
     case 'memory':
-      return memoryLockBackend({ map: b.map, ...(now ? { now } : {}) });
+      return namespaced(memoryLockBackend({ map: b.map, ...(now ? { now } : {}) }), store.namespace);
   }
 }

@@ -2,7 +2,7 @@
  * The mirror of one entity, laid out for a fast whole load and idempotent page writes:
  *
  *   m:<entity>:manifest   → MirrorManifest: ordered segment ids + the sync checkpoint (the commit point)
- *   m:<entity>:s:<id>     → Segment: rows (column-encoded records) and deletes (tombstones)
+ *   m:<entity>:s:<id>     → Segment: columnar records (segment-codec.ts) and deletes (tombstones)
  *
  * - Never one key per record (1M round trips) and never one giant value (rewritten on every page):
  *   a page write adds one small segment and rewrites the small manifest.
@@ -16,8 +16,8 @@
 import type { EntityKind } from '../domain/entities.js';
 import type { Logger } from '../log/logger.js';
 import type { Kv } from './kv.js';
-import { MirrorManifest, Segment, type SegmentRef, type SyncCheckpoint } from './schemas.js';
-import { applySegment, encodeSegment, mergeSegments, type Identified } from './segment-codec.js';
+import { MirrorManifest, type Segment, type SegmentRef, type SyncCheckpoint } from './schemas.js';
+import { applySegment, chunkSegment, encodeSegment, isSegment, mergeSegments, segmentRows, type Identified } from './segment-codec.js';
 
 export interface MirrorTuning {
   /** Merge trailing page segments once this many accumulate (default 40 ≈ 20k records). */
@@ -145,7 +145,7 @@ export class EntityMirror<T extends Identified> {
     const merged = mergeSegments(this.cols, segs);
     const id = m.nextSegmentId;
     await this.kv.set(this.segKey(id), merged);
-    const ref: SegmentRef = { id, kind: 'chunk', rows: merged.rows.length, deletes: merged.deletes.length };
+    const ref: SegmentRef = { id, kind: 'chunk', rows: segmentRows(merged), deletes: merged.deletes.length };
     const next: MirrorManifest = {
       ...m,
       segments: [...m.segments.slice(0, start), ref],
@@ -157,31 +157,33 @@ export class EntityMirror<T extends Identified> {
   }
 
   private async readSegments(refs: readonly SegmentRef[]): Promise<Segment[]> {
-    const values = await this.kv.getMany<unknown>(refs.map((r) => this.segKey(r.id)));
-    return values.map((v, i) => {
-      const parsed = v === undefined ? undefined : Segment.safeParse(v);
-      if (!parsed?.success) {
-        throw new Error(`state store: ${this.entity} mirror segment ${refs[i]?.id} is missing or unreadable: run a full sync to rebuild the mirror`);
-      }
-      return parsed.data;
-    });
+    const out: Segment[] = [];
+    for (let i = 0; i < refs.length; i += this.tuning.loadBatch) {
+      const batch = refs.slice(i, i + this.tuning.loadBatch);
+      const values = await this.kv.getMany<unknown>(batch.map((r) => this.segKey(r.id)));
+      values.forEach((v, j) => {
+        // Segments are written by this module: a structural check is enough (validating 1M values costs seconds).
+        if (!isSegment(v)) {
+          throw new Error(`state store: ${this.entity} mirror segment ${batch[j]?.id} is missing or unreadable: run a full sync to rebuild the mirror`);
+        }
+        out.push(v);
+      });
+    }
+    return out;
+  }
+
+  /** Streams the segments batch by batch (bounded memory while loading). */
+  private async eachSegment(fn: (segment: Segment) => void): Promise<void> {
+    const m = await this.readManifest(true);
+    for (let i = 0; i < m.segments.length; i += this.tuning.loadBatch) {
+      for (const seg of await this.readSegments(m.segments.slice(i, i + this.tuning.loadBatch))) fn(seg);
+    }
   }
 
   /** Loads every live record of this entity. Segments are fetched in small batches to bound memory. */
   async load(): Promise<Map<number, T>> {
-    const m = await this.readManifest(true);
     const out = new Map<number, T>();
-    for (let i = 0; i < m.segments.length; i += this.tuning.loadBatch) {
-      const batch = m.segments.slice(i, i + this.tuning.loadBatch);
-      const values = await this.kv.getMany<Segment>(batch.map((r) => this.segKey(r.id)));
-      values.forEach((seg, j) => {
-        // Segments are written by this module: trust the shape (validating 1M rows would cost seconds).
-        if (!seg || !Array.isArray(seg.rows)) {
-          throw new Error(`state store: ${this.entity} mirror segment ${batch[j]?.id} is missing: run a full sync to rebuild the mirror`);
-        }
-        applySegment(out, seg);
-      });
-    }
+    await this.eachSegment((seg) => applySegment(out, seg));
     return out;
   }
 
@@ -190,21 +192,13 @@ export class EntityMirror<T extends Identified> {
    * records): values in the order of `cols`, keyed by id.
    */
   async loadColumns(cols: readonly string[]): Promise<Map<number, unknown[]>> {
-    const m = await this.readManifest(true);
     const out = new Map<number, unknown[]>();
-    for (let i = 0; i < m.segments.length; i += this.tuning.loadBatch) {
-      const batch = m.segments.slice(i, i + this.tuning.loadBatch);
-      const values = await this.kv.getMany<Segment>(batch.map((r) => this.segKey(r.id)));
-      values.forEach((seg, j) => {
-        if (!seg || !Array.isArray(seg.rows)) {
-          throw new Error(`state store: ${this.entity} mirror segment ${batch[j]?.id} is missing: run a full sync to rebuild the mirror`);
-        }
-        const idIndex = seg.cols.indexOf('id');
-        const pick = cols.map((c) => seg.cols.indexOf(c));
-        for (const row of seg.rows) out.set(row[idIndex] as number, pick.map((p) => (p < 0 ? null : row[p])));
-        for (const id of seg.deletes) out.delete(id);
-      });
-    }
+    await this.eachSegment((seg) => {
+      const idCol = seg.columns[seg.cols.indexOf('id')] as number[];
+      const picked = cols.map((c) => seg.columns[seg.cols.indexOf(c)]);
+      for (let i = 0; i < idCol.length; i++) out.set(idCol[i] as number, picked.map((col) => (col ? col[i] : null)));
+      for (const id of seg.deletes) out.delete(id);
+    });
     return out;
   }
 
@@ -219,18 +213,17 @@ export class EntityMirror<T extends Identified> {
     };
   }
 
-  /** Rewrites the entity as deduplicated chunks without tombstones. */
+  /** Rewrites the entity as deduplicated chunks without tombstones, working on the columns directly. */
   compact(): Promise<{ live: number; segmentsBefore: number; segmentsAfter: number }> {
     return this.exclusive(async () => {
-      const records = await this.load();
-      const m = await this.readManifest();
-      const all = [...records.values()];
+      const m = await this.readManifest(true);
+      const all = mergeSegments(this.cols, await this.readSegments(m.segments), true);
+      const live = segmentRows(all);
       const refs: SegmentRef[] = [];
       let id = m.nextSegmentId;
-      for (let i = 0; i < all.length; i += this.tuning.chunkRows) {
-        const part = all.slice(i, i + this.tuning.chunkRows);
-        await this.kv.set(this.segKey(id), encodeSegment(this.cols, part, []));
-        refs.push({ id, kind: 'chunk', rows: part.length, deletes: 0 });
+      for (const chunk of chunkSegment(all, this.tuning.chunkRows)) {
+        await this.kv.set(this.segKey(id), chunk);
+        refs.push({ id, kind: 'chunk', rows: segmentRows(chunk), deletes: 0 });
         id += 1;
       }
       const next: MirrorManifest = {
@@ -238,13 +231,13 @@ export class EntityMirror<T extends Identified> {
         segments: refs,
         nextSegmentId: id,
         garbage: [...m.garbage, ...m.segments.map((s) => s.id)],
-        liveAtCompaction: all.length,
+        liveAtCompaction: live,
         rowsSinceCompaction: 0,
       };
       await this.writeManifest(next);
       await this.collectGarbage(next);
-      this.log.debug({ entity: this.entity, live: all.length, segmentsBefore: m.segments.length, segmentsAfter: refs.length }, 'mirror compacted');
-      return { live: all.length, segmentsBefore: m.segments.length, segmentsAfter: refs.length };
+      this.log.debug({ entity: this.entity, live, segmentsBefore: m.segments.length, segmentsAfter: refs.length }, 'mirror compacted');
+      return { live, segmentsBefore: m.segments.length, segmentsAfter: refs.length };
     });
   }
 

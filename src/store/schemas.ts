@@ -66,10 +66,10 @@ export const MirrorManifest = z.object({
 });
 export type MirrorManifest = z.infer<typeof MirrorManifest>;
 
-/** One row-oriented segment: column names once, then one array per record (a third the size of objects). */
+/** One columnar segment: field names once, one array per field, then the ids it deletes (segment-codec.ts). */
 export const Segment = z.object({
   cols: z.array(z.string()),
-  rows: z.array(z.array(z.unknown())),
+  columns: z.array(z.array(z.unknown())),
   deletes: z.array(z.number().int()),
 });
 export type Segment = z.infer<typeof Segment>;

@@ -19,6 +19,7 @@ import { decideBudget, estimateSyncCost, type SyncCostEstimate } from '../pipedr
 import type { CompanyState } from '../store/company-state.js';
 import type { SyncCheckpoint } from '../store/schemas.js';
 import { markReconciled, nextCheckpoint, reconcileDue, restartPassFromBoundary, startPass, DEFAULT_OVERLAP_MS } from './next-checkpoint.js';
+import { readAhead } from './read-ahead.js';
 import { reconcile, type ReconcileResult } from './reconcile.js';
 
 export type ReconcileMode = 'auto' | 'force' | 'skip';
@@ -232,13 +233,15 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
         const pass = cp.pass;
         if (pass === null) break;
         try {
-          const pages = client.iterate(entity, {
-            sortBy: 'update_time',
-            sortDirection: 'asc',
-            ...(pass.since ? { updatedSince: pass.since } : {}),
-            ...(pass.cursor ? { cursor: pass.cursor } : {}),
-            includeDeleted: true,
-          });
+          const pages = readAhead(
+            client.iterate(entity, {
+              sortBy: 'update_time',
+              sortDirection: 'asc',
+              ...(pass.since ? { updatedSince: pass.since } : {}),
+              ...(pass.cursor ? { cursor: pass.cursor } : {}),
+              includeDeleted: true,
+            }),
+          );
           for await (const page of pages) {
             noteMalformed(page.malformed);
             const upserts = page.records.filter((r) => !r.isDeleted);

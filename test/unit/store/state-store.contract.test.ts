@@ -129,7 +129,7 @@ describe.each(BACKENDS)('state store contract: %s', (kind, url) => {
     const c = company();
     await c.mirror.writePage('organization', { upserts: [org(1)] });
     // What a crash between the segment write and the manifest write leaves behind: the next segment id, unreferenced.
-    await store.keyv.set(`c:${c.companyId}:m:organization:s:1`, { cols: ['id', 'name'], rows: [[99, 'ghost']], deletes: [] });
+    await store.keyv.set(`c:${c.companyId}:m:organization:s:1`, { cols: ['id', 'name'], columns: [[99], ['ghost']], deletes: [] });
     expect([...(await c.mirror.loadEntity('organization')).keys()]).toEqual([1]);
     await c.mirror.writePage('organization', { upserts: [org(2)] });
     expect([...(await c.mirror.loadEntity('organization')).keys()].sort()).toEqual([1, 2]);
