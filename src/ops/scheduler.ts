@@ -66,8 +66,10 @@ export function startScheduler<O>(opts: SchedulerOptions<O>): Scheduler {
 
   const takeoverWaitFor = (slot: Date): number => {
     if (opts.takeoverWaitMs !== undefined) return opts.takeoverWaitMs;
-    const following = nextRunAfter(fields, opts.timeZone, slot).getTime();
-    return Math.max(2 * ttlMs, Math.min(following - clock.now() - 60_000, MAX_TAKEOVER_WAIT_MS));
+    // Until shortly before the next tick (at most 6 h), and at least long enough for a dead holder's
+    // lease to run out unless the next tick comes sooner.
+    const untilNext = nextRunAfter(fields, opts.timeZone, slot).getTime() - clock.now();
+    return Math.max(Math.min(2 * ttlMs, untilNext), Math.min(untilNext - 60_000, MAX_TAKEOVER_WAIT_MS));
   };
 
   const record = (summary: RunSummary<O>) => {
