@@ -22,7 +22,7 @@ import { resolveUserRef } from './resolve-user-ref.js';
 import { assessRisks } from './risks.js';
 import type { Stakeholders } from './stakeholders.js';
 import { createStakeholders } from './stakeholders.js';
-import { compileTierRules, wonDay } from './tiers.js';
+import { compileTierRules } from './tiers.js';
 import { compileCategories } from './touchpoints.js';
 import type { CadenceResult, Finding, OrgAssessment, RulesClock, RulesResult } from './types.js';
 
@@ -118,14 +118,13 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
 
   const assessOrg = (om: OrgMirror): OrgAssessment => {
     const { org, persons, deals, touchpoints } = om;
-    const { decision: tier, findings: tierFindings } = tierRules.decide(org, deals, today);
+    const { decision: tier, findings: tierFindings } = tierRules.decide(om, today);
     const tierPolicy = tiersByLevel.get(tier.level)!;
 
-    const active = deals.some((d) => {
+    const active = deals.some((d, i) => {
       if (d.status === 'open') return true;
-      if (d.status !== 'won') return false;
-      const day = wonDay(d, cal);
-      return day !== null && today - day <= policy.activeClientWindowDays;
+      const day = om.closeDays[i] ?? null;
+      return d.status === 'won' && day !== null && today - day <= policy.activeClientWindowDays;
     });
 
     const cadence: CadenceResult[] = [];
@@ -142,7 +141,7 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
     const contractEnd = contractEndField ? dateValue(contractEndField.read(org)) : null;
     const contractEndDay = contractEnd === null ? null : parseIsoDate(contractEnd);
     const findings: Finding[] = [...tierFindings, ...dataQuality.forOrg(om, tier.level)];
-    const risks = assessRisks({ org: om, tier: tier.level, engagement, contractEndDay, today, window }, { policy, stakeholders, cal });
+    const risks = assessRisks({ org: om, clientIds, tier: tier.level, engagement, contractEndDay, today, window }, { policy, stakeholders });
 
     const lastTouch = new Map<number, EpochDay>();
     for (const e of touchpoints) for (const p of e.personIds) if (clientIds.has(p)) lastTouch.set(p, e.day!);
@@ -175,7 +174,8 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
     };
   };
 
-  const organizations = index.orgs.map(assessOrg);
+  const organizations: OrgAssessment[] = new Array<OrgAssessment>(index.size);
+  for (let slot = 0; slot < index.size; slot += 1) organizations[slot] = assessOrg(index.client(slot));
   const shownLabels = window.labels.slice(window.span - window.shown);
   return {
     now: clock.now.toISOString(),

@@ -58,17 +58,38 @@ export function cadenceStatus(lastDay: EpochDay | null, cadenceDays: number, tod
   return { nextDueDay, gapDays, daysSinceLast: today - lastDay, status };
 }
 
-/** Mean and (population) standard deviation of the gaps between distinct touchpoint days. */
+/** Running sums of the gaps between distinct touchpoint days (fed oldest first). */
+class GapStats {
+  private last: EpochDay | null = null;
+  private n = 0;
+  private sum = 0;
+  private sumSq = 0;
+
+  add(day: EpochDay): void {
+    if (this.last !== null && day !== this.last) {
+      const gap = day - this.last;
+      this.n += 1;
+      this.sum += gap;
+      this.sumSq += gap * gap;
+    }
+    this.last = day;
+  }
+
+  /** Mean and (population) standard deviation of the gaps; null with fewer than two distinct days. */
+  result(): CadenceResult['regularity'] {
+    if (this.n === 0) return null;
+    const mean = this.sum / this.n;
+    const variance = Math.max(0, this.sumSq / this.n - mean * mean);
+    const round = (x: number) => Math.round(x * 10) / 10;
+    return { intervals: this.n, meanGapDays: round(mean), stdDevGapDays: round(Math.sqrt(variance)) };
+  }
+}
+
+/** Mean and (population) standard deviation of the gaps between distinct touchpoint days (sorted). */
 export function regularity(days: readonly EpochDay[]): CadenceResult['regularity'] {
-  const distinct: EpochDay[] = [];
-  for (const d of days) if (distinct[distinct.length - 1] !== d) distinct.push(d);
-  if (distinct.length < 2) return null;
-  const gaps: number[] = [];
-  for (let i = 1; i < distinct.length; i += 1) gaps.push(distinct[i]! - distinct[i - 1]!);
-  const mean = gaps.reduce((s, g) => s + g, 0) / gaps.length;
-  const variance = gaps.reduce((s, g) => s + (g - mean) ** 2, 0) / gaps.length;
-  const round = (x: number) => Math.round(x * 10) / 10;
-  return { intervals: gaps.length, meanGapDays: round(mean), stdDevGapDays: round(Math.sqrt(variance)) };
+  const stats = new GapStats();
+  for (const d of days) stats.add(d);
+  return stats.result();
 }
 
 export interface CadenceInput {
@@ -83,11 +104,11 @@ export interface CadenceInput {
 
 export function evaluateCadenceRule({ rule, tierCadence, org, active, today, dueSoonDays }: CadenceInput): CadenceResult {
   // Touchpoints are sorted oldest first, so the last qualifying one is the latest (ties: highest id).
-  const days: EpochDay[] = [];
+  const gaps = new GapStats();
   let last: ActivityEntry | null = null;
   for (const e of org.touchpoints) {
     if (!qualifies(rule, e)) continue;
-    days.push(e.day!);
+    gaps.add(e.day!);
     last = e;
   }
   const outcome = cadenceStatus(last ? last.day! : null, tierCadence.days, today, dueSoonDays);
@@ -118,7 +139,7 @@ export function evaluateCadenceRule({ rule, tierCadence, org, active, today, due
           ownerId: open.activity.ownerId,
         }
       : null,
-    regularity: regularity(days),
+    regularity: gaps.result(),
   };
 }
 

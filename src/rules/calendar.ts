@@ -39,9 +39,22 @@ export function isRealIsoDate(value: unknown): value is string {
   return typeof value === 'string' && parseIsoDate(value) !== null;
 }
 
-/** `YYYY-MM-DD` of an epoch day. */
+/**
+ * `YYYY-MM-DD` of an epoch day, by integer arithmetic (Howard Hinnant's civil-from-days): called for
+ * every date in the result, where a Date object and toISOString per call showed up in the profile.
+ */
 export function formatEpochDay(day: EpochDay): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+  const z = day + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  if (y < 0 || y > 9999) return new Date(day * DAY_MS).toISOString().slice(0, 10);
+  return `${y < 1000 ? String(y).padStart(4, '0') : y}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`;
 }
 
 /** ISO weekday of an epoch day: 1 = Monday … 7 = Sunday (1970-01-01 was a Thursday). */
@@ -74,6 +87,27 @@ export function addYears(day: EpochDay, years: number): EpochDay {
  * `YYYY-MM-DD HH:MM:SS` (UTC, no zone) is accepted too — `Date.parse` would read it as *local* time.
  */
 export function parseInstant(text: string): number {
+  // Fast path for the mirror's own form `YYYY-MM-DDTHH:MM:SSZ` (hundreds of thousands per run).
+  if (text.length === 20 && text.charCodeAt(19) === 90 /* Z */ && text.charCodeAt(10) === 84 /* T */) {
+    const n = (from: number, len: number) => {
+      let v = 0;
+      for (let i = from; i < from + len; i += 1) {
+        const c = text.charCodeAt(i) - 48;
+        if (c < 0 || c > 9) return Number.NaN;
+        v = v * 10 + c;
+      }
+      return v;
+    };
+    const mo = n(5, 2);
+    const d = n(8, 2);
+    const h = n(11, 2);
+    const mi = n(14, 2);
+    const s = n(17, 2);
+    if (mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && s <= 59 && text[4] === '-' && text[7] === '-' && text[13] === ':' && text[16] === ':') {
+      return Date.UTC(n(0, 4), mo - 1, d, h, mi, s);
+    }
+    return Date.parse(text);
+  }
   if (text.length === 19 && (text[10] === ' ' || text[10] === 'T')) return Date.parse(`${text.slice(0, 10)}T${text.slice(11)}Z`);
   return Date.parse(text);
 }
@@ -104,7 +138,12 @@ export function createZoneCalendar(timeZone: string): ZoneCalendar {
     throw new RangeError(`unknown time zone "${timeZone}": expected an IANA time zone like America/Sao_Paulo`);
   }
 
-  const exactOffset = (ms: number): number => {
+  // Intl formats BCE years without a sign and Date.UTC maps years 0–99 to the 1900s: outside years
+  // 1000–9999 use the offset at the nearest bound (the zone's local mean time back then, anyway).
+  const minMs = Date.UTC(1000, 0, 1);
+  const maxMs = Date.UTC(9999, 11, 31);
+  const exactOffset = (instant: number): number => {
+    const ms = Math.min(Math.max(instant, minMs), maxMs);
     let y = 0;
     let mo = 0;
     let d = 0;
@@ -148,12 +187,19 @@ export function createZoneCalendar(timeZone: string): ZoneCalendar {
     }
     return off;
   };
+  /** Per UTC day: its offset when constant all day, NaN when it changes during the day. */
+  const wholeDay = new Map<number, number>();
   const atQuarter = new Map<number, number>();
 
   const offsetMs = (ms: number): number => {
     const utcDay = Math.floor(ms / DAY_MS);
-    const start = offsetAtUtcMidnight(utcDay);
-    if (start === offsetAtUtcMidnight(utcDay + 1)) return start;
+    let whole = wholeDay.get(utcDay);
+    if (whole === undefined) {
+      const start = offsetAtUtcMidnight(utcDay);
+      whole = start === offsetAtUtcMidnight(utcDay + 1) ? start : Number.NaN;
+      wholeDay.set(utcDay, whole);
+    }
+    if (!Number.isNaN(whole)) return whole;
     // The offset changes during this UTC day (a DST switch): resolve per quarter hour.
     const q = Math.floor(ms / QUARTER_HOUR_MS);
     let off = atQuarter.get(q);

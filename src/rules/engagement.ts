@@ -75,9 +75,12 @@ export function assessEngagement(
   policy: Policy['engagement'],
 ): Engagement {
   const counts = weeklyCounts(touchpoints, window);
-  const sum = (from: number, to: number) => counts.slice(from, to).reduce((s, c) => s + c, 0);
-  const last4 = sum(window.span - 4, window.span);
-  const previous4 = sum(window.span - 8, window.span - 4);
+  let last4 = 0;
+  let previous4 = 0;
+  for (let i = window.span - 8; i < window.span; i += 1) {
+    if (i >= window.span - 4) last4 += counts[i]!;
+    else previous4 += counts[i]!;
+  }
   const weeks: WeekCount[] = [];
   for (let i = window.span - window.shown; i < window.span; i += 1) weeks.push({ week: window.labels[i]!, count: counts[i]! });
 

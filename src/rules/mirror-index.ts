@@ -4,9 +4,16 @@
  *
  * An activity belongs to every organization it is linked to: directly (`org_id`), through its deal, or
  * through its primary person or any participant. Deleted activities are dropped here and never count.
+ *
+ * Layout, for speed at 1M activities: the pass records (activity, client) pairs in flat integer arrays
+ * and groups them with a counting sort, and each client's records are materialised only when that
+ * client is assessed (`client(slot)`), so the short-lived per-client objects die young instead of
+ * 1M long-lived entries being pushed into 50k growing arrays. Ids map to client slots through typed
+ * arrays when ids are dense enough (Pipedrive ids are per-company sequences), else through a Map.
  */
 import type { Activity, Deal, MirrorSnapshot, Organization, Person } from '../domain/entities.js';
 import type { EpochDay, ZoneCalendar } from './calendar.js';
+import { parseInstant } from './calendar.js';
 import type { CategoryClassifier } from './touchpoints.js';
 import { activityPersonIds, createDateCache, dueDay, touchpointDay } from './touchpoints.js';
 
@@ -21,10 +28,12 @@ export interface ActivityEntry {
 
 export interface OrgMirror {
   org: Organization;
-  /** Persons of the organization that are not deleted, by id. */
+  /** Persons of the organization that are not deleted, by ascending id. */
   persons: Person[];
   /** Deals of the organization that are not deleted. */
   deals: Deal[];
+  /** Parallel to `deals`: the firm-calendar day a deal was won or lost (see closeDay); null while open. */
+  closeDays: (EpochDay | null)[];
   /** Done touchpoints, oldest first (ties by activity id). */
   touchpoints: ActivityEntry[];
   /** Open (not done) activities that match some category. */
@@ -32,70 +41,223 @@ export interface OrgMirror {
 }
 
 export interface MirrorIndex {
-  /** Organizations that are not deleted, by ascending id. */
-  orgs: OrgMirror[];
+  /** Number of clients: organizations that are not deleted. */
+  size: number;
+  /** The client at `slot` (0 ≤ slot < size, ascending organization id), its records gathered on each call. */
+  client(slot: number): OrgMirror;
   /** Persons without an (existing, not deleted) organization. */
   orphanPersons: Person[];
   /** Deals without an (existing, not deleted) organization. */
   orphanDeals: Deal[];
 }
 
-export function indexMirror(snapshot: MirrorSnapshot, classifier: CategoryClassifier, cal: ZoneCalendar, today: EpochDay): MirrorIndex {
-  const byOrg = new Map<number, OrgMirror>();
-  const ids = [...snapshot.organizations.keys()].sort((a, b) => a - b);
-  for (const id of ids) {
-    const org = snapshot.organizations.get(id);
-    if (org && !org.isDeleted) byOrg.set(id, { org, persons: [], deals: [], touchpoints: [], open: [] });
-  }
+/**
+ * The firm-calendar day a won deal was won or a lost deal was lost (won_time / lost_time; the update
+ * time when Pipedrive left it empty); null for open deals. Computed once per deal per run.
+ */
+export function closeDay(deal: Deal, cal: ZoneCalendar): EpochDay | null {
+  if (deal.status === 'open') return null;
+  const ms = parseInstant((deal.status === 'won' ? deal.wonTime : deal.lostTime) ?? deal.updateTime);
+  return Number.isFinite(ms) ? cal.dayOfInstant(ms) : null;
+}
 
+const NONE = -1;
+
+interface SlotLookup {
+  set(id: number, slot: number): void;
+  /** The slot stored for an id, or NONE. */
+  get(id: number): number;
+}
+
+/** id → slot map: a typed array when the ids are dense enough, else a Map. */
+function slotLookup(ids: Iterable<number>, count: number): SlotLookup {
+  let max = 0;
+  for (const id of ids) if (id > max) max = id;
+  if (max <= Math.max(4 * count, 1 << 20)) {
+    const table = new Int32Array(max + 1).fill(NONE);
+    return {
+      set: (id, slot) => {
+        table[id] = slot;
+      },
+      get: (id) => (id >= 0 && id <= max ? table[id]! : NONE),
+    };
+  }
+  const map = new Map<number, number>();
+  return { set: (id, slot) => map.set(id, slot), get: (id) => map.get(id) ?? NONE };
+}
+
+/**
+ * Stable counting sort of item positions by client slot, visiting items in `visit` order (default:
+ * as stored); returns [order, starts] where starts has size + 1 entries.
+ */
+function groupBySlot(slots: ArrayLike<number>, size: number, visit?: Int32Array): [Int32Array, Int32Array] {
+  const starts = new Int32Array(size + 1);
+  for (let i = 0; i < slots.length; i += 1) starts[slots[i]! + 1]! += 1;
+  for (let s = 0; s < size; s += 1) starts[s + 1]! += starts[s]!;
+  const next = starts.slice(0, size);
+  const order = new Int32Array(slots.length);
+  for (let j = 0; j < slots.length; j += 1) {
+    const i = visit ? visit[j]! : j;
+    order[next[slots[i]!]!++] = i;
+  }
+  return [order, starts];
+}
+
+/** Item positions ordered by day (then activity id), so that grouping by client keeps each client's touchpoints in date order. */
+function orderByDay(pairActs: readonly number[], days: readonly number[], ids: readonly number[]): Int32Array {
+  const n = pairActs.length;
+  const order = new Int32Array(n);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i += 1) {
+    const d = days[pairActs[i]!]!;
+    if (d < min) min = d;
+    if (d > max) max = d;
+    order[i] = i;
+  }
+  if (n === 0) return order;
+  const range = max - min + 1;
+  if (range > 4_000_000) {
+    // Absurd date spread (a year-0001 due date, say): a comparison sort is still correct.
+    return order.sort((x, y) => days[pairActs[x]!]! - days[pairActs[y]!]! || ids[pairActs[x]!]! - ids[pairActs[y]!]!);
+  }
+  // Ids first (comparison sort only when the mirror did not yield them ascending), then a stable counting sort by day.
+  let ascending = true;
+  for (let i = 1; i < n && ascending; i += 1) ascending = ids[pairActs[i]!]! >= ids[pairActs[i - 1]!]!;
+  const byId = ascending ? order : order.slice().sort((x, y) => ids[pairActs[x]!]! - ids[pairActs[y]!]!);
+  const counts = new Int32Array(range + 1);
+  for (let i = 0; i < n; i += 1) counts[days[pairActs[i]!]! - min + 1]! += 1;
+  for (let d = 0; d < range; d += 1) counts[d + 1]! += counts[d]!;
+  const out = new Int32Array(n);
+  for (let j = 0; j < n; j += 1) {
+    const i = byId[j]!;
+    out[counts[days[pairActs[i]!]! - min]!++] = i;
+  }
+  return out;
+}
+
+export function indexMirror(snapshot: MirrorSnapshot, classifier: CategoryClassifier, cal: ZoneCalendar, today: EpochDay): MirrorIndex {
+  const orgs: Organization[] = [];
+  for (const o of snapshot.organizations.values()) if (!o.isDeleted) orgs.push(o);
+  orgs.sort((a, b) => a.id - b.id);
+  const size = orgs.length;
+  const orgSlot = slotLookup(
+    orgs.map((o) => o.id),
+    size,
+  );
+  orgs.forEach((o, slot) => orgSlot.set(o.id, slot));
+  const slotOfOrg = (orgId: number | null) => (orgId === null ? NONE : orgSlot.get(orgId));
+
+  // Persons: every record (deleted ones too) links activities; only live ones belong to a client.
+  const personSlot = slotLookup(snapshot.persons.keys(), snapshot.persons.size);
+  const livePersons: Person[] = [];
+  const livePersonSlots: number[] = [];
   const orphanPersons: Person[] = [];
   for (const p of snapshot.persons.values()) {
+    const slot = slotOfOrg(p.orgId);
+    if (slot !== NONE) personSlot.set(p.id, slot);
     if (p.isDeleted) continue;
-    const o = p.orgId === null ? undefined : byOrg.get(p.orgId);
-    if (o) o.persons.push(p);
-    else orphanPersons.push(p);
+    if (slot === NONE) orphanPersons.push(p);
+    else {
+      livePersons.push(p);
+      livePersonSlots.push(slot);
+    }
   }
+  const [personOrder, personStarts] = groupBySlot(livePersonSlots, size);
+
+  const dealSlot = slotLookup(snapshot.deals.keys(), snapshot.deals.size);
+  const liveDeals: Deal[] = [];
+  const liveDealSlots: number[] = [];
   const orphanDeals: Deal[] = [];
   for (const d of snapshot.deals.values()) {
+    const slot = slotOfOrg(d.orgId);
+    if (slot !== NONE) dealSlot.set(d.id, slot);
     if (d.isDeleted) continue;
-    const o = d.orgId === null ? undefined : byOrg.get(d.orgId);
-    if (o) o.deals.push(d);
-    else orphanDeals.push(d);
+    if (slot === NONE) orphanDeals.push(d);
+    else {
+      liveDeals.push(d);
+      liveDealSlots.push(slot);
+    }
   }
+  const [dealOrder, dealStarts] = groupBySlot(liveDealSlots, size);
 
+  // Activities: one record per qualifying activity, one pair per (activity, client) link.
   const parseDate = createDateCache();
+  const acts: Activity[] = [];
+  const actIds: number[] = [];
+  const actDays: number[] = [];
+  const actMasks: number[] = [];
+  const doneActs: number[] = [];
+  const doneSlots: number[] = [];
+  const openActs: number[] = [];
+  const openSlots: number[] = [];
   const linked: number[] = [];
-  const link = (orgId: number | null | undefined) => {
-    if (orgId !== null && orgId !== undefined && !linked.includes(orgId)) linked.push(orgId);
+  const link = (slot: number) => {
+    if (slot !== NONE && !linked.includes(slot)) linked.push(slot);
   };
   for (const a of snapshot.activities.values()) {
     if (a.isDeleted) continue;
     const mask = classifier.classify(a.type, a.subject);
     if (mask === 0) continue;
     linked.length = 0;
-    link(a.orgId);
-    if (a.dealId !== null) link(snapshot.deals.get(a.dealId)?.orgId);
-    if (a.personId !== null) link(snapshot.persons.get(a.personId)?.orgId);
-    for (const pid of a.participantPersonIds) if (pid !== a.personId) link(snapshot.persons.get(pid)?.orgId);
-    let entry: ActivityEntry | null = null;
-    for (const orgId of linked) {
-      const o = byOrg.get(orgId);
-      if (!o) continue;
-      entry ??= {
-        activity: a,
-        day: a.done ? touchpointDay(a, cal, today, parseDate) : dueDay(a, cal, parseDate),
-        mask,
-        personIds: activityPersonIds(a),
-      };
-      (a.done ? o.touchpoints : o.open).push(entry);
+    link(slotOfOrg(a.orgId));
+    if (a.dealId !== null) link(dealSlot.get(a.dealId));
+    if (a.personId !== null) link(personSlot.get(a.personId));
+    for (const pid of a.participantPersonIds) if (pid !== a.personId) link(personSlot.get(pid));
+    if (linked.length === 0) continue;
+    const k = acts.length;
+    acts.push(a);
+    actIds.push(a.id);
+    actMasks.push(mask);
+    // NaN marks an open activity without a (valid) due date.
+    actDays.push(a.done ? touchpointDay(a, cal, today, parseDate) : (dueDay(a, cal, parseDate) ?? Number.NaN));
+    for (const slot of linked) {
+      if (a.done) {
+        doneActs.push(k);
+        doneSlots.push(slot);
+      } else {
+        openActs.push(k);
+        openSlots.push(slot);
+      }
     }
   }
+  const [doneOrder, doneStarts] = groupBySlot(doneSlots, size, orderByDay(doneActs, actDays, actIds));
+  const [openOrder, openStarts] = groupBySlot(openSlots, size);
 
-  const byDay = (x: ActivityEntry, y: ActivityEntry) => (x.day ?? 0) - (y.day ?? 0) || x.activity.id - y.activity.id;
-  const orgs = [...byOrg.values()];
-  for (const o of orgs) {
-    if (o.touchpoints.length > 1) o.touchpoints.sort(byDay);
-    if (o.persons.length > 1) o.persons.sort((x, y) => x.id - y.id);
-  }
-  return { orgs, orphanPersons, orphanDeals };
+  const entries = (order: Int32Array, starts: Int32Array, pairActs: number[], slot: number): ActivityEntry[] => {
+    const out: ActivityEntry[] = [];
+    for (let j = starts[slot]!; j < starts[slot + 1]!; j += 1) {
+      const k = pairActs[order[j]!]!;
+      const a = acts[k]!;
+      const day = actDays[k]!;
+      out.push({ activity: a, day: Number.isNaN(day) ? null : day, mask: actMasks[k]!, personIds: activityPersonIds(a) });
+    }
+    return out;
+  };
+
+  return {
+    size,
+    client(slot) {
+      const persons: Person[] = [];
+      for (let j = personStarts[slot]!; j < personStarts[slot + 1]!; j += 1) persons.push(livePersons[personOrder[j]!]!);
+      for (let i = 1; i < persons.length; i += 1) {
+        if (persons[i]!.id < persons[i - 1]!.id) {
+          persons.sort((x, y) => x.id - y.id);
+          break;
+        }
+      }
+      const deals: Deal[] = [];
+      const closeDays: (EpochDay | null)[] = [];
+      for (let j = dealStarts[slot]!; j < dealStarts[slot + 1]!; j += 1) {
+        const d = liveDeals[dealOrder[j]!]!;
+        deals.push(d);
+        closeDays.push(closeDay(d, cal));
+      }
+      // Already oldest first (ties by id): the pairs were ordered by day before grouping.
+      const touchpoints = entries(doneOrder, doneStarts, doneActs, slot);
+      return { org: orgs[slot]!, persons, deals, closeDays, touchpoints, open: entries(openOrder, openStarts, openActs, slot) };
+    },
+    orphanPersons,
+    orphanDeals,
+  };
 }

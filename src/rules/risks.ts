@@ -6,18 +6,19 @@
  */
 import type { Policy } from '../config/policy-schema.js';
 import type { Deal } from '../domain/entities.js';
-import type { EpochDay, ZoneCalendar } from './calendar.js';
-import { addYears, formatEpochDay, parseInstant } from './calendar.js';
+import type { EpochDay } from './calendar.js';
+import { addYears, formatEpochDay } from './calendar.js';
 import { formatAmount, toFirmCurrency } from './currency.js';
 import type { EngagementWindow } from './engagement.js';
 import { weekIndex } from './engagement.js';
 import type { OrgMirror } from './mirror-index.js';
 import type { Stakeholders } from './stakeholders.js';
-import { wonDay } from './tiers.js';
 import type { Engagement, Risk } from './types.js';
 
 export interface RiskInput {
   org: OrgMirror;
+  /** Ids of the client's (not deleted) persons. */
+  clientIds: ReadonlySet<number>;
   tier: number;
   engagement: Engagement;
   contractEndDay: EpochDay | null;
@@ -28,12 +29,6 @@ export interface RiskInput {
 export interface RiskContext {
   policy: Policy;
   stakeholders: Stakeholders;
-  cal: ZoneCalendar;
-}
-
-function lostDay(d: Deal, cal: ZoneCalendar): EpochDay | null {
-  const ms = parseInstant(d.lostTime ?? d.updateTime);
-  return Number.isFinite(ms) ? cal.dayOfInstant(ms) : null;
 }
 
 /** Distinct client persons reached by touchpoints from `sinceDay` on. */
@@ -50,11 +45,10 @@ function personsTouchedSince(org: OrgMirror, clientIds: ReadonlySet<number>, sin
 }
 
 export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
-  const { org, tier, engagement, contractEndDay, today, window } = input;
-  const { policy, stakeholders, cal } = ctx;
+  const { org, clientIds, tier, engagement, contractEndDay, today, window } = input;
+  const { policy, stakeholders } = ctx;
   const r = policy.risks;
   const risks: Risk[] = [];
-  const clientIds = new Set(org.persons.map((p) => p.id));
 
   if (tier >= r.decisionMakerMinTier) {
     const { persons, touches } = personsTouchedSince(org, clientIds, today - r.keyPersonDays);
@@ -138,11 +132,15 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
   }
 
   // Shrinking: the latest won deal (won within the last year) below shrinkingRatio × the one before it.
-  const won = org.deals
-    .filter((d) => d.status === 'won')
-    .map((d) => ({ d, day: wonDay(d, cal) }))
-    .filter((x): x is { d: Deal; day: EpochDay } => x.day !== null && x.day <= today)
-    .sort((a, b) => b.day - a.day || b.d.id - a.d.id);
+  const won: { d: Deal; day: EpochDay }[] = [];
+  const lost: number[] = [];
+  org.deals.forEach((d, i) => {
+    const day = org.closeDays[i] ?? null;
+    if (day === null || day > today) return;
+    if (d.status === 'won') won.push({ d, day });
+    else if (today - day <= r.lostDealDays) lost.push(d.id);
+  });
+  won.sort((a, b) => b.day - a.day || b.d.id - a.d.id);
   const [latest, previous] = won;
   if (latest && previous && latest.day >= addYears(today, -1)) {
     const lv = toFirmCurrency(latest.d.value, latest.d.currency, policy);
@@ -156,14 +154,7 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
     }
   }
 
-  const lost = org.deals
-    .filter((d) => d.status === 'lost')
-    .filter((d) => {
-      const day = lostDay(d, cal);
-      return day !== null && today - day >= 0 && today - day <= r.lostDealDays;
-    })
-    .map((d) => d.id)
-    .sort((a, b) => a - b);
+  lost.sort((a, b) => a - b);
   if (lost.length > 0) {
     risks.push({
       kind: 'recent_loss',

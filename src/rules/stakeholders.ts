@@ -5,7 +5,7 @@
 import type { Policy } from '../config/policy-schema.js';
 import type { Person } from '../domain/entities.js';
 import type { FieldCatalogue, ResolvedField } from './field-catalogue.js';
-import { valueLabels } from './field-values.js';
+import { optionIds, valueLabels } from './field-values.js';
 
 export interface Stakeholders {
   roleField: ResolvedField | null;
@@ -23,15 +23,26 @@ export function createStakeholders(policy: Policy['stakeholders'], catalogue: Fi
   const dm = new Set(policy.decisionMakerRoles.map(norm));
   const champion = new Set(policy.championRoles.map(norm));
   const atRisk = new Set(policy.atRiskStrengths.map(norm));
-  const has = (field: ResolvedField | null, person: Person, wanted: Set<string>) => {
-    if (!field || wanted.size === 0) return false;
-    return valueLabels(field.read(person), field.fieldType, field.options).some((l) => wanted.has(norm(l)));
+  // Option fields (the usual case) are matched by option id, resolved once: these checks run several
+  // times per person per run. Text fields compare the text itself.
+  const matcher = (field: ResolvedField | null, wanted: Set<string>): ((person: Person) => boolean) => {
+    if (!field || wanted.size === 0) return () => false;
+    if ((field.fieldType === 'enum' || field.fieldType === 'set') && field.options) {
+      const ids = new Set(field.options.filter((o) => wanted.has(norm(o.label))).map((o) => o.id));
+      if (ids.size === 0) return () => false;
+      return (person) => {
+        const v = field.read(person);
+        if (typeof v === 'number') return ids.has(v);
+        return optionIds(v).ids.some((id) => ids.has(id));
+      };
+    }
+    return (person) => valueLabels(field.read(person), field.fieldType, field.options).some((l) => wanted.has(norm(l)));
   };
   return {
     roleField,
     strengthField,
-    isDecisionMaker: (p) => has(roleField, p, dm),
-    isChampion: (p) => has(roleField, p, champion),
-    isAtRisk: (p) => has(strengthField, p, atRisk),
+    isDecisionMaker: matcher(roleField, dm),
+    isChampion: matcher(roleField, champion),
+    isAtRisk: matcher(strengthField, atRisk),
   };
 }

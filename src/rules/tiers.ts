@@ -7,12 +7,13 @@
  * rate are left out of the sum and reported (TierDecision.unconvertedCurrencies + an `unknown_currency` finding).
  */
 import type { Policy } from '../config/policy-schema.js';
-import type { Deal, Organization } from '../domain/entities.js';
+import type { Deal } from '../domain/entities.js';
 import type { EpochDay, ZoneCalendar } from './calendar.js';
 import { addYears, parseInstant } from './calendar.js';
 import { formatAmount, toFirmCurrency } from './currency.js';
 import type { FieldCatalogue, ResolvedField } from './field-catalogue.js';
 import { valueLabels } from './field-values.js';
+import type { OrgMirror } from './mirror-index.js';
 import type { Finding, TierDecision } from './types.js';
 
 const norm = (s: string) => s.trim().toLowerCase();
@@ -20,14 +21,7 @@ const norm = (s: string) => s.trim().toLowerCase();
 export interface TierRules {
   tierField: ResolvedField | null;
   squadField: ResolvedField | null;
-  decide(org: Organization, deals: readonly Deal[], today: EpochDay): { decision: TierDecision; findings: Finding[] };
-}
-
-/** The firm-calendar day a deal was won (won_time; update time for a won deal without one). */
-export function wonDay(deal: Deal, cal: ZoneCalendar): EpochDay | null {
-  const stamp = deal.wonTime ?? deal.updateTime;
-  const ms = parseInstant(stamp);
-  return Number.isFinite(ms) ? cal.dayOfInstant(ms) : null;
+  decide(client: OrgMirror, today: EpochDay): { decision: TierDecision; findings: Finding[] };
 }
 
 export function compileTierRules(policy: Policy, catalogue: FieldCatalogue, cal: ZoneCalendar): TierRules {
@@ -52,7 +46,7 @@ export function compileTierRules(policy: Policy, catalogue: FieldCatalogue, cal:
     return null;
   };
 
-  const explicitLevel = (org: Organization): { level: number; label: string } | null => {
+  const explicitLevel = (org: OrgMirror['org']): { level: number; label: string } | null => {
     if (!tierField) return null;
     for (const label of valueLabels(tierField.read(org), tierField.fieldType, tierField.options)) {
       const level = tierOptions.get(norm(label));
@@ -64,17 +58,17 @@ export function compileTierRules(policy: Policy, catalogue: FieldCatalogue, cal:
   return {
     tierField,
     squadField,
-    decide(org, deals, today) {
+    decide({ org, deals, closeDays }, today) {
       const yearAgo = addYears(today, -1);
       const findings: Finding[] = [];
       const unconverted = new Set<string>();
       let revenue = 0;
       let firstWon: EpochDay | null = null;
       let squad: { deal: Deal; reason: string } | null = null;
-      for (const d of deals) {
-        if (d.status !== 'won') continue;
-        const day = wonDay(d, cal);
-        if (day === null) continue;
+      for (let i = 0; i < deals.length; i += 1) {
+        const d = deals[i]!;
+        const day = closeDays[i] ?? null;
+        if (d.status !== 'won' || day === null) continue;
         if (firstWon === null || day < firstWon) firstWon = day;
         if (squad === null) {
           const reason = squadReason(d);

@@ -75,7 +75,21 @@ export function createDateCache(): (date: string) => EpochDay | null {
   };
 }
 
-const TIME_RE = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+/** Seconds since midnight of `HH:MM[:SS]`, or null; parsed by hand because it runs for every activity. */
+export function parseTimeOfDay(text: string): number | null {
+  const n = text.length;
+  if (n !== 5 && n !== 8) return null;
+  const digit = (i: number) => {
+    const c = text.charCodeAt(i) - 48;
+    return c >= 0 && c <= 9 ? c : Number.NaN;
+  };
+  if (text.charCodeAt(2) !== 58 || (n === 8 && text.charCodeAt(5) !== 58)) return null;
+  const h = digit(0) * 10 + digit(1);
+  const m = digit(3) * 10 + digit(4);
+  const s = n === 8 ? digit(6) * 10 + digit(7) : 0;
+  if (!(h < 24 && m < 60 && s < 60)) return null; // also false for NaN
+  return h * 3600 + m * 60 + s;
+}
 
 /**
  * The firm-calendar day an activity is (or was) due: due date + UTC due time converted to the firm's
@@ -86,10 +100,9 @@ export function dueDay(activity: Activity, cal: ZoneCalendar, parseDate: (d: str
   const day = parseDate(activity.dueDate);
   if (day === null) return null;
   if (activity.dueTime === null || activity.dueTime === '') return day;
-  const t = TIME_RE.exec(activity.dueTime);
-  if (!t) return day;
-  const ms = day * 86_400_000 + (Number(t[1]) * 3600 + Number(t[2]) * 60 + Number(t[3] ?? 0)) * 1000;
-  return cal.dayOfInstant(ms);
+  const seconds = parseTimeOfDay(activity.dueTime);
+  if (seconds === null) return day;
+  return cal.dayOfInstant(day * 86_400_000 + seconds * 1000);
 }
 
 /** The firm-calendar day a done activity counts on (see the module comment for why). */

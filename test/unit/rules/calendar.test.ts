@@ -30,6 +30,13 @@ describe('parseIsoDate: real calendar dates only', () => {
     expect(parseIsoDate(text) !== null).toBe(ok);
   });
 
+  it('formatEpochDay agrees with Date for every day from 1900 to 2100', () => {
+    for (let d = parseIsoDate('1900-01-01')!; d <= parseIsoDate('2100-12-31')!; d += 1) {
+      const want = new Date(d * 86_400_000).toISOString().slice(0, 10);
+      if (formatEpochDay(d) !== want) expect(formatEpochDay(d)).toBe(want);
+    }
+  });
+
   it('round-trips through formatEpochDay', () => {
     expect(formatEpochDay(day('2026-03-08'))).toBe('2026-03-08');
     expect(day('1970-01-01')).toBe(0);
@@ -106,6 +113,16 @@ describe('parseInstant', () => {
     expect(parseInstant('2026-01-05T01:30:00Z')).toBe(Date.UTC(2026, 0, 5, 1, 30));
     expect(parseInstant('2026-01-05 01:30:00')).toBe(Date.UTC(2026, 0, 5, 1, 30));
     expect(parseInstant('2026-01-05T01:30:00-03:00')).toBe(Date.UTC(2026, 0, 5, 4, 30));
+    expect(parseInstant('2026-01-05T01:30:00.250Z')).toBe(Date.UTC(2026, 0, 5, 1, 30, 0, 250));
+    expect(parseInstant('not a timestamp')).toBeNaN();
+  });
+
+  it('its fast path agrees with Date.parse on random instants', () => {
+    const rnd = seeded(7);
+    for (let i = 0; i < 2000; i += 1) {
+      const iso = new Date(Date.UTC(1990, 0, 1) + Math.floor(rnd() * 60 * 365 * 86_400) * 1000).toISOString().replace('.000Z', 'Z');
+      expect(parseInstant(iso)).toBe(Date.parse(iso));
+    }
   });
 });
 

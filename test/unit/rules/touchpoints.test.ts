@@ -84,3 +84,29 @@ describe('linking activities to a client', () => {
     expect(lastOf([touch(1, 1, '2026-03-05', over)])).toBeNull();
   });
 });
+
+describe('touchpoint order does not depend on the mirror’s order', () => {
+  const run = (acts: ReturnType<typeof activity>[]) =>
+    assessCompany(policy(), snapshot({ orgs: [org({ id: 1 })], activities: acts }), clock('2026-03-10')).organizations[0]!.cadence.find((c) => c.ruleId === 'maintenance')!;
+
+  it('on the same day the highest activity id is the last touchpoint', () => {
+    const a = touch(5, 1, '2026-03-05');
+    const b = touch(3, 1, '2026-03-05');
+    expect(run([a, b]).lastTouchpoint).toEqual({ activityId: 5, date: '2026-03-05' });
+    expect(run([b, a]).lastTouchpoint).toEqual({ activityId: 5, date: '2026-03-05' });
+  });
+
+  it('activities listed newest first still give the right last touchpoint and gaps', () => {
+    const acts = [touch(1, 1, '2026-03-01'), touch(2, 1, '2026-02-01'), touch(3, 1, '2026-01-01')];
+    const r = run(acts.reverse());
+    expect(r.lastTouchpoint?.activityId).toBe(1);
+    expect(r.regularity).toEqual({ intervals: 2, meanGapDays: 29.5, stdDevGapDays: 1.5 });
+  });
+
+  it('an absurd done date (year −10000) does not break the ordering', () => {
+    const outlier = activity({ id: 9, orgId: 1, dueDate: null, markedAsDoneTime: '-010000-01-01T00:00:00Z' });
+    const r = run([touch(1, 1, '2026-03-01'), outlier, touch(2, 1, '2026-02-01')]);
+    expect(r.lastTouchpoint?.activityId).toBe(1);
+    expect(r.regularity?.intervals).toBe(2);
+  });
+});
