@@ -138,3 +138,29 @@ export function startScheduler<O>(opts: SchedulerOptions<O>): Scheduler {
     stats: () => structuredClone(stats),
   };
 }
+
+/** Several schedulers (one per time zone) seen as one: stop all, earliest next run, summed stats. */
+export function combineSchedulers(schedulers: readonly Scheduler[]): Scheduler {
+  return {
+    async stop() {
+      await Promise.all(schedulers.map((s) => s.stop()));
+    },
+    nextRun() {
+      const runs = schedulers.map((s) => s.nextRun()).filter((d): d is Date => d !== null);
+      return runs.length === 0 ? null : new Date(Math.min(...runs.map((d) => d.getTime())));
+    },
+    stats() {
+      const all = schedulers.map((s) => s.stats());
+      const latest = all.filter((s) => s.lastRun).sort((a, b) => (a.lastRun!.finishedAt < b.lastRun!.finishedAt ? 1 : -1))[0]?.lastRun;
+      return {
+        ticks: all.reduce((n, s) => n + s.ticks, 0),
+        runs: all.reduce((n, s) => n + s.runs, 0),
+        skippedOverlaps: all.reduce((n, s) => n + s.skippedOverlaps, 0),
+        running: all.some((s) => s.running),
+        consecutiveFailures: Object.assign({}, ...all.map((s) => s.consecutiveFailures)) as Record<string, number>,
+        statusTotals: Object.assign({}, ...all.map((s) => s.statusTotals)) as SchedulerStats['statusTotals'],
+        ...(latest ? { lastRun: latest } : {}),
+      };
+    },
+  };
+}

@@ -121,3 +121,33 @@ describe('jobOutcomeVerdict', () => {
     expect(jobOutcomeVerdict({ status: 'ok' })).toEqual({ ok: true });
   });
 });
+
+describe('startScheduledService with companies in several time zones', () => {
+  it('runs each zone at its own 02:00 and stops them all on SIGTERM', async () => {
+    const w = world();
+    const ran: Array<[string, string]> = [];
+    const service = startScheduledService({
+      ...w.base,
+      schedule: '0 2 * * *',
+      zones: [
+        { timeZone: 'America/Sao_Paulo', companies: ['acme'] },
+        { timeZone: 'Europe/Lisbon', companies: ['tejo'] },
+      ],
+      runCompany: async (id) => {
+        ran.push([id, new Date(w.clock.now()).toISOString()]);
+        return 'ok';
+      },
+    });
+    expect(service.scheduler.nextRun()?.toISOString()).toBe('2026-01-11T02:00:00.000Z'); // Lisbon (UTC+0 in January) first
+    await w.clock.advance(24 * 3_600_000);
+    expect(ran).toEqual([
+      ['tejo', '2026-01-11T02:00:00.000Z'],
+      ['acme', '2026-01-11T05:00:00.000Z'],
+    ]);
+    expect(service.scheduler.stats()).toMatchObject({ ticks: 2, runs: 2, statusTotals: { acme: { succeeded: 1 }, tejo: { succeeded: 1 } } });
+    w.send('SIGTERM');
+    expect(await service.exited).toBe(0);
+    expect(service.scheduler.nextRun()).toBeNull();
+    expect(w.clock.pending()).toBe(0);
+  });
+});
