@@ -224,6 +224,19 @@ export function createPipedriveHttp(options: HttpOptions): PipedriveHttp {
   };
 }
 
+/**
+ * The cause kept on our errors: the original's name, message and code only. An AxiosError carries the
+ * request config, whose headers hold the API token; it must not ride along into logs (STYLE.md habit 9).
+ */
+export function sanitizeCause(err: unknown): Error {
+  if (!(err instanceof Error)) return new Error(String(err));
+  const clean = new Error(err.message);
+  clean.name = err.name;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') (clean as Error & { code?: string }).code = code;
+  return clean;
+}
+
 const FIX: Record<string, string> = {
   'api-token': 'the API token was rejected: check PIPEDRIVE_API_TOKEN',
   oauth: 'the OAuth access token was rejected: refresh it or check PIPEDRIVE_OAUTH_ACCESS_TOKEN',
@@ -240,7 +253,7 @@ export function toPipedriveError(err: unknown, decision: RetryDecision | undefin
   const where = `${base.method} ${base.path}`;
   const said = providerMessage ? ` (Pipedrive said: "${providerMessage}")` : '';
   const kind = decision?.retry === false ? decision.kind : 'not-retryable';
-  const cause = { cause: err };
+  const cause = { cause: sanitizeCause(err) };
 
   switch (kind) {
     case 'auth':

@@ -5,6 +5,7 @@
  * timeout tests (50 ms).
  */
 import { Writable } from 'node:stream';
+import { inspect } from 'node:util';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
@@ -285,6 +286,9 @@ describe('retries and failures', () => {
     expect((err as Error).message).toMatch(/the API token was rejected: check PIPEDRIVE_API_TOKEN/);
     expect((err as Error).message).not.toContain(TOKEN);
     expect(JSON.stringify({ ...(err as object), message: (err as Error).message })).not.toContain(TOKEN);
+    // The cause chain (what pino's error serializer walks) carries no request config or headers either.
+    expect(inspect(err, { depth: 10 })).not.toContain(TOKEN);
+    expect((err as Error).cause).toMatchObject({ name: 'AxiosError', message: expect.stringMatching(/401/) });
     expect(scope.isDone()).toBe(true);
     expect(client.stats().requests).toBe(1);
     expect(lines.join('')).not.toContain(TOKEN);
