@@ -52,7 +52,13 @@ beforeAll(async () => {
   sqliteQuery = async (sql, params) => (await sqlite.query(sql, ...params)) as Record<string, unknown>[];
 });
 afterAll(async () => {
-  for (const store of Object.values(stores)) await store.close();
+  await pgQuery(`DELETE FROM cadence_locks_test WHERE name LIKE $1`, [`company:${run}-%`]).catch(() => undefined);
+  await pgQuery(`DELETE FROM cadence_locks WHERE name LIKE $1`, [`test-${run}:%`]).catch(() => undefined);
+  for (const key of await redis.keys(`test:${run}:*`)) await redis.del(key);
+  for (const store of Object.values(stores)) {
+    await store.clearNamespace();
+    await store.close();
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 

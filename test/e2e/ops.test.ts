@@ -31,7 +31,10 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
   await Promise.all(workers.map((w) => w.exited));
-  for (const store of Object.values(stores)) await store.close();
+  for (const store of Object.values(stores)) {
+    await store.clearNamespace();
+    await store.close();
+  }
 });
 
 /** A deployment: its own company ids (so tests never share locks or records) in one namespace. */

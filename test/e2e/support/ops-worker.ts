@@ -69,7 +69,8 @@ async function main(): Promise<void> {
     lockTtlMs: num('OPS_LOCK_TTL_MS', 60_000),
     ...(env.OPS_TAKEOVER_WAIT_MS ? { takeoverWaitMs: Number(env.OPS_TAKEOVER_WAIT_MS) } : {}),
     ...(mod.classify ? { classify: mod.classify } : {}),
-    onCompanyFinished: (r: { companyId: string; status: string; consecutiveFailures: number; failure?: unknown }) => emit({ event: 'company', ...r }),
+    onCompanyFinished: ({ outcome, ...r }: { companyId: string; status: string; consecutiveFailures: number; outcome?: unknown }) =>
+      emit({ event: 'company', ...r, ...(outcome && typeof outcome === 'object' && 'status' in outcome ? { outcomeStatus: outcome.status } : {}) }),
     close: () => store.close(),
     shutdown: { proc, graceMs: num('OPS_GRACE_MS', 25_000) },
   };
