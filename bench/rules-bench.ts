@@ -4,7 +4,10 @@
  * The mirror comes from a small seeded generator (no sandbox, no network), so runs are comparable.
  *
  *   node --expose-gc --import tsx bench/rules-bench.ts [--scale=1] [--runs=2]
+ *   node --expose-gc --single-threaded-gc --import tsx bench/rules-bench.ts   # CPU time = all the work, on one thread
  *
+ * Peak RSS is a high-water mark of the whole process: read it from run 1 (a worker runs one pass per
+ * company); later runs add the previous result's pages, which V8 keeps committed.
  * Prints generation time, each pass's wall and CPU time (CPU time is the steadier figure on a shared
  * machine; it includes the GC and JIT threads), heap after the mirror and after the result, and the
  * process's peak RSS (which includes the mirror itself).

@@ -9,7 +9,7 @@ import type { Policy } from '../config/policy-schema.js';
 import type { Deal, EntityKind, MirrorSnapshot, Person } from '../domain/entities.js';
 import { compileCadenceRules, evaluateCadenceRule, overallStatus } from './cadence.js';
 import type { EpochDay } from './calendar.js';
-import { createZoneCalendar, formatEpochDay, parseInstant, parseIsoDate } from './calendar.js';
+import { createDayFormatter, createZoneCalendar, parseInstant, parseIsoDate } from './calendar.js';
 import { toFirmCurrency } from './currency.js';
 import { createDataQuality } from './data-quality.js';
 import { assessEngagement, engagementWindow } from './engagement.js';
@@ -89,6 +89,15 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
   const nowMs = clock.now.getTime();
   if (!Number.isFinite(nowMs)) throw new RangeError('assessCompany: clock.now is not a valid date');
   const today = cal.dayOfInstant(nowMs);
+  const formatDay = createDayFormatter();
+  // Health reasons repeat across clients ("overdue: qbr"): share one string per distinct reason.
+  const reasons = new Map<string, string>();
+  const reason = (text: string) => {
+    const known = reasons.get(text);
+    if (known !== undefined) return known;
+    reasons.set(text, text);
+    return text;
+  };
 
   const catalogue = createFieldCatalogue(snapshot.fields);
   const unresolvedFields: RulesResult['unresolvedFields'] = [];
@@ -130,7 +139,7 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
     const cadence: CadenceResult[] = [];
     for (const [ruleId, tierCadence] of Object.entries(tierPolicy.cadence)) {
       const rule = rules.get(ruleId);
-      if (rule) cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays: policy.status.dueSoonDays }));
+      if (rule) cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays: policy.status.dueSoonDays, formatDay }));
     }
 
     const clientIds = new Set(persons.map((p) => p.id));
@@ -162,12 +171,12 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
       active,
       cadence,
       overallStatus: overallStatus(cadence),
-      lastTouchpointDate: last ? formatEpochDay(last.day!) : null,
+      lastTouchpointDate: last ? formatDay(last.day!) : null,
       nextDueDate: nextDue,
       engagement,
       findings,
       risks,
-      health: healthScore(cadence, engagement, risks, findings.length, policy.health),
+      health: healthScore(cadence, engagement, risks, findings.length, policy.health, reason),
       contractEndDate: contractEnd,
       mainContactPersonId: mainContact(persons, lastTouch, stakeholders),
       relevantOpenDealId: relevantOpenDeal(deals, policy),
@@ -179,7 +188,7 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
   const shownLabels = window.labels.slice(window.span - window.shown);
   return {
     now: clock.now.toISOString(),
-    today: formatEpochDay(today),
+    today: formatDay(today),
     timeZone: clock.timeZone,
     organizations,
     otherFindings: dataQuality.forOrphans(index.orphanPersons, index.orphanDeals),

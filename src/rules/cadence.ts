@@ -100,9 +100,11 @@ export interface CadenceInput {
   active: boolean;
   today: EpochDay;
   dueSoonDays: number;
+  /** Date formatter (a shared-string one from createDayFormatter in a full pass). */
+  formatDay?: (day: EpochDay) => string;
 }
 
-export function evaluateCadenceRule({ rule, tierCadence, org, active, today, dueSoonDays }: CadenceInput): CadenceResult {
+export function evaluateCadenceRule({ rule, tierCadence, org, active, today, dueSoonDays, formatDay = formatEpochDay }: CadenceInput): CadenceResult {
   // Touchpoints are sorted oldest first, so the last qualifying one is the latest (ties: highest id).
   const gaps = new GapStats();
   let last: ActivityEntry | null = null;
@@ -126,15 +128,15 @@ export function evaluateCadenceRule({ rule, tierCadence, org, active, today, due
     cadenceDays: tierCadence.days,
     onGap: rule.rule.onGap,
     applies: !tierCadence.activeOnly || active,
-    lastTouchpoint: last ? { activityId: last.activity.id, date: formatEpochDay(last.day!) } : null,
-    nextDueDate: outcome.nextDueDay === null ? null : formatEpochDay(outcome.nextDueDay),
+    lastTouchpoint: last ? { activityId: last.activity.id, date: formatDay(last.day!) } : null,
+    nextDueDate: outcome.nextDueDay === null ? null : formatDay(outcome.nextDueDay),
     gapDays: outcome.gapDays,
     daysSinceLast: outcome.daysSinceLast,
     status: outcome.status,
     openScheduled: open
       ? {
           activityId: open.activity.id,
-          dueDate: open.day === null ? null : formatEpochDay(open.day),
+          dueDate: open.day === null ? null : formatDay(open.day),
           cadenceKey: open.activity.cadenceKey,
           ownerId: open.activity.ownerId,
         }

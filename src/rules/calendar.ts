@@ -57,6 +57,22 @@ export function formatEpochDay(day: EpochDay): string {
   return `${y < 1000 ? String(y).padStart(4, '0') : y}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`;
 }
 
+/**
+ * A per-run `formatEpochDay` that hands out one shared string per date: a pass over 50k clients emits
+ * a few hundred thousand dates but only a few thousand distinct ones.
+ */
+export function createDayFormatter(): (day: EpochDay) => string {
+  const cache = new Map<EpochDay, string>();
+  return (day) => {
+    let text = cache.get(day);
+    if (text === undefined) {
+      text = formatEpochDay(day);
+      cache.set(day, text);
+    }
+    return text;
+  };
+}
+
 /** ISO weekday of an epoch day: 1 = Monday … 7 = Sunday (1970-01-01 was a Thursday). */
 export function isoWeekday(day: EpochDay): number {
   return ((((day + 3) % 7) + 7) % 7) + 1;

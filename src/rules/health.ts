@@ -6,14 +6,23 @@
 import type { Policy } from '../config/policy-schema.js';
 import type { CadenceResult, Engagement, Health, Risk } from './types.js';
 
-export function healthScore(cadence: readonly CadenceResult[], engagement: Engagement, risks: readonly Risk[], findingCount: number, policy: Policy['health']): Health {
+export function healthScore(
+  cadence: readonly CadenceResult[],
+  engagement: Engagement,
+  risks: readonly Risk[],
+  findingCount: number,
+  policy: Policy['health'],
+  /** Lets a full pass share repeated reason strings; identity by default. */
+  intern: (reason: string) => string = (r) => r,
+): Health {
   const parts: Health['parts'] = [];
   const add = (reason: string, points: number) => {
-    if (points > 0) parts.push({ reason, points });
+    if (points > 0) parts.push({ reason: intern(reason), points });
   };
   for (const c of cadence) {
     if (!c.applies) continue;
-    if (c.status === 'overdue') add(`overdue: ${c.ruleId} (${c.gapDays} days)`, policy.perOverdueRule);
+    // Days overdue are in the cadence result; keeping them out of the reason lets reasons be shared.
+    if (c.status === 'overdue') add(`overdue: ${c.ruleId}`, policy.perOverdueRule);
     else if (c.status === 'never') add(`never touched: ${c.ruleId}`, policy.perNeverRule);
     else if (c.status === 'due_soon') add(`due soon: ${c.ruleId}`, policy.perDueSoonRule);
   }

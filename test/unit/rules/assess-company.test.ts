@@ -60,7 +60,7 @@ describe('health score (policy.health)', () => {
 
   it('lists each part with its reason', () => {
     expect(healthScore([cadence('qbr', 'overdue')], flat, [risk('renewal_due')], 1, h).parts).toEqual([
-      { reason: 'overdue: qbr (5 days)', points: 15 },
+      { reason: 'overdue: qbr', points: 15 },
       { reason: 'risk: renewal_due', points: 8 },
       { reason: 'data quality: 1 finding(s)', points: 2 },
     ]);
