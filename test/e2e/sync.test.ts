@@ -193,6 +193,25 @@ describe('sync against the sandbox', () => {
     expect(summary.rateLimited).toBeLessThanOrEqual(2);
   });
 
+  it('restarts a pass from its committed boundary when the saved cursor is refused', async () => {
+    const w = await world();
+    await w.sync();
+    const state = w.store.company('sandbox');
+    w.clock.t += 3_600_000;
+    const org = w.sandbox.state.list('organization')[2] as { id: number };
+    w.sandbox.state.upsert('organization', { id: org.id, name: 'After the cursor expired' });
+    // A pass interrupted earlier, whose cursor the server no longer accepts (expired, or another server).
+    const cp = await state.checkpoints.get('organization');
+    await state.checkpoints.put('organization', {
+      ...cp,
+      pass: { kind: 'incremental', since: cp.bookmark, cursor: 'not-a-valid-cursor', maxSeen: cp.bookmark, startedAt: cp.lastCompletedAt ?? '', pages: 1, records: 500 },
+    });
+    const summary = await w.sync();
+    expect(summary.entities.organization).toMatchObject({ resumed: true, completed: true });
+    expect(w.sandbox.stats().byRoute['GET /api/v2/organizations 400']).toBe(1);
+    await expectMirrorEqualsSandbox(state, w.sandbox);
+  });
+
   it('fails fast on a revoked token with the clear message', async () => {
     const w = await world({ scale: 'demo' });
     w.sandbox.revokeToken();
