@@ -1,8 +1,12 @@
 /**
  * Operations end to end: real worker processes (test/e2e/support/ops-worker.ts) against real Redis
- * (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432, db `test`), with the stand-in job of ops-job.ts.
+ * (127.0.0.1:6379), PostgreSQL (127.0.0.1:5432, db `test`) and a SQLite file, with the stand-in job of
+ * ops-job.ts.
  * Every wait is on an event from a worker (a stdout event, a log line, an exit), never a sleep.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureLogger } from '../unit/ops/capture-logger.js';
 import { readRunRecord } from '../../src/ops/run-record.js';
@@ -10,9 +14,12 @@ import { lockBackendFor } from '../../src/store/lock-for-store.js';
 import { openStateStore, type StateStore } from '../../src/store/open-state-store.js';
 import { startWorker, type Worker, type WorkerEvent } from './support/ops-harness.js';
 
+const sqliteDir = mkdtempSync(join(tmpdir(), 'cadence-ops-e2e-'));
 const BACKENDS = {
   redis: 'redis://127.0.0.1:6379',
   postgres: 'postgres://postgres@127.0.0.1:5432/test',
+  // One host, several processes on one file (the lock uses the host clock and SQLite's busy timeout).
+  sqlite: `sqlite://${join(sqliteDir, 'state.sqlite')}`,
 } as const;
 type Backend = keyof typeof BACKENDS;
 
@@ -35,6 +42,7 @@ afterAll(async () => {
     await store.clearNamespace();
     await store.close();
   }
+  rmSync(sqliteDir, { recursive: true, force: true });
 });
 
 /** A deployment: its own company ids (so tests never share locks or records) in one namespace. */
