@@ -14,7 +14,7 @@
  * variable does not: it fails that company's runs (reported each time) and the others go on.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatIssues } from './config-error.js';
@@ -121,7 +121,8 @@ export function enabledCompanyIds(companies: readonly Company[]): string[] {
 
 /**
  * The environment one company's job sees: the shared variables, with the single-company Pipedrive
- * variables replaced by this company's (its token read from the variable it names).
+ * variables replaced by this company's (its token read from the variable it names), and reports in a
+ * folder of its own (CADENCE_REPORT_DIR/<id>).
  */
 export function companyEnv(company: Company, env: Record<string, string | undefined>): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {
@@ -131,6 +132,8 @@ export function companyEnv(company: Company, env: Record<string, string | undefi
     PIPEDRIVE_COMPANY_DOMAIN: company.domain,
     PIPEDRIVE_BASE_URL: company.baseUrl,
     CADENCE_COMPANIES_FILE: undefined,
+    // One report folder per company, so each company's "latest" report stays its own.
+    CADENCE_REPORT_DIR: join(env.CADENCE_REPORT_DIR || 'reports', company.id),
   };
   if (company.policyPath) out.CADENCE_POLICY_FILE = company.policyPath;
   return out;

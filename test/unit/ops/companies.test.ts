@@ -129,7 +129,9 @@ describe('per-company configuration', () => {
       PIPEDRIVE_BASE_URL: undefined,
       CADENCE_POLICY_FILE: join(dir, 'acme-policy.yaml'),
       CADENCE_STATE_URL: 'redis://127.0.0.1:6379',
+      CADENCE_REPORT_DIR: join('reports', 'acme'),
     });
+    expect(companyEnv(acme!, { ...env, CADENCE_REPORT_DIR: '/var/lib/cadence/reports' }).CADENCE_REPORT_DIR).toBe('/var/lib/cadence/reports/acme');
     expect(companyEnv(globex!, env)).toMatchObject({
       PIPEDRIVE_API_TOKEN: undefined,
       PIPEDRIVE_OAUTH_ACCESS_TOKEN: 'globex-oauth-5678',
@@ -145,6 +147,7 @@ describe('per-company configuration', () => {
     expect(config.pipedrive).toMatchObject({ baseUrl: 'https://acme.pipedrive.com', apiToken: 'acme-secret-token-1234' });
     expect(config.policy.timeZone).toBe('Europe/Lisbon');
     expect(config.stateUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.reportDir).toBe(join('reports', 'acme'));
   });
 
   it('names the company and the variable to set when its token is missing', () => {
