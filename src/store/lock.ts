@@ -11,6 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../log/logger.js';
 import { systemClock, type Clock } from '../ops/clock.js';
+import { lockBackendFor } from './lock-for-store.js';
+import type { StateStore } from './open-state-store.js';
 
 export type LockBackendKind = 'redis' | 'postgres' | 'sqlite' | 'memory';
 
@@ -25,6 +27,13 @@ export interface LockBackend {
   release(name: string, owner: string): Promise<boolean>;
   /** The owner of the unexpired lease, or null (diagnostics and tests). */
   holder(name: string): Promise<string | null>;
+}
+
+/** A lock backend, or an open state store (its backend is picked by lockBackendFor). */
+export type LockStore = LockBackend | Pick<StateStore, 'backend' | 'namespace'>;
+
+function backendOf(store: LockStore): LockBackend {
+  return 'tryAcquire' in store ? store : lockBackendFor(store);
 }
 
 export interface Lease {
@@ -58,8 +67,9 @@ function checkTtl(ttlMs: number): void {
   if (!Number.isInteger(ttlMs) || ttlMs < 10) throw new RangeError(`lock ttlMs must be a whole number of milliseconds ≥ 10, got ${ttlMs}`);
 }
 
-export async function acquireLock(backend: LockBackend, name: string, { ttlMs, owner }: AcquireOptions): Promise<Lease | null> {
+export async function acquireLock(store: LockStore, name: string, { ttlMs, owner }: AcquireOptions): Promise<Lease | null> {
   checkTtl(ttlMs);
+  const backend = backendOf(store);
   if (!(await backend.tryAcquire(name, owner, ttlMs))) return null;
   return {
     name,
@@ -86,13 +96,13 @@ export type WithLockResult<T> = { acquired: false } | { acquired: true; value: T
  * The lock is released when `fn` settles (unless it was lost). `fn`'s error is rethrown.
  */
 export async function withLock<T>(
-  backend: LockBackend,
+  store: LockStore,
   name: string,
   opts: WithLockOptions,
   fn: (signal: AbortSignal, lease: Lease) => Promise<T>,
 ): Promise<WithLockResult<T>> {
   const clock = opts.clock ?? systemClock();
-  const lease = await acquireLock(backend, name, opts);
+  const lease = await acquireLock(store, name, opts);
   if (!lease) return { acquired: false };
 
   const lost = new AbortController();

@@ -9,7 +9,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { RedisClientType } from '@keyv/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opsStoreFor } from '../../src/ops/ops-store.js';
-import type { LockBackend } from '../../src/store/lock.js';
+import { acquireLock, withLock, type LockBackend } from '../../src/store/lock.js';
+import { lockBackendFor } from '../../src/store/lock-for-store.js';
 import { memoryLockBackend } from '../../src/store/lock-memory.js';
 import { postgresLockBackend } from '../../src/store/lock-postgres.js';
 import { redisLockBackend } from '../../src/store/lock-redis.js';
@@ -172,5 +173,16 @@ describe('lockBackendFor(openStateStore(url)): the lock rides on the state store
     await b.locks.release(name, 'b');
     await a.records.set(`ops:run:${run}`, { n: 1 });
     expect(await b.records.get(`ops:run:${run}`)).toEqual({ n: 1 });
+  });
+
+  it.each(['redis', 'postgres', 'sqlite', 'memory'] as const)('%s: acquireLock and withLock take the state store itself', async (kind) => {
+    const store = stores[kind];
+    const name = `company:${run}-direct-${kind}`;
+    const lease = await acquireLock(store, name, { ttlMs: 30_000, owner: 'a' });
+    expect(await lockBackendFor(store).holder(name)).toBe('a');
+    expect(await withLock(store, name, { ttlMs: 30_000, owner: 'b' }, async () => 'ran')).toEqual({ acquired: false });
+    await lease!.release();
+    expect(await withLock(store, name, { ttlMs: 30_000, owner: 'b' }, async () => lockBackendFor(store).holder(name))).toEqual({ acquired: true, value: 'b', lost: false });
+    expect(await lockBackendFor(store).holder(name)).toBeNull();
   });
 });
