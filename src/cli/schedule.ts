@@ -1,25 +1,53 @@
-/** run-once and schedule: wired to the operations layer (src/ops). */
-import { loadConfig } from '../config/load-config.js';
-import { composeCompany, loggerFor } from '../app/compose.js';
-import { runCompanyJob } from '../job/run-company-job.js';
+/**
+ * run-once and schedule: the deployment's composition root handed to the operations layer, which owns
+ * locks, ticks and shutdown (src/ops).
+ */
+import { composeDeployment, formatRunSummary } from '../app/deployment-runner.js';
+import { runOnce } from '../ops/run-once.js';
+import { startScheduledService } from '../ops/run-scheduled.js';
+import { jobOutcomeVerdict } from '../ops/job-verdict.js';
+import { opsStoreFor } from '../ops/ops-store.js';
 import { formatJobOutcome } from './format-outcome.js';
-import { EXIT } from './errors-to-exit.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
 export async function runOnceCommand(values: Values, env: Record<string, string | undefined>): Promise<number> {
-  const config = loadConfig({ env, overrides: { ...(values['dry-run'] === true ? { dryRun: true } : {}) } });
-  const logger = loggerFor(config);
-  const parts = await composeCompany(config, logger);
-  try {
-    const outcome = await runCompanyJob(parts, { force: values.force === true });
-    process.stdout.write(formatJobOutcome(outcome));
-    return outcome.status === 'failed' ? EXIT.failed : EXIT.ok;
-  } finally {
-    await parts.close();
-  }
+  const parts = await composeDeployment(
+    env,
+    { ...(typeof values.policy === 'string' ? { policyFile: values.policy } : {}), ...(values['dry-run'] === true ? { dryRun: true } : {}) },
+    { force: values.force === true, onFirstApply: (summary) => void process.stdout.write(`First apply against this company. Plan summary:\n${summary}\n`) },
+  );
+  await parts.startStatus();
+  const { exitCode, summary } = await runOnce({
+    companies: parts.deployment.companyIds,
+    runCompany: (id, signal) => parts.runCompany(id, signal),
+    store: opsStoreFor(parts.store),
+    logger: parts.logger,
+    classify: jobOutcomeVerdict,
+    onCompanyFinished: (r) => {
+      parts.observe(r);
+      if (r.outcome) process.stdout.write(`\n== ${r.companyId}\n${formatJobOutcome(r.outcome)}`);
+    },
+    close: () => parts.close(),
+  });
+  process.stdout.write(`\n${formatRunSummary(summary)}\n`);
+  return exitCode;
 }
 
-export async function runScheduleCommand(_values: Values, _env: Record<string, string | undefined>): Promise<number> {
-  throw new Error('schedule: not wired yet');
+export async function runScheduleCommand(values: Values, env: Record<string, string | undefined>): Promise<number> {
+  const parts = await composeDeployment(env, typeof values.policy === 'string' ? { policyFile: values.policy } : {});
+  await parts.startStatus();
+  const service = startScheduledService({
+    zones: parts.deployment.zones,
+    schedule: parts.deployment.schedule,
+    runCompany: (id, signal) => parts.runCompany(id, signal),
+    store: opsStoreFor(parts.store),
+    logger: parts.logger,
+    classify: jobOutcomeVerdict,
+    onCompanyFinished: (r) => parts.observe(r),
+    onRunFinished: (s) => parts.logger.info({ counts: s.counts, slot: s.slot }, 'tick finished'),
+    close: () => parts.close(),
+  });
+  parts.logger.info({ next: service.scheduler.nextRun()?.toISOString?.() ?? null, schedule: parts.deployment.schedule, zones: parts.deployment.zones }, 'scheduler started');
+  return service.exited;
 }

@@ -48,8 +48,22 @@ export interface JobOutcome {
   plan?: Plan;
   apply?: ApplySummary;
   reports?: WrittenReports;
+  /** Requests this run sent to Pipedrive, by HTTP status (or network error code), with retries and 429s. */
+  http: { requests: number; byStatus: Record<string, number>; retries: number; rateLimited: number };
   warnings: string[];
   error?: { name: string; message: string };
+}
+
+type HttpCounters = Pick<ReturnType<CompanyParts['client']['stats']>, 'requests' | 'byStatus' | 'retries' | 'rateLimited'>;
+
+/** Counters of one run: the client's totals now minus its totals when the run began. */
+export function httpDelta(before: HttpCounters, after: HttpCounters): JobOutcome['http'] {
+  const byStatus: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after.byStatus)) {
+    const d = v - (before.byStatus[k] ?? 0);
+    if (d > 0) byStatus[k] = d;
+  }
+  return { requests: after.requests - before.requests, byStatus, retries: after.retries - before.retries, rateLimited: after.rateLimited - before.rateLimited };
 }
 
 /** Sortable, unique, safe as a folder name: `20261125T020000Z-1a2b3c`. */
@@ -72,6 +86,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
     startedAt: started.toISOString(),
     finishedAt: started.toISOString(),
     durationMs: 0,
+    http: { requests: 0, byStatus: {}, retries: 0, rateLimited: 0 },
     warnings,
   };
   await state.runs.append({ runId, kind: 'nightly', startedAt: outcome.startedAt, finishedAt: null, status: 'running' });
@@ -87,6 +102,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
         runId,
         reconcile: options.reconcile ?? 'auto',
         reconcileEveryDays: config.reconcileEveryDays,
+        ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onSyncProgress ? { onProgress: options.onSyncProgress } : {}),
       });
       if (outcome.sync.stopReason) warnings.push(outcome.sync.stopReason);
@@ -153,19 +169,19 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
 
   const finished = now();
   outcome.finishedAt = finished.toISOString();
+  outcome.http = httpDelta(statsBefore, client.stats());
   outcome.durationMs = finished.getTime() - started.getTime();
 
   if (steps.report && outcome.result && snapshot) {
     try {
-      const stats = client.stats();
       const run: RunInfo = {
         startedAt: outcome.startedAt,
         finishedAt: outcome.finishedAt,
         durationMs: outcome.durationMs,
         recordsSynced: outcome.sync ? Object.fromEntries(Object.entries(outcome.sync.entities).map(([k, v]) => [k, v.records])) : {},
-        requests: stats.requests - statsBefore.requests,
-        retries: stats.retries - statsBefore.retries,
-        rate429: stats.rateLimited - statsBefore.rateLimited,
+        requests: outcome.http.requests,
+        retries: outcome.http.retries,
+        rate429: outcome.http.rateLimited,
         warnings: outcome.error ? [...warnings, `${outcome.error.name}: ${outcome.error.message}`] : warnings,
         malformed: outcome.sync?.malformed ?? [],
         dryRun: !steps.apply || config.dryRun,

@@ -91,6 +91,8 @@ export interface RunSyncOptions {
   /** Pull every entity whole (rebuild), ignoring bookmarks. */
   full?: boolean;
   runId?: string;
+  /** Aborted on shutdown (or a lost lock): the pull stops after the page in hand is committed. */
+  signal?: AbortSignal;
 }
 
 const MALFORMED_LIST = 200;
@@ -254,6 +256,8 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
             summary.deleted += deletes.length;
             progress('pull', entity);
             if (stop) return;
+            // Shutdown: the page just written is committed with its checkpoint; stop here, resume next run.
+            options.signal?.throwIfAborted();
           }
           break;
         } catch (err) {

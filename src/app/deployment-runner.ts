@@ -1,0 +1,115 @@
+/**
+ * The composition root of a deployment (one company from the environment, or several from a companies
+ * file): one shared state store, one logger that censors every company's token, the status server and
+ * its metrics, and the per-company job handed to the operations layer (locks, ticks, shutdown).
+ */
+import { loadDeployment, type Deployment } from '../ops/deployment.js';
+import type { CompanyResult, RunSummary } from '../ops/run-all-companies.js';
+import type { ConfigOverrides } from '../config/load-config.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { openStateStore, type StateStore } from '../store/open-state-store.js';
+import { composeCompany } from './compose.js';
+import { runCompanyJob, type JobOptions, type JobOutcome } from '../job/run-company-job.js';
+import { createMetrics, observeRun, type CadenceMetrics } from '../status/metrics.js';
+import { assessReadiness, type RunHistory } from '../status/readiness.js';
+import { parseHostPort, startStatusServer, type StatusServer } from '../status/status-server.js';
+import { latestReportPath } from '../report/write-reports.js';
+import type { FindingProblem } from '../rules/types.js';
+
+export interface DeploymentParts {
+  deployment: Deployment;
+  logger: Logger;
+  store: StateStore;
+  metrics: CadenceMetrics;
+  /** The job for one company, as the operations layer calls it. */
+  runCompany(companyId: string, signal: AbortSignal): Promise<JobOutcome>;
+  /** Feeds metrics and readiness from a finished company run. */
+  observe(result: CompanyResult<JobOutcome>): void;
+  readiness(): ReturnType<typeof assessReadiness>;
+  /** Starts the status server when CADENCE_STATUS_ADDR is set. */
+  startStatus(): Promise<StatusServer | null>;
+  close(): Promise<void>;
+}
+
+/** How old the last success may be before /readyz says not ready: a nightly job plus slack. */
+const READY_MAX_AGE_MS = 26 * 3600_000;
+
+export async function composeDeployment(
+  env: Record<string, string | undefined>,
+  overrides: ConfigOverrides = {},
+  jobOptions: Omit<JobOptions, 'signal'> = {},
+): Promise<DeploymentParts> {
+  const deployment = loadDeployment(env, overrides);
+  const logger = createLogger({ level: deployment.logLevel, secrets: deployment.secrets });
+  const store = await openStateStore(deployment.stateUrl, logger.child({ component: 'store' }));
+  const metrics = createMetrics();
+  const history: RunHistory = { lastSuccessAt: null, lastFailure: null };
+  let status: StatusServer | null = null;
+
+  return {
+    deployment,
+    logger,
+    store,
+    metrics,
+    async runCompany(companyId, signal) {
+      const parts = await composeCompany(deployment.configFor(companyId), logger, store);
+      try {
+        return await runCompanyJob(parts, { ...jobOptions, signal });
+      } finally {
+        await parts.close();
+      }
+    },
+    observe(result) {
+      const o = result.outcome;
+      const ok = result.status === 'succeeded';
+      const finishedAt = o?.finishedAt ?? new Date().toISOString();
+      if (result.status === 'done-elsewhere' || result.status === 'locked-elsewhere' || result.status === 'not-started') return;
+      if (ok) history.lastSuccessAt = Date.parse(finishedAt);
+      else history.lastFailure = { at: Date.parse(finishedAt), reason: `${result.companyId}: ${result.failure?.reason ?? result.status}` };
+      const findingsByKind: Partial<Record<FindingProblem, number>> = {};
+      for (const f of [...(o?.result?.organizations.flatMap((x) => x.findings) ?? []), ...(o?.result?.otherFindings ?? [])]) {
+        findingsByKind[f.problem] = (findingsByKind[f.problem] ?? 0) + 1;
+      }
+      const stats = o?.sync;
+      observeRun(metrics, {
+        companyId: result.companyId,
+        ok,
+        finishedAt,
+        durationMs: o?.durationMs ?? result.durationMs ?? 0,
+        recordsSynced: stats ? Object.fromEntries(Object.entries(stats.entities).map(([k, v]) => [k, v.records])) : {},
+        ...(o ? { retries: o.http.retries, rate429: o.http.rateLimited, requestsByStatus: o.http.byStatus } : {}),
+        activitiesCreated: o?.apply?.counts.created ?? 0,
+        flagsWritten: o?.apply?.results.filter((r) => r.kind === 'update_org_flags' && r.outcome === 'updated').length ?? 0,
+        ...(o?.result ? { findingsByKind } : {}),
+      });
+    },
+    readiness: () => assessReadiness(history, Date.now(), READY_MAX_AGE_MS),
+    async startStatus() {
+      const addr = env.CADENCE_STATUS_ADDR;
+      if (!addr) return null;
+      const { host, port } = parseHostPort(addr);
+      const reportDir = deployment.mode === 'single' ? deployment.configFor(deployment.companyIds[0]!).reportDir : (env.CADENCE_REPORT_DIR ?? 'reports');
+      status = await startStatusServer({
+        host,
+        port,
+        metrics,
+        readiness: () => assessReadiness(history, Date.now(), READY_MAX_AGE_MS),
+        latestReportPath: () => latestReportPath(reportDir),
+        logger: logger.child({ component: 'status' }),
+      });
+      logger.info({ url: status.url }, 'status server listening');
+      return status;
+    },
+    async close() {
+      await status?.close();
+      await store.close();
+    },
+  };
+}
+
+/** One line per company for the terminal. */
+export function formatRunSummary(summary: RunSummary<JobOutcome>): string {
+  return summary.results
+    .map((r) => `${r.companyId}: ${r.status}${r.failure ? ` — ${r.failure.reason}` : ''}${r.consecutiveFailures > 1 ? ` (${r.consecutiveFailures} failures in a row)` : ''}`)
+    .join('\n');
+}
