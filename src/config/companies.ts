@@ -15,10 +15,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatIssues } from './config-error.js';
-import { loadConfig, type AppConfig, type ConfigOverrides } from './load-config.js';
+import { loadConfig, parseYamlFile, type AppConfig, type ConfigOverrides } from './load-config.js';
 
 const envVarName = z
   .string({ error: 'expected the name of an environment variable, e.g. ACME_PIPEDRIVE_TOKEN' })
@@ -77,13 +76,7 @@ const SECRET_KEYS = ['tokenEnv', 'oauthTokenEnv', 'token', 'apiToken', 'api_toke
 const TOKEN_KEYS = ['token', 'apiToken', 'api_token', 'accessToken'];
 
 export function parseCompaniesFile(text: string, file: string): Company[] {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { prettyErrors: true });
-  } catch (err) {
-    const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line}, column ${err.linePos[0].col})` : '';
-    throw new ConfigError([`${file}: not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`]);
-  }
+  const raw = parseYamlFile(text, file);
   const parsed = CompaniesFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = formatIssues(file, parsed.error, raw, SECRET_KEYS);

@@ -43,14 +43,18 @@ export interface ConfigOverrides {
   policyFile?: string;
 }
 
-export function parsePolicy(policyText: string, policyFile: string): Policy {
-  let raw: unknown;
+/** Parses a YAML configuration file; a syntax error names the file, the line and the column. */
+export function parseYamlFile(text: string, file: string): unknown {
   try {
-    raw = parseYaml(policyText, { prettyErrors: true });
+    return parseYaml(text, { prettyErrors: true });
   } catch (err) {
     const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line}, column ${err.linePos[0].col})` : '';
-    throw new ConfigError([`${policyFile}: not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`]);
+    throw new ConfigError([`${file}: not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`]);
   }
+}
+
+export function parsePolicy(policyText: string, policyFile: string): Policy {
+  const raw = parseYamlFile(policyText, policyFile);
   const parsed = PolicySchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatIssues(policyFile, parsed.error, raw));
   return parsed.data;
