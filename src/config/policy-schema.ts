@@ -3,6 +3,17 @@
  * at start-up; every number in the shipped file is a POLICY.md default.
  */
 import { z } from 'zod';
+import {
+  FINDING_TEXT_KEYS,
+  FINDING_TEXTS,
+  HEALTH_PART_KINDS,
+  HEALTH_PART_TEXTS,
+  RISK_TEXT_KEYS,
+  RISK_TEXTS,
+  TIER_TEXT_KEYS,
+  TIER_TEXTS,
+  templatePlaceholders,
+} from '../i18n/message-keys.js';
 
 export const LOCALES = ['pt-BR', 'en'] as const;
 export const Locale = z.enum(LOCALES);
@@ -89,6 +100,19 @@ const RequiredField = z.object({
 
 const FlagField = z.object({ name: nonEmpty });
 
+/** One required template per key: a language that lacks one fails at start-up, naming the key. */
+function templatesFor<K extends string>(keys: readonly K[]) {
+  return z.object(Object.fromEntries(keys.map((k) => [k, nonEmpty])) as Record<K, typeof nonEmpty>);
+}
+
+/** Placeholders each group's templates may use (src/i18n/message-keys.ts), checked when the policy loads. */
+const MESSAGE_PLACEHOLDERS = {
+  findings: FINDING_TEXTS,
+  risks: RISK_TEXTS,
+  tierRules: TIER_TEXTS,
+  healthParts: HEALTH_PART_TEXTS,
+} as const satisfies Record<string, Record<string, readonly string[]>>;
+
 const Templates = z.object({
   followUpSubject: nonEmpty,
   followUpSubjectNever: nonEmpty,
@@ -108,6 +132,15 @@ const Templates = z.object({
   status: z.object({ on_track: nonEmpty, due_soon: nonEmpty, overdue: nonEmpty, never: nonEmpty, not_applicable: nonEmpty }),
   trend: z.object({ rising: nonEmpty, stable: nonEmpty, falling: nonEmpty }),
   dataQuality: z.object({ ok: nonEmpty, issues: nonEmpty }),
+  /**
+   * What the rules found, in words: by finding problem (or narrower case), risk kind, tier rule and
+   * health-score part, with `{placeholders}` filled from the record's params (src/i18n/message-keys.ts).
+   * Used by the reports and the activity notes; no trailing period (they are joined into lines).
+   */
+  findings: templatesFor(FINDING_TEXT_KEYS),
+  risks: templatesFor(RISK_TEXT_KEYS),
+  tierRules: templatesFor(TIER_TEXT_KEYS),
+  healthParts: templatesFor(HEALTH_PART_KINDS),
   /** Report labels, by key; the report writer looks them up and falls back to the key. */
   report: z.record(z.string(), z.string()),
 });
@@ -244,6 +277,22 @@ export const PolicySchema = z
     }
     if (!levels.includes(p.keyAccount.minTier)) {
       ctx.addIssue({ code: 'custom', path: ['keyAccount', 'minTier'], message: `no tier with level ${p.keyAccount.minTier}` });
+    }
+    for (const locale of LOCALES) {
+      for (const [group, byKey] of Object.entries(MESSAGE_PLACEHOLDERS)) {
+        const templates = p.texts[locale][group as keyof typeof MESSAGE_PLACEHOLDERS] as Record<string, string>;
+        for (const [key, allowed] of Object.entries(byKey) as [string, readonly string[]][]) {
+          const unknown = templatePlaceholders(templates[key] ?? '').filter((name) => !allowed.includes(name));
+          if (unknown.length === 0) continue;
+          ctx.addIssue({
+            code: 'custom',
+            path: ['texts', locale, group, key],
+            message:
+              `unknown placeholder ${unknown.map((u) => `{${u}}`).join(', ')}: ` +
+              (allowed.length === 0 ? 'this text takes no placeholders' : `this text can use ${allowed.map((a) => `{${a}}`).join(', ')}`),
+          });
+        }
+      }
     }
     try {
       new Intl.DateTimeFormat('en', { timeZone: p.timeZone });

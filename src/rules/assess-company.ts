@@ -24,7 +24,7 @@ import type { Stakeholders } from './stakeholders.js';
 import { createStakeholders } from './stakeholders.js';
 import { compileTierRules } from './tiers.js';
 import { compileCategories } from './touchpoints.js';
-import type { CadenceResult, Finding, OrgAssessment, RulesClock, RulesResult } from './types.js';
+import type { CadenceResult, Finding, HealthPart, OrgAssessment, RulesClock, RulesResult } from './types.js';
 
 export interface AssessOptions {
   /**
@@ -90,14 +90,16 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
   if (!Number.isFinite(nowMs)) throw new RangeError('assessCompany: clock.now is not a valid date');
   const today = cal.dayOfInstant(nowMs);
   const formatDay = createDayFormatter();
-  // Health reasons repeat across clients ("overdue: qbr"): share one string per distinct reason.
-  const reasons = new Map<string, string>();
-  const reason = (text: string) => {
-    const known = reasons.get(text);
+  // Health parts repeat across clients ("overdue: qbr"): share one part object per distinct reason and points.
+  const healthParts = new Map<string, HealthPart>();
+  const sharePart = (part: HealthPart): HealthPart => {
+    const k = `${part.reason}\u0000${part.points}`;
+    const known = healthParts.get(k);
     if (known !== undefined) return known;
-    reasons.set(text, text);
-    return text;
+    healthParts.set(k, part);
+    return part;
   };
+  const userName = (id: number): string => snapshot.users.get(id)?.name ?? `#${id}`;
 
   const catalogue = createFieldCatalogue(snapshot.fields);
   const unresolvedFields: RulesResult['unresolvedFields'] = [];
@@ -150,7 +152,7 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
     const contractEnd = contractEndField ? dateValue(contractEndField.read(org)) : null;
     const contractEndDay = contractEnd === null ? null : parseIsoDate(contractEnd);
     const findings: Finding[] = [...tierFindings, ...dataQuality.forOrg(om, tier.level)];
-    const risks = assessRisks({ org: om, clientIds, tier: tier.level, engagement, contractEndDay, today, window }, { policy, stakeholders });
+    const risks = assessRisks({ org: om, clientIds, tier: tier.level, engagement, contractEndDay, today, window }, { policy, stakeholders, userName });
 
     const lastTouch = new Map<number, EpochDay>();
     for (const e of touchpoints) for (const p of e.personIds) if (clientIds.has(p)) lastTouch.set(p, e.day!);
@@ -176,7 +178,7 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
       engagement,
       findings,
       risks,
-      health: healthScore(cadence, engagement, risks, findings.length, policy.health, reason),
+      health: healthScore(cadence, engagement, risks, findings.length, policy.health, sharePart),
       contractEndDate: contractEnd,
       mainContactPersonId: mainContact(persons, lastTouch, stakeholders),
       relevantOpenDealId: relevantOpenDeal(deals, policy),

@@ -57,6 +57,10 @@ export function createDataQuality(ctx: DataQualityContext): DataQuality {
   const personChecksForClients = personChecks.filter((c) => !stakeholderKeys.has(c.field.key));
   const dealChecks = compile('deal');
 
+  // Built-in field names as the company spells them (the finding's `field` is shown to admins).
+  const ownerField = catalogue.resolve('organization', 'Owner')?.name ?? 'Owner';
+  const decisionMakerRoles = policy.stakeholders.decisionMakerRoles.join(' / ');
+
   const refs: ReferenceLookup = {
     hasUser: (id) => snapshot.users.has(id),
     hasPerson: (id) => snapshot.persons.get(id)?.isDeleted === false,
@@ -91,6 +95,8 @@ export function createDataQuality(ctx: DataQualityContext): DataQuality {
           problem: problem.problem,
           detail: problem.detail,
           ownerId: responsible(record.ownerId, org),
+          params: { field: c.field.name, ...problem.params },
+          ...(problem.textKey ? { textKey: problem.textKey } : {}),
         });
       }
     }
@@ -108,6 +114,8 @@ export function createDataQuality(ctx: DataQualityContext): DataQuality {
       problem: problem.problem === 'missing' ? missing : problem.problem,
       detail: problem.detail,
       ownerId: responsible(person.ownerId, org),
+      params: { field: field.name, ...problem.params },
+      ...(problem.textKey ? { textKey: problem.textKey } : {}),
     });
   };
 
@@ -115,18 +123,29 @@ export function createDataQuality(ctx: DataQualityContext): DataQuality {
     forOrg({ org, persons, deals }, tier) {
       const out: Finding[] = [];
       if (org.ownerId === null) {
-        out.push({ entity: 'organization', entityId: org.id, orgId: org.id, field: 'Owner', problem: 'no_owner', detail: 'the organization has no owner', ownerId: fallbackUserId });
+        out.push({
+          entity: 'organization',
+          entityId: org.id,
+          orgId: org.id,
+          field: ownerField,
+          problem: 'no_owner',
+          detail: 'the organization has no owner',
+          ownerId: fallbackUserId,
+          params: { field: ownerField },
+        });
       } else {
         const owner = snapshot.users.get(org.ownerId);
         if (!owner?.active) {
-          out.push({
+            out.push({
             entity: 'organization',
             entityId: org.id,
             orgId: org.id,
-            field: 'Owner',
+            field: ownerField,
             problem: 'inactive_owner',
             detail: owner ? `owner #${owner.id} (${owner.name}) is deactivated` : `owner #${org.ownerId} is not a user of the company`,
             ownerId: fallbackUserId,
+            params: { field: ownerField, owner: owner ? owner.name : `#${org.ownerId}` },
+            ...(owner ? {} : { textKey: 'unknown_owner' as const }),
           });
         }
       }
@@ -139,8 +158,9 @@ export function createDataQuality(ctx: DataQualityContext): DataQuality {
           orgId: org.id,
           field: stakeholders.roleField.name,
           problem: 'no_decision_maker',
-          detail: `Tier ${tier} client without a person whose ${stakeholders.roleField.name} is ${policy.stakeholders.decisionMakerRoles.join(' / ')}`,
+          detail: `Tier ${tier} client without a person whose ${stakeholders.roleField.name} is ${decisionMakerRoles}`,
           ownerId: responsible(org.ownerId, org),
+          params: { field: stakeholders.roleField.name, tier, roles: decisionMakerRoles },
         });
       }
 

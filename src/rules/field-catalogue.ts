@@ -88,10 +88,10 @@ const BUILTINS: Record<'organization' | 'person' | 'deal', { names: string[]; co
   ],
 };
 
-function builtinFor(entity: EntityKind, name: string | null, code: string | null): BuiltinField | null {
+function builtinFor(entity: EntityKind, name: string | null, code: string | null): { codes: string[]; field: BuiltinField } | null {
   if (entity === 'activity') return null;
   for (const b of BUILTINS[entity]) {
-    if ((name !== null && b.names.includes(name)) || (code !== null && b.codes.includes(code))) return b.field;
+    if ((name !== null && b.names.includes(name)) || (code !== null && b.codes.includes(code))) return b;
   }
   return null;
 }
@@ -103,11 +103,13 @@ export interface FieldCatalogue {
 
 export function createFieldCatalogue(fields: readonly FieldDefinition[]): FieldCatalogue {
   const byName = new Map<string, FieldDefinition[]>();
+  const systemByCode = new Map<string, FieldDefinition>();
   for (const f of fields) {
     const k = `${f.entity}\u0000${normalizeFieldName(f.name)}`;
     const list = byName.get(k);
     if (list) list.push(f);
     else byName.set(k, [f]);
+    if (!f.isCustom) systemByCode.set(`${f.entity}\u0000${f.key}`, f);
   }
   const cache = new Map<string, ResolvedField | null>();
 
@@ -129,18 +131,21 @@ export function createFieldCatalogue(fields: readonly FieldDefinition[]): FieldC
         read: (r) => r.customFields[key],
       };
     }
-    const system = defs[0];
-    const builtin = builtinFor(entity, norm, system?.key ?? null) ?? (system ? builtinFor(entity, null, system.key) : null);
+    const named = defs[0];
+    const builtin = builtinFor(entity, norm, named?.key ?? null) ?? (named ? builtinFor(entity, null, named.key) : null);
     if (!builtin) return null;
+    // A built-in named by its canonical English name ("Owner") in an account that spells it otherwise
+    // ("Proprietário"): the catalogue's entry for the field code gives the company's name to show.
+    const system = named ?? builtin.codes.map((code) => systemByCode.get(`${entity}\u0000${code}`)).find((d) => d !== undefined);
     return {
       entity,
       policyName,
-      name: system?.name ?? builtin.name,
-      key: system?.key ?? builtin.name,
-      fieldType: builtin.fieldType,
+      name: system?.name ?? builtin.field.name,
+      key: system?.key ?? builtin.field.name,
+      fieldType: builtin.field.fieldType,
       options: system?.options ?? null,
       isCustom: false,
-      read: builtin.read,
+      read: builtin.field.read,
     };
   };
 

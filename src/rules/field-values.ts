@@ -6,7 +6,7 @@
  * `{id, label}` objects of `include_option_labels`, so a value is never misjudged because of its shape.
  */
 import type { FieldOption } from '../domain/entities.js';
-import type { FindingProblem } from './types.js';
+import type { FindingProblem, FindingTextKey } from './types.js';
 import { isRealIsoDate } from './calendar.js';
 
 function isBlank(value: unknown): boolean {
@@ -93,7 +93,12 @@ export interface ReferenceLookup {
 
 export interface ValueProblem {
   problem: FindingProblem;
+  /** Technical English sentence (Finding.detail). */
   detail: string;
+  /** The offending value (`value`) or count for the template; the caller adds the field's name. */
+  params: { value?: string; count?: number };
+  /** A narrower template than the problem's own. */
+  textKey?: FindingTextKey;
 }
 
 function show(value: unknown): string {
@@ -109,6 +114,9 @@ function textOf(value: unknown): string | null {
   return null;
 }
 
+// Shared: a blank value is by far the most common problem in a large company.
+const MISSING: ValueProblem = Object.freeze({ problem: 'missing', detail: 'no value', params: Object.freeze({}) });
+
 /**
  * What is wrong with a required field's value, judged by its Pipedrive field type; null when it is fine.
  * Missing values (null, absent, blank text, empty list) are `missing` for every type.
@@ -119,7 +127,7 @@ export function checkFieldValue(
   options: readonly FieldOption[] | null,
   refs: ReferenceLookup,
 ): ValueProblem | null {
-  if (isBlank(value)) return { problem: 'missing', detail: 'no value' };
+  if (isBlank(value)) return MISSING;
   switch (fieldType) {
     case 'varchar':
     case 'text':
@@ -127,64 +135,82 @@ export function checkFieldValue(
     case 'varchar_options': {
       if (typeof value === 'string' || typeof value === 'number') return null;
       const t = textOf(value);
-      if (t !== null) return t.trim() === '' ? { problem: 'missing', detail: 'no value' } : null;
-      return { problem: 'missing', detail: `not text: ${show(value)}` };
+      if (t !== null) return t.trim() === '' ? MISSING : null;
+      return { problem: 'missing', detail: `not text: ${show(value)}`, params: { value: show(value) } };
     }
     case 'address': {
       const t = textOf(value);
-      if (t === null || t.trim() === '') return { problem: 'missing', detail: 'no address' };
+      if (t === null || t.trim() === '') return { problem: 'missing', detail: 'no address', params: {} };
       return null;
     }
     case 'double':
     case 'int': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return { problem: 'not_a_number', detail: `expected a number, got ${show(value)}` };
-      if (fieldType === 'int' && !Number.isInteger(value)) return { problem: 'not_a_number', detail: `expected a whole number, got ${show(value)}` };
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        return { problem: 'not_a_number', detail: `expected a number, got ${show(value)}`, params: { value: show(value) } };
+      }
+      if (fieldType === 'int' && !Number.isInteger(value)) {
+        return { problem: 'not_a_number', detail: `expected a whole number, got ${show(value)}`, params: { value: show(value) }, textKey: 'not_a_whole_number' };
+      }
       return null;
     }
     case 'monetary': {
       const m = value as { value?: unknown; currency?: unknown };
-      if (typeof value !== 'object' || value === null) return { problem: 'invalid_monetary', detail: `expected {value, currency}, got ${show(value)}` };
-      if (m.value === null || m.value === undefined) return { problem: 'missing', detail: 'no amount' };
-      if (typeof m.value !== 'number' || !Number.isFinite(m.value)) return { problem: 'invalid_monetary', detail: `amount is not a number: ${show(m.value)}` };
+      // The template shows the whole value: amount and currency together are what the admin corrects.
+      const whole = { value: show(value) };
+      if (typeof value !== 'object' || value === null) return { problem: 'invalid_monetary', detail: `expected {value, currency}, got ${show(value)}`, params: whole };
+      if (m.value === null || m.value === undefined) return { problem: 'missing', detail: 'no amount', params: {} };
+      if (typeof m.value !== 'number' || !Number.isFinite(m.value)) {
+        return { problem: 'invalid_monetary', detail: `amount is not a number: ${show(m.value)}`, params: whole };
+      }
       if (typeof m.currency !== 'string' || !/^[A-Z]{3}$/.test(m.currency)) {
-        return { problem: 'invalid_monetary', detail: `currency is not a 3-letter code: ${show(m.currency)}` };
+        return { problem: 'invalid_monetary', detail: `currency is not a 3-letter code: ${show(m.currency)}`, params: whole };
       }
       return null;
     }
     case 'enum':
     case 'set': {
       const { ids, invalid } = optionIds(value);
-      if (invalid.length > 0) return { problem: 'invalid_option', detail: `not an option id: ${show(invalid[0])}` };
-      if (fieldType === 'enum' && ids.length > 1) return { problem: 'invalid_option', detail: `single-option field holds ${ids.length} options` };
+      if (invalid.length > 0) return { problem: 'invalid_option', detail: `not an option id: ${show(invalid[0])}`, params: { value: show(invalid[0]) } };
+      if (fieldType === 'enum' && ids.length > 1) {
+        return { problem: 'invalid_option', detail: `single-option field holds ${ids.length} options`, params: { count: ids.length }, textKey: 'too_many_options' };
+      }
       // Without the option list (a system field the catalogue omits) existence cannot be judged.
       if (options) {
         const unknown = ids.filter((id) => !options.some((o) => o.id === id));
-        if (unknown.length > 0) return { problem: 'invalid_option', detail: `option id ${unknown.join(', ')} does not exist (deleted option?)` };
+        if (unknown.length > 0) {
+          return { problem: 'invalid_option', detail: `option id ${unknown.join(', ')} does not exist (deleted option?)`, params: { value: unknown.join(', ') } };
+        }
       }
       return null;
     }
     case 'date':
-      return isRealIsoDate(value) ? null : { problem: 'invalid_date', detail: `not a real date YYYY-MM-DD: ${show(value)}` };
+      return isRealIsoDate(value) ? null : { problem: 'invalid_date', detail: `not a real date YYYY-MM-DD: ${show(value)}`, params: { value: show(value) } };
     case 'daterange': {
       const r = value as { value?: unknown; until?: unknown };
       if (typeof value !== 'object' || value === null || !isRealIsoDate(r.value) || !isRealIsoDate(r.until)) {
-        return { problem: 'invalid_date', detail: `expected {value, until} real dates: ${show(value)}` };
+        return { problem: 'invalid_date', detail: `expected {value, until} real dates: ${show(value)}`, params: { value: show(value) } };
       }
-      if (r.until < r.value) return { problem: 'invalid_date', detail: `range ends before it starts: ${r.value} → ${r.until}` };
+      if (r.until < r.value) return { problem: 'invalid_date', detail: `range ends before it starts: ${r.value} → ${r.until}`, params: { value: `${r.value} → ${r.until}` } };
       return null;
     }
     case 'phone': {
       const t = textOf(value);
-      if (t === null) return { problem: 'invalid_phone', detail: `not a phone number: ${show(value)}` };
-      return isValidPhone(t) ? null : { problem: 'invalid_phone', detail: `not a phone number: ${show(t)}` };
+      if (t === null) return { problem: 'invalid_phone', detail: `not a phone number: ${show(value)}`, params: { value: show(value) } };
+      return isValidPhone(t) ? null : { problem: 'invalid_phone', detail: `not a phone number: ${show(t)}`, params: { value: show(t) } };
     }
     case 'emails':
     case 'phones': {
       const list = (Array.isArray(value) ? value : [value]).map((v) => textOf(v) ?? '').filter((t) => t.trim() !== '');
-      if (list.length === 0) return { problem: 'missing', detail: 'no value' };
+      if (list.length === 0) return MISSING;
       const check = fieldType === 'emails' ? isValidEmail : isValidPhone;
       const bad = list.find((t) => !check(t));
-      if (bad !== undefined) return { problem: fieldType === 'emails' ? 'invalid_email' : 'invalid_phone', detail: `not a valid ${fieldType === 'emails' ? 'e-mail' : 'phone number'}: ${show(bad)}` };
+      if (bad !== undefined) {
+        return {
+          problem: fieldType === 'emails' ? 'invalid_email' : 'invalid_phone',
+          detail: `not a valid ${fieldType === 'emails' ? 'e-mail' : 'phone number'}: ${show(bad)}`,
+          params: { value: show(bad) },
+        };
+      }
       return null;
     }
     case 'user':
@@ -192,14 +218,14 @@ export function checkFieldValue(
     case 'org':
     case 'deal': {
       const id = toOptionId(value);
-      if (id === null) return { problem: 'dangling_reference', detail: `not an id: ${show(value)}` };
+      if (id === null) return { problem: 'dangling_reference', detail: `not an id: ${show(value)}`, params: { value: show(value) } };
       const exists =
         fieldType === 'user' ? refs.hasUser(id) : fieldType === 'people' ? refs.hasPerson(id) : fieldType === 'org' ? refs.hasOrganization(id) : refs.hasDeal(id);
       const what = fieldType === 'user' ? 'user' : fieldType === 'people' ? 'person' : fieldType === 'org' ? 'organization' : 'deal';
-      return exists ? null : { problem: 'dangling_reference', detail: `${what} #${id} does not exist` };
+      return exists ? null : { problem: 'dangling_reference', detail: `${what} #${id} does not exist`, params: { value: `#${id}` } };
     }
     case 'boolean':
-      return typeof value === 'boolean' ? null : { problem: 'missing', detail: `not true/false: ${show(value)}` };
+      return typeof value === 'boolean' ? null : { problem: 'missing', detail: `not true/false: ${show(value)}`, params: { value: show(value) } };
     default:
       // time, timerange, json, … : presence is all the policy asks for.
       return null;

@@ -29,7 +29,11 @@ export interface RiskInput {
 export interface RiskContext {
   policy: Policy;
   stakeholders: Stakeholders;
+  /** A user's name for the risk's sentence (`#id` when the company has no such user). */
+  userName(id: number): string;
 }
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** Distinct client persons reached by touchpoints from `sinceDay` on. */
 function personsTouchedSince(org: OrgMirror, clientIds: ReadonlySet<number>, sinceDay: EpochDay): { persons: Set<number>; touches: number } {
@@ -49,6 +53,9 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
   const { policy, stakeholders } = ctx;
   const r = policy.risks;
   const risks: Risk[] = [];
+  // Sentences name people, not ids; the client's persons are few, so a scan is cheaper than a map.
+  const personName = (id: number) => org.persons.find((p) => p.id === id)?.name ?? `#${id}`;
+  const personNames = (ids: readonly number[]) => ids.map(personName).join(', ');
 
   if (tier >= r.decisionMakerMinTier) {
     const { persons, touches } = personsTouchedSince(org, clientIds, today - r.keyPersonDays);
@@ -58,6 +65,7 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
         kind: 'key_person_dependency',
         detail: `${touches} touchpoint(s) in ${r.keyPersonDays} days reached only person #${only}`,
         evidence: { personIds: [only], touchpoints: touches },
+        params: { person: personName(only), touchpoints: touches, days: r.keyPersonDays },
       });
     }
 
@@ -72,10 +80,18 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
           ? `no decision maker mapped (person field ${policy.stakeholders.roleField}), so no decision-maker contact in ${r.decisionMakerDays} days`
           : `no touchpoint with decision maker(s) ${dms.map((id) => `#${id}`).join(', ')} in ${r.decisionMakerDays} days` +
             (lastDm === null ? ' (never)' : ` (last ${formatEpochDay(lastDm)})`);
+      const days = r.decisionMakerDays;
+      const text: Pick<Risk, 'params' | 'textKey'> =
+        dms.length === 0
+          ? { params: { field: stakeholders.roleField?.name ?? policy.stakeholders.roleField, days }, textKey: 'no_decision_maker_mapped' }
+          : lastDm === null
+            ? { params: { persons: personNames(dms), days }, textKey: 'no_decision_maker_contact_never' }
+            : { params: { persons: personNames(dms), days, lastContactDate: formatEpochDay(lastDm) } };
       risks.push({
         kind: 'no_decision_maker_contact',
         detail,
         evidence: lastDm === null ? { personIds: dms } : { personIds: dms, lastContact: formatEpochDay(lastDm) },
+        ...text,
       });
     }
   }
@@ -100,6 +116,13 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
         `${userIds.length} users (${userIds.map((u) => `#${u}`).join(', ')}) touched the client in week ${window.labels[w]}` +
         (collisions.length > 1 ? `; ${collisions.length} such weeks in the last ${window.shown}` : ''),
       evidence: { week: window.labels[w]!, userIds, weeks: collisions.length },
+      params: {
+        users: userIds.map((u) => ctx.userName(u)).join(', '),
+        userCount: userIds.length,
+        weekStartDate: formatEpochDay(window.currentWeekStart - 7 * (window.span - 1 - w)),
+        weeks: collisions.length,
+        shownWeeks: window.shown,
+      },
     });
   }
 
@@ -108,6 +131,7 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
       kind: 'falling_engagement',
       detail: `${engagement.last4} touchpoints in the last 4 weeks against ${engagement.previous4} in the 4 before`,
       evidence: { last4: engagement.last4, previous4: engagement.previous4 },
+      params: { last4: engagement.last4, previous4: engagement.previous4 },
     });
   }
 
@@ -118,6 +142,7 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
         kind: 'renewal_due',
         detail: `contract ends ${formatEpochDay(contractEndDay)}, in ${until} days (window ${r.renewalWindowDays})`,
         evidence: { contractEndDate: formatEpochDay(contractEndDay), daysUntil: until },
+        params: { contractEndDate: formatEpochDay(contractEndDay), days: until, windowDays: r.renewalWindowDays },
       });
     }
   }
@@ -128,17 +153,18 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
       kind: 'stakeholder_at_risk',
       detail: `relationship strength at risk: ${atRisk.map((id) => `#${id}`).join(', ')}`,
       evidence: { personIds: atRisk },
+      params: { persons: personNames(atRisk), count: atRisk.length },
     });
   }
 
   // Shrinking: the latest won deal (won within the last year) below shrinkingRatio × the one before it.
   const won: { d: Deal; day: EpochDay }[] = [];
-  const lost: number[] = [];
+  const lost: Deal[] = [];
   org.deals.forEach((d, i) => {
     const day = org.closeDays[i] ?? null;
     if (day === null || day > today) return;
     if (d.status === 'won') won.push({ d, day });
-    else if (today - day <= r.lostDealDays) lost.push(d.id);
+    else if (today - day <= r.lostDealDays) lost.push(d);
   });
   won.sort((a, b) => b.day - a.day || b.d.id - a.d.id);
   const [latest, previous] = won;
@@ -150,16 +176,25 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
         kind: 'shrinking_deals',
         detail: `latest won deal #${latest.d.id} (${formatAmount(lv)} ${policy.currency}) is ${Math.round((lv / pv) * 100)} % of the previous #${previous.d.id} (${formatAmount(pv)})`,
         evidence: { dealIds: [latest.d.id, previous.d.id] },
+        params: {
+          latestDeal: latest.d.title,
+          latestValue: round2(lv),
+          previousDeal: previous.d.title,
+          previousValue: round2(pv),
+          currency: policy.currency,
+          percent: Math.round((lv / pv) * 100),
+        },
       });
     }
   }
 
-  lost.sort((a, b) => a - b);
+  lost.sort((a, b) => a.id - b.id);
   if (lost.length > 0) {
     risks.push({
       kind: 'recent_loss',
-      detail: `${lost.length} deal(s) lost in the last ${r.lostDealDays} days: ${lost.map((id) => `#${id}`).join(', ')}`,
-      evidence: { dealIds: lost },
+      detail: `${lost.length} deal(s) lost in the last ${r.lostDealDays} days: ${lost.map((d) => `#${d.id}`).join(', ')}`,
+      evidence: { dealIds: lost.map((d) => d.id) },
+      params: { deals: lost.map((d) => d.title).join(', '), count: lost.length, days: r.lostDealDays },
     });
   }
   return risks;

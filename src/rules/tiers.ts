@@ -33,6 +33,7 @@ export function compileTierRules(policy: Policy, catalogue: FieldCatalogue, cal:
   const squadField = ka.dealField ? catalogue.resolve('deal', ka.dealField.name) : null;
   const squadValues = new Set((ka.dealField?.values ?? []).map(norm));
   const byLevelDesc = [...policy.tiers].sort((a, b) => b.level - a.level);
+  const valueField = catalogue.resolve('deal', 'Value')?.name ?? 'Value';
   const lowest = byLevelDesc[byLevelDesc.length - 1]!;
 
   const squadReason = (d: Deal): string | null => {
@@ -83,10 +84,11 @@ export function compileTierRules(policy: Policy, catalogue: FieldCatalogue, cal:
               entity: 'deal',
               entityId: d.id,
               orgId: org.id,
-              field: 'Value',
+              field: valueField,
               problem: 'unknown_currency',
               detail: `won deal value ${formatAmount(d.value ?? 0)} ${code} has no rate to ${policy.currency} in currencyRates; left out of the 12-month revenue`,
               ownerId: d.ownerId,
+              params: { field: valueField, amount: d.value ?? 0, currency: code, firmCurrency: policy.currency },
             });
           } else revenue += v;
         }
@@ -94,26 +96,35 @@ export function compileTierRules(policy: Policy, catalogue: FieldCatalogue, cal:
       const addDay = cal.dayOfInstant(parseInstant(org.addTime));
       const since = firstWon ?? (Number.isFinite(addDay) ? addDay : today);
       const tenureYears = Math.max(0, Math.round(((today - since) / 365.25) * 100) / 100);
-      const base = { revenue12m: Math.round(revenue * 100) / 100, tenureYears, unconvertedCurrencies: [...unconverted].sort() };
+      const revenue12m = Math.round(revenue * 100) / 100;
+      const base = { revenue12m, tenureYears, unconvertedCurrencies: [...unconverted].sort() };
 
       const explicit = explicitLevel(org);
       if (explicit) {
-        return { decision: { level: explicit.level, rule: 'explicit_field', detail: `${tierField!.name} = "${explicit.label}"`, ...base }, findings };
+        const detail = `${tierField!.name} = "${explicit.label}"`;
+        const params = { tier: explicit.level, field: tierField!.name, label: explicit.label };
+        return { decision: { level: explicit.level, rule: 'explicit_field', detail, ...base, params }, findings };
       }
       // Tiny epsilon: rates make sums like 9433.96 × 5.3 land a hair under a round threshold.
       const meets = (t: (typeof byLevelDesc)[number]) => revenue + 1e-6 >= t.minRevenue12m && tenureYears >= t.minTenureYears;
       const matched = byLevelDesc.find(meets);
       const byRevenue = matched ?? lowest;
       const tenureSource = firstWon === null ? 'since the organization was added' : 'since the first won deal';
-      const facts = `12-month won revenue ${formatAmount(revenue)} ${policy.currency}, tenure ${tenureYears} years ${tenureSource}`;
+      const factsText = `12-month won revenue ${formatAmount(revenue)} ${policy.currency}, tenure ${tenureYears} years ${tenureSource}`;
       const revenueDetail = matched
-        ? `${facts} (Tier ${matched.level} needs ${formatAmount(matched.minRevenue12m)} and ${matched.minTenureYears} years)`
-        : `${facts}: below every tier threshold, lowest tier`;
+        ? `${factsText} (Tier ${matched.level} needs ${formatAmount(matched.minRevenue12m)} and ${matched.minTenureYears} years)`
+        : `${factsText}: below every tier threshold, lowest tier`;
       if (squad && ka.minTier > byRevenue.level) {
-        return { decision: { level: ka.minTier, rule: 'key_account', detail: `won squad deal #${squad.deal.id} (${squad.reason})`, ...base }, findings };
+        const detail = `won squad deal #${squad.deal.id} (${squad.reason})`;
+        return { decision: { level: ka.minTier, rule: 'key_account', detail, ...base, params: { tier: ka.minTier, deal: squad.deal.title } }, findings };
       }
       const squadNote = squad ? `; also a key account (won squad deal #${squad.deal.id})` : '';
-      return { decision: { level: byRevenue.level, rule: 'revenue_tenure', detail: revenueDetail + squadNote, ...base }, findings };
+      const detail = revenueDetail + squadNote;
+      const facts = { tier: byRevenue.level, revenue: revenue12m, currency: policy.currency, tenureYears };
+      const decision: TierDecision = matched
+        ? { level: matched.level, rule: 'revenue_tenure', detail, ...base, params: { ...facts, minRevenue: matched.minRevenue12m, minTenureYears: matched.minTenureYears } }
+        : { level: lowest.level, rule: 'revenue_tenure', detail, ...base, params: facts, textKey: 'lowest_tier' };
+      return { decision, findings };
     },
   };
 }

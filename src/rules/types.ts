@@ -5,6 +5,15 @@
 import { z } from 'zod';
 import { Category } from '../config/policy-schema.js';
 import { EntityKind } from '../domain/entities.js';
+import {
+  FINDING_PROBLEMS,
+  FINDING_TEXT_KEYS,
+  HEALTH_PART_KINDS,
+  RISK_KINDS,
+  RISK_TEXT_KEYS,
+  TIER_RULE_KINDS,
+  TIER_TEXT_KEYS,
+} from '../i18n/message-keys.js';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 
@@ -14,8 +23,18 @@ export type CadenceStatus = z.infer<typeof CadenceStatus>;
 export const OverallStatus = z.enum(['on_track', 'due_soon', 'overdue', 'never', 'not_applicable']);
 export type OverallStatus = z.infer<typeof OverallStatus>;
 
-export const TierRuleKind = z.enum(['explicit_field', 'key_account', 'revenue_tenure']);
+/**
+ * The facts a record's sentence needs, by placeholder name (src/i18n/message-keys.ts lists them per
+ * template): names of fields, people and deals, offending values, counts, amounts, `…Date` calendar
+ * dates. Raw values: the describer formats numbers and dates for the locale when it fills the template.
+ */
+export const MessageParams = z.record(z.string(), z.union([z.string(), z.number()]));
+export type MessageParams = z.infer<typeof MessageParams>;
+
+export const TierRuleKind = z.enum(TIER_RULE_KINDS);
 export type TierRuleKind = z.infer<typeof TierRuleKind>;
+export const TierTextKey = z.enum(TIER_TEXT_KEYS);
+export type TierTextKey = z.infer<typeof TierTextKey>;
 
 export const TierDecision = z.object({
   level: z.number().int(),
@@ -23,10 +42,17 @@ export const TierDecision = z.object({
   /** Trailing-12-month won-deal value in the firm currency (converted deals only). */
   revenue12m: z.number(),
   tenureYears: z.number(),
-  /** Human-readable reason, e.g. `Tier field = "Tier 3"` or `won squad deal #12`. */
+  /**
+   * Technical English reason for logs and JSON consumers, e.g. `Tier field = "Tier 3"` or `won squad deal #12`.
+   * Not for display: people read the policy template `texts.<locale>.tierRules[textKey ?? rule]` filled with `params`.
+   */
   detail: z.string(),
   /** Currencies of won deals that could not be converted (no rate in the policy). */
   unconvertedCurrencies: z.array(z.string()),
+  /** The template's facts (TIER_TEXTS in src/i18n/message-keys.ts). */
+  params: MessageParams.default({}),
+  /** A narrower template than the rule's own (`lowest_tier`); absent = the rule's template. */
+  textKey: TierTextKey.optional(),
 });
 export type TierDecision = z.infer<typeof TierDecision>;
 
@@ -83,24 +109,10 @@ export const Engagement = z.object({
 });
 export type Engagement = z.infer<typeof Engagement>;
 
-export const FindingProblem = z.enum([
-  'missing',
-  'invalid_option',
-  'not_a_number',
-  'invalid_monetary',
-  'invalid_date',
-  'invalid_email',
-  'invalid_phone',
-  'dangling_reference',
-  'unknown_field',
-  'no_owner',
-  'inactive_owner',
-  'no_decision_maker',
-  'missing_stakeholder_role',
-  'missing_relationship_strength',
-  'unknown_currency',
-]);
+export const FindingProblem = z.enum(FINDING_PROBLEMS);
 export type FindingProblem = z.infer<typeof FindingProblem>;
+export const FindingTextKey = z.enum(FINDING_TEXT_KEYS);
+export type FindingTextKey = z.infer<typeof FindingTextKey>;
 
 export const Finding = z.object({
   entity: EntityKind,
@@ -110,36 +122,57 @@ export const Finding = z.object({
   /** Field name as the admin sees it in Pipedrive (or a built-in label like "Owner"). */
   field: z.string(),
   problem: FindingProblem,
-  /** What is wrong, in plain words, with the offending value when there is one. */
+  /**
+   * What is wrong, as a technical English sentence with the offending value, for logs and JSON consumers.
+   * Not for display: people read the policy template `texts.<locale>.findings[textKey ?? problem]` filled with `params`.
+   */
   detail: z.string(),
   /** The user responsible for fixing it (record owner, else the org owner, else the fallback user). */
   ownerId: z.number().int().nullable(),
+  /** The template's facts (FINDING_TEXTS in src/i18n/message-keys.ts). */
+  params: MessageParams.default({}),
+  /** A narrower template than the problem's own (e.g. `too_many_options`); absent = the problem's template. */
+  textKey: FindingTextKey.optional(),
 });
 export type Finding = z.infer<typeof Finding>;
 
-export const RiskKind = z.enum([
-  'key_person_dependency',
-  'no_decision_maker_contact',
-  'outreach_collision',
-  'falling_engagement',
-  'renewal_due',
-  'stakeholder_at_risk',
-  'shrinking_deals',
-  'recent_loss',
-]);
+export const RiskKind = z.enum(RISK_KINDS);
 export type RiskKind = z.infer<typeof RiskKind>;
+export const RiskTextKey = z.enum(RISK_TEXT_KEYS);
+export type RiskTextKey = z.infer<typeof RiskTextKey>;
 
 export const Risk = z.object({
   kind: RiskKind,
+  /**
+   * Technical English sentence with record ids, for logs and JSON consumers. Not for display: people read
+   * the policy template `texts.<locale>.risks[textKey ?? kind]` filled with `params`.
+   */
   detail: z.string(),
   /** Ids that support the risk (persons, deals, users, the ISO week…). */
   evidence: z.record(z.string(), z.union([z.string(), z.number(), z.array(z.number())])).default({}),
+  /** The template's facts, people and deals by name (RISK_TEXTS in src/i18n/message-keys.ts). */
+  params: MessageParams.default({}),
+  /** A narrower template than the kind's own (e.g. `no_decision_maker_mapped`); absent = the kind's template. */
+  textKey: RiskTextKey.optional(),
 });
 export type Risk = z.infer<typeof Risk>;
 
+export const HealthPartKind = z.enum(HEALTH_PART_KINDS);
+export type HealthPartKind = z.infer<typeof HealthPartKind>;
+
+export const HealthPart = z.object({
+  /** Technical English reason (`overdue: qbr`); people read `texts.<locale>.healthParts[kind]` filled with `params`. */
+  reason: z.string(),
+  points: z.number(),
+  kind: HealthPartKind,
+  /** `rule` (cadence rule id), `risk` (risk kind) or `count` (findings), per HEALTH_PART_TEXTS. */
+  params: MessageParams.default({}),
+});
+export type HealthPart = z.infer<typeof HealthPart>;
+
 export const Health = z.object({
   score: z.number().int().min(0).max(100),
-  parts: z.array(z.object({ reason: z.string(), points: z.number() })),
+  parts: z.array(HealthPart),
 });
 export type Health = z.infer<typeof Health>;
 

@@ -37,7 +37,7 @@ const cadence = (ruleId: string, status: CadenceResult['status'], applies = true
   regularity: null,
 });
 const flat: Engagement = { weeks: [], last4: 2, previous4: 2, trend: 'stable', breadth: 1 };
-const risk = (kind: Risk['kind']): Risk => ({ kind, detail: '', evidence: {} });
+const risk = (kind: Risk['kind']): Risk => ({ kind, detail: '', evidence: {}, params: {} });
 
 describe('health score (policy.health)', () => {
   const h = policy().health;
@@ -58,12 +58,22 @@ describe('health score (policy.health)', () => {
     if (score > 0) expect(100 - out.parts.reduce((sum, p) => sum + p.points, 0)).toBe(score);
   });
 
-  it('lists each part with its reason', () => {
-    expect(healthScore([cadence('qbr', 'overdue')], flat, [risk('renewal_due')], 1, h).parts).toEqual([
-      { reason: 'overdue: qbr', points: 15 },
-      { reason: 'risk: renewal_due', points: 8 },
-      { reason: 'data quality: 1 finding(s)', points: 2 },
+  it('lists each part with its reason, and its kind and params for the policy templates', () => {
+    expect(healthScore([cadence('qbr', 'overdue'), cadence('strategic', 'never'), cadence('maintenance', 'due_soon')], { ...flat, trend: 'falling' }, [risk('renewal_due')], 1, h).parts).toEqual([
+      { reason: 'overdue: qbr', points: 15, kind: 'overdue', params: { rule: 'qbr' } },
+      { reason: 'never touched: strategic', points: 20, kind: 'never', params: { rule: 'strategic' } },
+      { reason: 'due soon: maintenance', points: 3, kind: 'due_soon', params: { rule: 'maintenance' } },
+      { reason: 'falling engagement', points: 10, kind: 'falling_engagement', params: {} },
+      { reason: 'risk: renewal_due', points: 8, kind: 'risk', params: { risk: 'renewal_due' } },
+      { reason: 'data quality: 1 finding(s)', points: 2, kind: 'data_quality', params: { count: 1 } },
     ]);
+  });
+
+  it('a full pass shares equal parts between clients', () => {
+    const s = snapshot({ orgs: [org({ id: 1 }), org({ id: 2 })] });
+    const [a, b] = assessCompany(policy(), s, clock('2026-03-10')).organizations;
+    expect(a!.health.parts.length).toBeGreaterThan(0);
+    expect(b!.health.parts[0]).toBe(a!.health.parts[0]);
   });
 
   it('uses the policy weights', () => {

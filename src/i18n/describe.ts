@@ -1,0 +1,57 @@
+/**
+ * The sentences people read about the rules' findings, risks, tier decisions and health-score parts:
+ * the policy's template for the record (`texts.<locale>.findings[textKey ?? problem]`, …) filled with the
+ * record's params. Pure; built once per report or plan, since it holds the locale's number formatter.
+ *
+ * Params are shown as the locale reads them: numbers by Intl.NumberFormat, `…Date` params (calendar dates
+ * `YYYY-MM-DD`, already in the firm's time zone, so formatted without shifting) by the locale's date
+ * style, a health part's `rule` by the cadence rule's label and `risk` by the risk's report label; names
+ * and values from the CRM as they are. The result is plain text: HTML callers escape it.
+ */
+import type { Policy } from '../config/policy-schema.js';
+import { fillTemplate, formatDate } from '../plan/texts.js';
+import type { Finding, HealthPart, MessageParams, Risk, TierDecision } from '../rules/types.js';
+import { DATE_PARAM_SUFFIX } from './message-keys.js';
+
+export interface Describer {
+  finding(f: Pick<Finding, 'problem' | 'params' | 'textKey'>): string;
+  risk(r: Pick<Risk, 'kind' | 'params' | 'textKey'>): string;
+  tier(t: Pick<TierDecision, 'rule' | 'params' | 'textKey'>): string;
+  healthPart(p: Pick<HealthPart, 'kind' | 'params'>): string;
+}
+
+/** What the describer reads from the policy: the language, its texts, and the cadence rules' labels. */
+export type DescriberPolicy = Pick<Policy, 'locale' | 'texts' | 'cadenceRules'>;
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function createDescriber(policy: DescriberPolicy): Describer {
+  const { locale } = policy;
+  const texts = policy.texts[locale];
+  const numberFmt = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
+
+  const show = (name: string, value: string | number): string => {
+    if (typeof value === 'number') return numberFmt.format(value);
+    // A date param that is not a real date is shown as stored rather than failing the report.
+    if (name.endsWith(DATE_PARAM_SUFFIX) && ISO_DATE.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))) return formatDate(locale, value);
+    return value;
+  };
+  const fill = (template: string, params: Readonly<MessageParams>): string => {
+    const values: Record<string, string> = {};
+    for (const [name, value] of Object.entries(params)) values[name] = show(name, value);
+    return fillTemplate(template, values);
+  };
+
+  return {
+    finding: (f) => fill(texts.findings[f.textKey ?? f.problem], f.params),
+    risk: (r) => fill(texts.risks[r.textKey ?? r.kind], r.params),
+    tier: (t) => fill(texts.tierRules[t.textKey ?? t.rule], t.params),
+    healthPart: (p) => {
+      const { rule, risk } = p.params;
+      const labels: MessageParams = {};
+      if (typeof rule === 'string') labels.rule = policy.cadenceRules[rule]?.label[locale] ?? rule;
+      if (typeof risk === 'string') labels.risk = texts.report[`risk_${risk}`] ?? risk;
+      return fill(texts.healthParts[p.kind], { ...p.params, ...labels });
+    },
+  };
+}

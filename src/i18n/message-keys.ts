@@ -1,0 +1,134 @@
+/**
+ * What the rules' findings, risks, tier decisions and health-score parts can say to people: the policy
+ * template keys (`texts.<locale>.findings / risks / tierRules / healthParts`) and, for each key, the
+ * placeholders its sentence may use — the `params` the rules put on the record.
+ *
+ * A leaf module (no imports): the rules' contract (src/rules/types.ts) builds its enums from these lists,
+ * the policy schema requires a template for every key in every language and rejects a placeholder the
+ * record does not carry, and the describer (describe.ts) fills the templates. Keeping the lists here lets
+ * the policy schema use them without importing the rules (which import the policy schema).
+ *
+ * A key is the problem / risk kind / tier rule itself, or a narrower case of it that needs its own
+ * sentence (the record's `textKey` names it then): e.g. `too_many_options` is an `invalid_option`.
+ */
+
+export const FINDING_PROBLEMS = [
+  'missing',
+  'invalid_option',
+  'not_a_number',
+  'invalid_monetary',
+  'invalid_date',
+  'invalid_email',
+  'invalid_phone',
+  'dangling_reference',
+  'unknown_field',
+  'no_owner',
+  'inactive_owner',
+  'no_decision_maker',
+  'missing_stakeholder_role',
+  'missing_relationship_strength',
+  'unknown_currency',
+] as const;
+export type FindingProblemKey = (typeof FINDING_PROBLEMS)[number];
+
+export const RISK_KINDS = [
+  'key_person_dependency',
+  'no_decision_maker_contact',
+  'outreach_collision',
+  'falling_engagement',
+  'renewal_due',
+  'stakeholder_at_risk',
+  'shrinking_deals',
+  'recent_loss',
+] as const;
+export type RiskKindKey = (typeof RISK_KINDS)[number];
+
+export const TIER_RULE_KINDS = ['explicit_field', 'key_account', 'revenue_tenure'] as const;
+export type TierRuleKey = (typeof TIER_RULE_KINDS)[number];
+
+/** What a health-score penalty is for (src/rules/health.ts). */
+export const HEALTH_PART_KINDS = ['overdue', 'never', 'due_soon', 'falling_engagement', 'risk', 'data_quality'] as const;
+export type HealthPartKey = (typeof HEALTH_PART_KINDS)[number];
+
+type Placeholders<K extends string> = Record<K, readonly string[]> & Record<string, readonly string[]>;
+
+/**
+ * Placeholders by finding template. `field` is the field's name as the company spells it; `value` the
+ * offending value as stored (JSON-quoted text, option ids, a record id); `owner` a user's name.
+ */
+export const FINDING_TEXTS = {
+  missing: ['field'],
+  invalid_option: ['field', 'value'],
+  /** invalid_option: a single-option field holding several options. */
+  too_many_options: ['field', 'count'],
+  not_a_number: ['field', 'value'],
+  /** not_a_number: a whole-number field holding a fraction. */
+  not_a_whole_number: ['field', 'value'],
+  invalid_monetary: ['field', 'value'],
+  invalid_date: ['field', 'value'],
+  invalid_email: ['field', 'value'],
+  invalid_phone: ['field', 'value'],
+  dangling_reference: ['field', 'value'],
+  unknown_field: ['field'],
+  no_owner: ['field'],
+  inactive_owner: ['field', 'owner'],
+  /** inactive_owner: the owner id is not a user of the company at all. */
+  unknown_owner: ['field', 'owner'],
+  no_decision_maker: ['field', 'tier', 'roles'],
+  missing_stakeholder_role: ['field'],
+  missing_relationship_strength: ['field'],
+  unknown_currency: ['field', 'amount', 'currency', 'firmCurrency'],
+} as const satisfies Placeholders<FindingProblemKey>;
+export type FindingTextKey = keyof typeof FINDING_TEXTS;
+export const FINDING_TEXT_KEYS = Object.keys(FINDING_TEXTS) as [FindingTextKey, ...FindingTextKey[]];
+
+/** Placeholders by risk template. Persons, users and deals are named (person / deal title), not numbered. */
+export const RISK_TEXTS = {
+  key_person_dependency: ['person', 'touchpoints', 'days'],
+  no_decision_maker_contact: ['persons', 'days', 'lastContactDate'],
+  /** no_decision_maker_contact: decision makers are mapped but were never touched. */
+  no_decision_maker_contact_never: ['persons', 'days'],
+  /** no_decision_maker_contact: no person has a decision-maker role (`field` is the role field). */
+  no_decision_maker_mapped: ['field', 'days'],
+  outreach_collision: ['users', 'userCount', 'weekStartDate', 'weeks', 'shownWeeks'],
+  falling_engagement: ['last4', 'previous4'],
+  renewal_due: ['contractEndDate', 'days', 'windowDays'],
+  stakeholder_at_risk: ['persons', 'count'],
+  shrinking_deals: ['latestDeal', 'latestValue', 'previousDeal', 'previousValue', 'currency', 'percent'],
+  recent_loss: ['deals', 'count', 'days'],
+} as const satisfies Placeholders<RiskKindKey>;
+export type RiskTextKey = keyof typeof RISK_TEXTS;
+export const RISK_TEXT_KEYS = Object.keys(RISK_TEXTS) as [RiskTextKey, ...RiskTextKey[]];
+
+/** Placeholders by tier-decision template; amounts are in the firm currency (`currency`). */
+export const TIER_TEXTS = {
+  explicit_field: ['tier', 'field', 'label'],
+  key_account: ['tier', 'deal'],
+  revenue_tenure: ['tier', 'revenue', 'currency', 'tenureYears', 'minRevenue', 'minTenureYears'],
+  /** revenue_tenure: below every tier's thresholds, so the lowest tier. */
+  lowest_tier: ['tier', 'revenue', 'currency', 'tenureYears'],
+} as const satisfies Placeholders<TierRuleKey>;
+export type TierTextKey = keyof typeof TIER_TEXTS;
+export const TIER_TEXT_KEYS = Object.keys(TIER_TEXTS) as [TierTextKey, ...TierTextKey[]];
+
+/** Placeholders by health-part template: `rule` is shown by the cadence rule's label, `risk` by the risk's label. */
+export const HEALTH_PART_TEXTS = {
+  overdue: ['rule'],
+  never: ['rule'],
+  due_soon: ['rule'],
+  falling_engagement: [],
+  risk: ['risk'],
+  data_quality: ['count'],
+} as const satisfies Record<HealthPartKey, readonly string[]>;
+
+/**
+ * How the describer shows a param: numbers by the locale's number format, params whose name ends in
+ * `Date` (calendar dates `YYYY-MM-DD`, already in the firm's time zone) by the locale's date format,
+ * everything else as it is (names and values come from the CRM and are not translated).
+ */
+export const DATE_PARAM_SUFFIX = 'Date';
+
+/** The `{name}` placeholders a template uses, in order of appearance, without repeats. */
+export function templatePlaceholders(template: string): string[] {
+  return [...new Set([...template.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!))];
+}
