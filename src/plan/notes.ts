@@ -5,6 +5,7 @@
  */
 import type { Policy, Templates } from '../config/policy-schema.js';
 import { provenanceMarker } from '../domain/provenance.js';
+import { createDescriber } from '../i18n/describe.js';
 import type { OrgAssessment } from '../rules/types.js';
 import { escapeHtml, fillTemplate, formatNumber } from './texts.js';
 
@@ -26,9 +27,11 @@ export function engagementLine(policy: Policy, t: Templates, org: OrgAssessment)
   });
 }
 
-export function risksLine(t: Templates, org: OrgAssessment): string {
+/** The client's open risks in the policy's words (`texts.<locale>.risks`), joined into one line. */
+export function risksLine(policy: Policy, t: Templates, org: OrgAssessment): string {
   if (org.risks.length === 0) return t.noteNoRisks;
-  return fillTemplate(t.noteRisks, { risks: org.risks.map((r) => r.detail).join('; ') });
+  const describer = createDescriber(policy);
+  return fillTemplate(t.noteRisks, { risks: org.risks.map((r) => describer.risk(r)).join('; ') });
 }
 
 export function provenanceBlock(t: Templates, prov: Provenance): string {
@@ -43,7 +46,7 @@ export function followUpNote(policy: Policy, org: OrgAssessment, factLine: strin
     `<p><b>${escapeHtml(t.noteTitle)}</b></p>`,
     p(factLine),
     p(engagementLine(policy, t, org)),
-    p(risksLine(t, org)),
+    p(risksLine(policy, t, org)),
     `<p><b>${escapeHtml(t.noteChecklistTitle)}</b></p>`,
     `<ul>${t.checklist.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>`,
     provenanceBlock(t, prov),
@@ -56,7 +59,7 @@ export function renewalNote(policy: Policy, org: OrgAssessment, factLine: string
     `<p><b>${escapeHtml(t.noteTitle)}</b></p>`,
     p(factLine),
     p(engagementLine(policy, t, org)),
-    p(risksLine(t, org)),
+    p(risksLine(policy, t, org)),
     provenanceBlock(t, prov),
   ].join('\n');
 }

@@ -5,7 +5,7 @@ import { extractCadenceKey } from '../../../src/domain/provenance.js';
 import { buildPlan, type BuildPlanInput } from '../../../src/plan/build-plan.js';
 import type { CreateActivity, DeleteActivity, Plan, UpdateOrgFlags } from '../../../src/plan/types.js';
 import { Plan as PlanSchema } from '../../../src/plan/types.js';
-import type { OrgAssessment } from '../../../src/rules/types.js';
+import type { OrgAssessment, Risk } from '../../../src/rules/types.js';
 import {
   ESCALATION,
   FALLBACK,
@@ -80,7 +80,10 @@ describe('follow-ups for cadence gaps', () => {
         orgId: 7,
         name: 'Acme <Brasil> & Cia',
         cadence: [cadence({ ruleId: 'strategic' })],
-        risks: [{ kind: 'key_person_dependency', detail: 'only <one> person reached', evidence: {} }],
+        risks: [
+          { kind: 'key_person_dependency', detail: '3 touchpoint(s) in 90 days reached only person #9', evidence: {}, params: { person: 'Ana <one>', touchpoints: 3, days: 90 } },
+          { kind: 'renewal_due', detail: 'contract ends 2026-06-30, in 110 days (window 180)', evidence: {}, params: { contractEndDate: '2026-06-30', days: 110, windowDays: 180 } },
+        ],
       }),
     ]);
     const [c] = creates(p);
@@ -104,7 +107,11 @@ describe('follow-ups for cadence gaps', () => {
     expect(extractCadenceKey(note)).toBe('fu:7:strategic:2026-03-01');
     expect(note).toContain('Último contato (Estratégico): 30/01/2026, há 41 dias. Cadência do Tier 3: a cada 30 dias.');
     expect(note).toContain('Engajamento: 3 contatos nas últimas 4 semanas (Em queda); 2 pessoas contatadas em 90 dias.');
-    expect(note).toContain('Riscos em aberto: only &lt;one&gt; person reached.');
+    // The risks in the policy's Portuguese, with names, dates and numbers for pt-BR, never the English detail.
+    expect(note).toContain(
+      'Riscos em aberto: Contatos nos últimos 90 dias: 3, todos só com Ana &lt;one&gt;; O contrato termina em 30/06/2026, daqui a 110 dias (janela de renovação: 180 dias).',
+    );
+    expect(note).not.toMatch(/touchpoint\(s\)|reached only|contract ends/);
     expect(note).toContain('<li>Confirmar decisores e patrocinadores atuais</li>');
     expect(note).toContain('Criada por pipedrive-cadence · regra strategic · execução run-1 · chave fu:7:strategic:2026-03-01');
     expect(note).not.toContain('<one>');
@@ -340,7 +347,7 @@ describe('flags', () => {
   const k = (name: string) => fieldKey(policy, name);
 
   it('writes every flag of a client never flagged, in v2 shapes (enum = option id)', () => {
-    const a = assessment({ orgId: 1, overallStatus: 'overdue', findings: [{ entity: 'organization', entityId: 1, orgId: 1, field: 'Segment', problem: 'missing', detail: 'x', ownerId: OWNER }] });
+    const a = assessment({ orgId: 1, overallStatus: 'overdue', findings: [{ entity: 'organization', entityId: 1, orgId: 1, field: 'Segment', problem: 'missing', detail: 'x', ownerId: OWNER, params: { field: 'Segment' } }] });
     const p = plan([a], { current: { 1: {} } });
     const [w] = flagWrites(p);
     expect(w!.customFields).toEqual({
@@ -438,12 +445,14 @@ describe('deterministic keys', () => {
 describe('texts in the policy locale', () => {
   it('en: subject, note, dates and numbers in English', () => {
     const policy = loadPolicy('en');
-    const p = plan([assessment({ orgId: 1, name: 'Acme', cadence: [cadence({ ruleId: 'strategic' })], contractEndDate: '2026-06-30', engagement: { weeks: [], last4: 1234, previous4: 5, trend: 'rising', breadth: 2 } })], { policy });
+    const risks: Risk[] = [{ kind: 'stakeholder_at_risk', detail: 'relationship strength at risk: #42', evidence: { personIds: [42] }, params: { persons: 'Rita Lee', count: 1 } }];
+    const p = plan([assessment({ orgId: 1, name: 'Acme', cadence: [cadence({ ruleId: 'strategic' })], contractEndDate: '2026-06-30', risks, engagement: { weeks: [], last4: 1234, previous4: 5, trend: 'rising', breadth: 2 } })], { policy });
     const [fu, rn] = creates(p);
     expect(fu!.activity.subject).toBe('Strategic follow-up (Tier 3) — Acme: 41 days since last touchpoint');
     expect(fu!.activity.note).toContain('Last Strategic touchpoint: Jan 30, 2026, 41 days ago. Tier 3 cadence: every 30 days.');
     expect(fu!.activity.note).toContain('Engagement: 1,234 touchpoints in the last 4 weeks (Rising)');
     expect(fu!.activity.note).toContain('<b>Follow-up checklist</b>');
+    expect(fu!.activity.note).toContain('Open risks: Relationship at risk with: Rita Lee.');
     expect(fu!.activity.note).toContain('Created by pipedrive-cadence · rule strategic · run run-1 · key fu:1:strategic:2026-03-01');
     expect(fu!.reason).toMatch(/^Overdue — /);
     expect(rn!.activity.subject).toBe('Plan renewal — Acme: contract ends Jun 30, 2026 (in 110 days)');

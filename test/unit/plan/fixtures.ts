@@ -64,7 +64,10 @@ export function assessment(over: Partial<OrgAssessment> & Pick<OrgAssessment, 'o
     ownerId: OWNER,
     ownerActive: true,
     assigneeId: OWNER,
-    tier: { level: 3, rule: 'revenue_tenure', revenue12m: 300_000, tenureYears: 2, detail: 'revenue', unconvertedCurrencies: [] },
+    tier: {
+      level: 3, rule: 'revenue_tenure', revenue12m: 300_000, tenureYears: 2, detail: 'revenue', unconvertedCurrencies: [],
+      params: { tier: 3, revenue: 300_000, currency: 'BRL', tenureYears: 2, minRevenue: 200_000, minTenureYears: 0 },
+    },
     active: true,
     cadence: [],
     overallStatus: 'on_track',
