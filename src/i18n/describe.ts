@@ -23,7 +23,12 @@ export interface Describer {
 /** What the describer reads from the policy: the language, its texts, and the cadence rules' labels. */
 export type DescriberPolicy = Pick<Policy, 'locale' | 'texts' | 'cadenceRules'>;
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** A real calendar date `YYYY-MM-DD` (Date.parse would roll 2026-02-31 over to 3 March). */
+function isRealDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const t = Date.parse(`${text}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().startsWith(text);
+}
 
 export function createDescriber(policy: DescriberPolicy): Describer {
   const { locale } = policy;
@@ -33,7 +38,7 @@ export function createDescriber(policy: DescriberPolicy): Describer {
   const show = (name: string, value: string | number): string => {
     if (typeof value === 'number') return numberFmt.format(value);
     // A date param that is not a real date is shown as stored rather than failing the report.
-    if (name.endsWith(DATE_PARAM_SUFFIX) && ISO_DATE.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))) return formatDate(locale, value);
+    if (name.endsWith(DATE_PARAM_SUFFIX) && isRealDate(value)) return formatDate(locale, value);
     return value;
   };
   const fill = (template: string, params: Readonly<MessageParams>): string => {

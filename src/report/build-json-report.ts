@@ -4,9 +4,10 @@
  * rendered from this model, so their counts are the JSON's counts by construction.
  */
 import type { Policy } from '../config/policy-schema.js';
+import { createDescriber } from '../i18n/describe.js';
 import type { EntityKind, MirrorSnapshot } from '../domain/entities.js';
 import type { Plan } from '../plan/types.js';
-import type { Finding, OrgAssessment, OverallStatus, RulesResult } from '../rules/types.js';
+import type { Finding, HealthPart, OrgAssessment, OverallStatus, Risk, RulesResult } from '../rules/types.js';
 import { appOrigin, recordUrl } from './record-url.js';
 import {
   REPORT_SCHEMA_VERSION,
@@ -75,9 +76,24 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
   };
   const ruleLabel = (ruleId: string): string => policy.cadenceRules[ruleId]?.label[locale] ?? ruleId;
 
+  // The sentences people read, from the policy's templates. Findings and risks appear twice (their own
+  // list and their organization) and health parts are shared between clients: each record is described
+  // once and its string shared.
+  const describer = createDescriber(policy);
+  const described = new WeakMap<object, string>();
+  const once = <T extends object>(record: T, describe: (r: T) => string): string => {
+    let message = described.get(record);
+    if (message === undefined) described.set(record, (message = describe(record)));
+    return message;
+  };
+  const findingMessage = (f: Finding): string => once(f, describer.finding);
+  const riskMessage = (r: Risk): string => once(r, describer.risk);
+  const partMessage = (p: HealthPart): string => once(p, describer.healthPart);
+
   // Data quality ---------------------------------------------------------------------------------
   const toReportFinding = (f: Finding): ReportFinding => ({
     ...f,
+    message: findingMessage(f),
     entityName: entityName(f.entity, f.entityId),
     orgName: orgName(f.orgId),
     ownerName: userName(f.ownerId),
@@ -208,7 +224,7 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     .map(trendEntry)
     .sort((a, b) => b.previous4 - b.last4 - (a.previous4 - a.last4) || collator.compare(a.orgName, b.orgName));
   const risks: RiskEntry[] = result.organizations
-    .flatMap((o) => o.risks.map((r) => ({ ...orgRef(o.orgId), ...r })))
+    .flatMap((o) => o.risks.map((r) => ({ ...orgRef(o.orgId), ...r, message: riskMessage(r) })))
     .sort((a, b) => b.tier - a.tier || collator.compare(a.orgName, b.orgName) || a.kind.localeCompare(b.kind));
 
   const report = {
@@ -251,7 +267,15 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     engagement: { weeks, byTier: result.engagementByTier, rising, falling, risks },
     organizations: [...result.organizations]
       .sort((a, b) => collator.compare(a.name, b.name) || a.orgId - b.orgId)
-      .map((o) => ({ ...o, url: orgUrl(o.orgId), ownerName: userName(o.ownerId) })),
+      .map((o) => ({
+        ...o,
+        tier: { ...o.tier, message: describer.tier(o.tier) },
+        findings: o.findings.map((f) => ({ ...f, message: findingMessage(f) })),
+        risks: o.risks.map((r) => ({ ...r, message: riskMessage(r) })),
+        health: { ...o.health, parts: o.health.parts.map((p) => ({ ...p, message: partMessage(p) })) },
+        url: orgUrl(o.orgId),
+        ownerName: userName(o.ownerId),
+      })),
     plan,
     applied,
   };

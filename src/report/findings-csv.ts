@@ -11,7 +11,9 @@
  *   org_name      the client's name
  *   field         the field's name as the admin sees it in Pipedrive
  *   problem       missing | invalid_option | … (FindingProblem in src/rules/types.ts)
- *   detail        what is wrong, in plain words
+ *   detail        what is wrong, in plain words in the report's language: the finding's `message` in
+ *                 report.json (the policy template filled with its params). The technical English
+ *                 sentence (`detail`) and the params are in report.json only.
  *   owner_id      the user responsible for fixing it (empty when none)
  *   owner_name    that user's name
  *   url           the record in Pipedrive's web app (empty when it has no page)
@@ -24,6 +26,39 @@
 import { EntityKind } from '../domain/entities.js';
 import { FindingProblem } from '../rules/types.js';
 import type { ReportFinding } from './report-schema.js';
+
+/** One row of the findings CSV (empty cells read back as null). */
+export interface FindingsCsvRow {
+  entity: ReportFinding['entity'];
+  entityId: number;
+  entityName: string | null;
+  orgId: number | null;
+  orgName: string | null;
+  field: string;
+  problem: ReportFinding['problem'];
+  /** The localized sentence (the finding's `message`). */
+  detail: string;
+  ownerId: number | null;
+  ownerName: string | null;
+  url: string | null;
+}
+
+/** The CSV row of a report finding. */
+export function findingsCsvRow(f: ReportFinding): FindingsCsvRow {
+  return {
+    entity: f.entity,
+    entityId: f.entityId,
+    entityName: f.entityName,
+    orgId: f.orgId,
+    orgName: f.orgName,
+    field: f.field,
+    problem: f.problem,
+    detail: f.message,
+    ownerId: f.ownerId,
+    ownerName: f.ownerName,
+    url: f.url,
+  };
+}
 
 export const FINDINGS_CSV_COLUMNS = [
   'entity',
@@ -57,7 +92,7 @@ function idCell(value: number | null): string {
 
 export function renderFindingsCsv(findings: readonly ReportFinding[]): string {
   const lines = [FINDINGS_CSV_COLUMNS.join(',')];
-  for (const f of findings) {
+  for (const f of findings.map(findingsCsvRow)) {
     lines.push(
       [
         f.entity,
@@ -156,8 +191,8 @@ function unId(cell: string, column: string, line: number): number | null {
   return Number(cell);
 }
 
-/** Reads a findings CSV written by `renderFindingsCsv` back into findings (empty cells → null). */
-export function parseFindingsCsv(text: string): ReportFinding[] {
+/** Reads a findings CSV written by `renderFindingsCsv` back into its rows (empty cells → null). */
+export function parseFindingsCsv(text: string): FindingsCsvRow[] {
   const [header, ...rows] = parseCsv(text);
   if (!header || header.slice(0, FINDINGS_CSV_COLUMNS.length).join(',') !== FINDINGS_CSV_COLUMNS.join(',')) {
     throw new Error(`findings CSV: expected the header ${FINDINGS_CSV_COLUMNS.join(',')}`);

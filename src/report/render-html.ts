@@ -75,6 +75,11 @@ export function renderHtml(report: ReportV1, texts: Templates): string {
   const status = (s: OverallStatus): SafeHtml => html`<span class="st st-${s}">${L.status(s)}</span>`;
   const table = (head: HtmlValue, rows: HtmlValue[], empty = L('none')): SafeHtml =>
     rows.length === 0 ? html`<p class="muted">${empty}</p>` : html`<table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`;
+  // The score's penalties as a tooltip: "Atrasado: QBR (−15)", one per line.
+  const healthCell = (h: ReportV1['organizations'][number]['health']): SafeHtml =>
+    h.parts.length === 0
+      ? num(h.score)
+      : html`<td class="num" title="${h.parts.map((p) => `${p.message} (−${fmt.number(p.points)})`).join('\n')}">${fmt.number(h.score)}</td>`;
   const flagValue = (v: unknown): string => (v === null || v === undefined || v === '' ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
 
   const { summary, dataQuality: dq, cadence, engagement, run } = report;
@@ -128,7 +133,7 @@ export function renderHtml(report: ReportV1, texts: Templates): string {
     const name = f.entityName ?? `#${f.entityId}`;
     return html`<tr class="finding" data-entity="${f.entity}" data-entity-id="${f.entityId}" data-problem="${f.problem}"><td>${L.entity(f.entity)}: ${
       f.url ? html`<a href="${f.url}">${name}</a>` : name
-    }</td><td>${f.field}</td><td>${L.problem(f.problem)}</td><td>${f.detail}</td></tr>`;
+    }</td><td>${f.field}</td><td>${L.problem(f.problem)}</td><td>${f.message}</td></tr>`;
   };
   const ownerGroups = groupConsecutive(dq.findings, (f) => String(f.ownerId));
   const findingsByOwner =
@@ -218,9 +223,9 @@ ${findingsByOwner}
     html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('tierReason')}</th><th class="num">${L('revenue12m')}</th><th>${L('status')}</th><th>${L('lastTouchpoint')}</th><th>${L('nextDue')}</th><th class="num">${L('health')}</th><th>${L('owner')}</th>`,
     report.organizations.map(
       (o) =>
-        html`<tr class="org" data-org-id="${o.orgId}"><td><a href="${o.url}">${o.name}</a></td><td>${tierName(o.tier.level)}</td><td>${o.tier.detail}</td><td class="num">${fmt.currency(o.tier.revenue12m)}</td><td>${status(
+        html`<tr class="org" data-org-id="${o.orgId}"><td><a href="${o.url}">${o.name}</a></td><td>${tierName(o.tier.level)}</td><td>${o.tier.message}</td><td class="num">${fmt.currency(o.tier.revenue12m)}</td><td>${status(
           o.overallStatus,
-        )}</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td>${num(o.health.score)}<td>${ownerLabel(o.ownerName, o.ownerId)}</td></tr>`,
+        )}</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td>${healthCell(o.health)}<td>${ownerLabel(o.ownerName, o.ownerId)}</td></tr>`,
     ),
   );
   const cadenceSection = html`<section id="cadence">
@@ -265,7 +270,7 @@ ${cadence.planWarnings.length > 0 ? html`<div class="warn"><b>${L('planWarnings'
   const risksTable = table(
     html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('kind')}</th><th>${L('detail')}</th>`,
     engagement.risks.map(
-      (r) => html`<tr class="risk" data-org-id="${r.orgId}" data-kind="${r.kind}"><td>${orgLink(r)}</td><td>${r.tier}</td><td>${L.risk(r.kind)}</td><td>${r.detail}</td></tr>`,
+      (r) => html`<tr class="risk" data-org-id="${r.orgId}" data-kind="${r.kind}"><td>${orgLink(r)}</td><td>${r.tier}</td><td>${L.risk(r.kind)}</td><td>${r.message}</td></tr>`,
     ),
   );
   const engagementSection = html`<section id="engagement">

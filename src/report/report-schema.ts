@@ -5,15 +5,20 @@
  * retyped); fields may be added within a version, so readers should ignore keys they do not know.
  * Validate a file with `ReportV1.parse(JSON.parse(text))`.
  *
- * Per-organization assessments reuse the rules contract (src/rules/types.ts) verbatim, so the JSON carries
- * the whole result; everything else is the report's own view: names resolved from the mirror, Pipedrive
+ * Per-organization assessments reuse the rules contract (src/rules/types.ts), so the JSON carries the
+ * whole result; everything else is the report's own view: names resolved from the mirror, Pipedrive
  * links, counts, and what the run planned and applied.
+ *
+ * Every finding, risk, tier decision and health-score part carries three descriptions: `message`, the
+ * sentence people read (the policy template in the report's locale, filled with the params — this is what
+ * the HTML and the CSV show); `params` + `textKey`, the facts and the template key to render another
+ * language from; and `detail` / `reason`, a technical English sentence with record ids, for logs.
  */
 import { z } from 'zod';
 import { Category, Locale } from '../config/policy-schema.js';
 import { EntityKind } from '../domain/entities.js';
 import { Plan } from '../plan/types.js';
-import { CadenceStatus, Finding, OrgAssessment, Risk, Trend, WeekCount } from '../rules/types.js';
+import { CadenceStatus, Finding, Health, HealthPart, OrgAssessment, Risk, TierDecision, Trend, WeekCount } from '../rules/types.js';
 
 export const REPORT_SCHEMA_VERSION = 1 as const;
 
@@ -86,8 +91,16 @@ export const AppliedSummary = z.object({
 });
 export type AppliedSummary = z.infer<typeof AppliedSummary>;
 
+/** The sentence people read: the policy template for the record, in the report's locale, filled with its params. */
+const Described = { message: z.string() };
+
+export const DescribedFinding = Finding.extend(Described);
+export const DescribedRisk = Risk.extend(Described);
+export const DescribedTier = TierDecision.extend(Described);
+export const DescribedHealth = Health.extend({ parts: z.array(HealthPart.extend(Described)) });
+
 /** A finding with the names and the link an admin needs to fix it. */
-export const ReportFinding = Finding.extend({
+export const ReportFinding = DescribedFinding.extend({
   /** Org name, person name or deal title; null when the record is not in the mirror. */
   entityName: z.string().nullable(),
   orgName: z.string().nullable(),
@@ -144,7 +157,7 @@ export type FlagChangeEntry = z.infer<typeof FlagChangeEntry>;
 export const TrendEntry = OrgRef.extend({ trend: Trend, last4: count, previous4: count, breadth: count });
 export type TrendEntry = z.infer<typeof TrendEntry>;
 
-export const RiskEntry = OrgRef.extend(Risk.shape);
+export const RiskEntry = OrgRef.extend(DescribedRisk.shape);
 export type RiskEntry = z.infer<typeof RiskEntry>;
 
 const StatusCounts = z.object({
@@ -214,7 +227,16 @@ export const ReportV1 = z.object({
     falling: z.array(TrendEntry),
     risks: z.array(RiskEntry),
   }),
-  organizations: z.array(OrgAssessment.extend({ url: z.string(), ownerName: z.string().nullable() })),
+  organizations: z.array(
+    OrgAssessment.extend({
+      tier: DescribedTier,
+      findings: z.array(DescribedFinding),
+      risks: z.array(DescribedRisk),
+      health: DescribedHealth,
+      url: z.string(),
+      ownerName: z.string().nullable(),
+    }),
+  ),
   plan: Plan.nullable(),
   applied: AppliedSummary.nullable(),
 });

@@ -33,6 +33,40 @@ describe('buildJsonReport', () => {
     expect(orphan).toMatchObject({ orgId: null, orgName: null, ownerId: null, ownerName: null, entityName: 'Órfã Sem Empresa' });
   });
 
+  it('keeps the technical detail and the params, and adds the localized message, for every finding, risk, tier and health part', () => {
+    const report = build();
+    const email = report.dataQuality.findings.find((f) => f.problem === 'invalid_email')!;
+    expect(email).toMatchObject({
+      detail: 'not a valid e-mail: "mimi@@x, y"',
+      params: { field: 'Email', value: '"mimi@@x, y"' },
+      message: 'Email: "mimi@@x, y" não é um e-mail válido',
+    });
+    const orgA = report.organizations.find((o) => o.orgId === 10)!;
+    // The organization's copy of a finding carries the same sentence as the data-quality list.
+    expect(orgA.findings.find((f) => f.problem === 'invalid_email')!.message).toBe(email.message);
+    expect(orgA.tier).toMatchObject({ detail: 'Tier = "Tier 3"', params: { tier: 3, field: 'Tier', label: 'Tier 3' }, message: 'Definido pela gestão no campo Tier: “Tier 3”' });
+    expect(orgA.risks.map((r) => r.message)).toEqual([
+      'Contatos nos últimos 90 dias: 4, todos só com Maria "Mimi" Silva',
+      'Contatos: 2 nas últimas 4 semanas, contra 20 nas 4 anteriores',
+    ]);
+    expect(report.engagement.risks.filter((r) => r.orgId === 10).map((r) => r.message).sort()).toEqual(orgA.risks.map((r) => r.message).sort());
+    expect(orgA.health.parts.map((p) => [p.reason, p.message])).toEqual([
+      ['overdue: strategic', 'Atrasado: FUP estratégico'],
+      ['never touched: qbr', 'Sem contato: Revisão trimestral de negócios (QBR)'],
+      ['risk: key_person_dependency', 'Risco: Dependência de uma só pessoa'],
+      ['data quality: 3 finding(s)', 'Pendências de dados: 3'],
+    ]);
+  });
+
+  it("writes the messages in the policy's language", () => {
+    const fx = buildFixture();
+    const report = build({ policy: { ...fx.policy, locale: 'en' } });
+    expect(report.dataQuality.findings.find((f) => f.problem === 'invalid_email')!.message).toBe('Email: "mimi@@x, y" is not a valid e-mail');
+    expect(report.organizations.find((o) => o.orgId === 11)!.tier.message).toBe(
+      '12-month revenue of 1,500,000 BRL and 7 years as a client (Tier 4 needs at least 1,000,000 BRL and 5 years)',
+    );
+  });
+
   it('orders findings by owner, then client, and counts them per owner, field and problem', () => {
     const report = build();
     const owners = report.dataQuality.findings.map((f) => f.ownerName);

@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ORG_COUNT, DEMO_STORY } from '../../../sandbox/generator.js';
-import { parseFindingsCsv } from '../../../src/report/findings-csv.js';
+import { findingsCsvRow, parseFindingsCsv, renderFindingsCsv } from '../../../src/report/findings-csv.js';
 import { ReportV1 } from '../../../src/report/report-schema.js';
+import type { Policy } from '../../../src/config/policy-schema.js';
+import { buildJsonReport } from '../../../src/report/build-json-report.js';
+import { renderHtml } from '../../../src/report/render-html.js';
 import { writeReports } from '../../../src/report/write-reports.js';
 import { DEMO_NOW, runDemo } from './demo-company.js';
 import { loadShippedPolicy, XSS_NAME } from './fixtures.js';
@@ -20,12 +23,14 @@ let dir: string;
 let report: ReportV1;
 let html: string;
 let csv: string;
+let demo: ReturnType<typeof runDemo>;
+let policy: Policy;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cadence-demo-report-'));
-  const policy = loadShippedPolicy();
+  policy = loadShippedPolicy();
   // A client named like a script tag, through the whole pipeline.
-  const demo = runDemo(policy, { [story('missingSegment')]: XSS_NAME });
+  demo = runDemo(policy, { [story('missingSegment')]: XSS_NAME });
   const out = await writeReports({
     dir, runId: 'demo-2026-03-12', retention: 5, companyDomain: 'demo', policy,
     result: demo.result, plan: demo.plan, applied: null, snapshot: demo.snapshot,
@@ -103,7 +108,7 @@ describe('reports of the demo company', () => {
   });
 
   it('write a CSV that parses back to the JSON findings', () => {
-    expect(parseFindingsCsv(csv)).toEqual(report.dataQuality.findings);
+    expect(parseFindingsCsv(csv)).toEqual(report.dataQuality.findings.map(findingsCsvRow));
   });
 
   it('escape a client named like a script tag', () => {
@@ -111,5 +116,76 @@ describe('reports of the demo company', () => {
     expect(html).not.toMatch(/<script/i);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(csv).toContain(XSS_NAME); // plain text in a CSV cell is inert
+  });
+});
+
+/**
+ * Fragments of the rules' technical English (Finding.detail, Risk.detail, TierDecision.detail, health-part
+ * reasons) that the demo company produces: none may reach a report, whatever its language.
+ */
+const DETAIL_FRAGMENTS = [
+  'no value',
+  'is deactivated',
+  'the organization has no owner',
+  'client without a person whose',
+  'touchpoint(s)',
+  'reached only person',
+  'relationship strength at risk',
+  'no touchpoint with decision maker',
+  'no decision maker mapped',
+  'touched the client in week',
+  'deal(s) lost',
+  'latest won deal #',
+  '12-month won revenue',
+  'won squad deal #',
+  'never touched: ',
+  'data quality: ',
+];
+
+describe('reports of the demo company speak the policy language', () => {
+  it('pt-BR: the HTML and the CSV hold the Portuguese sentences and none of the English details', () => {
+    // The details are still there for logs and JSON consumers, next to the sentence.
+    const details = [...report.dataQuality.findings.map((f) => f.detail), ...report.engagement.risks.map((r) => r.detail), ...report.organizations.map((o) => o.tier.detail)].join('\n');
+    for (const fragment of ['no value', 'the organization has no owner', 'relationship strength at risk', '12-month won revenue']) expect(details).toContain(fragment);
+    for (const fragment of DETAIL_FRAGMENTS) {
+      expect(html, fragment).not.toContain(fragment);
+      expect(csv, fragment).not.toContain(fragment);
+    }
+    expect(html).not.toContain('Tier = &quot;');
+    for (const sentence of [
+      'não está preenchido',
+      'A organização não tem responsável; preencha Owner',
+      'O responsável Paulo Souza está desativado',
+      'sem nenhuma pessoa com Stakeholder role = Decision maker',
+      'todos só com',
+      'Nenhum contato com o decisor',
+      'contataram o cliente na semana de',
+      'Relacionamento em risco com:',
+      'Definido pela gestão no campo Tier: “Tier',
+      'Conta-chave: squad contratado',
+      'Receita de 12 meses de',
+      'title="Sem contato: ',
+    ]) {
+      expect(html, sentence).toContain(sentence);
+    }
+    expect(csv).toContain('A organização não tem responsável; preencha Owner');
+    // Risks name people and users, not ids.
+    const collision = report.engagement.risks.find((r) => r.kind === 'outreach_collision')!;
+    expect(collision.message).not.toMatch(/#\d/);
+    expect(collision.detail).toMatch(/#\d/);
+  });
+
+  it('en: the same company in English uses the English templates', () => {
+    const en = { ...policy, locale: 'en' as const };
+    const enReport = buildJsonReport({
+      runId: 'demo-en', companyDomain: 'demo', policy: en, result: demo.result, plan: demo.plan, applied: null, snapshot: demo.snapshot,
+      run: { startedAt: DEMO_NOW.toISOString(), finishedAt: DEMO_NOW.toISOString(), durationMs: 1, recordsSynced: {}, requests: 0, retries: 0, rate429: 0 },
+    });
+    const enHtml = renderHtml(enReport, en.texts.en);
+    for (const sentence of ['is empty', 'The organization has no owner; set Owner', 'Relationship at risk with:', 'Set by management in the field Tier: “Tier', '12-month revenue of', 'title="Never touched: ']) {
+      expect(enHtml, sentence).toContain(sentence);
+    }
+    for (const fragment of ['não está preenchido', 'Relacionamento em risco', 'Receita de 12 meses']) expect(enHtml).not.toContain(fragment);
+    expect(renderFindingsCsv(enReport.dataQuality.findings)).toContain('The organization has no owner; set Owner');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildJsonReport } from '../../../src/report/build-json-report.js';
-import { FINDINGS_CSV_COLUMNS, parseCsv, parseFindingsCsv, renderFindingsCsv } from '../../../src/report/findings-csv.js';
+import { FINDINGS_CSV_COLUMNS, findingsCsvRow, parseCsv, parseFindingsCsv, renderFindingsCsv } from '../../../src/report/findings-csv.js';
 import type { ReportFinding } from '../../../src/report/report-schema.js';
 import { buildFixture } from './fixtures.js';
 
@@ -21,13 +21,21 @@ describe('renderFindingsCsv', () => {
 
   it('parses back to exactly the same findings (quotes, commas, line breaks, Unicode, empty cells)', () => {
     const all = findings();
-    expect(parseFindingsCsv(renderFindingsCsv(all))).toEqual(all);
+    expect(parseFindingsCsv(renderFindingsCsv(all))).toEqual(all.map(findingsCsvRow));
+  });
+
+  it("the detail column is the finding's sentence in the report's language, not the technical English detail", () => {
+    const all = findings();
+    const rows = parseFindingsCsv(renderFindingsCsv(all));
+    expect(rows.map((r) => r.detail)).toEqual(all.map((f) => f.message));
+    expect(rows.find((r) => r.field === 'Email')!.detail).toBe('Email: "mimi@@x, y" não é um e-mail válido');
+    expect(rows.map((r) => r.detail).join('\n')).not.toMatch(/not a valid e-mail|no value|has no owner|not an option id/);
   });
 
   it('quotes per RFC 4180 and neutralises formulas for spreadsheets', () => {
     const csv = renderFindingsCsv(findings());
     expect(csv).toContain('"Ação & Cia — Ñandú 日本 ""Ltda"", filial"');
-    expect(csv).toContain('"option 999 does not exist\nsecond line"');
+    expect(csv).toContain('"Service line: a opção ""999\nsecond line"" não existe (foi excluída?)"');
     // A deal titled =HYPERLINK(…) is shown as text, not evaluated.
     expect(csv).toContain(`"'=HYPERLINK(""http://evil"")"`);
     expect(csv).not.toMatch(/(^|,)=HYPERLINK/m);
@@ -35,8 +43,8 @@ describe('renderFindingsCsv', () => {
 
   it('round-trips values that begin with an apostrophe or a formula character', () => {
     const base = findings()[0]!;
-    const tricky = ["'=1+1", "'plain", "'", '-5 days', '@user', '+55 11 9999'].map((detail, i) => ({ ...base, entityId: i + 1, detail }));
-    expect(parseFindingsCsv(renderFindingsCsv(tricky))).toEqual(tricky);
+    const tricky = ["'=1+1", "'plain", "'", '-5 days', '@user', '+55 11 9999'].map((message, i) => ({ ...base, entityId: i + 1, message }));
+    expect(parseFindingsCsv(renderFindingsCsv(tricky))).toEqual(tricky.map(findingsCsvRow));
   });
 
   it('writes only the header when there is nothing to fix', () => {

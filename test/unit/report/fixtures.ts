@@ -48,7 +48,10 @@ function cadence(ruleId: string, partial: Partial<CadenceResult>): CadenceResult
 function assessment(partial: Partial<OrgAssessment> & Pick<OrgAssessment, 'orgId' | 'name'>): OrgAssessment {
   return {
     ownerId: 2, ownerActive: true, assigneeId: 2,
-    tier: { level: 1, rule: 'revenue_tenure', revenue12m: 0, tenureYears: 1, detail: 'revenue 0 BRL', unconvertedCurrencies: [] },
+    tier: {
+      level: 1, rule: 'revenue_tenure', revenue12m: 0, tenureYears: 1, detail: 'revenue 0 BRL', unconvertedCurrencies: [],
+      params: { tier: 1, revenue: 0, currency: 'BRL', tenureYears: 1, minRevenue: 0, minTenureYears: 0 },
+    },
     active: true, cadence: [], overallStatus: 'on_track', lastTouchpointDate: null, nextDueDate: null,
     engagement: { weeks: weeks([]), last4: 0, previous4: 0, trend: 'stable', breadth: 0 },
     findings: [], risks: [], health: { score: 100, parts: [] }, contractEndDate: null, mainContactPersonId: null, relevantOpenDealId: null,
@@ -72,11 +75,14 @@ export function buildFixture(policy: Policy = loadShippedPolicy()): Fixture {
   const deals = [deal(200, 'Squad renewal, 2026', 11), deal(201, '=HYPERLINK("http://evil")', 12)];
 
   const f = (x: Partial<Finding> & Pick<Finding, 'entity' | 'entityId' | 'field' | 'problem'>): Finding => ({
-    orgId: null, ownerId: null, detail: 'is empty', ...x,
+    orgId: null, ownerId: null, detail: 'no value', params: { field: x.field }, ...x,
   });
   const orgA = assessment({
     orgId: 10, name: XSS_NAME, ownerId: 2, assigneeId: 2,
-    tier: { level: 3, rule: 'explicit_field', revenue12m: 250000, tenureYears: 3, detail: 'Tier field = "Tier 3"', unconvertedCurrencies: [] },
+    tier: {
+      level: 3, rule: 'explicit_field', revenue12m: 250000, tenureYears: 3, detail: 'Tier = "Tier 3"', unconvertedCurrencies: [],
+      params: { tier: 3, field: 'Tier', label: 'Tier 3' },
+    },
     cadence: [
       cadence('strategic', { status: 'overdue', gapDays: 12, daysSinceLast: 42, lastTouchpoint: { activityId: 500, date: '2026-10-09' }, nextDueDate: '2026-11-08' }),
       cadence('qbr', { status: 'never', cadenceDays: 90 }),
@@ -86,18 +92,44 @@ export function buildFixture(policy: Policy = loadShippedPolicy()): Fixture {
     engagement: { weeks: weeks([5, 4, 6, 5, 1, 0, 1, 0]), last4: 2, previous4: 20, trend: 'falling', breadth: 1 },
     findings: [
       f({ entity: 'organization', entityId: 10, orgId: 10, field: 'Segment', problem: 'missing', ownerId: 2 }),
-      f({ entity: 'person', entityId: 100, orgId: 10, field: 'Email', problem: 'invalid_email', detail: 'value "mimi@@x, y" is not an e-mail', ownerId: 2 }),
-      f({ entity: 'organization', entityId: 10, orgId: 10, field: 'Decision maker', problem: 'no_decision_maker', detail: `no person with role "Decision maker" <script>x</script>`, ownerId: 2 }),
+      f({
+        entity: 'person', entityId: 100, orgId: 10, field: 'Email', problem: 'invalid_email', detail: 'not a valid e-mail: "mimi@@x, y"', ownerId: 2,
+        params: { field: 'Email', value: '"mimi@@x, y"' },
+      }),
+      f({
+        entity: 'organization', entityId: 10, orgId: 10, field: 'Stakeholder role', problem: 'no_decision_maker', ownerId: 2,
+        detail: 'Tier 3 client without a person whose Stakeholder role is Decision maker <script>x</script>',
+        params: { field: 'Stakeholder role', tier: 3, roles: 'Decision maker <script>x</script>' },
+      }),
     ],
     risks: [
-      { kind: 'key_person_dependency', detail: 'touchpoints in 90 days reached only Maria "Mimi" Silva', evidence: { personIds: [100] } },
-      { kind: 'falling_engagement', detail: '2 touchpoints in the last 4 weeks vs 20 before', evidence: {} },
+      {
+        kind: 'key_person_dependency', detail: '4 touchpoint(s) in 90 days reached only person #100', evidence: { personIds: [100] },
+        params: { person: 'Maria "Mimi" Silva', touchpoints: 4, days: 90 },
+      },
+      {
+        kind: 'falling_engagement', detail: '2 touchpoints in the last 4 weeks against 20 in the 4 before', evidence: {},
+        params: { last4: 2, previous4: 20 },
+      },
     ],
-    health: { score: 41, parts: [] }, contractEndDate: '2027-03-31',
+    health: {
+      score: 41,
+      parts: [
+        { reason: 'overdue: strategic', points: 15, kind: 'overdue', params: { rule: 'strategic' } },
+        { reason: 'never touched: qbr', points: 20, kind: 'never', params: { rule: 'qbr' } },
+        { reason: 'risk: key_person_dependency', points: 8, kind: 'risk', params: { risk: 'key_person_dependency' } },
+        { reason: 'data quality: 3 finding(s)', points: 6, kind: 'data_quality', params: { count: 3 } },
+      ],
+    },
+    contractEndDate: '2027-03-31',
   });
   const orgB = assessment({
     orgId: 11, name: UNICODE_NAME, ownerId: 1, assigneeId: 1,
-    tier: { level: 4, rule: 'revenue_tenure', revenue12m: 1500000, tenureYears: 7, detail: 'revenue 1.500.000 BRL, 7 years', unconvertedCurrencies: [] },
+    tier: {
+      level: 4, rule: 'revenue_tenure', revenue12m: 1500000, tenureYears: 7, unconvertedCurrencies: [],
+      detail: '12-month won revenue 1,500,000 BRL, tenure 7 years since the first won deal (Tier 4 needs 1,000,000 and 5 years)',
+      params: { tier: 4, revenue: 1500000, currency: 'BRL', tenureYears: 7, minRevenue: 1000000, minTenureYears: 5 },
+    },
     cadence: [cadence('strategic', { status: 'overdue', gapDays: 30, cadenceDays: 14, lastTouchpoint: { activityId: 501, date: '2026-09-25' }, nextDueDate: '2026-10-09', openScheduled: { activityId: 777, dueDate: '2026-11-25', cadenceKey: null, ownerId: 1 } })],
     overallStatus: 'overdue', lastTouchpointDate: '2026-09-25', nextDueDate: '2026-10-09',
     engagement: { weeks: weeks([0, 1, 0, 1, 3, 4, 2, 5]), last4: 14, previous4: 2, trend: 'rising', breadth: 4 },
@@ -107,8 +139,11 @@ export function buildFixture(policy: Policy = loadShippedPolicy()): Fixture {
   const orgC = assessment({
     orgId: 12, name: 'Zeta Indústria', ownerId: null, ownerActive: false, assigneeId: 1,
     findings: [
-      f({ entity: 'organization', entityId: 12, orgId: 12, field: 'Owner', problem: 'no_owner', detail: 'no owner; follow-ups go to Beatriz Souza', ownerId: 1 }),
-      f({ entity: 'deal', entityId: 201, orgId: 12, field: 'Service line', problem: 'invalid_option', detail: 'option 999 does not exist\nsecond line', ownerId: 1 }),
+      f({ entity: 'organization', entityId: 12, orgId: 12, field: 'Owner', problem: 'no_owner', detail: 'the organization has no owner', ownerId: 1 }),
+      f({
+        entity: 'deal', entityId: 201, orgId: 12, field: 'Service line', problem: 'invalid_option', ownerId: 1,
+        detail: 'not an option id: "999\nsecond line"', params: { field: 'Service line', value: '"999\nsecond line"' },
+      }),
     ],
     overallStatus: 'due_soon', engagement: { weeks: weeks([1, 0, 0, 1, 0, 1, 0, 0]), last4: 1, previous4: 2, trend: 'stable', breadth: 1 },
   });

@@ -83,6 +83,33 @@ describe('renderHtml', () => {
     expect(html).toContain('R$1,500,000');
   });
 
+  // The rules' technical English (Finding.detail, Risk.detail, TierDecision.detail, health reasons) never reaches the page.
+  const ENGLISH_DETAILS = ['not a valid e-mail:', 'reached only', 'touchpoint(s)', 'the organization has no owner', 'not an option id', 'Tier = &quot;Tier 3&quot;', '12-month won revenue', 'overdue: strategic', 'data quality: 3 finding(s)'];
+
+  it("shows findings, risks, tier reasons and health penalties in the policy's Portuguese", () => {
+    const { html } = render('pt-BR');
+    for (const fragment of [...ENGLISH_DETAILS, 'without a person whose']) expect(html).not.toContain(fragment);
+    expect(html).toContain('<td>Email: &quot;mimi@@x, y&quot; não é um e-mail válido</td>');
+    expect(html).toContain('<td>A organização não tem responsável; preencha Owner</td>');
+    expect(html).toContain('Cliente Tier 3 sem nenhuma pessoa com Stakeholder role = Decision maker &lt;script&gt;x&lt;/script&gt;');
+    expect(html).toContain('<td>Contatos nos últimos 90 dias: 4, todos só com Maria &quot;Mimi&quot; Silva</td>');
+    expect(html).toContain('<td>Contatos: 2 nas últimas 4 semanas, contra 20 nas 4 anteriores</td>');
+    expect(html).toContain('<td>Definido pela gestão no campo Tier: “Tier 3”</td>');
+    expect(html).toContain('Receita de 12 meses de 1.500.000 BRL e 7 anos de relacionamento (o Tier 4 pede ao menos 1.000.000 BRL e 5 anos)');
+    expect(html).toContain('title="Atrasado: FUP estratégico (−15)\nSem contato: Revisão trimestral de negócios (QBR) (−20)\nRisco: Dependência de uma só pessoa (−8)\nPendências de dados: 3 (−6)">41</td>');
+  });
+
+  it('uses the English templates in an English report', () => {
+    const { html } = render('en');
+    for (const fragment of ENGLISH_DETAILS) expect(html).not.toContain(fragment);
+    expect(html).toContain('<td>Email: &quot;mimi@@x, y&quot; is not a valid e-mail</td>');
+    expect(html).toContain('<td>Touchpoints in the last 90 days: 4, all with Maria &quot;Mimi&quot; Silva only</td>');
+    expect(html).toContain('<td>Set by management in the field Tier: “Tier 3”</td>');
+    expect(html).toContain('12-month revenue of 1,500,000 BRL and 7 years as a client (Tier 4 needs at least 1,000,000 BRL and 5 years)');
+    expect(html).toContain('title="Overdue: Strategic follow-up (−15)');
+    expect(html).not.toContain('não é um e-mail válido');
+  });
+
   it("shows apply's outcome per write, its error, and why nothing was written when apply refused", () => {
     const fx = buildFixture();
     const refused = 'the plan has 4 writes, more than the cap of 2: review it with `cadence plan`';

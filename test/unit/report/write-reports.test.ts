@@ -2,7 +2,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseFindingsCsv } from '../../../src/report/findings-csv.js';
+import { findingsCsvRow, parseFindingsCsv } from '../../../src/report/findings-csv.js';
 import { ReportV1 } from '../../../src/report/report-schema.js';
 import { latestReportPath, writeReports, type WriteReportsInput } from '../../../src/report/write-reports.js';
 import { buildFixture } from './fixtures.js';
@@ -27,7 +27,7 @@ describe('writeReports', () => {
     expect((await readdir(out.folder)).sort()).toEqual(['findings.csv', 'report.html', 'report.json']);
     const json = ReportV1.parse(JSON.parse(await readFile(out.files.json, 'utf8')));
     expect(json.runId).toBe('2026-11-20T13-00-00Z');
-    expect(parseFindingsCsv(await readFile(out.files.csv, 'utf8'))).toEqual(json.dataQuality.findings);
+    expect(parseFindingsCsv(await readFile(out.files.csv, 'utf8'))).toEqual(json.dataQuality.findings.map(findingsCsvRow));
     const html = await readFile(out.files.html, 'utf8');
     expect(html).toContain('<!doctype html>');
     expect(html).toContain(`data-count="${json.dataQuality.byOwner[0]!.count}"`);
