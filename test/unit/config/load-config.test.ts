@@ -7,9 +7,13 @@ import { parseConfig, parsePolicy } from '../../../src/config/load-config.js';
 const shipped = readFileSync('config/policy.yaml', 'utf8');
 const goodEnv = { PIPEDRIVE_API_TOKEN: 'tok_secret_123456', PIPEDRIVE_COMPANY_DOMAIN: 'acme' };
 
+/** The parsed YAML document, edited freely by path in the cases below (typing each path would be noise). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type PolicyDoc = Record<string, any>;
+
 /** The shipped policy with one value replaced at a path. */
-function policyWith(mutate: (p: Record<string, any>) => void): string {
-  const doc = parse(shipped) as Record<string, any>;
+function policyWith(mutate: (p: PolicyDoc) => void): string {
+  const doc = parse(shipped) as PolicyDoc;
   mutate(doc);
   return stringify(doc);
 }
@@ -53,11 +57,14 @@ describe('the shipped policy', () => {
     const p = parsePolicy(shipped, 'config/policy.yaml');
     expect(Object.keys(p.texts.en).sort()).toEqual(Object.keys(p.texts['pt-BR']).sort());
     expect(Object.keys(p.texts.en.report).sort()).toEqual(Object.keys(p.texts['pt-BR'].report).sort());
+    for (const group of ['status', 'trend', 'dataQuality', 'findings', 'risks', 'tierRules', 'healthParts'] as const) {
+      expect(Object.keys(p.texts.en[group]).sort(), group).toEqual(Object.keys(p.texts['pt-BR'][group]).sort());
+    }
   });
 });
 
 describe('bad policy values name the file, the key path and what was expected', () => {
-  const cases: Array<[string, (p: Record<string, any>) => void, string]> = [
+  const cases: Array<[string, (p: PolicyDoc) => void, string]> = [
     ['a word where days are expected', (p) => (p.tiers[2].cadence.strategic.days = 'monthly'), 'config/policy.yaml: tiers[2].cadence.strategic.days: expected a positive integer, got "monthly"'],
     ['zero days', (p) => (p.tiers[0].cadence.maintenance.days = 0), 'config/policy.yaml: tiers[0].cadence.maintenance.days: expected a positive integer, got 0'],
     ['an unknown cadence rule', (p) => (p.tiers[1].cadence.weekly = { days: 7 }), 'config/policy.yaml: tiers[1].cadence.weekly: unknown cadence rule "weekly"'],
@@ -70,6 +77,18 @@ describe('bad policy values name the file, the key path and what was expected', 
     ['a tier option pointing at no tier', (p) => (p.tierField.options['Tier 9'] = 9), 'config/policy.yaml: tierField.options.Tier 9: no tier with level 9'],
     ['a currency that is not ISO 4217', (p) => (p.currency = 'reais'), 'config/policy.yaml: currency: expected an ISO 4217 currency code like BRL, got "reais"'],
     ['a missing English template', (p) => delete p.texts.en.followUpSubject, 'config/policy.yaml: texts.en.followUpSubject:'],
+    ['a finding problem without a Portuguese template', (p) => delete p.texts['pt-BR'].findings.invalid_email, 'config/policy.yaml: texts.pt-BR.findings.invalid_email: expected a non-empty string'],
+    ['a risk kind without an English template', (p) => delete p.texts.en.risks.recent_loss, 'config/policy.yaml: texts.en.risks.recent_loss: expected a non-empty string'],
+    [
+      'a template with a placeholder its record does not carry',
+      (p) => (p.texts['pt-BR'].risks.stakeholder_at_risk = 'Em risco: {person}'),
+      'config/policy.yaml: texts.pt-BR.risks.stakeholder_at_risk: unknown placeholder {person}: this text can use {persons}, {count}',
+    ],
+    [
+      'a placeholder in a text that takes none',
+      (p) => (p.texts.en.healthParts.falling_engagement = 'Falling ({trend})'),
+      'config/policy.yaml: texts.en.healthParts.falling_engagement: unknown placeholder {trend}: this text takes no placeholders',
+    ],
   ];
   it.each(cases)('%s', (_name, mutate, expected) => {
     const problems = problemsOf(() => parsePolicy(policyWith(mutate), 'config/policy.yaml'));

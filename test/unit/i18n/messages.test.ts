@@ -1,0 +1,253 @@
+/**
+ * The sentences about findings, risks, tier decisions and health parts: every key has a template in each
+ * shipped language, and for every key a record made by the real rules carries every placeholder its
+ * templates use (table-driven: one rules scenario per key), so no `{placeholder}` ever reaches a reader.
+ */
+import { describe, expect, it } from 'vitest';
+import { LOCALES, type Policy } from '../../../src/config/policy-schema.js';
+import { createDescriber } from '../../../src/i18n/describe.js';
+import {
+  FINDING_PROBLEMS,
+  FINDING_TEXTS,
+  HEALTH_PART_KINDS,
+  HEALTH_PART_TEXTS,
+  RISK_KINDS,
+  RISK_TEXTS,
+  TIER_RULE_KINDS,
+  TIER_TEXTS,
+  templatePlaceholders,
+  type FindingTextKey,
+  type RiskTextKey,
+  type TierTextKey,
+} from '../../../src/i18n/message-keys.js';
+import { assessCompany } from '../../../src/rules/assess-company.js';
+import type { Activity, FieldDefinition } from '../../../src/domain/entities.js';
+import type { Finding, HealthPart, MessageParams, Risk, RulesResult, TierDecision } from '../../../src/rules/types.js';
+import {
+  F, FIELDS, ROLE, SERVICE, STRENGTH, TIER_OPT, addDays, clock, deal, org, person, policy, snapshot, touch, wonDeal, type SnapshotParts,
+} from '../rules/fixtures.js';
+
+const TODAY = '2026-03-10';
+const shipped = policy();
+
+interface Scenario {
+  parts: SnapshotParts;
+  adjust?: (p: Policy) => void;
+}
+
+/** Extra fields some scenarios require (a number, a whole number, an amount, a person reference). */
+const EXTRA_FIELDS: FieldDefinition[] = [
+  { entity: 'organization', key: 'f_org_share', name: 'Share', fieldType: 'double', options: null, isCustom: true },
+  { entity: 'organization', key: 'f_org_employees', name: 'Employees', fieldType: 'int', options: null, isCustom: true },
+  { entity: 'organization', key: 'f_org_budget', name: 'Budget', fieldType: 'monetary', options: null, isCustom: true },
+];
+const requireOrgField = (field: string) => (p: Policy) => {
+  p.requiredFields.organization.push({ field });
+};
+
+const tier = (level: 1 | 2 | 3 | 4) => ({ [F.tier]: TIER_OPT[`Tier ${level}`] });
+const dm = (id: number) => person({ id, orgId: 1, name: `Decisora ${id}`, customFields: { [F.role]: ROLE['Decision maker'] } });
+const inf = (id: number, strength: number = STRENGTH.Strong) => person({ id, orgId: 1, name: `Pessoa ${id}`, customFields: { [F.role]: ROLE.Influencer, [F.strength]: strength } });
+const withPersons = (id: number, date: string, personIds: number[], over: Partial<Activity> = {}) =>
+  touch(id, 1, date, { personId: personIds[0] ?? null, participantPersonIds: personIds, ...over });
+
+const FINDING_SCENARIOS: Record<Exclude<FindingTextKey, 'unknown_field'>, Scenario> = {
+  missing: { parts: { orgs: [org({ id: 1, customFields: { [F.segment]: null } })] } },
+  invalid_option: { parts: { orgs: [org({ id: 1 })], deals: [deal({ id: 2, orgId: 1, customFields: { [F.serviceLine]: 999 } })] } },
+  too_many_options: { parts: { orgs: [org({ id: 1 })], deals: [deal({ id: 2, orgId: 1, customFields: { [F.serviceLine]: [SERVICE.Squad, SERVICE.Consulting] } })] } },
+  not_a_number: { parts: { orgs: [org({ id: 1, customFields: { f_org_share: 'lots' } })], fields: [...FIELDS, ...EXTRA_FIELDS] }, adjust: requireOrgField('Share') },
+  not_a_whole_number: { parts: { orgs: [org({ id: 1, customFields: { f_org_employees: 2.5 } })], fields: [...FIELDS, ...EXTRA_FIELDS] }, adjust: requireOrgField('Employees') },
+  invalid_monetary: {
+    parts: { orgs: [org({ id: 1, customFields: { f_org_budget: { value: 10, currency: 'reais' } } })], fields: [...FIELDS, ...EXTRA_FIELDS] },
+    adjust: requireOrgField('Budget'),
+  },
+  invalid_date: { parts: { orgs: [org({ id: 1, customFields: { ...tier(3), [F.contractEnd]: '2026-02-31' } })] } },
+  invalid_email: { parts: { orgs: [org({ id: 1 })], persons: [person({ id: 10, orgId: 1, emails: ['ana@@x'] })] } },
+  invalid_phone: { parts: { orgs: [org({ id: 1, customFields: { ...tier(3), [F.contractEnd]: '2027-01-01' } })], persons: [dm(10), person({ id: 11, orgId: 1, phones: ['ramal'] })] } },
+  dangling_reference: {
+    parts: { orgs: [org({ id: 1 })], deals: [deal({ id: 2, orgId: 1, personId: 999 })] },
+    adjust: (p) => {
+      p.requiredFields.deal.push({ field: 'Contact person' });
+    },
+  },
+  no_owner: { parts: { orgs: [org({ id: 1, ownerId: null })] } },
+  inactive_owner: { parts: { orgs: [org({ id: 1, ownerId: 8 })] } },
+  unknown_owner: { parts: { orgs: [org({ id: 1, ownerId: 777 })] } },
+  no_decision_maker: { parts: { orgs: [org({ id: 1, customFields: { ...tier(3), [F.contractEnd]: '2027-01-01' } })], persons: [inf(11)] } },
+  missing_stakeholder_role: { parts: { orgs: [org({ id: 1 })], persons: [person({ id: 10, orgId: 1, customFields: { [F.role]: null } })] } },
+  missing_relationship_strength: { parts: { orgs: [org({ id: 1 })], persons: [person({ id: 10, orgId: 1, customFields: { [F.strength]: null } })] } },
+  unknown_currency: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, won: '2026-01-15', value: 5000, currency: 'JPY' })] } },
+};
+
+const strategic = (over: SnapshotParts) => ({ ...over, orgs: [org({ id: 1, customFields: { ...tier(3), [F.contractEnd]: '2027-12-31' } })] });
+const RISK_SCENARIOS: Record<RiskTextKey, Scenario> = {
+  key_person_dependency: { parts: strategic({ persons: [dm(10), inf(11)], activities: [withPersons(1, '2026-03-01', [10])] }) },
+  no_decision_maker_contact: { parts: strategic({ persons: [dm(10)], activities: [withPersons(1, '2025-10-01', [10])] }) },
+  no_decision_maker_contact_never: { parts: strategic({ persons: [dm(10)] }) },
+  no_decision_maker_mapped: { parts: strategic({ persons: [inf(11)] }) },
+  outreach_collision: {
+    parts: { orgs: [org({ id: 1 })], activities: [touch(1, 1, '2026-03-02', { ownerId: 5 }), touch(2, 1, '2026-03-03', { ownerId: 6 }), touch(3, 1, '2026-03-04', { ownerId: 7 })] },
+  },
+  falling_engagement: { parts: { orgs: [org({ id: 1 })], activities: [0, 1, 2, 3].map((i) => touch(i + 1, 1, addDays('2026-02-10', -i * 7))) } },
+  renewal_due: { parts: { orgs: [org({ id: 1, customFields: { [F.contractEnd]: addDays(TODAY, 60) } })] } },
+  stakeholder_at_risk: { parts: { orgs: [org({ id: 1 })], persons: [inf(10, STRENGTH['At risk'])] } },
+  shrinking_deals: {
+    parts: {
+      orgs: [org({ id: 1 })],
+      deals: [wonDeal({ id: 2, orgId: 1, title: 'Projeto grande', won: '2025-05-01', value: 100_000 }), wonDeal({ id: 3, orgId: 1, title: 'Projeto menor', won: '2026-02-01', value: 60_000 })],
+    },
+  },
+  recent_loss: { parts: { orgs: [org({ id: 1 })], deals: [deal({ id: 2, orgId: 1, title: 'Perdido', status: 'lost', lostTime: '2026-03-01T15:00:00Z' })] } },
+};
+
+const TIER_SCENARIOS: Record<TierTextKey, Scenario> = {
+  explicit_field: { parts: { orgs: [org({ id: 1, customFields: tier(2) })] } },
+  key_account: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, title: 'Squad de dados', won: '2025-06-01', value: 1000 })] } },
+  revenue_tenure: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, won: '2025-06-01', value: 60_000 })] } },
+  lowest_tier: {
+    parts: { orgs: [org({ id: 1 })] },
+    adjust: (p) => {
+      p.tiers[0]!.minRevenue12m = 1;
+    },
+  },
+};
+
+function run(s: Scenario): RulesResult {
+  return assessCompany(policy(s.adjust), snapshot(s.parts), clock(TODAY));
+}
+
+/** Every placeholder of the key's template, in each language, is a param of the record and gets filled. */
+function expectFilled(record: { params: MessageParams }, templates: (locale: (typeof LOCALES)[number]) => string, describe: (locale: (typeof LOCALES)[number]) => string) {
+  for (const locale of LOCALES) {
+    const used = templatePlaceholders(templates(locale));
+    expect(used.filter((name) => !(name in record.params)), `${locale}: placeholders without a param`).toEqual([]);
+    const sentence = describe(locale);
+    expect(sentence).not.toMatch(/\{[A-Za-z0-9_]+\}/);
+    expect(sentence.trim()).not.toBe('');
+  }
+}
+
+const describers = Object.fromEntries(LOCALES.map((l) => [l, createDescriber({ ...shipped, locale: l })])) as Record<(typeof LOCALES)[number], ReturnType<typeof createDescriber>>;
+
+describe('every finding problem, risk kind, tier rule and health part has a template in each shipped language', () => {
+  it.each(LOCALES)('%s', (locale) => {
+    const t = shipped.texts[locale];
+    for (const problem of FINDING_PROBLEMS) expect(t.findings[problem], problem).toMatch(/\S/);
+    for (const key of Object.keys(FINDING_TEXTS) as FindingTextKey[]) expect(t.findings[key], key).toMatch(/\S/);
+    for (const kind of RISK_KINDS) expect(t.risks[kind], kind).toMatch(/\S/);
+    for (const key of Object.keys(RISK_TEXTS) as RiskTextKey[]) expect(t.risks[key], key).toMatch(/\S/);
+    for (const rule of TIER_RULE_KINDS) expect(t.tierRules[rule], rule).toMatch(/\S/);
+    for (const key of Object.keys(TIER_TEXTS) as TierTextKey[]) expect(t.tierRules[key], key).toMatch(/\S/);
+    for (const kind of HEALTH_PART_KINDS) expect(t.healthParts[kind], kind).toMatch(/\S/);
+  });
+
+  it('the two languages have the same keys in every group', () => {
+    for (const group of ['findings', 'risks', 'tierRules', 'healthParts'] as const) {
+      expect(Object.keys(shipped.texts.en[group]).sort(), group).toEqual(Object.keys(shipped.texts['pt-BR'][group]).sort());
+    }
+  });
+});
+
+describe('each finding template is filled by the params the rules give (one rules scenario per key)', () => {
+  it.each(Object.entries(FINDING_SCENARIOS) as [Exclude<FindingTextKey, 'unknown_field'>, Scenario][])('%s', (key, scenario) => {
+    const r = run(scenario);
+    const found = [...r.organizations.flatMap((o) => o.findings), ...r.otherFindings].filter((f: Finding) => (f.textKey ?? f.problem) === key);
+    expect(found.length, `the scenario produces no ${key} finding`).toBeGreaterThan(0);
+    for (const f of found) {
+      expect(Object.keys(f.params)).toEqual(expect.arrayContaining([...FINDING_TEXTS[key]]));
+      expectFilled(f, (l) => shipped.texts[l].findings[key], (l) => describers[l].finding(f));
+    }
+  });
+
+  it('unknown_field is never produced (policy fields missing from Pipedrive are listed in unresolvedFields); its template needs only {field}', () => {
+    const r = run({ parts: { orgs: [org({ id: 1 })], fields: FIELDS.filter((f) => f.name !== 'Segment') } });
+    expect(r.unresolvedFields).toContainEqual({ entity: 'organization', name: 'Segment' });
+    expect(r.organizations[0]!.findings.map((f) => f.problem)).not.toContain('unknown_field');
+    expectFilled({ params: { field: 'Segment' } }, (l) => shipped.texts[l].findings.unknown_field, (l) =>
+      describers[l].finding({ problem: 'unknown_field', params: { field: 'Segment' } }),
+    );
+  });
+});
+
+describe('each risk template is filled by the params the rules give (one rules scenario per key)', () => {
+  it.each(Object.entries(RISK_SCENARIOS) as [RiskTextKey, Scenario][])('%s', (key, scenario) => {
+    const found = run(scenario).organizations[0]!.risks.filter((x: Risk) => (x.textKey ?? x.kind) === key);
+    expect(found.length, `the scenario produces no ${key} risk`).toBe(1);
+    const risk = found[0]!;
+    expect(Object.keys(risk.params)).toEqual(expect.arrayContaining([...RISK_TEXTS[key]]));
+    expectFilled(risk, (l) => shipped.texts[l].risks[key], (l) => describers[l].risk(risk));
+  });
+
+  it('names people, users and deals instead of numbering them', () => {
+    const message = (key: RiskTextKey) => describers['pt-BR'].risk(run(RISK_SCENARIOS[key]).organizations[0]!.risks.find((x) => (x.textKey ?? x.kind) === key)!);
+    expect(message('key_person_dependency')).toBe('Contatos nos últimos 90 dias: 1, todos só com Decisora 10');
+    expect(message('no_decision_maker_contact')).toBe('Nenhum contato com o decisor (Decisora 10) em 90 dias; o último foi em 01/10/2025');
+    expect(message('outreach_collision')).toBe('3 usuários (Ana Owner, Bruno, Carla) contataram o cliente na semana de 02/03/2026; semanas assim nas últimas 8: 1');
+    expect(message('stakeholder_at_risk')).toBe('Relacionamento em risco com: Pessoa 10');
+    expect(message('shrinking_deals')).toBe('O último negócio ganho, “Projeto menor” (60.000 BRL), vale 60 % do anterior, “Projeto grande” (100.000 BRL)');
+    expect(message('recent_loss')).toBe('Negócios perdidos nos últimos 180 dias (1): Perdido');
+  });
+});
+
+describe('each tier template is filled by the params the rules give (one rules scenario per key)', () => {
+  it.each(Object.entries(TIER_SCENARIOS) as [TierTextKey, Scenario][])('%s', (key, scenario) => {
+    const decision: TierDecision = run(scenario).organizations[0]!.tier;
+    expect(decision.textKey ?? decision.rule).toBe(key);
+    expect(Object.keys(decision.params)).toEqual(expect.arrayContaining([...TIER_TEXTS[key]]));
+    expectFilled(decision, (l) => shipped.texts[l].tierRules[key], (l) => describers[l].tier(decision));
+  });
+});
+
+describe('health parts', () => {
+  const parts = (): HealthPart[] => {
+    // Tier 3: never touched on the executive rules, one overdue, one due soon, falling engagement, risks, a finding.
+    const r = run({
+      parts: {
+        orgs: [org({ id: 1, customFields: { ...tier(3), [F.segment]: null, [F.contractEnd]: addDays(TODAY, 30) } })],
+        persons: [dm(10)],
+        activities: [
+          // Maintenance (call) overdue; strategic (meeting) due within 7 days; all meetings in the previous 4 weeks.
+          withPersons(1, addDays(TODAY, -100), [10], { type: 'call' }),
+          ...[0, 1, 2, 3].map((i) => withPersons(10 + i, addDays('2026-02-10', -i * 7), [10], { type: 'meeting' })),
+        ],
+      },
+    });
+    return r.organizations[0]!.health.parts;
+  };
+
+  it('every kind the rules charge is worded in both languages, rules and risks by their labels', () => {
+    const all = parts();
+    expect(new Set(all.map((p) => p.kind))).toEqual(new Set(HEALTH_PART_KINDS));
+    for (const p of all) {
+      expect(Object.keys(p.params)).toEqual(expect.arrayContaining([...HEALTH_PART_TEXTS[p.kind]]));
+      expectFilled(p, (l) => shipped.texts[l].healthParts[p.kind], (l) => describers[l].healthPart(p));
+    }
+    const pt = all.map((p) => describers['pt-BR'].healthPart(p));
+    expect(pt).toContain('Sem contato: Revisão trimestral de negócios (QBR)');
+    expect(pt).toContain('Risco: Renovação próxima');
+    expect(pt).toContain('Engajamento em queda');
+    expect(all.map((p) => describers.en.healthPart(p))).toContain('Risk: Renewal due');
+  });
+});
+
+describe('createDescriber', () => {
+  const finding = { problem: 'unknown_currency' as const, params: { field: 'Value', amount: 1234567.891, currency: 'JPY', firmCurrency: 'BRL' } };
+  const renewal = { kind: 'renewal_due' as const, params: { contractEndDate: '2026-07-10', days: 1200, windowDays: 180 } };
+
+  it('formats numbers and `…Date` params for the locale', () => {
+    expect(describers['pt-BR'].finding(finding)).toBe('Negócio ganho de 1.234.567,89 JPY sem cotação para BRL em currencyRates: ficou fora da receita de 12 meses');
+    expect(describers.en.finding(finding)).toBe('Won deal of 1,234,567.89 JPY has no rate to BRL in currencyRates: left out of the 12-month revenue');
+    expect(describers['pt-BR'].risk(renewal)).toBe('O contrato termina em 10/07/2026, daqui a 1.200 dias (janela de renovação: 180 dias)');
+    expect(describers.en.risk(renewal)).toBe('The contract ends on Jul 10, 2026, in 1,200 days (renewal window: 180 days)');
+  });
+
+  it('shows a date param that is not a real date as stored, and other text as it is', () => {
+    expect(describers.en.risk({ ...renewal, params: { ...renewal.params, contractEndDate: '2026-02-31' } })).toContain('ends on 2026-02-31,');
+    expect(describers.en.finding({ problem: 'missing', params: { field: '<b>Segment</b> 2026-01-01' } })).toBe('<b>Segment</b> 2026-01-01 is empty');
+  });
+
+  it('uses the narrower template when the record names one', () => {
+    const f = { problem: 'invalid_option' as const, textKey: 'too_many_options' as const, params: { field: 'Tier', count: 2 } };
+    expect(describers['pt-BR'].finding(f)).toBe('Tier aceita uma só opção, mas tem 2 marcadas');
+  });
+});
