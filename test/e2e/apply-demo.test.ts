@@ -166,6 +166,20 @@ describe('demo company, first apply', () => {
     expect(sb.state.get('deal', fin.dealId!)!.title).toBe('EU compliance consulting'); // its only open deal
   });
 
+  it("writes the client's open risks into the note in pt-BR, naming people, never the rules' English detail", async () => {
+    await run();
+    const note = (role: keyof typeof DEMO_STORY) => live().find((x) => x.orgId === org(role) && x.key.startsWith('fu:'))!.note;
+    const risksLine = (text: string) => /<p>Riscos em aberto: (.*)\.<\/p>/.exec(text)?.[1] ?? '';
+    const keyPerson = risksLine(note('keyPersonDependency'));
+    expect(keyPerson).toMatch(/Contatos nos últimos 90 dias: \d+, todos só com [A-ZÀ-Ú][a-zà-ú]+ [A-ZÀ-Ú]/);
+    const collision = risksLine(note('outreachCollision'));
+    expect(collision).toMatch(/\d+ usuários \([^)#]+\) contataram o cliente na semana de \d{2}\/\d{2}\/\d{4}/);
+    for (const line of [keyPerson, collision]) {
+      expect(line).not.toMatch(/#\d/);
+      expect(line).not.toMatch(/touchpoint|reached only|touched the client|decision maker|relationship strength/i);
+    }
+  });
+
   it('writes the expected flag values on every client', async () => {
     const out = await run();
     expect(flagsOf(org('neverTouched'))).toMatchObject({ 'Cadence status': 'Sem contato', 'Last touchpoint': null, 'Engagement (4 weeks)': 0 });
