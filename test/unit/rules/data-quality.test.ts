@@ -178,6 +178,16 @@ describe('owners (POLICY.md §1)', () => {
     expect(a.assigneeId).toBe(FALLBACK);
   });
 
+  it('names the owner field as the company spells it, and the owner by name', () => {
+    // A Portuguese account: the Fields API lists the built-in owner field as "Proprietário".
+    const fields: FieldDefinition[] = [...FIELDS, { entity: 'organization', key: 'owner_id', name: 'Proprietário', fieldType: 'user', options: null, isCustom: false }];
+    const [f] = findingsOf({ orgs: [org({ id: 1, ...tier(1), ownerId: 8 })], fields });
+    expect(f).toMatchObject({ field: 'Proprietário', problem: 'inactive_owner', params: { field: 'Proprietário', owner: 'Davi (left)' } });
+    expect(f!.textKey).toBeUndefined();
+    const [unknown] = findingsOf({ orgs: [org({ id: 1, ...tier(1), ownerId: 4242 })] });
+    expect(unknown).toMatchObject({ field: 'Owner', problem: 'inactive_owner', textKey: 'unknown_owner', params: { field: 'Owner', owner: '#4242' } });
+  });
+
   it('a finding goes to the record owner when active, else the org owner, else the fallback user', () => {
     const fs = findingsOf({
       orgs: [org({ id: 1, ...tier(1) })],
