@@ -90,15 +90,8 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
   if (!Number.isFinite(nowMs)) throw new RangeError('assessCompany: clock.now is not a valid date');
   const today = cal.dayOfInstant(nowMs);
   const formatDay = createDayFormatter();
-  // Health parts repeat across clients ("overdue: qbr"): share one part object per distinct reason and points.
+  // Health parts repeat across clients ("overdue: qbr"): share one part object per distinct reason.
   const healthParts = new Map<string, HealthPart>();
-  const sharePart = (part: HealthPart): HealthPart => {
-    const k = `${part.reason}\u0000${part.points}`;
-    const known = healthParts.get(k);
-    if (known !== undefined) return known;
-    healthParts.set(k, part);
-    return part;
-  };
   const userName = (id: number): string => snapshot.users.get(id)?.name ?? `#${id}`;
 
   const catalogue = createFieldCatalogue(snapshot.fields);
@@ -178,7 +171,7 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
       engagement,
       findings,
       risks,
-      health: healthScore(cadence, engagement, risks, findings.length, policy.health, sharePart),
+      health: healthScore(cadence, engagement, risks, findings.length, policy.health, healthParts),
       contractEndDate: contractEnd,
       mainContactPersonId: mainContact(persons, lastTouch, stakeholders),
       relevantOpenDealId: relevantOpenDeal(deals, policy),

@@ -13,7 +13,7 @@
 import type { Policy } from '../config/policy-schema.js';
 import type { Deal, EntityKind, MirrorSnapshot, Organization, Person, User } from '../domain/entities.js';
 import type { FieldCatalogue, FieldRecord, ResolvedField } from './field-catalogue.js';
-import type { ReferenceLookup } from './field-values.js';
+import type { ReferenceLookup, ValueProblem } from './field-values.js';
 import { checkFieldValue } from './field-values.js';
 import type { OrgMirror } from './mirror-index.js';
 import type { Stakeholders } from './stakeholders.js';
@@ -75,6 +75,17 @@ export function createDataQuality(ctx: DataQualityContext): DataQuality {
   const responsible = (recordOwner: number | null, org: Organization | null) =>
     activeUser(recordOwner) ?? activeUser(org?.ownerId ?? null) ?? fallbackUserId;
 
+  // Findings without an offending value (most are blanks) share one params object per field.
+  const fieldOnly = new Map<string, Finding['params']>();
+  const paramsOf = (fieldName: string, problem: ValueProblem): Finding['params'] => {
+    if (problem.params.value === undefined && problem.params.count === undefined) {
+      let params = fieldOnly.get(fieldName);
+      if (params === undefined) fieldOnly.set(fieldName, (params = { field: fieldName }));
+      return params;
+    }
+    return { field: fieldName, ...problem.params };
+  };
+
   const checkRequired = (
     out: Finding[],
     entity: EntityKind,
@@ -95,8 +106,8 @@ export function createDataQuality(ctx: DataQualityContext): DataQuality {
           problem: problem.problem,
           detail: problem.detail,
           ownerId: responsible(record.ownerId, org),
-          params: { field: c.field.name, ...problem.params },
-          ...(problem.textKey ? { textKey: problem.textKey } : {}),
+          params: paramsOf(c.field.name, problem),
+          textKey: problem.textKey,
         });
       }
     }
@@ -114,8 +125,8 @@ export function createDataQuality(ctx: DataQualityContext): DataQuality {
       problem: problem.problem === 'missing' ? missing : problem.problem,
       detail: problem.detail,
       ownerId: responsible(person.ownerId, org),
-      params: { field: field.name, ...problem.params },
-      ...(problem.textKey ? { textKey: problem.textKey } : {}),
+      params: paramsOf(field.name, problem),
+      textKey: problem.textKey,
     });
   };
 

@@ -16,14 +16,20 @@ export function healthScore(
   findingCount: number,
   policy: Policy['health'],
   /**
-   * Lets a full pass share equal parts between clients (same reason, same points); identity by default.
-   * Parts are never mutated, so sharing one object is safe.
+   * Lets a full pass share equal parts between clients, by reason (within one policy the reason decides
+   * the kind, params and points). Parts are never mutated, so sharing one object is safe.
    */
-  intern: (part: HealthPart) => HealthPart = (p) => p,
+  shared?: Map<string, HealthPart>,
 ): Health {
   const parts: Health['parts'] = [];
   const add = (kind: HealthPart['kind'], reason: string, params: HealthPart['params'], points: number) => {
-    if (points > 0) parts.push(intern({ reason, points, kind, params }));
+    if (points <= 0) return;
+    let part = shared?.get(reason);
+    if (part === undefined) {
+      part = { reason, points, kind, params };
+      shared?.set(reason, part);
+    }
+    parts.push(part);
   };
   for (const c of cadence) {
     if (!c.applies) continue;
