@@ -9,7 +9,7 @@
  * and values from the CRM as they are. The result is plain text: HTML callers escape it.
  */
 import type { Policy } from '../config/policy-schema.js';
-import { fillTemplate, formatDate } from '../plan/texts.js';
+import { createDateFormatter, fillTemplate } from '../plan/texts.js';
 import type { Finding, HealthPart, MessageParams, Risk, TierDecision } from '../rules/types.js';
 import { DATE_PARAM_SUFFIX } from './message-keys.js';
 
@@ -34,11 +34,12 @@ export function createDescriber(policy: DescriberPolicy): Describer {
   const { locale } = policy;
   const texts = policy.texts[locale];
   const numberFmt = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
+  const formatDate = createDateFormatter(locale);
 
   const show = (name: string, value: string | number): string => {
     if (typeof value === 'number') return numberFmt.format(value);
     // A date param that is not a real date is shown as stored rather than failing the report.
-    if (name.endsWith(DATE_PARAM_SUFFIX) && isRealDate(value)) return formatDate(locale, value);
+    if (name.endsWith(DATE_PARAM_SUFFIX) && isRealDate(value)) return formatDate(value);
     return value;
   };
   const fill = (template: string, params: Readonly<MessageParams>): string => {

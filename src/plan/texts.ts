@@ -26,7 +26,13 @@ const DATE_STYLE: Record<Locale, Intl.DateTimeFormatOptions> = {
 };
 
 export function formatDate(locale: Locale, isoDate: string): string {
-  return new Intl.DateTimeFormat(locale, DATE_STYLE[locale]).format(new Date(`${isoDate}T00:00:00Z`));
+  return createDateFormatter(locale)(isoDate);
+}
+
+/** `formatDate` for many dates: the Intl formatter is built once (building one costs far more than using it). */
+export function createDateFormatter(locale: Locale): (isoDate: string) => string {
+  const fmt = new Intl.DateTimeFormat(locale, DATE_STYLE[locale]);
+  return (isoDate) => fmt.format(new Date(`${isoDate}T00:00:00Z`));
 }
 
 export function formatNumber(locale: Locale, n: number): string {

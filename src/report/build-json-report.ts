@@ -7,7 +7,7 @@ import type { Policy } from '../config/policy-schema.js';
 import { createDescriber } from '../i18n/describe.js';
 import type { EntityKind, MirrorSnapshot } from '../domain/entities.js';
 import type { Plan } from '../plan/types.js';
-import type { Finding, HealthPart, OrgAssessment, OverallStatus, Risk, RulesResult } from '../rules/types.js';
+import type { Finding, HealthPart, OrgAssessment, OverallStatus, RulesResult } from '../rules/types.js';
 import { appOrigin, recordUrl } from './record-url.js';
 import {
   REPORT_SCHEMA_VERSION,
@@ -76,30 +76,34 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
   };
   const ruleLabel = (ruleId: string): string => policy.cadenceRules[ruleId]?.label[locale] ?? ruleId;
 
-  // The sentences people read, from the policy's templates. Findings and risks appear twice (their own
-  // list and their organization) and health parts are shared between clients: each record is described
-  // once and its string shared.
+  // The sentences people read, from the policy's templates: each organization's records are described
+  // once, and the data-quality and risk lists below reuse those described records. Health parts are
+  // shared between clients by the rules, so their sentences are too.
   const describer = createDescriber(policy);
-  const described = new WeakMap<object, string>();
-  const once = <T extends object>(record: T, describe: (r: T) => string): string => {
-    let message = described.get(record);
-    if (message === undefined) described.set(record, (message = describe(record)));
+  const partMessages = new Map<HealthPart, string>();
+  const partMessage = (p: HealthPart): string => {
+    let message = partMessages.get(p);
+    if (message === undefined) partMessages.set(p, (message = describer.healthPart(p)));
     return message;
   };
-  const findingMessage = (f: Finding): string => once(f, describer.finding);
-  const riskMessage = (r: Risk): string => once(r, describer.risk);
-  const partMessage = (p: HealthPart): string => once(p, describer.healthPart);
+  const organizations = result.organizations.map((o) => ({
+    ...o,
+    tier: { ...o.tier, message: describer.tier(o.tier) },
+    findings: o.findings.map((f) => ({ ...f, message: describer.finding(f) })),
+    risks: o.risks.map((r) => ({ ...r, message: describer.risk(r) })),
+    health: { ...o.health, parts: o.health.parts.map((p) => ({ ...p, message: partMessage(p) })) },
+  }));
 
   // Data quality ---------------------------------------------------------------------------------
-  const toReportFinding = (f: Finding): ReportFinding => ({
+  const toReportFinding = (f: Finding & { message: string }): ReportFinding => ({
     ...f,
-    message: findingMessage(f),
     entityName: entityName(f.entity, f.entityId),
     orgName: orgName(f.orgId),
     ownerName: userName(f.ownerId),
     url: recordUrl(origin, f.entity, f.entityId),
   });
-  const findings = [...result.organizations.flatMap((o) => o.findings), ...result.otherFindings]
+  const otherFindings = result.otherFindings.map((f) => ({ ...f, message: describer.finding(f) }));
+  const findings = [...organizations.flatMap((o) => o.findings), ...otherFindings]
     .map(toReportFinding)
     .sort(
       (a, b) =>
@@ -223,8 +227,8 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     .filter((o) => o.engagement.trend === 'falling')
     .map(trendEntry)
     .sort((a, b) => b.previous4 - b.last4 - (a.previous4 - a.last4) || collator.compare(a.orgName, b.orgName));
-  const risks: RiskEntry[] = result.organizations
-    .flatMap((o) => o.risks.map((r) => ({ ...orgRef(o.orgId), ...r, message: riskMessage(r) })))
+  const risks: RiskEntry[] = organizations
+    .flatMap((o) => o.risks.map((r) => ({ ...orgRef(o.orgId), ...r })))
     .sort((a, b) => b.tier - a.tier || collator.compare(a.orgName, b.orgName) || a.kind.localeCompare(b.kind));
 
   const report = {
@@ -265,17 +269,9 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
       planWarnings: plan?.warnings ?? [],
     },
     engagement: { weeks, byTier: result.engagementByTier, rising, falling, risks },
-    organizations: [...result.organizations]
+    organizations: organizations
       .sort((a, b) => collator.compare(a.name, b.name) || a.orgId - b.orgId)
-      .map((o) => ({
-        ...o,
-        tier: { ...o.tier, message: describer.tier(o.tier) },
-        findings: o.findings.map((f) => ({ ...f, message: findingMessage(f) })),
-        risks: o.risks.map((r) => ({ ...r, message: riskMessage(r) })),
-        health: { ...o.health, parts: o.health.parts.map((p) => ({ ...p, message: partMessage(p) })) },
-        url: orgUrl(o.orgId),
-        ownerName: userName(o.ownerId),
-      })),
+      .map((o) => Object.assign(o, { url: orgUrl(o.orgId), ownerName: userName(o.ownerId) })),
     plan,
     applied,
   };
