@@ -1,7 +1,8 @@
 /**
  * The sentences people read about the rules' findings, risks, tier decisions and health-score parts:
  * the policy's template for the record (`texts.<locale>.findings[textKey ?? problem]`, …) filled with the
- * record's params. Pure; built once per report or plan, since it holds the locale's number formatter.
+ * record's params. Pure; it holds the locale's number and date formatters, so build one per report or
+ * note rather than one per sentence.
  *
  * Params are shown as the locale reads them: numbers by Intl.NumberFormat, `…Date` params (calendar dates
  * `YYYY-MM-DD`, already in the firm's time zone, so formatted without shifting) by the locale's date
