@@ -9,7 +9,7 @@ import type { Templates } from '../config/policy-schema.js';
 import type { OverallStatus } from '../rules/types.js';
 import { renderEngagementChart, TIER_COLOURS } from './engagement-chart.js';
 import { createFormatters } from './format.js';
-import { createLabels } from './report-labels.js';
+import { createLabels, type ReportLabelKey } from './report-labels.js';
 import type { ReportFinding, ReportV1 } from './report-schema.js';
 import { html, raw, type HtmlValue, type SafeHtml } from './safe-html.js';
 
@@ -209,14 +209,14 @@ ${findingsByOwner}
   );
   const deletionsTable = table(
     html`<th>${L('client')}</th><th>#</th><th>${L('reason')}</th><th>${L('outcome')}</th>`,
-    cadence.deletions.map((d) => html`<tr><td>${orgLink(d)}</td><td>#${d.activityId}</td><td>${d.reason}</td><td>${L.outcome(d.outcome)}</td></tr>`),
+    cadence.deletions.map((d) => html`<tr><td>${orgLink(d)}</td><td>#${d.activityId}</td><td>${L('deletionCleared')}</td><td>${L.outcome(d.outcome)}</td></tr>`),
   );
   const orgNames = new Map(report.organizations.map((o) => [o.orgId, o.name]));
   const skippedTable = table(
     html`<th>${L('client')}</th><th>${L('rule')}</th><th>${L('reason')}</th>`,
     cadence.skipped.map(
       (s) =>
-        html`<tr><td><a href="${report.appOrigin}/organization/${s.orgId}">${orgNames.get(s.orgId) ?? `#${s.orgId}`}</a></td><td>${dash(s.ruleId)}</td><td>${s.reason}</td></tr>`,
+        html`<tr><td><a href="${report.appOrigin}/organization/${s.orgId}">${orgNames.get(s.orgId) ?? `#${s.orgId}`}</a></td><td>${dash(s.ruleId)}</td><td>${s.code ? L(`skip_${s.code}` as ReportLabelKey) : s.reason}</td></tr>`,
     ),
   );
   const clientsTable = table(

@@ -127,6 +127,16 @@ export const REPORT_LABEL_KEYS = [
   'applyRefused',
   'applyAborted',
   'duplicatesRemoved',
+  'skip_report_only',
+  'skip_not_applicable',
+  'skip_already_scheduled',
+  'skip_already_created',
+  'skip_no_assignee',
+  'skip_no_activity_type',
+  'skip_no_escalation_user',
+  'skip_cleared_left',
+  'skip_cleared_touched',
+  'deletionCleared',
 ] as const;
 export type ReportLabelKey = (typeof REPORT_LABEL_KEYS)[number];
 

@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { Category, Locale } from '../config/policy-schema.js';
 import { EntityKind } from '../domain/entities.js';
-import { Plan } from '../plan/types.js';
+import { Plan, SkipCode } from '../plan/types.js';
 import { CadenceStatus, Finding, Health, HealthPart, OrgAssessment, Risk, TierDecision, Trend, WeekCount } from '../rules/types.js';
 
 export const REPORT_SCHEMA_VERSION = 1 as const;
@@ -216,7 +216,7 @@ export const ReportV1 = z.object({
     created: z.array(CreatedEntry),
     deletions: z.array(OrgRef.extend({ key: z.string(), activityId: int, reason: z.string(), outcome: WriteOutcome })),
     flagChanges: z.array(FlagChangeEntry),
-    skipped: z.array(z.object({ orgId: int, ruleId: z.string().nullable(), reason: z.string() })),
+    skipped: z.array(z.object({ orgId: int, ruleId: z.string().nullable(), reason: z.string(), code: SkipCode.optional() })),
     planWarnings: z.array(z.string()),
   }),
   engagement: z.object({

@@ -140,6 +140,10 @@ const DETAIL_FRAGMENTS = [
   'won squad deal #',
   'never touched: ',
   'data quality: ',
+  // The planner's reasons for gaps left without a new activity (the report shows them by code).
+  'is already scheduled',
+  'the policy only reports it',
+  'applies only to active clients',
 ];
 
 describe('reports of the demo company speak the policy language', () => {
@@ -152,6 +156,8 @@ describe('reports of the demo company speak the policy language', () => {
       expect(csv, fragment).not.toContain(fragment);
     }
     expect(html).not.toContain('Tier = &quot;');
+    expect(report.cadence.skipped.length).toBeGreaterThan(0);
+    expect(html).toContain('Já existe uma atividade em aberto que atende à regra');
     for (const sentence of [
       'não está preenchido',
       'A organização não tem responsável; preencha Owner',
