@@ -87,6 +87,8 @@ export interface MeasuredRun {
   maxRss: number | null;
   /** User + system CPU time of the child (ms). */
   cpuMs: number | null;
+  /** Longest event-loop stall of the child (ms): no timer (e.g. a lock-lease renewal) fires during it. */
+  maxLoopStallMs: number | null;
   stdout: string;
   stderr: string;
   /** true when the run was stopped by `capMs`. */
@@ -129,12 +131,14 @@ export async function runMeasured(script: string, args: readonly string[], o: Me
   const wallMs = performance.now() - t0;
   let maxRss: number | null = null;
   let cpuMs: number | null = null;
+  let maxLoopStallMs: number | null = null;
   if (existsSync(rssFile)) {
-    const r = JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRssKiB: number; userUs: number; systemUs: number };
+    const r = JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRssKiB: number; userUs: number; systemUs: number; maxLoopStallMs: number };
     maxRss = r.maxRssKiB * 1024;
     cpuMs = (r.userUs + r.systemUs) / 1000;
+    maxLoopStallMs = r.maxLoopStallMs;
   }
-  return { code, signal, wallMs, maxRss, cpuMs, stdout, stderr, capped };
+  return { code, signal, wallMs, maxRss, cpuMs, maxLoopStallMs, stdout, stderr, capped };
 }
 
 /** The difference of two sandbox counters snapshots: what one measured run cost. */
