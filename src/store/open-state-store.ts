@@ -61,6 +61,16 @@ export function sqliteFileOf(url: string): string {
   return rest === '' ? './data/cadence.sqlite' : rest;
 }
 
+/**
+ * Reconnects through a short Redis outage (restart, ~5 s of attempts), then gives up. node-redis's default retries
+ * forever while commands wait in its offline queue, so a job whose Redis went away hung instead of
+ * failing with an error (found by test/faults/redis.test.ts).
+ */
+export function redisReconnectDelay(attempt: number): number | Error {
+  if (attempt >= 6) return new Error(`the Redis state store stayed unreachable after ${attempt} reconnection attempts: check CADENCE_STATE_URL and the server`);
+  return Math.min(100 * 2 ** attempt, 2_000);
+}
+
 export async function openStateStore(url: string, logger: Logger, options: OpenStateStoreOptions = {}): Promise<StateStore> {
   const kind = storeKindOf(url);
   const namespace = options.namespace ?? 'cadence';
@@ -92,7 +102,7 @@ export async function openStateStore(url: string, logger: Logger, options: OpenS
       break;
     }
     case 'redis': {
-      const adapter = new KeyvRedis(url, { throwOnConnectError: true, throwOnErrors: true });
+      const adapter = new KeyvRedis({ url, socket: { reconnectStrategy: redisReconnectDelay } }, { throwOnConnectError: true, throwOnErrors: true });
       adapter.namespace = namespace;
       keyv = new Keyv(adapter, { namespace, useKeyPrefix: false, ...json, throwOnErrors: true });
       backend = { kind, client: adapter.client };
