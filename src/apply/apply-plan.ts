@@ -61,6 +61,8 @@ export interface ApplySummary {
   refused: string | null;
   /** Why the run stopped early, else null. */
   aborted: string | null;
+  /** Name of the error that stopped it (e.g. PipedriveAuthError), so the CLI can exit with its code. */
+  stoppedBy?: string;
   planned: number;
   counts: Record<WriteOutcome, number>;
   /** Extra copies of a key found in Pipedrive (races) and deleted. */
@@ -100,6 +102,12 @@ const MAX_CONSECUTIVE_FAILURES = 5;
 
 class StopRun extends Error {
   override readonly name = 'StopRun';
+  constructor(
+    message: string,
+    readonly fatal?: Error,
+  ) {
+    super(message);
+  }
 }
 
 export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
@@ -190,7 +198,7 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
   const fatal = (err: unknown): boolean =>
     err instanceof PipedriveAuthError || err instanceof DailyBudgetExhaustedError || (err instanceof PipedriveForbiddenError && err.cloudflare);
   const fail = (w: PlannedWrite, err: unknown, extra = ''): void => {
-    if (fatal(err)) throw new StopRun((err as Error).message);
+    if (fatal(err)) throw new StopRun((err as Error).message, err as Error);
     record({ key: w.key, kind: w.kind, orgId: w.orgId, outcome: 'failed', detail: `${(err as Error).message}${extra}` });
   };
 
@@ -381,6 +389,7 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
   } catch (err) {
     if (!(err instanceof StopRun)) throw err;
     summary.aborted = err.message;
+    if (err.fatal) summary.stoppedBy = err.fatal.name;
     logger.error({ reason: err.message }, 'apply stopped early; the next run resumes where this one stopped');
   }
   return finish();

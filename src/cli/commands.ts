@@ -82,8 +82,10 @@ function printFirstApply(summary: string): void {
 
 function exitFor(outcome: JobOutcome): number {
   if (outcome.status === 'ok') return EXIT.ok;
-  if (outcome.error?.name === 'PipedriveAuthError' || outcome.error?.name === 'PipedriveForbiddenError') return EXIT.auth;
-  if (outcome.error?.name === 'DailyBudgetExhaustedError' || outcome.sync?.status === 'stopped-budget') return EXIT.budget;
+  // A fatal error inside apply stops it early (partial outcome) rather than failing the job: same exit code.
+  const cause = outcome.error?.name ?? outcome.apply?.stoppedBy;
+  if (cause === 'PipedriveAuthError' || cause === 'PipedriveForbiddenError') return EXIT.auth;
+  if (cause === 'DailyBudgetExhaustedError' || outcome.sync?.status === 'stopped-budget') return EXIT.budget;
   if (outcome.apply?.refused) return EXIT.refused;
   return outcome.status === 'partial' ? EXIT.ok : EXIT.failed;
 }
