@@ -94,6 +94,11 @@ export interface ApplyPlanInput {
   actor?: string;
   /** Stops writing when aborted (lost company lock, shutdown). */
   signal?: AbortSignal;
+  /**
+   * Clients worked on at once (default 1). Writes of one client stay in order (check, create, verify);
+   * the HTTP client's own concurrency bound and pacing keep the total under Pipedrive's rate limit.
+   */
+  concurrency?: number;
   now?: () => Date;
 }
 
@@ -163,8 +168,13 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
     }
   }
 
-  const audit = async (e: Omit<AuditEntry, 'at' | 'runId' | 'companyId' | 'actor'>): Promise<void> => {
-    await state.audit.append({ at: now().toISOString(), runId: plan.runId, companyId: plan.companyId, actor, ...e });
+  // Clients are worked on concurrently; the audit log is append-only with a counter, so appends are queued.
+  let auditQueue: Promise<unknown> = Promise.resolve();
+  const audit = (e: Omit<AuditEntry, 'at' | 'runId' | 'companyId' | 'actor'>): Promise<void> => {
+    const entry = { at: now().toISOString(), runId: plan.runId, companyId: plan.companyId, actor, ...e };
+    const appended = auditQueue.then(() => state.audit.append(entry));
+    auditQueue = appended.catch(() => undefined);
+    return appended.then(() => undefined);
   };
   const ledgerGet = async (key: string): Promise<LedgerEntry | null> => {
     const raw = await state.ledger.get(key);
@@ -363,29 +373,28 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
     }
   };
 
-  try {
-    const creates = groupByOrg(plan.writes.filter((w): w is CreateActivity => w.kind === 'create_activity'));
-    for (const [orgId, group] of creates) {
+  /** Everything one client needs, in this order: its creates (with the Pipedrive checks), its flags, its deletions. */
+  const forClient = async (orgId: number, writes: readonly PlannedWrite[]): Promise<void> => {
+    const guarded = async (group: readonly PlannedWrite[], run: () => Promise<void>): Promise<void> => {
+      if (group.length === 0) return;
       checkStop();
       try {
-        await createsFor(orgId, group);
+        await run();
       } catch (err) {
         if (err instanceof StopRun) throw err;
         // A failed list or ledger call: the writes of this client are not attempted (the next run retries them).
         for (const w of group) if (!results.some((r) => r.key === w.key)) fail(w, err);
       }
-    }
-    for (const w of plan.writes) if (w.kind === 'update_org_flags') await updateFlags(w);
-    const deletes = groupByOrg(plan.writes.filter((w): w is DeleteActivity => w.kind === 'delete_activity'));
-    for (const [orgId, group] of deletes) {
-      checkStop();
-      try {
-        await deletesFor(orgId, group);
-      } catch (err) {
-        if (err instanceof StopRun) throw err;
-        for (const w of group) if (!results.some((r) => r.key === w.key)) fail(w, err);
-      }
-    }
+    };
+    const creates = writes.filter((w): w is CreateActivity => w.kind === 'create_activity');
+    const deletes = writes.filter((w): w is DeleteActivity => w.kind === 'delete_activity');
+    await guarded(creates, () => createsFor(orgId, creates));
+    for (const w of writes) if (w.kind === 'update_org_flags') await updateFlags(w);
+    await guarded(deletes, () => deletesFor(orgId, deletes));
+  };
+
+  try {
+    await forEachConcurrently([...groupByOrg(plan.writes)], Math.max(1, input.concurrency ?? 1), ([orgId, writes]) => forClient(orgId, writes));
   } catch (err) {
     if (!(err instanceof StopRun)) throw err;
     summary.aborted = err.message;
@@ -393,6 +402,27 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
     logger.error({ reason: err.message }, 'apply stopped early; the next run resumes where this one stopped');
   }
   return finish();
+}
+
+/**
+ * Runs `fn` over the items with at most `limit` at once. After the first failure no new item starts; the
+ * ones in flight finish (each ends its current write), then the first error is thrown.
+ */
+async function forEachConcurrently<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const lane = async (): Promise<void> => {
+    while (failure === null && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failure !== null) throw (failure as { error: unknown }).error;
 }
 
 function groupByOrg<W extends { orgId: number }>(writes: readonly W[]): Map<number, W[]> {

@@ -146,6 +146,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
         dryRun: config.dryRun,
         maxWrites: config.maxWrites,
         force: options.force ?? false,
+        concurrency: config.pipedrive.concurrency,
         now,
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onFirstApply ? { onFirstApply: options.onFirstApply } : {}),

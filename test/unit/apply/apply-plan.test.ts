@@ -239,3 +239,59 @@ describe('applyPlan', () => {
     expect(s.aborted).toMatch(/lost the lock/);
   });
 });
+
+describe('applyPlan with several clients at once', () => {
+  /** A fake whose calls take a turn of the event loop, counting how many are in flight. */
+  class SlowPipedrive extends FakePipedrive {
+    inFlight = 0;
+    maxInFlight = 0;
+    private async slow<T>(fn: () => Promise<T>): Promise<T> {
+      this.inFlight += 1;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      await new Promise((r) => setImmediate(r));
+      try {
+        return await fn();
+      } finally {
+        this.inFlight -= 1;
+      }
+    }
+    override createActivity(d: Parameters<FakePipedrive['createActivity']>[0]) {
+      return this.slow(() => super.createActivity(d));
+    }
+    override listOpenActivitiesForOrg(orgId: number) {
+      return this.slow(() => super.listOpenActivitiesForOrg(orgId));
+    }
+    override updateOrganizationCustomFields(orgId: number, cf: Record<string, unknown>) {
+      return this.slow(() => super.updateOrganizationCustomFields(orgId, cf));
+    }
+  }
+
+  it('works on up to `concurrency` clients in parallel, each client in order, every write once, audit complete', async () => {
+    const pd = new SlowPipedrive();
+    const state = new MemoryState();
+    const writes = Array.from({ length: 12 }, (_, i) => [create(i + 1, 'strategic'), flags(i + 1)]).flat();
+    const s = await run(planOf(writes), pd, state, { concurrency: 4 });
+    expect(s.counts).toMatchObject({ created: 12, updated: 12, failed: 0 });
+    expect(pd.maxInFlight).toBe(4);
+    for (let org = 1; org <= 12; org++) {
+      expect(pd.live(`fu:${org}:strategic:2026-03-01`)).toHaveLength(1);
+      // within a client: the create (and its checks) before its flags
+      const calls = pd.calls.filter((c) => c.endsWith(` ${org}`));
+      expect(calls.indexOf(`POST ${org}`)).toBeLessThan(calls.indexOf(`PATCH ${org}`));
+    }
+    expect(state.auditLog).toHaveLength(24);
+    expect(new Set(state.auditLog.map((e) => e.key)).size).toBe(24);
+  });
+
+  it('a fatal error in one client stops new clients from starting; the others in flight finish their write', async () => {
+    const pd = new SlowPipedrive();
+    pd.createMode = (d) => (d.org_id === 2 ? new PipedriveAuthError('the API token was rejected: check PIPEDRIVE_API_TOKEN', { method: 'POST', path: '/api/v2/activities', status: 401 }) : 'ok');
+    const state = new MemoryState();
+    const writes = Array.from({ length: 10 }, (_, i) => create(i + 1, 'strategic'));
+    const s = await run(planOf(writes), pd, state, { concurrency: 2 });
+    expect(s.aborted).toMatch(/API token was rejected/);
+    expect(s.counts.created).toBeLessThanOrEqual(2);
+    expect(s.counts.not_attempted).toBeGreaterThanOrEqual(7);
+    expect(pd.calls.filter((c) => c.startsWith('POST')).length).toBeLessThanOrEqual(3);
+  });
+});
