@@ -14,23 +14,38 @@ export interface WindowState {
   pausedUntilMs: number;
 }
 
+/** Pipedrive's burst window (PIPEDRIVE.md §6.4: a rolling 2-second window). */
+export const BURST_WINDOW_MS = 2000;
+/** Share of the advertised burst limit we send within one window: close to the limit, never over it. */
+export const BURST_SHARE = 0.94;
+
 /**
- * How long the next request should wait.
+ * How long the next request should wait, from the server's view of the window.
  * - After a 429 everybody waits until the pause ends.
- * - When the window's headroom (remaining minus requests in flight) is down to the reserve (10 % of the
- *   limit, at least 1), wait for the reset.
- * - When under half the window is left, spread the remaining requests over the time to the reset.
+ * - When the server's headroom (remaining minus our requests in flight) is gone — someone else is spending
+ *   this token's window too — wait for the reset.
+ * Steady pacing is `slidingDelayMs`'s job (it leaves 6 % of the window free); this rule only catches
+ * traffic we cannot see, so it must not fire on our own in-flight requests at the pace we chose.
  */
 export function paceDelayMs(state: WindowState, nowMs: number, inFlight: number): number {
   if (nowMs < state.pausedUntilMs) return state.pausedUntilMs - nowMs;
   if (state.remaining === undefined || state.resetAtMs === undefined || nowMs >= state.resetAtMs) return 0;
-  const limit = state.limit ?? Math.max(state.remaining, 1);
-  const reserve = Math.max(1, Math.ceil(limit * 0.1));
-  const headroom = state.remaining - inFlight;
-  const untilReset = state.resetAtMs - nowMs;
-  if (headroom <= reserve) return untilReset;
-  if (headroom < limit / 2) return Math.floor(untilReset / (headroom - reserve + 1));
+  if (state.remaining - inFlight <= 0) return state.resetAtMs - nowMs;
   return 0;
+}
+
+/**
+ * How long the next request should wait so that our own sends within any window stay under
+ * `BURST_SHARE` of the limit: with the send times of the last window (oldest first), wait until the
+ * oldest one that must leave the window has left it. This paces a long run at ~94 % of the limit
+ * instead of bursting into a 429.
+ */
+export function slidingDelayMs(sentAtMs: readonly number[], nowMs: number, limit: number | undefined, windowMs = BURST_WINDOW_MS): number {
+  if (limit === undefined) return 0;
+  const allowed = Math.max(1, Math.floor(limit * BURST_SHARE));
+  const recent = sentAtMs.filter((t) => t > nowMs - windowMs);
+  if (recent.length < allowed) return 0;
+  return recent[recent.length - allowed]! + windowMs - nowMs;
 }
 
 export interface ThrottleOptions {
@@ -43,6 +58,8 @@ export class Throttle {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly state: WindowState = { pausedUntilMs: 0 };
+  /** When our requests of the last window were sent (oldest first). */
+  private sent: number[] = [];
   /** Total ms spent waiting for pacing (not for the concurrency bound). */
   pacedMs = 0;
 
@@ -61,8 +78,13 @@ export class Throttle {
     }
     // Recompute after every wait: other responses may have updated the window meanwhile.
     for (;;) {
-      const delay = paceDelayMs(this.state, this.opts.now(), this.active - 1);
-      if (delay <= 0) break;
+      const now = this.opts.now();
+      this.sent = this.sent.filter((t) => t > now - BURST_WINDOW_MS);
+      const delay = Math.max(paceDelayMs(this.state, now, this.active - 1), slidingDelayMs(this.sent, now, this.state.limit));
+      if (delay <= 0) {
+        this.sent.push(now);
+        break;
+      }
       this.pacedMs += delay;
       await this.opts.sleep(delay);
     }

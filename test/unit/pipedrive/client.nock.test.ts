@@ -167,7 +167,7 @@ describe('rate limits', () => {
     api()
       .get('/api/v2/organizations')
       .query(true)
-      .reply(200, list([org(1)], 'c1'), { 'x-ratelimit-limit': '20', 'x-ratelimit-remaining': '1', 'x-ratelimit-reset': '2' })
+      .reply(200, list([org(1)], 'c1'), { 'x-ratelimit-limit': '20', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '2' })
       .get('/api/v2/organizations')
       .query(true)
       .reply(200, list([org(2)]), { 'x-ratelimit-limit': '20', 'x-ratelimit-remaining': '19', 'x-ratelimit-reset': '2' });

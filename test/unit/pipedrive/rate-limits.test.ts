@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRateLimitHeaders, parseRetryAfter } from '../../../src/pipedrive/rate-limit-headers.js';
-import { paceDelayMs, Throttle } from '../../../src/pipedrive/throttle.js';
+import { paceDelayMs, slidingDelayMs, Throttle } from '../../../src/pipedrive/throttle.js';
 import { decideBudget, estimateSyncCost, requestCost } from '../../../src/pipedrive/token-costs.js';
 
 describe('parseRateLimitHeaders', () => {
@@ -38,22 +38,51 @@ describe('parseRateLimitHeaders', () => {
 
 describe('paceDelayMs', () => {
   const base = { pausedUntilMs: 0 };
-  it('does not wait without headers or with plenty of headroom', () => {
+  it('does not wait without headers or with headroom above the reserve', () => {
     expect(paceDelayMs(base, 1000, 0)).toBe(0);
     expect(paceDelayMs({ ...base, limit: 40, remaining: 35, resetAtMs: 3000 }, 1000, 2)).toBe(0);
+    expect(paceDelayMs({ ...base, limit: 100, remaining: 5, resetAtMs: 3000 }, 1000, 4)).toBe(0);
   });
-  it('waits for the reset when the headroom is down to the 10 % reserve', () => {
-    expect(paceDelayMs({ ...base, limit: 40, remaining: 4, resetAtMs: 3000 }, 1000, 0)).toBe(2000);
-    expect(paceDelayMs({ ...base, limit: 40, remaining: 6, resetAtMs: 3000 }, 1000, 2)).toBe(2000);
-  });
-  it('spreads requests when under half the window is left', () => {
-    const d = paceDelayMs({ ...base, limit: 40, remaining: 14, resetAtMs: 3000 }, 1000, 0);
-    expect(d).toBeGreaterThan(0);
-    expect(d).toBeLessThan(2000);
+  it('waits for the reset when the server has no slot left beyond our requests in flight (someone else spends the window)', () => {
+    expect(paceDelayMs({ ...base, limit: 100, remaining: 0, resetAtMs: 3000 }, 1000, 0)).toBe(2000);
+    expect(paceDelayMs({ ...base, limit: 100, remaining: 3, resetAtMs: 3000 }, 1000, 3)).toBe(2000);
   });
   it('forgets a window that has reset, and honours a 429 pause', () => {
     expect(paceDelayMs({ ...base, limit: 40, remaining: 0, resetAtMs: 3000 }, 3000, 0)).toBe(0);
     expect(paceDelayMs({ pausedUntilMs: 5000 }, 1000, 0)).toBe(4000);
+  });
+});
+
+describe('slidingDelayMs', () => {
+  it('lets requests go until 94 % of the limit were sent within the window', () => {
+    const sent = Array.from({ length: 93 }, (_, i) => 1000 + i * 10); // 93 sends between 1000 and 1920
+    expect(slidingDelayMs(sent, 2000, 100)).toBe(0);
+    expect(slidingDelayMs([...sent, 1930], 2000, 100)).toBe(1000 + 2000 - 2000); // the oldest leaves at 3000
+  });
+  it('waits exactly until the oldest send that must go has left the window', () => {
+    const sent = [0, 500, 1000, 1500, 1900];
+    // limit 5 → 4 allowed per window: at t=1950 the last 4 are 500..1900, so wait until 500 + 2000
+    expect(slidingDelayMs(sent, 1950, 5)).toBe(2500 - 1950);
+  });
+  it('does not pace before the limit is known, and forgets sends older than the window', () => {
+    expect(slidingDelayMs([1, 2, 3], 4, undefined)).toBe(0);
+    expect(slidingDelayMs([0, 1, 2, 3], 5000, 4)).toBe(0);
+  });
+  it('a throttle fed by a steady stream sends at most 94 % of the limit in any 2-s window', async () => {
+    let now = 0;
+    const throttle = new Throttle({ concurrency: 4, now: () => now, sleep: async (ms) => void (now += ms) });
+    throttle.observe({ burstLimit: 50, burstRemaining: 50, burstResetSeconds: 2 }, 0);
+    const sends: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      const release = await throttle.acquire();
+      sends.push(now);
+      now += 1; // each request takes 1 ms here
+      release();
+    }
+    const maxInWindow = Math.max(...sends.map((t) => sends.filter((u) => u >= t && u < t + 2000).length));
+    expect(maxInWindow).toBeLessThanOrEqual(47);
+    // and it does not under-use the window: 400 requests at 47 per 2 s take about 17 s, not much more
+    expect(now).toBeLessThan(18_000);
   });
 });
 
