@@ -22,7 +22,7 @@
  *    and at zero latency.
  * Prints Markdown tables and writes everything to bench/results/bench-<scale>.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -154,11 +154,13 @@ async function main(): Promise<void> {
   const changed: Record<EntityKind, number> = { organization: 0, person: 0, deal: 0, activity: 0 };
   let rulesPlan: { run: MeasuredRun; data: Record<string, number> };
   let oursWriteWindow = 0;
+  let stateBytes = 0;
   try {
     log(`ours: ${JOB.label}, from an empty state store…`);
     ours = await measureSandboxSide(sbA, () => runMeasured(JOB.script, JOB.args, { env: cadenceEnv(sbA, stateFile), tmpDir: tmp, label: 'ours-full' }));
     ensureOk(ours.run, JOB.label);
     oursRec = await jobRecord(stateFile, companyId);
+    stateBytes = storeBytes(stateFile);
     oursWriteWindow = writeWindow(await sbA.admin.writes());
     await sbA.admin.clearWrites();
     log(`ours: ${secs(ours.run.wallMs)}, ${fmt(ours.counts.requests)} requests, peak RSS ${mib(ours.run.maxRss)}`);
@@ -374,6 +376,7 @@ async function main(): Promise<void> {
         [`rules (assessCompany, ${fmt(rp.assessments ?? 0)} clients)`, secs(rp.rulesMs ?? 0), ''],
         [`plan (buildPlan, ${fmt(rp.planned ?? 0)} writes)`, secs(rp.planMs ?? 0), `${mib(rp.heapRulesPlan ?? 0)} (rules + plan results)`],
         ['process peak RSS', '', mib(rulesPlan.run.maxRss)],
+        ['the state store on disk (SQLite, after the full night)', '', mib(stateBytes)],
       ],
     ),
   );
@@ -404,7 +407,7 @@ async function main(): Promise<void> {
   Object.assign(results, {
     counts,
     seeding: sbA.seeding,
-    ours: { run: strip(ours.run), counts: ours.counts, record: oursRec, writeWindowMs: oursWriteWindow, minimum: { pages: minPages, writes: neededWrites } },
+    ours: { run: strip(ours.run), counts: ours.counts, record: oursRec, writeWindowMs: oursWriteWindow, stateBytes, minimum: { pages: minPages, writes: neededWrites } },
     baseline: base ? { run: strip(base.run), counts: base.counts, done: baseDone, capped, expectedRequests: baseExpectedRequests, wallEstimateMs: baseWallEst } : null,
     incremental: { changed, run: strip(inc.run), counts: inc.counts, record: incRec },
     rulesPlan: { ...rulesPlan.data, maxRss: rulesPlan.run.maxRss },
@@ -416,6 +419,11 @@ async function main(): Promise<void> {
   const file = `bench/results/bench-${scaleName}.json`;
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   log(`results written to ${file}`);
+}
+
+/** The SQLite state store on disk (database + write-ahead log). */
+function storeBytes(file: string): number {
+  return [file, `${file}-wal`].reduce((n, f) => n + (existsSync(f) ? statSync(f).size : 0), 0);
 }
 
 /** Time from the first to the last write the sandbox logged (its clock is the wall clock). */
