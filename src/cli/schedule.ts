@@ -11,6 +11,11 @@ import { formatJobOutcome } from './format-outcome.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
+/** CADENCE_LOCK_TTL_MS (validated with the rest of the environment by loadDeployment). */
+function lockTtl(env: Record<string, string | undefined>): { lockTtlMs?: number } {
+  return env.CADENCE_LOCK_TTL_MS ? { lockTtlMs: Number(env.CADENCE_LOCK_TTL_MS) } : {};
+}
+
 export async function runOnceCommand(values: Values, env: Record<string, string | undefined>): Promise<number> {
   const parts = await composeDeployment(
     env,
@@ -24,6 +29,7 @@ export async function runOnceCommand(values: Values, env: Record<string, string 
     store: opsStoreFor(parts.store),
     logger: parts.logger,
     classify: jobOutcomeVerdict,
+    ...lockTtl(env),
     onCompanyFinished: (r) => {
       parts.observe(r);
       if (r.outcome) process.stdout.write(`\n== ${r.companyId}\n${formatJobOutcome(r.outcome)}`);
@@ -44,6 +50,7 @@ export async function runScheduleCommand(values: Values, env: Record<string, str
     store: opsStoreFor(parts.store),
     logger: parts.logger,
     classify: jobOutcomeVerdict,
+    ...lockTtl(env),
     onCompanyFinished: (r) => parts.observe(r),
     onRunFinished: (s) => parts.logger.info({ counts: s.counts, slot: s.slot }, 'tick finished'),
     close: () => parts.close(),

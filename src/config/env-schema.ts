@@ -39,6 +39,8 @@ export const EnvSchema = z
     CADENCE_CONCURRENCY: int(1).default(4),
     CADENCE_REQUEST_TIMEOUT_MS: int(100).default(30_000),
     CADENCE_RECONCILE_EVERY_DAYS: int(1).default(7),
+    /** Lease of a company's lock (renewed every third of it while a job runs). */
+    CADENCE_LOCK_TTL_MS: int(3000).optional(),
     CADENCE_STATUS_ADDR: z
       .string()
       .regex(/^[^:]+:\d+$/, 'expected host:port, e.g. 127.0.0.1:9464')

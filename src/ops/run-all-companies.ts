@@ -88,7 +88,13 @@ export interface RunAllOptions<O> {
   onCompanyFinished?: (result: CompanyResult<O>) => void;
 }
 
-export const DEFAULT_LOCK_TTL_MS = 60_000;
+/**
+ * Lease length. The lease is renewed every third of it from a timer, and a timer cannot fire while the
+ * job computes synchronously (loading a 1M-activity mirror, the rules pass, building the report take
+ * tens of seconds at 50k clients): 5 minutes leaves room for that. A dead holder's company is taken over
+ * when its lease ends, at most 5 minutes late, which a nightly job can afford. CADENCE_LOCK_TTL_MS.
+ */
+export const DEFAULT_LOCK_TTL_MS = 300_000;
 
 const emptyCounts = (): Record<CompanyStatus, number> => ({
   succeeded: 0,
