@@ -337,7 +337,7 @@ async function main(): Promise<void> {
   const pullFloorMs = syncReq !== null ? (syncReq / limitPerS) * 1000 : null;
   print(
     `Where ours spends its wall time: sync ${secs(syncMs)} (${syncReq !== null ? fmt(syncReq) : 'n/a'} requests; the rate limit alone would allow ${secs(pullFloorMs)}), ` +
-      `write-back ${secs(oursWriteWindow)} from first to last write (${fmt(oursKinds.writes)} writes + checks, one at a time), ` +
+      `write-back ${secs(oursWriteWindow)} from first to last write (${fmt(oursKinds.writes)} writes + checks), ` +
       `the rest (process start, mirror load, rules, plan, reports) ${secs(syncMs !== null ? ours.run.wallMs - syncMs - oursWriteWindow : null)}. ` +
       `Rate-limit floor for all ${fmt(ours.counts.requests)} requests at ${limitPerS} req/s: ${secs(floorS)}.`,
   );

@@ -62,12 +62,16 @@ async function seedSteadyState(sandbox: Sandbox, client: PipedriveClient, policy
   note(`seeding: first-night plan of ${plan.writes.length} writes after ${Math.round(performance.now() - t0)} ms`);
   // One pass is enough: what a client needs depends only on its own records, so writing the plan of the
   // other clients does not change the reserved clients' plan (the measured runs report their real plan).
+  // Stamped as last night's run wrote them (24 h ago, 50 ms apart), not all within the same second: the
+  // measured nights must not see them as fresh changes (a sync re-reads the minute before its bookmark).
+  const lastNight = Date.now() - 86_400_000;
   let applied = 0;
   for (const w of plan.writes) {
     if (reserved(w.orgId)) continue;
-    if (w.kind === 'create_activity') sandbox.state.create('activity', w.activity);
-    else if (w.kind === 'update_org_flags') sandbox.state.update('organization', w.orgId, { custom_fields: w.customFields });
-    else sandbox.state.delete('activity', w.activityId);
+    const at = new Date(lastNight + applied * 50).toISOString();
+    if (w.kind === 'create_activity') sandbox.state.upsert('activity', { ...w.activity, add_time: at, update_time: at });
+    else if (w.kind === 'update_org_flags') sandbox.state.upsert('organization', { id: w.orgId, custom_fields: w.customFields, update_time: at });
+    else sandbox.state.remove('activity', w.activityId, { bumpUpdateTime: false });
     applied++;
   }
   const left = plan.writes.filter((w) => reserved(w.orgId));
