@@ -159,10 +159,10 @@ async function crashLoop(seed: number, { deleteStoreBeforeRestart }: { deleteSto
   const stateFile = join(dir, 'state.sqlite');
   const log: { mode: Mode; at: number; killed: boolean; planned: number | null }[] = [];
   // Until 20 runs were really killed (a timed kill can miss a run that had little left to do).
-  for (let i = 0; log.filter((l) => l.killed).length < 20 && i < 40; i++) {
+  for (let i = 0; log.filter((l) => l.killed).length < 20 && i < 60; i++) {
     if (deleteStoreBeforeRestart) rmSync(dir, { recursive: true, force: true });
     const mode = prng.pick<Mode>(['after-write', 'after-write', 'during-apply', 'from-start']);
-    const at = mode === 'after-write' ? prng.int(1, 4) : mode === 'during-apply' ? prng.int(0, 120) : prng.int(100, 1500);
+    const at = mode === 'after-write' ? prng.int(1, 4) : mode === 'during-apply' ? prng.int(0, 120) : prng.int(100, 600);
     const res = await runChild({
       stateFile,
       runId: `crash-${seed}-${i}`,
