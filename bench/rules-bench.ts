@@ -8,6 +8,9 @@
  *
  * Peak RSS is a high-water mark of the whole process: read it from run 1 (a worker runs one pass per
  * company); later runs add the previous result's pages, which V8 keeps committed.
+ * After the rules, the planner (buildPlan) runs twice: on the fresh mirror, and with an open auto-created
+ * follow-up for every overdue cadence rule (the state after a first night, which the planner scans to
+ * find cleared gaps).
  * Prints generation time, each pass's wall and CPU time (CPU time is the steadier figure on a shared
  * machine; it includes the GC and JIT threads), heap after the mirror and after the result, and the
  * process's peak RSS (which includes the mirror itself).
@@ -16,6 +19,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parsePolicy } from '../src/config/load-config.js';
 import type { Activity, Deal, FieldDefinition, MirrorSnapshot, Organization, Person, User } from '../src/domain/entities.js';
+import { buildPlan } from '../src/plan/build-plan.js';
+import { followUpKey } from '../src/plan/keys.js';
 import { assessCompany } from '../src/rules/assess-company.js';
 
 const arg = (name: string, dflt: number) => {
@@ -162,7 +167,8 @@ function generate(seed: number): MirrorSnapshot {
       cadenceKey: null,
     });
   }
-  return { companyId: 'bench', organizations, persons, deals, activities, users, activityTypes: [], fields };
+  const activityTypes = [...new Set(types)].map((keyString, i) => ({ id: i + 1, name: keyString, keyString, active: true, isCustom: false }));
+  return { companyId: 'bench', organizations, persons, deals, activities, users, activityTypes, fields };
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
@@ -173,6 +179,7 @@ const policy = parsePolicy(policyText, 'config/policy.yaml');
 
 let t0 = performance.now();
 const snapshot = generate(20260310);
+const activities = snapshot.activities as Map<number, Activity>;
 const genMs = performance.now() - t0;
 gc?.();
 const heapMirror = process.memoryUsage().heapUsed;
@@ -196,4 +203,29 @@ for (let run = 1; run <= RUNS; run += 1) {
       `heap with result ${mib(heapWithResult)} (+${mib(heapWithResult - heapMirror)} over the mirror), peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`,
   );
 }
+// The planner, on the same mirror: first as is, then after a first night left a follow-up open for every gap.
+const result = assessCompany(policy, snapshot, { now: NOW, timeZone: policy.timeZone });
+const timePlan = (label: string) => {
+  gc?.();
+  const t = performance.now();
+  const plan = buildPlan({ policy, result, snapshot, runId: 'bench', companyId: snapshot.companyId, now: NOW, escalationUserId: 999, fallbackUserId: 999 });
+  const kinds = plan.writes.reduce<Record<string, number>>((acc, w) => ({ ...acc, [w.kind]: (acc[w.kind] ?? 0) + 1 }), {});
+  console.log(`plan (${label}): buildPlan ${((performance.now() - t) / 1000).toFixed(2)} s wall — ${plan.writes.length} writes ${JSON.stringify(kinds)}, ${plan.skipped.length} skipped`);
+};
+timePlan('fresh mirror');
+let nextId = N_ACTIVITIES + 1;
+let opened = 0;
+for (const org of result.organizations) {
+  for (const cr of org.cadence) {
+    if (cr.status !== 'overdue') continue;
+    const id = nextId++;
+    opened += 1;
+    activities.set(id, {
+      id, subject: 'FUP', type: 'call', ownerId: org.assigneeId ?? 999, orgId: org.orgId, dealId: null, personId: null,
+      participantPersonIds: [], done: false, dueDate: NOW.toISOString().slice(0, 10), dueTime: null, markedAsDoneTime: null,
+      addTime: NOW.toISOString(), updateTime: NOW.toISOString(), isDeleted: false, cadenceKey: followUpKey(org.orgId, cr.ruleId, cr.nextDueDate),
+    });
+  }
+}
+timePlan(`${opened} open auto follow-ups`);
 if (!gc) console.log('(run with node --expose-gc for steadier heap figures)');

@@ -76,10 +76,22 @@ export function buildPlan(input: BuildPlanInput): Plan {
   }
   openFollowUps.sort((a, b) => a.id - b.id);
   const openAutoByOrgRule = new Map<string, Activity[]>();
+  // The same lists per client, in the order their first activity was created: step 3 visits one client's
+  // lists only (scanning every open follow-up of the company for every client was quadratic).
+  const openAutoByOrg = new Map<number, Array<{ ruleId: string; list: Activity[] }>>();
   for (const a of openFollowUps) {
     const k = parseFollowUpKey(a.cadenceKey!)!;
     const id = `${k.orgId}:${k.ruleId}`;
-    openAutoByOrgRule.set(id, [...(openAutoByOrgRule.get(id) ?? []), a]);
+    const list = openAutoByOrgRule.get(id);
+    if (list) {
+      list.push(a);
+      continue;
+    }
+    const fresh = [a];
+    openAutoByOrgRule.set(id, fresh);
+    const perOrg = openAutoByOrg.get(k.orgId) ?? [];
+    perOrg.push({ ruleId: k.ruleId, list: fresh });
+    openAutoByOrg.set(k.orgId, perOrg);
   }
   const existing = (key: string): Activity | undefined => byKey.get(key)?.[0];
 
@@ -201,9 +213,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     }
 
     // 3. Cleared follow-ups: the gap closed before anyone worked the activity the worker created.
-    for (const [orgRule, list] of openAutoByOrgRule) {
-      if (!orgRule.startsWith(`${org.orgId}:`)) continue;
-      const ruleId = orgRule.slice(String(org.orgId).length + 1);
+    for (const { ruleId, list } of openAutoByOrg.get(org.orgId) ?? []) {
       const cr = org.cadence.find((c) => c.ruleId === ruleId);
       const cleared = !cr || !cr.applies || cr.status === 'on_track';
       list.forEach((a, i) => {

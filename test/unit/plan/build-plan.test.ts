@@ -335,6 +335,23 @@ describe('cleared gaps', () => {
     expect(creates(p)).toEqual([]);
   });
 
+  it('each client clears only its own follow-ups (client 1 vs client 12, several rules each)', () => {
+    const fu = (id: number, orgId: number, ruleId: string): Activity =>
+      activity({ id, orgId, cadenceKey: `fu:${orgId}:${ruleId}:2026-03-01`, dueDate: '2026-03-09' });
+    const p = plan(
+      [
+        assessment({ orgId: 1, cadence: [cadence({ ruleId: 'strategic' }), cadence({ ruleId: 'qbr', status: 'on_track' })] }),
+        assessment({ orgId: 12, cadence: [cadence({ ruleId: 'strategic', status: 'on_track' }), cadence({ ruleId: 'qbr' })] }),
+      ],
+      { activities: [fu(90, 12, 'strategic'), fu(80, 1, 'strategic'), fu(81, 1, 'qbr'), fu(91, 12, 'qbr'), fu(92, 12, 'qbr')] },
+    );
+    expect(deletes(p).map((d) => [d.orgId, d.activityId])).toEqual([
+      [1, 81],
+      [12, 90],
+      [12, 92],
+    ]);
+  });
+
   it('a done auto follow-up is never deleted', () => {
     const p = plan([assessment({ orgId: 1, cadence: [cadence({ ruleId: 'strategic', status: 'on_track' })] })], { activities: [auto({ done: true })] });
     expect(deletes(p)).toEqual([]);
