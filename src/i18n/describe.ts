@@ -10,7 +10,7 @@
  * and values from the CRM as they are. The result is plain text: HTML callers escape it.
  */
 import type { Policy } from '../config/policy-schema.js';
-import { createDateFormatter, fillTemplate } from '../plan/texts.js';
+import { createDateFormatter, fillTemplate, numberFormat } from '../plan/texts.js';
 import type { Finding, HealthPart, MessageParams, Risk, TierDecision } from '../rules/types.js';
 import { DATE_PARAM_SUFFIX } from './message-keys.js';
 
@@ -34,7 +34,7 @@ function isRealDate(text: string): boolean {
 export function createDescriber(policy: DescriberPolicy): Describer {
   const { locale } = policy;
   const texts = policy.texts[locale];
-  const numberFmt = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
+  const numberFmt = numberFormat(locale, 2);
   const formatDate = createDateFormatter(locale);
 
   const show = (name: string, value: string | number): string => {

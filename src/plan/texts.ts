@@ -29,14 +29,29 @@ export function formatDate(locale: Locale, isoDate: string): string {
   return createDateFormatter(locale)(isoDate);
 }
 
-/** `formatDate` for many dates: the Intl formatter is built once (building one costs far more than using it). */
+// Intl formatters are immutable and costly to build (tens of µs each, more than formatting with one), and
+// the locales are few: one of each per locale for the life of the process.
+const dateFormats = new Map<Locale, Intl.DateTimeFormat>();
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
+/** `formatDate` for many dates, as one function. */
 export function createDateFormatter(locale: Locale): (isoDate: string) => string {
-  const fmt = new Intl.DateTimeFormat(locale, DATE_STYLE[locale]);
-  return (isoDate) => fmt.format(new Date(`${isoDate}T00:00:00Z`));
+  let fmt = dateFormats.get(locale);
+  if (!fmt) dateFormats.set(locale, (fmt = new Intl.DateTimeFormat(locale, DATE_STYLE[locale])));
+  const format = fmt;
+  return (isoDate) => format.format(new Date(`${isoDate}T00:00:00Z`));
+}
+
+/** A shared `Intl.NumberFormat` for the locale (and optionally at most `maxFractionDigits` decimals). */
+export function numberFormat(locale: Locale, maxFractionDigits?: number): Intl.NumberFormat {
+  const id = `${locale}|${maxFractionDigits ?? ''}`;
+  let fmt = numberFormats.get(id);
+  if (!fmt) numberFormats.set(id, (fmt = new Intl.NumberFormat(locale, maxFractionDigits === undefined ? {} : { maximumFractionDigits: maxFractionDigits })));
+  return fmt;
 }
 
 export function formatNumber(locale: Locale, n: number): string {
-  return new Intl.NumberFormat(locale).format(n);
+  return numberFormat(locale).format(n);
 }
 
 /** Whole days from `from` to `to` (calendar dates, `to − from`). */
