@@ -64,6 +64,8 @@ export interface ApplySummary {
   /** Name of the error that stopped it (e.g. PipedriveAuthError), so the CLI can exit with its code. */
   stoppedBy?: string;
   planned: number;
+  /** The cap this apply ran under (`refused` when `planned` exceeded it without --force). */
+  maxWrites: number;
   counts: Record<WriteOutcome, number>;
   /** Extra copies of a key found in Pipedrive (races) and deleted. */
   duplicatesRemoved: number;
@@ -115,6 +117,9 @@ class StopRun extends Error {
   }
 }
 
+/** `ApplySummary.aborted` when the operator declined the first apply against a company. */
+export const APPLY_NOT_CONFIRMED = 'first apply against this company not confirmed: nothing written';
+
 export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
   const { plan, client, companyState: state, logger, maxWrites, force = false, dryRun = false } = input;
   const now = input.now ?? (() => new Date());
@@ -128,6 +133,7 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
     refused: null,
     aborted: null,
     planned: plan.writes.length,
+    maxWrites,
     counts: { planned: 0, created: 0, adopted: 0, updated: 0, deleted: 0, already_done: 0, not_needed: 0, failed: 0, not_attempted: 0 },
     duplicatesRemoved: 0,
     results,
@@ -163,7 +169,7 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
   if (summary.firstApply && input.onFirstApply) {
     const go = await input.onFirstApply(formatPlanSummary(plan), plan);
     if (go === false) {
-      summary.aborted = 'first apply against this company not confirmed: nothing written';
+      summary.aborted = APPLY_NOT_CONFIRMED;
       return finish();
     }
   }

@@ -8,6 +8,8 @@ import {
   FINDING_TEXTS,
   HEALTH_PART_KINDS,
   HEALTH_PART_TEXTS,
+  NOTICE_CODES,
+  NOTICE_TEXTS,
   RISK_TEXT_KEYS,
   RISK_TEXTS,
   TIER_TEXT_KEYS,
@@ -111,6 +113,7 @@ const MESSAGE_PLACEHOLDERS = {
   risks: RISK_TEXTS,
   tierRules: TIER_TEXTS,
   healthParts: HEALTH_PART_TEXTS,
+  notices: NOTICE_TEXTS,
 } as const satisfies Record<string, Record<string, readonly string[]>>;
 
 const Templates = z.object({
@@ -141,6 +144,8 @@ const Templates = z.object({
   risks: templatesFor(RISK_TEXT_KEYS),
   tierRules: templatesFor(TIER_TEXT_KEYS),
   healthParts: templatesFor(HEALTH_PART_KINDS),
+  /** What the job says about its own run (src/i18n/message-keys.ts NOTICE_TEXTS): English in logs, the policy's language in reports. */
+  notices: templatesFor(NOTICE_CODES),
   /** Report labels, by key; the report writer looks them up and falls back to the key. */
   report: z.record(z.string(), z.string()),
 });

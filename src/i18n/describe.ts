@@ -12,13 +12,15 @@
 import type { Policy } from '../config/policy-schema.js';
 import { createDateFormatter, fillTemplate, numberFormat } from '../plan/texts.js';
 import type { Finding, HealthPart, MessageParams, Risk, TierDecision } from '../rules/types.js';
-import { DATE_PARAM_SUFFIX } from './message-keys.js';
+import { DATE_PARAM_SUFFIX, type NoticeCode } from './message-keys.js';
 
 export interface Describer {
   finding(f: Pick<Finding, 'problem' | 'params' | 'textKey'>): string;
   risk(r: Pick<Risk, 'kind' | 'params' | 'textKey'>): string;
   tier(t: Pick<TierDecision, 'rule' | 'params' | 'textKey'>): string;
   healthPart(p: Pick<HealthPart, 'kind' | 'params'>): string;
+  /** A notice about the run itself (src/i18n/notice.ts). */
+  notice(n: { code: NoticeCode; params: Readonly<MessageParams> }): string;
 }
 
 /** What the describer reads from the policy: the language, its texts, and the cadence rules' labels. */
@@ -60,5 +62,6 @@ export function createDescriber(policy: DescriberPolicy): Describer {
       if (typeof risk === 'string') labels.risk = texts.report[`risk_${risk}`] ?? risk;
       return fill(texts.healthParts[p.kind], { ...p.params, ...labels });
     },
+    notice: (n) => fill(texts.notices[n.code], n.params),
   };
 }

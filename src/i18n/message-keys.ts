@@ -122,6 +122,33 @@ export const HEALTH_PART_TEXTS = {
 } as const satisfies Record<HealthPartKey, readonly string[]>;
 
 /**
+ * Placeholders by notice: what the job tells the people who run it about itself (a missing field, a user
+ * that does not resolve, a write-back refused by the cap, a run that failed). The operator's log and CLI
+ * show the English text; the reports show the policy's language. `detail` is a technical message (an
+ * error from Pipedrive or the network) and stays as it came.
+ */
+export const NOTICE_TEXTS = {
+  flag_field_missing: ['field', 'flag'],
+  flag_option_missing: ['field', 'option'],
+  flag_field_wrong_type: ['field', 'type', 'want'],
+  activity_type_unavailable: ['type'],
+  no_assignee: [],
+  no_escalation_user: [],
+  fallback_user_unknown: ['user'],
+  escalation_user_unknown: ['user'],
+  sync_stopped: ['detail'],
+  malformed_skipped: ['count'],
+  apply_skipped_stale: [],
+  apply_refused: ['writes', 'max'],
+  apply_not_confirmed: [],
+  apply_aborted: ['detail'],
+  run_failed: ['detail'],
+  report_not_written: ['detail'],
+} as const satisfies Record<string, readonly string[]>;
+export type NoticeCode = keyof typeof NOTICE_TEXTS;
+export const NOTICE_CODES = Object.keys(NOTICE_TEXTS) as [NoticeCode, ...NoticeCode[]];
+
+/**
  * How the describer shows a param: numbers by the locale's number format, params whose name ends in
  * `Date` (calendar dates `YYYY-MM-DD`, already in the firm's time zone) by the locale's date format,
  * everything else as it is (names and values come from the CRM and are not translated).

@@ -6,10 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { assessCompany } from '../rules/assess-company.js';
 import { resolveUserRef } from '../rules/resolve-user-ref.js';
-import type { RulesResult } from '../rules/types.js';
+import type { MessageParams, RulesResult } from '../rules/types.js';
 import { buildPlan } from '../plan/build-plan.js';
 import type { Plan } from '../plan/types.js';
-import { applyPlan, type ApplyProgress, type ApplySummary } from '../apply/apply-plan.js';
+import { APPLY_NOT_CONFIRMED, applyPlan, type ApplyProgress, type ApplySummary } from '../apply/apply-plan.js';
+import { createDescriber } from '../i18n/describe.js';
+import type { NoticeCode } from '../i18n/message-keys.js';
+import { notice, type Notice } from '../i18n/notice.js';
 import { runSync, type ReconcileMode, type SyncProgress, type SyncSummary } from '../sync/run-sync.js';
 import { writeReports, type WrittenReports } from '../report/write-reports.js';
 import type { RunInfo } from '../report/report-schema.js';
@@ -50,7 +53,9 @@ export interface JobOutcome {
   reports?: WrittenReports;
   /** Requests this run sent to Pipedrive, by HTTP status (or network error code), with retries and 429s. */
   http: { requests: number; byStatus: Record<string, number>; retries: number; rateLimited: number };
+  /** What the run says about itself, in English (logs, CLI, run history); `notices` has the same with codes. */
   warnings: string[];
+  notices: Notice[];
   error?: { name: string; message: string };
 }
 
@@ -79,6 +84,12 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
   const runId = options.runId ?? newRunId(started);
   const logger = parts.logger.child({ company: config.companyId, runId });
   const warnings: string[] = [];
+  const notices: Notice[] = [];
+  const note = (n: Notice): void => {
+    notices.push(n);
+    warnings.push(n.message);
+  };
+  const warn = (code: NoticeCode, params: MessageParams = {}): void => note(notice(parts.config.policy, code, params));
   const outcome: JobOutcome = {
     runId,
     companyId: config.companyId,
@@ -88,6 +99,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
     durationMs: 0,
     http: { requests: 0, byStatus: {}, retries: 0, rateLimited: 0 },
     warnings,
+    notices,
   };
   await state.runs.append({ runId, kind: 'nightly', startedAt: outcome.startedAt, finishedAt: null, status: 'running' });
   const statsBefore = client.stats();
@@ -105,8 +117,8 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onSyncProgress ? { onProgress: options.onSyncProgress } : {}),
       });
-      if (outcome.sync.stopReason) warnings.push(outcome.sync.stopReason);
-      if (outcome.sync.malformedCount > 0) warnings.push(`${outcome.sync.malformedCount} malformed record(s) from Pipedrive were skipped; see the report`);
+      if (outcome.sync.stopReason) warn('sync_stopped', { detail: outcome.sync.stopReason });
+      if (outcome.sync.malformedCount > 0) warn('malformed_skipped', { count: outcome.sync.malformedCount });
       if (outcome.sync.status !== 'ok') outcome.status = 'partial';
     }
     options.signal?.throwIfAborted();
@@ -115,8 +127,8 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
     const policy = config.policy;
         const fallbackUserId = resolveUserRef(policy.owners.fallbackUser, snapshot.users)?.id ?? null;
     const escalationUserId = resolveUserRef(policy.owners.escalationUser, snapshot.users)?.id ?? null;
-    if (fallbackUserId === null) warnings.push(`fallback user ${policy.owners.fallbackUser} is not a Pipedrive user: follow-ups of clients without an active owner are skipped`);
-    if (escalationUserId === null) warnings.push(`escalation user ${policy.owners.escalationUser} is not a Pipedrive user: escalations are skipped`);
+    if (fallbackUserId === null) warn('fallback_user_unknown', { user: String(policy.owners.fallbackUser) });
+    if (escalationUserId === null) warn('escalation_user_unknown', { user: String(policy.owners.escalationUser) });
     const at = now();
     outcome.result = assessCompany(policy, snapshot, { now: at, timeZone: policy.timeZone }, { fallbackUserId });
     outcome.plan = buildPlan({
@@ -129,13 +141,13 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
       escalationUserId,
       fallbackUserId,
     });
-    warnings.push(...outcome.plan.warnings);
+    for (const n of outcome.plan.warnings) note(n);
     logger.info({ writes: outcome.plan.writes.length, skipped: outcome.plan.skipped.length }, 'plan computed');
 
     // A sync stopped by the daily budget leaves a partial mirror: planning from it is fine for the report,
     // but writing from it could create follow-ups a newer touchpoint would have prevented.
     const mirrorComplete = !outcome.sync || outcome.sync.status === 'ok';
-    if (steps.apply && !mirrorComplete) warnings.push('write-back skipped: the sync did not complete, so the mirror may be stale');
+    if (steps.apply && !mirrorComplete) warn('apply_skipped_stale');
     if (steps.apply && mirrorComplete) {
       options.signal?.throwIfAborted();
       outcome.apply = await applyPlan({
@@ -153,11 +165,12 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
         ...(options.onApplyProgress ? { onProgress: options.onApplyProgress } : {}),
       });
       if (outcome.apply.refused) {
-        warnings.push(outcome.apply.refused);
+        warn('apply_refused', { writes: outcome.apply.planned, max: outcome.apply.maxWrites });
         outcome.status = 'partial';
       }
       if (outcome.apply.aborted) {
-        warnings.push(outcome.apply.aborted);
+        if (outcome.apply.aborted === APPLY_NOT_CONFIRMED) warn('apply_not_confirmed');
+        else warn('apply_aborted', { detail: outcome.apply.aborted });
         outcome.status = 'partial';
       }
       if (outcome.apply.counts.failed > 0) outcome.status = 'partial';
@@ -175,6 +188,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
 
   if (steps.report && outcome.result && snapshot) {
     try {
+      const describer = createDescriber(config.policy);
       const run: RunInfo = {
         startedAt: outcome.startedAt,
         finishedAt: outcome.finishedAt,
@@ -183,7 +197,10 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
         requests: outcome.http.requests,
         retries: outcome.http.retries,
         rate429: outcome.http.rateLimited,
-        warnings: outcome.error ? [...warnings, `${outcome.error.name}: ${outcome.error.message}`] : warnings,
+        // The report speaks the policy's language; a detail from Pipedrive or the network stays as it came.
+        warnings: [...notices, ...(outcome.error ? [notice(config.policy, 'run_failed', { detail: `${outcome.error.name}: ${outcome.error.message}` })] : [])].map((n) =>
+          describer.notice(n),
+        ),
         malformed: outcome.sync?.malformed ?? [],
         dryRun: !steps.apply || config.dryRun,
       };
@@ -201,7 +218,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
         logger,
       });
     } catch (err) {
-      warnings.push(`report not written: ${(err as Error).message}`);
+      warn('report_not_written', { detail: (err as Error).message });
       logger.error({ err }, 'report not written');
       if (outcome.status === 'ok') outcome.status = 'partial';
     }

@@ -5,7 +5,9 @@
  */
 import type { Category, Policy, Templates } from '../config/policy-schema.js';
 import type { Activity, MirrorSnapshot } from '../domain/entities.js';
-import type { CadenceResult, OrgAssessment, RulesResult } from '../rules/types.js';
+import { notice, type Notice } from '../i18n/notice.js';
+import type { NoticeCode } from '../i18n/message-keys.js';
+import type { CadenceResult, MessageParams, OrgAssessment, RulesResult } from '../rules/types.js';
 import type { ActivityDraft, CreateActivity, Plan, PlannedWrite, SkipCode, UpdateOrgFlags } from './types.js';
 import { addBusinessDays } from '../rules/calendar.js';
 import {
@@ -50,17 +52,22 @@ export function buildPlan(input: BuildPlanInput): Plan {
   const dueDate = addBusinessDays(today, policy.followUp.dueInBusinessDays, policy.followUp);
   const writes: PlannedWrite[] = [];
   const skipped: Skip[] = [];
-  const warnings = new Set<string>();
+  // Each notice once per run, not once per client.
+  const warnings = new Map<string, Notice>();
+  const warn = (code: NoticeCode, params: MessageParams = {}): void => {
+    const id = `${code}:${JSON.stringify(params)}`;
+    if (!warnings.has(id)) warnings.set(id, notice(policy, code, params));
+  };
 
   const resolved = input.flagFields ? { fields: input.flagFields, missing: [] } : resolveFlagFields(policy, snapshot.fields);
   for (const m of resolved.missing) {
-    warnings.add(`organization field "${m.name}" (flag ${m.flag}) does not exist: run \`cadence setup\` to create it; its value is not written until then`);
+    warn('flag_field_missing', { field: m.name, flag: m.flag });
   }
 
   const activeTypes = new Set(snapshot.activityTypes.filter((a) => a.active).map((a) => a.keyString));
   const typeUsable = (type: string): boolean => {
     if (activeTypes.has(type)) return true;
-    warnings.add(`activity type "${type}" does not exist or is inactive in Pipedrive: run \`cadence setup\` or change the policy; activities of that type are not created`);
+    warn('activity_type_unavailable', { type });
     return false;
   };
 
@@ -156,7 +163,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
       if (!rule) continue; // the rules only emit policy rules; nothing sensible to create otherwise
       const ownerId = assignee(org);
       if (ownerId === null) {
-        warnings.add('some follow-ups have no assignee: set owners.fallbackUser to an active Pipedrive user');
+        warn('no_assignee');
         skip(org.orgId, cr.ruleId, 'no_assignee', 'no owner and no active fallback user', key);
         continue;
       }
@@ -190,7 +197,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
           const ownerId = assignee(org);
           const type = policy.renewal.activityType;
           if (ownerId === null) {
-            warnings.add('some follow-ups have no assignee: set owners.fallbackUser to an active Pipedrive user');
+            warn('no_assignee');
             skip(org.orgId, null, 'no_assignee', 'renewal planning: no owner and no active fallback user', key);
           } else if (!typeUsable(type)) {
             skip(org.orgId, null, 'no_activity_type', `renewal planning: activity type "${type}" is not available`, key);
@@ -243,7 +250,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     writes.push(...rulePlans);
 
     // 4. Flags: only the values that changed.
-    const flags = flagDiff(policy, org, snapshot, resolved.fields, warnings);
+    const flags = flagDiff(policy, org, snapshot, resolved.fields, warn);
     if (flags) writes.push(flags);
   }
 
@@ -258,7 +265,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     const key = escalationKey(a.cadenceKey!);
     if (alreadyCreated(org.orgId, parts.ruleId, key)) continue;
     if (escalationUserId === null) {
-      warnings.add('escalations are not created: owners.escalationUser does not resolve to an active Pipedrive user');
+      warn('no_escalation_user');
       skip(org.orgId, parts.ruleId, 'no_escalation_user', `follow-up #${a.id} is ${overdueDays} days past due`, key);
       continue;
     }
@@ -298,7 +305,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     now: typeof input.now === 'string' ? input.now : input.now.toISOString(),
     writes,
     skipped,
-    warnings: [...warnings],
+    warnings: [...warnings.values()],
   };
 }
 
@@ -318,7 +325,7 @@ function flagDiff(
   org: OrgAssessment,
   snapshot: MirrorSnapshot,
   fields: FlagFields,
-  warnings: Set<string>,
+  warn: (code: NoticeCode, params: MessageParams) => void,
 ): UpdateOrgFlags | null {
   const current = snapshot.organizations.get(org.orgId)?.customFields ?? {};
   const desired = desiredFlagValues(policy, org);
@@ -329,7 +336,7 @@ function flagDiff(
     if (!def) continue;
     const shaped = shapeFlagValue(def, desired[flag]);
     if (!shaped.ok) {
-      warnings.add(shaped.problem); // once per problem, not once per client
+      warn(shaped.problem.code, shaped.problem.params);
       continue;
     }
     const now = normalizeCurrent(def, current[def.key]);

@@ -97,7 +97,9 @@ export function desiredFlagValues(policy: Policy, org: OrgAssessment): Record<Fl
   };
 }
 
-export type ShapedValue = { ok: true; value: unknown; display: string | number | null } | { ok: false; problem: string };
+export type ShapedValue =
+  | { ok: true; value: unknown; display: string | number | null }
+  | { ok: false; problem: { code: 'flag_option_missing'; params: { field: string; option: string } } | { code: 'flag_field_wrong_type'; params: { field: string; type: string; want: string } } };
 
 function findOption(def: FieldDefinition, label: string): number | null {
   const opts = def.options ?? [];
@@ -111,7 +113,7 @@ export function shapeFlagValue(def: FieldDefinition, v: FlagValue): ShapedValue 
     if (type === 'enum' || type === 'set') {
       const id = findOption(def, v.label);
       if (id === null) {
-        return { ok: false, problem: `field "${def.name}" has no option "${v.label}": run \`cadence setup\` or add the option in Pipedrive` };
+        return { ok: false, problem: { code: 'flag_option_missing', params: { field: def.name, option: v.label } } };
       }
       return { ok: true, value: type === 'set' ? [id] : id, display: v.label };
     }
@@ -122,8 +124,9 @@ export function shapeFlagValue(def: FieldDefinition, v: FlagValue): ShapedValue 
     if (type === 'double' || type === 'int') return { ok: true, value: v.value, display: v.value };
     if (isTextType(type)) return { ok: true, value: String(v.value), display: v.value };
   }
-  const want = v.kind === 'enum' ? 'single option' : v.kind === 'date' ? 'date' : 'numerical';
-  return { ok: false, problem: `field "${def.name}" is of type ${type}; make it a ${want} field (or delete it and run \`cadence setup\`)` };
+  // The Pipedrive field type the flag needs, by its API name (as `type` is).
+  const want = v.kind === 'enum' ? 'enum' : v.kind === 'date' ? 'date' : 'double';
+  return { ok: false, problem: { code: 'flag_field_wrong_type', params: { field: def.name, type, want } } };
 }
 
 function isTextType(type: string): boolean {

@@ -70,7 +70,7 @@ export function formatPlanSummary(plan: Plan): string {
     lines.push(`  not written (${plan.skipped.length}):`);
     for (const [code, n] of skipped.sort((a, b) => b[1] - a[1])) lines.push(`    ${SKIP_WORDS[code]}: ${n}`);
   }
-  for (const w of plan.warnings) lines.push(`  warning: ${w}`);
+  for (const w of plan.warnings) lines.push(`  warning: ${w.message}`);
   return lines.join('\n');
 }
 

@@ -3,6 +3,7 @@
  * `apply` executes it idempotently; `report` shows it.
  */
 import { z } from 'zod';
+import { Notice } from '../i18n/notice.js';
 
 /** Activity body in Pipedrive API v2 shape (POST /api/v2/activities). */
 export const ActivityDraft = z.object({
@@ -89,6 +90,7 @@ export const Plan = z.object({
     }),
   ),
   /** Config problems that block some writes (flag field missing — run `cadence setup`, …). */
-  warnings: z.array(z.string()),
+  /** What the planner could not do and why (English in `message`; reports render them in the policy's language). */
+  warnings: z.array(Notice),
 });
 export type Plan = z.infer<typeof Plan>;

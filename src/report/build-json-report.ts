@@ -4,7 +4,7 @@
  * rendered from this model, so their counts are the JSON's counts by construction.
  */
 import type { Policy } from '../config/policy-schema.js';
-import { createDescriber } from '../i18n/describe.js';
+import { createDescriber, type Describer } from '../i18n/describe.js';
 import type { EntityKind, MirrorSnapshot } from '../domain/entities.js';
 import type { Plan } from '../plan/types.js';
 import type { Finding, HealthPart, OrgAssessment, OverallStatus, RulesResult } from '../rules/types.js';
@@ -20,7 +20,7 @@ import {
   type TrendEntry,
   type AppliedSummary,
 } from './report-schema.js';
-import type { ApplySummary } from '../apply/apply-plan.js';
+import { APPLY_NOT_CONFIRMED, type ApplySummary } from '../apply/apply-plan.js';
 
 export interface BuildReportInput {
   runId: string;
@@ -49,7 +49,7 @@ function byName(collator: Intl.Collator, a: string | null, b: string | null): nu
 export function buildJsonReport(input: BuildReportInput): ReportV1 {
   const { runId, result, snapshot, policy } = input;
   const plan = input.plan ?? null;
-  const applied = input.applied ? toAppliedSummary(input.applied) : null;
+  const applied = input.applied ? toAppliedSummary(input.applied, createDescriber(policy)) : null;
   const run = RunInfo.parse(input.run);
   const dryRun = run.dryRun || (applied?.dryRun ?? false);
   const locale = policy.locale;
@@ -266,7 +266,7 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
       deletions,
       flagChanges,
       skipped: plan?.skipped ?? [],
-      planWarnings: plan?.warnings ?? [],
+      planWarnings: (plan?.warnings ?? []).map((n) => describer.notice(n)),
     },
     engagement: { weeks, byTier: result.engagementByTier, rising, falling, risks },
     organizations: organizations
@@ -280,11 +280,17 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
 }
 
 /** apply's summary as the report's contract (explicit nulls, only the fields the report promises). */
-function toAppliedSummary(s: ApplySummary): AppliedSummary {
+function toAppliedSummary(s: ApplySummary, describer: Describer): AppliedSummary {
   return {
     dryRun: s.dryRun,
-    refused: s.refused,
-    aborted: s.aborted,
+    // In the report's language; the detail of an abort (an error from Pipedrive or the network) stays as it came.
+    refused: s.refused === null ? null : describer.notice({ code: 'apply_refused', params: { writes: s.planned, max: s.maxWrites } }),
+    aborted:
+      s.aborted === null
+        ? null
+        : s.aborted === APPLY_NOT_CONFIRMED
+          ? describer.notice({ code: 'apply_not_confirmed', params: {} })
+          : describer.notice({ code: 'apply_aborted', params: { detail: s.aborted } }),
     planned: s.planned,
     counts: { ...s.counts },
     duplicatesRemoved: s.duplicatesRemoved,

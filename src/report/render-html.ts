@@ -233,8 +233,8 @@ ${findingsByOwner}
 <h3>${L('statusMatrix')}</h3>${matrix}
 <h3>${L('overdueList')} <span class="count">${fmt.number(cadence.overdue.length)}</span></h3>${overdueTable}
 <h3>${L('created')} <span class="count">${fmt.number(cadence.created.length)}</span></h3>
-${report.applied?.refused ? html`<div class="warn"><b>${L('applyRefused')}:</b> ${report.applied.refused}</div>` : ''}
-${report.applied?.aborted ? html`<div class="warn"><b>${L('applyAborted')}:</b> ${report.applied.aborted}</div>` : ''}
+${report.applied?.refused ? html`<div class="warn">${report.applied.refused}</div>` : ''}
+${report.applied?.aborted ? html`<div class="warn">${report.applied.aborted}</div>` : ''}
 ${createdTable}
 ${report.applied && report.applied.duplicatesRemoved > 0 ? html`<p>${L('duplicatesRemoved')}: ${fmt.number(report.applied.duplicatesRemoved)}</p>` : ''}
 ${cadence.deletions.length > 0 ? html`<h3>${L('deletions')}</h3>${deletionsTable}` : ''}

@@ -124,8 +124,6 @@ export const REPORT_LABEL_KEYS = [
   'outcome_not_needed',
   'outcome_failed',
   'outcome_not_attempted',
-  'applyRefused',
-  'applyAborted',
   'duplicatesRemoved',
   'skip_report_only',
   'skip_not_applicable',

@@ -6,17 +6,20 @@
 import { describe, expect, it } from 'vitest';
 import { LOCALES, type Policy } from '../../../src/config/policy-schema.js';
 import { createDescriber } from '../../../src/i18n/describe.js';
+import { notice } from '../../../src/i18n/notice.js';
 import {
   FINDING_PROBLEMS,
   FINDING_TEXTS,
   HEALTH_PART_KINDS,
   HEALTH_PART_TEXTS,
+  NOTICE_TEXTS,
   RISK_KINDS,
   RISK_TEXTS,
   TIER_RULE_KINDS,
   TIER_TEXTS,
   templatePlaceholders,
   type FindingTextKey,
+  type NoticeCode,
   type RiskTextKey,
   type TierTextKey,
 } from '../../../src/i18n/message-keys.js';
@@ -142,7 +145,7 @@ describe('every finding problem, risk kind, tier rule and health part has a temp
   });
 
   it('the two languages have the same keys in every group', () => {
-    for (const group of ['findings', 'risks', 'tierRules', 'healthParts'] as const) {
+    for (const group of ['findings', 'risks', 'tierRules', 'healthParts', 'notices'] as const) {
       expect(Object.keys(shipped.texts.en[group]).sort(), group).toEqual(Object.keys(shipped.texts['pt-BR'][group]).sort());
     }
   });
@@ -249,5 +252,24 @@ describe('createDescriber', () => {
   it('uses the narrower template when the record names one', () => {
     const f = { problem: 'invalid_option' as const, textKey: 'too_many_options' as const, params: { field: 'Tier', count: 2 } };
     expect(describers['pt-BR'].finding(f)).toBe('Tier aceita uma só opção, mas tem 2 marcadas');
+  });
+});
+
+describe('notices (what the job says about its own run)', () => {
+  const sample: Record<string, string | number> = { field: 'Health score', flag: 'healthScore', option: 'Atrasado', type: 'varchar', want: 'enum', user: 'head@x.com', detail: 'HTTP 503 from Pipedrive', count: 1234, writes: 10_000, max: 500 };
+  it.each(Object.entries(NOTICE_TEXTS) as [NoticeCode, readonly string[]][])('%s is worded in both languages with its params', (code, names) => {
+    const params = Object.fromEntries(names.map((n) => [n, sample[n]!]));
+    const n = notice(shipped, code, params);
+    expectFilled(n, (l) => shipped.texts[l].notices[code], (l) => describers[l].notice(n));
+    // The log's text is the English template, whatever the policy's language.
+    expect(n.message).toBe(describers.en.notice(n));
+    expect(describers['pt-BR'].notice(n)).not.toBe(n.message);
+  });
+
+  it('formats numbers for the locale and keeps a technical detail as it came', () => {
+    const refused = notice(shipped, 'apply_refused', { writes: 10_000, max: 500 });
+    expect(refused.message).toMatch(/^Write-back refused: the plan has 10,000 writes, more than the cap of 500/);
+    expect(describers['pt-BR'].notice(refused)).toMatch(/^Gravação recusada: o plano tem 10\.000 gravações, mais que o limite de 500/);
+    expect(describers['pt-BR'].notice(notice(shipped, 'sync_stopped', { detail: 'daily budget exhausted' }))).toBe('A sincronização parou antes do fim: daily budget exhausted');
   });
 });

@@ -189,7 +189,7 @@ describe('follow-ups for cadence gaps', () => {
     const p = plan([assessment({ orgId: 1, cadence: [cadence({ ruleId: 'strategic' })] })], { policy });
     expect(creates(p)).toEqual([]);
     expect(p.skipped[0]).toMatchObject({ code: 'no_activity_type' });
-    expect(p.warnings.join('\n')).toMatch(/activity type "fup".*cadence setup/);
+    expect(p.warnings.map((w) => w.message).join('\n')).toMatch(/Activity type "fup".*cadence setup/);
   });
 });
 
@@ -207,7 +207,7 @@ describe('owner', () => {
     const p = plan([assessment({ orgId: 1, assigneeId: null, cadence: [cadence({ ruleId: 'strategic' })] })], { fallbackUserId: null });
     expect(creates(p)).toEqual([]);
     expect(p.skipped[0]).toMatchObject({ code: 'no_assignee' });
-    expect(p.warnings.join('\n')).toMatch(/owners\.fallbackUser/);
+    expect(p.warnings.map((w) => w.message).join('\n')).toMatch(/owners\.fallbackUser/);
   });
 });
 
@@ -292,7 +292,7 @@ describe('escalation', () => {
     const p = plan([orgWithOpenFollowUp()], { activities: [followUp()], escalationUserId: null });
     expect(creates(p)).toEqual([]);
     expect(p.skipped).toContainEqual(expect.objectContaining({ code: 'no_escalation_user' }));
-    expect(p.warnings.join('\n')).toMatch(/owners\.escalationUser/);
+    expect(p.warnings.map((w) => w.message).join('\n')).toMatch(/owners\.escalationUser/);
   });
 });
 
@@ -415,7 +415,7 @@ describe('flags', () => {
   it('a missing flag field → a warning naming `cadence setup`, the other flags still written', () => {
     const fields = (snapshot(policy).fields as FieldDefinition[]).filter((d) => d.name !== f.healthScore.name);
     const p = plan([assessment({ orgId: 1 })], { current: { 1: {} }, fields });
-    expect(p.warnings.join('\n')).toMatch(/"Health score".*cadence setup/);
+    expect(p.warnings.map((w) => w.message).join('\n')).toMatch(/"Health score".*cadence setup/);
     expect(Object.keys(flagWrites(p)[0]!.customFields)).toHaveLength(7);
   });
 
@@ -425,7 +425,7 @@ describe('flags', () => {
     );
     const p = plan([assessment({ orgId: 1, overallStatus: 'overdue' })], { fields });
     expect(flagWrites(p)).toEqual([]);
-    expect(p.warnings.join('\n')).toMatch(/no option "Atrasado"/);
+    expect(p.warnings.map((w) => w.message).join('\n')).toMatch(/no option "Atrasado"/);
   });
 
   it('a flag field an admin made a text field gets the label', () => {

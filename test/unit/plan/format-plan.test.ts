@@ -33,7 +33,7 @@ const plan: Plan = {
     { orgId: 4, ruleId: 'operational', reason: 'x', code: 'report_only' },
     { orgId: 4, ruleId: 'strategic', reason: 'x', code: 'already_scheduled' },
   ],
-  warnings: ['activity type "fup" does not exist'],
+  warnings: [{ code: 'activity_type_unavailable', params: { type: 'fup' }, message: 'Activity type "fup" does not exist or is inactive in Pipedrive' }],
 };
 
 describe('plan formatters', () => {
@@ -55,7 +55,7 @@ describe('plan formatters', () => {
     expect(text).toMatch(/follow-ups to create: +1/);
     expect(text).toMatch(/cleared follow-ups to delete: 1/);
     expect(text).toMatch(/report-only rule: 2/);
-    expect(text).toContain('warning: activity type "fup" does not exist');
+    expect(text).toContain('warning: Activity type "fup" does not exist or is inactive in Pipedrive');
   });
 
   it('table has one line per write, truncated to the width', () => {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parsePolicy } from '../../../src/config/load-config.js';
 import type { Policy } from '../../../src/config/policy-schema.js';
 import type { Deal, MirrorSnapshot, Organization, Person, User } from '../../../src/domain/entities.js';
+import { notice } from '../../../src/i18n/notice.js';
 import type { Plan } from '../../../src/plan/types.js';
 import type { ApplySummary } from '../../../src/apply/apply-plan.js';
 import type { RunInfo } from '../../../src/report/report-schema.js';
@@ -180,10 +181,10 @@ export function buildFixture(policy: Policy = loadShippedPolicy()): Fixture {
       },
     ],
     skipped: [{ orgId: 11, ruleId: 'strategic', reason: 'already scheduled: activity #777' }],
-    warnings: ['flag field "Engagement trend" missing: run `cadence setup`'],
+    warnings: [notice(policy, 'flag_field_missing', { field: 'Engagement trend', flag: 'engagementTrend' })],
   };
   const applied: ApplySummary = {
-    companyId: 'acme', runId: 'run-2026-11-20', dryRun: false, firstApply: false, refused: null, aborted: null, planned: 4,
+    companyId: 'acme', runId: 'run-2026-11-20', dryRun: false, firstApply: false, refused: null, aborted: null, planned: 4, maxWrites: 500,
     counts: { planned: 0, created: 1, adopted: 0, updated: 1, deleted: 1, already_done: 0, not_needed: 0, failed: 1, not_attempted: 0 },
     duplicatesRemoved: 0,
     results: [

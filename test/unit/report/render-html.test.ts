@@ -86,6 +86,17 @@ describe('renderHtml', () => {
   // The rules' technical English (Finding.detail, Risk.detail, TierDecision.detail, health reasons) never reaches the page.
   const ENGLISH_DETAILS = ['not a valid e-mail:', 'reached only', 'touchpoint(s)', 'the organization has no owner', 'not an option id', 'Tier = &quot;Tier 3&quot;', '12-month won revenue', 'overdue: strategic', 'data quality: 3 finding(s)'];
 
+  it("shows the plan's and the run's warnings in the report's language", () => {
+    const fx = buildFixture();
+    const run = { ...fx.run, warnings: [] };
+    const pt = renderHtml(buildJsonReport({ runId: 'r', companyDomain: 'acme', ...fx, run }), fx.policy.texts['pt-BR']);
+    expect(pt).toContain('<li>O campo de organização &quot;Engagement trend&quot; (sinalizador engagementTrend) não existe: execute `cadence setup` para criá-lo');
+    expect(pt).not.toContain('does not exist');
+    const en = { ...fx.policy, locale: 'en' as const };
+    const enHtml = renderHtml(buildJsonReport({ runId: 'r', companyDomain: 'acme', ...fx, policy: en, run }), en.texts.en);
+    expect(enHtml).toContain('<li>Organization field &quot;Engagement trend&quot; (flag engagementTrend) does not exist: run `cadence setup` to create it');
+  });
+
   it("shows findings, risks, tier reasons and health penalties in the policy's Portuguese", () => {
     const { html } = render('pt-BR');
     for (const fragment of [...ENGLISH_DETAILS, 'without a person whose']) expect(html).not.toContain(fragment);
@@ -113,10 +124,12 @@ describe('renderHtml', () => {
   it("shows apply's outcome per write, its error, and why nothing was written when apply refused", () => {
     const fx = buildFixture();
     const refused = 'the plan has 4 writes, more than the cap of 2: review it with `cadence plan`';
-    const report = buildJsonReport({ runId: 'r', companyDomain: 'acme', ...fx, applied: { ...fx.applied, refused } });
+    const report = buildJsonReport({ runId: 'r', companyDomain: 'acme', ...fx, applied: { ...fx.applied, planned: 1200, maxWrites: 500, refused } });
     const html = renderHtml(report, fx.policy.texts['pt-BR']);
     expect(html).toContain('403 Forbidden: the token&#39;s user cannot add activities for &lt;org&gt;');
-    expect(html).toContain(`<b>Nada foi gravado:</b> ${refused}`);
+    // In the report's language, numbers as the locale writes them; apply's English text stays in the log.
+    expect(html).toContain('<div class="warn">Gravação recusada: o plano tem 1.200 gravações, mais que o limite de 500;');
+    expect(html).not.toContain(refused);
     expect(html).toMatch(/<td>Health score<\/td><td>75<\/td><td>70<\/td><td>Atualizada<\/td>/);
   });
 
