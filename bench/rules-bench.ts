@@ -15,12 +15,20 @@
  * machine; it includes the GC and JIT threads), heap after the mirror and after the result, and the
  * process's peak RSS (which includes the mirror itself).
  */
-import { readFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parsePolicy } from '../src/config/load-config.js';
 import type { Activity, Deal, FieldDefinition, MirrorSnapshot, Organization, Person, User } from '../src/domain/entities.js';
 import { buildPlan } from '../src/plan/build-plan.js';
 import { followUpKey } from '../src/plan/keys.js';
+import { buildJsonReport } from '../src/report/build-json-report.js';
+import { renderFindingsCsv } from '../src/report/findings-csv.js';
+import { jsonChunks } from '../src/report/json-chunks.js';
+import { renderHtml } from '../src/report/render-html.js';
 import { assessCompany } from '../src/rules/assess-company.js';
 
 const arg = (name: string, dflt: number) => {
@@ -211,6 +219,7 @@ const timePlan = (label: string) => {
   const plan = buildPlan({ policy, result, snapshot, runId: 'bench', companyId: snapshot.companyId, now: NOW, escalationUserId: 999, fallbackUserId: 999 });
   const kinds = plan.writes.reduce<Record<string, number>>((acc, w) => ({ ...acc, [w.kind]: (acc[w.kind] ?? 0) + 1 }), {});
   console.log(`plan (${label}): buildPlan ${((performance.now() - t) / 1000).toFixed(2)} s wall — ${plan.writes.length} writes ${JSON.stringify(kinds)}, ${plan.skipped.length} skipped`);
+  return plan;
 };
 timePlan('fresh mirror');
 let nextId = N_ACTIVITIES + 1;
@@ -227,5 +236,25 @@ for (const org of result.organizations) {
     });
   }
 }
-timePlan(`${opened} open auto follow-ups`);
+const plan = timePlan(`${opened} open auto follow-ups`);
+
+// The reports of that night (src/report/write-reports.ts does the same steps, plus the folder swap).
+const reportDir = mkdtempSync(join(tmpdir(), 'cadence-rules-bench-'));
+const step = async <R>(label: string, fn: () => R | Promise<R>, file?: string): Promise<R> => {
+  gc?.();
+  const t = performance.now();
+  const out = await fn();
+  const size = file ? `, ${mib(statSync(file).size)}` : '';
+  console.log(`report: ${label} ${((performance.now() - t) / 1000).toFixed(2)} s${size}; heap ${mib(process.memoryUsage().heapUsed)}, peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`);
+  return out;
+};
+const run = { startedAt: NOW.toISOString(), finishedAt: NOW.toISOString(), durationMs: 1, recordsSynced: {}, requests: 0, retries: 0, rate429: 0 };
+const report = await step('buildJsonReport', () => buildJsonReport({ runId: 'bench', companyDomain: 'bench', policy, result, plan, applied: null, snapshot, run }));
+const htmlFile = join(reportDir, 'report.html');
+await step('report.html', () => writeFileSync(htmlFile, renderHtml(report, policy.texts[policy.locale])), htmlFile);
+const csvFile = join(reportDir, 'findings.csv');
+await step('findings.csv', () => writeFileSync(csvFile, renderFindingsCsv(report.dataQuality.findings)), csvFile);
+const jsonFile = join(reportDir, 'report.json');
+await step('report.json', () => pipeline(Readable.from(jsonChunks(report)), createWriteStream(jsonFile)), jsonFile);
+rmSync(reportDir, { recursive: true, force: true });
 if (!gc) console.log('(run with node --expose-gc for steadier heap figures)');
