@@ -27,7 +27,7 @@ import { buildPlan } from '../src/plan/build-plan.js';
 import { followUpKey } from '../src/plan/keys.js';
 import { buildJsonReport } from '../src/report/build-json-report.js';
 import { renderFindingsCsv } from '../src/report/findings-csv.js';
-import { jsonChunks } from '../src/report/json-chunks.js';
+import { batchChunks, jsonChunks } from '../src/report/json-chunks.js';
 import { renderHtml } from '../src/report/render-html.js';
 import { assessCompany } from '../src/rules/assess-company.js';
 
@@ -255,6 +255,6 @@ await step('report.html', () => writeFileSync(htmlFile, renderHtml(report, polic
 const csvFile = join(reportDir, 'findings.csv');
 await step('findings.csv', () => writeFileSync(csvFile, renderFindingsCsv(report.dataQuality.findings)), csvFile);
 const jsonFile = join(reportDir, 'report.json');
-await step('report.json', () => pipeline(Readable.from(jsonChunks(report)), createWriteStream(jsonFile)), jsonFile);
+await step('report.json', () => pipeline(Readable.from(batchChunks(jsonChunks(report))), createWriteStream(jsonFile)), jsonFile);
 rmSync(reportDir, { recursive: true, force: true });
 if (!gc) console.log('(run with node --expose-gc for steadier heap figures)');

@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../log/logger.js';
 import { buildJsonReport, type BuildReportInput } from './build-json-report.js';
 import { renderFindingsCsv } from './findings-csv.js';
-import { jsonChunks } from './json-chunks.js';
+import { batchChunks, jsonChunks } from './json-chunks.js';
 import { renderHtml } from './render-html.js';
 
 export const REPORT_FILES = { html: 'report.html', csv: 'findings.csv', json: 'report.json' } as const;
@@ -68,7 +68,7 @@ export async function writeReports(input: WriteReportsInput): Promise<WrittenRep
   await writeFile(join(staging, REPORT_FILES.html), renderHtml(report, texts), 'utf8');
   await writeFile(join(staging, REPORT_FILES.csv), renderFindingsCsv(report.dataQuality.findings), 'utf8');
   // Compact and streamed: a large company's JSON is hundreds of megabytes.
-  await pipeline(Readable.from(withNewline(jsonChunks(report))), createWriteStream(join(staging, REPORT_FILES.json), 'utf8'));
+  await pipeline(Readable.from(batchChunks(withNewline(jsonChunks(report)))), createWriteStream(join(staging, REPORT_FILES.json), 'utf8'));
   // Re-running the same run id replaces its folder.
   await rm(folder, { recursive: true, force: true });
   await rename(staging, folder);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildJsonReport } from '../../../src/report/build-json-report.js';
-import { jsonChunks } from '../../../src/report/json-chunks.js';
+import { batchChunks, jsonChunks } from '../../../src/report/json-chunks.js';
 import { buildFixture } from './fixtures.js';
 
 describe('jsonChunks', () => {
@@ -17,5 +17,16 @@ describe('jsonChunks', () => {
     expect([...jsonChunks(value)].join('')).toBe(JSON.stringify(value));
     expect([...jsonChunks([])].join('')).toBe('[]');
     expect([...jsonChunks({})].join('')).toBe('{}');
+  });
+
+  it('batches small chunks into pieces of about the given size, losing nothing', () => {
+    const fx = buildFixture();
+    const report = buildJsonReport({ runId: 'r', companyDomain: 'acme', ...fx });
+    const pieces = [...batchChunks(jsonChunks(report), 1000)];
+    expect(pieces.join('')).toBe(JSON.stringify(report));
+    expect(pieces.length).toBeGreaterThan(1);
+    for (const piece of pieces.slice(0, -1)) expect(piece.length).toBeGreaterThanOrEqual(1000);
+    expect([...batchChunks([])]).toEqual([]);
+    expect([...batchChunks(['a', 'b'], 10)]).toEqual(['ab']);
   });
 });
