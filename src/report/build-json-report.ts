@@ -9,11 +9,10 @@ import type { EntityKind, MirrorSnapshot } from '../domain/entities.js';
 import type { Plan } from '../plan/types.js';
 import type { Finding, HealthPart, OrgAssessment, OverallStatus, RulesResult } from '../rules/types.js';
 import { appOrigin, recordUrl } from './record-url.js';
-import type {
-  ReportV1} from './report-schema.js';
 import {
   REPORT_SCHEMA_VERSION,
   RunInfo,
+  type ReportV1,
   type CreatedEntry,
   type OverdueEntry,
   type ReportFinding,
