@@ -222,6 +222,11 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
       logger.error({ err }, 'report not written');
       if (outcome.status === 'ok') outcome.status = 'partial';
     }
+    // The report states the run up to its own writing; the outcome and the run history include it (on a
+    // large company the reports are a good part of the night).
+    const ended = now();
+    outcome.finishedAt = ended.toISOString();
+    outcome.durationMs = ended.getTime() - started.getTime();
   }
 
   await state.runs.append({

@@ -12,6 +12,7 @@ import { createFormatters } from './format.js';
 import { createLabels, type ReportLabelKey } from './report-labels.js';
 import type { ReportFinding, ReportV1 } from './report-schema.js';
 import { html, raw, type HtmlValue, type SafeHtml } from './safe-html.js';
+import { fillTemplate } from '../plan/texts.js';
 
 const STATUSES: readonly OverallStatus[] = ['overdue', 'never', 'due_soon', 'on_track', 'not_applicable'];
 
@@ -59,7 +60,16 @@ footer{color:var(--muted);font-size:12px;margin-top:40px;padding-bottom:30px}
 @media print{nav{display:none}.owner{break-inside:avoid}details{display:block}}
 `;
 
-export function renderHtml(report: ReportV1, texts: Templates): string {
+/** Rows a list of the HTML report shows before it points at report.json / findings.csv for the rest. */
+export const HTML_MAX_ROWS = 2000;
+
+export interface RenderHtmlOptions {
+  /** Rows per list (default HTML_MAX_ROWS); the JSON and CSV reports always hold every row. */
+  maxRows?: number;
+}
+
+export function renderHtml(report: ReportV1, texts: Templates, options: RenderHtmlOptions = {}): string {
+  const maxRows = options.maxRows ?? HTML_MAX_ROWS;
   const L = createLabels(texts);
   const fmt = createFormatters(report.locale, report.timeZone, report.currency);
   const tierNames = new Map(report.tiers.map((t) => [t.level, t.name]));
@@ -73,8 +83,15 @@ export function renderHtml(report: ReportV1, texts: Templates): string {
   const ownerLabel = (name: string | null, id: number | null): string => name ?? (id === null ? L('noOwner') : `#${id}`);
   const orgLink = (r: { orgName: string; url: string }): SafeHtml => html`<a href="${r.url}">${r.orgName}</a>`;
   const status = (s: OverallStatus): SafeHtml => html`<span class="st st-${s}">${L.status(s)}</span>`;
-  const table = (head: HtmlValue, rows: HtmlValue[], empty = L('none')): SafeHtml =>
-    rows.length === 0 ? html`<p class="muted">${empty}</p>` : html`<table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`;
+  // A long list shows its first `maxRows` rows and says where the rest is (a 50,000-client company would
+  // otherwise make a page of hundreds of megabytes that no browser opens comfortably).
+  const more = (total: number, shown: number): SafeHtml | '' =>
+    total > shown ? html`<p class="muted more" data-shown="${shown}" data-total="${total}">${fillTemplate(L('rowsShown'), { shown: fmt.number(shown), total: fmt.number(total) })}</p>` : '';
+  const table = <T,>(head: HtmlValue, items: readonly T[], row: (item: T) => HtmlValue, empty = L('none')): SafeHtml => {
+    if (items.length === 0) return html`<p class="muted">${empty}</p>`;
+    const shown = items.length > maxRows ? items.slice(0, maxRows) : items;
+    return html`<table><thead><tr>${head}</tr></thead><tbody>${shown.map(row)}</tbody></table>${more(items.length, shown.length)}`;
+  };
   // The score's penalties as a tooltip: "Atrasado: QBR (−15)", one per line.
   const healthCell = (h: ReportV1['organizations'][number]['health']): SafeHtml =>
     h.parts.length === 0
@@ -106,23 +123,20 @@ export function renderHtml(report: ReportV1, texts: Templates): string {
   // Data quality -----------------------------------------------------------------------------------
   const completeness = table(
     html`<th>${L('tier')}</th><th class="num">${L('clients')}</th><th class="num">${L('complete')}</th><th>${L('completeness')}</th>`,
-    dq.completenessByTier.map(
+    dq.completenessByTier,
       (t) => html`<tr data-tier="${t.tier}"><td>${tierName(t.tier)}</td>${num(t.organizations)}${num(t.complete)}<td>${
         t.percent === null ? '—' : html`<span class="bar" style="width:${Math.round(t.percent)}px"></span>${fmt.percent(t.percent)}`
       }</td></tr>`,
-    ),
   );
   const perOwner = table(
     html`<th>${L('owner')}</th><th class="num">${L('findings')}</th>`,
-    dq.byOwner.map(
+    dq.byOwner,
       (o) => html`<tr data-owner-id="${o.ownerId ?? 'none'}" data-count="${o.count}"><td>${ownerLabel(o.ownerName, o.ownerId)}</td>${num(o.count)}</tr>`,
-    ),
   );
   const perField = table(
     html`<th>${L('entity')}</th><th>${L('field')}</th><th class="num">${L('findings')}</th>`,
-    dq.byField.map(
+    dq.byField,
       (f) => html`<tr data-field="${f.entity}:${f.field}" data-count="${f.count}"><td>${L.entity(f.entity)}</td><td>${f.field}</td>${num(f.count)}</tr>`,
-    ),
   );
   const unresolved =
     dq.unresolvedFields.length === 0
@@ -135,15 +149,19 @@ export function renderHtml(report: ReportV1, texts: Templates): string {
       f.url ? html`<a href="${f.url}">${name}</a>` : name
     }</td><td>${f.field}</td><td>${L.problem(f.problem)}</td><td>${f.message}</td></tr>`;
   };
-  const ownerGroups = groupConsecutive(dq.findings, (f) => String(f.ownerId));
+  const shownFindings = dq.findings.length > maxRows ? dq.findings.slice(0, maxRows) : dq.findings;
+  const ownerGroups = groupConsecutive(shownFindings, (f) => String(f.ownerId));
+  // An owner's count is all of their findings, also when the list stops partway through them.
+  const ownerCounts = new Map(dq.byOwner.map((o) => [String(o.ownerId), o.count]));
   const findingsByOwner =
     dq.findings.length === 0
       ? html`<p class="muted">${L('noFindings')}</p>`
       : ownerGroups.map((group) => {
           const first = group[0]!;
           const clients = groupConsecutive(group, (f) => String(f.orgId));
-          return html`<section class="owner" data-owner-id="${first.ownerId ?? 'none'}" data-count="${group.length}">
-<h4>${ownerLabel(first.ownerName, first.ownerId)} <span class="count">${fmt.number(group.length)}</span></h4>
+          const count = ownerCounts.get(String(first.ownerId)) ?? group.length;
+          return html`<section class="owner" data-owner-id="${first.ownerId ?? 'none'}" data-count="${count}">
+<h4>${ownerLabel(first.ownerName, first.ownerId)} <span class="count">${fmt.number(count)}</span></h4>
 ${clients.map((items) => {
   const c = items[0]!;
   const heading =
@@ -163,21 +181,21 @@ ${unresolved}
 <div class="cols"><div><h3>${L('countsByOwner')}</h3>${perOwner}</div><div><h3>${L('countsByField')}</h3>${perField}</div></div>
 <h3>${L('findingsByOwner')}</h3>
 ${findingsByOwner}
+${more(dq.findings.length, shownFindings.length)}
 </section>`;
 
   // Cadence ----------------------------------------------------------------------------------------
   const matrix = table(
     html`<th>${L('tier')}</th>${STATUSES.map((s) => html`<th class="num">${L.status(s)}</th>`)}<th class="num">${L('total')}</th>`,
-    cadence.matrix.map(
+    cadence.matrix,
       (m) =>
         html`<tr data-tier="${m.tier}"><td>${tierName(m.tier)}</td>${STATUSES.map(
           (s) => html`<td class="num ${m.counts[s] === 0 ? 'zero' : `st st-${s}`}" data-status="${s}">${fmt.number(m.counts[s])}</td>`,
         )}<td class="num"><b>${fmt.number(m.total)}</b></td></tr>`,
-    ),
   );
   const overdueTable = table(
     html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('rule')}</th><th>${L('status')}</th><th class="num">${L('gapDays')}</th><th>${L('lastTouchpoint')}</th><th>${L('nextDue')}</th><th>${L('owner')}</th><th>${L('scheduled')}</th>`,
-    cadence.overdue.map(
+    cadence.overdue,
       (o) =>
         html`<tr class="overdue" data-org-id="${o.orgId}" data-rule="${o.ruleId}"><td>${orgLink(o)}</td><td>${o.tier}</td><td>${o.ruleLabel}</td><td>${status(o.status)}</td><td class="num">${
           o.gapDays === null ? '—' : fmt.number(o.gapDays)
@@ -186,11 +204,10 @@ ${findingsByOwner}
         }</td><td>${
           o.openScheduledActivityId === null ? '—' : `#${o.openScheduledActivityId}`
         }</td></tr>`,
-    ),
   );
   const createdTable = table(
     html`<th>${L('client')}</th><th>${L('type')}</th><th>${L('subject')}</th><th>${L('dueDate')}</th><th>${L('owner')}</th><th>${L('reason')}</th><th>${L('outcome')}</th>`,
-    cadence.created.map(
+    cadence.created,
       (c) =>
         html`<tr class="created" data-key="${c.key}"><td>${orgLink(c)}</td><td>${L.purpose(c.purpose)} · ${c.type}</td><td>${c.subject}</td><td>${fmt.date(c.dueDate)}</td><td>${ownerLabel(
           c.ownerName,
@@ -198,35 +215,31 @@ ${findingsByOwner}
         )}</td><td>${c.reason}</td><td class="outcome-${c.outcome}">${L.outcome(c.outcome)}${c.activityId === null ? '' : ` #${c.activityId}`}${
           c.outcomeDetail ? html`<br><span class="muted">${c.outcomeDetail}</span>` : ''
         }</td></tr>`,
-    ),
   );
   const flagsTable = table(
     html`<th>${L('client')}</th><th>${L('flag')}</th><th>${L('from')}</th><th>${L('to')}</th><th>${L('outcome')}</th>`,
-    cadence.flagChanges.map(
+    cadence.flagChanges,
       (f) =>
         html`<tr><td>${orgLink(f)}</td><td>${f.flag}</td><td>${flagValue(f.from)}</td><td>${flagValue(f.to)}</td><td>${L.outcome(f.outcome)}</td></tr>`,
-    ),
   );
   const deletionsTable = table(
     html`<th>${L('client')}</th><th>#</th><th>${L('reason')}</th><th>${L('outcome')}</th>`,
-    cadence.deletions.map((d) => html`<tr><td>${orgLink(d)}</td><td>#${d.activityId}</td><td>${L('deletionCleared')}</td><td>${L.outcome(d.outcome)}</td></tr>`),
+    cadence.deletions, (d) => html`<tr><td>${orgLink(d)}</td><td>#${d.activityId}</td><td>${L('deletionCleared')}</td><td>${L.outcome(d.outcome)}</td></tr>`,
   );
   const orgNames = new Map(report.organizations.map((o) => [o.orgId, o.name]));
   const skippedTable = table(
     html`<th>${L('client')}</th><th>${L('rule')}</th><th>${L('reason')}</th>`,
-    cadence.skipped.map(
+    cadence.skipped,
       (s) =>
         html`<tr><td><a href="${report.appOrigin}/organization/${s.orgId}">${orgNames.get(s.orgId) ?? `#${s.orgId}`}</a></td><td>${dash(s.ruleId)}</td><td>${s.code ? L(`skip_${s.code}` as ReportLabelKey) : s.reason}</td></tr>`,
-    ),
   );
   const clientsTable = table(
     html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('tierReason')}</th><th class="num">${L('revenue12m')}</th><th>${L('status')}</th><th>${L('lastTouchpoint')}</th><th>${L('nextDue')}</th><th class="num">${L('health')}</th><th>${L('owner')}</th>`,
-    report.organizations.map(
+    report.organizations,
       (o) =>
         html`<tr class="org" data-org-id="${o.orgId}"><td><a href="${o.url}">${o.name}</a></td><td>${tierName(o.tier.level)}</td><td>${o.tier.message}</td><td class="num">${fmt.currency(o.tier.revenue12m)}</td><td>${status(
           o.overallStatus,
         )}</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td>${healthCell(o.health)}<td>${ownerLabel(o.ownerName, o.ownerId)}</td></tr>`,
-    ),
   );
   const cadenceSection = html`<section id="cadence">
 <h2>${L('cadence')}</h2>
@@ -255,23 +268,20 @@ ${cadence.planWarnings.length > 0 ? html`<div class="warn"><b>${L('planWarnings'
   });
   const volumeTable = table(
     html`<th>${L('week')}</th>${engagement.byTier.map((t) => html`<th class="num"><span class="swatch" style="background:${tierColour(t.tier)}"></span>${tierName(t.tier)}</th>`)}`,
-    engagement.weeks.map(
+    engagement.weeks,
       (w) =>
         html`<tr><td>${fmt.week(w)} <span class="muted">(${w})</span></td>${engagement.byTier.map((t) => num(t.weeks.find((x) => x.week === w)?.count ?? 0))}</tr>`,
-    ),
   );
   const trendTable = (entries: ReportV1['engagement']['rising']): SafeHtml =>
     table(
       html`<th>${L('client')}</th><th>${L('tier')}</th><th class="num">${L('last4')}</th><th class="num">${L('previous4')}</th><th class="num">${L('breadth')}</th>`,
-      entries.map(
+      entries,
         (e) => html`<tr class="trend-${e.trend}" data-org-id="${e.orgId}"><td>${orgLink(e)}</td><td>${e.tier}</td>${num(e.last4)}${num(e.previous4)}${num(e.breadth)}</tr>`,
-      ),
     );
   const risksTable = table(
     html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('kind')}</th><th>${L('detail')}</th>`,
-    engagement.risks.map(
+    engagement.risks,
       (r) => html`<tr class="risk" data-org-id="${r.orgId}" data-kind="${r.kind}"><td>${orgLink(r)}</td><td>${r.tier}</td><td>${L.risk(r.kind)}</td><td>${r.message}</td></tr>`,
-    ),
   );
   const engagementSection = html`<section id="engagement">
 <h2>${L('engagement')}</h2>
@@ -306,7 +316,8 @@ ${run.warnings.length === 0 ? html`<p class="muted">${L('none')}</p>` : html`<ul
 <h3>${L('malformed')} <span class="count">${fmt.number(run.malformed.length)}</span></h3>
 ${table(
   html`<th>${L('entity')}</th><th>#</th><th>${L('field')}</th><th>${L('detail')}</th>`,
-  run.malformed.map((m) => html`<tr><td>${isEntity(m.entity) ? L.entity(m.entity) : m.entity}</td><td>${m.id === null ? '—' : String(m.id)}</td><td>${dash(m.field)}</td><td>${m.message}</td></tr>`),
+  run.malformed,
+  (m) => html`<tr><td>${isEntity(m.entity) ? L.entity(m.entity) : m.entity}</td><td>${m.id === null ? '—' : String(m.id)}</td><td>${dash(m.field)}</td><td>${m.message}</td></tr>`,
 )}
 </section>`;
 

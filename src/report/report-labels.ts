@@ -135,6 +135,7 @@ export const REPORT_LABEL_KEYS = [
   'skip_cleared_left',
   'skip_cleared_touched',
   'deletionCleared',
+  'rowsShown',
 ] as const;
 export type ReportLabelKey = (typeof REPORT_LABEL_KEYS)[number];
 

@@ -86,6 +86,25 @@ describe('renderHtml', () => {
   // The rules' technical English (Finding.detail, Risk.detail, TierDecision.detail, health reasons) never reaches the page.
   const ENGLISH_DETAILS = ['not a valid e-mail:', 'reached only', 'touchpoint(s)', 'the organization has no owner', 'not an option id', 'Tier = &quot;Tier 3&quot;', '12-month won revenue', 'overdue: strategic', 'data quality: 3 finding(s)'];
 
+  it('shows the first maxRows rows of a long list and says where the rest is; counts stay whole', () => {
+    const fx = buildFixture();
+    const report = buildJsonReport({ runId: 'r', companyDomain: 'acme', ...fx });
+    expect(report.dataQuality.findings.length).toBe(7);
+    expect(report.organizations.length).toBe(4);
+    const html = renderHtml(report, fx.policy.texts['pt-BR'], { maxRows: 2 });
+    expect(html.match(/<tr class="finding"/g)).toHaveLength(2);
+    expect(html.match(/<tr class="org"/g)).toHaveLength(2);
+    expect(html).toContain('<p class="muted more" data-shown="2" data-total="7">Mostrando as primeiras 2 de 7 linhas; todas estão em report.json');
+    expect(html).toContain('data-shown="2" data-total="4"');
+    // The owner's badge counts all of their findings, not only the rows shown.
+    const firstOwner = report.dataQuality.byOwner.find((o) => String(o.ownerId) === String(report.dataQuality.findings[0]!.ownerId))!;
+    expect(html).toContain(`<section class="owner" data-owner-id="${firstOwner.ownerId ?? 'none'}" data-count="${firstOwner.count}">`);
+    // Under the limit nothing is cut and no note is shown.
+    const full = renderHtml(report, fx.policy.texts['pt-BR']);
+    expect(full.match(/<tr class="finding"/g)).toHaveLength(7);
+    expect(full).not.toContain('class="muted more"');
+  });
+
   it("shows the plan's and the run's warnings in the report's language", () => {
     const fx = buildFixture();
     const run = { ...fx.run, warnings: [] };
