@@ -16,7 +16,6 @@ import { openStateStore } from '../src/store/open-state-store.js';
 import { startSandboxChild } from './support.js';
 
 const { values } = parseArgs({
-  // --trace-gc-ish context for a failure: the JS stack at the OOM
   options: { 'heap-mib': { type: 'string', default: '2048' }, organizations: { type: 'string', default: '50000' }, 'latency-ms': { type: 'string', default: '0' } },
 });
 const heap = Number(values['heap-mib']);
@@ -39,7 +38,8 @@ const night = (label: string): void => {
   const peakKiB = Number(r.stderr.trim().split('\n').pop());
   const tail = r.stdout.trim().split('\n').pop();
   console.log(`${label}: heap limit ${heap} MiB → exit ${r.status}, ${((performance.now() - t0) / 1000).toFixed(1)} s, peak RSS ${(peakKiB / 1024).toFixed(0)} MiB; ${tail}`);
-  if (r.status !== 0) console.log(r.stderr.split("\n").filter((l) => !/^ *[0-9]+: 0x/.test(l)).join("\n").slice(0, 6000));
+  // On a failure, V8's last GCs and message (the native stack frames left out).
+  if (r.status !== 0) console.log(r.stderr.split('\n').filter((l) => !/^ *[0-9]+: 0x/.test(l)).join('\n').slice(0, 6000));
 };
 try {
   night('full night');
