@@ -124,19 +124,19 @@ export function renderHtml(report: ReportV1, texts: Templates, options: RenderHt
   const completeness = table(
     html`<th>${L('tier')}</th><th class="num">${L('clients')}</th><th class="num">${L('complete')}</th><th>${L('completeness')}</th>`,
     dq.completenessByTier,
-      (t) => html`<tr data-tier="${t.tier}"><td>${tierName(t.tier)}</td>${num(t.organizations)}${num(t.complete)}<td>${
-        t.percent === null ? '—' : html`<span class="bar" style="width:${Math.round(t.percent)}px"></span>${fmt.percent(t.percent)}`
-      }</td></tr>`,
+    (t) => html`<tr data-tier="${t.tier}"><td>${tierName(t.tier)}</td>${num(t.organizations)}${num(t.complete)}<td>${
+      t.percent === null ? '—' : html`<span class="bar" style="width:${Math.round(t.percent)}px"></span>${fmt.percent(t.percent)}`
+    }</td></tr>`,
   );
   const perOwner = table(
     html`<th>${L('owner')}</th><th class="num">${L('findings')}</th>`,
     dq.byOwner,
-      (o) => html`<tr data-owner-id="${o.ownerId ?? 'none'}" data-count="${o.count}"><td>${ownerLabel(o.ownerName, o.ownerId)}</td>${num(o.count)}</tr>`,
+    (o) => html`<tr data-owner-id="${o.ownerId ?? 'none'}" data-count="${o.count}"><td>${ownerLabel(o.ownerName, o.ownerId)}</td>${num(o.count)}</tr>`,
   );
   const perField = table(
     html`<th>${L('entity')}</th><th>${L('field')}</th><th class="num">${L('findings')}</th>`,
     dq.byField,
-      (f) => html`<tr data-field="${f.entity}:${f.field}" data-count="${f.count}"><td>${L.entity(f.entity)}</td><td>${f.field}</td>${num(f.count)}</tr>`,
+    (f) => html`<tr data-field="${f.entity}:${f.field}" data-count="${f.count}"><td>${L.entity(f.entity)}</td><td>${f.field}</td>${num(f.count)}</tr>`,
   );
   const unresolved =
     dq.unresolvedFields.length === 0
@@ -188,39 +188,39 @@ ${more(dq.findings.length, shownFindings.length)}
   const matrix = table(
     html`<th>${L('tier')}</th>${STATUSES.map((s) => html`<th class="num">${L.status(s)}</th>`)}<th class="num">${L('total')}</th>`,
     cadence.matrix,
-      (m) =>
-        html`<tr data-tier="${m.tier}"><td>${tierName(m.tier)}</td>${STATUSES.map(
-          (s) => html`<td class="num ${m.counts[s] === 0 ? 'zero' : `st st-${s}`}" data-status="${s}">${fmt.number(m.counts[s])}</td>`,
-        )}<td class="num"><b>${fmt.number(m.total)}</b></td></tr>`,
+    (m) =>
+      html`<tr data-tier="${m.tier}"><td>${tierName(m.tier)}</td>${STATUSES.map(
+        (s) => html`<td class="num ${m.counts[s] === 0 ? 'zero' : `st st-${s}`}" data-status="${s}">${fmt.number(m.counts[s])}</td>`,
+      )}<td class="num"><b>${fmt.number(m.total)}</b></td></tr>`,
   );
   const overdueTable = table(
     html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('rule')}</th><th>${L('status')}</th><th class="num">${L('gapDays')}</th><th>${L('lastTouchpoint')}</th><th>${L('nextDue')}</th><th>${L('owner')}</th><th>${L('scheduled')}</th>`,
     cadence.overdue,
-      (o) =>
-        html`<tr class="overdue" data-org-id="${o.orgId}" data-rule="${o.ruleId}"><td>${orgLink(o)}</td><td>${o.tier}</td><td>${o.ruleLabel}</td><td>${status(o.status)}</td><td class="num">${
-          o.gapDays === null ? '—' : fmt.number(o.gapDays)
-        }</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td><td>${ownerLabel(o.ownerName, o.ownerId)}${
-          o.assigneeId !== null && o.assigneeId !== o.ownerId ? html` → ${ownerLabel(o.assigneeName, o.assigneeId)}` : ''
-        }</td><td>${
-          o.openScheduledActivityId === null ? '—' : `#${o.openScheduledActivityId}`
-        }</td></tr>`,
+    (o) =>
+      html`<tr class="overdue" data-org-id="${o.orgId}" data-rule="${o.ruleId}"><td>${orgLink(o)}</td><td>${o.tier}</td><td>${o.ruleLabel}</td><td>${status(o.status)}</td><td class="num">${
+        o.gapDays === null ? '—' : fmt.number(o.gapDays)
+      }</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td><td>${ownerLabel(o.ownerName, o.ownerId)}${
+        o.assigneeId !== null && o.assigneeId !== o.ownerId ? html` → ${ownerLabel(o.assigneeName, o.assigneeId)}` : ''
+      }</td><td>${
+        o.openScheduledActivityId === null ? '—' : `#${o.openScheduledActivityId}`
+      }</td></tr>`,
   );
   const createdTable = table(
     html`<th>${L('client')}</th><th>${L('type')}</th><th>${L('subject')}</th><th>${L('dueDate')}</th><th>${L('owner')}</th><th>${L('reason')}</th><th>${L('outcome')}</th>`,
     cadence.created,
-      (c) =>
-        html`<tr class="created" data-key="${c.key}"><td>${orgLink(c)}</td><td>${L.purpose(c.purpose)} · ${c.type}</td><td>${c.subject}</td><td>${fmt.date(c.dueDate)}</td><td>${ownerLabel(
-          c.ownerName,
-          c.ownerId,
-        )}</td><td>${c.reason}</td><td class="outcome-${c.outcome}">${L.outcome(c.outcome)}${c.activityId === null ? '' : ` #${c.activityId}`}${
-          c.outcomeDetail ? html`<br><span class="muted">${c.outcomeDetail}</span>` : ''
-        }</td></tr>`,
+    (c) =>
+      html`<tr class="created" data-key="${c.key}"><td>${orgLink(c)}</td><td>${L.purpose(c.purpose)} · ${c.type}</td><td>${c.subject}</td><td>${fmt.date(c.dueDate)}</td><td>${ownerLabel(
+        c.ownerName,
+        c.ownerId,
+      )}</td><td>${c.reason}</td><td class="outcome-${c.outcome}">${L.outcome(c.outcome)}${c.activityId === null ? '' : ` #${c.activityId}`}${
+        c.outcomeDetail ? html`<br><span class="muted">${c.outcomeDetail}</span>` : ''
+      }</td></tr>`,
   );
   const flagsTable = table(
     html`<th>${L('client')}</th><th>${L('flag')}</th><th>${L('from')}</th><th>${L('to')}</th><th>${L('outcome')}</th>`,
     cadence.flagChanges,
-      (f) =>
-        html`<tr><td>${orgLink(f)}</td><td>${f.flag}</td><td>${flagValue(f.from)}</td><td>${flagValue(f.to)}</td><td>${L.outcome(f.outcome)}</td></tr>`,
+    (f) =>
+      html`<tr><td>${orgLink(f)}</td><td>${f.flag}</td><td>${flagValue(f.from)}</td><td>${flagValue(f.to)}</td><td>${L.outcome(f.outcome)}</td></tr>`,
   );
   const deletionsTable = table(
     html`<th>${L('client')}</th><th>#</th><th>${L('reason')}</th><th>${L('outcome')}</th>`,
@@ -230,16 +230,16 @@ ${more(dq.findings.length, shownFindings.length)}
   const skippedTable = table(
     html`<th>${L('client')}</th><th>${L('rule')}</th><th>${L('reason')}</th>`,
     cadence.skipped,
-      (s) =>
-        html`<tr><td><a href="${report.appOrigin}/organization/${s.orgId}">${orgNames.get(s.orgId) ?? `#${s.orgId}`}</a></td><td>${dash(s.ruleId)}</td><td>${s.code ? L(`skip_${s.code}` as ReportLabelKey) : s.reason}</td></tr>`,
+    (s) =>
+      html`<tr><td><a href="${report.appOrigin}/organization/${s.orgId}">${orgNames.get(s.orgId) ?? `#${s.orgId}`}</a></td><td>${dash(s.ruleId)}</td><td>${s.code ? L(`skip_${s.code}` as ReportLabelKey) : s.reason}</td></tr>`,
   );
   const clientsTable = table(
     html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('tierReason')}</th><th class="num">${L('revenue12m')}</th><th>${L('status')}</th><th>${L('lastTouchpoint')}</th><th>${L('nextDue')}</th><th class="num">${L('health')}</th><th>${L('owner')}</th>`,
     report.organizations,
-      (o) =>
-        html`<tr class="org" data-org-id="${o.orgId}"><td><a href="${o.url}">${o.name}</a></td><td>${tierName(o.tier.level)}</td><td>${o.tier.message}</td><td class="num">${fmt.currency(o.tier.revenue12m)}</td><td>${status(
-          o.overallStatus,
-        )}</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td>${healthCell(o.health)}<td>${ownerLabel(o.ownerName, o.ownerId)}</td></tr>`,
+    (o) =>
+      html`<tr class="org" data-org-id="${o.orgId}"><td><a href="${o.url}">${o.name}</a></td><td>${tierName(o.tier.level)}</td><td>${o.tier.message}</td><td class="num">${fmt.currency(o.tier.revenue12m)}</td><td>${status(
+        o.overallStatus,
+      )}</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td>${healthCell(o.health)}<td>${ownerLabel(o.ownerName, o.ownerId)}</td></tr>`,
   );
   const cadenceSection = html`<section id="cadence">
 <h2>${L('cadence')}</h2>
@@ -269,19 +269,19 @@ ${cadence.planWarnings.length > 0 ? html`<div class="warn"><b>${L('planWarnings'
   const volumeTable = table(
     html`<th>${L('week')}</th>${engagement.byTier.map((t) => html`<th class="num"><span class="swatch" style="background:${tierColour(t.tier)}"></span>${tierName(t.tier)}</th>`)}`,
     engagement.weeks,
-      (w) =>
-        html`<tr><td>${fmt.week(w)} <span class="muted">(${w})</span></td>${engagement.byTier.map((t) => num(t.weeks.find((x) => x.week === w)?.count ?? 0))}</tr>`,
+    (w) =>
+      html`<tr><td>${fmt.week(w)} <span class="muted">(${w})</span></td>${engagement.byTier.map((t) => num(t.weeks.find((x) => x.week === w)?.count ?? 0))}</tr>`,
   );
   const trendTable = (entries: ReportV1['engagement']['rising']): SafeHtml =>
     table(
       html`<th>${L('client')}</th><th>${L('tier')}</th><th class="num">${L('last4')}</th><th class="num">${L('previous4')}</th><th class="num">${L('breadth')}</th>`,
       entries,
-        (e) => html`<tr class="trend-${e.trend}" data-org-id="${e.orgId}"><td>${orgLink(e)}</td><td>${e.tier}</td>${num(e.last4)}${num(e.previous4)}${num(e.breadth)}</tr>`,
+      (e) => html`<tr class="trend-${e.trend}" data-org-id="${e.orgId}"><td>${orgLink(e)}</td><td>${e.tier}</td>${num(e.last4)}${num(e.previous4)}${num(e.breadth)}</tr>`,
     );
   const risksTable = table(
     html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('kind')}</th><th>${L('detail')}</th>`,
     engagement.risks,
-      (r) => html`<tr class="risk" data-org-id="${r.orgId}" data-kind="${r.kind}"><td>${orgLink(r)}</td><td>${r.tier}</td><td>${L.risk(r.kind)}</td><td>${r.message}</td></tr>`,
+    (r) => html`<tr class="risk" data-org-id="${r.orgId}" data-kind="${r.kind}"><td>${orgLink(r)}</td><td>${r.tier}</td><td>${L.risk(r.kind)}</td><td>${r.message}</td></tr>`,
   );
   const engagementSection = html`<section id="engagement">
 <h2>${L('engagement')}</h2>
