@@ -30,7 +30,19 @@ import { pino } from 'pino';
 import { SYNCED_ENTITIES, type EntityKind } from '../src/domain/entities.js';
 import { openStateStore } from '../src/store/open-state-store.js';
 import type { SandboxStats } from '../sandbox/server.js';
-import { mib, requestsByKind, runMeasured, secs, startSandboxChild, statsDiff, type MeasuredRun, type RequestCounts, type SandboxChild } from './support.js';
+import {
+  cadenceEnv,
+  changeOnePercent,
+  mib,
+  requestsByKind,
+  runMeasured,
+  secs,
+  startSandboxChild,
+  statsDiff,
+  type MeasuredRun,
+  type RequestCounts,
+  type SandboxChild,
+} from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -83,18 +95,6 @@ const table = (head: string[], rows: (string | number)[][]) =>
 
 function ensureOk(run: MeasuredRun, what: string): void {
   if (run.code !== 0) throw new Error(`${what} exited with ${run.code ?? run.signal}:\n${run.stderr.slice(-4000)}\n${run.stdout.slice(-2000)}`);
-}
-
-function cadenceEnv(sb: SandboxChild, stateFile: string): Record<string, string> {
-  return {
-    PIPEDRIVE_API_TOKEN: sb.token,
-    PIPEDRIVE_BASE_URL: sb.url,
-    CADENCE_STATE_URL: `sqlite://${stateFile}`,
-    CADENCE_REPORT_DIR: join(tmp, 'reports'),
-    CADENCE_POLICY_FILE: 'config/policy.yaml',
-    LOG_LEVEL: 'warn',
-    CI: 'true',
-  };
 }
 
 interface JobRecord {
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
   let stateBytes = 0;
   try {
     log(`ours: ${JOB.label}, from an empty state store…`);
-    ours = await measureSandboxSide(sbA, () => runMeasured(JOB.script, JOB.args, { env: cadenceEnv(sbA, stateFile), tmpDir: tmp, label: 'ours-full' }));
+    ours = await measureSandboxSide(sbA, () => runMeasured(JOB.script, JOB.args, { env: cadenceEnv(sbA, stateFile, join(tmp, 'reports')), tmpDir: tmp, label: 'ours-full' }));
     ensureOk(ours.run, JOB.label);
     oursRec = await jobRecord(stateFile, companyId);
     stateBytes = storeBytes(stateFile);
@@ -167,22 +167,9 @@ async function main(): Promise<void> {
 
     // 1 % of every entity changes (a rename bumps update_time), through the admin API (no rate-limit cost).
     log('changing 1 % of the records…');
-    const store = await openStateStore(`sqlite://${stateFile}`, quiet);
-    const field: Record<EntityKind, string> = { organization: 'name', person: 'name', deal: 'title', activity: 'subject' };
-    try {
-      const state = store.company(companyId);
-      for (const e of SYNCED_ENTITIES) {
-        const ids = [...(await state.mirror.loadColumns(e, ['updateTime'])).keys()].sort((a, b) => a - b).filter((_, i) => i % 100 === 50);
-        for (let i = 0; i < ids.length; i += 32) {
-          await Promise.all(ids.slice(i, i + 32).map((id) => sbA.admin.upsert(e, { id, [field[e]]: `bench change ${id}` })));
-        }
-        changed[e] = ids.length;
-      }
-    } finally {
-      await store.close();
-    }
+    Object.assign(changed, await changeOnePercent(sbA, stateFile));
     log('ours: the incremental night…');
-    inc = await measureSandboxSide(sbA, () => runMeasured(JOB.script, JOB.args, { env: cadenceEnv(sbA, stateFile), tmpDir: tmp, label: 'ours-incremental' }));
+    inc = await measureSandboxSide(sbA, () => runMeasured(JOB.script, JOB.args, { env: cadenceEnv(sbA, stateFile, join(tmp, 'reports')), tmpDir: tmp, label: 'ours-incremental' }));
     ensureOk(inc.run, `${JOB.label} (incremental)`);
     incRec = await jobRecord(stateFile, companyId);
     log(`incremental: ${secs(inc.run.wallMs)}, ${fmt(inc.counts.requests)} requests`);

@@ -7,9 +7,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pino } from 'pino';
 import { sandboxAdminClient, type SandboxAdminClient } from '../sandbox/admin-client.js';
 import type { SandboxStats } from '../sandbox/server.js';
 import type { StateCounts } from '../sandbox/state.js';
+import { SYNCED_ENTITIES, type EntityKind } from '../src/domain/entities.js';
+import { openStateStore } from '../src/store/open-state-store.js';
 
 export interface SeedingSummary {
   share: number;
@@ -103,6 +106,8 @@ export interface MeasuredOptions {
   onLine?: (line: string) => void;
   tmpDir: string;
   label: string;
+  /** V8's heap limit for the child (`--max-old-space-size`, MiB; default 8192). */
+  heapMiB?: number;
 }
 
 /** Runs `node --import tsx --import bench/rss-hook.ts <script> <args>` and measures it. */
@@ -110,7 +115,7 @@ export async function runMeasured(script: string, args: readonly string[], o: Me
   const rssFile = join(o.tmpDir, `${o.label}.rusage.json`);
   rmSync(rssFile, { force: true });
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--max-old-space-size=8192', ...NODE_TSX.slice(1), '--import', './bench/rss-hook.ts', script, ...args], {
+  const child = spawn(process.execPath, [`--max-old-space-size=${o.heapMiB ?? 8192}`, ...NODE_TSX.slice(1), '--import', './bench/rss-hook.ts', script, ...args], {
     env: { ...process.env, ...o.env, BENCH_RUSAGE_FILE: rssFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -177,3 +182,39 @@ export function requestsByKind(byRoute: Record<string, number>): { listPages: nu
 
 export const mib = (bytes: number | null): string => (bytes === null ? 'n/a' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
 export const secs = (ms: number | null): string => (ms === null ? 'n/a' : ms >= 100_000 ? `${(ms / 1000).toFixed(0)} s` : `${(ms / 1000).toFixed(1)} s`);
+
+/** The environment of the nightly job against a sandbox child, with a SQLite state file. */
+export function cadenceEnv(sb: SandboxReady, stateFile: string, reportDir: string): Record<string, string> {
+  return {
+    PIPEDRIVE_API_TOKEN: sb.token,
+    PIPEDRIVE_BASE_URL: sb.url,
+    CADENCE_STATE_URL: `sqlite://${stateFile}`,
+    CADENCE_REPORT_DIR: reportDir,
+    CADENCE_POLICY_FILE: 'config/policy.yaml',
+    LOG_LEVEL: 'warn',
+    CI: 'true',
+  };
+}
+
+/**
+ * Changes 1 % of every entity in the sandbox (a rename bumps update_time), through the admin API (no
+ * rate-limit cost); which records comes from the job's mirror. Returns how many changed per entity.
+ */
+export async function changeOnePercent(sb: SandboxChild, stateFile: string): Promise<Record<EntityKind, number>> {
+  const changed: Record<EntityKind, number> = { organization: 0, person: 0, deal: 0, activity: 0 };
+  const field: Record<EntityKind, string> = { organization: 'name', person: 'name', deal: 'title', activity: 'subject' };
+  const store = await openStateStore(`sqlite://${stateFile}`, pino({ level: 'silent' }));
+  try {
+    const state = store.company(new URL(sb.url).host);
+    for (const e of SYNCED_ENTITIES) {
+      const ids = [...(await state.mirror.loadColumns(e, ['updateTime'])).keys()].sort((a, b) => a - b).filter((_, i) => i % 100 === 50);
+      for (let i = 0; i < ids.length; i += 32) {
+        await Promise.all(ids.slice(i, i + 32).map((id) => sb.admin.upsert(e, { id, [field[e]]: `bench change ${id}` })));
+      }
+      changed[e] = ids.length;
+    }
+  } finally {
+    await store.close();
+  }
+  return changed;
+}

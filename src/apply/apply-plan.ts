@@ -21,6 +21,7 @@ import {
   PipedriveForbiddenError,
 } from '../pipedrive/errors.js';
 import type { Activity } from '../domain/entities.js';
+import type { NoticeRef } from '../i18n/notice.js';
 import { formatPlanSummary } from '../plan/format-plan.js';
 import type { CreateActivity, DeleteActivity, Plan, PlannedWrite, UpdateOrgFlags } from '../plan/types.js';
 import { isUntouched } from '../plan/untouched.js';
@@ -119,6 +120,19 @@ class StopRun extends Error {
 
 /** `ApplySummary.aborted` when the operator declined the first apply against a company. */
 export const APPLY_NOT_CONFIRMED = 'first apply against this company not confirmed: nothing written';
+
+/** Why an apply wrote nothing (`refused`) or stopped early (`aborted`), as notices; null when it did not. */
+export function applyStopNotices(s: Pick<ApplySummary, 'refused' | 'aborted' | 'planned' | 'maxWrites'>): { refused: NoticeRef | null; aborted: NoticeRef | null } {
+  return {
+    refused: s.refused === null ? null : { code: 'apply_refused', params: { writes: s.planned, max: s.maxWrites } },
+    aborted:
+      s.aborted === null
+        ? null
+        : s.aborted === APPLY_NOT_CONFIRMED
+          ? { code: 'apply_not_confirmed', params: {} }
+          : { code: 'apply_aborted', params: { detail: s.aborted } },
+  };
+}
 
 export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
   const { plan, client, companyState: state, logger, maxWrites, force = false, dryRun = false } = input;

@@ -19,6 +19,8 @@ export const Notice = z.object({
   message: z.string(),
 });
 export type Notice = z.infer<typeof Notice>;
+/** A notice by code and params, before anyone words it. */
+export type NoticeRef = Pick<Notice, 'code' | 'params'>;
 
 type NoticePolicy = Pick<Policy, 'texts' | 'cadenceRules'>;
 

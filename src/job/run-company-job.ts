@@ -9,7 +9,7 @@ import { resolveUserRef } from '../rules/resolve-user-ref.js';
 import type { MessageParams, RulesResult } from '../rules/types.js';
 import { buildPlan } from '../plan/build-plan.js';
 import type { Plan } from '../plan/types.js';
-import { APPLY_NOT_CONFIRMED, applyPlan, type ApplyProgress, type ApplySummary } from '../apply/apply-plan.js';
+import { applyPlan, applyStopNotices, type ApplyProgress, type ApplySummary } from '../apply/apply-plan.js';
 import { createDescriber } from '../i18n/describe.js';
 import type { NoticeCode } from '../i18n/message-keys.js';
 import { notice, type Notice } from '../i18n/notice.js';
@@ -89,7 +89,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
     notices.push(n);
     warnings.push(n.message);
   };
-  const warn = (code: NoticeCode, params: MessageParams = {}): void => note(notice(parts.config.policy, code, params));
+  const warn = (code: NoticeCode, params: MessageParams = {}): void => note(notice(config.policy, code, params));
   const outcome: JobOutcome = {
     runId,
     companyId: config.companyId,
@@ -164,13 +164,9 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
         ...(options.onFirstApply ? { onFirstApply: options.onFirstApply } : {}),
         ...(options.onApplyProgress ? { onProgress: options.onApplyProgress } : {}),
       });
-      if (outcome.apply.refused) {
-        warn('apply_refused', { writes: outcome.apply.planned, max: outcome.apply.maxWrites });
-        outcome.status = 'partial';
-      }
-      if (outcome.apply.aborted) {
-        if (outcome.apply.aborted === APPLY_NOT_CONFIRMED) warn('apply_not_confirmed');
-        else warn('apply_aborted', { detail: outcome.apply.aborted });
+      for (const stop of Object.values(applyStopNotices(outcome.apply))) {
+        if (!stop) continue;
+        warn(stop.code, stop.params);
         outcome.status = 'partial';
       }
       if (outcome.apply.counts.failed > 0) outcome.status = 'partial';

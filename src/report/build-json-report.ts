@@ -20,7 +20,7 @@ import {
   type TrendEntry,
   type AppliedSummary,
 } from './report-schema.js';
-import { APPLY_NOT_CONFIRMED, type ApplySummary } from '../apply/apply-plan.js';
+import { applyStopNotices, type ApplySummary } from '../apply/apply-plan.js';
 
 export interface BuildReportInput {
   runId: string;
@@ -283,16 +283,12 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
 
 /** apply's summary as the report's contract (explicit nulls, only the fields the report promises). */
 function toAppliedSummary(s: ApplySummary, describer: Describer): AppliedSummary {
+  const stops = applyStopNotices(s);
   return {
     dryRun: s.dryRun,
     // In the report's language; the detail of an abort (an error from Pipedrive or the network) stays as it came.
-    refused: s.refused === null ? null : describer.notice({ code: 'apply_refused', params: { writes: s.planned, max: s.maxWrites } }),
-    aborted:
-      s.aborted === null
-        ? null
-        : s.aborted === APPLY_NOT_CONFIRMED
-          ? describer.notice({ code: 'apply_not_confirmed', params: {} })
-          : describer.notice({ code: 'apply_aborted', params: { detail: s.aborted } }),
+    refused: stops.refused && describer.notice(stops.refused),
+    aborted: stops.aborted && describer.notice(stops.aborted),
     planned: s.planned,
     counts: { ...s.counts },
     duplicatesRemoved: s.duplicatesRemoved,

@@ -22,6 +22,7 @@ import type { Plan } from '../../src/plan/types.js';
 import { runSetup } from '../../src/setup/run-setup.js';
 import { openStateStore } from '../../src/store/open-state-store.js';
 import { makeClient, runPipeline } from './support/pipeline.js';
+import { postsByKey } from './support/write-log.js';
 
 const CHILD = 'test/e2e/support/apply-child.ts';
 const T0 = new Date('2026-03-12T15:00:00Z');
@@ -126,17 +127,6 @@ function liveByKey(): Map<string, number[]> {
   return m;
 }
 
-/** Applied POSTs per key, from the sandbox's write log. */
-function postsByKey(): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const w of sb.writes()) {
-    if (w.method !== 'POST' || w.path !== '/api/v2/activities' || !w.applied) continue;
-    const key = extractCadenceKey((w.body as { note?: string }).note);
-    if (key) m.set(key, (m.get(key) ?? 0) + 1);
-  }
-  return m;
-}
-
 /** Every planned write present exactly once: one live activity per planned key, nothing else, every flag value. */
 function expectPlanPresentExactlyOnce(plan: Plan): void {
   const live = liveByKey();
@@ -189,7 +179,7 @@ describe('apply killed at random points', () => {
     expect(log.filter((l) => l.killed && l.mode === 'after-write' && (l.planned ?? 0) > 0).length).toBeGreaterThanOrEqual(3);
     expectPlanPresentExactlyOnce(reference);
     // Not even a second POST was ever sent for a key.
-    expect([...postsByKey()].filter(([, n]) => n !== 1)).toEqual([]);
+    expect([...postsByKey(sb)].filter(([, n]) => n !== 1)).toEqual([]);
     // And a further run has nothing left to do.
     sb.clearWrites();
     const again = await runChild({ stateFile: join(dir, 'state.sqlite'), runId: 'again' });
@@ -202,7 +192,7 @@ describe('apply killed at random points', () => {
     expect(log.filter((l) => l.killed).length).toBe(20);
     expectPlanPresentExactlyOnce(reference);
     // Every restart began with an empty ledger and mirror, yet no key was ever POSTed twice.
-    expect([...postsByKey()].filter(([, n]) => n !== 1)).toEqual([]);
+    expect([...postsByKey(sb)].filter(([, n]) => n !== 1)).toEqual([]);
   });
 });
 
@@ -225,7 +215,7 @@ describe('two applies at once against the same company', () => {
         ),
       );
       const removed = a!.apply!.duplicatesRemoved + b!.apply!.duplicatesRemoved;
-      const posts = [...postsByKey().values()].reduce((x, y) => x + y, 0);
+      const posts = [...postsByKey(sb).values()].reduce((x, y) => x + y, 0);
       const planned = reference.writes.filter((w) => w.kind === 'create_activity').length;
       // Both replicas POSTed some keys (the race was real), and every extra copy was removed again.
       expect(posts).toBeGreaterThan(planned);
@@ -251,7 +241,7 @@ describe('two applies at once against the same company', () => {
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
     expectPlanPresentExactlyOnce(reference);
-    const posts = [...postsByKey().values()].reduce((x, y) => x + y, 0);
+    const posts = [...postsByKey(sb).values()].reduce((x, y) => x + y, 0);
     const plannedCreates = reference.writes.filter((w) => w.kind === 'create_activity').length;
     expect(a.done!.duplicatesRemoved + b.done!.duplicatesRemoved).toBe(posts - plannedCreates);
   });

@@ -22,6 +22,7 @@ import type { Plan } from '../../../src/plan/types.js';
 import { runSetup } from '../../../src/setup/run-setup.js';
 import { openStateStore, type StateStore } from '../../../src/store/open-state-store.js';
 import { makeClient } from '../../e2e/support/pipeline.js';
+export { postsByKey } from '../../e2e/support/write-log.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { runCli, type CliResult } from './cli.js';
 
@@ -182,17 +183,6 @@ export function expectOnlyRightWrites(actual: EndState, reference: EndState): vo
       if (value !== null) expect({ org: id, name, value }).toEqual({ org: id, name, value: reference.flags[Number(id)]![name] });
     }
   }
-}
-
-/** Applied POSTs of activities per provenance key, from the sandbox's write log. */
-export function postsByKey(sb: Sandbox): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const w of sb.writes()) {
-    if (w.method !== 'POST' || w.path !== '/api/v2/activities' || !w.applied) continue;
-    const key = extractCadenceKey((w.body as { note?: string }).note);
-    if (key) m.set(key, (m.get(key) ?? 0) + 1);
-  }
-  return m;
 }
 
 /** The worker's ledger is consistent with Pipedrive: every `done` entry points at a live activity with its key. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { applyPlan, formatApplySummary, type ApplyPlanInput } from '../../../src/apply/apply-plan.js';
+import { applyPlan, applyStopNotices, formatApplySummary, type ApplyPlanInput } from '../../../src/apply/apply-plan.js';
 import { provenanceMarker } from '../../../src/domain/provenance.js';
 import { PipedriveAuthError, PipedriveServerError } from '../../../src/pipedrive/errors.js';
 import type { CreateActivity, Plan, PlannedWrite } from '../../../src/plan/types.js';
@@ -157,6 +157,8 @@ describe('applyPlan', () => {
     const plan = planOf([create(1, 'a'), create(2, 'a'), create(3, 'a')]);
     const refused = await run(plan, pd, new MemoryState(), { maxWrites: 2 });
     expect(refused.refused).toMatch(/3 writes, more than the cap of 2.*--force/);
+    // What the run and the report say about it, in their own words.
+    expect(applyStopNotices(refused)).toEqual({ refused: { code: 'apply_refused', params: { writes: 3, max: 2 } }, aborted: null });
     expect(pd.calls).toEqual([]);
     expect(formatApplySummary(refused)).toMatch(/^apply refused/);
     const forced = await run(plan, pd, new MemoryState(), { maxWrites: 2, force: true });
@@ -180,6 +182,7 @@ describe('applyPlan', () => {
     expect(seen[0]).toMatch(/follow-ups to create: +1/);
     expect(declined.firstApply).toBe(true);
     expect(declined.aborted).toMatch(/not confirmed/);
+    expect(applyStopNotices(declined)).toEqual({ refused: null, aborted: { code: 'apply_not_confirmed', params: {} } });
     expect(declined.counts.not_attempted).toBe(1);
     expect(pd.calls).toEqual([]);
     const accepted = await run(planOf([create(1, 'a')]), pd, state, { onFirstApply: () => true });
