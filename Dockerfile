@@ -1,6 +1,10 @@
 # syntax=docker/dockerfile:1
 # pipedrive-cadence: the scheduled worker. Multi-stage on the current Node LTS, production deps only,
 # non-root, state under one volume, `schedule` by default with a HEALTHCHECK on the status server.
+# The status server listens on 127.0.0.1 inside the container: the HEALTHCHECK (run inside it) reaches
+# /healthz, nothing outside does. To scrape /metrics or read /reports/latest from outside, run with
+#   -e CADENCE_STATUS_ADDR=0.0.0.0:9464 -e CADENCE_STATUS_TOKEN=<openssl rand -hex 32>
+# (docs/operations.md, "The status server"); without the token those two routes stay off.
 
 # ---- build: compile TypeScript (needs dev dependencies and the toolchain for sqlite3) ------------
 FROM node:24-bookworm-slim AS build
@@ -26,13 +30,14 @@ ENV NODE_ENV=production \
     CADENCE_STATE_URL=sqlite:///var/lib/cadence/cadence.sqlite \
     CADENCE_REPORT_DIR=/var/lib/cadence/reports \
     CADENCE_POLICY_FILE=/app/config/policy.yaml \
-    CADENCE_STATUS_ADDR=0.0.0.0:9464
+    CADENCE_STATUS_ADDR=127.0.0.1:9464
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
-RUN mkdir -p /var/lib/cadence && chown -R node:node /var/lib/cadence
+# Owner-only: the volume holds the mirror of the CRM and the reports (the worker also creates its files 0600/0700).
+RUN mkdir -p /var/lib/cadence && chown -R node:node /var/lib/cadence && chmod 0700 /var/lib/cadence
 USER node
 VOLUME ["/var/lib/cadence"]
 EXPOSE 9464

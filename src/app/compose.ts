@@ -2,7 +2,7 @@
  * The composition root: the one place where configuration becomes live parts (logger, state store,
  * Pipedrive client) and they are handed to the job. Nothing else constructs these.
  */
-import type { AppConfig } from '../config/load-config.js';
+import { configSecrets, type AppConfig } from '../config/load-config.js';
 import { createLogger, type Logger, type LoggerOptions } from '../log/logger.js';
 import { createPipedriveClient, type PipedriveClient } from '../pipedrive/client.js';
 import type { CompanyState } from '../store/company-state.js';
@@ -17,8 +17,11 @@ export interface CompanyParts {
 }
 
 /** A logger that censors every secret of this configuration, wherever it appears. */
-export function loggerFor(config: Pick<AppConfig, 'logLevel' | 'pipedrive'>, destination?: LoggerOptions['destination']): Logger {
-  const secrets = [config.pipedrive.apiToken, config.pipedrive.oauthAccessToken].filter((s): s is string => Boolean(s));
+export function loggerFor(
+  config: Pick<AppConfig, 'logLevel' | 'pipedrive'> & Partial<Pick<AppConfig, 'statusToken' | 'secretKeys'>>,
+  destination?: LoggerOptions['destination'],
+): Logger {
+  const secrets = configSecrets(config);
   return createLogger({ level: config.logLevel, secrets, ...(destination ? { destination } : {}) });
 }
 

@@ -95,6 +95,7 @@ export async function composeDeployment(
         metrics,
         readiness: () => assessReadiness(history, Date.now(), READY_MAX_AGE_MS),
         latestReportPath: () => latestReportPath(reportDir),
+        ...(env.CADENCE_STATUS_TOKEN ? { token: env.CADENCE_STATUS_TOKEN } : {}),
         logger: logger.child({ component: 'status' }),
       });
       logger.info({ url: status.url }, 'status server listening');

@@ -13,6 +13,12 @@ const int = (min: number) =>
     .transform(Number)
     .refine((n) => n >= min, `expected a whole number ≥ ${min}`);
 
+/** A base64 (or base64url) string that decodes to exactly 32 bytes: an AES-256 key. */
+export function isKey32(v: string): boolean {
+  if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(v.trim())) return false;
+  return Buffer.from(v.trim(), 'base64').length === 32;
+}
+
 export const EnvSchema = z
   .object({
     PIPEDRIVE_API_TOKEN: z.string().min(1, 'expected the Pipedrive API token (Settings → Personal preferences → API)').optional(),
@@ -41,9 +47,28 @@ export const EnvSchema = z
     CADENCE_RECONCILE_EVERY_DAYS: int(1).default(7),
     /** Lease of a company's lock (renewed every third of it while a job runs). */
     CADENCE_LOCK_TTL_MS: int(3000).optional(),
+    /** host:port, or a bare port bound to 127.0.0.1. */
     CADENCE_STATUS_ADDR: z
       .string()
-      .regex(/^[^:]+:\d+$/, 'expected host:port, e.g. 127.0.0.1:9464')
+      .regex(/^(?:[^:]+:\d+|:?\d+|\[[0-9a-fA-F:]+\]:\d+)$/, 'expected host:port (e.g. 127.0.0.1:9464, or 0.0.0.0:9464 with CADENCE_STATUS_TOKEN set) or a port')
+      .optional(),
+    /** Bearer token for /metrics and /reports/* of the status server; without it those routes are off. */
+    CADENCE_STATUS_TOKEN: z
+      .string()
+      .min(16, 'expected at least 16 characters: use a long random value, e.g. the output of `openssl rand -hex 32`')
+      .optional(),
+    /** 32 random bytes in base64 (`openssl rand -base64 32`): encrypts secrets kept in the state store. */
+    CADENCE_SECRET_KEY: z
+      .string()
+      .refine(isKey32, 'expected 32 random bytes in base64 (44 characters), e.g. the output of `openssl rand -base64 32`')
+      .optional(),
+    /** Older keys, comma-separated, still accepted for reading while `cadence rotate-key` re-encrypts under the current one. */
+    CADENCE_SECRET_KEY_PREVIOUS: z
+      .string()
+      .refine(
+        (v) => v.split(',').every((k) => k.trim() === '' || isKey32(k.trim())),
+        'expected one or more comma-separated keys, each 32 bytes in base64 (the former CADENCE_SECRET_KEY)',
+      )
       .optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -51,4 +76,15 @@ export const EnvSchema = z
 export type Env = z.infer<typeof EnvSchema>;
 
 /** Keys whose values never appear in an error message. */
-export const SECRET_ENV_KEYS = ['PIPEDRIVE_API_TOKEN', 'PIPEDRIVE_OAUTH_ACCESS_TOKEN'] as const;
+export const SECRET_ENV_KEYS = [
+  'PIPEDRIVE_API_TOKEN',
+  'PIPEDRIVE_OAUTH_ACCESS_TOKEN',
+  'CADENCE_STATUS_TOKEN',
+  'CADENCE_SECRET_KEY',
+  'CADENCE_SECRET_KEY_PREVIOUS',
+] as const;
+
+/** The values of the deployment-wide secret variables that are set (to censor from every log line). */
+export function secretEnvValues(env: Record<string, string | undefined>): string[] {
+  return SECRET_ENV_KEYS.map((k) => env[k]).filter((v): v is string => typeof v === 'string' && v !== '');
+}

@@ -32,6 +32,13 @@ export interface AppConfig {
   schedule: string;
   reconcileEveryDays: number;
   statusAddr?: string;
+  /** CADENCE_STATUS_TOKEN: bearer token of /metrics and /reports/* on the status server. */
+  statusToken?: string;
+  /**
+   * CADENCE_SECRET_KEY (current, encrypts) and CADENCE_SECRET_KEY_PREVIOUS (older keys, decrypt only),
+   * base64 as given: the key ring of the encrypted secret store (src/store/secret-store.ts).
+   */
+  secretKeys: { current?: string; previous: string[] };
   companiesFile?: string;
   logLevel: Env['LOG_LEVEL'];
 }
@@ -128,9 +135,31 @@ export function parseConfig({ env: rawEnv, policyText, overrides = {}, requireTo
     schedule: env.CADENCE_SCHEDULE,
     reconcileEveryDays: env.CADENCE_RECONCILE_EVERY_DAYS,
     ...(env.CADENCE_STATUS_ADDR ? { statusAddr: env.CADENCE_STATUS_ADDR } : {}),
+    ...(env.CADENCE_STATUS_TOKEN ? { statusToken: env.CADENCE_STATUS_TOKEN } : {}),
+    secretKeys: secretKeysOf(env),
     ...(env.CADENCE_COMPANIES_FILE ? { companiesFile: env.CADENCE_COMPANIES_FILE } : {}),
     logLevel: env.LOG_LEVEL,
   };
+}
+
+/** The key ring's variables as given (validated by the schema): the current key and the older ones, comma-separated. */
+export function secretKeysOf(env: Pick<Env, 'CADENCE_SECRET_KEY' | 'CADENCE_SECRET_KEY_PREVIOUS'>): AppConfig['secretKeys'] {
+  const previous = (env.CADENCE_SECRET_KEY_PREVIOUS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
+  return { ...(env.CADENCE_SECRET_KEY ? { current: env.CADENCE_SECRET_KEY } : {}), previous };
+}
+
+/** Every secret value of a configuration, for the logger to censor wherever it appears. */
+export function configSecrets(config: Pick<AppConfig, 'pipedrive'> & Partial<Pick<AppConfig, 'statusToken' | 'secretKeys'>>): string[] {
+  return [
+    config.pipedrive.apiToken,
+    config.pipedrive.oauthAccessToken,
+    config.statusToken,
+    config.secretKeys?.current,
+    ...(config.secretKeys?.previous ?? []),
+  ].filter((s): s is string => Boolean(s));
 }
 
 function isTimeZone(tz: string): boolean {

@@ -21,6 +21,20 @@ const REDACT_PATHS = [
   'config.headers["x-api-token"]',
   'PIPEDRIVE_API_TOKEN',
   'PIPEDRIVE_OAUTH_ACCESS_TOKEN',
+  'CADENCE_STATUS_TOKEN',
+  'CADENCE_SECRET_KEY',
+  'CADENCE_SECRET_KEY_PREVIOUS',
+  'refreshToken',
+  'refresh_token',
+  'access_token',
+  'secret',
+  'password',
+  '*.refreshToken',
+  '*.refresh_token',
+  '*.access_token',
+  '*.accessToken',
+  '*.secret',
+  '*.password',
 ];
 
 export interface LoggerOptions {

@@ -10,7 +10,8 @@
  */
 import { ConfigError } from '../config/config-error.js';
 import { companyEnv, companyTokens, enabledCompanyIds, loadCompaniesFile, loadCompanyConfig, type Company } from '../config/companies.js';
-import { loadConfig, parseEnv, type AppConfig, type ConfigOverrides } from '../config/load-config.js';
+import { configSecrets, loadConfig, parseEnv, type AppConfig, type ConfigOverrides } from '../config/load-config.js';
+import { secretEnvValues } from '../config/env-schema.js';
 
 export interface ZoneGroup {
   timeZone: string;
@@ -26,7 +27,7 @@ export interface Deployment {
   stateUrl: string;
   schedule: string;
   logLevel: AppConfig['logLevel'];
-  /** Every token of the deployment, to register as logger secrets. */
+  /** Every token and key of the deployment, to register as logger secrets. */
   secrets: string[];
   /** A company's full configuration; throws ConfigError (e.g. its token variable is not set). */
   configFor(companyId: string): AppConfig;
@@ -43,7 +44,7 @@ export function loadDeployment(env: Record<string, string | undefined>, override
       stateUrl: config.stateUrl,
       schedule: config.schedule,
       logLevel: config.logLevel,
-      secrets: [config.pipedrive.apiToken, config.pipedrive.oauthAccessToken].filter((s): s is string => Boolean(s)),
+      secrets: configSecrets(config),
       configFor: (companyId) => {
         if (companyId !== config.companyId) throw new ConfigError([`unknown company "${companyId}": this deployment runs "${config.companyId}"`]);
         return config;
@@ -77,7 +78,7 @@ export function loadDeployment(env: Record<string, string | undefined>, override
     stateUrl: shared.CADENCE_STATE_URL,
     schedule: shared.CADENCE_SCHEDULE,
     logLevel: shared.LOG_LEVEL,
-    secrets: companyTokens(companies, env),
+    secrets: [...companyTokens(companies, env), ...secretEnvValues(env)],
     configFor: (companyId) => {
       const company = byId.get(companyId);
       if (!company) throw new ConfigError([`unknown company "${companyId}": not in ${shared.CADENCE_COMPANIES_FILE}`]);

@@ -1,8 +1,14 @@
 /**
  * The optional status server of the daemon: liveness, readiness, Prometheus metrics and the latest HTML
- * report, over plain node:http. Read-only: GET and HEAD only, anything else is 405. Bind it to a private
- * address (CADENCE_STATUS_ADDR); it has no authentication because it exposes nothing that writes.
+ * report, over plain node:http. Read-only: GET and HEAD only, anything else is 405.
+ *
+ * Who may read what: `/healthz` and `/readyz` are open (probes; they say nothing about clients).
+ * `/metrics` and everything under `/reports/` need `Authorization: Bearer <CADENCE_STATUS_TOKEN>`,
+ * compared in constant time; without a configured token those routes are off and say how to turn them
+ * on. The report holds every client's risks, revenue and data-quality findings: reading is the harm.
+ * Every response carries a strict Content-Security-Policy, nosniff, no-referrer and no-store.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,8 +18,22 @@ import type { Readiness } from './readiness.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-/** The report has no script; the header repeats the page's own CSP for clients that ignore meta tags. */
-const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+/**
+ * The report has no script; the header repeats the page's own CSP (and forbids framing) for every
+ * response, so even a plain-text answer cannot be turned into a page that runs anything.
+ */
+export const STATUS_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/** Headers every answer of the status server carries. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': STATUS_CSP,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+/** The default bind address: the status server is reachable from this host only unless configured. */
+export const DEFAULT_STATUS_HOST = '127.0.0.1';
 
 export interface StatusServerOptions {
   host: string;
@@ -23,6 +43,11 @@ export interface StatusServerOptions {
   readiness: () => Readiness | Promise<Readiness>;
   /** Path of the newest report.html, or null before the first report. */
   latestReportPath: () => string | null | Promise<string | null>;
+  /**
+   * CADENCE_STATUS_TOKEN: the bearer token `/metrics` and `/reports/*` require. Without one those routes
+   * are off (they answer 404 and say how to turn them on); `/healthz` and `/readyz` stay open.
+   */
+  token?: string;
   logger: Logger;
 }
 
@@ -36,25 +61,62 @@ const ROUTES = ['/healthz', '/readyz', '/metrics', '/reports/latest'] as const;
 
 function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
+    ...SECURITY_HEADERS,
     'content-type': contentType,
     'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
     ...headers,
   });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
-/** "host:port" → its parts; IPv6 literals may be given in brackets. */
+/**
+ * "host:port" → its parts; IPv6 literals may be given in brackets. A bare port (`9464` or `:9464`)
+ * binds to 127.0.0.1: reachable from other hosts only when an address says so.
+ */
 export function parseHostPort(addr: string): { host: string; port: number } {
-  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(addr.trim());
+  const trimmed = addr.trim();
+  const bare = /^:?(\d{1,5})$/.exec(trimmed);
+  const m = bare ? [trimmed, DEFAULT_STATUS_HOST, bare[1]] : /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(trimmed);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new Error(`invalid status address "${addr}": expected host:port, e.g. 127.0.0.1:9464`);
+  if (!m || port > 65535) throw new Error(`invalid status address "${addr}": expected host:port (e.g. 127.0.0.1:9464) or a port (bound to 127.0.0.1)`);
   return { host: m[1]!, port };
 }
 
+/** True for addresses only this host can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Constant-time comparison of a presented bearer token with the configured one (hashes first, so lengths do not leak either). */
+export function bearerMatches(authorization: string | undefined, token: string): boolean {
+  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization ?? '');
+  const given = createHash('sha256').update(m?.[1] ?? '').digest();
+  const expected = createHash('sha256').update(token).digest();
+  // Both digests are compared even without a Bearer header, so a missing header takes as long as a wrong one.
+  return timingSafeEqual(given, expected) && m !== null;
+}
+
+const PROTECTED_OFF =
+  'is off: no CADENCE_STATUS_TOKEN is set. To turn it on, set CADENCE_STATUS_TOKEN to a long random value ' +
+  '(e.g. `openssl rand -hex 32`) and send it as the header "Authorization: Bearer <token>".\n';
+
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
   const { metrics, readiness, latestReportPath, logger } = options;
+  const token = options.token !== undefined && options.token !== '' ? options.token : null;
+
+  /** For `/metrics` and `/reports/*`: true when the request may go on; otherwise the answer is sent. */
+  function authorized(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    if (token === null) {
+      send(res, 404, 'text/plain; charset=utf-8', `${path.startsWith('/reports') ? 'the report route' : '/metrics'} ${PROTECTED_OFF}`);
+      return false;
+    }
+    if (bearerMatches(req.headers.authorization, token)) return true;
+    logger.warn({ path, remote: req.socket.remoteAddress ?? null, presented: req.headers.authorization ? 'wrong' : 'none' }, 'status server refused a request without the right token');
+    send(res, 401, 'text/plain; charset=utf-8', 'unauthorized: send the header "Authorization: Bearer <CADENCE_STATUS_TOKEN>"\n', {
+      'www-authenticate': 'Bearer realm="cadence-status"',
+    });
+    return false;
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -72,15 +134,19 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
         return;
       }
       case '/metrics':
-        send(res, 200, PROMETHEUS_CONTENT_TYPE, metrics.render());
-        return;
-      case '/reports/latest':
-        await serveReport(res);
+        if (authorized(req, res, path)) send(res, 200, PROMETHEUS_CONTENT_TYPE, metrics.render());
         return;
       case '/':
         send(res, 200, 'text/plain; charset=utf-8', `pipedrive-cadence status\n${ROUTES.join('\n')}\n`);
         return;
       default:
+        // Everything under /reports is behind the token, unknown paths too: nothing to probe without it.
+        if (path === '/reports' || path.startsWith('/reports/')) {
+          if (!authorized(req, res, path)) return;
+          if (path === '/reports/latest') await serveReport(res);
+          else send(res, 404, 'text/plain; charset=utf-8', 'not found: the report is at /reports/latest\n');
+          return;
+        }
         send(res, 404, 'text/plain; charset=utf-8', `not found: try ${ROUTES.join(', ')}\n`);
     }
   }
@@ -93,11 +159,9 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       return;
     }
     res.writeHead(200, {
+      ...SECURITY_HEADERS,
       'content-type': 'text/html; charset=utf-8',
       'content-length': info.size,
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      'content-security-policy': REPORT_CSP,
     });
     if (res.req.method === 'HEAD') {
       res.end();
@@ -130,7 +194,10 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logger.info({ url }, 'status server listening');
+  logger.info({ url, protectedRoutes: token === null ? 'off (no CADENCE_STATUS_TOKEN)' : 'bearer token' }, 'status server listening');
+  if (token === null && !isLoopback(address.address)) {
+    logger.warn({ url }, 'status server on a non-loopback address without CADENCE_STATUS_TOKEN: /metrics and /reports are off; set the token to scrape or read them');
+  }
 
   return {
     url,

@@ -77,8 +77,8 @@ interface PageProblems {
 }
 
 /** Opens a page that records every console error, script error, dialog, failed or off-origin request. */
-async function openPage(url: string): Promise<{ page: Page; problems: PageProblems }> {
-  const page = await browser().newPage({ viewport: { width: 1280, height: 1400 }, deviceScaleFactor: 1 });
+async function openPage(url: string, extraHTTPHeaders: Record<string, string> = {}): Promise<{ page: Page; problems: PageProblems }> {
+  const page = await browser().newPage({ viewport: { width: 1280, height: 1400 }, deviceScaleFactor: 1, extraHTTPHeaders });
   const problems: PageProblems = { consoleErrors: [], pageErrors: [], dialogs: [], failedRequests: [], otherOrigins: [] };
   const origin = new URL(url).origin;
   page.on('console', (m) => {
@@ -157,10 +157,10 @@ describe('HTML report in headless Chromium', () => {
   it('serves the latest report from the status server, under its CSP, without errors', async () => {
     const server = await startStatusServer({
       host: '127.0.0.1', port: 0, metrics: createMetrics(), readiness: () => ({ ready: true, reason: 'test' }),
-      latestReportPath: () => latestReportPath(join(dir, 'demo')), logger: pino({ level: 'silent' }),
+      latestReportPath: () => latestReportPath(join(dir, 'demo')), token: 'browser-test-token-0123456789', logger: pino({ level: 'silent' }),
     });
     try {
-      const { page, problems } = await openPage(`${server.url}/reports/latest`);
+      const { page, problems } = await openPage(`${server.url}/reports/latest`, { authorization: 'Bearer browser-test-token-0123456789' });
       try {
         expect(problems).toEqual(NO_PROBLEMS);
         expect(await page.locator('h1').textContent()).toBe('Relatório de cadência de relacionamento');

@@ -156,6 +156,35 @@ describe('environment', () => {
     expect(problems.join('\n')).not.toContain(token);
   });
 
+  it('reads the status token and the secret key ring, and refuses weak or malformed ones without echoing them', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const old = Buffer.alloc(32, 9).toString('base64');
+    const cfg = parseConfig({
+      env: { ...goodEnv, CADENCE_STATUS_ADDR: '9464', CADENCE_STATUS_TOKEN: 'a'.repeat(32), CADENCE_SECRET_KEY: key, CADENCE_SECRET_KEY_PREVIOUS: ` ${old} ,` },
+      policyText: shipped,
+    });
+    expect(cfg.statusAddr).toBe('9464');
+    expect(cfg.statusToken).toBe('a'.repeat(32));
+    expect(cfg.secretKeys).toEqual({ current: key, previous: [old] });
+    expect(parseConfig({ env: goodEnv, policyText: shipped }).secretKeys).toEqual({ previous: [] });
+
+    const shortToken = 'short-token';
+    const badKey = Buffer.alloc(16, 1).toString('base64');
+    const problems = problemsOf(() =>
+      parseConfig({
+        env: { ...goodEnv, CADENCE_STATUS_TOKEN: shortToken, CADENCE_SECRET_KEY: badKey, CADENCE_SECRET_KEY_PREVIOUS: `${key},not-a-key`, CADENCE_STATUS_ADDR: 'localhost' },
+        policyText: shipped,
+      }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^environment: CADENCE_STATUS_ADDR: expected host:port/),
+      expect.stringMatching(/^environment: CADENCE_STATUS_TOKEN: expected at least 16 characters/),
+      expect.stringMatching(/^environment: CADENCE_SECRET_KEY: expected 32 random bytes in base64/),
+      expect.stringMatching(/^environment: CADENCE_SECRET_KEY_PREVIOUS: expected one or more comma-separated keys/),
+    ]);
+    for (const secret of [shortToken, badKey, key]) expect(problems.join('\n')).not.toContain(secret);
+  });
+
   it('reports environment and policy problems together', () => {
     const problems = problemsOf(() => parseConfig({ env: { LOG_LEVEL: 'loud', PIPEDRIVE_COMPANY_DOMAIN: 'acme', PIPEDRIVE_API_TOKEN: 'x' }, policyText: 'version: 2' }));
     expect(problems.some((m) => m.startsWith('environment: LOG_LEVEL'))).toBe(true);

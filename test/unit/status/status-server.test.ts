@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
 import { createMetrics, observeRun } from '../../../src/status/metrics.js';
 import type { Readiness } from '../../../src/status/readiness.js';
-import { parseHostPort, startStatusServer, type StatusServer } from '../../../src/status/status-server.js';
+import { bearerMatches, isLoopback, parseHostPort, startStatusServer, type StatusServer } from '../../../src/status/status-server.js';
 import { checkPrometheusText } from './prometheus-strict.js';
 
 let dir: string;
@@ -17,6 +17,8 @@ let ready: Readiness;
 let reportPath: string | null;
 let readinessError: Error | null;
 const logLines: string[] = [];
+const TOKEN = 'status-token-0123456789abcdef';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cadence-status-'));
@@ -41,7 +43,8 @@ beforeEach(async () => {
       return ready;
     },
     latestReportPath: () => reportPath,
-    logger: createLogger({ level: 'info', destination }),
+    token: TOKEN,
+    logger: createLogger({ level: 'info', destination, secrets: [TOKEN] }),
   });
 });
 afterEach(async () => {
@@ -79,7 +82,7 @@ describe('status server', () => {
   });
 
   it('serves /metrics in the Prometheus text format', async () => {
-    const res = await get('/metrics');
+    const res = await get('/metrics', { headers: AUTH });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     checkPrometheusText(res.body);
@@ -89,24 +92,24 @@ describe('status server', () => {
   });
 
   it('serves the latest HTML report, 404 before the first one', async () => {
-    const none = await get('/reports/latest');
+    const none = await get('/reports/latest', { headers: AUTH });
     expect(none.status).toBe(404);
     expect(none.body).toMatch(/no report yet/);
     const html = '<!doctype html><html lang="pt-BR"><title>Relatório — ação</title></html>\n';
     reportPath = join(dir, 'report.html');
     await writeFile(reportPath, html);
-    const res = await get('/reports/latest');
+    const res = await get('/reports/latest', { headers: AUTH });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'none'/);
+    expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'unsafe-inline'; img-src data:/);
     expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(html)));
     expect(res.body).toBe(html);
     reportPath = join(dir, 'deleted.html');
-    expect((await get('/reports/latest')).status).toBe(404);
+    expect((await get('/reports/latest', { headers: AUTH })).status).toBe(404);
   });
 
   it('answers HEAD with the headers and no body', async () => {
-    const res = await get('/metrics', { method: 'HEAD' });
+    const res = await get('/metrics', { method: 'HEAD', headers: AUTH });
     expect(res.status).toBe(200);
     expect(res.body).toBe('');
     expect(Number(res.headers.get('content-length'))).toBeGreaterThan(100);
@@ -152,12 +155,139 @@ describe('status server', () => {
   });
 });
 
+describe('status server: who may read what', () => {
+  const REPORT = '<!doctype html><html><title>Relatório</title><body>Acme Ltda — At risk — R$ 1.200.000</body></html>\n';
+  const WRONG = [
+    ['no header', {}],
+    ['a wrong token', { authorization: 'Bearer status-token-0123456789abcdeX' }],
+    ['the token as Basic', { authorization: `Basic ${TOKEN}` }],
+    ['a prefix of the token', { authorization: `Bearer ${TOKEN.slice(0, -1)}` }],
+    ['the token with a suffix', { authorization: `Bearer ${TOKEN}0` }],
+    ['an empty bearer', { authorization: 'Bearer ' }],
+  ] as const;
+
+  beforeEach(async () => {
+    reportPath = join(dir, 'report.html');
+    await writeFile(reportPath, REPORT);
+  });
+
+  it.each(WRONG)('refuses /reports/latest and /metrics with %s: 401, nothing of the report or the metrics in the body', async (_label, headers) => {
+    for (const path of ['/reports/latest', '/metrics', '/reports/latest/report.json', '/reports']) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await get(path, { method, headers });
+        expect(res.status, `${method} ${path}`).toBe(401);
+        expect(res.headers.get('www-authenticate')).toBe('Bearer realm="cadence-status"');
+        expect(res.body).not.toContain('Acme');
+        expect(res.body).not.toContain('cadence_runs_total');
+        if (method === 'GET') expect(res.body).toMatch(/Authorization: Bearer <CADENCE_STATUS_TOKEN>/);
+      }
+    }
+    // The refusal is logged without the token, whatever was presented.
+    expect(logLines.some((l) => l.includes('refused a request without the right token'))).toBe(true);
+    expect(logLines.join('')).not.toContain(TOKEN);
+  });
+
+  it('serves the report and the metrics with the right token (the scheme is case-insensitive)', async () => {
+    expect((await get('/reports/latest', { headers: AUTH })).body).toBe(REPORT);
+    expect((await get('/reports/latest', { headers: { authorization: `bearer ${TOKEN}` } })).status).toBe(200);
+    expect((await get('/metrics', { headers: AUTH })).body).toContain('cadence_runs_total');
+    // Other paths under /reports are still behind the token, then not found.
+    expect((await get('/reports/other', { headers: AUTH })).status).toBe(404);
+  });
+
+  it('keeps /healthz, /readyz and the index open without a token', async () => {
+    expect((await get('/healthz')).status).toBe(200);
+    expect((await get('/readyz')).status).toBe(503);
+    const index = await get('/');
+    expect(index.status).toBe(200);
+    expect(index.body).toContain('/reports/latest');
+  });
+
+  it('sends the security headers on every answer: open, refused, served, not found, 405', async () => {
+    const answers = [
+      await get('/healthz'),
+      await get('/readyz'),
+      await get('/metrics'),
+      await get('/metrics', { headers: AUTH }),
+      await get('/reports/latest'),
+      await get('/reports/latest', { headers: AUTH }),
+      await get('/nowhere'),
+      await get('/healthz', { method: 'POST', body: 'x' }),
+    ];
+    for (const res of answers) {
+      expect(res.headers.get('content-security-policy')).toBe(
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      );
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+});
+
+describe('status server without CADENCE_STATUS_TOKEN', () => {
+  let open: StatusServer;
+  const lines: string[] = [];
+  beforeEach(async () => {
+    lines.length = 0;
+    const file = join(dir, 'report.html');
+    await writeFile(file, '<html><body>Acme Ltda — At risk</body></html>');
+    open = await startStatusServer({
+      host: '127.0.0.1',
+      port: 0,
+      metrics: createMetrics(),
+      readiness: () => ({ ready: true, reason: 'ok' }),
+      latestReportPath: () => file,
+      logger: createLogger({ level: 'info', destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }) }),
+    });
+  });
+  afterEach(() => open.close());
+
+  it('turns the report route and /metrics off and says how to turn them on; a presented token changes nothing', async () => {
+    for (const headers of [{}, AUTH]) {
+      for (const path of ['/reports/latest', '/metrics']) {
+        const res = await fetch(open.url + path, { headers });
+        const body = await res.text();
+        expect(res.status).toBe(404);
+        expect(body).toMatch(/is off: no CADENCE_STATUS_TOKEN is set\. To turn it on, set CADENCE_STATUS_TOKEN/);
+        expect(body).not.toContain('Acme');
+        expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      }
+    }
+    expect((await fetch(open.url + '/healthz')).status).toBe(200);
+    expect((await fetch(open.url + '/readyz')).status).toBe(200);
+    expect(lines.some((l) => l.includes('off (no CADENCE_STATUS_TOKEN)'))).toBe(true);
+  });
+});
+
+describe('bearerMatches and isLoopback', () => {
+  it('accepts only "Bearer <the token>"', () => {
+    expect(bearerMatches(`Bearer ${TOKEN}`, TOKEN)).toBe(true);
+    expect(bearerMatches(`Bearer  ${TOKEN} `, TOKEN)).toBe(true);
+    expect(bearerMatches(undefined, TOKEN)).toBe(false);
+    expect(bearerMatches('', TOKEN)).toBe(false);
+    expect(bearerMatches(TOKEN, TOKEN)).toBe(false);
+    expect(bearerMatches(`Bearer ${TOKEN} extra`, TOKEN)).toBe(false);
+    expect(bearerMatches(`Bearer ${TOKEN.toUpperCase()}`, TOKEN)).toBe(false);
+  });
+
+  it('knows which addresses only this host reaches', () => {
+    expect(['127.0.0.1', '127.1.2.3', '::1', 'localhost'].every(isLoopback)).toBe(true);
+    expect(['0.0.0.0', '::', '10.0.0.5', '192.168.1.2'].some(isLoopback)).toBe(false);
+  });
+});
+
 describe('parseHostPort', () => {
+  it('binds a bare port to 127.0.0.1', () => {
+    expect(parseHostPort('9464')).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(parseHostPort(':9464')).toEqual({ host: '127.0.0.1', port: 9464 });
+  });
+
   it('reads host:port and bracketed IPv6, and rejects anything else', () => {
     expect(parseHostPort('127.0.0.1:9464')).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(parseHostPort('0.0.0.0:0')).toEqual({ host: '0.0.0.0', port: 0 });
     expect(parseHostPort('[::1]:9464')).toEqual({ host: '::1', port: 9464 });
-    expect(() => parseHostPort('9464')).toThrow(/expected host:port/);
+    expect(() => parseHostPort('host')).toThrow(/expected host:port/);
     expect(() => parseHostPort('host:70000')).toThrow(/expected host:port/);
   });
 });
