@@ -5,13 +5,17 @@
  *
  * Each run folder is written under a temporary name and renamed into place, so a reader (the status
  * server, a browser) never sees half a report; `latest` is swapped by renaming over it.
+ *
+ * Folders are created 0700 and files 0600 whatever the umask: a report names clients, people and
+ * their risks (personal data under LGPD), so only the worker's user reads it on a shared host.
  */
 import { createWriteStream, existsSync } from 'node:fs';
-import { cp, lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../log/logger.js';
+import { mkdirPrivate, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../store/private-fs.js';
 import { buildJsonReport, type BuildReportInput } from './build-json-report.js';
 import { renderFindingsCsv } from './findings-csv.js';
 import { batchChunks, jsonChunks } from './json-chunks.js';
@@ -60,15 +64,17 @@ export async function writeReports(input: WriteReportsInput): Promise<WrittenRep
   const report = buildJsonReport(input);
   const texts = input.policy.texts[input.policy.locale];
 
-  await mkdir(dir, { recursive: true });
+  await mkdirPrivate(dir);
   const folder = join(dir, runId);
   const staging = join(dir, `.${runId}.tmp-${process.pid}`);
   await rm(staging, { recursive: true, force: true });
-  await mkdir(staging);
-  await writeFile(join(staging, REPORT_FILES.html), renderHtml(report, texts), 'utf8');
-  await writeFile(join(staging, REPORT_FILES.csv), renderFindingsCsv(report.dataQuality.findings), 'utf8');
+  await mkdir(staging, { mode: PRIVATE_DIR_MODE });
+  await chmod(staging, PRIVATE_DIR_MODE);
+  const file = { encoding: 'utf8', mode: PRIVATE_FILE_MODE } as const;
+  await writeFile(join(staging, REPORT_FILES.html), renderHtml(report, texts), file);
+  await writeFile(join(staging, REPORT_FILES.csv), renderFindingsCsv(report.dataQuality.findings), file);
   // Compact and streamed: a large company's JSON is hundreds of megabytes.
-  await pipeline(Readable.from(batchChunks(withNewline(jsonChunks(report)))), createWriteStream(join(staging, REPORT_FILES.json), 'utf8'));
+  await pipeline(Readable.from(batchChunks(withNewline(jsonChunks(report)))), createWriteStream(join(staging, REPORT_FILES.json), file));
   // Re-running the same run id replaces its folder.
   await rm(folder, { recursive: true, force: true });
   await rename(staging, folder);
@@ -115,6 +121,8 @@ async function pointLatest(dir: string, runId: string, mode: 'auto' | 'copy'): P
     }
   }
   await cp(join(dir, runId), temp, { recursive: true });
+  // cp keeps the files' modes (0600); the folder it creates follows the umask: tighten it.
+  await chmod(temp, PRIVATE_DIR_MODE);
   await rm(path, { recursive: true, force: true });
   await rename(temp, path);
   return { path, kind: 'copy' };

@@ -1,14 +1,14 @@
 /**
  * Opens the state store named by CADENCE_STATE_URL on keyv 5 (DEPENDENCIES.md §5):
  *   sqlite://<file>   embedded default (./data/cadence.sqlite), no server needed; the folder is created
+ *                     0700 and the file 0600 (private-fs.ts)
  *   redis://…         @keyv/redis, for several replicas
  *   postgres://…      @keyv/postgres, for several replicas
  *   memory://         in-process, for tests
  * Values are plain JSON (keyv's default serializer walks every value in JS and costs seconds on a 1M-record
  * mirror). Errors are thrown, not swallowed (keyv's default is to emit and return undefined).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import KeyvPostgres from '@keyv/postgres';
@@ -16,6 +16,7 @@ import KeyvSqlite from '@keyv/sqlite';
 import type { Logger } from '../log/logger.js';
 import { createCompanyState, type CompanyState } from './company-state.js';
 import { scopedKv } from './kv.js';
+import { preparePrivateFile } from './private-fs.js';
 import { DEFAULT_MIRROR_TUNING, type MirrorTuning } from './mirror-store.js';
 
 export type StoreKind = 'sqlite' | 'redis' | 'postgres' | 'memory';
@@ -90,7 +91,8 @@ export async function openStateStore(url: string, logger: Logger, options: OpenS
     }
     case 'sqlite': {
       const file = resolve(sqliteFileOf(url));
-      mkdirSync(dirname(file), { recursive: true });
+      // Owner-only (0700 folder, 0600 file, whatever the umask): the file is a copy of the CRM.
+      preparePrivateFile(file);
       const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table, busyTimeout: 15_000 });
       keyv = new Keyv({ store: adapter, namespace, ...json, throwOnErrors: true });
       const query = (sql: string, ...params: unknown[]) => (adapter as unknown as { query: (s: string, ...p: unknown[]) => Promise<unknown[]> }).query(sql, ...params);
