@@ -7,6 +7,7 @@ import { createLogger, type Logger, type LoggerOptions } from '../log/logger.js'
 import { createPipedriveClient, type PipedriveClient } from '../pipedrive/client.js';
 import type { CompanyState } from '../store/company-state.js';
 import { openStateStore, type StateStore } from '../store/open-state-store.js';
+import { encryptedSecretStore, secretKeyring, type SecretStore } from '../store/secret-store.js';
 
 export interface CompanyParts {
   config: AppConfig;
@@ -14,6 +15,11 @@ export interface CompanyParts {
   client: PipedriveClient;
   store: StateStore;
   state: CompanyState;
+  /**
+   * This company's credentials at rest (OAuth tokens, webhook passwords): AES-256-GCM under
+   * CADENCE_SECRET_KEY; storing one without the key is refused.
+   */
+  secrets: SecretStore;
 }
 
 /** A logger that censors every secret of this configuration, wherever it appears. */
@@ -40,6 +46,7 @@ export async function composeCompany(config: AppConfig, logger: Logger, store?: 
     client,
     store: theStore,
     state: theStore.company(config.companyId),
+    secrets: encryptedSecretStore(theStore, config.companyId, secretKeyring(config.secretKeys)),
     async close() {
       if (owned) await theStore.close();
     },

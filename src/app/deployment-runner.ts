@@ -3,6 +3,7 @@
  * file): one shared state store, one logger that censors every company's token, the status server and
  * its metrics, and the per-company job handed to the operations layer (locks, ticks, shutdown).
  */
+import { ConfigError } from '../config/config-error.js';
 import { loadDeployment, type Deployment } from '../ops/deployment.js';
 import type { CompanyResult, RunSummary } from '../ops/run-all-companies.js';
 import type { ConfigOverrides } from '../config/load-config.js';
@@ -42,6 +43,10 @@ export async function composeDeployment(
   const deployment = loadDeployment(env, overrides);
   const logger = createLogger({ level: deployment.logLevel, secrets: deployment.secrets });
   const store = await openStateStore(deployment.stateUrl, logger.child({ component: 'store' }));
+  await refuseSecretsWithoutKey(store, deployment.companyIds, env).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const metrics = createMetrics();
   const history: RunHistory = { lastSuccessAt: null, lastFailure: null };
   let status: StatusServer | null = null;
@@ -106,6 +111,25 @@ export async function composeDeployment(
       await store.close();
     },
   };
+}
+
+/**
+ * Start-up refuses to run when a company has secrets stored (OAuth tokens, webhook credentials) and
+ * CADENCE_SECRET_KEY is not set: they could neither be read nor written back, and nothing may fall
+ * back to storing them in clear.
+ */
+async function refuseSecretsWithoutKey(store: StateStore, companyIds: readonly string[], env: Record<string, string | undefined>): Promise<void> {
+  if (env.CADENCE_SECRET_KEY) return;
+  const problems: string[] = [];
+  for (const id of companyIds) {
+    const n = (await store.keysWithPrefix(`c:${id}:secret:`)).length;
+    if (n > 0) {
+      problems.push(
+        `environment: CADENCE_SECRET_KEY: missing: company "${id}" has ${n} secret(s) stored encrypted (OAuth tokens, webhook credentials); set it to the key they were stored with (\`cadence doctor\` shows its key id)`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 /** One line per company for the terminal. */

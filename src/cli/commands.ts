@@ -15,6 +15,7 @@ import { runDoctor, formatDoctorReport } from '../doctor/run-doctor.js';
 import { formatPlanTable, formatPlanSummary } from '../plan/format-plan.js';
 import { runDemo } from './demo.js';
 import { runScheduleCommand, runOnceCommand } from './schedule.js';
+import { runPurgeCommand, runRotateKeyCommand, withDoctorSecrets } from './privacy.js';
 
 type Values = Record<string, string | boolean | undefined>;
 type Env = Record<string, string | undefined>;
@@ -180,7 +181,7 @@ export const COMMANDS = {
     async run(values, env) {
       const config = configOf(values, env);
       const logger = loggerFor(config);
-      const report = await runDoctor({ client: clientFor(config, logger), policy: config.policy, logger });
+      const report = await withDoctorSecrets(config, logger, (secrets) => runDoctor({ client: clientFor(config, logger), policy: config.policy, logger, secrets }));
       process.stdout.write(`${formatDoctorReport(report)}\n`);
       return report.ok ? EXIT.ok : EXIT.failed;
     },
@@ -200,6 +201,16 @@ export const COMMANDS = {
     options: { ...common, locale: { type: 'string' }, 'keep-running': { type: 'boolean' }, 'report-dir': { type: 'string' } },
     run: (values, env) => runDemo(values, env),
   },
+  'rotate-key': {
+    summary: 're-encrypt the stored secrets under CADENCE_SECRET_KEY (old key in CADENCE_SECRET_KEY_PREVIOUS)',
+    options: { company: { type: 'string' } },
+    run: (values, env) => runRotateKeyCommand(values, env),
+  },
+  purge: {
+    summary: "erase a company's mirror, ledger, history, secrets and reports (--company X --yes)",
+    options: { company: { type: 'string' }, yes: { type: 'boolean' } },
+    run: (values, env) => runPurgeCommand(values, env),
+  },
 } satisfies Record<string, Command>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -213,6 +224,6 @@ ${Object.entries(COMMANDS)
 
 Common options: --policy <file> (default CADENCE_POLICY_FILE or config/policy.yaml)
 apply: --dry-run --max-writes N --force --no-sync    plan: --json --no-sync    sync: --full --reconcile auto|force|skip
-demo: --locale pt-BR|en --keep-running --report-dir DIR
+demo: --locale pt-BR|en --keep-running --report-dir DIR    rotate-key: --company ID    purge: --company ID --yes
 Configuration: environment variables, see .env.example. Exit codes: 0 ok, 1 failed, 2 configuration, 3 credentials, 4 daily budget, 5 write cap.
 `;

@@ -13,6 +13,7 @@ import { createFieldCatalogue, normalizeFieldName } from '../rules/field-catalog
 import { resolveUserRef } from '../rules/resolve-user-ref.js';
 import { fieldProblem } from '../setup/run-setup.js';
 import { neededActivityTypes, neededFields } from '../setup/policy-needs.js';
+import type { EncryptedSecretStore } from '../store/secret-store.js';
 
 export type DoctorClient = Pick<PipedriveClient, 'getMe' | 'listUsers' | 'listActivityTypes' | 'getFields'>;
 
@@ -37,9 +38,44 @@ export interface RunDoctorInput {
   client: DoctorClient;
   policy: Policy;
   logger: Logger;
+  /** The company's encrypted secret store, and whether CADENCE_SECRET_KEY is set: checks the secrets at rest. */
+  secrets?: { store: Pick<EncryptedSecretStore, 'inspect'>; keyConfigured: boolean };
 }
 
-export async function runDoctor({ client, policy, logger }: RunDoctorInput): Promise<DoctorReport> {
+const SET_KEY = 'set CADENCE_SECRET_KEY to 32 random bytes in base64 (`openssl rand -base64 32`)';
+
+/**
+ * The secrets at rest (OAuth tokens, webhook credentials): each must decrypt with the configured keys,
+ * and none may sit in the store while no key is configured. Names and key ids only, never a value.
+ */
+export async function checkSecrets({ store, keyConfigured }: NonNullable<RunDoctorInput['secrets']>): Promise<DoctorCheck> {
+  let stored: Awaited<ReturnType<typeof store.inspect>>;
+  try {
+    stored = await store.inspect();
+  } catch (err) {
+    return { id: 'secrets', status: 'fail', detail: `cannot read the secrets in the state store: ${(err as Error).message}`, fix: 'check CADENCE_STATE_URL and that the store is reachable' };
+  }
+  if (stored.length === 0) {
+    return keyConfigured
+      ? { id: 'secrets', status: 'ok', detail: 'no secret stored yet; CADENCE_SECRET_KEY is set, so OAuth tokens and webhook credentials will be stored encrypted' }
+      : { id: 'secrets', status: 'ok', detail: `no secret stored; CADENCE_SECRET_KEY is not set, so none can be (${SET_KEY} before connecting OAuth or webhooks)` };
+  }
+  const names = stored.map((s) => s.name).join(', ');
+  if (!keyConfigured) {
+    return { id: 'secrets', status: 'fail', detail: `${stored.length} secret(s) stored (${names}) but CADENCE_SECRET_KEY is not set: they cannot be read`, fix: `${SET_KEY}: the key they were stored with (key id ${[...new Set(stored.map((s) => s.keyId))].join(', ')})` };
+  }
+  const unreadable = stored.filter((s) => s.problem !== null);
+  if (unreadable.length > 0) {
+    return { id: 'secrets', status: 'fail', detail: unreadable.map((s) => s.problem).join('; '), fix: 'add the key they were stored with to CADENCE_SECRET_KEY_PREVIOUS, or store those secrets again (re-connect the OAuth app)' };
+  }
+  const old = stored.filter((s) => !s.current);
+  if (old.length > 0) {
+    return { id: 'secrets', status: 'warn', detail: `${old.length} of ${stored.length} secret(s) are still under a previous key (${old.map((s) => s.name).join(', ')})`, fix: 'run `cadence rotate-key`, then remove CADENCE_SECRET_KEY_PREVIOUS' };
+  }
+  return { id: 'secrets', status: 'ok', detail: `${stored.length} secret(s) stored encrypted under CADENCE_SECRET_KEY (${names})` };
+}
+
+export async function runDoctor({ client, policy, logger, secrets }: RunDoctorInput): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
   const add = (c: DoctorCheck): void => {
     checks.push(c);
@@ -54,6 +90,9 @@ export async function runDoctor({ client, policy, logger }: RunDoctorInput): Pro
   } catch {
     add({ id: 'time-zone', status: 'fail', detail: `"${policy.timeZone}" is not an IANA time zone`, fix: 'set timeZone in the policy (or CADENCE_TIME_ZONE) to a zone like America/Sao_Paulo' });
   }
+
+  // Secrets at rest: the state store only, no network.
+  if (secrets) add(await checkSecrets(secrets));
 
   // Token.
   let me: Awaited<ReturnType<DoctorClient['getMe']>>;

@@ -36,6 +36,10 @@ export interface StateStore {
   keyv: Keyv;
   backend: StoreBackend;
   company(companyId: string): CompanyState;
+  /** Keys of this namespace that start with `prefix` (as the callers wrote them, e.g. `c:acme:secret:x`). */
+  keysWithPrefix(prefix: string): Promise<string[]>;
+  /** Deletes every key of this namespace that starts with `prefix`; returns how many. */
+  deleteWithPrefix(prefix: string): Promise<number>;
   /** Deletes every key of this namespace (tests). */
   clearNamespace(): Promise<void>;
   close(): Promise<void>;
@@ -127,6 +131,36 @@ export async function openStateStore(url: string, logger: Logger, options: OpenS
     throw new Error(`cannot open the ${kind} state store (CADENCE_STATE_URL): ${(err as Error).message}`, { cause: err });
   }
 
+  /** Keys as stored by the backend: keyv writes `<namespace>:<key>` (SQL, memory) or `<namespace>::<key>` (Redis). */
+  const likeEscape = (v: string) => v.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const globEscape = (v: string) => v.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
+  async function keysWithPrefix(prefix: string): Promise<string[]> {
+    const b = backend;
+    switch (b.kind) {
+      case 'memory': {
+        const full = `${namespace}:${prefix}`;
+        return [...b.map.keys()].filter((k) => k.startsWith(full)).map((k) => k.slice(namespace.length + 1));
+      }
+      case 'sqlite':
+      case 'postgres': {
+        const pattern = `${likeEscape(`${namespace}:${prefix}`)}%`;
+        const rows = (b.kind === 'sqlite'
+          ? await b.query(`SELECT key FROM ${table} WHERE key LIKE ? ESCAPE '\\'`, pattern)
+          : await b.query(`SELECT key FROM ${table} WHERE key LIKE $1 ESCAPE '\\'`, [pattern])) as { key: string }[];
+        // SQLite's LIKE ignores ASCII case: keep exact matches only.
+        return rows.map((r) => r.key).filter((k) => k.startsWith(`${namespace}:${prefix}`)).map((k) => k.slice(namespace.length + 1));
+      }
+      case 'redis': {
+        const client = b.client as { scanIterator(o: { MATCH: string; COUNT: number }): AsyncIterable<string[] | string> };
+        const out: string[] = [];
+        for await (const batch of client.scanIterator({ MATCH: `${globEscape(`${namespace}::${prefix}`)}*`, COUNT: 1000 })) {
+          for (const k of Array.isArray(batch) ? batch : [batch]) out.push(k.slice(namespace.length + 2));
+        }
+        return out;
+      }
+    }
+  }
+
   const companies = new Map<string, CompanyState>();
   return {
     kind,
@@ -141,6 +175,13 @@ export async function openStateStore(url: string, logger: Logger, options: OpenS
         companies.set(companyId, state);
       }
       return state;
+    },
+    keysWithPrefix,
+    async deleteWithPrefix(prefix) {
+      if (prefix === '') throw new Error('deleteWithPrefix: an empty prefix would delete the whole namespace; use clearNamespace');
+      const keys = await keysWithPrefix(prefix);
+      for (let i = 0; i < keys.length; i += 500) await keyv.deleteMany(keys.slice(i, i + 500));
+      return keys.length;
     },
     async clearNamespace() {
       await keyv.clear();
