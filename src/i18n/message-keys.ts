@@ -66,8 +66,9 @@ export const FINDING_TEXTS = {
   not_a_whole_number: ['field', 'value'],
   invalid_monetary: ['field', 'value'],
   invalid_date: ['field', 'value'],
-  invalid_email: ['field', 'value'],
-  invalid_phone: ['field', 'value'],
+  /** No `value`: an e-mail or phone is personal data, and the reports only say that it is invalid. */
+  invalid_email: ['field'],
+  invalid_phone: ['field'],
   dangling_reference: ['field', 'value'],
   unknown_field: ['field'],
   no_owner: ['field'],

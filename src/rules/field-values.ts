@@ -193,10 +193,11 @@ export function checkFieldValue(
       if (r.until < r.value) return { problem: 'invalid_date', detail: `range ends before it starts: ${r.value} → ${r.until}`, params: { value: `${r.value} → ${r.until}` } };
       return null;
     }
+    // E-mails and phones are personal data (LGPD): a finding says which field of which record is invalid,
+    // never the value itself (the admin opens the record through its link to correct it).
     case 'phone': {
       const t = textOf(value);
-      if (t === null) return { problem: 'invalid_phone', detail: `not a phone number: ${show(value)}`, params: { value: show(value) } };
-      return isValidPhone(t) ? null : { problem: 'invalid_phone', detail: `not a phone number: ${show(t)}`, params: { value: show(t) } };
+      return t !== null && isValidPhone(t) ? null : { problem: 'invalid_phone', detail: 'not a valid phone number', params: {} };
     }
     case 'emails':
     case 'phones': {
@@ -205,10 +206,11 @@ export function checkFieldValue(
       const check = fieldType === 'emails' ? isValidEmail : isValidPhone;
       const bad = list.find((t) => !check(t));
       if (bad !== undefined) {
+        const invalid = list.filter((t) => !check(t)).length;
         return {
           problem: fieldType === 'emails' ? 'invalid_email' : 'invalid_phone',
-          detail: `not a valid ${fieldType === 'emails' ? 'e-mail' : 'phone number'}: ${show(bad)}`,
-          params: { value: show(bad) },
+          detail: `${invalid} of ${list.length} ${fieldType === 'emails' ? 'e-mail(s)' : 'phone number(s)'} not valid`,
+          params: {},
         };
       }
       return null;

@@ -28,7 +28,7 @@ describe('renderFindingsCsv', () => {
     const all = findings();
     const rows = parseFindingsCsv(renderFindingsCsv(all));
     expect(rows.map((r) => r.detail)).toEqual(all.map((f) => f.message));
-    expect(rows.find((r) => r.field === 'Email')!.detail).toBe('Email: "mimi@@x, y" não é um e-mail válido');
+    expect(rows.find((r) => r.field === 'Email')!.detail).toBe('Email: e-mail inválido (abra o registro para corrigir)');
     expect(rows.map((r) => r.detail).join('\n')).not.toMatch(/not a valid e-mail|no value|has no owner|not an option id/);
   });
 

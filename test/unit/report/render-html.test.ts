@@ -119,7 +119,7 @@ describe('renderHtml', () => {
   it("shows findings, risks, tier reasons and health penalties in the policy's Portuguese", () => {
     const { html } = render('pt-BR');
     for (const fragment of [...ENGLISH_DETAILS, 'without a person whose']) expect(html).not.toContain(fragment);
-    expect(html).toContain('<td>Email: &quot;mimi@@x, y&quot; não é um e-mail válido</td>');
+    expect(html).toContain('<td>Email: e-mail inválido (abra o registro para corrigir)</td>');
     expect(html).toContain('<td>A organização não tem responsável; preencha Owner</td>');
     expect(html).toContain('Cliente Tier 3 sem nenhuma pessoa com Stakeholder role = Decision maker &lt;script&gt;x&lt;/script&gt;');
     expect(html).toContain('<td>Contatos nos últimos 90 dias: 4, todos só com Maria &quot;Mimi&quot; Silva</td>');
@@ -132,7 +132,7 @@ describe('renderHtml', () => {
   it('uses the English templates in an English report', () => {
     const { html } = render('en');
     for (const fragment of ENGLISH_DETAILS) expect(html).not.toContain(fragment);
-    expect(html).toContain('<td>Email: &quot;mimi@@x, y&quot; is not a valid e-mail</td>');
+    expect(html).toContain('<td>Email: invalid e-mail (open the record to correct it)</td>');
     expect(html).toContain('<td>Touchpoints in the last 90 days: 4, all with Maria &quot;Mimi&quot; Silva only</td>');
     expect(html).toContain('<td>Set by management in the field Tier: “Tier 3”</td>');
     expect(html).toContain('12-month revenue of 1,500,000 BRL and 7 years as a client (Tier 4 needs at least 1,000,000 BRL and 5 years)');

@@ -141,6 +141,18 @@ describe('required person fields (built-in Email and Phone)', () => {
     expect(fs.map((f) => f.problem)).toEqual(problem === null ? [] : [problem]);
     if (problem) expect(fs[0]).toMatchObject({ entity: 'person', entityId: 10, orgId: 1 });
   });
+
+  it('says an e-mail or phone is invalid without carrying the value (personal data)', () => {
+    const fs = findingsOf({
+      orgs: [org({ id: 1, ...tier(3) })],
+      persons: [decisionMaker(10, { emails: ['ana@cliente.com', 'ana.souza(at)cliente'], phones: ['+55 11 9-ABC'] })],
+    }).filter((f) => f.field === 'Email' || f.field === 'Phone');
+    expect(fs.map((f) => [f.problem, f.detail, f.params])).toEqual([
+      ['invalid_email', '1 of 2 e-mail(s) not valid', { field: 'Email' }],
+      ['invalid_phone', '1 of 1 phone number(s) not valid', { field: 'Phone' }],
+    ]);
+    expect(JSON.stringify(fs)).not.toMatch(/ana\.souza|9-ABC|ana@cliente/);
+  });
 });
 
 describe('required deal fields (open deals only)', () => {
