@@ -56,6 +56,7 @@ export const EnvSchema = z
     CADENCE_STATUS_TOKEN: z
       .string()
       .min(16, 'expected at least 16 characters: use a long random value, e.g. the output of `openssl rand -hex 32`')
+      .regex(/^\S+$/, 'expected no spaces: use a long random value, e.g. the output of `openssl rand -hex 32`')
       .optional(),
     /** 32 random bytes in base64 (`openssl rand -base64 32`): encrypts secrets kept in the state store. */
     CADENCE_SECRET_KEY: z

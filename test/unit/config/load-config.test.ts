@@ -183,6 +183,8 @@ describe('environment', () => {
       expect.stringMatching(/^environment: CADENCE_SECRET_KEY_PREVIOUS: expected one or more comma-separated keys/),
     ]);
     for (const secret of [shortToken, badKey, key]) expect(problems.join('\n')).not.toContain(secret);
+    const spaced = problemsOf(() => parseConfig({ env: { ...goodEnv, CADENCE_STATUS_TOKEN: 'a long token with spaces in it' }, policyText: shipped }));
+    expect(spaced).toEqual([expect.stringMatching(/^environment: CADENCE_STATUS_TOKEN: expected no spaces/)]);
   });
 
   it('reports environment and policy problems together', () => {
