@@ -96,6 +96,8 @@ export function bearerMatches(authorization: string | undefined, token: string):
   return timingSafeEqual(given, expected) && m !== null;
 }
 
+const REFUSAL_LOG_EVERY_MS = 10_000;
+
 const PROTECTED_OFF =
   'is off: no CADENCE_STATUS_TOKEN is set. To turn it on, set CADENCE_STATUS_TOKEN to a long random value ' +
   '(e.g. `openssl rand -hex 32`) and send it as the header "Authorization: Bearer <token>".\n';
@@ -103,6 +105,8 @@ const PROTECTED_OFF =
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
   const { metrics, readiness, latestReportPath, logger } = options;
   const token = options.token !== undefined && options.token !== '' ? options.token : null;
+  let lastRefusalLog = -Infinity;
+  let refusedSinceLog = 0;
 
   /** For `/metrics` and `/reports/*`: true when the request may go on; otherwise the answer is sent. */
   function authorized(req: IncomingMessage, res: ServerResponse, path: string): boolean {
@@ -111,7 +115,17 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       return false;
     }
     if (bearerMatches(req.headers.authorization, token)) return true;
-    logger.warn({ path, remote: req.socket.remoteAddress ?? null, presented: req.headers.authorization ? 'wrong' : 'none' }, 'status server refused a request without the right token');
+    // One line per REFUSAL_LOG_EVERY_MS at most, with the count since the last: a scanner must not flood the logs.
+    refusedSinceLog += 1;
+    const now = Date.now();
+    if (now - lastRefusalLog >= REFUSAL_LOG_EVERY_MS) {
+      logger.warn(
+        { path, remote: req.socket.remoteAddress ?? null, presented: req.headers.authorization ? 'wrong' : 'none', refused: refusedSinceLog },
+        'status server refused a request without the right token',
+      );
+      lastRefusalLog = now;
+      refusedSinceLog = 0;
+    }
     send(res, 401, 'text/plain; charset=utf-8', 'unauthorized: send the header "Authorization: Bearer <CADENCE_STATUS_TOKEN>"\n', {
       'www-authenticate': 'Bearer realm="cadence-status"',
     });

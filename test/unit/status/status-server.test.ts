@@ -182,8 +182,8 @@ describe('status server: who may read what', () => {
         if (method === 'GET') expect(res.body).toMatch(/Authorization: Bearer <CADENCE_STATUS_TOKEN>/);
       }
     }
-    // The refusal is logged without the token, whatever was presented.
-    expect(logLines.some((l) => l.includes('refused a request without the right token'))).toBe(true);
+    // The refusal is logged without the token, whatever was presented, and once for the burst (no log flood).
+    expect(logLines.filter((l) => l.includes('refused a request without the right token'))).toHaveLength(1);
     expect(logLines.join('')).not.toContain(TOKEN);
   });
 
