@@ -31,6 +31,11 @@ export interface OpsStore {
 export type CompanyStatus =
   /** The job ran and returned an outcome the classifier accepts. */
   | 'succeeded'
+  /**
+   * The job stopped early on the company's daily API budget, its checkpoint kept: not a failure (nothing
+   * to fix, the next run resumes), not a complete night either (`run-once` exits 4).
+   */
+  | 'stopped-budget'
   /** The job threw, or returned an outcome the classifier rejects. */
   | 'failed'
   /** Shutdown stopped the job; the next tick (or another replica in this tick) continues. */
@@ -49,6 +54,8 @@ export interface CompanyResult<O> {
   status: CompanyStatus;
   outcome?: O;
   failure?: Failure;
+  /** Why the job stopped on the daily budget (status `stopped-budget`). */
+  stopReason?: string;
   /** After this run (from the store; 0 when unknown). */
   consecutiveFailures: number;
   durationMs?: number;
@@ -65,7 +72,10 @@ export interface RunSummary<O> {
   counts: Record<CompanyStatus, number>;
 }
 
-export type Verdict = { ok: true } | { ok: false; kind?: FailureKind; reason: string };
+export type Verdict =
+  /** `budgetStop`: the job stopped early on the daily API budget, with this reason (status `stopped-budget`). */
+  | { ok: true; budgetStop?: string }
+  | { ok: false; kind?: FailureKind; reason: string };
 
 export interface RunAllOptions<O> {
   companies: readonly string[];
@@ -98,6 +108,7 @@ export const DEFAULT_LOCK_TTL_MS = 300_000;
 
 const emptyCounts = (): Record<CompanyStatus, number> => ({
   succeeded: 0,
+  'stopped-budget': 0,
   failed: 0,
   aborted: 0,
   'lock-lost': 0,
@@ -168,10 +179,12 @@ export async function runAllCompanies<O>(opts: RunAllOptions<O>): Promise<RunSum
     log.info({ slot, consecutiveFailures: failuresSoFar }, 'company run started');
     let outcome: O | undefined;
     let failure: Failure | undefined;
+    let budgetStop: string | undefined;
     try {
       outcome = await opts.runCompany(companyId, jobSignal);
-      const verdict = opts.classify?.(outcome) ?? { ok: true };
+      const verdict: Verdict = opts.classify?.(outcome) ?? { ok: true };
       if (!verdict.ok) failure = { kind: verdict.kind ?? 'error', reason: verdict.reason };
+      else budgetStop = verdict.budgetStop;
     } catch (err) {
       failure = describeFailure(err);
     }
@@ -191,7 +204,7 @@ export async function runAllCompanies<O>(opts: RunAllOptions<O>): Promise<RunSum
       owner,
       startedAt: new Date(started).toISOString(),
       finishedAt: iso(),
-      ...(aborted ? { failure: 'aborted' as const } : failure ? { failure } : {}),
+      ...(aborted ? { failure: 'aborted' as const } : failure ? { failure } : budgetStop !== undefined ? { budgetStop } : {}),
     });
     try {
       await store.records.set(runRecordKey(companyId), record);
@@ -210,6 +223,10 @@ export async function runAllCompanies<O>(opts: RunAllOptions<O>): Promise<RunSum
         `company ${companyId} failed (${n} run${n === 1 ? '' : 's'} in a row): ${failure.reason}`,
       );
       return { ...base, status: 'failed', failure };
+    }
+    if (budgetStop !== undefined) {
+      log.warn({ reason: budgetStop, durationMs }, `company ${companyId} stopped on the daily API budget; its checkpoint is kept and the next run resumes: ${budgetStop}`);
+      return { ...base, status: 'stopped-budget', stopReason: budgetStop };
     }
     if (failuresSoFar > 0) log.info({ durationMs, after: failuresSoFar }, `company ${companyId} succeeded again after ${failuresSoFar} failed runs`);
     else log.info({ durationMs }, 'company run succeeded');
