@@ -7,6 +7,7 @@ import { loadDeployment, type Deployment } from '../ops/deployment.js';
 import type { CompanyResult, RunSummary } from '../ops/run-all-companies.js';
 import type { ConfigOverrides } from '../config/load-config.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { setFatalLogger } from '../ops/last-defence.js';
 import { openStateStore, type StateStore } from '../store/open-state-store.js';
 import { composeCompany } from './compose.js';
 import { runCompanyJob, type JobOptions, type JobOutcome } from '../job/run-company-job.js';
@@ -41,6 +42,7 @@ export async function composeDeployment(
 ): Promise<DeploymentParts> {
   const deployment = loadDeployment(env, overrides);
   const logger = createLogger({ level: deployment.logLevel, secrets: deployment.secrets });
+  setFatalLogger(logger);
   const store = await openStateStore(deployment.stateUrl, logger.child({ component: 'store' }));
   const metrics = createMetrics();
   const history: RunHistory = { lastSuccessAt: null, lastFailure: null };

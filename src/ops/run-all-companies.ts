@@ -15,9 +15,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
-import { LockLostError, newOwnerId, withLock, type LockBackend } from '../store/lock.js';
+import { LockLostError, newOwnerId, withLock, type Lease, type LockBackend } from '../store/lock.js';
 import { sleep, systemClock, type Clock } from './clock.js';
 import { describeFailure, type Failure, type FailureKind } from './describe-failure.js';
+import { onFatal } from './last-defence.js';
 import { nextRunRecord, readRunRecord, runRecordKey, type CompanyRunRecord, type RecordStore } from './run-record.js';
 
 export type RunCompany<O> = (companyId: string, signal: AbortSignal) => Promise<O>;
@@ -146,8 +147,8 @@ export async function runAllCompanies<O>(opts: RunAllOptions<O>): Promise<RunSum
     let before: CompanyRunRecord | undefined;
     try {
       before = await readRunRecord(store.records, companyId, log);
-      const outcome = await withLock(store.locks, companyLockName(companyId), { ttlMs: ttlMs, owner, clock, signal, logger: log }, (jobSignal) =>
-        runLocked(companyId, jobSignal, log),
+      const outcome = await withLock(store.locks, companyLockName(companyId), { ttlMs: ttlMs, owner, clock, signal, logger: log }, (jobSignal, lease) =>
+        runLocked(companyId, jobSignal, log, lease),
       );
       if (!outcome.acquired) {
         if (!baseline.has(companyId)) baseline.set(companyId, before?.runId ?? null);
@@ -163,7 +164,7 @@ export async function runAllCompanies<O>(opts: RunAllOptions<O>): Promise<RunSum
     }
   };
 
-  const runLocked = async (companyId: string, jobSignal: AbortSignal, log: Logger): Promise<CompanyResult<O>> => {
+  const runLocked = async (companyId: string, jobSignal: AbortSignal, log: Logger, lease: Lease): Promise<CompanyResult<O>> => {
     const previous = await readRunRecord(store.records, companyId, log);
     const failuresSoFar = previous?.consecutiveFailures ?? 0;
     if (slot !== null && previous?.slot === slot && previous.status !== 'aborted') {
@@ -177,6 +178,16 @@ export async function runAllCompanies<O>(opts: RunAllOptions<O>): Promise<RunSum
 
     const started = clock.now();
     log.info({ slot, consecutiveFailures: failuresSoFar }, 'company run started');
+    // A bug that escapes the job (unhandled rejection, uncaught exception) ends the process: record this
+    // run as failed with that reason and free the company, so the next run starts at once (last-defence.ts).
+    const offFatal = onFatal(async (fatal) => {
+      const record = nextRunRecord(previous, { companyId, runId: randomUUID(), slot, owner, startedAt: new Date(started).toISOString(), finishedAt: iso(), failure: fatal });
+      try {
+        await store.records.set(runRecordKey(companyId), record);
+      } finally {
+        await lease.release();
+      }
+    });
     let outcome: O | undefined;
     let failure: Failure | undefined;
     let budgetStop: string | undefined;
@@ -187,6 +198,8 @@ export async function runAllCompanies<O>(opts: RunAllOptions<O>): Promise<RunSum
       else budgetStop = verdict.budgetStop;
     } catch (err) {
       failure = describeFailure(err);
+    } finally {
+      offFatal();
     }
     const durationMs = clock.now() - started;
 
