@@ -19,11 +19,12 @@ export interface CliRun {
 
 const OURS = /^(PIPEDRIVE_|CADENCE_|LOG_LEVEL$)/;
 
-export function startCli(args: readonly string[], env: Record<string, string>): CliRun {
+/** `nodeArgs`: extra Node options after tsx's (e.g. `--import` of a TypeScript test preload). */
+export function startCli(args: readonly string[], env: Record<string, string>, { nodeArgs = [] }: { nodeArgs?: readonly string[] } = {}): CliRun {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !OURS.test(k)));
   // strict: a promise rejection nobody handled is raised as an uncaught exception even when a handler for
   // `unhandledRejection` is installed, so any such bug ends the run with the last defence's exit code (70).
-  const child = spawn(process.execPath, ['--unhandled-rejections=strict', '--import', 'tsx', 'src/cli.ts', ...args], {
+  const child = spawn(process.execPath, ['--unhandled-rejections=strict', '--import', 'tsx', ...nodeArgs, 'src/cli.ts', ...args], {
     env: { ...base, LOG_LEVEL: 'warn', CI: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
