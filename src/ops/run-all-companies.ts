@@ -188,62 +188,65 @@ export async function runAllCompanies<O>(opts: RunAllOptions<O>): Promise<RunSum
         await lease.release();
       }
     });
-    let outcome: O | undefined;
-    let failure: Failure | undefined;
-    let budgetStop: string | undefined;
+    // Until the record is written: the lock itself is released by withLock right after.
     try {
-      outcome = await opts.runCompany(companyId, jobSignal);
-      const verdict: Verdict = opts.classify?.(outcome) ?? { ok: true };
-      if (!verdict.ok) failure = { kind: verdict.kind ?? 'error', reason: verdict.reason };
-      else budgetStop = verdict.budgetStop;
-    } catch (err) {
-      failure = describeFailure(err);
+      let outcome: O | undefined;
+      let failure: Failure | undefined;
+      let budgetStop: string | undefined;
+      try {
+        outcome = await opts.runCompany(companyId, jobSignal);
+        const verdict: Verdict = opts.classify?.(outcome) ?? { ok: true };
+        if (!verdict.ok) failure = { kind: verdict.kind ?? 'error', reason: verdict.reason };
+        else budgetStop = verdict.budgetStop;
+      } catch (err) {
+        failure = describeFailure(err);
+      }
+      const durationMs = clock.now() - started;
+
+      if (jobSignal.reason instanceof LockLostError) {
+        // Someone else may own the company now: leave the record to them.
+        const lost = describeFailure(jobSignal.reason);
+        log.error({ reason: lost.reason, durationMs }, `company ${companyId}: ${lost.reason}`);
+        return { companyId, status: 'lock-lost', failure: lost, consecutiveFailures: failuresSoFar, durationMs, ...(outcome !== undefined ? { outcome } : {}) };
+      }
+      const aborted = signal.aborted;
+      const record = nextRunRecord(previous, {
+        companyId,
+        runId: randomUUID(),
+        slot,
+        owner,
+        startedAt: new Date(started).toISOString(),
+        finishedAt: iso(),
+        ...(aborted ? { failure: 'aborted' as const } : failure ? { failure } : budgetStop !== undefined ? { budgetStop } : {}),
+      });
+      try {
+        await store.records.set(runRecordKey(companyId), record);
+      } catch (err) {
+        log.error({ reason: describeFailure(err).reason }, 'could not write the run record; the failure count may be off by one');
+      }
+      const base = { companyId, consecutiveFailures: record.consecutiveFailures, durationMs, ...(outcome !== undefined ? { outcome } : {}) };
+      if (aborted) {
+        log.warn({ durationMs }, 'company run stopped by shutdown; it continues on the next run');
+        return { ...base, status: 'aborted', ...(failure ? { failure } : {}) };
+      }
+      if (failure) {
+        const n = record.consecutiveFailures;
+        log.error(
+          { kind: failure.kind, reason: failure.reason, consecutiveFailures: n, durationMs },
+          `company ${companyId} failed (${n} run${n === 1 ? '' : 's'} in a row): ${failure.reason}`,
+        );
+        return { ...base, status: 'failed', failure };
+      }
+      if (budgetStop !== undefined) {
+        log.warn({ reason: budgetStop, durationMs }, `company ${companyId} stopped on the daily API budget; its checkpoint is kept and the next run resumes: ${budgetStop}`);
+        return { ...base, status: 'stopped-budget', stopReason: budgetStop };
+      }
+      if (failuresSoFar > 0) log.info({ durationMs, after: failuresSoFar }, `company ${companyId} succeeded again after ${failuresSoFar} failed runs`);
+      else log.info({ durationMs }, 'company run succeeded');
+      return { ...base, status: 'succeeded' };
     } finally {
       offFatal();
     }
-    const durationMs = clock.now() - started;
-
-    if (jobSignal.reason instanceof LockLostError) {
-      // Someone else may own the company now: leave the record to them.
-      const lost = describeFailure(jobSignal.reason);
-      log.error({ reason: lost.reason, durationMs }, `company ${companyId}: ${lost.reason}`);
-      return { companyId, status: 'lock-lost', failure: lost, consecutiveFailures: failuresSoFar, durationMs, ...(outcome !== undefined ? { outcome } : {}) };
-    }
-    const aborted = signal.aborted;
-    const record = nextRunRecord(previous, {
-      companyId,
-      runId: randomUUID(),
-      slot,
-      owner,
-      startedAt: new Date(started).toISOString(),
-      finishedAt: iso(),
-      ...(aborted ? { failure: 'aborted' as const } : failure ? { failure } : budgetStop !== undefined ? { budgetStop } : {}),
-    });
-    try {
-      await store.records.set(runRecordKey(companyId), record);
-    } catch (err) {
-      log.error({ reason: describeFailure(err).reason }, 'could not write the run record; the failure count may be off by one');
-    }
-    const base = { companyId, consecutiveFailures: record.consecutiveFailures, durationMs, ...(outcome !== undefined ? { outcome } : {}) };
-    if (aborted) {
-      log.warn({ durationMs }, 'company run stopped by shutdown; it continues on the next run');
-      return { ...base, status: 'aborted', ...(failure ? { failure } : {}) };
-    }
-    if (failure) {
-      const n = record.consecutiveFailures;
-      log.error(
-        { kind: failure.kind, reason: failure.reason, consecutiveFailures: n, durationMs },
-        `company ${companyId} failed (${n} run${n === 1 ? '' : 's'} in a row): ${failure.reason}`,
-      );
-      return { ...base, status: 'failed', failure };
-    }
-    if (budgetStop !== undefined) {
-      log.warn({ reason: budgetStop, durationMs }, `company ${companyId} stopped on the daily API budget; its checkpoint is kept and the next run resumes: ${budgetStop}`);
-      return { ...base, status: 'stopped-budget', stopReason: budgetStop };
-    }
-    if (failuresSoFar > 0) log.info({ durationMs, after: failuresSoFar }, `company ${companyId} succeeded again after ${failuresSoFar} failed runs`);
-    else log.info({ durationMs }, 'company run succeeded');
-    return { ...base, status: 'succeeded' };
   };
 
   let pending = [...new Set(opts.companies)];
