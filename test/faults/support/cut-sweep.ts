@@ -7,8 +7,10 @@
  *   get Pipedrive's daily 429);
  * - `token`: the API token is revoked just before request n (401 from then on).
  *
- * The cut points are a seeded sample of the requests of an uninterrupted first night (reference data, then
- * every entity's pages, in whatever order the parallel pulls sent them). For each one, from an empty state:
+ * The cut points are a seeded sample of the page boundaries of an uninterrupted first night: its reference
+ * requests (users, activity types, field catalogues; sent one after the other), and the k-th list request of
+ * each entity's chain, whatever the other three chains are doing at that moment (they run in parallel, so the
+ * interleaving is the one of the moment). The sample covers every entity. For each one, from an empty state:
  * the night exits with the fault's code (4, 3) without a stack on stderr, its run is recorded, no lock is
  * left; the next night (budget reset, token valid again) resumes from the checkpoints, exits 0, and the
  * list pages of both nights together are at most the minimum (an uninterrupted first sync) plus one page
@@ -45,8 +47,15 @@ const ENTITY_OF_PATH: Record<string, EntityKind> = {
   '/api/v2/activities': 'activity',
 };
 
+/** A page boundary: the n-th request of the night (reference data), or the k-th list request of one entity. */
+export type CutPoint = { reference: number } | { entity: EntityKind; page: number };
+
+export const ENTITY_PATH: Record<EntityKind, string> = Object.fromEntries(Object.entries(ENTITY_OF_PATH).map(([path, e]) => [e, path])) as Record<EntityKind, string>;
+
+export const describeCut = (p: CutPoint): string => ('reference' in p ? `reference request ${p.reference}` : `${p.entity} page ${p.page}`);
+
 export interface CutResult {
-  at: number;
+  at: CutPoint;
   /** The request the fault hit (method and path). */
   hit: string;
   exit: number | null;
@@ -57,10 +66,10 @@ export interface CutResult {
 
 export interface SweepResult {
   requestsPerNight: number;
+  /** List pages of an uninterrupted first sync, per entity. */
+  pagesPerEntity: Record<EntityKind, number>;
   minimumPages: number;
   cuts: CutResult[];
-  /** Entities whose list requests were hit by a cut. */
-  entitiesHit: EntityKind[];
 }
 
 /** Any line of a JavaScript stack trace, or Node's own crash banner. */
@@ -87,16 +96,21 @@ export async function runCutSweep({ fault, seed, points, lanes }: { fault: CutFa
     const clean = await ref.cli(['run-once'], freshEnv(ref));
     expect(clean.code, clean.stderr).toBe(0);
     const requestsPerNight = ref.proxy.count();
-    const minimumPages = sum(diff(listRequests(ref.sandbox), before));
-    expect(requestsPerNight).toBeGreaterThanOrEqual(points);
+    const pagesPerEntity = diff(listRequests(ref.sandbox), before);
+    const minimumPages = sum(pagesPerEntity);
+    const referenceRequests = requestsPerNight - minimumPages;
 
+    const all: CutPoint[] = [
+      ...Array.from({ length: referenceRequests }, (_, i): CutPoint => ({ reference: i + 1 })),
+      ...SYNCED_ENTITIES.flatMap((entity) => Array.from({ length: pagesPerEntity[entity] }, (_, i): CutPoint => ({ entity, page: i + 1 }))),
+    ];
+    expect(all.length).toBeGreaterThanOrEqual(points);
     const prng = createPrng(seed);
-    const all = Array.from({ length: requestsPerNight }, (_, i) => i + 1);
     for (let i = all.length - 1; i > 0; i--) {
       const j = prng.int(0, i);
       [all[i], all[j]] = [all[j]!, all[i]!];
     }
-    const cutPoints = all.slice(0, points).sort((a, b) => a - b);
+    const cutPoints = all.slice(0, points);
 
     const cuts: CutResult[] = [];
     const queue = [...cutPoints];
@@ -105,25 +119,28 @@ export async function runCutSweep({ fault, seed, points, lanes }: { fault: CutFa
         for (let at = queue.shift(); at !== undefined; at = queue.shift()) cuts.push(await cutAt(c, fault, at, freshEnv(c), minimumPages));
       }),
     );
-    cuts.sort((a, b) => a.at - b.at);
-    const entitiesHit = [...new Set(cuts.map((c) => ENTITY_OF_PATH[c.hit.split(' ')[1]!]).filter((e): e is EntityKind => e !== undefined))].sort();
-    return { requestsPerNight, minimumPages, cuts, entitiesHit };
+    const order = (p: CutPoint) => ('reference' in p ? p.reference : 1000 * (1 + SYNCED_ENTITIES.indexOf(p.entity)) + p.page);
+    cuts.sort((a, b) => order(a.at) - order(b.at));
+    return { requestsPerNight, pagesPerEntity, minimumPages, cuts };
   } finally {
     for (const c of companies) await c.close();
   }
 }
 
-async function cutAt(c: FaultCompany, fault: CutFault, at: number, env: Record<string, string>, minimumPages: number): Promise<CutResult> {
-  const where = `${fault} cut at request ${at}`;
+async function cutAt(c: FaultCompany, fault: CutFault, at: CutPoint, env: Record<string, string>, minimumPages: number): Promise<CutResult> {
+  const where = `${fault} cut at ${describeCut(at)}`;
   c.sandbox.resetRateLimits();
   c.sandbox.setDailyTokenBudget(1_000_000_000);
   c.sandbox.setToken(TOKEN);
   const pagesBefore = listRequests(c.sandbox);
   let hit = '';
+  let pagesOfEntity = 0;
   c.proxy.setDecide(
     (n, req) => {
-      if (n !== at) return undefined;
-      hit = `${req.method} ${req.url.split('?')[0]}`;
+      const path = req.url.split('?')[0]!;
+      const here = 'reference' in at ? n === at.reference : path === ENTITY_PATH[at.entity] && ++pagesOfEntity === at.page;
+      if (!here || hit !== '') return undefined;
+      hit = `${req.method} ${path}`;
       return {
         kind: 'before',
         forward: true,
