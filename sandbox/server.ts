@@ -28,6 +28,11 @@ export interface SandboxKnobs {
   force429: number;
   /** Seed of the fault PRNG; setting it restarts the fault sequence. */
   seed: number;
+  /**
+   * At most this many records per v2 entity list page, whatever `limit` asks (0: no cap). Pipedrive may
+   * return fewer items than `limit`; the client follows `next_cursor`. Lets a small dataset span many pages.
+   */
+  maxPageItems: number;
 }
 
 export interface SandboxOptions {
@@ -80,13 +85,15 @@ export interface Sandbox {
   stats(): SandboxStats;
   /** Clears the burst window and the spent daily tokens. */
   resetRateLimits(): void;
+  /** Sets the daily token budget (`tokensSpent()` of `stats()` makes the next request the first refused). */
+  setDailyTokenBudget(tokens: number): void;
   revokeToken(): void;
   setToken(t: string): void;
   close(): Promise<void>;
 }
 
 const DEFAULT_KNOBS: SandboxKnobs = {
-  latencyMs: 0, serverErrorRate: 0, dropRate: 0, malformedRate: 0, slowMs: 0, slowRate: 0, force429: 0, seed: 1,
+  latencyMs: 0, serverErrorRate: 0, dropRate: 0, malformedRate: 0, slowMs: 0, slowRate: 0, force429: 0, seed: 1, maxPageItems: 0,
 };
 
 const UNAUTHORIZED = { success: false, error: 'unauthorized access', errorCode: 401, error_info: ERROR_INFO };
@@ -163,7 +170,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         const t = `${prefix}/${seg[0]}`;
         if (method === 'GET') {
           return { template: t, cost: 10, handle: ({ query }) => {
-            const r = state.listV2(kind, query);
+            let q = query;
+            const asked = query.get('limit') || '100';
+            // Only a valid limit is capped: an invalid one still gets the API's 400.
+            if (knobs.maxPageItems > 0 && /^\d+$/.test(asked) && Number(asked) > knobs.maxPageItems && Number(asked) <= 500) {
+              q = new URLSearchParams(query);
+              q.set('limit', String(knobs.maxPageItems));
+            }
+            const r = state.listV2(kind, q);
             return ok(r.data, { next_cursor: r.nextCursor });
           } };
         }
@@ -471,6 +485,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       faults: { ...stats.faults },
     }),
     resetRateLimits: () => limiter.reset(),
+    setDailyTokenBudget(tokens) {
+      limiter.dailyTokenBudget = tokens;
+    },
     revokeToken() {
       token = null;
     },

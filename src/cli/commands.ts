@@ -9,6 +9,7 @@ import { runCompanyJob, type JobOptions, type JobOutcome } from '../job/run-comp
 import { formatJobOutcome, formatSyncSummary } from './format-outcome.js';
 import { createProgress, type ProgressSink } from './progress.js';
 import { EXIT } from './errors-to-exit.js';
+import { setFatalLogger } from '../ops/last-defence.js';
 import { runSync } from '../sync/run-sync.js';
 import { runSetup, formatSetupReport } from '../setup/run-setup.js';
 import { runDoctor, formatDoctorReport } from '../doctor/run-doctor.js';
@@ -69,6 +70,7 @@ export function jobProgress(progress: ProgressSink): Pick<JobOptions, 'onSyncPro
 async function withCompany<T>(values: Values, env: Env, fn: (parts: CompanyParts) => Promise<T>): Promise<T> {
   const config = configOf(values, env);
   const logger = loggerFor(config);
+  setFatalLogger(logger);
   const parts = await composeCompany(config, logger);
   try {
     return await fn(parts);

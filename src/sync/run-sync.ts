@@ -275,16 +275,19 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
       summary.bookmark = cp.bookmark;
       summary.completed = cp.pass === null;
     };
-    const results = await Promise.allSettled(
+    // Every pull is awaited to its end (each stops after its page in hand once `stop` is set, and its
+    // request ahead is observed by readAhead), so no request is left running or unhandled; the run stops
+    // for the first error in time, not for whichever entity comes first in the list.
+    let firstFailure: { error: unknown } | undefined;
+    await Promise.all(
       SYNCED_ENTITIES.map((e, i) =>
         pullOne(e, checkpoints[i] as SyncCheckpoint).catch((err: unknown) => {
           stop = true;
-          throw err;
+          firstFailure ??= { error: err };
         }),
       ),
     );
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) throw failure.reason;
+    if (firstFailure) throw firstFailure.error;
 
     // 4. Reconcile ids when due and affordable.
     if (decision.runReconcile) {
