@@ -142,7 +142,8 @@ export interface ActivityTypeRec {
 }
 
 export interface FieldOptionRec {
-  id: number;
+  /** Integer for custom fields, string for built-in fields (deal `status`, `visible_to`). */
+  id: number | string;
   label: string;
   color?: string;
 }

@@ -66,7 +66,8 @@ export function dealOut(r: DealRec, cfKeys: readonly string[]): Record<string, u
     add_time: rfc3339(r.addTime),
     update_time: rfc3339(r.updateTime),
     stage_change_time: v2Time(r.stageChangeTime),
-    status: r.status,
+    // A deleted deal reads `deleted` (the v2 `status` filter value it is listed under), as the API sends it.
+    status: r.isDeleted ? 'deleted' : r.status,
     is_archived: false,
     is_deleted: r.isDeleted,
     probability: r.probability,

@@ -133,7 +133,7 @@ export class SandboxState {
     for (const u of dataset.users) this.users.set(u.id, { ...u });
     this.activityTypes = dataset.activityTypes.map((t) => ({ ...t }));
     this.fields = dataset.fields.map((f) => ({ ...f, options: f.options ? f.options.map((o) => ({ ...o })) : null }));
-    this.nextOptionId = 1 + Math.max(0, ...this.fields.flatMap((f) => (f.options ?? []).map((o) => o.id)));
+    this.nextOptionId = 1 + Math.max(0, ...this.fields.flatMap((f) => (f.options ?? []).flatMap((o) => (typeof o.id === 'number' ? [o.id] : []))));
     this.nextFieldId = 1 + Math.max(0, ...this.fields.map((f) => f.id));
   }
 

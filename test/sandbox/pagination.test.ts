@@ -117,6 +117,8 @@ describe('v2 cursor pagination', () => {
     expect(deals.ids).not.toContain(2);
     const deleted = await api(s, 'GET', '/api/v2/deals?status=deleted');
     expect((deleted.json.data as Array<{ id: number }>).map((d) => d.id)).toEqual([2]);
+    // As the API sends it: a deleted deal's status reads `deleted`.
+    expect(deleted.json.data).toMatchObject([{ id: 2, status: 'deleted', is_deleted: true }]);
     const all = await walk(s, '/api/v2/deals?status=open,won,lost,deleted&limit=500');
     expect(all.ids.length).toBe(deals.ids.length + 1);
     const won = (await api(s, 'GET', '/api/v2/deals?status=won&limit=500')).json.data as Array<{ status: string }>;

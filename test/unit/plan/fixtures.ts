@@ -35,9 +35,11 @@ export function fieldKey(policy: Policy, name: string): string {
 }
 
 export function optionId(policy: Policy, fieldName: string, label: string): number {
-  return flagFieldDefs(policy)
-    .find((f) => f.name === fieldName)!
-    .options!.find((o) => o.label === label)!.id;
+  return Number(
+    flagFieldDefs(policy)
+      .find((f) => f.name === fieldName)!
+      .options!.find((o) => o.label === label)!.id,
+  );
 }
 
 export function cadence(over: Partial<CadenceResult> & Pick<CadenceResult, 'ruleId'>): CadenceResult {
