@@ -131,7 +131,8 @@ export function v2Field(f: FieldRec): Record<string, unknown> {
   return {
     field_name: f.name,
     field_code: f.key,
-    description: f.description,
+    // The v2 Fields API declares `description` a required string (OpenAPI v2, getDealFields).
+    description: f.description ?? '',
     field_type: f.fieldType,
     options: f.options ? f.options.map((o) => ({ id: o.id, label: o.label, ...(o.color ? { color: o.color } : {}) })) : null,
     subfields: f.subfields,

@@ -40,6 +40,19 @@ export interface SandboxOptions {
   now?: () => Date;
   rateLimit?: { burstLimit: number; dailyTokenBudget: number };
   knobs?: Partial<SandboxKnobs>;
+  /** Called with every API request and the answer sent (not for dropped or truncated ones): contract tests. */
+  onExchange?: (x: SandboxExchange) => void;
+}
+
+export interface SandboxExchange {
+  method: string;
+  /** The path as requested, without the query. */
+  path: string;
+  query: Record<string, string>;
+  /** The request body as JSON (undefined when empty or not JSON). */
+  requestBody: unknown;
+  status: number;
+  responseBody: unknown;
 }
 
 export interface WriteRecord {
@@ -305,6 +318,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       count(method, template, status);
       log(status, extra);
       send(res, status, payload, headers, truncate);
+      if (opts.onExchange && !truncate) {
+        let requestBody: unknown;
+        try {
+          requestBody = rawBody === '' ? undefined : (JSON.parse(rawBody) as unknown);
+        } catch {
+          requestBody = undefined;
+        }
+        opts.onExchange({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), requestBody, status, responseBody: payload });
+      }
     };
 
     const apiKey = req.headers['x-api-token'];

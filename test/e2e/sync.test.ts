@@ -12,6 +12,7 @@ import { PipedriveAuthError } from '../../src/pipedrive/errors.js';
 import { openStateStore, type StateStore } from '../../src/store/open-state-store.js';
 import { runSync, type RunSyncOptions } from '../../src/sync/run-sync.js';
 import { diff, expectMirrorEqualsSandbox, listRequests, pagesOf } from './support/sync-expect.js';
+import { contractRecorder } from '../contract/recorder.js';
 
 const logger = createLogger({ level: 'silent' });
 const SCALE: ScaleNumbers = { organizations: 600, personsPerOrg: 3, dealsPerOrg: 2, activitiesPerOrg: 10 };
@@ -23,9 +24,12 @@ const scaledNow = () => {
   return () => t0 + (Date.now() - t0) * SPEED;
 };
 
+// Every request the worker sends and every answer the sandbox gives, checked against Pipedrive's OpenAPI files.
+const contract = contractRecorder();
 const open: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
   while (open.length) await open.pop()?.close();
+  contract.expectClean();
 });
 
 interface World {
@@ -44,6 +48,7 @@ async function world(opts: { scale?: ScaleNumbers | 'demo'; sandbox?: Partial<Sa
     dataset: generateDataset({ seed: 3, now: now(), scale: opts.scale ?? SCALE }),
     now,
     rateLimit: { burstLimit: 10_000, dailyTokenBudget: 10_000_000 },
+    onExchange: contract.onExchange,
     ...opts.sandbox,
   });
   open.push(sandbox);
