@@ -10,7 +10,7 @@ import type { Dataset, Kind } from './model.js';
 import { generateDataset } from './generator.js';
 import { createPrng } from './prng.js';
 import type { Prng } from './prng.js';
-import { RateLimiter } from './rate-limiter.js';
+import { RateLimiter, type RateLimitHeaderMode } from './rate-limiter.js';
 import { HttpError, ERROR_INFO, errorEnvelope } from './http-error.js';
 import { SandboxState } from './state.js';
 
@@ -38,7 +38,12 @@ export interface SandboxOptions {
   host?: string;
   /** Sandbox clock for add_time/update_time on writes (not used for rate limiting). */
   now?: () => Date;
-  rateLimit?: { burstLimit: number; dailyTokenBudget: number };
+  rateLimit?: { burstLimit: number; dailyTokenBudget: number; dailyWriteRequests?: number };
+  /**
+   * `observed` (default): the documented rate-limit headers plus the daily-token headers and `Retry-After`
+   * that real accounts send but the docs do not promise. `documented`: only the documented headers.
+   */
+  rateLimitHeaders?: RateLimitHeaderMode;
   knobs?: Partial<SandboxKnobs>;
   /** Called with every API request and the answer sent (not for dropped or truncated ones): contract tests. */
   onExchange?: (x: SandboxExchange) => void;
@@ -140,7 +145,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const companyDomain = opts.companyDomain ?? 'demo-firm';
   let token: string | null = opts.apiToken ?? 'sandbox-token';
   const initialToken = token;
-  const limiter = new RateLimiter(opts.rateLimit?.burstLimit ?? 100, opts.rateLimit?.dailyTokenBudget ?? 30_000 * 5 * 10);
+  const headerMode = opts.rateLimitHeaders ?? 'observed';
+  const limiter = new RateLimiter(
+    opts.rateLimit?.burstLimit ?? 100,
+    opts.rateLimit?.dailyTokenBudget ?? 30_000 * 5 * 10,
+    undefined,
+    headerMode,
+    opts.rateLimit?.dailyWriteRequests,
+  );
   let knobs: SandboxKnobs = { ...DEFAULT_KNOBS, ...opts.knobs };
   let prng: Prng = createPrng(knobs.seed);
   let writeLog: WriteRecord[] = [];
@@ -336,22 +348,25 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       reply(401, UNAUTHORIZED, { ...limiter.headers(), 'x-401-by-gw': 'true' });
       return;
     }
+    // `x-daily-requests-left` (documented): API-token requests only, the POST/PUT requests left today.
+    const writesLeft = (): Record<string, string> => (typeof apiKey === 'string' ? { 'x-daily-requests-left': String(limiter.dailyRequestsLeft()) } : {});
+    const retryAfter = (sec: number): Record<string, string> => (headerMode === 'observed' ? { 'retry-after': String(sec) } : {});
     if (knobs.force429 > 0) {
       knobs = { ...knobs, force429: knobs.force429 - 1 };
       stats.rateLimited.forced++;
-      reply(429, OVER_LIMIT, { ...limiter.headers(0), 'x-ratelimit-reset': '2', 'retry-after': '2' });
+      reply(429, OVER_LIMIT, { ...limiter.headers(0), 'x-ratelimit-reset': '2', ...retryAfter(2), ...writesLeft() });
       return;
     }
     const cost = 'template' in route ? route.cost : 0;
-    const admission = limiter.admit(cost);
+    const admission = limiter.admit(cost, isWrite && 'template' in route);
     if (!admission.ok) {
       stats.rateLimited[admission.reason]++;
-      const headers: Record<string, string> = { ...admission.headers, 'retry-after': String(admission.retryAfterSec) };
+      const headers: Record<string, string> = { ...admission.headers, ...retryAfter(admission.retryAfterSec), ...writesLeft() };
       if (admission.reason === 'burst') headers['x-ratelimit-reset'] = String(admission.retryAfterSec);
       reply(429, OVER_LIMIT, headers);
       return;
     }
-    const headers = admission.headers;
+    const headers = { ...admission.headers, ...writesLeft() };
     if (knobs.serverErrorRate > 0 && rServer < knobs.serverErrorRate) {
       stats.faults.serverErrors++;
       const status = rServer < knobs.serverErrorRate / 2 ? 503 : 500;

@@ -47,6 +47,8 @@ export interface BudgetSnapshot {
   burstResetSeconds?: number;
   dailyLimit?: number;
   dailyRemaining?: number;
+  /** POST/PUT requests the API token may still send today (`x-daily-requests-left`). */
+  dailyRequestsLeft?: number;
   /** ISO time of the response these figures came from. */
   observedAt?: string;
 }
@@ -132,6 +134,7 @@ export function createPipedriveHttp(options: HttpOptions): PipedriveHttp {
     if (rl.burstResetSeconds !== undefined) last.burstResetSeconds = rl.burstResetSeconds;
     if (rl.dailyLimit !== undefined) last.dailyLimit = rl.dailyLimit;
     if (rl.dailyRemaining !== undefined) last.dailyRemaining = rl.dailyRemaining;
+    if (rl.dailyRequestsLeft !== undefined) last.dailyRequestsLeft = rl.dailyRequestsLeft;
     last.observedAt = new Date(at).toISOString();
     if (status === 429) stats.rateLimited += 1;
     else stats.tokensSpent += requestCost(method, path);
@@ -237,6 +240,15 @@ export function sanitizeCause(err: unknown): Error {
   return clean;
 }
 
+/** What showed the daily budget spent: the token headers when Pipedrive sent them, else the documented signal. */
+function dailyEvidence(rl: ReturnType<typeof parseRateLimitHeaders>, decision: RetryDecision | undefined): string {
+  if (rl.dailyRemaining !== undefined) return `${rl.dailyRemaining} of ${rl.dailyLimit ?? '?'} tokens left`;
+  if (rl.dailyRequestsLeft === 0) return 'x-daily-requests-left: 0';
+  if (rl.burstRemaining !== undefined && rl.burstRemaining > 0) return `429 again while the 2-s window had ${rl.burstRemaining} requests left`;
+  if (rl.retryAfterMs !== undefined) return `asked to wait ${Math.round(rl.retryAfterMs / 1000)} s`;
+  return decision && !decision.retry ? 'repeated 429 after waiting out the 2-s window' : '429';
+}
+
 const FIX: Record<string, string> = {
   'api-token': 'the API token was rejected: check PIPEDRIVE_API_TOKEN',
   oauth: 'the OAuth access token was rejected: refresh it or check PIPEDRIVE_OAUTH_ACCESS_TOKEN',
@@ -276,7 +288,7 @@ export function toPipedriveError(err: unknown, decision: RetryDecision | undefin
     case 'daily-budget': {
       const rl = parseRateLimitHeaders(outcome.headers, Date.now());
       return new DailyBudgetExhaustedError(
-        `the company's daily Pipedrive API token budget is spent (${rl.dailyRemaining ?? '?'} of ${rl.dailyLimit ?? '?'} tokens left, on ${where}): the run stopped early and kept its checkpoint; it resumes after the budget resets at midnight (Pipedrive server time)`,
+        `the company's daily Pipedrive API token budget is spent (${dailyEvidence(rl, decision)}, on ${where}): the run stopped early and kept its checkpoint; it resumes after the budget resets at midnight (Pipedrive server time)`,
         info,
         { ...(rl.dailyLimit !== undefined ? { dailyLimit: rl.dailyLimit } : {}), ...(rl.dailyRemaining !== undefined ? { dailyRemaining: rl.dailyRemaining } : {}) },
         cause,
