@@ -83,6 +83,9 @@ export interface DealRec extends BaseRec {
   visibleTo: number;
   labelIds: number[];
   cf: CustomValues;
+  /** Archived deals leave GET /api/v2/deals for GET /api/v2/deals/archived (changelog, 2025-07-15). */
+  isArchived: boolean;
+  archiveTime: number | null;
 }
 
 export interface ActivityRec extends BaseRec {

@@ -200,6 +200,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         }
         return { badMethod: true };
       }
+      if (kind === 'deal' && seg.length === 2 && seg[1] === 'archived') {
+        if (method === 'GET') {
+          return { template: `${prefix}/deals/archived`, cost: 20, handle: ({ query }) => {
+            const r = state.listV2('deal', query, { archived: true });
+            return ok(r.data, { next_cursor: r.nextCursor });
+          } };
+        }
+        return { badMethod: true };
+      }
       if (kind && seg.length === 2 && /^\d+$/.test(seg[1]!)) {
         const id = Number(seg[1]);
         const t = `${prefix}/${seg[0]}/:id`;

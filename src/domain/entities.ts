@@ -72,8 +72,20 @@ export const Deal = z.object({
   updateTime: isoTime,
   isDeleted: z.boolean(),
   customFields: CustomFieldValues,
+  /**
+   * Archived (listed by GET /api/v2/deals/archived, not by GET /api/v2/deals). Kept in the mirror and
+   * counted like any deal (revenue, tier, tenure, squad rule, activity linkage); never linked to a new
+   * follow-up (archived deals are not editable through the API). Segments written before this column
+   * existed read it as null: use `isArchivedDeal`.
+   */
+  isArchived: z.boolean(),
 });
 export type Deal = z.infer<typeof Deal>;
+
+/** Whether a mirrored deal is archived (null in segments older than the column counts as not archived). */
+export function isArchivedDeal(d: Pick<Deal, 'isArchived'>): boolean {
+  return d.isArchived === true;
+}
 
 export const Activity = z.object({
   id,

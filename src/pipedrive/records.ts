@@ -85,6 +85,7 @@ export const DealRecord = z.object({
   add_time: time,
   update_time: time,
   is_deleted: optBool,
+  is_archived: optBool,
   custom_fields: customFields,
 });
 export type DealRecord = z.infer<typeof DealRecord>;
@@ -207,6 +208,7 @@ export function toDeal(r: DealRecord): Deal {
     updateTime: r.update_time,
     isDeleted: r.is_deleted || r.status === 'deleted',
     customFields: r.custom_fields,
+    isArchived: r.is_archived,
   };
 }
 

@@ -231,8 +231,9 @@ describe('sync against the sandbox', () => {
   // Retry-After): the spent budget is recognized from the documented behaviour alone (429s that persist
   // while the 2-s window has room), without retrying into the wall.
   it.each(['observed', 'documented'] as const)('stops early on the daily budget with checkpoints kept, and resumes after the reset (%s headers)', async (headers) => {
-    // Reference data costs 20+20+4×10 = 80 tokens; 200 leaves room for a few 10-token pages only.
-    const w = await world({ sandbox: { rateLimit: { burstLimit: 10_000, dailyTokenBudget: 200 }, rateLimitHeaders: headers } });
+    // Reference data costs 20+20+4×10 = 80 tokens and the whole pull 21 list pages × 10 + the archived-deals
+    // page (20): 310. 230 leaves room for about half the pages, and for the rest after the reset.
+    const w = await world({ sandbox: { rateLimit: { burstLimit: 10_000, dailyTokenBudget: 230 }, rateLimitHeaders: headers } });
     const stopped = await w.sync();
     expect(stopped.status).toBe('stopped-budget');
     expect(stopped.stopReason).toMatch(/daily Pipedrive API token budget is spent.*checkpoint/);
