@@ -13,6 +13,7 @@ import type { Prng } from './prng.js';
 import { RateLimiter, type RateLimitHeaderMode } from './rate-limiter.js';
 import { HttpError, ERROR_INFO, errorEnvelope } from './http-error.js';
 import { SandboxState } from './state.js';
+import { SandboxOAuth, type OAuthServerOptions } from './oauth.js';
 
 export interface SandboxKnobs {
   latencyMs: number;
@@ -45,6 +46,8 @@ export interface SandboxOptions {
    */
   rateLimitHeaders?: RateLimitHeaderMode;
   knobs?: Partial<SandboxKnobs>;
+  /** An OAuth server for an installed app (sandbox/oauth.ts): /oauth/token, /oauth/revoke, Bearer access tokens. */
+  oauth?: OAuthServerOptions;
   /** Called with every API request and the answer sent (not for dropped or truncated ones): contract tests. */
   onExchange?: (x: SandboxExchange) => void;
 }
@@ -100,6 +103,8 @@ export interface Sandbox {
   resetRateLimits(): void;
   revokeToken(): void;
   setToken(t: string): void;
+  /** The OAuth server, when `oauth` was given. */
+  oauth: SandboxOAuth | undefined;
   close(): Promise<void>;
 }
 
@@ -154,6 +159,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     opts.rateLimit?.dailyWriteRequests,
   );
   let knobs: SandboxKnobs = { ...DEFAULT_KNOBS, ...opts.knobs };
+  let baseUrl = '';
+  const oauth = opts.oauth ? new SandboxOAuth(opts.oauth, clock, () => baseUrl) : undefined;
   let prng: Prng = createPrng(knobs.seed);
   let writeLog: WriteRecord[] = [];
   let seq = 0;
@@ -353,7 +360,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const apiKey = req.headers['x-api-token'];
     const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const presented = typeof apiKey === 'string' ? apiKey : bearer;
-    if (token === null || presented !== token) {
+    const oauthOk = typeof apiKey !== 'string' && bearer !== undefined && oauth?.acceptsAccessToken(bearer) === true;
+    if (!oauthOk && (token === null || presented !== token)) {
       reply(401, UNAUTHORIZED, { ...limiter.headers(), 'x-401-by-gw': 'true' });
       return;
     }
@@ -471,10 +479,23 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     }
   }
 
+  const handleOAuth = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, raw: string): void => {
+    if (!oauth || req.method !== 'POST') return send(res, 404, { error: 'not_found' }, {});
+    const form = new URLSearchParams(raw);
+    const r = url.pathname === '/oauth/token' ? oauth.token(req.headers.authorization, form) : oauth.revoke(req.headers.authorization, form);
+    send(res, r.status, r.body, {});
+  };
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sandbox.local');
     readBody(req)
-      .then((raw) => (url.pathname.startsWith('/_sandbox/') ? handleAdmin(req, res, url, raw) : handleApi(req, res, url, raw)))
+      .then((raw) =>
+        url.pathname.startsWith('/_sandbox/')
+          ? handleAdmin(req, res, url, raw)
+          : url.pathname === '/oauth/token' || url.pathname === '/oauth/revoke'
+            ? handleOAuth(req, res, url, raw)
+            : handleApi(req, res, url, raw),
+      )
       .catch((err: unknown) => {
         if (!res.headersSent && !res.destroyed) {
           const status = err instanceof HttpError ? err.status : 500;
@@ -490,8 +511,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  baseUrl = `http://${host}:${addr.port}`;
 
   const sandbox: Sandbox = {
+    oauth,
     url: `http://${host}:${addr.port}`,
     get token() {
       return token ?? '';

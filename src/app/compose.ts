@@ -7,6 +7,7 @@ import { createLogger, type Logger, type LoggerOptions } from '../log/logger.js'
 import { createPipedriveClient, type PipedriveClient } from '../pipedrive/client.js';
 import type { CompanyState } from '../store/company-state.js';
 import { openStateStore, type StateStore } from '../store/open-state-store.js';
+import { createPlainSecretStore, type SecretStore } from '../store/secret-store.js';
 
 export interface CompanyParts {
   config: AppConfig;
@@ -18,19 +19,36 @@ export interface CompanyParts {
 
 /** A logger that censors every secret of this configuration, wherever it appears. */
 export function loggerFor(config: Pick<AppConfig, 'logLevel' | 'pipedrive'>, destination?: LoggerOptions['destination']): Logger {
-  const secrets = [config.pipedrive.apiToken, config.pipedrive.oauthAccessToken].filter((s): s is string => Boolean(s));
+  const secrets = [config.pipedrive.apiToken, config.pipedrive.oauthAccessToken, config.pipedrive.oauthApp?.clientSecret, config.pipedrive.oauthApp?.refreshToken].filter(
+    (s): s is string => Boolean(s),
+  );
   return createLogger({ level: config.logLevel, secrets, ...(destination ? { destination } : {}) });
 }
 
-export function clientFor(config: AppConfig, logger: Logger): PipedriveClient {
-  return createPipedriveClient({ connection: config.pipedrive, logger: logger.child({ component: 'pipedrive' }) });
+export function clientFor(config: AppConfig, logger: Logger, secrets?: SecretStore): PipedriveClient {
+  return createPipedriveClient({ connection: config.pipedrive, logger: logger.child({ component: 'pipedrive' }), ...(secrets ? { secrets } : {}) });
+}
+
+/** The company's secrets (OAuth tokens) in the state store. */
+export function secretsFor(config: AppConfig, store: StateStore): SecretStore {
+  return createPlainSecretStore(store.keyv, config.companyId);
+}
+
+/**
+ * A client for a one-off command (setup, doctor). An OAuth app install keeps its rotated tokens in the
+ * state store, so the store is opened for it; an API token needs none.
+ */
+export async function commandClient(config: AppConfig, logger: Logger): Promise<{ client: PipedriveClient; close(): Promise<void> }> {
+  if (!config.pipedrive.oauthApp || config.pipedrive.apiToken) return { client: clientFor(config, logger), close: async () => undefined };
+  const store = await openStateStore(config.stateUrl, logger.child({ component: 'store' }));
+  return { client: clientFor(config, logger, secretsFor(config, store)), close: () => store.close() };
 }
 
 /** Opens the state store and builds the client for one company. `store` may be shared between companies. */
 export async function composeCompany(config: AppConfig, logger: Logger, store?: StateStore): Promise<CompanyParts & { close(): Promise<void> }> {
   const owned = store === undefined;
   const theStore = store ?? (await openStateStore(config.stateUrl, logger.child({ component: 'store' })));
-  const client = clientFor(config, logger);
+  const client = clientFor(config, logger, secretsFor(config, theStore));
   return {
     config,
     logger,

@@ -17,6 +17,12 @@ export const EnvSchema = z
   .object({
     PIPEDRIVE_API_TOKEN: z.string().min(1, 'expected the Pipedrive API token (Settings → Personal preferences → API)').optional(),
     PIPEDRIVE_OAUTH_ACCESS_TOKEN: z.string().min(1).optional(),
+    /** An OAuth app install (Marketplace app): the worker refreshes its tokens and keeps them in the state store. */
+    PIPEDRIVE_OAUTH_CLIENT_ID: z.string().min(1).optional(),
+    PIPEDRIVE_OAUTH_CLIENT_SECRET: z.string().min(1).optional(),
+    PIPEDRIVE_OAUTH_REFRESH_TOKEN: z.string().min(1).optional(),
+    /** The OAuth server (default https://oauth.pipedrive.com; the sandbox's URL in tests). */
+    PIPEDRIVE_OAUTH_HOST: z.url({ error: 'expected a URL like https://oauth.pipedrive.com' }).optional(),
     /** `acme` for https://acme.pipedrive.com */
     PIPEDRIVE_COMPANY_DOMAIN: z
       .string()
@@ -51,4 +57,4 @@ export const EnvSchema = z
 export type Env = z.infer<typeof EnvSchema>;
 
 /** Keys whose values never appear in an error message. */
-export const SECRET_ENV_KEYS = ['PIPEDRIVE_API_TOKEN', 'PIPEDRIVE_OAUTH_ACCESS_TOKEN'] as const;
+export const SECRET_ENV_KEYS = ['PIPEDRIVE_API_TOKEN', 'PIPEDRIVE_OAUTH_ACCESS_TOKEN', 'PIPEDRIVE_OAUTH_CLIENT_SECRET', 'PIPEDRIVE_OAUTH_REFRESH_TOKEN'] as const;

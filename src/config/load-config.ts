@@ -13,6 +13,8 @@ export interface PipedriveConnection {
   baseUrl: string;
   apiToken?: string;
   oauthAccessToken?: string;
+  /** An OAuth app install: its tokens are refreshed and kept in the state store (src/pipedrive/oauth.ts). */
+  oauthApp?: { clientId: string; clientSecret: string; refreshToken: string; host?: string };
   timeoutMs: number;
   concurrency: number;
 }
@@ -94,8 +96,13 @@ export function parseConfig({ env: rawEnv, policyText, overrides = {}, requireTo
     else throw err;
   }
   if (env) {
-    if (requireToken && !env.PIPEDRIVE_API_TOKEN && !env.PIPEDRIVE_OAUTH_ACCESS_TOKEN) {
+    const app = [env.PIPEDRIVE_OAUTH_CLIENT_ID, env.PIPEDRIVE_OAUTH_CLIENT_SECRET, env.PIPEDRIVE_OAUTH_REFRESH_TOKEN];
+    if (requireToken && !env.PIPEDRIVE_API_TOKEN && !env.PIPEDRIVE_OAUTH_ACCESS_TOKEN && !app.some(Boolean)) {
       problems.push('environment: PIPEDRIVE_API_TOKEN: missing: set it to your Pipedrive API token (Settings → Personal preferences → API), or set PIPEDRIVE_OAUTH_ACCESS_TOKEN');
+    }
+    if (app.some(Boolean) && !app.every(Boolean)) {
+      const names = ['PIPEDRIVE_OAUTH_CLIENT_ID', 'PIPEDRIVE_OAUTH_CLIENT_SECRET', 'PIPEDRIVE_OAUTH_REFRESH_TOKEN'].filter((_, i) => !app[i]);
+      problems.push(`environment: ${names.join(', ')}: missing: an OAuth app install needs the client id, the client secret and the refresh token together`);
     }
     if (!env.PIPEDRIVE_BASE_URL && !env.PIPEDRIVE_COMPANY_DOMAIN) {
       problems.push('environment: PIPEDRIVE_COMPANY_DOMAIN: missing: set it to your company subdomain ("acme" for https://acme.pipedrive.com), or set PIPEDRIVE_BASE_URL');
@@ -115,6 +122,16 @@ export function parseConfig({ env: rawEnv, policyText, overrides = {}, requireTo
       baseUrl,
       ...(env.PIPEDRIVE_API_TOKEN ? { apiToken: env.PIPEDRIVE_API_TOKEN } : {}),
       ...(env.PIPEDRIVE_OAUTH_ACCESS_TOKEN ? { oauthAccessToken: env.PIPEDRIVE_OAUTH_ACCESS_TOKEN } : {}),
+      ...(env.PIPEDRIVE_OAUTH_CLIENT_ID && env.PIPEDRIVE_OAUTH_CLIENT_SECRET && env.PIPEDRIVE_OAUTH_REFRESH_TOKEN
+        ? {
+            oauthApp: {
+              clientId: env.PIPEDRIVE_OAUTH_CLIENT_ID,
+              clientSecret: env.PIPEDRIVE_OAUTH_CLIENT_SECRET,
+              refreshToken: env.PIPEDRIVE_OAUTH_REFRESH_TOKEN,
+              ...(env.PIPEDRIVE_OAUTH_HOST ? { host: env.PIPEDRIVE_OAUTH_HOST } : {}),
+            },
+          }
+        : {}),
       timeoutMs: env.CADENCE_REQUEST_TIMEOUT_MS,
       concurrency: env.CADENCE_CONCURRENCY,
     },

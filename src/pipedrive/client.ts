@@ -46,6 +46,8 @@ import {
   type MalformedRecord,
 } from './records.js';
 import { PAGE_SIZE } from './token-costs.js';
+import { OAuthSession } from './oauth.js';
+import type { SecretStore } from '../store/secret-store.js';
 
 type SdkAxios = NonNullable<Parameters<typeof DealsApiFactory>[2]>;
 
@@ -123,6 +125,14 @@ export interface PipedriveClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Page size for list walks (default and maximum 500). */
   pageSize?: number;
+  /** Where an OAuth app's tokens are kept (required with `connection.oauthApp`). */
+  secrets?: SecretStore;
+  /** Test seam: the clock that decides when an OAuth access token is due for refresh. */
+  oauthNow?: () => number;
+}
+
+function missingSecretStore(): never {
+  throw new Error('an OAuth app connection needs the state store for its tokens: build the client with `secrets`');
 }
 
 const ListEnvelope = z
@@ -151,12 +161,25 @@ export class PipedriveClient {
   private malformedCount = 0;
   private readonly v2;
   private readonly v1;
+  /** The OAuth app session, when the connection is an OAuth app install. */
+  readonly oauth: OAuthSession | undefined;
 
   constructor(options: PipedriveClientOptions) {
     const { connection } = options;
-    if (!connection.apiToken && !connection.oauthAccessToken) {
-      throw new Error('no Pipedrive credentials: set PIPEDRIVE_API_TOKEN (or PIPEDRIVE_OAUTH_ACCESS_TOKEN)');
+    if (!connection.apiToken && !connection.oauthAccessToken && !connection.oauthApp) {
+      throw new Error('no Pipedrive credentials: set PIPEDRIVE_API_TOKEN (or PIPEDRIVE_OAUTH_ACCESS_TOKEN, or an OAuth app: PIPEDRIVE_OAUTH_CLIENT_ID, _CLIENT_SECRET, _REFRESH_TOKEN)');
     }
+    // An OAuth app install: tokens renewed through the SDK's OAuth2Configuration and kept in the state store.
+    const session =
+      !connection.apiToken && connection.oauthApp
+        ? new OAuthSession({
+            app: connection.oauthApp,
+            secrets: options.secrets ?? missingSecretStore(),
+            logger: options.logger,
+            ...(options.oauthNow ? { now: options.oauthNow } : {}),
+          })
+        : undefined;
+    this.oauth = session;
     this.log = options.logger;
     this.pageSize = Math.min(PAGE_SIZE, Math.max(1, options.pageSize ?? PAGE_SIZE));
     this.http = createPipedriveHttp({
@@ -164,6 +187,9 @@ export class PipedriveClient {
       concurrency: connection.concurrency,
       logger: options.logger,
       authKind: connection.apiToken ? 'api-token' : 'oauth',
+      ...(session
+        ? { onUnauthorized: async (rejected: string | undefined) => `Bearer ${(await session.refresh('401', rejected?.replace(/^Bearer\s+/i, ''))).accessToken}` }
+        : {}),
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.now ? { now: options.now } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
@@ -171,7 +197,11 @@ export class PipedriveClient {
     });
     const base = connection.baseUrl.replace(/\/+$/, '');
     // The API token takes precedence; OAuth bearer only when there is no token (PIPEDRIVE.md §1).
-    const auth = connection.apiToken ? { apiKey: connection.apiToken } : { accessToken: connection.oauthAccessToken as string };
+    const auth = connection.apiToken
+      ? { apiKey: connection.apiToken }
+      : session
+        ? { accessToken: () => session.accessToken() }
+        : { accessToken: connection.oauthAccessToken as string };
     const v2cfg = new Configuration({ ...auth, basePath: `${base}/api/v2` });
     const v1cfg = new V1Configuration({ ...auth, basePath: `${base}/api/v1` });
     const ax = this.http.axios as unknown as SdkAxios;

@@ -23,7 +23,7 @@ import {
   type RequestInfo,
 } from './errors.js';
 import { decideRetry, DEFAULT_RETRY_POLICY, toAttemptOutcome, type RetryDecision, type RetryPolicy } from './decide-retry.js';
-import { parseRateLimitHeaders } from './rate-limit-headers.js';
+import { headerValue, parseRateLimitHeaders } from './rate-limit-headers.js';
 import { Throttle } from './throttle.js';
 import { requestCost } from './token-costs.js';
 
@@ -38,6 +38,12 @@ export interface HttpOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   userAgent?: string;
+  /**
+   * OAuth: called once per request when it is answered 401, with the Authorization header it carried;
+   * returns the new header value after a token refresh (the request is then sent again), or null. A refused
+   * refresh throws (PipedriveAuthError).
+   */
+  onUnauthorized?: (rejectedAuthorization: string | undefined) => Promise<string | null>;
 }
 
 /** The rate-limit figures the client last saw (both limits are tracked separately). */
@@ -184,8 +190,8 @@ export function createPipedriveHttp(options: HttpOptions): PipedriveHttp {
       return response;
     };
 
-    try {
-      return await pRetry(attemptOnce, {
+    const withRetries = () =>
+      pRetry(attemptOnce, {
         retries: Math.max(0, policy.maxAttempts - 1),
         minTimeout: 0,
         factor: 1,
@@ -204,8 +210,26 @@ export function createPipedriveHttp(options: HttpOptions): PipedriveHttp {
         },
         shouldRetry: () => lastDecision?.retry === true,
       });
-    } catch (err) {
-      throw toPipedriveError(err, lastDecision, { method, path }, options.authKind);
+
+    let refreshed = false;
+    for (;;) {
+      try {
+        return await withRetries();
+      } catch (err) {
+        // OAuth: a 401 means the access token expired or was revoked: refresh once and send again.
+        if (options.onUnauthorized && !refreshed && lastDecision?.retry === false && lastDecision.kind === 'auth') {
+          refreshed = true;
+          const rejected = headerValue(config.headers as never, 'authorization');
+          const next = await options.onUnauthorized(rejected);
+          if (next !== null) {
+            config.headers.set('Authorization', next);
+            lastDecision = undefined;
+            log.info({ method, path }, 'pipedrive request answered 401: OAuth token refreshed, sending again');
+            continue;
+          }
+        }
+        throw toPipedriveError(err, lastDecision, { method, path }, options.authKind);
+      }
     }
   };
 

@@ -98,6 +98,8 @@ export interface RunSyncOptions {
 }
 
 const MALFORMED_LIST = 200;
+/** Entities whose field catalogue the sync refreshes: those the rules resolve fields of. */
+export const FIELD_CATALOGUE_ENTITIES = ['organization', 'person', 'deal'] as const satisfies readonly EntityKind[];
 
 export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
   const { client, companyState, logger } = options;
@@ -200,8 +202,10 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
     await companyState.users.put(users);
     const types = await client.listActivityTypes();
     await companyState.activityTypes.put(types);
+    // Only the catalogues the rules read (organization, person and deal fields): no rule reads an activity
+    // field, and under OAuth the activity Fields API needs the `admin` scope (OpenAPI v2 getActivityFields).
     const fields = [];
-    for (const e of SYNCED_ENTITIES) fields.push(...(await client.getFields(e)));
+    for (const e of FIELD_CATALOGUE_ENTITIES) fields.push(...(await client.getFields(e)));
     await companyState.fields.put(fields);
     Object.assign(reference, { users: users.length, activityTypes: types.length, fields: fields.length });
     noteMalformed(client.stats().malformed.filter((m) => !statsAtStart.malformed.includes(m)).slice(0, MALFORMED_LIST));
@@ -216,6 +220,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
       mirrorCounts: await companyState.mirror.estimatedCounts(),
       lastIncrementalPages: Object.fromEntries(checkpoints.map((cp) => [cp.entity, cp.lastPassPages])),
       firstRun,
+      fieldEntities: FIELD_CATALOGUE_ENTITIES.length,
       archivedDeals: { lastPassPages: archivedCheckpoint.lastPassPages, allPages: archivedCheckpoint.lastFullAt === null ? 1 : Math.max(1, archivedCheckpoint.lastPassPages) },
     });
     const wantReconcile =

@@ -59,7 +59,7 @@ describe('a night of the worker, checked against the published API', () => {
     expect(used).toEqual(
       expect.arrayContaining([
         'GET /api/v1/activityTypes', 'GET /api/v1/users',
-        'GET /api/v2/activities', 'GET /api/v2/activityFields', 'GET /api/v2/dealFields', 'GET /api/v2/deals',
+        'GET /api/v2/activities', 'GET /api/v2/dealFields', 'GET /api/v2/deals', 'GET /api/v2/deals/archived',
         'GET /api/v2/organizationFields', 'GET /api/v2/organizations', 'GET /api/v2/personFields', 'GET /api/v2/persons',
         'PATCH /api/v2/organizations/{id}', 'POST /api/v2/activities', 'POST /api/v2/organizationFields',
       ]),

@@ -29,6 +29,8 @@ export interface PipelineInput {
   runId: string;
   /** false: plan only. */
   apply: boolean;
+  /** Builds the client from the opened store (an OAuth app keeps its tokens there); default: API token. */
+  client?: (store: StateStore) => PipedriveClient;
   /** Reconciliation during the sync (default `skip`). */
   reconcile?: ReconcileMode;
   /** Lets a test wrap the client (e.g. die right after a POST lands). */
@@ -56,7 +58,7 @@ export async function runPipeline(input: PipelineInput, store?: StateStore): Pro
   const theStore = store ?? (await openStateStore(input.stateUrl, logger, input.namespace ? { namespace: input.namespace } : {}));
   try {
     const state = theStore.company(input.companyId);
-    const client = makeClient(input.baseUrl, input.token, logger);
+    const client = input.client ? input.client(theStore) : makeClient(input.baseUrl, input.token, logger);
     input.wrapClient?.(client);
     const now = () => input.now;
     const sync = await runSync({ client, companyState: state, logger, now, reconcile: input.reconcile ?? 'skip', runId: input.runId });

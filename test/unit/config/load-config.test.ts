@@ -162,3 +162,22 @@ describe('environment', () => {
     expect(problems.some((m) => m.startsWith('config/policy.yaml: version: expected 1'))).toBe(true);
   });
 });
+
+describe('an OAuth app install from the environment', () => {
+  const app = {
+    PIPEDRIVE_COMPANY_DOMAIN: 'acme',
+    PIPEDRIVE_OAUTH_CLIENT_ID: 'client-1',
+    PIPEDRIVE_OAUTH_CLIENT_SECRET: 'secret-XYZ-987',
+    PIPEDRIVE_OAUTH_REFRESH_TOKEN: 'refresh-ABC-654',
+  };
+  it('needs no API token: client id, secret and refresh token make the connection', () => {
+    const cfg = parseConfig({ env: app, policyText: shipped });
+    expect(cfg.pipedrive.oauthApp).toEqual({ clientId: 'client-1', clientSecret: 'secret-XYZ-987', refreshToken: 'refresh-ABC-654' });
+    expect(cfg.pipedrive.apiToken).toBeUndefined();
+  });
+  it('names the missing part, never echoing the secrets', () => {
+    const problems = problemsOf(() => parseConfig({ env: { ...app, PIPEDRIVE_OAUTH_CLIENT_ID: undefined }, policyText: shipped }));
+    expect(problems).toEqual([expect.stringMatching(/PIPEDRIVE_OAUTH_CLIENT_ID: missing: an OAuth app install needs the client id, the client secret and the refresh token together/)]);
+    expect(problems.join('')).not.toMatch(/secret-XYZ|refresh-ABC/);
+  });
+});
