@@ -20,6 +20,8 @@ import { OAUTH_SECRET_NAME } from '../../src/pipedrive/oauth.js';
 import { createPlainSecretStore, type SecretStore } from '../../src/store/secret-store.js';
 import type { StateStore } from '../../src/store/open-state-store.js';
 import { runSetup } from '../../src/setup/run-setup.js';
+import { runDoctor } from '../../src/doctor/run-doctor.js';
+import Keyv from 'keyv';
 import { makeClient, runPipeline } from './support/pipeline.js';
 
 const lines: string[] = [];
@@ -147,5 +149,31 @@ describe('an OAuth company over several nights', () => {
     expect(all).not.toContain(APP.clientSecret);
     expect(all).toContain('OAuth access token refreshed');
     expect(OAUTH_SECRET_NAME).toBe('pipedrive-oauth');
+  });
+});
+
+describe('doctor under OAuth', () => {
+  it('lists the scopes each part of the night needs and says which the app lacks', async () => {
+    const readOnly = await startSandbox({
+      dataset: generateDataset({ seed: 1, now: new Date(T0), scale: 'demo' }),
+      now: () => new Date(T0),
+      oauth: { ...APP, scopes: ['base', 'deals:read', 'contacts:read', 'activities:read', 'users:read'] },
+    });
+    try {
+      const client = createPipedriveClient({
+        connection: { baseUrl: readOnly.url, oauthApp: { ...APP, refreshToken: readOnly.oauth!.install(), host: readOnly.url }, timeoutMs: 10_000, concurrency: 2 },
+        logger,
+        secrets: createPlainSecretStore(new Keyv(), 'doctor'),
+      });
+      const report = await runDoctor({ client, policy, logger });
+      const scope = (id: string) => report.checks.find((c) => c.id === id)!;
+      expect(scope('scopes:nightly')).toMatchObject({ status: 'ok' });
+      expect(scope('scopes:write-back')).toMatchObject({ status: 'fail', detail: expect.stringContaining('POST /api/v2/activities (needs one of activities:full)') });
+      expect(scope('scopes:write-back').fix).toMatch(/re-authorize/);
+      expect(scope('scopes:setup')).toMatchObject({ status: 'warn', detail: expect.stringContaining('POST /api/v1/activityTypes (needs one of admin)') });
+      expect(report.ok).toBe(false);
+    } finally {
+      await readOnly.close();
+    }
   });
 });
