@@ -4,7 +4,7 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import { loadConfig, type AppConfig, type ConfigOverrides } from '../config/load-config.js';
-import { composeCompany, loggerFor, clientFor, type CompanyParts } from '../app/compose.js';
+import { composeCompany, loggerFor, commandClient, type CompanyParts } from '../app/compose.js';
 import { runCompanyJob, type JobOptions, type JobOutcome } from '../job/run-company-job.js';
 import { formatJobOutcome, formatSyncSummary } from './format-outcome.js';
 import { createProgress, type ProgressSink } from './progress.js';
@@ -172,7 +172,8 @@ export const COMMANDS = {
     async run(values, env) {
       const config = configOf(values, env);
       const logger = loggerFor(config);
-      const report = await runSetup({ client: clientFor(config, logger), policy: config.policy, logger, dryRun: values['dry-run'] === true });
+      const { client, close } = await commandClient(config, logger);
+      const report = await runSetup({ client, policy: config.policy, logger, dryRun: values['dry-run'] === true }).finally(close);
       process.stdout.write(`${formatSetupReport(report)}\n`);
       return report.problems > 0 ? EXIT.failed : EXIT.ok;
     },
@@ -183,7 +184,8 @@ export const COMMANDS = {
     async run(values, env) {
       const config = configOf(values, env);
       const logger = loggerFor(config);
-      const report = await withDoctorSecrets(config, logger, (secrets) => runDoctor({ client: clientFor(config, logger), policy: config.policy, logger, secrets }));
+      const { client, close } = await commandClient(config, logger);
+      const report = await withDoctorSecrets(config, logger, (secrets) => runDoctor({ client, policy: config.policy, logger, secrets })).finally(close);
       process.stdout.write(`${formatDoctorReport(report)}\n`);
       return report.ok ? EXIT.ok : EXIT.failed;
     },

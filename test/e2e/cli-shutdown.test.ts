@@ -8,8 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../sandbox/generator.js';
+import { contractRecorder } from '../contract/recorder.js';
 import { startSandbox, type Sandbox } from '../../sandbox/server.js';
 import { extractCadenceKey } from '../../src/domain/provenance.js';
 import { parsePolicy } from '../../src/config/load-config.js';
@@ -22,6 +23,8 @@ import { makeClient } from './support/pipeline.js';
 const logger = pino({ level: 'silent' });
 const policy = parsePolicy(readFileSync('config/policy.yaml', 'utf8'), 'config/policy.yaml');
 
+// Every request the worker sends and every answer, checked against Pipedrive's OpenAPI files.
+const contract = contractRecorder();
 let sb: Sandbox;
 let dir: string;
 
@@ -31,6 +34,7 @@ beforeEach(async () => {
     dataset: generateDataset({ seed: 5, now: new Date(), scale: 'demo' }),
     rateLimit: { burstLimit: 10_000, dailyTokenBudget: 10_000_000 },
     knobs: { latencyMs: 25 },
+    onExchange: contract.onExchange,
   });
   await runSetup({ client: makeClient(sb.url, sb.token, logger), policy, logger });
   sb.clearWrites();
@@ -136,3 +140,5 @@ describe('cadence run-once and SIGTERM', () => {
     expect(sb.writes()).toEqual([]);
   });
 });
+
+afterAll(() => contract.expectClean());
