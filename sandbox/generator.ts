@@ -103,13 +103,13 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'anchorByRevenue', name: 'Grupo Andrade Metalúrgica S.A.', owner: 'ricardo', segment: 'Indústria', addYearsAgo: 8,
       address: 'Av. das Nações Unidas, 12901 - Brooklin, São Paulo - SP, 04578-000', contractEndInDays: 420,
-      description: 'Tier 4 anchor by the revenue/tenure rule: won deals ≥ 1,000,000 BRL in 12 months, first won deal 7 years ago, no Tier field.',
+      description: 'Tier 4 anchor by the revenue/tenure rule: won deals of 5.5M BRL (≈ 1.04M USD, the threshold is 1M USD) in 12 months, first won deal 7 years ago, no Tier field.',
       persons: [P('Roberto Andrade', 'Decision maker', 'Strong'), P('Luciana Ferraz', 'Champion', 'Strong'), P('Diego Martins', 'User', 'Developing'), P('Sônia Ribeiro', 'Influencer', 'Developing')],
       deals: [
         { title: 'Diagnóstico de operações 2019', value: 80_000, status: 'won', daysAgo: 7 * 365, serviceLine: 'Assessment' },
-        { title: 'Squad de transformação digital — fase 1', value: 620_000, status: 'won', daysAgo: 250, serviceLine: 'Squad', person: 1 },
-        { title: 'Consultoria de eficiência fabril', value: 540_000, status: 'won', daysAgo: 120, serviceLine: 'Consulting' },
-        { title: 'Squad de transformação digital — fase 2', value: 700_000, status: 'open', daysAgo: 20, serviceLine: 'Squad', expectedCloseInDays: 45, person: 1 },
+        { title: 'Squad de transformação digital — fase 1', value: 2_900_000, status: 'won', daysAgo: 250, serviceLine: 'Squad', person: 1 },
+        { title: 'Consultoria de eficiência fabril', value: 2_600_000, status: 'won', daysAgo: 120, serviceLine: 'Consulting' },
+        { title: 'Squad de transformação digital — fase 2', value: 3_200_000, status: 'open', daysAgo: 20, serviceLine: 'Squad', expectedCloseInDays: 45, person: 1 },
       ],
       activities: [
         done('call', 'Alinhamento semanal do projeto', 1, { person: 1, owner: 'ricardo' }),
@@ -123,7 +123,7 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'keyAccountSquad', name: 'Farmácias Vida Nova Ltda.', owner: 'juliana', segment: 'Varejo', addYearsAgo: 3,
       address: 'Rua Voluntários da Pátria, 2468 - Santana, São Paulo - SP, 02010-000', contractEndInDays: 300,
-      description: 'Key account: a won "Squad" deal (Service line = Squad) makes it at least Tier 3, although revenue alone (180k) is Tier 2 and there is no Tier field. Never had a QBR.',
+      description: 'Key account: a won "Squad" deal (Service line = Squad) makes it at least Tier 3, although revenue alone (180k BRL ≈ 34k USD) is Tier 1 and there is no Tier field. Never had a QBR.',
       persons: [P('Patrícia Nogueira', 'Decision maker', 'Developing'), P('André Figueiredo', 'Champion', 'Strong')],
       deals: [{ title: 'Squad de dados — Farmácias Vida Nova', value: 180_000, status: 'won', daysAgo: 60, serviceLine: 'Squad', person: 1 }],
       activities: [
@@ -208,7 +208,7 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'outreachCollision', name: 'Seguradora Atlântico', owner: 'ricardo', segment: 'Serviços financeiros', addYearsAgo: 4,
       address: 'Praia de Botafogo, 300 - Botafogo, Rio de Janeiro - RJ, 22250-040', contractEndInDays: 520,
-      description: 'Outreach collision: three different users (Ricardo, Marcos, Fernanda) touched it in the same ISO week last week. Tier 3 by revenue (350k).',
+      description: 'Outreach collision: three different users (Ricardo, Marcos, Fernanda) touched it in the same ISO week last week. Revenue (350k BRL ≈ 66k USD) reaches Tier 2, but one deal is no recurrence: Tier 1, held back.',
       persons: [P('Beatriz Falcão', 'Decision maker', 'Developing'), P('Gustavo Leal', 'Champion', 'Strong')],
       deals: [{ title: 'Assessment regulatório SUSEP', value: 350_000, status: 'won', daysAgo: 90, serviceLine: 'Assessment', person: 1 }],
       activities: [
@@ -233,9 +233,12 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'keyPersonDependency', name: 'Energia Solar Nordeste', owner: 'marcos', segment: 'Tecnologia', addYearsAgo: 3,
       address: 'Av. Santos Dumont, 2789 - Aldeota, Fortaleza - CE, 60150-161', contractEndInDays: 330,
-      description: 'Tier 3 by revenue (420k) whose touchpoints in 90 days reached only one person (the champion); the decision maker was not reached.',
+      description: 'Tier 3 by revenue (1.2M BRL ≈ 226k USD) and 2.5 years of history, whose touchpoints in 90 days reached only one person (the champion); the decision maker was not reached.',
       persons: [P('Ivan Bezerra', 'Champion', 'Strong'), P('Rosana Queiroz', 'Decision maker', 'Weak'), P('Tiago Holanda', 'User', 'Developing')],
-      deals: [{ title: 'Consultoria de expansão de parques solares', value: 420_000, status: 'won', daysAgo: 140, serviceLine: 'Consulting' }],
+      deals: [
+        { title: 'Estudo de viabilidade eólica', value: 150_000, status: 'won', daysAgo: 900, serviceLine: 'Assessment' },
+        { title: 'Consultoria de expansão de parques solares', value: 1_200_000, status: 'won', daysAgo: 140, serviceLine: 'Consulting' },
+      ],
       activities: [
         done('call', 'Alinhamento com o champion', 5), done('meeting', 'FUP mensal', 25, { time: '13:00' }),
         done('meeting', 'Revisão de negócios trimestral', 55, { time: '13:00' }), done('email', 'Envio de proposta', 80),
@@ -275,10 +278,11 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'foreignCurrency', name: 'Global Tech Solutions do Brasil', owner: 'juliana', segment: 'Tecnologia', addYearsAgo: 3,
       address: 'Av. Brigadeiro Faria Lima, 3477 - Itaim Bibi, São Paulo - SP, 04538-133', contractEndInDays: 800,
-      description: 'Deals in USD (won 90,000 USD ≈ 477k BRL → Tier 3 by revenue) and EUR (open).',
+      description: 'Deals in USD (won 160,000 USD ≈ 848k BRL in 12 months, plus a retainer the year before → Tier 2, and an upgrade candidate at 80 % of the Tier 3 threshold) and EUR (open).',
       persons: [P('John Miller', 'Decision maker', 'Developing'), P('Camila Nakamura', 'Champion', 'Strong')],
       deals: [
-        { title: 'Data platform assessment', value: 90_000, currency: 'USD', status: 'won', daysAgo: 100, serviceLine: 'Assessment', person: 1 },
+        { title: 'Support retainer 2025', value: 20_000, currency: 'USD', status: 'won', daysAgo: 400, serviceLine: 'Consulting' },
+        { title: 'Data platform assessment', value: 160_000, currency: 'USD', status: 'won', daysAgo: 100, serviceLine: 'Assessment', person: 1 },
         { title: 'EU compliance consulting', value: 40_000, currency: 'EUR', status: 'open', daysAgo: 30, serviceLine: 'Consulting', expectedCloseInDays: 60 },
       ],
       activities: [done('meeting', 'Steering committee', 12, { time: '13:00', person: 1 }), done('call', 'Weekly sync', 3, { person: 1 })],

@@ -19,6 +19,8 @@ import {
   type RiskEntry,
   type TrendEntry,
   type AppliedSummary,
+  type HeldBackEntry,
+  type UpgradeCandidateEntry,
 } from './report-schema.js';
 import { applyStopNotices, type ApplySummary } from '../apply/apply-plan.js';
 
@@ -231,6 +233,32 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     .flatMap((o) => o.risks.map((r) => ({ ...orgRef(o.orgId), ...r })))
     .sort((a, b) => b.tier - a.tier || collator.compare(a.orgName, b.orgName) || a.kind.localeCompare(b.kind));
 
+  // Tier review (POLICY.md §10.2) ----------------------------------------------------------------
+  const upgradeCandidates: UpgradeCandidateEntry[] = [];
+  const heldBack: HeldBackEntry[] = [];
+  for (const o of organizations) {
+    const t = o.tier;
+    if (t.upgradeCandidate) {
+      upgradeCandidates.push({
+        ...orgRef(o.orgId),
+        ownerId: o.ownerId,
+        ownerName: userName(o.ownerId),
+        nextTier: t.upgradeCandidate.nextTier,
+        revenue12m: t.revenue12m,
+        revenue12mThreshold: t.revenue12mThreshold ?? t.revenue12m,
+        revenuePrevious12m: t.revenuePrevious12m ?? 0,
+        share: t.upgradeCandidate.share,
+        growth: t.upgradeCandidate.growth,
+        reasons: t.upgradeCandidate.reasons,
+      });
+    }
+    if (t.heldBack) {
+      heldBack.push({ ...orgRef(o.orgId), ownerId: o.ownerId, ownerName: userName(o.ownerId), heldTier: t.heldBack.level, criterion: t.heldBack.criterion, message: t.message });
+    }
+  }
+  upgradeCandidates.sort((a, b) => b.share - a.share || (b.growth ?? -Infinity) - (a.growth ?? -Infinity) || collator.compare(a.orgName, b.orgName));
+  heldBack.sort((a, b) => b.heldTier - a.heldTier || collator.compare(a.orgName, b.orgName));
+
   const report: ReportV1 = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     generator: 'pipedrive-cadence' as const,
@@ -269,6 +297,12 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
       planWarnings: (plan?.warnings ?? []).map((n) => describer.notice(n)),
     },
     engagement: { weeks, byTier: result.engagementByTier, rising, falling, risks },
+    tierReview: {
+      thresholdCurrency: policy.tierCriteria.thresholdCurrency ?? policy.currency,
+      upgrade: { ...policy.tierCriteria.upgrade },
+      upgradeCandidates,
+      heldBack,
+    },
     organizations: organizations
       .sort((a, b) => collator.compare(a.name, b.name) || a.orgId - b.orgId)
       .map((o) => Object.assign(o, { url: orgUrl(o.orgId), ownerName: userName(o.ownerId) })),

@@ -72,6 +72,11 @@ export function renderHtml(report: ReportV1, texts: Templates, options: RenderHt
   const maxRows = options.maxRows ?? HTML_MAX_ROWS;
   const L = createLabels(texts);
   const fmt = createFormatters(report.locale, report.timeZone, report.currency);
+  const review = report.tierReview;
+  const thresholdFmt = review && review.thresholdCurrency !== report.currency ? createFormatters(report.locale, report.timeZone, review.thresholdCurrency) : null;
+  /** An amount in the firm currency, and in the thresholds' currency when that is another one. */
+  const bothCurrencies = (firm: number, inThreshold: number | undefined): string =>
+    thresholdFmt && inThreshold !== undefined ? `${fmt.currency(firm)} · ${thresholdFmt.currency(inThreshold)}` : fmt.currency(firm);
   const tierNames = new Map(report.tiers.map((t) => [t.level, t.name]));
   const tierName = (level: number): string => `${L('tier')} ${level} · ${tierNames.get(level) ?? ''}`.replace(/ · $/, '');
   const tierColour = (level: number): string => {
@@ -116,7 +121,7 @@ export function renderHtml(report: ReportV1, texts: Templates, options: RenderHt
 <p class="meta">${L('company')}: <b>${report.companyId}</b> · ${L('generatedAt')}: ${fmt.instant(run.finishedAt)} · ${L('today')}: ${fmt.date(report.today)}${
     run.dryRun ? html` · <b>${L('dryRun')}</b>` : ''
   }</p>
-<nav><a href="#data-quality">${L('dataQuality')}</a><a href="#cadence">${L('cadence')}</a><a href="#engagement">${L('engagement')}</a><a href="#run">${L('run')}</a></nav>
+<nav><a href="#data-quality">${L('dataQuality')}</a><a href="#cadence">${L('cadence')}</a><a href="#engagement">${L('engagement')}</a>${report.tierReview ? html`<a href="#tiers">${L('tierReview')}</a>` : ''}<a href="#run">${L('run')}</a></nav>
 <section class="cards" aria-label="${L('summary')}">${cards.map(([label, n]) => html`<div class="card"><b>${fmt.number(n)}</b><span>${label}</span></div>`)}</section>
 </header>`;
 
@@ -237,7 +242,7 @@ ${more(dq.findings.length, shownFindings.length)}
     html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('tierReason')}</th><th class="num">${L('revenue12m')}</th><th>${L('status')}</th><th>${L('lastTouchpoint')}</th><th>${L('nextDue')}</th><th class="num">${L('health')}</th><th>${L('owner')}</th>`,
     report.organizations,
     (o) =>
-      html`<tr class="org" data-org-id="${o.orgId}"><td><a href="${o.url}">${o.name}</a></td><td>${tierName(o.tier.level)}</td><td>${o.tier.message}</td><td class="num">${fmt.currency(o.tier.revenue12m)}</td><td>${status(
+      html`<tr class="org" data-org-id="${o.orgId}"><td><a href="${o.url}">${o.name}</a></td><td>${tierName(o.tier.level)}</td><td>${o.tier.message}</td><td class="num">${bothCurrencies(o.tier.revenue12m, o.tier.revenue12mThreshold)}</td><td>${status(
         o.overallStatus,
       )}</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td>${healthCell(o.health)}<td>${ownerLabel(o.ownerName, o.ownerId)}</td></tr>`,
   );
@@ -256,6 +261,40 @@ ${cadence.deletions.length > 0 ? html`<h3>${L('deletions')}</h3>${deletionsTable
 ${cadence.planWarnings.length > 0 ? html`<div class="warn"><b>${L('planWarnings')}:</b><ul>${cadence.planWarnings.map((w) => html`<li>${w}</li>`)}</ul></div>` : ''}
 <h3>${L('clients')}</h3>${clientsTable}
 </section>`;
+
+  // Tiers as the guide states them (POLICY.md §10.2) ---------------------------------------------------
+  const tierReviewSection = review
+    ? html`<section id="tiers">
+<h2>${L('tierReview')}</h2>
+<h3>${L('upgradeCandidates')} <span class="count">${fmt.number(review.upgradeCandidates.length)}</span></h3>
+<p class="muted">${fillTemplate(L('upgradeCandidatesIntro'), {
+        tier: fmt.number(review.upgrade.tier),
+        share: fmt.percent(review.upgrade.revenueShare * 100),
+        growth: fmt.percent(review.upgrade.growth * 100),
+      })}</p>
+${table(
+  html`<th>${L('client')}</th><th>${L('owner')}</th><th class="num">${L('revenue12m')}</th><th class="num">${L('revenuePrevious12m')}</th><th class="num">${L('shareOfNextTier')}</th><th class="num">${L('growth')}</th><th>${L('reason')}</th>`,
+  review.upgradeCandidates,
+  (c) =>
+    html`<tr class="upgrade-candidate" data-org-id="${c.orgId}" data-next-tier="${c.nextTier}"><td>${orgLink(c)}</td><td>${ownerLabel(c.ownerName, c.ownerId)}</td><td class="num">${bothCurrencies(
+      c.revenue12m,
+      c.revenue12mThreshold,
+    )}</td><td class="num">${fmt.currency(c.revenuePrevious12m)}</td><td class="num">${fmt.percent(c.share * 100)}</td><td class="num">${
+      c.growth === null ? '—' : fmt.percent(c.growth * 100)
+    }</td><td>${c.reasons.map((r) => L(`upgrade_${r}`)).join(' · ')}</td></tr>`,
+)}
+<h3>${L('heldBack')} <span class="count">${fmt.number(review.heldBack.length)}</span></h3>
+<p class="muted">${L('heldBackIntro')}</p>
+${table(
+  html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('heldTier')}</th><th>${L('reason')}</th><th>${L('tierReason')}</th><th>${L('owner')}</th>`,
+  review.heldBack,
+  (h) =>
+    html`<tr class="held-back" data-org-id="${h.orgId}" data-criterion="${h.criterion}"><td>${orgLink(h)}</td><td>${h.tier}</td><td>${h.heldTier}</td><td>${L(
+      `criterion_${h.criterion}`,
+    )}</td><td>${h.message}</td><td>${ownerLabel(h.ownerName, h.ownerId)}</td></tr>`,
+)}
+</section>`
+    : '';
 
   // Engagement -------------------------------------------------------------------------------------
   const chart = renderEngagementChart({
@@ -337,6 +376,7 @@ ${header}
 ${dataQualitySection}
 ${cadenceSection}
 ${engagementSection}
+${tierReviewSection}
 ${runSection}
 </main>
 <footer>pipedrive-cadence · ${L('run')} ${report.runId} · ${L('schemaVersion')} ${report.schemaVersion} · ${report.timeZone}</footer>

@@ -136,6 +136,20 @@ export const REPORT_LABEL_KEYS = [
   'skip_cleared_touched',
   'deletionCleared',
   'rowsShown',
+  'tierReview',
+  'upgradeCandidates',
+  'upgradeCandidatesIntro',
+  'heldBack',
+  'heldBackIntro',
+  'revenuePrevious12m',
+  'shareOfNextTier',
+  'growth',
+  'nextTier',
+  'heldTier',
+  'criterion_tenure',
+  'criterion_recurrence',
+  'upgrade_revenue_share',
+  'upgrade_growth',
 ] as const;
 export type ReportLabelKey = (typeof REPORT_LABEL_KEYS)[number];
 

@@ -53,6 +53,34 @@ export const TierDecision = z.object({
   params: MessageParams.default({}),
   /** A narrower template than the rule's own (`lowest_tier`); absent = the rule's template. */
   textKey: TierTextKey.optional(),
+  /**
+   * POLICY.md §10.2. Optional so that reports written before these facts existed still parse; the rules
+   * always set them. Currency of the thresholds (`tierCriteria.thresholdCurrency`, else the firm currency).
+   */
+  thresholdCurrency: z.string().optional(),
+  /** `revenue12m` in the threshold currency (shown next to the firm-currency amount). */
+  revenue12mThreshold: z.number().optional(),
+  /** Won-deal value of the 12 months before the trailing 12 (firm currency): growth and the per-executive view. */
+  revenuePrevious12m: z.number().optional(),
+  /** Won deals within `tierCriteria.recurrence.windowMonths`, and whether any won deal is a retainer. */
+  wonDeals: z.number().int().optional(),
+  retainer: z.boolean().optional(),
+  /** The tier the revenue alone reached and the criterion that kept the client below it; null when none did. */
+  heldBack: z.object({ level: z.number().int(), criterion: z.enum(['tenure', 'recurrence']) }).nullable().optional(),
+  /**
+   * An upgrade candidate of `tierCriteria.upgrade.tier`: its revenue is `share` (0–1) of the next tier's
+   * threshold, it grew by `growth` (ratio; null without revenue in the 12 months before), and which of
+   * the two made it a candidate. Null when the client is not a candidate.
+   */
+  upgradeCandidate: z
+    .object({
+      nextTier: z.number().int(),
+      share: z.number(),
+      growth: z.number().nullable(),
+      reasons: z.array(z.enum(['revenue_share', 'growth'])),
+    })
+    .nullable()
+    .optional(),
 });
 export type TierDecision = z.infer<typeof TierDecision>;
 

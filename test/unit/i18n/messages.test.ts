@@ -107,6 +107,10 @@ const TIER_SCENARIOS: Record<TierTextKey, Scenario> = {
   explicit_field: { parts: { orgs: [org({ id: 1, customFields: tier(2) })] } },
   key_account: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, title: 'Squad de dados', won: '2025-06-01', value: 1000 })] } },
   revenue_tenure: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, won: '2025-06-01', value: 60_000 })] } },
+  // USD thresholds (POLICY.md §10.2): 1,100,000 BRL ≈ 207,547 USD reaches Tier 3, but one deal a year ago is no tenure.
+  held_back_tenure: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, won: '2025-06-01', value: 1_100_000 })] } },
+  // 300,000 BRL ≈ 56,604 USD reaches Tier 2, but a single deal is no recurrence.
+  held_back_recurrence: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, won: '2025-06-01', value: 300_000 })] } },
   lowest_tier: {
     parts: { orgs: [org({ id: 1 })] },
     adjust: (p) => {

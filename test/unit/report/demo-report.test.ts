@@ -51,6 +51,26 @@ afterAll(async () => {
 const findingsOf = (orgId: number) => report.dataQuality.findings.filter((f) => f.orgId === orgId);
 
 describe('reports of the demo company', () => {
+  it('state tiers as the guide does: USD thresholds, amounts in both currencies, upgrade candidates and held-back clients (POLICY.md §10.2)', () => {
+    const org = (role: string) => report.organizations.find((o) => o.orgId === story(role))!;
+    expect(org('anchorByRevenue').tier).toMatchObject({ level: 4, rule: 'revenue_tenure', thresholdCurrency: 'USD' });
+    expect(org('keyPersonDependency').tier).toMatchObject({ level: 3, rule: 'revenue_tenure', heldBack: null });
+    const review = report.tierReview!;
+    expect(review.thresholdCurrency).toBe('USD');
+    const candidate = review.upgradeCandidates.find((c) => c.orgId === story('foreignCurrency'));
+    expect(candidate).toMatchObject({ tier: 2, nextTier: 3, reasons: ['revenue_share', 'growth'], revenue12mThreshold: 160_000 });
+    expect(candidate!.share).toBeCloseTo(0.8, 3);
+    const held = review.heldBack.find((h) => h.orgId === story('outreachCollision'));
+    expect(held).toMatchObject({ tier: 1, heldTier: 2, criterion: 'recurrence' });
+    expect(held!.message).toContain('sem recorrência');
+    // The HTML section lists them, with the revenue in reais and in dollars.
+    expect(html).toContain('id="tiers"');
+    expect(html).toMatch(new RegExp(`<tr class="upgrade-candidate" data-org-id="${story('foreignCurrency')}" data-next-tier="3">.*R\\$\u00a0848\\.000 · US\\$\u00a0160\\.000`));
+    expect(html).toContain(`<tr class="held-back" data-org-id="${story('outreachCollision')}" data-criterion="recurrence">`);
+    expect(html).toContain('Candidatos a subir de tier');
+    expect(html).toContain('Clientes Tier 2 com receita de 12 meses de ao menos 75');
+  });
+
   it('cover every client of the demo', () => {
     expect(report.summary.organizations).toBe(DEMO_ORG_COUNT);
     expect(report.organizations).toHaveLength(DEMO_ORG_COUNT);
