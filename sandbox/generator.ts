@@ -158,9 +158,12 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'overdue', name: 'Logística Rápida Transportes', owner: 'marcos', tier: 2, segment: 'Serviços financeiros', addYearsAgo: 5,
       address: 'Rod. Anhanguera, km 25 - Jaraguá, São Paulo - SP, 05275-000', contractEndInDays: 700,
-      description: 'Tier 2, last touchpoint 150 days ago: strategic follow-up (90 days) overdue by ~60 days.',
+      description: 'Tier 2, last touchpoint 150 days ago: strategic follow-up (90 days) overdue by ~60 days. A proposal sent 95 days ago is still open, 20 days past its expected close date and never moved stage: stalled work.',
       persons: [P('Vânia Carvalho', 'Decision maker', 'Weak'), P('Rogério Pinto', 'Influencer', 'Developing')],
-      deals: [{ title: 'Consultoria de roteirização', value: 90_000, status: 'won', daysAgo: 330, serviceLine: 'Consulting' }],
+      deals: [
+        { title: 'Consultoria de roteirização', value: 90_000, status: 'won', daysAgo: 330, serviceLine: 'Consulting' },
+        { title: 'Proposta de expansão da frota', value: 180_000, status: 'open', daysAgo: 95, serviceLine: 'Consulting', expectedCloseInDays: -20 },
+      ],
       activities: [done('call', 'Ligação de acompanhamento', 150)],
     },
     {

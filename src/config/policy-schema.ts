@@ -243,6 +243,15 @@ export const PolicySchema = z
       /** a deal won in the last year below this share of the previous one counts as shrinking */
       shrinkingRatio: ratio.default(0.7),
     }),
+    /** Stalled work (POLICY.md §10.5): an open deal past its expected close date, or in one stage too long → risk. */
+    stalledWork: z
+      .object({
+        /** Days a deal may stay in one stage (since its stage-change time, else since it was added). */
+        maxDaysInStage: positiveInt.default(60),
+        /** Days past the expected close date before an open deal counts as late (0: the day after). */
+        closeGraceDays: z.number().int().min(0).default(0),
+      })
+      .prefault({}),
     renewal: z.object({
       contractEndField: nonEmpty,
       windowDays: positiveInt.default(180),

@@ -40,6 +40,7 @@ export const RISK_KINDS = [
   'stakeholder_at_risk',
   'shrinking_deals',
   'recent_loss',
+  'stalled_deals',
 ] as const;
 export type RiskKindKey = (typeof RISK_KINDS)[number];
 
@@ -96,6 +97,8 @@ export const RISK_TEXTS = {
   stakeholder_at_risk: ['persons', 'count'],
   shrinking_deals: ['latestDeal', 'latestValue', 'previousDeal', 'previousValue', 'currency', 'percent'],
   recent_loss: ['deals', 'count', 'days'],
+  /** POLICY.md §10.5: open deals past their expected close date (`pastClose`) or in one stage over `maxDays` (`inStage`). */
+  stalled_deals: ['deals', 'count', 'pastClose', 'inStage', 'maxDays'],
 } as const satisfies Placeholders<RiskKindKey>;
 export type RiskTextKey = keyof typeof RISK_TEXTS;
 export const RISK_TEXT_KEYS = Object.keys(RISK_TEXTS) as [RiskTextKey, ...RiskTextKey[]];

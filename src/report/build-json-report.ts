@@ -20,6 +20,7 @@ import {
   type TrendEntry,
   type AppliedSummary,
   type HeldBackEntry,
+  type StalledEntry,
   type UpgradeCandidateEntry,
 } from './report-schema.js';
 import { applyStopNotices, type ApplySummary } from '../apply/apply-plan.js';
@@ -259,6 +260,30 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
   upgradeCandidates.sort((a, b) => b.share - a.share || (b.growth ?? -Infinity) - (a.growth ?? -Infinity) || collator.compare(a.orgName, b.orgName));
   heldBack.sort((a, b) => b.heldTier - a.heldTier || collator.compare(a.orgName, b.orgName));
 
+  // Stalled work (POLICY.md §10.5), per owner -----------------------------------------------------
+  const stalledDeals: StalledEntry[] = result.organizations
+    .flatMap((o) =>
+      (o.stalledDeals ?? []).map((d) => {
+        const ownerId = d.ownerId ?? o.ownerId;
+        return { ...orgRef(o.orgId), ...d, ownerId, ownerName: userName(ownerId), dealUrl: recordUrl(origin, 'deal', d.dealId) ?? `${origin}/deal/${d.dealId}` };
+      }),
+    )
+    .sort(
+      (a, b) =>
+        byName(collator, a.ownerName, b.ownerName) ||
+        (a.ownerId ?? Infinity) - (b.ownerId ?? Infinity) ||
+        (b.daysPastClose ?? -Infinity) - (a.daysPastClose ?? -Infinity) ||
+        (b.daysInStage ?? -Infinity) - (a.daysInStage ?? -Infinity) ||
+        a.dealId - b.dealId,
+    );
+  const stalledByOwner = countBy(stalledDeals, (d) => String(d.ownerId)).map(([, items]) => ({
+    ownerId: items[0]!.ownerId,
+    ownerName: items[0]!.ownerName,
+    count: items.length,
+    pastClose: items.filter((d) => d.reasons.includes('past_close')).length,
+    inStage: items.filter((d) => d.reasons.includes('in_stage')).length,
+  }));
+
   const report: ReportV1 = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     generator: 'pipedrive-cadence' as const,
@@ -303,6 +328,7 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
       upgradeCandidates,
       heldBack,
     },
+    stalledWork: { ...policy.stalledWork, deals: stalledDeals, byOwner: stalledByOwner },
     organizations: organizations
       .sort((a, b) => collator.compare(a.name, b.name) || a.orgId - b.orgId)
       .map((o) => Object.assign(o, { url: orgUrl(o.orgId), ownerName: userName(o.ownerId) })),

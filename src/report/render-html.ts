@@ -121,7 +121,7 @@ export function renderHtml(report: ReportV1, texts: Templates, options: RenderHt
 <p class="meta">${L('company')}: <b>${report.companyId}</b> · ${L('generatedAt')}: ${fmt.instant(run.finishedAt)} · ${L('today')}: ${fmt.date(report.today)}${
     run.dryRun ? html` · <b>${L('dryRun')}</b>` : ''
   }</p>
-<nav><a href="#data-quality">${L('dataQuality')}</a><a href="#cadence">${L('cadence')}</a><a href="#engagement">${L('engagement')}</a>${report.tierReview ? html`<a href="#tiers">${L('tierReview')}</a>` : ''}<a href="#run">${L('run')}</a></nav>
+<nav><a href="#data-quality">${L('dataQuality')}</a><a href="#cadence">${L('cadence')}</a><a href="#engagement">${L('engagement')}</a>${report.tierReview ? html`<a href="#tiers">${L('tierReview')}</a>` : ''}${report.stalledWork ? html`<a href="#stalled">${L('stalledWork')}</a>` : ''}<a href="#run">${L('run')}</a></nav>
 <section class="cards" aria-label="${L('summary')}">${cards.map(([label, n]) => html`<div class="card"><b>${fmt.number(n)}</b><span>${label}</span></div>`)}</section>
 </header>`;
 
@@ -296,6 +296,33 @@ ${table(
 </section>`
     : '';
 
+  // Stalled work, per owner (POLICY.md §10.5) ----------------------------------------------------------
+  const stalled = report.stalledWork;
+  const stalledSection = stalled
+    ? html`<section id="stalled">
+<h2>${L('stalledWork')} <span class="count">${fmt.number(stalled.deals.length)}</span></h2>
+<p class="muted">${fillTemplate(L('stalledIntro'), { maxDays: fmt.number(stalled.maxDaysInStage) })}</p>
+<h3>${L('stalledByOwner')}</h3>
+${table(
+  html`<th>${L('owner')}</th><th class="num">${L('total')}</th><th class="num">${L('stalled_past_close')}</th><th class="num">${L('stalled_in_stage')}</th>`,
+  stalled.byOwner,
+  (o) => html`<tr class="stalled-owner" data-owner-id="${o.ownerId ?? 'none'}" data-count="${o.count}"><td>${ownerLabel(o.ownerName, o.ownerId)}</td>${num(o.count)}${num(o.pastClose)}${num(o.inStage)}</tr>`,
+)}
+${table(
+  html`<th>${L('owner')}</th><th>${L('deal')}</th><th>${L('client')}</th><th>${L('reason')}</th><th>${L('expectedClose')}</th><th class="num">${L('daysPastClose')}</th><th>${L('stageSince')}</th><th class="num">${L('daysInStage')}</th><th class="num">${L('value')}</th>`,
+  stalled.deals,
+  (d) =>
+    html`<tr class="stalled" data-deal-id="${d.dealId}" data-org-id="${d.orgId}" data-reasons="${d.reasons.join(' ')}"><td>${ownerLabel(d.ownerName, d.ownerId)}</td><td><a href="${d.dealUrl}">${d.title}</a></td><td>${orgLink(
+      d,
+    )}</td><td>${d.reasons.map((r) => L(`stalled_${r}`)).join(' · ')}</td><td>${fmt.date(d.expectedCloseDate)}</td><td class="num">${
+      d.daysPastClose === null || d.daysPastClose <= 0 ? '—' : fmt.number(d.daysPastClose)
+    }</td><td>${fmt.date(d.stageSince)}</td><td class="num">${d.daysInStage === null ? '—' : fmt.number(d.daysInStage)}</td><td class="num">${
+      d.value === null ? '—' : fmt.currency(d.value)
+    }</td></tr>`,
+)}
+</section>`
+    : '';
+
   // Engagement -------------------------------------------------------------------------------------
   const chart = renderEngagementChart({
     weeks: engagement.weeks,
@@ -377,6 +404,7 @@ ${dataQualitySection}
 ${cadenceSection}
 ${engagementSection}
 ${tierReviewSection}
+${stalledSection}
 ${runSection}
 </main>
 <footer>pipedrive-cadence · ${L('run')} ${report.runId} · ${L('schemaVersion')} ${report.schemaVersion} · ${report.timeZone}</footer>

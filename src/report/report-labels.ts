@@ -112,6 +112,7 @@ export const REPORT_LABEL_KEYS = [
   'risk_stakeholder_at_risk',
   'risk_shrinking_deals',
   'risk_recent_loss',
+  'risk_stalled_deals',
   'purpose_follow_up',
   'purpose_renewal',
   'purpose_escalation',
@@ -150,6 +151,17 @@ export const REPORT_LABEL_KEYS = [
   'criterion_recurrence',
   'upgrade_revenue_share',
   'upgrade_growth',
+  'stalledWork',
+  'stalledIntro',
+  'stalledByOwner',
+  'deal',
+  'value',
+  'expectedClose',
+  'daysPastClose',
+  'stageSince',
+  'daysInStage',
+  'stalled_past_close',
+  'stalled_in_stage',
 ] as const;
 export type ReportLabelKey = (typeof REPORT_LABEL_KEYS)[number];
 

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { Category, Locale } from '../config/policy-schema.js';
 import { EntityKind } from '../domain/entities.js';
 import { Plan, SkipCode } from '../plan/types.js';
-import { CadenceStatus, Finding, Health, HealthPart, OrgAssessment, Risk, TierDecision, Trend, WeekCount } from '../rules/types.js';
+import { CadenceStatus, Finding, Health, HealthPart, OrgAssessment, Risk, StalledDeal, TierDecision, Trend, WeekCount } from '../rules/types.js';
 
 export const REPORT_SCHEMA_VERSION = 1 as const;
 
@@ -187,6 +187,15 @@ export const HeldBackEntry = OrgRef.extend({
 });
 export type HeldBackEntry = z.infer<typeof HeldBackEntry>;
 
+/** A stalled open deal with its client and the person who should move it (POLICY.md §10.5). */
+export const StalledEntry = OrgRef.extend(StalledDeal.shape).extend({
+  /** The deal's owner, else the client's owner: who the list is grouped by. */
+  ownerId: int.nullable(),
+  ownerName: z.string().nullable(),
+  dealUrl: z.string(),
+});
+export type StalledEntry = z.infer<typeof StalledEntry>;
+
 const StatusCounts = z.object({
   on_track: count,
   due_soon: count,
@@ -266,6 +275,18 @@ export const ReportV1 = z.object({
       upgrade: z.object({ tier: int, revenueShare: z.number(), growth: z.number() }),
       upgradeCandidates: z.array(UpgradeCandidateEntry),
       heldBack: z.array(HeldBackEntry),
+    })
+    .optional(),
+  /**
+   * Stalled work (POLICY.md §10.5): every stalled open deal, grouped by owner (owners by name, then the
+   * most overdue deal first), and each owner's counts. Optional: absent from reports written before it.
+   */
+  stalledWork: z
+    .object({
+      maxDaysInStage: int,
+      closeGraceDays: int,
+      deals: z.array(StalledEntry),
+      byOwner: z.array(z.object({ ownerId: int.nullable(), ownerName: z.string().nullable(), count, pastClose: count, inStage: count })),
     })
     .optional(),
   organizations: z.array(

@@ -21,6 +21,7 @@ import { indexMirror } from './mirror-index.js';
 import { resolveUserRef } from './resolve-user-ref.js';
 import { assessRisks } from './risks.js';
 import type { Stakeholders } from './stakeholders.js';
+import { findStalledDeals, stalledRisk } from './stalled.js';
 import { createStakeholders } from './stakeholders.js';
 import { compileTierRules } from './tiers.js';
 import { compileCategories } from './touchpoints.js';
@@ -146,6 +147,9 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
     const contractEndDay = contractEnd === null ? null : parseIsoDate(contractEnd);
     const findings: Finding[] = [...tierFindings, ...dataQuality.forOrg(om, tier.level)];
     const risks = assessRisks({ org: om, clientIds, tier: tier.level, engagement, contractEndDay, today, window }, { policy, stakeholders, userName });
+    const stalledDeals = findStalledDeals(deals, today, cal, policy);
+    const stalled = stalledRisk(stalledDeals, policy);
+    if (stalled) risks.push(stalled);
 
     const lastTouch = new Map<number, EpochDay>();
     for (const e of touchpoints) for (const p of e.personIds) if (clientIds.has(p)) lastTouch.set(p, e.day!);
@@ -175,6 +179,7 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
       contractEndDate: contractEnd,
       mainContactPersonId: mainContact(persons, lastTouch, stakeholders),
       relevantOpenDealId: relevantOpenDeal(deals, policy),
+      stalledDeals,
     };
   };
 

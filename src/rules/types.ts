@@ -204,6 +204,26 @@ export const Health = z.object({
 });
 export type Health = z.infer<typeof Health>;
 
+/** An open deal that stalled (POLICY.md §10.5): past its expected close date, or too long in one stage. */
+export const StalledDeal = z.object({
+  dealId: z.number().int(),
+  title: z.string(),
+  /** The deal's owner (else null). */
+  ownerId: z.number().int().nullable(),
+  /** `past_close` first when both hold. */
+  reasons: z.array(z.enum(['past_close', 'in_stage'])),
+  expectedCloseDate: isoDate.nullable(),
+  /** Days past the expected close date (positive = late); null without one. */
+  daysPastClose: z.number().int().nullable(),
+  /** Calendar date the deal entered its current stage, and days since; null when unknown. */
+  stageSince: isoDate.nullable(),
+  daysInStage: z.number().int().nullable(),
+  stageId: z.number().int().nullable(),
+  /** Value in the firm currency (null when its currency has no rate). */
+  value: z.number().nullable(),
+});
+export type StalledDeal = z.infer<typeof StalledDeal>;
+
 export const OrgAssessment = z.object({
   orgId: z.number().int(),
   name: z.string(),
@@ -229,6 +249,8 @@ export const OrgAssessment = z.object({
   mainContactPersonId: z.number().int().nullable(),
   /** Open deal with the highest value (ties: most recently updated). */
   relevantOpenDealId: z.number().int().nullable(),
+  /** Open deals that stalled (POLICY.md §10.5); optional so older reports still parse, always set by the rules. */
+  stalledDeals: z.array(StalledDeal).optional(),
 });
 export type OrgAssessment = z.infer<typeof OrgAssessment>;
 

@@ -101,6 +101,7 @@ const RISK_SCENARIOS: Record<RiskTextKey, Scenario> = {
     },
   },
   recent_loss: { parts: { orgs: [org({ id: 1 })], deals: [deal({ id: 2, orgId: 1, title: 'Perdido', status: 'lost', lostTime: '2026-03-01T15:00:00Z' })] } },
+  stalled_deals: { parts: { orgs: [org({ id: 1 })], deals: [deal({ id: 2, orgId: 1, title: 'Proposta parada', expectedCloseDate: '2026-02-01' })] } },
 };
 
 const TIER_SCENARIOS: Record<TierTextKey, Scenario> = {

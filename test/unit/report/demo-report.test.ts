@@ -51,6 +51,21 @@ afterAll(async () => {
 const findingsOf = (orgId: number) => report.dataQuality.findings.filter((f) => f.orgId === orgId);
 
 describe('reports of the demo company', () => {
+  it('list stalled work per owner: the open proposal past its expected close date and stuck in its stage (POLICY.md §10.5)', () => {
+    const sw = report.stalledWork!;
+    const entry = sw.deals.find((d) => d.orgId === story('overdue'))!;
+    expect(entry).toMatchObject({ title: 'Proposta de expansão da frota', reasons: ['past_close', 'in_stage'], daysPastClose: 20, ownerName: 'Marcos Oliveira' });
+    expect(entry.daysInStage).toBeGreaterThanOrEqual(94);
+    expect(report.organizations.find((o) => o.orgId === story('overdue'))!.risks.map((r) => r.kind)).toContain('stalled_deals');
+    // Every stalled deal is counted under its owner, and the list is grouped by owner.
+    expect(sw.byOwner.reduce((n, o) => n + o.count, 0)).toBe(sw.deals.length);
+    const owners = sw.deals.map((d) => String(d.ownerId));
+    expect(owners).toEqual([...owners].sort((a, b) => owners.indexOf(a) - owners.indexOf(b)));
+    expect(html).toContain('id="stalled"');
+    expect(html).toContain(`<tr class="stalled" data-deal-id="${entry.dealId}" data-org-id="${story('overdue')}" data-reasons="past_close in_stage">`);
+    expect(html).toContain('Trabalho parado');
+  });
+
   it('state tiers as the guide does: USD thresholds, amounts in both currencies, upgrade candidates and held-back clients (POLICY.md §10.2)', () => {
     const org = (role: string) => report.organizations.find((o) => o.orgId === story(role))!;
     expect(org('anchorByRevenue').tier).toMatchObject({ level: 4, rule: 'revenue_tenure', thresholdCurrency: 'USD' });

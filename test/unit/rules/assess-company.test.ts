@@ -145,7 +145,9 @@ describe('assessCompany', () => {
     expect(o.tier).toMatchObject({ level: 3, rule: 'explicit_field' });
     expect(o.active).toBe(true);
     expect(o.contractEndDate).toBe('2026-08-01');
-    expect(o.risks.map((x) => x.kind).sort()).toEqual(['renewal_due', 'stakeholder_at_risk']);
+    // Its two open deals have sat in their first stage since they were added (2025-01-01): stalled work.
+    expect(o.risks.map((x) => x.kind).sort()).toEqual(['renewal_due', 'stakeholder_at_risk', 'stalled_deals']);
+    expect(o.stalledDeals?.map((d) => d.dealId)).toEqual([200, 201]);
     expect(o.health.score).toBeLessThan(100);
     expect(o.assigneeId).toBe(o.ownerId);
   });
