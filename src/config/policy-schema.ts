@@ -252,6 +252,15 @@ export const PolicySchema = z
         closeGraceDays: z.number().int().min(0).default(0),
       })
       .prefault({}),
+    /** The report's per-executive and portfolio views (POLICY.md §10.5). */
+    views: z
+      .object({
+        /** Tiers from this level up are the strategic clients (portfolio share, health history). */
+        strategicMinTier: positiveInt.default(3),
+        /** The concentration measure: share of revenue from this many largest clients. */
+        topClients: positiveInt.default(10),
+      })
+      .prefault({}),
     renewal: z.object({
       contractEndField: nonEmpty,
       windowDays: positiveInt.default(180),

@@ -23,6 +23,7 @@ import {
   type StalledEntry,
   type UpgradeCandidateEntry,
 } from './report-schema.js';
+import { buildExecutiveViews, buildPortfolio, type ViewsInput } from './views.js';
 import { applyStopNotices, type ApplySummary } from '../apply/apply-plan.js';
 
 export interface BuildReportInput {
@@ -284,6 +285,18 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     inStage: items.filter((d) => d.reasons.includes('in_stage')).length,
   }));
 
+  // Per executive and portfolio (POLICY.md §10.5) ------------------------------------------------
+  const viewsInput: ViewsInput = {
+    organizations: result.organizations,
+    plan,
+    policy,
+    tierLevels,
+    userName,
+    userActive: (id) => (id === null ? false : (snapshot.users.get(id)?.active ?? false)),
+    orgUrl,
+    collator,
+  };
+
   const report: ReportV1 = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     generator: 'pipedrive-cadence' as const,
@@ -329,6 +342,8 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
       heldBack,
     },
     stalledWork: { ...policy.stalledWork, deals: stalledDeals, byOwner: stalledByOwner },
+    executives: buildExecutiveViews(viewsInput),
+    portfolio: buildPortfolio(viewsInput),
     organizations: organizations
       .sort((a, b) => collator.compare(a.name, b.name) || a.orgId - b.orgId)
       .map((o) => Object.assign(o, { url: orgUrl(o.orgId), ownerName: userName(o.ownerId) })),

@@ -121,7 +121,7 @@ export function renderHtml(report: ReportV1, texts: Templates, options: RenderHt
 <p class="meta">${L('company')}: <b>${report.companyId}</b> · ${L('generatedAt')}: ${fmt.instant(run.finishedAt)} · ${L('today')}: ${fmt.date(report.today)}${
     run.dryRun ? html` · <b>${L('dryRun')}</b>` : ''
   }</p>
-<nav><a href="#data-quality">${L('dataQuality')}</a><a href="#cadence">${L('cadence')}</a><a href="#engagement">${L('engagement')}</a>${report.tierReview ? html`<a href="#tiers">${L('tierReview')}</a>` : ''}${report.stalledWork ? html`<a href="#stalled">${L('stalledWork')}</a>` : ''}<a href="#run">${L('run')}</a></nav>
+<nav><a href="#data-quality">${L('dataQuality')}</a><a href="#cadence">${L('cadence')}</a><a href="#engagement">${L('engagement')}</a>${report.tierReview ? html`<a href="#tiers">${L('tierReview')}</a>` : ''}${report.stalledWork ? html`<a href="#stalled">${L('stalledWork')}</a>` : ''}${report.executives ? html`<a href="#executives">${L('executives')}</a>` : ''}${report.portfolio ? html`<a href="#portfolio">${L('portfolio')}</a>` : ''}<a href="#run">${L('run')}</a></nav>
 <section class="cards" aria-label="${L('summary')}">${cards.map(([label, n]) => html`<div class="card"><b>${fmt.number(n)}</b><span>${label}</span></div>`)}</section>
 </header>`;
 
@@ -323,6 +323,68 @@ ${table(
 </section>`
     : '';
 
+  // Per executive and portfolio (POLICY.md §10.5) ------------------------------------------------------
+  const growthCell = (g: number | null): SafeHtml =>
+    g === null ? html`<td class="num">—</td>` : html`<td class="num ${g < 0 ? 'st-overdue' : 'st-on_track'}">${g < 0 ? '▼' : '▲'} ${fmt.percent(Math.abs(g))}</td>`;
+  const percentBar = (p: number | null): SafeHtml | string =>
+    p === null ? '—' : html`<span class="bar" style="width:${Math.round(p)}px"></span>${fmt.percent(p)}`;
+  const execs = report.executives;
+  const executivesSection = execs
+    ? html`<section id="executives">
+<h2>${L('executives')}</h2>
+<p class="muted">${L('executivesIntro')}</p>
+${table(
+  html`<th>${L('owner')}</th><th class="num">${L('clients')}</th><th>${L('clientsByTier')}</th><th>${L('onCadence')}</th><th class="num">${L.status('overdue')}</th><th class="num">${L(
+    'escalations',
+  )}</th><th class="num">${L('missedActivities')}</th><th class="num">${L('renewalsDue')}</th><th class="num">${L('stalledDeals')}</th><th class="num">${L(
+    'revenue12m',
+  )}</th><th class="num">${L('revenuePrevious12m')}</th><th class="num">${L('growth')}</th>`,
+  execs,
+  (e) =>
+    html`<tr class="executive" data-owner-id="${e.ownerId ?? 'none'}"><td>${ownerLabel(e.ownerName, e.ownerId)}${
+      e.ownerId !== null && !e.active ? html` <span class="muted">(${L('inactive')})</span>` : ''
+    }</td>${num(e.clients)}<td>${e.byTier
+      .filter((t) => t.clients > 0)
+      .map((t, i) => html`${i > 0 ? ' · ' : ''}<span class="swatch" style="background:${tierColour(t.tier)}"></span>${t.tier}: ${fmt.number(t.clients)}`)}</td><td>${percentBar(
+      e.onCadencePercent,
+    )}</td>${num(e.overdue)}${num(e.escalations)}${num(e.missedActivities)}${num(e.renewalsDue)}${num(e.stalledDeals)}<td class="num">${fmt.currency(
+      e.revenue12m,
+    )}</td><td class="num">${fmt.currency(e.revenuePrevious12m)}</td>${growthCell(e.growthPercent)}</tr>`,
+)}
+</section>`
+    : '';
+  const pf = report.portfolio;
+  const portfolioSection = pf
+    ? html`<section id="portfolio">
+<h2>${L('portfolio')}</h2>
+<section class="cards">
+<div class="card"><b>${fmt.currency(pf.revenue12m)}</b><span>${L('revenue12m')}</span></div>
+<div class="card"><b>${pf.growthPercent === null ? '—' : `${pf.growthPercent < 0 ? '▼' : '▲'} ${fmt.percent(Math.abs(pf.growthPercent))}`}</b><span>${L('growth')}</span></div>
+<div class="card" data-measure="strategic"><b>${fmt.percent(pf.strategic.percent)}</b><span>${fillTemplate(L('strategicShare'), { tier: fmt.number(pf.strategic.minTier) })}</span></div>
+<div class="card" data-measure="top"><b>${fmt.percent(pf.top.percent)}</b><span>${fillTemplate(L('topConcentration'), { count: fmt.number(pf.top.size) })}</span></div>
+</section>
+<h3>${L('revenueTrendByTier')}</h3>
+${table(
+  html`<th>${L('tier')}</th><th class="num">${L('clients')}</th><th class="num">${L('revenue12m')}</th><th>${L('revenueShare')}</th><th class="num">${L('revenuePrevious12m')}</th><th class="num">${L(
+    'growth',
+  )}</th><th class="num">${L('averageTenure')}</th>`,
+  pf.byTier,
+  (t) =>
+    html`<tr class="portfolio-tier" data-tier="${t.tier}"><td><span class="swatch" style="background:${tierColour(t.tier)}"></span>${tierName(t.tier)}</td>${num(t.clients)}<td class="num">${fmt.currency(
+      t.revenue12m,
+    )}</td><td>${percentBar(t.sharePercent)}</td><td class="num">${fmt.currency(t.revenuePrevious12m)}</td>${growthCell(t.growthPercent)}<td class="num">${
+      t.averageTenureYears === null ? '—' : fmt.number(t.averageTenureYears)
+    }</td></tr>`,
+)}
+<h3>${fillTemplate(L('topConcentration'), { count: fmt.number(pf.top.size) })}</h3>
+${table(
+  html`<th>${L('client')}</th><th>${L('tier')}</th><th class="num">${L('revenue12m')}</th><th>${L('revenueShare')}</th>`,
+  pf.top.clients,
+  (c) => html`<tr class="top-client" data-org-id="${c.orgId}"><td>${orgLink(c)}</td><td>${c.tier}</td><td class="num">${fmt.currency(c.revenue12m)}</td><td>${percentBar(c.percent)}</td></tr>`,
+)}
+</section>`
+    : '';
+
   // Engagement -------------------------------------------------------------------------------------
   const chart = renderEngagementChart({
     weeks: engagement.weeks,
@@ -405,6 +467,8 @@ ${cadenceSection}
 ${engagementSection}
 ${tierReviewSection}
 ${stalledSection}
+${executivesSection}
+${portfolioSection}
 ${runSection}
 </main>
 <footer>pipedrive-cadence · ${L('run')} ${report.runId} · ${L('schemaVersion')} ${report.schemaVersion} · ${report.timeZone}</footer>

@@ -162,6 +162,21 @@ export const REPORT_LABEL_KEYS = [
   'daysInStage',
   'stalled_past_close',
   'stalled_in_stage',
+  'executives',
+  'executivesIntro',
+  'clientsByTier',
+  'onCadence',
+  'escalations',
+  'missedActivities',
+  'renewalsDue',
+  'stalledDeals',
+  'inactive',
+  'portfolio',
+  'strategicShare',
+  'topConcentration',
+  'averageTenure',
+  'revenueShare',
+  'revenueTrendByTier',
 ] as const;
 export type ReportLabelKey = (typeof REPORT_LABEL_KEYS)[number];
 

@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { Category, Locale } from '../config/policy-schema.js';
 import { EntityKind } from '../domain/entities.js';
 import { Plan, SkipCode } from '../plan/types.js';
+import { ExecutiveView, PortfolioView } from './views-schema.js';
 import { CadenceStatus, Finding, Health, HealthPart, OrgAssessment, Risk, StalledDeal, TierDecision, Trend, WeekCount } from '../rules/types.js';
 
 export const REPORT_SCHEMA_VERSION = 1 as const;
@@ -289,6 +290,10 @@ export const ReportV1 = z.object({
       byOwner: z.array(z.object({ ownerId: int.nullable(), ownerName: z.string().nullable(), count, pastClose: count, inStage: count })),
     })
     .optional(),
+  /** Each account owner's book, largest first (POLICY.md §10.5). Optional: absent from older reports. */
+  executives: z.array(ExecutiveView).optional(),
+  /** The portfolio: strategic share, concentration, revenue trend and tenure per tier (POLICY.md §10.5). */
+  portfolio: PortfolioView.optional(),
   organizations: z.array(
     OrgAssessment.extend({
       tier: DescribedTier,

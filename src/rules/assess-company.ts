@@ -180,6 +180,7 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
       mainContactPersonId: mainContact(persons, lastTouch, stakeholders),
       relevantOpenDealId: relevantOpenDeal(deals, policy),
       stalledDeals,
+      missedActivities: om.open.reduce((n, e) => (e.day !== null && e.day < today ? n + 1 : n), 0),
     };
   };
 

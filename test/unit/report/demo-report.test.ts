@@ -66,6 +66,22 @@ describe('reports of the demo company', () => {
     expect(html).toContain('Trabalho parado');
   });
 
+  it('show each executive and the portfolio (POLICY.md §10.5)', () => {
+    const execs = report.executives!;
+    expect(execs.reduce((n, e) => n + e.clients, 0)).toBe(DEMO_ORG_COUNT);
+    expect(execs.reduce((n, e) => n + e.stalledDeals, 0)).toBe(report.stalledWork!.deals.length);
+    // The deactivated owner's book is there, marked inactive.
+    expect(execs.find((e) => e.ownerName === 'Paulo Souza')).toMatchObject({ active: false });
+    const pf = report.portfolio!;
+    expect(pf.clients).toBe(DEMO_ORG_COUNT);
+    expect(pf.revenue12m).toBeCloseTo(report.organizations.reduce((n, o) => n + o.tier.revenue12m, 0), 1);
+    expect(pf.byTier.reduce((n, t) => n + t.clients, 0)).toBe(DEMO_ORG_COUNT);
+    expect(pf.top.clients).toHaveLength(10);
+    expect(pf.strategic.percent).toBeGreaterThan(0);
+    expect(html).toContain('id="executives"');
+    expect(html).toContain('id="portfolio"');
+  });
+
   it('state tiers as the guide does: USD thresholds, amounts in both currencies, upgrade candidates and held-back clients (POLICY.md §10.2)', () => {
     const org = (role: string) => report.organizations.find((o) => o.orgId === story(role))!;
     expect(org('anchorByRevenue').tier).toMatchObject({ level: 4, rule: 'revenue_tenure', thresholdCurrency: 'USD' });
