@@ -259,6 +259,10 @@ export const PolicySchema = z
         strategicMinTier: positiveInt.default(3),
         /** The concentration measure: share of revenue from this many largest clients. */
         topClients: positiveInt.default(10),
+        /** Health over time: weeks drawn for each strategic client, the drop (points below the best of those weeks) flagged, weeks kept. */
+        healthWeeks: positiveInt.default(13),
+        healthDropPoints: positiveInt.default(15),
+        healthKeepWeeks: positiveInt.default(105),
       })
       .prefault({}),
     renewal: z.object({

@@ -24,6 +24,7 @@ import {
   type UpgradeCandidateEntry,
 } from './report-schema.js';
 import { buildExecutiveViews, buildPortfolio, type ViewsInput } from './views.js';
+import { buildHealthTrend } from './health-trend.js';
 import { applyStopNotices, type ApplySummary } from '../apply/apply-plan.js';
 
 export interface BuildReportInput {
@@ -37,6 +38,8 @@ export interface BuildReportInput {
   policy: Policy;
   /** `acme` (→ https://acme.pipedrive.com) or the origin of a Pipedrive-compatible server. */
   companyDomain: string;
+  /** Stored weekly health scores (ISO week → organization id → score) for the health trend; absent = none. */
+  healthHistory?: ReadonlyMap<string, ReadonlyMap<number, number>>;
 }
 
 const ENTITY_ORDER: Record<EntityKind, number> = { organization: 0, person: 1, deal: 2, activity: 3 };
@@ -344,6 +347,15 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     stalledWork: { ...policy.stalledWork, deals: stalledDeals, byOwner: stalledByOwner },
     executives: buildExecutiveViews(viewsInput),
     portfolio: buildPortfolio(viewsInput),
+    healthTrend: buildHealthTrend({
+      organizations: result.organizations,
+      today: result.today,
+      policy,
+      history: input.healthHistory ?? new Map(),
+      orgRef,
+      userName,
+      collator,
+    }),
     organizations: organizations
       .sort((a, b) => collator.compare(a.name, b.name) || a.orgId - b.orgId)
       .map((o) => Object.assign(o, { url: orgUrl(o.orgId), ownerName: userName(o.ownerId) })),

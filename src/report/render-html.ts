@@ -121,7 +121,7 @@ export function renderHtml(report: ReportV1, texts: Templates, options: RenderHt
 <p class="meta">${L('company')}: <b>${report.companyId}</b> · ${L('generatedAt')}: ${fmt.instant(run.finishedAt)} · ${L('today')}: ${fmt.date(report.today)}${
     run.dryRun ? html` · <b>${L('dryRun')}</b>` : ''
   }</p>
-<nav><a href="#data-quality">${L('dataQuality')}</a><a href="#cadence">${L('cadence')}</a><a href="#engagement">${L('engagement')}</a>${report.tierReview ? html`<a href="#tiers">${L('tierReview')}</a>` : ''}${report.stalledWork ? html`<a href="#stalled">${L('stalledWork')}</a>` : ''}${report.executives ? html`<a href="#executives">${L('executives')}</a>` : ''}${report.portfolio ? html`<a href="#portfolio">${L('portfolio')}</a>` : ''}<a href="#run">${L('run')}</a></nav>
+<nav><a href="#data-quality">${L('dataQuality')}</a><a href="#cadence">${L('cadence')}</a><a href="#engagement">${L('engagement')}</a>${report.tierReview ? html`<a href="#tiers">${L('tierReview')}</a>` : ''}${report.stalledWork ? html`<a href="#stalled">${L('stalledWork')}</a>` : ''}${report.executives ? html`<a href="#executives">${L('executives')}</a>` : ''}${report.portfolio ? html`<a href="#portfolio">${L('portfolio')}</a>` : ''}${report.healthTrend ? html`<a href="#health-trend">${L('healthTrend')}</a>` : ''}<a href="#run">${L('run')}</a></nav>
 <section class="cards" aria-label="${L('summary')}">${cards.map(([label, n]) => html`<div class="card"><b>${fmt.number(n)}</b><span>${label}</span></div>`)}</section>
 </header>`;
 
@@ -385,6 +385,48 @@ ${table(
 </section>`
     : '';
 
+  // Health over time (POLICY.md §10.5) -------------------------------------------------------------------
+  const trend = report.healthTrend;
+  /** The weekly scores as a small line (0–100), gaps where a week has no score, the last point marked. */
+  const sparkline = (scores: readonly (number | null)[], flagged: boolean): SafeHtml => {
+    const w = 130;
+    const h = 30;
+    const step = scores.length > 1 ? w / (scores.length - 1) : 0;
+    const y = (v: number) => Math.round((h - 2 - (v / 100) * (h - 4)) * 10) / 10;
+    const runs: string[] = [];
+    let current: string[] = [];
+    scores.forEach((v, i) => {
+      if (v === null) {
+        if (current.length > 0) runs.push(current.join(' '));
+        current = [];
+      } else current.push(`${Math.round(i * step * 10) / 10},${y(v)}`);
+    });
+    if (current.length > 0) runs.push(current.join(' '));
+    const last = scores[scores.length - 1];
+    const colour = flagged ? 'var(--overdue)' : 'var(--accent)';
+    return html`<svg class="spark" width="${w + 4}" height="${h}" viewBox="-2 0 ${w + 4} ${h}" role="img" aria-label="${scores.map((v) => (v === null ? '—' : String(v))).join(', ')}">${runs.map(
+      (points) => html`<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${points}"></polyline>`,
+    )}${last === null || last === undefined ? '' : html`<circle cx="${Math.round((scores.length - 1) * step * 10) / 10}" cy="${y(last)}" r="2.5" fill="${colour}"></circle>`}</svg>`;
+  };
+  const healthTrendSection = trend
+    ? html`<section id="health-trend">
+<h2>${L('healthTrend')} <span class="count">${fmt.number(trend.clients.filter((c) => c.flagged).length)}</span></h2>
+<p class="muted">${fillTemplate(L('healthTrendIntro'), { tier: fmt.number(trend.minTier), weeks: fmt.number(trend.weeks.length), points: fmt.number(trend.dropPoints) })}</p>
+${table(
+  html`<th>${L('client')}</th><th>${L('tier')}</th><th>${fmt.week(trend.weeks[0] ?? '')} – ${fmt.week(trend.weeks[trend.weeks.length - 1] ?? '')}</th><th class="num">${L(
+    'latest',
+  )}</th><th class="num">${L('best')}</th><th class="num">${L('drop')}</th><th>${L('owner')}</th>`,
+  trend.clients,
+  (c) =>
+    html`<tr class="health-trend${c.flagged ? ' flagged' : ''}" data-org-id="${c.orgId}" data-drop="${c.drop ?? ''}"><td>${orgLink(c)}${
+      c.flagged ? html` <span class="st st-overdue">${L('healthDropped')}</span>` : ''
+    }</td><td>${c.tier}</td><td>${sparkline(c.scores, c.flagged)}</td>${num(c.latest)}<td class="num">${c.best === null ? '—' : fmt.number(c.best)}</td><td class="num${
+      c.flagged ? ' st st-overdue' : ''
+    }">${c.drop === null ? '—' : fmt.number(c.drop)}</td><td>${ownerLabel(c.ownerName, c.ownerId)}</td></tr>`,
+)}
+</section>`
+    : '';
+
   // Engagement -------------------------------------------------------------------------------------
   const chart = renderEngagementChart({
     weeks: engagement.weeks,
@@ -469,6 +511,7 @@ ${tierReviewSection}
 ${stalledSection}
 ${executivesSection}
 ${portfolioSection}
+${healthTrendSection}
 ${runSection}
 </main>
 <footer>pipedrive-cadence · ${L('run')} ${report.runId} · ${L('schemaVersion')} ${report.schemaVersion} · ${report.timeZone}</footer>

@@ -177,6 +177,12 @@ export const REPORT_LABEL_KEYS = [
   'averageTenure',
   'revenueShare',
   'revenueTrendByTier',
+  'healthTrend',
+  'healthTrendIntro',
+  'latest',
+  'best',
+  'drop',
+  'healthDropped',
 ] as const;
 export type ReportLabelKey = (typeof REPORT_LABEL_KEYS)[number];
 

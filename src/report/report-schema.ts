@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { Category, Locale } from '../config/policy-schema.js';
 import { EntityKind } from '../domain/entities.js';
 import { Plan, SkipCode } from '../plan/types.js';
-import { ExecutiveView, PortfolioView } from './views-schema.js';
+import { ExecutiveView, HealthTrend, PortfolioView } from './views-schema.js';
 import { CadenceStatus, Finding, Health, HealthPart, OrgAssessment, Risk, StalledDeal, TierDecision, Trend, WeekCount } from '../rules/types.js';
 
 export const REPORT_SCHEMA_VERSION = 1 as const;
@@ -294,6 +294,8 @@ export const ReportV1 = z.object({
   executives: z.array(ExecutiveView).optional(),
   /** The portfolio: strategic share, concentration, revenue trend and tenure per tier (POLICY.md §10.5). */
   portfolio: PortfolioView.optional(),
+  /** Weekly health of the strategic clients, with drops flagged (POLICY.md §10.5). Optional: absent from older reports. */
+  healthTrend: HealthTrend.optional(),
   organizations: z.array(
     OrgAssessment.extend({
       tier: DescribedTier,

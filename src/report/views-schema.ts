@@ -67,3 +67,31 @@ export const PortfolioView = z.object({
   ),
 });
 export type PortfolioView = z.infer<typeof PortfolioView>;
+
+/** Health over time of the strategic clients [004: "Meça saúde de relacionamento trimestralmente"]. */
+export const HealthTrend = z.object({
+  /** ISO weeks shown, oldest first; the last is the run's week. */
+  weeks: z.array(z.string()),
+  minTier: int,
+  /** A drop of this many points below the best earlier week shown is flagged. */
+  dropPoints: int,
+  /** Flagged clients first, then by drop. */
+  clients: z.array(
+    z.object({
+      orgId: int,
+      orgName: z.string(),
+      url: z.string(),
+      tier: int,
+      ownerId: int.nullable(),
+      ownerName: z.string().nullable(),
+      /** One score per week of `weeks` (null when the store has none for that week). */
+      scores: z.array(int.nullable()),
+      latest: int,
+      /** The best earlier week shown, and how far below it the latest score is (null without history). */
+      best: int.nullable(),
+      drop: int.nullable(),
+      flagged: z.boolean(),
+    }),
+  ),
+});
+export type HealthTrend = z.infer<typeof HealthTrend>;
