@@ -44,6 +44,7 @@ function policyFieldNames(policy: Policy): { entity: EntityKind; name: string }[
     { entity: 'person', name: policy.stakeholders.strengthField },
   ];
   if (policy.keyAccount.dealField) out.push({ entity: 'deal', name: policy.keyAccount.dealField.name });
+  if (policy.tierCriteria.recurrence.retainerField) out.push({ entity: 'deal', name: policy.tierCriteria.recurrence.retainerField.name });
   for (const entity of ['organization', 'person', 'deal'] as const) {
     for (const r of policy.requiredFields[entity]) out.push({ entity, name: r.field });
   }

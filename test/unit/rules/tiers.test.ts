@@ -246,3 +246,14 @@ describe('revenue and tenure', () => {
     expect(t.revenue12m).toBe(70_000);
   });
 });
+
+describe('the retainer field is one the policy needs', () => {
+  it('is reported unresolved when the company lacks it, and the rules still run', () => {
+    const p = policy((pp) => {
+      pp.tierCriteria.recurrence.retainerField = { name: 'Contract kind', values: ['Retainer'] };
+    });
+    const r = assessCompany(p, snapshot({ orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, won: '2026-02-01', value: 60_000, currency: 'USD' })] }), clock(TODAY));
+    expect(r.unresolvedFields).toContainEqual({ entity: 'deal', name: 'Contract kind' });
+    expect(r.organizations[0]!.tier).toMatchObject({ level: 1, retainer: false });
+  });
+});
