@@ -150,20 +150,20 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'neverTouched', name: 'Construtora Horizonte Azul', owner: 'fernanda', segment: 'Indústria', addYearsAgo: 1,
       address: 'Av. Boa Viagem, 3000 - Boa Viagem, Recife - PE, 51020-000', contractEndInDays: 600,
-      description: 'Tier 2 by revenue (120k won 200 days ago) and never touched: no activity on record.',
+      description: 'Tier 2 by revenue (850k BRL ≈ 160k USD in two deals won within the year) and never touched: no activity on record. A Tier 2 upgrade candidate: 80 % of the Tier 3 threshold.',
       persons: [P('Henrique Bastos', 'Decision maker', 'Developing')],
-      deals: [{ title: 'Assessment de portfólio de obras', value: 120_000, status: 'won', daysAgo: 200, serviceLine: 'Assessment' }],
+      deals: [
+        { title: 'Diagnóstico de canteiros', value: 250_000, status: 'won', daysAgo: 300, serviceLine: 'Assessment' },
+        { title: 'Assessment de portfólio de obras', value: 600_000, status: 'won', daysAgo: 200, serviceLine: 'Assessment' },
+      ],
       activities: [],
     },
     {
       role: 'overdue', name: 'Logística Rápida Transportes', owner: 'marcos', tier: 2, segment: 'Serviços financeiros', addYearsAgo: 5,
       address: 'Rod. Anhanguera, km 25 - Jaraguá, São Paulo - SP, 05275-000', contractEndInDays: 700,
-      description: 'Tier 2, last touchpoint 150 days ago: strategic follow-up (90 days) overdue by ~60 days. A proposal sent 95 days ago is still open, 20 days past its expected close date and never moved stage: stalled work.',
+      description: 'Tier 2, last touchpoint 150 days ago: strategic follow-up (90 days) overdue by ~60 days.',
       persons: [P('Vânia Carvalho', 'Decision maker', 'Weak'), P('Rogério Pinto', 'Influencer', 'Developing')],
-      deals: [
-        { title: 'Consultoria de roteirização', value: 90_000, status: 'won', daysAgo: 330, serviceLine: 'Consulting' },
-        { title: 'Proposta de expansão da frota', value: 180_000, status: 'open', daysAgo: 95, serviceLine: 'Consulting', expectedCloseInDays: -20 },
-      ],
+      deals: [{ title: 'Consultoria de roteirização', value: 90_000, status: 'won', daysAgo: 330, serviceLine: 'Consulting' }],
       activities: [done('call', 'Ligação de acompanhamento', 150)],
     },
     {
@@ -211,9 +211,12 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'outreachCollision', name: 'Seguradora Atlântico', owner: 'ricardo', segment: 'Serviços financeiros', addYearsAgo: 4,
       address: 'Praia de Botafogo, 300 - Botafogo, Rio de Janeiro - RJ, 22250-040', contractEndInDays: 520,
-      description: 'Outreach collision: three different users (Ricardo, Marcos, Fernanda) touched it in the same ISO week last week. Revenue (350k BRL ≈ 66k USD) reaches Tier 2, but one deal is no recurrence: Tier 1, held back.',
+      description: 'Outreach collision: three different users (Ricardo, Marcos, Fernanda) touched it in the same ISO week last week. Tier 3 by revenue (1.5M BRL ≈ 283k USD) with 3 years of history.',
       persons: [P('Beatriz Falcão', 'Decision maker', 'Developing'), P('Gustavo Leal', 'Champion', 'Strong')],
-      deals: [{ title: 'Assessment regulatório SUSEP', value: 350_000, status: 'won', daysAgo: 90, serviceLine: 'Assessment', person: 1 }],
+      deals: [
+        { title: 'Diagnóstico de riscos operacionais', value: 90_000, status: 'won', daysAgo: 3 * 365, serviceLine: 'Assessment' },
+        { title: 'Assessment regulatório SUSEP', value: 1_500_000, status: 'won', daysAgo: 90, serviceLine: 'Assessment', person: 1 },
+      ],
       activities: [
         done('call', 'Ligação sobre renovação de apólices', tue, { owner: 'ricardo', time: '15:00' }),
         done('meeting', 'Reunião de proposta comercial', wed, { owner: 'marcos', time: '15:00', person: 1 }),
@@ -256,10 +259,10 @@ function storyOrgs(now: Date): StoryOrg[] {
       activities: [done('email', 'Envio de newsletter personalizada', 90)],
     },
     {
-      role: 'missingAddress', name: 'Editora Letras Novas', owner: 'camila', tier: 1, segment: 'Varejo', address: null, addYearsAgo: 2,
-      description: 'Incomplete record: no address.',
+      role: 'missingAddress', name: 'Editora Letras Novas', owner: 'camila', segment: 'Varejo', address: null, addYearsAgo: 2,
+      description: 'Incomplete record: no address. No Tier field: its one won deal (300k BRL ≈ 57k USD) reaches Tier 2 by revenue, but one deal is no recurrence, so it stays Tier 1, held back.',
       persons: [P('Helena Duarte', 'Decision maker', 'Developing')],
-      deals: [{ title: 'Treinamento de equipe comercial', value: 18_000, status: 'won', daysAgo: 220, serviceLine: 'Training' }],
+      deals: [{ title: 'Treinamento de equipe comercial', value: 300_000, status: 'won', daysAgo: 220, serviceLine: 'Training' }],
       activities: [done('call', 'Ligação de cortesia', 120)],
     },
     {
@@ -281,11 +284,11 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'foreignCurrency', name: 'Global Tech Solutions do Brasil', owner: 'juliana', segment: 'Tecnologia', addYearsAgo: 3,
       address: 'Av. Brigadeiro Faria Lima, 3477 - Itaim Bibi, São Paulo - SP, 04538-133', contractEndInDays: 800,
-      description: 'Deals in USD (won 160,000 USD ≈ 848k BRL in 12 months, plus a retainer the year before → Tier 2, and an upgrade candidate at 80 % of the Tier 3 threshold) and EUR (open).',
+      description: 'Deals in USD (won 230,000 USD ≈ 1.2M BRL in 12 months, first won deal 2.5 years ago → Tier 3 by revenue) and EUR (open).',
       persons: [P('John Miller', 'Decision maker', 'Developing'), P('Camila Nakamura', 'Champion', 'Strong')],
       deals: [
-        { title: 'Support retainer 2025', value: 20_000, currency: 'USD', status: 'won', daysAgo: 400, serviceLine: 'Consulting' },
-        { title: 'Data platform assessment', value: 160_000, currency: 'USD', status: 'won', daysAgo: 100, serviceLine: 'Assessment', person: 1 },
+        { title: 'Support retainer 2023', value: 20_000, currency: 'USD', status: 'won', daysAgo: 900, serviceLine: 'Consulting' },
+        { title: 'Data platform assessment', value: 230_000, currency: 'USD', status: 'won', daysAgo: 100, serviceLine: 'Assessment', person: 1 },
         { title: 'EU compliance consulting', value: 40_000, currency: 'EUR', status: 'open', daysAgo: 30, serviceLine: 'Consulting', expectedCloseInDays: 60 },
       ],
       activities: [done('meeting', 'Steering committee', 12, { time: '13:00', person: 1 }), done('call', 'Weekly sync', 3, { person: 1 })],
@@ -323,11 +326,12 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'risingEngagement', name: 'Fintech Pague Fácil', owner: 'marcos', tier: 2, segment: 'Serviços financeiros', addYearsAgo: 1,
       address: 'Rua Fidêncio Ramos, 308 - Vila Olímpia, São Paulo - SP, 04551-010', contractEndInDays: 340,
-      description: 'Rising engagement: 1 touchpoint 5–8 weeks ago, 5 in the last 4 weeks; open deal.',
+      description: 'Rising engagement: 1 touchpoint 5–8 weeks ago, 5 in the last 4 weeks; open deal. An older proposal, sent 95 days ago, is still open 20 days past its expected close date and never moved stage: stalled work.',
       persons: [P('Leonardo Tavares', 'Decision maker', 'Developing'), P('Priscila Amaral', 'Champion', 'Strong')],
       deals: [
         { title: 'Consultoria de onboarding digital', value: 70_000, status: 'won', daysAgo: 200, serviceLine: 'Consulting' },
         { title: 'Squad de produto', value: 240_000, status: 'open', daysAgo: 25, serviceLine: 'Squad', expectedCloseInDays: 20, person: 1 },
+        { title: 'Proposta de pagamentos recorrentes', value: 80_000, status: 'open', daysAgo: 95, serviceLine: 'Consulting', expectedCloseInDays: -20 },
       ],
       activities: [
         done('meeting', 'Kick-off da proposta', 40, { time: '13:00' }),
