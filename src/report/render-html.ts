@@ -51,6 +51,8 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .bar{display:inline-block;height:8px;background:var(--on_track);border-radius:4px;vertical-align:middle;margin-right:6px}
 .warn{background:#fffaeb;border:1px solid #fedf89;border-radius:6px;padding:6px 12px}
 .chart{max-width:100%;height:auto}
+.wide{overflow-x:auto}
+.spark .grid{stroke:#e6e9ef}
 .chart .grid{stroke:#e6e9ef}.chart .axis{stroke:#8a93a3}
 .chart text{font:11px system-ui,sans-serif;fill:#3b4252}.chart .legend{font-size:12px}
 .swatch{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:baseline}
@@ -333,7 +335,7 @@ ${table(
     ? html`<section id="executives">
 <h2>${L('executives')}</h2>
 <p class="muted">${L('executivesIntro')}</p>
-${table(
+<div class="wide">${table(
   html`<th>${L('owner')}</th><th class="num">${L('clients')}</th><th>${L('clientsByTier')}</th><th>${L('onCadence')}</th><th class="num">${L.status('overdue')}</th><th class="num">${L(
     'escalations',
   )}</th><th class="num">${L('missedActivities')}</th><th class="num">${L('renewalsDue')}</th><th class="num">${L('stalledDeals')}</th><th class="num">${L(
@@ -350,7 +352,7 @@ ${table(
     )}</td>${num(e.overdue)}${num(e.escalations)}${num(e.missedActivities)}${num(e.renewalsDue)}${num(e.stalledDeals)}<td class="num">${fmt.currency(
       e.revenue12m,
     )}</td><td class="num">${fmt.currency(e.revenuePrevious12m)}</td>${growthCell(e.growthPercent)}</tr>`,
-)}
+)}</div>
 </section>`
     : '';
   const pf = report.portfolio;
@@ -393,19 +395,25 @@ ${table(
     const h = 30;
     const step = scores.length > 1 ? w / (scores.length - 1) : 0;
     const y = (v: number) => Math.round((h - 2 - (v / 100) * (h - 4)) * 10) / 10;
-    const runs: string[] = [];
+    // Consecutive weeks with a score form a line; a week alone between gaps is a dot.
+    const runs: string[][] = [];
     let current: string[] = [];
     scores.forEach((v, i) => {
       if (v === null) {
-        if (current.length > 0) runs.push(current.join(' '));
+        if (current.length > 0) runs.push(current);
         current = [];
       } else current.push(`${Math.round(i * step * 10) / 10},${y(v)}`);
     });
-    if (current.length > 0) runs.push(current.join(' '));
+    if (current.length > 0) runs.push(current);
     const last = scores[scores.length - 1];
     const colour = flagged ? 'var(--overdue)' : 'var(--accent)';
-    return html`<svg class="spark" width="${w + 4}" height="${h}" viewBox="-2 0 ${w + 4} ${h}" role="img" aria-label="${scores.map((v) => (v === null ? '—' : String(v))).join(', ')}">${runs.map(
-      (points) => html`<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${points}"></polyline>`,
+    return html`<svg class="spark" width="${w + 4}" height="${h}" viewBox="-2 0 ${w + 4} ${h}" role="img" aria-label="${scores.map((v) => (v === null ? '—' : String(v))).join(', ')}"><line class="grid" x1="0" x2="${w}" y1="${y(0)}" y2="${y(0)}"></line><line class="grid" x1="0" x2="${w}" y1="${y(100)}" y2="${y(100)}"></line>${runs.map(
+      (points) => {
+        const [cx, cy] = points[0]!.split(',');
+        return points.length === 1
+          ? html`<circle class="week" cx="${cx}" cy="${cy}" r="1.8" fill="${colour}"></circle>`
+          : html`<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${points.join(' ')}"></polyline>`;
+      },
     )}${last === null || last === undefined ? '' : html`<circle cx="${Math.round((scores.length - 1) * step * 10) / 10}" cy="${y(last)}" r="2.5" fill="${colour}"></circle>`}</svg>`;
   };
   const healthTrendSection = trend

@@ -65,9 +65,10 @@ describe('health trend of strategic clients', () => {
     expect(html).toContain('<tr class="health-trend flagged" data-org-id="1" data-drop="15">');
     expect(html).toContain('<tr class="health-trend" data-org-id="3" data-drop="">');
     expect(html.match(/<svg class="spark"/g)).toHaveLength(3);
-    // Client 1 has two stored weeks apart and this week: a gap splits its line into separate runs.
+    // Client 1 has W05 alone, then W10 and this week: a dot, then a line (the gap is not bridged).
     const row = html.slice(html.indexOf('data-org-id="1" data-drop'), html.indexOf('</tr>', html.indexOf('data-org-id="1" data-drop')));
-    expect(row.match(/<polyline/g)).toHaveLength(2);
+    expect(row.match(/<polyline/g)).toHaveLength(1);
+    expect(row.match(/<circle class="week"/g)).toHaveLength(1);
   });
 
   it('the weeks shown and the drop come from the policy (views.healthWeeks, healthDropPoints)', () => {
