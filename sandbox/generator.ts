@@ -103,13 +103,13 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'anchorByRevenue', name: 'Grupo Andrade Metalúrgica S.A.', owner: 'ricardo', segment: 'Indústria', addYearsAgo: 8,
       address: 'Av. das Nações Unidas, 12901 - Brooklin, São Paulo - SP, 04578-000', contractEndInDays: 420,
-      description: 'Tier 4 anchor by the revenue/tenure rule: won deals ≥ 1,000,000 BRL in 12 months, first won deal 7 years ago, no Tier field.',
+      description: 'Tier 4 anchor by the revenue/tenure rule: won deals of 5.5M BRL (≈ 1.04M USD, the threshold is 1M USD) in 12 months, first won deal 7 years ago, no Tier field.',
       persons: [P('Roberto Andrade', 'Decision maker', 'Strong'), P('Luciana Ferraz', 'Champion', 'Strong'), P('Diego Martins', 'User', 'Developing'), P('Sônia Ribeiro', 'Influencer', 'Developing')],
       deals: [
         { title: 'Diagnóstico de operações 2019', value: 80_000, status: 'won', daysAgo: 7 * 365, serviceLine: 'Assessment' },
-        { title: 'Squad de transformação digital — fase 1', value: 620_000, status: 'won', daysAgo: 250, serviceLine: 'Squad', person: 1 },
-        { title: 'Consultoria de eficiência fabril', value: 540_000, status: 'won', daysAgo: 120, serviceLine: 'Consulting' },
-        { title: 'Squad de transformação digital — fase 2', value: 700_000, status: 'open', daysAgo: 20, serviceLine: 'Squad', expectedCloseInDays: 45, person: 1 },
+        { title: 'Squad de transformação digital — fase 1', value: 2_900_000, status: 'won', daysAgo: 250, serviceLine: 'Squad', person: 1 },
+        { title: 'Consultoria de eficiência fabril', value: 2_600_000, status: 'won', daysAgo: 120, serviceLine: 'Consulting' },
+        { title: 'Squad de transformação digital — fase 2', value: 3_200_000, status: 'open', daysAgo: 20, serviceLine: 'Squad', expectedCloseInDays: 45, person: 1 },
       ],
       activities: [
         done('call', 'Alinhamento semanal do projeto', 1, { person: 1, owner: 'ricardo' }),
@@ -123,7 +123,7 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'keyAccountSquad', name: 'Farmácias Vida Nova Ltda.', owner: 'juliana', segment: 'Varejo', addYearsAgo: 3,
       address: 'Rua Voluntários da Pátria, 2468 - Santana, São Paulo - SP, 02010-000', contractEndInDays: 300,
-      description: 'Key account: a won "Squad" deal (Service line = Squad) makes it at least Tier 3, although revenue alone (180k) is Tier 2 and there is no Tier field. Never had a QBR.',
+      description: 'Key account: a won "Squad" deal (Service line = Squad) makes it at least Tier 3, although revenue alone (180k BRL ≈ 34k USD) is Tier 1 and there is no Tier field. Never had a QBR.',
       persons: [P('Patrícia Nogueira', 'Decision maker', 'Developing'), P('André Figueiredo', 'Champion', 'Strong')],
       deals: [{ title: 'Squad de dados — Farmácias Vida Nova', value: 180_000, status: 'won', daysAgo: 60, serviceLine: 'Squad', person: 1 }],
       activities: [
@@ -150,9 +150,12 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'neverTouched', name: 'Construtora Horizonte Azul', owner: 'fernanda', segment: 'Indústria', addYearsAgo: 1,
       address: 'Av. Boa Viagem, 3000 - Boa Viagem, Recife - PE, 51020-000', contractEndInDays: 600,
-      description: 'Tier 2 by revenue (120k won 200 days ago) and never touched: no activity on record.',
+      description: 'Tier 2 by revenue (850k BRL ≈ 160k USD in two deals won within the year) and never touched: no activity on record. A Tier 2 upgrade candidate: 80 % of the Tier 3 threshold.',
       persons: [P('Henrique Bastos', 'Decision maker', 'Developing')],
-      deals: [{ title: 'Assessment de portfólio de obras', value: 120_000, status: 'won', daysAgo: 200, serviceLine: 'Assessment' }],
+      deals: [
+        { title: 'Diagnóstico de canteiros', value: 250_000, status: 'won', daysAgo: 300, serviceLine: 'Assessment' },
+        { title: 'Assessment de portfólio de obras', value: 600_000, status: 'won', daysAgo: 200, serviceLine: 'Assessment' },
+      ],
       activities: [],
     },
     {
@@ -208,9 +211,12 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'outreachCollision', name: 'Seguradora Atlântico', owner: 'ricardo', segment: 'Serviços financeiros', addYearsAgo: 4,
       address: 'Praia de Botafogo, 300 - Botafogo, Rio de Janeiro - RJ, 22250-040', contractEndInDays: 520,
-      description: 'Outreach collision: three different users (Ricardo, Marcos, Fernanda) touched it in the same ISO week last week. Tier 3 by revenue (350k).',
+      description: 'Outreach collision: three different users (Ricardo, Marcos, Fernanda) touched it in the same ISO week last week. Tier 3 by revenue (1.5M BRL ≈ 283k USD) with 3 years of history.',
       persons: [P('Beatriz Falcão', 'Decision maker', 'Developing'), P('Gustavo Leal', 'Champion', 'Strong')],
-      deals: [{ title: 'Assessment regulatório SUSEP', value: 350_000, status: 'won', daysAgo: 90, serviceLine: 'Assessment', person: 1 }],
+      deals: [
+        { title: 'Diagnóstico de riscos operacionais', value: 90_000, status: 'won', daysAgo: 3 * 365, serviceLine: 'Assessment' },
+        { title: 'Assessment regulatório SUSEP', value: 1_500_000, status: 'won', daysAgo: 90, serviceLine: 'Assessment', person: 1 },
+      ],
       activities: [
         done('call', 'Ligação sobre renovação de apólices', tue, { owner: 'ricardo', time: '15:00' }),
         done('meeting', 'Reunião de proposta comercial', wed, { owner: 'marcos', time: '15:00', person: 1 }),
@@ -233,9 +239,12 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'keyPersonDependency', name: 'Energia Solar Nordeste', owner: 'marcos', segment: 'Tecnologia', addYearsAgo: 3,
       address: 'Av. Santos Dumont, 2789 - Aldeota, Fortaleza - CE, 60150-161', contractEndInDays: 330,
-      description: 'Tier 3 by revenue (420k) whose touchpoints in 90 days reached only one person (the champion); the decision maker was not reached.',
+      description: 'Tier 3 by revenue (1.2M BRL ≈ 226k USD) and 2.5 years of history, whose touchpoints in 90 days reached only one person (the champion); the decision maker was not reached.',
       persons: [P('Ivan Bezerra', 'Champion', 'Strong'), P('Rosana Queiroz', 'Decision maker', 'Weak'), P('Tiago Holanda', 'User', 'Developing')],
-      deals: [{ title: 'Consultoria de expansão de parques solares', value: 420_000, status: 'won', daysAgo: 140, serviceLine: 'Consulting' }],
+      deals: [
+        { title: 'Estudo de viabilidade eólica', value: 150_000, status: 'won', daysAgo: 900, serviceLine: 'Assessment' },
+        { title: 'Consultoria de expansão de parques solares', value: 1_200_000, status: 'won', daysAgo: 140, serviceLine: 'Consulting' },
+      ],
       activities: [
         done('call', 'Alinhamento com o champion', 5), done('meeting', 'FUP mensal', 25, { time: '13:00' }),
         done('meeting', 'Revisão de negócios trimestral', 55, { time: '13:00' }), done('email', 'Envio de proposta', 80),
@@ -250,10 +259,10 @@ function storyOrgs(now: Date): StoryOrg[] {
       activities: [done('email', 'Envio de newsletter personalizada', 90)],
     },
     {
-      role: 'missingAddress', name: 'Editora Letras Novas', owner: 'camila', tier: 1, segment: 'Varejo', address: null, addYearsAgo: 2,
-      description: 'Incomplete record: no address.',
+      role: 'missingAddress', name: 'Editora Letras Novas', owner: 'camila', segment: 'Varejo', address: null, addYearsAgo: 2,
+      description: 'Incomplete record: no address. No Tier field: its one won deal (300k BRL ≈ 57k USD) reaches Tier 2 by revenue, but one deal is no recurrence, so it stays Tier 1, held back.',
       persons: [P('Helena Duarte', 'Decision maker', 'Developing')],
-      deals: [{ title: 'Treinamento de equipe comercial', value: 18_000, status: 'won', daysAgo: 220, serviceLine: 'Training' }],
+      deals: [{ title: 'Treinamento de equipe comercial', value: 300_000, status: 'won', daysAgo: 220, serviceLine: 'Training' }],
       activities: [done('call', 'Ligação de cortesia', 120)],
     },
     {
@@ -275,10 +284,11 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'foreignCurrency', name: 'Global Tech Solutions do Brasil', owner: 'juliana', segment: 'Tecnologia', addYearsAgo: 3,
       address: 'Av. Brigadeiro Faria Lima, 3477 - Itaim Bibi, São Paulo - SP, 04538-133', contractEndInDays: 800,
-      description: 'Deals in USD (won 90,000 USD ≈ 477k BRL → Tier 3 by revenue) and EUR (open).',
+      description: 'Deals in USD (won 230,000 USD ≈ 1.2M BRL in 12 months, first won deal 2.5 years ago → Tier 3 by revenue) and EUR (open).',
       persons: [P('John Miller', 'Decision maker', 'Developing'), P('Camila Nakamura', 'Champion', 'Strong')],
       deals: [
-        { title: 'Data platform assessment', value: 90_000, currency: 'USD', status: 'won', daysAgo: 100, serviceLine: 'Assessment', person: 1 },
+        { title: 'Support retainer 2023', value: 20_000, currency: 'USD', status: 'won', daysAgo: 900, serviceLine: 'Consulting' },
+        { title: 'Data platform assessment', value: 230_000, currency: 'USD', status: 'won', daysAgo: 100, serviceLine: 'Assessment', person: 1 },
         { title: 'EU compliance consulting', value: 40_000, currency: 'EUR', status: 'open', daysAgo: 30, serviceLine: 'Consulting', expectedCloseInDays: 60 },
       ],
       activities: [done('meeting', 'Steering committee', 12, { time: '13:00', person: 1 }), done('call', 'Weekly sync', 3, { person: 1 })],
@@ -316,11 +326,12 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'risingEngagement', name: 'Fintech Pague Fácil', owner: 'marcos', tier: 2, segment: 'Serviços financeiros', addYearsAgo: 1,
       address: 'Rua Fidêncio Ramos, 308 - Vila Olímpia, São Paulo - SP, 04551-010', contractEndInDays: 340,
-      description: 'Rising engagement: 1 touchpoint 5–8 weeks ago, 5 in the last 4 weeks; open deal.',
+      description: 'Rising engagement: 1 touchpoint 5–8 weeks ago, 5 in the last 4 weeks; open deal. An older proposal, sent 95 days ago, is still open 20 days past its expected close date and never moved stage: stalled work.',
       persons: [P('Leonardo Tavares', 'Decision maker', 'Developing'), P('Priscila Amaral', 'Champion', 'Strong')],
       deals: [
         { title: 'Consultoria de onboarding digital', value: 70_000, status: 'won', daysAgo: 200, serviceLine: 'Consulting' },
         { title: 'Squad de produto', value: 240_000, status: 'open', daysAgo: 25, serviceLine: 'Squad', expectedCloseInDays: 20, person: 1 },
+        { title: 'Proposta de pagamentos recorrentes', value: 80_000, status: 'open', daysAgo: 95, serviceLine: 'Consulting', expectedCloseInDays: -20 },
       ],
       activities: [
         done('meeting', 'Kick-off da proposta', 40, { time: '13:00' }),

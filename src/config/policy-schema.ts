@@ -88,6 +88,8 @@ const Tier = z.object({
   minRevenue12m: nonNegative,
   /** Minimum client tenure in years (time since first won deal, else org add time). */
   minTenureYears: nonNegative.default(0),
+  /** The client must buy recurrently (POLICY.md §10.2): `tierCriteria.recurrence` won deals, or a retainer. */
+  requiresRecurrence: z.boolean().default(false),
   /** Max days between touchpoints, by cadence rule id. Rules absent here do not apply to the tier. */
   cadence: z.record(z.string(), TierCadence).default({}),
 });
@@ -166,6 +168,33 @@ export const PolicySchema = z
       escalationUser: UserRef,
     }),
     tiers: z.array(Tier).min(1, 'expected at least one tier'),
+    /** How the revenue/tenure rule reads its thresholds and which other criteria it checks (POLICY.md §10.2). */
+    tierCriteria: z
+      .object({
+        /**
+         * Currency of `tiers[].minRevenue12m` (ISO 4217); deals are converted with `currencyRates`. Absent: the
+         * firm currency (a policy file written before this key keeps its meaning). The shipped policy says USD.
+         */
+        thresholdCurrency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code like USD').optional(),
+        /** Recurrence (for tiers with `requiresRecurrence`): this many won deals within `windowMonths`, or one won retainer. */
+        recurrence: z
+          .object({
+            minWonDeals: positiveInt.default(2),
+            windowMonths: positiveInt.default(24),
+            /** A won deal is a retainer when its title matches (case-insensitive) or the deal field holds one of the values. */
+            retainerTitlePattern: regexSource.optional(),
+            retainerField: z.object({ name: nonEmpty, values: z.array(nonEmpty).min(1) }).optional(),
+          })
+          .prefault({}),
+        /**
+         * Upgrade candidates: clients of `tier` whose 12-month revenue is at least `revenueShare` of the next
+         * tier's threshold, or grew by at least `growth` against the 12 months before.
+         */
+        upgrade: z
+          .object({ tier: positiveInt.default(2), revenueShare: ratio.default(0.75), growth: nonNegative.default(0.25) })
+          .prefault({}),
+      })
+      .prefault({}),
     tierField: z.object({
       /** Organization custom field holding an explicit tier set by management. */
       name: nonEmpty,
@@ -214,6 +243,28 @@ export const PolicySchema = z
       /** a deal won in the last year below this share of the previous one counts as shrinking */
       shrinkingRatio: ratio.default(0.7),
     }),
+    /** Stalled work (POLICY.md §10.5): an open deal past its expected close date, or in one stage too long → risk. */
+    stalledWork: z
+      .object({
+        /** Days a deal may stay in one stage (since its stage-change time, else since it was added). */
+        maxDaysInStage: positiveInt.default(60),
+        /** Days past the expected close date before an open deal counts as late (0: the day after). */
+        closeGraceDays: z.number().int().min(0).default(0),
+      })
+      .prefault({}),
+    /** The report's per-executive and portfolio views (POLICY.md §10.5). */
+    views: z
+      .object({
+        /** Tiers from this level up are the strategic clients (portfolio share, health history). */
+        strategicMinTier: positiveInt.default(3),
+        /** The concentration measure: share of revenue from this many largest clients. */
+        topClients: positiveInt.default(10),
+        /** Health over time: weeks drawn for each strategic client, the drop (points below the best of those weeks) flagged, weeks kept. */
+        healthWeeks: positiveInt.default(13),
+        healthDropPoints: positiveInt.default(15),
+        healthKeepWeeks: positiveInt.default(105),
+      })
+      .prefault({}),
     renewal: z.object({
       contractEndField: nonEmpty,
       windowDays: positiveInt.default(180),
@@ -279,6 +330,14 @@ export const PolicySchema = z
     });
     for (const [label, level] of Object.entries(p.tierField.options)) {
       if (!levels.includes(level)) ctx.addIssue({ code: 'custom', path: ['tierField', 'options', label], message: `no tier with level ${level}` });
+    }
+    const thresholdCurrency = p.tierCriteria.thresholdCurrency;
+    if (thresholdCurrency !== undefined && thresholdCurrency !== p.currency && p.currencyRates[thresholdCurrency] === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tierCriteria', 'thresholdCurrency'],
+        message: `no rate for ${thresholdCurrency} in currencyRates: add currencyRates.${thresholdCurrency} (${p.currency} per ${thresholdCurrency}) or set thresholdCurrency to ${p.currency}`,
+      });
     }
     if (!levels.includes(p.keyAccount.minTier)) {
       ctx.addIssue({ code: 'custom', path: ['keyAccount', 'minTier'], message: `no tier with level ${p.keyAccount.minTier}` });

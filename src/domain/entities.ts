@@ -67,6 +67,13 @@ export const Deal = z.object({
   wonTime: isoTime.nullable(),
   lostTime: isoTime.nullable(),
   expectedCloseDate: isoDate.nullable(),
+  /**
+   * The deal's stage and when it last changed (v2 `stage_id`, `stage_change_time`; null when it never
+   * moved, so it has been in its stage since `addTime`). Optional: absent from records synced before the
+   * mirror kept them (`sync --full` once refreshes every deal).
+   */
+  stageId: nullableId.optional(),
+  stageChangeTime: isoTime.nullable().optional(),
   labelIds: z.array(z.number().int()),
   addTime: isoTime,
   updateTime: isoTime,

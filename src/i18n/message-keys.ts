@@ -40,6 +40,7 @@ export const RISK_KINDS = [
   'stakeholder_at_risk',
   'shrinking_deals',
   'recent_loss',
+  'stalled_deals',
 ] as const;
 export type RiskKindKey = (typeof RISK_KINDS)[number];
 
@@ -97,17 +98,27 @@ export const RISK_TEXTS = {
   stakeholder_at_risk: ['persons', 'count'],
   shrinking_deals: ['latestDeal', 'latestValue', 'previousDeal', 'previousValue', 'currency', 'percent'],
   recent_loss: ['deals', 'count', 'days'],
+  /** POLICY.md §10.5: open deals past their expected close date (`pastClose`) or in one stage over `maxDays` (`inStage`). */
+  stalled_deals: ['deals', 'count', 'pastClose', 'inStage', 'maxDays'],
 } as const satisfies Placeholders<RiskKindKey>;
 export type RiskTextKey = keyof typeof RISK_TEXTS;
 export const RISK_TEXT_KEYS = Object.keys(RISK_TEXTS) as [RiskTextKey, ...RiskTextKey[]];
 
-/** Placeholders by tier-decision template; amounts are in the firm currency (`currency`). */
+/**
+ * Placeholders by tier-decision template. `revenue` is in the firm currency (`currency`), `revenueThreshold`
+ * the same revenue in the thresholds' currency (`thresholdCurrency`), `minRevenue` a threshold (in
+ * `thresholdCurrency`); `heldTier` is the tier the revenue reached when another criterion held the client back.
+ */
 export const TIER_TEXTS = {
   explicit_field: ['tier', 'field', 'label'],
   key_account: ['tier', 'deal'],
-  revenue_tenure: ['tier', 'revenue', 'currency', 'tenureYears', 'minRevenue', 'minTenureYears'],
+  revenue_tenure: ['tier', 'revenue', 'currency', 'revenueThreshold', 'thresholdCurrency', 'tenureYears', 'minRevenue', 'minTenureYears', 'wonDeals'],
   /** revenue_tenure: below every tier's thresholds, so the lowest tier. */
-  lowest_tier: ['tier', 'revenue', 'currency', 'tenureYears'],
+  lowest_tier: ['tier', 'revenue', 'currency', 'revenueThreshold', 'thresholdCurrency', 'tenureYears'],
+  /** revenue_tenure: the revenue reached `heldTier`, the tenure did not (POLICY.md §10.2). */
+  held_back_tenure: ['tier', 'heldTier', 'revenue', 'currency', 'revenueThreshold', 'thresholdCurrency', 'tenureYears', 'minTenureYears'],
+  /** revenue_tenure: the revenue reached `heldTier`, but the client does not buy recurrently (POLICY.md §10.2). */
+  held_back_recurrence: ['tier', 'heldTier', 'revenue', 'currency', 'revenueThreshold', 'thresholdCurrency', 'wonDeals', 'minWonDeals', 'windowMonths'],
 } as const satisfies Placeholders<TierRuleKey>;
 export type TierTextKey = keyof typeof TIER_TEXTS;
 export const TIER_TEXT_KEYS = Object.keys(TIER_TEXTS) as [TierTextKey, ...TierTextKey[]];

@@ -15,6 +15,7 @@ import type { NoticeCode } from '../i18n/message-keys.js';
 import { notice, type Notice } from '../i18n/notice.js';
 import { runSync, type ReconcileMode, type SyncProgress, type SyncSummary } from '../sync/run-sync.js';
 import { writeReports, type WrittenReports } from '../report/write-reports.js';
+import { recentIsoWeeks } from '../report/health-trend.js';
 import type { RunInfo } from '../report/report-schema.js';
 import type { MirrorSnapshot } from '../domain/entities.js';
 import type { CompanyParts } from '../app/compose.js';
@@ -131,6 +132,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
     if (escalationUserId === null) warn('escalation_user_unknown', { user: String(policy.owners.escalationUser) });
     const at = now();
     outcome.result = assessCompany(policy, snapshot, { now: at, timeZone: policy.timeZone }, { fallbackUserId });
+    await recordHealth(state, outcome.result, policy, logger);
     outcome.plan = buildPlan({
       policy,
       result: outcome.result,
@@ -200,7 +202,12 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
         malformed: outcome.sync?.malformed ?? [],
         dryRun: !steps.apply || config.dryRun,
       };
+      const healthHistory = await state.health.read(recentIsoWeeks(outcome.result.today, config.policy.views.healthWeeks)).catch((err: unknown) => {
+        logger.warn({ err }, 'health history not read: the report shows this week only');
+        return new Map<string, Map<number, number>>();
+      });
       outcome.reports = await writeReports({
+        healthHistory,
         dir: config.reportDir,
         retention: config.reportRetention,
         runId,
@@ -237,4 +244,17 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
     ...(outcome.apply ? { writes: outcome.apply.counts } : {}),
   });
   return outcome;
+}
+
+/**
+ * Keeps this week's health score of every client (POLICY.md §10.5). The trend is a report, not a write
+ * to Pipedrive: a store that refuses it is logged and the night goes on.
+ */
+async function recordHealth(state: CompanyParts['state'], result: RulesResult, policy: CompanyParts['config']['policy'], logger: CompanyParts['logger']): Promise<void> {
+  const [week] = recentIsoWeeks(result.today, 1);
+  try {
+    await state.health.record(week!, result.organizations.map((o) => [o.orgId, o.health.score] as const), policy.views.healthKeepWeeks);
+  } catch (err) {
+    logger.warn({ err, week }, 'health history not recorded for this week: check the state store (CADENCE_STATE_URL)');
+  }
 }

@@ -82,6 +82,8 @@ export const DealRecord = z.object({
     .array(z.number().int())
     .nullish()
     .transform((v) => v ?? []),
+  stage_id: optId,
+  stage_change_time: optString,
   add_time: time,
   update_time: time,
   is_deleted: optBool,
@@ -203,6 +205,8 @@ export function toDeal(r: DealRecord): Deal {
     wonTime: r.won_time,
     lostTime: r.lost_time,
     expectedCloseDate: r.expected_close_date,
+    stageId: r.stage_id,
+    stageChangeTime: r.stage_change_time,
     labelIds: r.label_ids,
     addTime: r.add_time,
     updateTime: r.update_time,

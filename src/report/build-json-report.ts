@@ -19,7 +19,12 @@ import {
   type RiskEntry,
   type TrendEntry,
   type AppliedSummary,
+  type HeldBackEntry,
+  type StalledEntry,
+  type UpgradeCandidateEntry,
 } from './report-schema.js';
+import { buildExecutiveViews, buildPortfolio, type ViewsInput } from './views.js';
+import { buildHealthTrend } from './health-trend.js';
 import { applyStopNotices, type ApplySummary } from '../apply/apply-plan.js';
 
 export interface BuildReportInput {
@@ -33,6 +38,8 @@ export interface BuildReportInput {
   policy: Policy;
   /** `acme` (→ https://acme.pipedrive.com) or the origin of a Pipedrive-compatible server. */
   companyDomain: string;
+  /** Stored weekly health scores (ISO week → organization id → score) for the health trend; absent = none. */
+  healthHistory?: ReadonlyMap<string, ReadonlyMap<number, number>>;
 }
 
 const ENTITY_ORDER: Record<EntityKind, number> = { organization: 0, person: 1, deal: 2, activity: 3 };
@@ -231,6 +238,68 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     .flatMap((o) => o.risks.map((r) => ({ ...orgRef(o.orgId), ...r })))
     .sort((a, b) => b.tier - a.tier || collator.compare(a.orgName, b.orgName) || a.kind.localeCompare(b.kind));
 
+  // Tier review (POLICY.md §10.2) ----------------------------------------------------------------
+  const upgradeCandidates: UpgradeCandidateEntry[] = [];
+  const heldBack: HeldBackEntry[] = [];
+  for (const o of organizations) {
+    const t = o.tier;
+    if (t.upgradeCandidate) {
+      upgradeCandidates.push({
+        ...orgRef(o.orgId),
+        ownerId: o.ownerId,
+        ownerName: userName(o.ownerId),
+        nextTier: t.upgradeCandidate.nextTier,
+        revenue12m: t.revenue12m,
+        revenue12mThreshold: t.revenue12mThreshold ?? t.revenue12m,
+        revenuePrevious12m: t.revenuePrevious12m ?? 0,
+        share: t.upgradeCandidate.share,
+        growth: t.upgradeCandidate.growth,
+        reasons: t.upgradeCandidate.reasons,
+      });
+    }
+    if (t.heldBack) {
+      heldBack.push({ ...orgRef(o.orgId), ownerId: o.ownerId, ownerName: userName(o.ownerId), heldTier: t.heldBack.level, criterion: t.heldBack.criterion, message: t.message });
+    }
+  }
+  upgradeCandidates.sort((a, b) => b.share - a.share || (b.growth ?? -Infinity) - (a.growth ?? -Infinity) || collator.compare(a.orgName, b.orgName));
+  heldBack.sort((a, b) => b.heldTier - a.heldTier || collator.compare(a.orgName, b.orgName));
+
+  // Stalled work (POLICY.md §10.5), per owner -----------------------------------------------------
+  const stalledDeals: StalledEntry[] = result.organizations
+    .flatMap((o) =>
+      (o.stalledDeals ?? []).map((d) => {
+        const ownerId = d.ownerId ?? o.ownerId;
+        return { ...orgRef(o.orgId), ...d, ownerId, ownerName: userName(ownerId), dealUrl: recordUrl(origin, 'deal', d.dealId) ?? `${origin}/deal/${d.dealId}` };
+      }),
+    )
+    .sort(
+      (a, b) =>
+        byName(collator, a.ownerName, b.ownerName) ||
+        (a.ownerId ?? Infinity) - (b.ownerId ?? Infinity) ||
+        (b.daysPastClose ?? -Infinity) - (a.daysPastClose ?? -Infinity) ||
+        (b.daysInStage ?? -Infinity) - (a.daysInStage ?? -Infinity) ||
+        a.dealId - b.dealId,
+    );
+  const stalledByOwner = countBy(stalledDeals, (d) => String(d.ownerId)).map(([, items]) => ({
+    ownerId: items[0]!.ownerId,
+    ownerName: items[0]!.ownerName,
+    count: items.length,
+    pastClose: items.filter((d) => d.reasons.includes('past_close')).length,
+    inStage: items.filter((d) => d.reasons.includes('in_stage')).length,
+  }));
+
+  // Per executive and portfolio (POLICY.md §10.5) ------------------------------------------------
+  const viewsInput: ViewsInput = {
+    organizations: result.organizations,
+    plan,
+    policy,
+    tierLevels,
+    userName,
+    userActive: (id) => (id === null ? false : (snapshot.users.get(id)?.active ?? false)),
+    orgUrl,
+    collator,
+  };
+
   const report: ReportV1 = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     generator: 'pipedrive-cadence' as const,
@@ -269,6 +338,24 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
       planWarnings: (plan?.warnings ?? []).map((n) => describer.notice(n)),
     },
     engagement: { weeks, byTier: result.engagementByTier, rising, falling, risks },
+    tierReview: {
+      thresholdCurrency: policy.tierCriteria.thresholdCurrency ?? policy.currency,
+      upgrade: { ...policy.tierCriteria.upgrade },
+      upgradeCandidates,
+      heldBack,
+    },
+    stalledWork: { ...policy.stalledWork, deals: stalledDeals, byOwner: stalledByOwner },
+    executives: buildExecutiveViews(viewsInput),
+    portfolio: buildPortfolio(viewsInput),
+    healthTrend: buildHealthTrend({
+      organizations: result.organizations,
+      today: result.today,
+      policy,
+      history: input.healthHistory ?? new Map(),
+      orgRef,
+      userName,
+      collator,
+    }),
     organizations: organizations
       .sort((a, b) => collator.compare(a.name, b.name) || a.orgId - b.orgId)
       .map((o) => Object.assign(o, { url: orgUrl(o.orgId), ownerName: userName(o.ownerId) })),

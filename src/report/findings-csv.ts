@@ -81,7 +81,7 @@ function quote(cell: string): string {
   return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
 }
 
-function textCell(value: string | null): string {
+export function textCell(value: string | null): string {
   if (value === null) return '';
   return quote(NEEDS_PREFIX.test(value) ? `'${value}` : value);
 }

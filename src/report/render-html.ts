@@ -51,6 +51,8 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .bar{display:inline-block;height:8px;background:var(--on_track);border-radius:4px;vertical-align:middle;margin-right:6px}
 .warn{background:#fffaeb;border:1px solid #fedf89;border-radius:6px;padding:6px 12px}
 .chart{max-width:100%;height:auto}
+.wide{overflow-x:auto}
+.spark .grid{stroke:#e6e9ef}
 .chart .grid{stroke:#e6e9ef}.chart .axis{stroke:#8a93a3}
 .chart text{font:11px system-ui,sans-serif;fill:#3b4252}.chart .legend{font-size:12px}
 .swatch{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:baseline}
@@ -72,6 +74,11 @@ export function renderHtml(report: ReportV1, texts: Templates, options: RenderHt
   const maxRows = options.maxRows ?? HTML_MAX_ROWS;
   const L = createLabels(texts);
   const fmt = createFormatters(report.locale, report.timeZone, report.currency);
+  const review = report.tierReview;
+  const thresholdFmt = review && review.thresholdCurrency !== report.currency ? createFormatters(report.locale, report.timeZone, review.thresholdCurrency) : null;
+  /** An amount in the firm currency, and in the thresholds' currency when that is another one. */
+  const bothCurrencies = (firm: number, inThreshold: number | undefined): string =>
+    thresholdFmt && inThreshold !== undefined ? `${fmt.currency(firm)} · ${thresholdFmt.currency(inThreshold)}` : fmt.currency(firm);
   const tierNames = new Map(report.tiers.map((t) => [t.level, t.name]));
   const tierName = (level: number): string => `${L('tier')} ${level} · ${tierNames.get(level) ?? ''}`.replace(/ · $/, '');
   const tierColour = (level: number): string => {
@@ -116,7 +123,7 @@ export function renderHtml(report: ReportV1, texts: Templates, options: RenderHt
 <p class="meta">${L('company')}: <b>${report.companyId}</b> · ${L('generatedAt')}: ${fmt.instant(run.finishedAt)} · ${L('today')}: ${fmt.date(report.today)}${
     run.dryRun ? html` · <b>${L('dryRun')}</b>` : ''
   }</p>
-<nav><a href="#data-quality">${L('dataQuality')}</a><a href="#cadence">${L('cadence')}</a><a href="#engagement">${L('engagement')}</a><a href="#run">${L('run')}</a></nav>
+<nav><a href="#data-quality">${L('dataQuality')}</a><a href="#cadence">${L('cadence')}</a><a href="#engagement">${L('engagement')}</a>${report.tierReview ? html`<a href="#tiers">${L('tierReview')}</a>` : ''}${report.stalledWork ? html`<a href="#stalled">${L('stalledWork')}</a>` : ''}${report.executives ? html`<a href="#executives">${L('executives')}</a>` : ''}${report.portfolio ? html`<a href="#portfolio">${L('portfolio')}</a>` : ''}${report.healthTrend ? html`<a href="#health-trend">${L('healthTrend')}</a>` : ''}<a href="#run">${L('run')}</a></nav>
 <section class="cards" aria-label="${L('summary')}">${cards.map(([label, n]) => html`<div class="card"><b>${fmt.number(n)}</b><span>${label}</span></div>`)}</section>
 </header>`;
 
@@ -237,7 +244,7 @@ ${more(dq.findings.length, shownFindings.length)}
     html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('tierReason')}</th><th class="num">${L('revenue12m')}</th><th>${L('status')}</th><th>${L('lastTouchpoint')}</th><th>${L('nextDue')}</th><th class="num">${L('health')}</th><th>${L('owner')}</th>`,
     report.organizations,
     (o) =>
-      html`<tr class="org" data-org-id="${o.orgId}"><td><a href="${o.url}">${o.name}</a></td><td>${tierName(o.tier.level)}</td><td>${o.tier.message}</td><td class="num">${fmt.currency(o.tier.revenue12m)}</td><td>${status(
+      html`<tr class="org" data-org-id="${o.orgId}"><td><a href="${o.url}">${o.name}</a></td><td>${tierName(o.tier.level)}</td><td>${o.tier.message}</td><td class="num">${bothCurrencies(o.tier.revenue12m, o.tier.revenue12mThreshold)}</td><td>${status(
         o.overallStatus,
       )}</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td>${healthCell(o.health)}<td>${ownerLabel(o.ownerName, o.ownerId)}</td></tr>`,
   );
@@ -256,6 +263,177 @@ ${cadence.deletions.length > 0 ? html`<h3>${L('deletions')}</h3>${deletionsTable
 ${cadence.planWarnings.length > 0 ? html`<div class="warn"><b>${L('planWarnings')}:</b><ul>${cadence.planWarnings.map((w) => html`<li>${w}</li>`)}</ul></div>` : ''}
 <h3>${L('clients')}</h3>${clientsTable}
 </section>`;
+
+  // Tiers as the guide states them (POLICY.md §10.2) ---------------------------------------------------
+  const tierReviewSection = review
+    ? html`<section id="tiers">
+<h2>${L('tierReview')}</h2>
+<h3>${L('upgradeCandidates')} <span class="count">${fmt.number(review.upgradeCandidates.length)}</span></h3>
+<p class="muted">${fillTemplate(L('upgradeCandidatesIntro'), {
+        tier: fmt.number(review.upgrade.tier),
+        share: fmt.percent(review.upgrade.revenueShare * 100),
+        growth: fmt.percent(review.upgrade.growth * 100),
+      })}</p>
+${table(
+  html`<th>${L('client')}</th><th>${L('owner')}</th><th class="num">${L('revenue12m')}</th><th class="num">${L('revenuePrevious12m')}</th><th class="num">${L('shareOfNextTier')}</th><th class="num">${L('growth')}</th><th>${L('reason')}</th>`,
+  review.upgradeCandidates,
+  (c) =>
+    html`<tr class="upgrade-candidate" data-org-id="${c.orgId}" data-next-tier="${c.nextTier}"><td>${orgLink(c)}</td><td>${ownerLabel(c.ownerName, c.ownerId)}</td><td class="num">${bothCurrencies(
+      c.revenue12m,
+      c.revenue12mThreshold,
+    )}</td><td class="num">${fmt.currency(c.revenuePrevious12m)}</td><td class="num">${fmt.percent(c.share * 100)}</td><td class="num">${
+      c.growth === null ? '—' : fmt.percent(c.growth * 100)
+    }</td><td>${c.reasons.map((r) => L(`upgrade_${r}`)).join(' · ')}</td></tr>`,
+)}
+<h3>${L('heldBack')} <span class="count">${fmt.number(review.heldBack.length)}</span></h3>
+<p class="muted">${L('heldBackIntro')}</p>
+${table(
+  html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('heldTier')}</th><th>${L('reason')}</th><th>${L('tierReason')}</th><th>${L('owner')}</th>`,
+  review.heldBack,
+  (h) =>
+    html`<tr class="held-back" data-org-id="${h.orgId}" data-criterion="${h.criterion}"><td>${orgLink(h)}</td><td>${h.tier}</td><td>${h.heldTier}</td><td>${L(
+      `criterion_${h.criterion}`,
+    )}</td><td>${h.message}</td><td>${ownerLabel(h.ownerName, h.ownerId)}</td></tr>`,
+)}
+</section>`
+    : '';
+
+  // Stalled work, per owner (POLICY.md §10.5) ----------------------------------------------------------
+  const stalled = report.stalledWork;
+  const stalledSection = stalled
+    ? html`<section id="stalled">
+<h2>${L('stalledWork')} <span class="count">${fmt.number(stalled.deals.length)}</span></h2>
+<p class="muted">${fillTemplate(L('stalledIntro'), { maxDays: fmt.number(stalled.maxDaysInStage) })}</p>
+<h3>${L('stalledByOwner')}</h3>
+${table(
+  html`<th>${L('owner')}</th><th class="num">${L('total')}</th><th class="num">${L('stalled_past_close')}</th><th class="num">${L('stalled_in_stage')}</th>`,
+  stalled.byOwner,
+  (o) => html`<tr class="stalled-owner" data-owner-id="${o.ownerId ?? 'none'}" data-count="${o.count}"><td>${ownerLabel(o.ownerName, o.ownerId)}</td>${num(o.count)}${num(o.pastClose)}${num(o.inStage)}</tr>`,
+)}
+${table(
+  html`<th>${L('owner')}</th><th>${L('deal')}</th><th>${L('client')}</th><th>${L('reason')}</th><th>${L('expectedClose')}</th><th class="num">${L('daysPastClose')}</th><th>${L('stageSince')}</th><th class="num">${L('daysInStage')}</th><th class="num">${L('value')}</th>`,
+  stalled.deals,
+  (d) =>
+    html`<tr class="stalled" data-deal-id="${d.dealId}" data-org-id="${d.orgId}" data-reasons="${d.reasons.join(' ')}"><td>${ownerLabel(d.ownerName, d.ownerId)}</td><td><a href="${d.dealUrl}">${d.title}</a></td><td>${orgLink(
+      d,
+    )}</td><td>${d.reasons.map((r) => L(`stalled_${r}`)).join(' · ')}</td><td>${fmt.date(d.expectedCloseDate)}</td><td class="num">${
+      d.daysPastClose === null || d.daysPastClose <= 0 ? '—' : fmt.number(d.daysPastClose)
+    }</td><td>${fmt.date(d.stageSince)}</td><td class="num">${d.daysInStage === null ? '—' : fmt.number(d.daysInStage)}</td><td class="num">${
+      d.value === null ? '—' : fmt.currency(d.value)
+    }</td></tr>`,
+)}
+</section>`
+    : '';
+
+  // Per executive and portfolio (POLICY.md §10.5) ------------------------------------------------------
+  const growthCell = (g: number | null): SafeHtml =>
+    g === null ? html`<td class="num">—</td>` : html`<td class="num ${g < 0 ? 'st-overdue' : 'st-on_track'}">${g < 0 ? '▼' : '▲'} ${fmt.percent(Math.abs(g))}</td>`;
+  const percentBar = (p: number | null): SafeHtml | string =>
+    p === null ? '—' : html`<span class="bar" style="width:${Math.round(p)}px"></span>${fmt.percent(p)}`;
+  const execs = report.executives;
+  const executivesSection = execs
+    ? html`<section id="executives">
+<h2>${L('executives')}</h2>
+<p class="muted">${L('executivesIntro')}</p>
+<div class="wide">${table(
+  html`<th>${L('owner')}</th><th class="num">${L('clients')}</th><th>${L('clientsByTier')}</th><th>${L('onCadence')}</th><th class="num">${L.status('overdue')}</th><th class="num">${L(
+    'escalations',
+  )}</th><th class="num">${L('missedActivities')}</th><th class="num">${L('renewalsDue')}</th><th class="num">${L('stalledDeals')}</th><th class="num">${L(
+    'revenue12m',
+  )}</th><th class="num">${L('revenuePrevious12m')}</th><th class="num">${L('growth')}</th>`,
+  execs,
+  (e) =>
+    html`<tr class="executive" data-owner-id="${e.ownerId ?? 'none'}"><td>${ownerLabel(e.ownerName, e.ownerId)}${
+      e.ownerId !== null && !e.active ? html` <span class="muted">(${L('inactive')})</span>` : ''
+    }</td>${num(e.clients)}<td>${e.byTier
+      .filter((t) => t.clients > 0)
+      .map((t, i) => html`${i > 0 ? ' · ' : ''}<span class="swatch" style="background:${tierColour(t.tier)}"></span>${t.tier}: ${fmt.number(t.clients)}`)}</td><td>${percentBar(
+      e.onCadencePercent,
+    )}</td>${num(e.overdue)}${num(e.escalations)}${num(e.missedActivities)}${num(e.renewalsDue)}${num(e.stalledDeals)}<td class="num">${fmt.currency(
+      e.revenue12m,
+    )}</td><td class="num">${fmt.currency(e.revenuePrevious12m)}</td>${growthCell(e.growthPercent)}</tr>`,
+)}</div>
+</section>`
+    : '';
+  const pf = report.portfolio;
+  const portfolioSection = pf
+    ? html`<section id="portfolio">
+<h2>${L('portfolio')}</h2>
+<section class="cards">
+<div class="card"><b>${fmt.currency(pf.revenue12m)}</b><span>${L('revenue12m')}</span></div>
+<div class="card"><b>${pf.growthPercent === null ? '—' : `${pf.growthPercent < 0 ? '▼' : '▲'} ${fmt.percent(Math.abs(pf.growthPercent))}`}</b><span>${L('growth')}</span></div>
+<div class="card" data-measure="strategic"><b>${fmt.percent(pf.strategic.percent)}</b><span>${fillTemplate(L('strategicShare'), { tier: fmt.number(pf.strategic.minTier) })}</span></div>
+<div class="card" data-measure="top"><b>${fmt.percent(pf.top.percent)}</b><span>${fillTemplate(L('topConcentration'), { count: fmt.number(pf.top.size) })}</span></div>
+</section>
+<h3>${L('revenueTrendByTier')}</h3>
+${table(
+  html`<th>${L('tier')}</th><th class="num">${L('clients')}</th><th class="num">${L('revenue12m')}</th><th>${L('revenueShare')}</th><th class="num">${L('revenuePrevious12m')}</th><th class="num">${L(
+    'growth',
+  )}</th><th class="num">${L('averageTenure')}</th>`,
+  pf.byTier,
+  (t) =>
+    html`<tr class="portfolio-tier" data-tier="${t.tier}"><td><span class="swatch" style="background:${tierColour(t.tier)}"></span>${tierName(t.tier)}</td>${num(t.clients)}<td class="num">${fmt.currency(
+      t.revenue12m,
+    )}</td><td>${percentBar(t.sharePercent)}</td><td class="num">${fmt.currency(t.revenuePrevious12m)}</td>${growthCell(t.growthPercent)}<td class="num">${
+      t.averageTenureYears === null ? '—' : fmt.number(t.averageTenureYears)
+    }</td></tr>`,
+)}
+<h3>${fillTemplate(L('topConcentration'), { count: fmt.number(pf.top.size) })}</h3>
+${table(
+  html`<th>${L('client')}</th><th>${L('tier')}</th><th class="num">${L('revenue12m')}</th><th>${L('revenueShare')}</th>`,
+  pf.top.clients,
+  (c) => html`<tr class="top-client" data-org-id="${c.orgId}"><td>${orgLink(c)}</td><td>${c.tier}</td><td class="num">${fmt.currency(c.revenue12m)}</td><td>${percentBar(c.percent)}</td></tr>`,
+)}
+</section>`
+    : '';
+
+  // Health over time (POLICY.md §10.5) -------------------------------------------------------------------
+  const trend = report.healthTrend;
+  /** The weekly scores as a small line (0–100), gaps where a week has no score, the last point marked. */
+  const sparkline = (scores: readonly (number | null)[], flagged: boolean): SafeHtml => {
+    const w = 130;
+    const h = 30;
+    const step = scores.length > 1 ? w / (scores.length - 1) : 0;
+    const y = (v: number) => Math.round((h - 2 - (v / 100) * (h - 4)) * 10) / 10;
+    // Consecutive weeks with a score form a line; a week alone between gaps is a dot.
+    const runs: string[][] = [];
+    let current: string[] = [];
+    scores.forEach((v, i) => {
+      if (v === null) {
+        if (current.length > 0) runs.push(current);
+        current = [];
+      } else current.push(`${Math.round(i * step * 10) / 10},${y(v)}`);
+    });
+    if (current.length > 0) runs.push(current);
+    const last = scores[scores.length - 1];
+    const colour = flagged ? 'var(--overdue)' : 'var(--accent)';
+    return html`<svg class="spark" width="${w + 4}" height="${h}" viewBox="-2 0 ${w + 4} ${h}" role="img" aria-label="${scores.map((v) => (v === null ? '—' : String(v))).join(', ')}"><line class="grid" x1="0" x2="${w}" y1="${y(0)}" y2="${y(0)}"></line><line class="grid" x1="0" x2="${w}" y1="${y(100)}" y2="${y(100)}"></line>${runs.map(
+      (points) => {
+        const [cx, cy] = points[0]!.split(',');
+        return points.length === 1
+          ? html`<circle class="week" cx="${cx}" cy="${cy}" r="1.8" fill="${colour}"></circle>`
+          : html`<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${points.join(' ')}"></polyline>`;
+      },
+    )}${last === null || last === undefined ? '' : html`<circle cx="${Math.round((scores.length - 1) * step * 10) / 10}" cy="${y(last)}" r="2.5" fill="${colour}"></circle>`}</svg>`;
+  };
+  const healthTrendSection = trend
+    ? html`<section id="health-trend">
+<h2>${L('healthTrend')} <span class="count">${fmt.number(trend.clients.filter((c) => c.flagged).length)}</span></h2>
+<p class="muted">${fillTemplate(L('healthTrendIntro'), { tier: fmt.number(trend.minTier), weeks: fmt.number(trend.weeks.length), points: fmt.number(trend.dropPoints) })}</p>
+${table(
+  html`<th>${L('client')}</th><th>${L('tier')}</th><th>${fmt.week(trend.weeks[0] ?? '')} – ${fmt.week(trend.weeks[trend.weeks.length - 1] ?? '')}</th><th class="num">${L(
+    'latest',
+  )}</th><th class="num">${L('best')}</th><th class="num">${L('drop')}</th><th>${L('owner')}</th>`,
+  trend.clients,
+  (c) =>
+    html`<tr class="health-trend${c.flagged ? ' flagged' : ''}" data-org-id="${c.orgId}" data-drop="${c.drop ?? ''}"><td>${orgLink(c)}${
+      c.flagged ? html` <span class="st st-overdue">${L('healthDropped')}</span>` : ''
+    }</td><td>${c.tier}</td><td>${sparkline(c.scores, c.flagged)}</td>${num(c.latest)}<td class="num">${c.best === null ? '—' : fmt.number(c.best)}</td><td class="num${
+      c.flagged ? ' st st-overdue' : ''
+    }">${c.drop === null ? '—' : fmt.number(c.drop)}</td><td>${ownerLabel(c.ownerName, c.ownerId)}</td></tr>`,
+)}
+</section>`
+    : '';
 
   // Engagement -------------------------------------------------------------------------------------
   const chart = renderEngagementChart({
@@ -337,6 +515,11 @@ ${header}
 ${dataQualitySection}
 ${cadenceSection}
 ${engagementSection}
+${tierReviewSection}
+${stalledSection}
+${executivesSection}
+${portfolioSection}
+${healthTrendSection}
 ${runSection}
 </main>
 <footer>pipedrive-cadence · ${L('run')} ${report.runId} · ${L('schemaVersion')} ${report.schemaVersion} · ${report.timeZone}</footer>

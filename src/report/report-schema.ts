@@ -18,7 +18,8 @@ import { z } from 'zod';
 import { Category, Locale } from '../config/policy-schema.js';
 import { EntityKind } from '../domain/entities.js';
 import { Plan, SkipCode } from '../plan/types.js';
-import { CadenceStatus, Finding, Health, HealthPart, OrgAssessment, Risk, TierDecision, Trend, WeekCount } from '../rules/types.js';
+import { ExecutiveView, HealthTrend, PortfolioView } from './views-schema.js';
+import { CadenceStatus, Finding, Health, HealthPart, OrgAssessment, Risk, StalledDeal, TierDecision, Trend, WeekCount } from '../rules/types.js';
 
 export const REPORT_SCHEMA_VERSION = 1 as const;
 
@@ -160,6 +161,42 @@ export type TrendEntry = z.infer<typeof TrendEntry>;
 export const RiskEntry = OrgRef.extend(DescribedRisk.shape);
 export type RiskEntry = z.infer<typeof RiskEntry>;
 
+/** A Tier 2 client with the potential to move up (POLICY.md §10.2, `tierCriteria.upgrade`). */
+export const UpgradeCandidateEntry = OrgRef.extend({
+  ownerId: int.nullable(),
+  ownerName: z.string().nullable(),
+  nextTier: int,
+  /** Firm currency, and the same 12 months in the threshold currency. */
+  revenue12m: z.number(),
+  revenue12mThreshold: z.number(),
+  revenuePrevious12m: z.number(),
+  /** Revenue as a share (0–1) of the next tier's threshold; growth against the 12 months before (null without them). */
+  share: z.number(),
+  growth: z.number().nullable(),
+  reasons: z.array(z.enum(['revenue_share', 'growth'])),
+});
+export type UpgradeCandidateEntry = z.infer<typeof UpgradeCandidateEntry>;
+
+/** A client whose revenue reached a higher tier than another criterion allowed (POLICY.md §10.2). */
+export const HeldBackEntry = OrgRef.extend({
+  ownerId: int.nullable(),
+  ownerName: z.string().nullable(),
+  heldTier: int,
+  criterion: z.enum(['tenure', 'recurrence']),
+  /** The tier decision's sentence, which names the criterion. */
+  message: z.string(),
+});
+export type HeldBackEntry = z.infer<typeof HeldBackEntry>;
+
+/** A stalled open deal with its client and the person who should move it (POLICY.md §10.5). */
+export const StalledEntry = OrgRef.extend(StalledDeal.shape).extend({
+  /** The deal's owner, else the client's owner: who the list is grouped by. */
+  ownerId: int.nullable(),
+  ownerName: z.string().nullable(),
+  dealUrl: z.string(),
+});
+export type StalledEntry = z.infer<typeof StalledEntry>;
+
 const StatusCounts = z.object({
   on_track: count,
   due_soon: count,
@@ -227,6 +264,38 @@ export const ReportV1 = z.object({
     falling: z.array(TrendEntry),
     risks: z.array(RiskEntry),
   }),
+  /**
+   * Tiers as the guide states them (POLICY.md §10.2): the thresholds' currency, Tier 2 upgrade candidates
+   * (largest share of the next threshold first) and clients held below the tier their revenue reached.
+   * Optional: absent from reports written before it existed.
+   */
+  tierReview: z
+    .object({
+      thresholdCurrency: z.string(),
+      /** The policy's `tierCriteria.upgrade`: which tier is looked at, the share of the next threshold and the growth (ratios). */
+      upgrade: z.object({ tier: int, revenueShare: z.number(), growth: z.number() }),
+      upgradeCandidates: z.array(UpgradeCandidateEntry),
+      heldBack: z.array(HeldBackEntry),
+    })
+    .optional(),
+  /**
+   * Stalled work (POLICY.md §10.5): every stalled open deal, grouped by owner (owners by name, then the
+   * most overdue deal first), and each owner's counts. Optional: absent from reports written before it.
+   */
+  stalledWork: z
+    .object({
+      maxDaysInStage: int,
+      closeGraceDays: int,
+      deals: z.array(StalledEntry),
+      byOwner: z.array(z.object({ ownerId: int.nullable(), ownerName: z.string().nullable(), count, pastClose: count, inStage: count })),
+    })
+    .optional(),
+  /** Each account owner's book, largest first (POLICY.md §10.5). Optional: absent from older reports. */
+  executives: z.array(ExecutiveView).optional(),
+  /** The portfolio: strategic share, concentration, revenue trend and tenure per tier (POLICY.md §10.5). */
+  portfolio: PortfolioView.optional(),
+  /** Weekly health of the strategic clients, with drops flagged (POLICY.md §10.5). Optional: absent from older reports. */
+  healthTrend: HealthTrend.optional(),
   organizations: z.array(
     OrgAssessment.extend({
       tier: DescribedTier,

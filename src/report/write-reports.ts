@@ -1,5 +1,5 @@
 /**
- * The imperative shell of the reports: renders the three files of a run into `<dir>/<runId>/`, points
+ * The imperative shell of the reports: renders the files of a run (report.html, findings.csv, executives.csv, report.json) into `<dir>/<runId>/`, points
  * `<dir>/latest` at it (a relative symlink, or a copy where the file system refuses links), and prunes
  * the oldest run folders beyond the retention count.
  *
@@ -17,11 +17,12 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../log/logger.js';
 import { mkdirPrivate, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../store/private-fs.js';
 import { buildJsonReport, type BuildReportInput } from './build-json-report.js';
+import { renderExecutivesCsv } from './executives-csv.js';
 import { renderFindingsCsv } from './findings-csv.js';
 import { batchChunks, jsonChunks } from './json-chunks.js';
 import { renderHtml } from './render-html.js';
 
-export const REPORT_FILES = { html: 'report.html', csv: 'findings.csv', json: 'report.json' } as const;
+export const REPORT_FILES = { html: 'report.html', csv: 'findings.csv', json: 'report.json', executivesCsv: 'executives.csv' } as const;
 export const LATEST = 'latest';
 
 export interface WriteReportsInput extends BuildReportInput {
@@ -39,7 +40,7 @@ export interface WriteReportsInput extends BuildReportInput {
 
 export interface WrittenReports {
   folder: string;
-  files: { html: string; csv: string; json: string };
+  files: { html: string; csv: string; json: string; executivesCsv: string };
   /** How `latest` was made: a symlink, or a copy where links are not supported. */
   latest: { path: string; kind: 'symlink' | 'copy' };
   /** Run folders removed by retention. */
@@ -73,6 +74,7 @@ export async function writeReports(input: WriteReportsInput): Promise<WrittenRep
   const file = { encoding: 'utf8', mode: PRIVATE_FILE_MODE } as const;
   await writeFile(join(staging, REPORT_FILES.html), renderHtml(report, texts), file);
   await writeFile(join(staging, REPORT_FILES.csv), renderFindingsCsv(report.dataQuality.findings), file);
+  await writeFile(join(staging, REPORT_FILES.executivesCsv), renderExecutivesCsv(report.executives ?? [], report.tiers.map((t) => t.level)), file);
   // Compact and streamed: a large company's JSON is hundreds of megabytes.
   await pipeline(Readable.from(batchChunks(withNewline(jsonChunks(report)))), createWriteStream(join(staging, REPORT_FILES.json), file));
   // Re-running the same run id replaces its folder.
@@ -91,6 +93,7 @@ export async function writeReports(input: WriteReportsInput): Promise<WrittenRep
       html: join(folder, REPORT_FILES.html),
       csv: join(folder, REPORT_FILES.csv),
       json: join(folder, REPORT_FILES.json),
+      executivesCsv: join(folder, REPORT_FILES.executivesCsv),
     },
     latest,
     pruned,

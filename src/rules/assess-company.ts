@@ -21,6 +21,7 @@ import { indexMirror } from './mirror-index.js';
 import { resolveUserRef } from './resolve-user-ref.js';
 import { assessRisks } from './risks.js';
 import type { Stakeholders } from './stakeholders.js';
+import { findStalledDeals, stalledRisk } from './stalled.js';
 import { createStakeholders } from './stakeholders.js';
 import { compileTierRules } from './tiers.js';
 import { compileCategories } from './touchpoints.js';
@@ -43,6 +44,7 @@ function policyFieldNames(policy: Policy): { entity: EntityKind; name: string }[
     { entity: 'person', name: policy.stakeholders.strengthField },
   ];
   if (policy.keyAccount.dealField) out.push({ entity: 'deal', name: policy.keyAccount.dealField.name });
+  if (policy.tierCriteria.recurrence.retainerField) out.push({ entity: 'deal', name: policy.tierCriteria.recurrence.retainerField.name });
   for (const entity of ['organization', 'person', 'deal'] as const) {
     for (const r of policy.requiredFields[entity]) out.push({ entity, name: r.field });
   }
@@ -148,6 +150,9 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
     const contractEndDay = contractEnd === null ? null : parseIsoDate(contractEnd);
     const findings: Finding[] = [...tierFindings, ...dataQuality.forOrg(om, tier.level)];
     const risks = assessRisks({ org: om, clientIds, tier: tier.level, engagement, contractEndDay, today, window }, { policy, stakeholders, userName });
+    const stalledDeals = findStalledDeals(deals, today, cal, policy);
+    const stalled = stalledRisk(stalledDeals, policy);
+    if (stalled) risks.push(stalled);
 
     const lastTouch = new Map<number, EpochDay>();
     for (const e of touchpoints) for (const p of e.personIds) if (clientIds.has(p)) lastTouch.set(p, e.day!);
@@ -177,6 +182,8 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
       contractEndDate: contractEnd,
       mainContactPersonId: mainContact(persons, lastTouch, stakeholders),
       relevantOpenDealId: relevantOpenDeal(deals, policy),
+      stalledDeals,
+      missedActivities: om.open.reduce((n, e) => (e.day !== null && e.day < today ? n + 1 : n), 0),
     };
   };
 

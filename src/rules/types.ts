@@ -53,6 +53,34 @@ export const TierDecision = z.object({
   params: MessageParams.default({}),
   /** A narrower template than the rule's own (`lowest_tier`); absent = the rule's template. */
   textKey: TierTextKey.optional(),
+  /**
+   * POLICY.md §10.2. Optional so that reports written before these facts existed still parse; the rules
+   * always set them. Currency of the thresholds (`tierCriteria.thresholdCurrency`, else the firm currency).
+   */
+  thresholdCurrency: z.string().optional(),
+  /** `revenue12m` in the threshold currency (shown next to the firm-currency amount). */
+  revenue12mThreshold: z.number().optional(),
+  /** Won-deal value of the 12 months before the trailing 12 (firm currency): growth and the per-executive view. */
+  revenuePrevious12m: z.number().optional(),
+  /** Won deals within `tierCriteria.recurrence.windowMonths`, and whether any won deal is a retainer. */
+  wonDeals: z.number().int().optional(),
+  retainer: z.boolean().optional(),
+  /** The tier the revenue alone reached and the criterion that kept the client below it; null when none did. */
+  heldBack: z.object({ level: z.number().int(), criterion: z.enum(['tenure', 'recurrence']) }).nullable().optional(),
+  /**
+   * An upgrade candidate of `tierCriteria.upgrade.tier`: its revenue is `share` (0–1) of the next tier's
+   * threshold, it grew by `growth` (ratio; null without revenue in the 12 months before), and which of
+   * the two made it a candidate. Null when the client is not a candidate.
+   */
+  upgradeCandidate: z
+    .object({
+      nextTier: z.number().int(),
+      share: z.number(),
+      growth: z.number().nullable(),
+      reasons: z.array(z.enum(['revenue_share', 'growth'])),
+    })
+    .nullable()
+    .optional(),
 });
 export type TierDecision = z.infer<typeof TierDecision>;
 
@@ -176,6 +204,26 @@ export const Health = z.object({
 });
 export type Health = z.infer<typeof Health>;
 
+/** An open deal that stalled (POLICY.md §10.5): past its expected close date, or too long in one stage. */
+export const StalledDeal = z.object({
+  dealId: z.number().int(),
+  title: z.string(),
+  /** The deal's owner (else null). */
+  ownerId: z.number().int().nullable(),
+  /** `past_close` first when both hold. */
+  reasons: z.array(z.enum(['past_close', 'in_stage'])),
+  expectedCloseDate: isoDate.nullable(),
+  /** Days past the expected close date (positive = late); null without one. */
+  daysPastClose: z.number().int().nullable(),
+  /** Calendar date the deal entered its current stage, and days since; null when unknown. */
+  stageSince: isoDate.nullable(),
+  daysInStage: z.number().int().nullable(),
+  stageId: z.number().int().nullable(),
+  /** Value in the firm currency (null when its currency has no rate). */
+  value: z.number().nullable(),
+});
+export type StalledDeal = z.infer<typeof StalledDeal>;
+
 export const OrgAssessment = z.object({
   orgId: z.number().int(),
   name: z.string(),
@@ -201,6 +249,10 @@ export const OrgAssessment = z.object({
   mainContactPersonId: z.number().int().nullable(),
   /** Open deal with the highest value (ties: most recently updated). */
   relevantOpenDealId: z.number().int().nullable(),
+  /** Open deals that stalled (POLICY.md §10.5); optional so older reports still parse, always set by the rules. */
+  stalledDeals: z.array(StalledDeal).optional(),
+  /** Open touchpoint activities of the client whose due date has passed (the per-executive view); always set by the rules. */
+  missedActivities: z.number().int().min(0).optional(),
 });
 export type OrgAssessment = z.infer<typeof OrgAssessment>;
 

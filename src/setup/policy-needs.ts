@@ -56,6 +56,8 @@ export function neededFields(policy: Policy): NeededField[] {
   add('person', policy.stakeholders.roleField, 'stakeholders.roleField', [...policy.stakeholders.decisionMakerRoles, ...policy.stakeholders.championRoles]);
   add('person', policy.stakeholders.strengthField, 'stakeholders.strengthField', policy.stakeholders.atRiskStrengths);
   if (policy.keyAccount.dealField) add('deal', policy.keyAccount.dealField.name, 'keyAccount.dealField.name', policy.keyAccount.dealField.values);
+  const retainer = policy.tierCriteria.recurrence.retainerField;
+  if (retainer) add('deal', retainer.name, 'tierCriteria.recurrence.retainerField.name', retainer.values);
   return [...out.values()];
 }
 

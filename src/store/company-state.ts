@@ -17,6 +17,7 @@ import {
   type User,
 } from '../domain/entities.js';
 import type { Logger } from '../log/logger.js';
+import { createHealthHistory, type HealthHistoryApi } from './health-history.js';
 import { MAX_KEY_LENGTH, type Kv } from './kv.js';
 import { EntityMirror, DEFAULT_MIRROR_TUNING, type MirrorTuning, type PageWrite } from './mirror-store.js';
 import { emptyCheckpoint, type RunRecord, type SyncCheckpoint, type SyncStream } from './schemas.js';
@@ -88,6 +89,8 @@ export interface CompanyState {
   runs: { append(run: RunRecord): Promise<void>; list(limit?: number): Promise<RunRecord[]> };
   ledger: LedgerApi;
   audit: AuditApi;
+  /** Health score per client per ISO week (POLICY.md §10.5). */
+  health: HealthHistoryApi;
 }
 
 const RUN_HISTORY_KEEP = 200;
@@ -230,5 +233,5 @@ export function createCompanyState(kv: Kv, companyId: string, logger: Logger, tu
     },
   };
 
-  return { companyId, mirror, checkpoints, fields, users, activityTypes, runs, ledger, audit };
+  return { companyId, mirror, checkpoints, fields, users, activityTypes, runs, ledger, audit, health: createHealthHistory(kv) };
 }

@@ -101,12 +101,17 @@ const RISK_SCENARIOS: Record<RiskTextKey, Scenario> = {
     },
   },
   recent_loss: { parts: { orgs: [org({ id: 1 })], deals: [deal({ id: 2, orgId: 1, title: 'Perdido', status: 'lost', lostTime: '2026-03-01T15:00:00Z' })] } },
+  stalled_deals: { parts: { orgs: [org({ id: 1 })], deals: [deal({ id: 2, orgId: 1, title: 'Proposta parada', expectedCloseDate: '2026-02-01' })] } },
 };
 
 const TIER_SCENARIOS: Record<TierTextKey, Scenario> = {
   explicit_field: { parts: { orgs: [org({ id: 1, customFields: tier(2) })] } },
   key_account: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, title: 'Squad de dados', won: '2025-06-01', value: 1000 })] } },
   revenue_tenure: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, won: '2025-06-01', value: 60_000 })] } },
+  // USD thresholds (POLICY.md §10.2): 1,100,000 BRL ≈ 207,547 USD reaches Tier 3, but one deal a year ago is no tenure.
+  held_back_tenure: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, won: '2025-06-01', value: 1_100_000 })] } },
+  // 300,000 BRL ≈ 56,604 USD reaches Tier 2, but a single deal is no recurrence.
+  held_back_recurrence: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, won: '2025-06-01', value: 300_000 })] } },
   lowest_tier: {
     parts: { orgs: [org({ id: 1 })] },
     adjust: (p) => {

@@ -51,6 +51,61 @@ afterAll(async () => {
 const findingsOf = (orgId: number) => report.dataQuality.findings.filter((f) => f.orgId === orgId);
 
 describe('reports of the demo company', () => {
+  it('list stalled work per owner: the open proposal past its expected close date and stuck in its stage (POLICY.md §10.5)', () => {
+    const sw = report.stalledWork!;
+    const entry = sw.deals.find((d) => d.orgId === story('risingEngagement'))!;
+    expect(entry).toMatchObject({ title: 'Proposta de pagamentos recorrentes', reasons: ['past_close', 'in_stage'], daysPastClose: 20, ownerName: 'Marcos Oliveira' });
+    expect(entry.daysInStage).toBeGreaterThanOrEqual(94);
+    expect(report.organizations.find((o) => o.orgId === story('risingEngagement'))!.risks.map((r) => r.kind)).toContain('stalled_deals');
+    // Every stalled deal is counted under its owner, and the list is grouped by owner.
+    expect(sw.byOwner.reduce((n, o) => n + o.count, 0)).toBe(sw.deals.length);
+    const owners = sw.deals.map((d) => String(d.ownerId));
+    expect(owners).toEqual([...owners].sort((a, b) => owners.indexOf(a) - owners.indexOf(b)));
+    expect(html).toContain('id="stalled"');
+    expect(html).toContain(`<tr class="stalled" data-deal-id="${entry.dealId}" data-org-id="${story('risingEngagement')}" data-reasons="past_close in_stage">`);
+    expect(html).toContain('Trabalho parado');
+  });
+
+  it('show each executive and the portfolio (POLICY.md §10.5)', () => {
+    const execs = report.executives!;
+    expect(execs.reduce((n, e) => n + e.clients, 0)).toBe(DEMO_ORG_COUNT);
+    expect(execs.reduce((n, e) => n + e.stalledDeals, 0)).toBe(report.stalledWork!.deals.length);
+    // The deactivated owner's book is there, marked inactive.
+    expect(execs.find((e) => e.ownerName === 'Paulo Souza')).toMatchObject({ active: false });
+    const pf = report.portfolio!;
+    expect(pf.clients).toBe(DEMO_ORG_COUNT);
+    expect(pf.revenue12m).toBeCloseTo(report.organizations.reduce((n, o) => n + o.tier.revenue12m, 0), 1);
+    expect(pf.byTier.reduce((n, t) => n + t.clients, 0)).toBe(DEMO_ORG_COUNT);
+    expect(pf.top.clients).toHaveLength(10);
+    expect(pf.strategic.percent).toBeGreaterThan(0);
+    expect(html).toContain('id="executives"');
+    expect(html).toContain('id="portfolio"');
+  });
+
+  it('state tiers as the guide does: USD thresholds, amounts in both currencies, upgrade candidates and held-back clients (POLICY.md §10.2)', () => {
+    const org = (role: string) => report.organizations.find((o) => o.orgId === story(role))!;
+    expect(org('anchorByRevenue').tier).toMatchObject({ level: 4, rule: 'revenue_tenure', thresholdCurrency: 'USD' });
+    expect(org('keyPersonDependency').tier).toMatchObject({ level: 3, rule: 'revenue_tenure', heldBack: null });
+    expect(org('outreachCollision').tier).toMatchObject({ level: 3, rule: 'revenue_tenure' });
+    expect(org('foreignCurrency').tier).toMatchObject({ level: 3, rule: 'revenue_tenure' });
+    const review = report.tierReview!;
+    expect(review.thresholdCurrency).toBe('USD');
+    const candidate = review.upgradeCandidates.find((c) => c.orgId === story('neverTouched'));
+    expect(candidate).toMatchObject({ tier: 2, nextTier: 3, reasons: ['revenue_share'], revenue12m: 850_000 });
+    expect(candidate!.revenue12mThreshold).toBeCloseTo(160_377.36, 2);
+    expect(candidate!.share).toBeCloseTo(0.802, 3);
+    const held = review.heldBack.find((h) => h.orgId === story('missingAddress'))!;
+    expect(held).toMatchObject({ tier: 1, heldTier: 2, criterion: 'recurrence' });
+    expect(held.message).toContain('sem recorrência');
+    for (const h of review.heldBack) expect(h.heldTier).toBeGreaterThan(h.tier);
+    // The HTML section lists them, with the revenue in reais and in dollars.
+    expect(html).toContain('id="tiers"');
+    expect(html).toMatch(new RegExp(`<tr class="upgrade-candidate" data-org-id="${story('neverTouched')}" data-next-tier="3">.*R\\$\u00a0850\\.000 · US\\$\u00a0160\\.377`));
+    expect(html).toContain(`<tr class="held-back" data-org-id="${held.orgId}" data-criterion="${held.criterion}">`);
+    expect(html).toContain('Candidatos a subir de tier');
+    expect(html).toContain('Clientes Tier 2 com receita de 12 meses de ao menos 75');
+  });
+
   it('cover every client of the demo', () => {
     expect(report.summary.organizations).toBe(DEMO_ORG_COUNT);
     expect(report.organizations).toHaveLength(DEMO_ORG_COUNT);

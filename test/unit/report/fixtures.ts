@@ -51,7 +51,8 @@ function assessment(partial: Partial<OrgAssessment> & Pick<OrgAssessment, 'orgId
     ownerId: 2, ownerActive: true, assigneeId: 2,
     tier: {
       level: 1, rule: 'revenue_tenure', revenue12m: 0, tenureYears: 1, detail: 'revenue 0 BRL', unconvertedCurrencies: [],
-      params: { tier: 1, revenue: 0, currency: 'BRL', tenureYears: 1, minRevenue: 0, minTenureYears: 0 },
+      params: { tier: 1, revenue: 0, currency: 'BRL', revenueThreshold: 0, thresholdCurrency: 'USD', tenureYears: 1, minRevenue: 0, minTenureYears: 0 },
+      thresholdCurrency: 'USD', revenue12mThreshold: 0,
     },
     active: true, cadence: [], overallStatus: 'on_track', lastTouchpointDate: null, nextDueDate: null,
     engagement: { weeks: weeks([]), last4: 0, previous4: 0, trend: 'stable', breadth: 0 },
@@ -127,9 +128,10 @@ export function buildFixture(policy: Policy = loadShippedPolicy()): Fixture {
   const orgB = assessment({
     orgId: 11, name: UNICODE_NAME, ownerId: 1, assigneeId: 1,
     tier: {
-      level: 4, rule: 'revenue_tenure', revenue12m: 1500000, tenureYears: 7, unconvertedCurrencies: [],
-      detail: '12-month won revenue 1,500,000 BRL, tenure 7 years since the first won deal (Tier 4 needs 1,000,000 and 5 years)',
-      params: { tier: 4, revenue: 1500000, currency: 'BRL', tenureYears: 7, minRevenue: 1000000, minTenureYears: 5 },
+      level: 4, rule: 'revenue_tenure', revenue12m: 5830000, tenureYears: 7, unconvertedCurrencies: [],
+      thresholdCurrency: 'USD', revenue12mThreshold: 1100000,
+      detail: '12-month won revenue 5,830,000 BRL (1,100,000 USD), tenure 7 years since the first won deal (Tier 4 needs 1,000,000 USD and 5 years)',
+      params: { tier: 4, revenue: 5830000, currency: 'BRL', revenueThreshold: 1100000, thresholdCurrency: 'USD', tenureYears: 7, minRevenue: 1000000, minTenureYears: 5 },
     },
     cadence: [cadence('strategic', { status: 'overdue', gapDays: 30, cadenceDays: 14, lastTouchpoint: { activityId: 501, date: '2026-09-25' }, nextDueDate: '2026-10-09', openScheduled: { activityId: 777, dueDate: '2026-11-25', cadenceKey: null, ownerId: 1 } })],
     overallStatus: 'overdue', lastTouchpointDate: '2026-09-25', nextDueDate: '2026-10-09',

@@ -68,7 +68,7 @@ describe('renderHtml', () => {
     }
     // 12:59 UTC is 09:59 in São Paulo; 102.5 s is "1 min 43 s"-like, R$ with a dot for thousands.
     expect(html).toMatch(/20 de nov\.? de 2026,? 09:59/);
-    expect(html).toContain('R$\u00a01.500.000');
+    expect(html).toContain('R$\u00a05.830.000 · US$\u00a01.100.000');
     expect(html).toMatch(/1\s?min/);
   });
 
@@ -80,7 +80,7 @@ describe('renderHtml', () => {
     }
     expect(html).not.toContain('Qualidade dos dados');
     expect(html).toMatch(/Nov 20, 2026,? 09:59/);
-    expect(html).toContain('R$1,500,000');
+    expect(html).toContain('R$5,830,000 · $1,100,000');
   });
 
   // The rules' technical English (Finding.detail, Risk.detail, TierDecision.detail, health reasons) never reaches the page.
@@ -125,7 +125,7 @@ describe('renderHtml', () => {
     expect(html).toContain('<td>Contatos nos últimos 90 dias: 4, todos só com Maria &quot;Mimi&quot; Silva</td>');
     expect(html).toContain('<td>Contatos: 2 nas últimas 4 semanas, contra 20 nas 4 anteriores</td>');
     expect(html).toContain('<td>Definido pela gestão no campo Tier: “Tier 3”</td>');
-    expect(html).toContain('Receita de 12 meses de 1.500.000 BRL e 7 anos de relacionamento (o Tier 4 pede ao menos 1.000.000 BRL e 5 anos)');
+    expect(html).toContain('Receita de 12 meses de 5.830.000 BRL (1.100.000 USD) e 7 anos de relacionamento (o Tier 4 pede ao menos 1.000.000 USD e 5 anos)');
     expect(html).toContain('title="Atrasado: FUP estratégico (−15)\nSem contato: Revisão trimestral de negócios (QBR) (−20)\nRisco: Dependência de uma só pessoa (−8)\nPendências de dados: 3 (−6)">41</td>');
   });
 
@@ -135,7 +135,7 @@ describe('renderHtml', () => {
     expect(html).toContain('<td>Email: invalid e-mail (open the record to correct it)</td>');
     expect(html).toContain('<td>Touchpoints in the last 90 days: 4, all with Maria &quot;Mimi&quot; Silva only</td>');
     expect(html).toContain('<td>Set by management in the field Tier: “Tier 3”</td>');
-    expect(html).toContain('12-month revenue of 1,500,000 BRL and 7 years as a client (Tier 4 needs at least 1,000,000 BRL and 5 years)');
+    expect(html).toContain('12-month revenue of 5,830,000 BRL (1,100,000 USD) and 7 years as a client (Tier 4 needs at least 1,000,000 USD and 5 years)');
     expect(html).toContain('title="Overdue: Strategic follow-up (−15)');
     expect(html).not.toContain('não é um e-mail válido');
   });

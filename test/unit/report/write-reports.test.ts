@@ -21,10 +21,10 @@ function input(runId: string, finishedAt: string, extra: Partial<WriteReportsInp
 }
 
 describe('writeReports', () => {
-  it('writes report.html, findings.csv and report.json into a folder per run and points latest at it', async () => {
+  it('writes report.html, findings.csv, executives.csv and report.json into a folder per run and points latest at it', async () => {
     const out = await writeReports(input('2026-11-20T13-00-00Z', '2026-11-20T13:00:42Z'));
     expect(out.folder).toBe(join(dir, '2026-11-20T13-00-00Z'));
-    expect((await readdir(out.folder)).sort()).toEqual(['findings.csv', 'report.html', 'report.json']);
+    expect((await readdir(out.folder)).sort()).toEqual(['executives.csv', 'findings.csv', 'report.html', 'report.json']);
     const json = ReportV1.parse(JSON.parse(await readFile(out.files.json, 'utf8')));
     expect(json.runId).toBe('2026-11-20T13-00-00Z');
     expect(parseFindingsCsv(await readFile(out.files.csv, 'utf8'))).toEqual(json.dataQuality.findings.map(findingsCsvRow));
@@ -82,7 +82,7 @@ describe('writeReports', () => {
     expect(await readlink(join(dir, 'latest'))).toBe('run-2');
     // Replacing a link by a copy removes the link, not the run it pointed at.
     await writeReports(input('run-3', '2026-11-22T10:00:00Z', { latestMode: 'copy' }));
-    expect((await readdir(join(dir, 'run-2'))).sort()).toEqual(['findings.csv', 'report.html', 'report.json']);
+    expect((await readdir(join(dir, 'run-2'))).sort()).toEqual(['executives.csv', 'findings.csv', 'report.html', 'report.json']);
     expect(JSON.parse(await readFile(join(dir, 'latest', 'report.json'), 'utf8')).runId).toBe('run-3');
   });
 

@@ -143,6 +143,9 @@ describe('assessCompany', () => {
       deal({ id: 1, orgId: 1, value: 900_000, isArchived: true, expectedCloseDate: null }),
       deal({ id: 2, orgId: 1, value: 10 }),
       wonDeal({ id: 3, orgId: 1, won: '2026-01-10', value: 2_000_000, isArchived: true }),
+      // Years of history and recurrence (the tier criteria besides revenue), so revenue alone decides.
+      wonDeal({ id: 4, orgId: 1, won: '2023-06-01', value: 10 }),
+      wonDeal({ id: 5, orgId: 1, won: '2025-11-01', value: 10 }),
     ];
     const one = assessCompany(p, snapshot({ orgs: [org({ id: 1, addTime: '2019-01-01T00:00:00Z' })], deals }), clock(TODAY)).organizations[0]!;
     expect(one.relevantOpenDealId).toBe(2);
@@ -150,7 +153,7 @@ describe('assessCompany', () => {
     // The archived won deal's revenue counts exactly as if it were not archived.
     const tierOf = (ds: typeof deals) => assessCompany(p, snapshot({ orgs: [org({ id: 1, addTime: '2019-01-01T00:00:00Z' })], deals: ds }), clock(TODAY)).organizations[0]!.tier.level;
     expect(one.tier.level).toBe(tierOf(deals.map((d) => ({ ...d, isArchived: false }))));
-    expect(one.tier.level).toBeGreaterThan(tierOf(deals.slice(0, 2)));
+    expect(one.tier.level).toBeGreaterThan(tierOf(deals.filter((d) => d.id !== 3)));
     const onlyArchivedOpen = assessCompany(p, snapshot({ orgs: [org({ id: 1 })], deals: [deal({ id: 1, orgId: 1, isArchived: true })] }), clock(TODAY)).organizations[0]!;
     expect(onlyArchivedOpen).toMatchObject({ relevantOpenDealId: null, active: false });
   });
@@ -165,7 +168,9 @@ describe('assessCompany', () => {
     expect(o.tier).toMatchObject({ level: 3, rule: 'explicit_field' });
     expect(o.active).toBe(true);
     expect(o.contractEndDate).toBe('2026-08-01');
-    expect(o.risks.map((x) => x.kind).sort()).toEqual(['renewal_due', 'stakeholder_at_risk']);
+    // Its two open deals have sat in their first stage since they were added (2025-01-01): stalled work.
+    expect(o.risks.map((x) => x.kind).sort()).toEqual(['renewal_due', 'stakeholder_at_risk', 'stalled_deals']);
+    expect(o.stalledDeals?.map((d) => d.dealId)).toEqual([200, 201]);
     expect(o.health.score).toBeLessThan(100);
     expect(o.assigneeId).toBe(o.ownerId);
   });
