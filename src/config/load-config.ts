@@ -7,6 +7,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError, formatIssues } from './config-error.js';
 import { EnvSchema, SECRET_ENV_KEYS, type Env } from './env-schema.js';
 import { PolicySchema, type Policy } from './policy-schema.js';
+import { didYouMean } from './suggest.js';
 
 export interface PipedriveConnection {
   /** Origin of the API, without a path: https://acme.pipedrive.com or http://127.0.0.1:8787 */
@@ -56,7 +57,7 @@ export function parseYamlFile(text: string, file: string): unknown {
 export function parsePolicy(policyText: string, policyFile: string): Policy {
   const raw = parseYamlFile(policyText, policyFile);
   const parsed = PolicySchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(formatIssues(policyFile, parsed.error, raw));
+  if (!parsed.success) throw new ConfigError(formatIssues(policyFile, parsed.error, raw, [], PolicySchema));
   return parsed.data;
 }
 
@@ -64,8 +65,24 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
   // Empty strings from a .env template mean "not set".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = EnvSchema.safeParse(cleaned);
-  if (!parsed.success) throw new ConfigError(formatIssues('environment', parsed.error, cleaned, SECRET_ENV_KEYS));
+  const problems = [...unknownCadenceVariables(cleaned), ...(parsed.success ? [] : formatIssues('environment', parsed.error, cleaned, SECRET_ENV_KEYS))];
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return parsed.data;
+}
+
+/**
+ * CADENCE_* variables the environment schema does not know: a typo (CADENCE_SCHEDUL) would otherwise
+ * leave the default in force without a word. The known names come from EnvSchema itself, so a variable
+ * added to the schema later is known here too.
+ */
+export function unknownCadenceVariables(env: Record<string, string | undefined>): string[] {
+  const known = Object.keys(EnvSchema.shape);
+  return Object.keys(env)
+    .filter((k) => k.startsWith('CADENCE_') && !known.includes(k))
+    .map((k) => {
+      const hint = didYouMean(k, known);
+      return `environment: ${k}: unknown variable${hint || '; the variables are listed in .env.example'}; rename or remove it`;
+    });
 }
 
 export interface ParseConfigInput {

@@ -48,23 +48,23 @@ const UserRef = z.union([z.email({ error: 'expected a user e-mail or a positive 
 export type UserRef = z.infer<typeof UserRef>;
 
 /** Text in each shipped language. */
-const Localized = z.object({ 'pt-BR': nonEmpty, en: nonEmpty });
+const Localized = z.strictObject({ 'pt-BR': nonEmpty, en: nonEmpty });
 export type Localized = z.infer<typeof Localized>;
 
-const CategoryMatch = z.object({
+const CategoryMatch = z.strictObject({
   /** Activity type `key_string`s. */
   activityTypes: z.array(nonEmpty).min(1, 'expected at least one activity type'),
   /** Optional: the subject must match this (case-insensitive) regular expression. */
   subjectPattern: regexSource.optional(),
 });
 
-const CategoryDef = z.object({
+const CategoryDef = z.strictObject({
   label: Localized,
   /** An activity belongs to the category when it matches any entry. */
   match: z.array(CategoryMatch).min(1, 'expected at least one match entry'),
 });
 
-const CadenceRule = z.object({
+const CadenceRule = z.strictObject({
   label: Localized,
   category: Category,
   /** Optional narrower subject pattern (e.g. annual planning within executive touchpoints). */
@@ -75,13 +75,13 @@ const CadenceRule = z.object({
   followUpType: nonEmpty,
 });
 
-const TierCadence = z.object({
+const TierCadence = z.strictObject({
   days: positiveInt,
   /** Only while the client has an open deal or a deal won in the last `activeClientWindowDays`. */
   activeOnly: z.boolean().default(false),
 });
 
-const Tier = z.object({
+const Tier = z.strictObject({
   level: z.number().int().min(1).max(9),
   name: Localized,
   /** Trailing-12-month won-deal value (firm currency) at which a client reaches this tier. */
@@ -93,18 +93,18 @@ const Tier = z.object({
 });
 export type TierPolicy = z.infer<typeof Tier>;
 
-const RequiredField = z.object({
+const RequiredField = z.strictObject({
   /** Field name as the admin sees it in Pipedrive. */
   field: nonEmpty,
   /** Only for these tiers (all tiers when omitted). */
   tiers: z.array(z.number().int().min(1)).optional(),
 });
 
-const FlagField = z.object({ name: nonEmpty });
+const FlagField = z.strictObject({ name: nonEmpty });
 
 /** One required template per key: a language that lacks one fails at start-up, naming the key. */
 function templatesFor<K extends string>(keys: readonly K[]) {
-  return z.object(Object.fromEntries(keys.map((k) => [k, nonEmpty])) as Record<K, typeof nonEmpty>);
+  return z.strictObject(Object.fromEntries(keys.map((k) => [k, nonEmpty])) as Record<K, typeof nonEmpty>);
 }
 
 /** Placeholders each group's templates may use (src/i18n/message-keys.ts), checked when the policy loads. */
@@ -116,7 +116,7 @@ const MESSAGE_PLACEHOLDERS = {
   notices: NOTICE_TEXTS,
 } as const satisfies Record<string, Record<string, readonly string[]>>;
 
-const Templates = z.object({
+const Templates = z.strictObject({
   followUpSubject: nonEmpty,
   followUpSubjectNever: nonEmpty,
   renewalSubject: nonEmpty,
@@ -132,9 +132,9 @@ const Templates = z.object({
   renewalNote: nonEmpty,
   escalationNote: nonEmpty,
   checklist: z.array(nonEmpty).min(1),
-  status: z.object({ on_track: nonEmpty, due_soon: nonEmpty, overdue: nonEmpty, never: nonEmpty, not_applicable: nonEmpty }),
-  trend: z.object({ rising: nonEmpty, stable: nonEmpty, falling: nonEmpty }),
-  dataQuality: z.object({ ok: nonEmpty, issues: nonEmpty }),
+  status: z.strictObject({ on_track: nonEmpty, due_soon: nonEmpty, overdue: nonEmpty, never: nonEmpty, not_applicable: nonEmpty }),
+  trend: z.strictObject({ rising: nonEmpty, stable: nonEmpty, falling: nonEmpty }),
+  dataQuality: z.strictObject({ ok: nonEmpty, issues: nonEmpty }),
   /**
    * What the rules found, in words: by finding problem (or narrower case), risk kind, tier rule and
    * health-score part, with `{placeholders}` filled from the record's params (src/i18n/message-keys.ts).
@@ -152,7 +152,7 @@ const Templates = z.object({
 export type Templates = z.infer<typeof Templates>;
 
 export const PolicySchema = z
-  .object({
+  .strictObject({
     version: z.literal(1, { error: 'expected 1 (the policy file format version)' }),
     locale: Locale.default('pt-BR'),
     /** IANA time zone that decides "today", "this week" and business days. */
@@ -161,42 +161,42 @@ export const PolicySchema = z
     currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code like BRL').default('BRL'),
     /** 1 unit of the key currency = value units of the firm currency. */
     currencyRates: z.record(z.string().regex(/^[A-Z]{3}$/), z.number().positive()).default({}),
-    owners: z.object({
+    owners: z.strictObject({
       fallbackUser: UserRef,
       escalationUser: UserRef,
     }),
     tiers: z.array(Tier).min(1, 'expected at least one tier'),
-    tierField: z.object({
+    tierField: z.strictObject({
       /** Organization custom field holding an explicit tier set by management. */
       name: nonEmpty,
       /** Option label → tier level. */
       options: z.record(z.string(), z.number().int().min(1)),
     }),
-    keyAccount: z.object({
+    keyAccount: z.strictObject({
       /** A client that contracted a squad is at least this tier. */
       minTier: z.number().int().min(1),
       /** A won deal is a squad when its title matches, it carries one of the labels, or the field holds one of the values. */
       dealTitlePattern: regexSource.optional(),
       dealLabelIds: z.array(z.number().int()).default([]),
-      dealField: z.object({ name: nonEmpty, values: z.array(nonEmpty).min(1) }).optional(),
+      dealField: z.strictObject({ name: nonEmpty, values: z.array(nonEmpty).min(1) }).optional(),
     }),
-    stakeholders: z.object({
+    stakeholders: z.strictObject({
       roleField: nonEmpty,
       strengthField: nonEmpty,
       decisionMakerRoles: z.array(nonEmpty).min(1),
       championRoles: z.array(nonEmpty).default([]),
       atRiskStrengths: z.array(nonEmpty).min(1),
     }),
-    categories: z.object({
+    categories: z.strictObject({
       operational: CategoryDef,
       strategic: CategoryDef,
       executive: CategoryDef,
       maintenance: CategoryDef,
     }),
     cadenceRules: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a rule id like strategic-fup'), CadenceRule),
-    status: z.object({ dueSoonDays: nonNegative.default(7) }),
+    status: z.strictObject({ dueSoonDays: nonNegative.default(7) }),
     activeClientWindowDays: positiveInt.default(90),
-    engagement: z.object({
+    engagement: z.strictObject({
       weeks: positiveInt.default(8),
       /** last-4 vs previous-4 change (ratio) above which the trend is rising. */
       risingThreshold: nonNegative.default(0.25),
@@ -204,7 +204,7 @@ export const PolicySchema = z
       fallingThreshold: nonNegative.default(0.25),
       breadthDays: positiveInt.default(90),
     }),
-    risks: z.object({
+    risks: z.strictObject({
       keyPersonDays: positiveInt.default(90),
       decisionMakerDays: positiveInt.default(90),
       decisionMakerMinTier: positiveInt.default(3),
@@ -214,12 +214,12 @@ export const PolicySchema = z
       /** a deal won in the last year below this share of the previous one counts as shrinking */
       shrinkingRatio: ratio.default(0.7),
     }),
-    renewal: z.object({
+    renewal: z.strictObject({
       contractEndField: nonEmpty,
       windowDays: positiveInt.default(180),
       activityType: nonEmpty,
     }),
-    followUp: z.object({
+    followUp: z.strictObject({
       /** Due date = this many business days after today, in the firm's time zone. */
       dueInBusinessDays: z.number().int().min(0).default(1),
       /** ISO weekdays that are business days (1 = Monday). */
@@ -228,16 +228,16 @@ export const PolicySchema = z
       /** What to do with an untouched auto-created follow-up whose gap cleared. */
       whenCleared: z.enum(['delete', 'leave']).default('delete'),
     }),
-    escalation: z.object({
+    escalation: z.strictObject({
       afterDays: positiveInt.default(7),
       activityType: nonEmpty,
     }),
-    requiredFields: z.object({
+    requiredFields: z.strictObject({
       organization: z.array(RequiredField).default([]),
       person: z.array(RequiredField).default([]),
       deal: z.array(RequiredField).default([]),
     }),
-    flags: z.object({
+    flags: z.strictObject({
       cadenceStatus: FlagField,
       lastTouchpoint: FlagField,
       nextDue: FlagField,
@@ -247,7 +247,7 @@ export const PolicySchema = z
       dataQualityIssues: FlagField,
       healthScore: FlagField,
     }),
-    health: z.object({
+    health: z.strictObject({
       /** Points subtracted from 100. */
       perOverdueRule: nonNegative.default(15),
       perNeverRule: nonNegative.default(20),
@@ -257,11 +257,11 @@ export const PolicySchema = z
       perDataQualityFinding: nonNegative.default(2),
       maxDataQualityPenalty: nonNegative.default(20),
     }),
-    writes: z.object({
+    writes: z.strictObject({
       /** apply refuses a plan with more writes than this unless forced. */
       maxWrites: positiveInt.default(500),
     }),
-    texts: z.object({ 'pt-BR': Templates, en: Templates }),
+    texts: z.strictObject({ 'pt-BR': Templates, en: Templates }),
   })
   .superRefine((p, ctx) => {
     const levels = p.tiers.map((t) => t.level);
