@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeFailure, EXIT } from './cli/errors-to-exit.js';
-import { COMMANDS, USAGE, type CommandName } from './cli/commands.js';
+import { COMMANDS, USAGE, commandUsage, type Command, type CommandName } from './cli/commands.js';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -18,7 +18,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command "${name}"\n\n${USAGE}`);
     return EXIT.config;
   }
-  const command = COMMANDS[name as CommandName];
+  const command: Command = COMMANDS[name as CommandName];
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(commandUsage(name, command));
+    return EXIT.ok;
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
     const parsed = parseArgs({ args: rest, options: command.options as NonNullable<ParseArgsConfig['options']>, allowPositionals: false, strict: true });

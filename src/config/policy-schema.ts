@@ -1,6 +1,6 @@
 /**
- * The relationship policy (../shared/POLICY.md) as a zod schema. `config/policy.yaml` is parsed with it
- * at start-up; every number in the shipped file is a POLICY.md default.
+ * The relationship policy (docs/policy.md) as a zod schema. `config/policy.yaml` is parsed with it
+ * at start-up; every number in the shipped file is a default of that policy.
  */
 import { z } from 'zod';
 import {

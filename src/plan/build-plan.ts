@@ -1,5 +1,5 @@
 /**
- * The planner (POLICY.md §5): from the rules' results and the mirror, the write-backs the worker wants —
+ * The planner (docs/policy.md §5): from the rules' results and the mirror, the write-backs the worker wants —
  * follow-ups, renewal planning, escalations, cleared follow-ups to delete, and flag values that changed.
  * Pure: no IO, the clock and the run id come in. `apply` executes the plan idempotently.
  */

@@ -1,6 +1,6 @@
 /**
  * Text helpers for what the worker writes into Pipedrive: template filling, HTML escaping, and dates and
- * numbers formatted for the policy's locale (POLICY.md §8). Calendar dates (`YYYY-MM-DD`) are already
+ * numbers formatted for the policy's locale (docs/policy.md §8). Calendar dates (`YYYY-MM-DD`) are already
  * dates in the firm's time zone, so they are formatted as UTC to never shift by a day.
  */
 import type { Locale } from '../config/policy-schema.js';

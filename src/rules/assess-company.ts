@@ -1,5 +1,5 @@
 /**
- * The pure rules pass over one company's mirror (POLICY.md §1–4, §6, §7): (policy, snapshot, clock) →
+ * The pure rules pass over one company's mirror (docs/policy.md §1–4, §6, §7): (policy, snapshot, clock) →
  * RulesResult. No IO; the same inputs always give the same result.
  *
  * Cost: one indexing pass over the mirror (mirror-index.ts), then per organization only its own

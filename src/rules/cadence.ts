@@ -1,5 +1,5 @@
 /**
- * Cadence per rule (POLICY.md §3): last qualifying touchpoint, next due date, gap and status.
+ * Cadence per rule (docs/policy.md §3): last qualifying touchpoint, next due date, gap and status.
  *
  * A touchpoint qualifies for a rule when it is in the rule's category and, if the rule has a
  * `subjectPattern`, its subject matches (annual planning within executive touchpoints).

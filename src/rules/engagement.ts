@@ -1,5 +1,5 @@
 /**
- * Engagement volume (POLICY.md §4): touchpoints per ISO week in the firm's time zone, the last 4 weeks
+ * Engagement volume (docs/policy.md §4): touchpoints per ISO week in the firm's time zone, the last 4 weeks
  * against the 4 before them, and breadth (distinct persons of the client touched recently).
  *
  * `last4` is the sum of the last four ISO weeks *including the current one*, `previous4` the four before.

@@ -1,5 +1,5 @@
 /**
- * What the pure rules compute (POLICY.md §2–4, §6, §7): the contract read by the planner and the reports.
+ * What the pure rules compute (docs/policy.md §2–4, §6, §7): the contract read by the planner and the reports.
  * Stage naming: domain records (src/domain/entities.ts) → these derived facts.
  */
 import { z } from 'zod';

@@ -30,7 +30,7 @@ function problemsOf(fn: () => unknown): string[] {
 }
 
 describe('the shipped policy', () => {
-  it('parses and encodes the POLICY.md defaults', () => {
+  it('parses and encodes the docs/policy.md defaults', () => {
     const p = parsePolicy(shipped, 'config/policy.yaml');
     expect(p.locale).toBe('pt-BR');
     expect(p.timeZone).toBe('America/Sao_Paulo');

@@ -14,7 +14,7 @@ function tierOf(o: Organization, deals: Deal[], p: Policy = policy()) {
 // A client for 6 years (first won deal in 2020) unless the case says otherwise.
 const old = (id: number) => wonDeal({ id, orgId: 1, won: '2020-01-15', value: 1 });
 
-describe('tier precedence (POLICY.md §2)', () => {
+describe('tier precedence (docs/policy.md §2)', () => {
   it.each([
     ['explicit Tier field wins over revenue', { [F.tier]: TIER_OPT['Tier 2'] }, [old(1), wonDeal({ id: 2, orgId: 1, won: '2026-01-10', value: 5_000_000 })], 2, 'explicit_field'],
     ['explicit Tier field wins over a squad', { [F.tier]: TIER_OPT['Tier 1'] }, [wonDeal({ id: 2, orgId: 1, won: '2026-01-10', title: 'Squad Alpha' })], 1, 'explicit_field'],
