@@ -39,6 +39,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // A file-system call that timed out (a hung mount) may still hold the event loop: the command has
+    // answered, so leave once the output has had time to drain. Unref'd: a normal exit does not wait.
+    setTimeout(() => process.exit(code), 5_000).unref();
   },
   (err: unknown) => {
     const { code, message } = describeFailure(err);

@@ -9,6 +9,7 @@ import { runCompanyJob, type JobOptions, type JobOutcome } from '../job/run-comp
 import { formatJobOutcome, formatSyncSummary } from './format-outcome.js';
 import { createProgress, type ProgressSink } from './progress.js';
 import { EXIT } from './errors-to-exit.js';
+import { ConfigError } from '../config/config-error.js';
 import { runSync } from '../sync/run-sync.js';
 import { runSetup, formatSetupReport } from '../setup/run-setup.js';
 import { runDoctor, formatDoctorReport } from '../doctor/run-doctor.js';
@@ -45,7 +46,7 @@ function overridesOf(values: Values): ConfigOverrides {
   if (values['dry-run'] === true) o.dryRun = true;
   if (typeof values['max-writes'] === 'string') {
     const n = Number(values['max-writes']);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--max-writes: expected a whole number ≥ 1, got "${values['max-writes']}"`);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError([`--max-writes: expected a whole number ≥ 1, got "${values['max-writes']}"`]);
     o.maxWrites = n;
   }
   return o;
@@ -97,7 +98,8 @@ function exitFor(outcome: JobOutcome): number {
   if (cause === 'PipedriveAuthError' || cause === 'PipedriveForbiddenError') return EXIT.auth;
   if (cause === 'DailyBudgetExhaustedError' || outcome.sync?.status === 'stopped-budget') return EXIT.budget;
   if (outcome.apply?.refused) return EXIT.refused;
-  return outcome.status === 'partial' ? EXIT.ok : EXIT.failed;
+  if (outcome.status === 'failed') return EXIT.failed;
+  return outcome.reportError ? EXIT.report : EXIT.ok;
 }
 
 export const COMMANDS = {
@@ -107,7 +109,7 @@ export const COMMANDS = {
     optionHelp: { policy: HELP.policy, full: 'pull everything again, ignoring the checkpoint', reconcile: 'auto|force|skip  the weekly id reconciliation that finds deleted and merged records (default auto)' },
     async run(values, env) {
       const reconcile = (values.reconcile as string | undefined) ?? 'auto';
-      if (!['auto', 'force', 'skip'].includes(reconcile)) throw new Error(`--reconcile: expected auto, force or skip, got "${reconcile}"`);
+      if (!['auto', 'force', 'skip'].includes(reconcile)) throw new ConfigError([`--reconcile: expected auto, force or skip, got "${reconcile}"`]);
       return withCompany(values, env, async (parts) => {
         const progress = progressFor(parts);
         const summary = await runSync({
@@ -197,6 +199,7 @@ export const COMMANDS = {
       const logger = loggerFor(config);
       const report = await runDoctor({ client: clientFor(config, logger), policy: config.policy, logger });
       process.stdout.write(`${formatDoctorReport(report)}\n`);
+      if (report.credentialsRejected) return EXIT.auth;
       return report.ok ? EXIT.ok : EXIT.failed;
     },
   },
@@ -242,7 +245,7 @@ export function commandUsage(name: string, command: Command): string {
   return lines.join('\n');
 }
 
-export const EXIT_CODES_LINE = 'Exit codes: 0 ok, 1 failed, 2 configuration, 3 credentials, 4 daily budget, 5 write cap, 130 interrupted.';
+export const EXIT_CODES_LINE = 'Exit codes: 0 ok, 1 failed, 2 configuration, 3 credentials, 4 daily budget, 5 write cap, 6 report not written, 130 interrupted.';
 
 export const USAGE = `Usage: cadence <command> [options]
 

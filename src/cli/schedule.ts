@@ -8,6 +8,9 @@ import { startScheduledService } from '../ops/run-scheduled.js';
 import { jobOutcomeVerdict } from '../ops/job-verdict.js';
 import { opsStoreFor } from '../ops/ops-store.js';
 import { formatJobOutcome } from './format-outcome.js';
+import type { RunSummary } from '../ops/run-all-companies.js';
+import type { JobOutcome } from '../job/run-company-job.js';
+import { EXIT } from './errors-to-exit.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -37,7 +40,24 @@ export async function runOnceCommand(values: Values, env: Record<string, string 
     close: () => parts.close(),
   });
   process.stdout.write(`\n${formatRunSummary(summary)}\n`);
-  return exitCode;
+  return nightExitCode(exitCode, summary);
+}
+
+/**
+ * The night's exit code with the meaning it has for every command (README "Exit codes"): companies that
+ * failed only because Pipedrive refused their token → 3; otherwise any failure → 1; a plan refused by the
+ * write cap → 5; work done but a report not written → 6 (the reason on stderr).
+ */
+export function nightExitCode(exitCode: number, summary: RunSummary<JobOutcome>): number {
+  const failed = summary.results.filter((r) => r.status === 'failed');
+  if (exitCode !== EXIT.ok) {
+    const onlyCredentials = summary.counts['lock-lost'] === 0 && failed.length > 0 && failed.every((r) => r.failure?.kind === 'auth' || r.failure?.kind === 'forbidden');
+    return exitCode === EXIT.failed && onlyCredentials ? EXIT.auth : exitCode;
+  }
+  if (summary.results.some((r) => r.outcome?.apply?.refused)) return EXIT.refused;
+  const reportMissing = summary.results.filter((r) => r.outcome?.reportError);
+  for (const r of reportMissing) process.stderr.write(`cadence: ${r.companyId}: report not written: ${r.outcome!.reportError}\n`);
+  return reportMissing.length > 0 ? EXIT.report : EXIT.ok;
 }
 
 export async function runScheduleCommand(values: Values, env: Record<string, string | undefined>): Promise<number> {

@@ -31,6 +31,8 @@ export interface DoctorCheck {
 export interface DoctorReport {
   ok: boolean;
   checks: DoctorCheck[];
+  /** Pipedrive refused the token (401/403 on the first call): the CLI exits 3, as every command does. */
+  credentialsRejected?: boolean;
 }
 
 export interface RunDoctorInput {
@@ -62,16 +64,16 @@ export async function runDoctor({ client, policy, logger }: RunDoctorInput): Pro
     const company = me.companyName ? ` in company "${me.companyName}"${me.companyDomain ? ` (${me.companyDomain})` : ''}` : '';
     add({ id: 'token', status: 'ok', detail: `authenticated as ${me.user.name} <${me.user.email}>${company}` });
   } catch (err) {
-    const auth = err instanceof PipedriveAuthError;
+    const auth = err instanceof PipedriveAuthError || err instanceof PipedriveForbiddenError;
     add({
       id: 'token',
       status: 'fail',
-      detail: auth ? 'Pipedrive rejected the credentials (401)' : `cannot reach Pipedrive: ${(err as Error).message}`,
+      detail: auth ? `Pipedrive rejected the credentials (${err instanceof PipedriveAuthError ? 401 : 403})` : `cannot reach Pipedrive: ${(err as Error).message}`,
       fix: auth
         ? 'set PIPEDRIVE_API_TOKEN to a valid token (Pipedrive → Personal preferences → API) and PIPEDRIVE_COMPANY_DOMAIN to your company subdomain'
         : 'check PIPEDRIVE_COMPANY_DOMAIN / PIPEDRIVE_BASE_URL and the network, then run `cadence doctor` again',
     });
-    return { ok: false, checks };
+    return { ok: false, checks, ...(auth ? { credentialsRejected: true } : {}) };
   }
 
   // Permissions: creating fields and activity types, and seeing every client, take an admin.

@@ -57,6 +57,8 @@ export interface JobOutcome {
   warnings: string[];
   notices: Notice[];
   error?: { name: string; message: string };
+  /** Why the reports of a run that asked for them could not be written (the folder and what to change). */
+  reportError?: string;
 }
 
 type HttpCounters = Pick<ReturnType<CompanyParts['client']['stats']>, 'requests' | 'byStatus' | 'retries' | 'rateLimited'>;
@@ -194,7 +196,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
         retries: outcome.http.retries,
         rate429: outcome.http.rateLimited,
         // The report speaks the policy's language; a detail from Pipedrive or the network stays as it came.
-        warnings: [...notices, ...(outcome.error ? [notice(config.policy, 'run_failed', { detail: `${outcome.error.name}: ${outcome.error.message}` })] : [])].map((n) =>
+        warnings: [...notices, ...(outcome.error ? [notice(config.policy, 'run_failed', { detail: outcome.error.message })] : [])].map((n) =>
           describer.notice(n),
         ),
         malformed: outcome.sync?.malformed ?? [],
@@ -214,8 +216,10 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
         logger,
       });
     } catch (err) {
-      warn('report_not_written', { detail: (err as Error).message });
-      logger.error({ err }, 'report not written');
+      outcome.reportError = (err as Error).message;
+      warn('report_not_written', { detail: outcome.reportError });
+      logger.error({ reportDir: config.reportDir, reason: outcome.reportError }, 'report not written');
+      logger.debug({ err }, 'report not written (stack)');
       if (outcome.status === 'ok') outcome.status = 'partial';
     }
     // The report states the run up to its own writing; the outcome and the run history include it (on a

@@ -7,7 +7,6 @@
  * Values are plain JSON (keyv's default serializer walks every value in JS and costs seconds on a 1M-record
  * mirror). Errors are thrown, not swallowed (keyv's default is to emit and return undefined).
  */
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
@@ -16,6 +15,7 @@ import KeyvSqlite from '@keyv/sqlite';
 import type { Logger } from '../log/logger.js';
 import { createCompanyState, type CompanyState } from './company-state.js';
 import { scopedKv } from './kv.js';
+import { ensureDirSync } from './fs-paths.js';
 import { DEFAULT_MIRROR_TUNING, type MirrorTuning } from './mirror-store.js';
 
 export type StoreKind = 'sqlite' | 'redis' | 'postgres' | 'memory';
@@ -90,7 +90,7 @@ export async function openStateStore(url: string, logger: Logger, options: OpenS
     }
     case 'sqlite': {
       const file = resolve(sqliteFileOf(url));
-      mkdirSync(dirname(file), { recursive: true });
+      ensureDirSync(dirname(file), 'CADENCE_STATE_URL');
       const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table, busyTimeout: 15_000 });
       keyv = new Keyv({ store: adapter, namespace, ...json, throwOnErrors: true });
       const query = (sql: string, ...params: unknown[]) => (adapter as unknown as { query: (s: string, ...p: unknown[]) => Promise<unknown[]> }).query(sql, ...params);

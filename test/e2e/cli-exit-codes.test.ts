@@ -2,9 +2,17 @@
  * The CLI as an admin meets it: `--help` on every command, and one meaning per exit code (the README's
  * table), each code checked on every command that can return it. The real CLI in a child process.
  */
-import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/commands.js';
 import { runCli } from '../faults/support/cli.js';
+import { startCompany, type FaultCompany } from '../faults/support/company.js';
+
+/** What a person reads: stdout and the non-JSON lines of stderr (the JSON lines are the structured log). */
+function humanLines(r: { stdout: string; stderr: string }): string {
+  return `${r.stdout}\n${r.stderr.split('\n').filter((l) => !l.startsWith('{')).join('\n')}`;
+}
 
 describe('--help', () => {
   it.each(Object.keys(COMMANDS))('cadence %s --help prints the command and its options, exit 0', async (name) => {
@@ -13,5 +21,75 @@ describe('--help', () => {
     expect(r.stdout).toContain(`Usage: cadence ${name} [options]`);
     for (const option of Object.keys(COMMANDS[name as keyof typeof COMMANDS].options)) expect(r.stdout).toContain(`--${option}`);
     expect(r.stderr).toBe('');
+  });
+});
+
+describe('exit codes: one meaning per code on every command', () => {
+  const NOW = new Date();
+  let c: FaultCompany;
+  let typoPolicy: string;
+  beforeAll(async () => {
+    c = await startCompany(NOW, { scale: { organizations: 20, personsPerOrg: 2, dealsPerOrg: 2, activitiesPerOrg: 8 } });
+    typoPolicy = join(c.dir, 'typo-policy.yaml');
+    writeFileSync(typoPolicy, readFileSync('config/policy.yaml', 'utf8').replace('dueSoonDays: 7', 'dueSoonDay: 0'));
+  }, 120_000);
+  afterAll(async () => {
+    await c?.close();
+  });
+
+  const ALL = Object.keys(COMMANDS);
+  it.each(ALL)('2 (configuration): cadence %s with a misspelt policy key says which key and what it meant', async (name) => {
+    const r = await c.cli([name, '--policy', typoPolicy]);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(2);
+    expect(r.stderr).toContain('status.dueSoonDay: unknown key; did you mean "dueSoonDays"?');
+  });
+
+  it.each([
+    ['demo', '--locale', 'fr'],
+    ['apply', '--max-writes', '0'],
+    ['sync', '--reconcile', 'sometimes'],
+    ['plan', '--colour', ''],
+  ])('2 (configuration): a bad flag: cadence %s %s %s', async (...args) => {
+    const r = await c.cli(args.filter(Boolean));
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(2);
+    expect(r.stderr).toMatch(/--(locale|max-writes|reconcile|colour)/);
+  });
+
+  it.each(['doctor', 'setup', 'sync', 'plan', 'apply', 'report', 'run-once'])('3 (credentials): cadence %s with a token Pipedrive rejects', async (name) => {
+    const r = await c.cli([name], { PIPEDRIVE_API_TOKEN: 'not-the-right-token' });
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(3);
+    expect(`${r.stdout}\n${r.stderr}`).toMatch(/PIPEDRIVE_API_TOKEN/);
+    expect(humanLines(r)).not.toMatch(/PipedriveAuthError|Error:/);
+  });
+
+  it.each(['apply', 'run-once'])('5 (write cap): cadence %s with a plan larger than CADENCE_MAX_WRITES writes nothing', async (name) => {
+    c.sandbox.clearWrites();
+    const r = await c.cli([name], { CADENCE_MAX_WRITES: '1' });
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(5);
+    expect(r.stdout).toMatch(/more than the cap of 1/);
+    expect(c.sandbox.writes().filter((w) => w.method !== 'GET')).toEqual([]);
+  });
+
+  describe('6 (report not written)', () => {
+    const unwritable = (): Array<[string, string]> => {
+      const file = join(c.dir, 'a-file');
+      writeFileSync(file, 'not a folder');
+      return [
+        ['a path through a file (ENOTDIR)', join(file, 'reports')],
+        ['a folder under /proc', '/proc/cadence-reports/x'],
+      ];
+    };
+    it.each(['report', 'run-once'])('cadence %s: its own code, the folder and CADENCE_REPORT_DIR named, no stack', async (name) => {
+      for (const [, dir] of unwritable()) {
+        const started = Date.now();
+        const r = await c.cli([name, '--dry-run'].filter((a) => name === 'run-once' || a !== '--dry-run'), { CADENCE_REPORT_DIR: dir });
+        const out = `${r.stdout}\n${r.stderr}`;
+        expect(r.code, out).toBe(6);
+        expect(out).toContain('CADENCE_REPORT_DIR');
+        expect(out).not.toMatch(/\n\s+at |\\n\s+at /);
+        expect(humanLines(r)).not.toMatch(/Error:/);
+        expect(Date.now() - started).toBeLessThan(30_000);
+      }
+    });
   });
 });

@@ -120,7 +120,7 @@ describe.each(Object.keys(BACKENDS) as Backend[])('operations on %s', (backend) 
     expect((await first.exited).code).toBe(1);
     const events = companyEvents(first);
     expect(events.map((e) => [e.companyId, e.status])).toEqual(d.companies.map((c) => [c, c === bravo ? 'failed' : 'succeeded']));
-    const reason = 'PipedriveAuthError: Pipedrive rejected the API token (revoked or wrong): set a valid token (HTTP 401)';
+    const reason = 'Pipedrive rejected the API token (revoked or wrong): set a valid token (HTTP 401)';
     expect(events[1]).toMatchObject({ consecutiveFailures: 1, failure: { kind: 'auth', reason } });
     expect(first.logs.map((l) => l.msg)).toContain(`company ${bravo} failed (1 run in a row): ${reason}`);
 

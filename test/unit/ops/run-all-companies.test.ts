@@ -91,7 +91,7 @@ describe('runAllCompanies', () => {
     const first = await runAllCompanies(opts(w, { runCompany }));
     expect(statuses(first.results)).toEqual({ acme: 'succeeded', globex: 'failed', initech: 'succeeded' });
     expect(first.results[1]).toMatchObject({
-      failure: { kind: 'auth', reason: 'PipedriveAuthError: Pipedrive rejected the API token (revoked or wrong): set a valid token (HTTP 401)' },
+      failure: { kind: 'auth', reason: 'Pipedrive rejected the API token (revoked or wrong): set a valid token (HTTP 401)' },
       consecutiveFailures: 1,
     });
 
@@ -103,7 +103,7 @@ describe('runAllCompanies', () => {
       lastError: { kind: 'auth', at: expect.any(String) },
     });
     expect(w.log.problems()).toContain(
-      'company globex failed (2 runs in a row): PipedriveAuthError: Pipedrive rejected the API token (revoked or wrong): set a valid token (HTTP 401)',
+      'company globex failed (2 runs in a row): Pipedrive rejected the API token (revoked or wrong): set a valid token (HTTP 401)',
     );
 
     // The token is fixed: the next tick succeeds and the count resets.

@@ -100,7 +100,7 @@ describe('startScheduler', () => {
     });
     await w.clock.advance(2 * DAY);
     expect(scheduler.stats().consecutiveFailures).toEqual({ acme: 0, globex: 2 });
-    expect(w.log.problems()).toContain('company globex failed (2 runs in a row): PipedriveAuthError: Pipedrive rejected the API token (HTTP 401)');
+    expect(w.log.problems()).toContain('company globex failed (2 runs in a row): Pipedrive rejected the API token (HTTP 401)');
     tokenRevoked = false;
     await w.clock.advance(DAY);
     expect(scheduler.stats().consecutiveFailures).toEqual({ acme: 0, globex: 0 });

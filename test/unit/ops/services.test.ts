@@ -115,7 +115,7 @@ describe('jobOutcomeVerdict', () => {
     expect(jobOutcomeVerdict({ status: 'failed', error: { name: 'PipedriveAuthError', message: 'Pipedrive rejected the API token' } })).toEqual({
       ok: false,
       kind: 'auth',
-      reason: 'PipedriveAuthError: Pipedrive rejected the API token',
+      reason: 'Pipedrive rejected the API token',
     });
     expect(jobOutcomeVerdict({ status: 'partial' })).toEqual({ ok: true });
     expect(jobOutcomeVerdict({ status: 'ok' })).toEqual({ ok: true });
