@@ -55,6 +55,19 @@ describe('exit codes: one meaning per code on every command', () => {
     expect(r.stderr).toMatch(/--(locale|max-writes|reconcile|colour)/);
   });
 
+  it('2 (configuration): schedule with a cron expression out of range says so in plain words', async () => {
+    const r = await c.cli(['schedule'], { CADENCE_SCHEDULE: '61 2 * * *' });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('CADENCE_SCHEDULE: the minute "61" is not valid (allowed: 0–59)');
+  });
+
+  it.each(['sync', 'run-once'])('1 (failed): cadence %s with the Redis state store unreachable names host:port and CADENCE_STATE_URL', async (name) => {
+    const r = await c.cli([name], { CADENCE_STATE_URL: 'redis://127.0.0.1:6392' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(humanLines(r)).toContain('cannot reach the Redis state store at 127.0.0.1:6392 (CADENCE_STATE_URL): connection refused');
+    expect(humanLines(r)).not.toMatch(/throwOnConnectError|Error:/);
+  });
+
   it.each(['doctor', 'setup', 'sync', 'plan', 'apply', 'report', 'run-once'])('3 (credentials): cadence %s with a token Pipedrive rejects', async (name) => {
     const r = await c.cli([name], { PIPEDRIVE_API_TOKEN: 'not-the-right-token' });
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(3);

@@ -52,3 +52,19 @@ describe('file-system calls on configured paths', () => {
     await expect(openStateStore(`sqlite://${join(file, 'data', 'cadence.sqlite')}`, pino({ level: 'silent' }))).rejects.toThrow(/CADENCE_STATE_URL/);
   });
 });
+
+describe('a state store that cannot be reached', () => {
+  it('Redis: names host:port and CADENCE_STATE_URL, says the cause in words, no driver internals', async () => {
+    const err = (await openStateStore('redis://127.0.0.1:6391', pino({ level: 'silent' })).catch((e: unknown) => e)) as Error;
+    expect(err.message).toBe(
+      'cannot reach the Redis state store at 127.0.0.1:6391 (CADENCE_STATE_URL): connection refused (nothing listens there); start Redis there, or set CADENCE_STATE_URL to where it runs',
+    );
+    expect(err.message).not.toMatch(/throwOnConnectError/);
+  });
+
+  it('PostgreSQL likewise, without the password of the URL', async () => {
+    const err = (await openStateStore('postgres://cadence:s3cret-pw@127.0.0.1:5439/test', pino({ level: 'silent' })).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/^cannot reach the PostgreSQL state store at 127\.0\.0\.1:5439 \(CADENCE_STATE_URL\): connection refused/);
+    expect(err.message).not.toContain('s3cret-pw');
+  });
+});
