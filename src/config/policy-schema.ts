@@ -202,6 +202,8 @@ export const PolicySchema = z
       risingThreshold: nonNegative.default(0.25),
       /** change below minus this is falling. */
       fallingThreshold: nonNegative.default(0.25),
+      /** …and only when the counts differ by at least this many touchpoints (1 vs 1 is no trend). */
+      minChange: nonNegative.default(2),
       breadthDays: positiveInt.default(90),
     }),
     risks: z.strictObject({
