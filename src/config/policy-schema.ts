@@ -124,6 +124,10 @@ const Templates = z.strictObject({
   noteTitle: nonEmpty,
   noteLastTouchpoint: nonEmpty,
   noteNoTouchpoint: nonEmpty,
+  /** A rule's `never` status where a person reads it, naming the category: "No {category} touchpoint on record". */
+  statusNeverCategory: nonEmpty,
+  /** Beside it, the client's last touchpoint of any kind: "last touchpoint of any kind: {date}". */
+  lastAnyTouchpoint: nonEmpty,
   noteEngagement: nonEmpty,
   noteRisks: nonEmpty,
   noteNoRisks: nonEmpty,

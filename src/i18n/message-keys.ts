@@ -157,5 +157,6 @@ export const DATE_PARAM_SUFFIX = 'Date';
 
 /** The `{name}` placeholders a template uses, in order of appearance, without repeats. */
 export function templatePlaceholders(template: string): string[] {
-  return [...new Set([...template.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!))];
+  // `{name}` and the number of a plural block, `{name, plural, one {…} other {…}}`.
+  return [...new Set([...template.matchAll(/\{([A-Za-z0-9_]+)(?:\}|,\s*plural,)/g)].map((m) => m[1]!))];
 }

@@ -172,8 +172,13 @@ export function buildPlan(input: BuildPlanInput): Plan {
         continue;
       }
       const fact = cadenceFact(policy, t, org, cr);
-      const reason = `${t.status[cr.status]} — ${fact}`;
-      const subjectValues = { rule: rule.label[policy.locale], tier: org.tier.level, org: org.name, days: cr.daysSinceLast ?? 0 };
+      // "Never touched" beside a recent contact reads as false: a rule with no touchpoint of its category
+      // says which category, with the client's last touchpoint of any kind.
+      const reason =
+        cr.status === 'never'
+          ? `${fact}${org.lastTouchpointDate ? ` (${fillTemplate(t.lastAnyTouchpoint, { date: formatDate(policy.locale, org.lastTouchpointDate) })})` : ''}`
+          : `${t.status[cr.status]} — ${fact}`;
+      const subjectValues = { rule: rule.label[policy.locale], tier: org.tier.level, org: org.name, days: cr.daysSinceLast ?? 0, category: categoryLabel(policy, cr.category) };
       const subject = fillTemplate(cr.lastTouchpoint ? t.followUpSubject : t.followUpSubjectNever, subjectValues);
       const note = followUpNote(policy, org, fact, { rule: cr.ruleId, reason, runId, key });
       const write: CreateActivity = {
@@ -309,8 +314,9 @@ export function buildPlan(input: BuildPlanInput): Plan {
   };
 }
 
+/** The category's label as a word inside a sentence ("No strategic touchpoint", "Nenhum contato estratégico"). */
 function categoryLabel(policy: Policy, category: Category): string {
-  return policy.categories[category].label[policy.locale];
+  return policy.categories[category].label[policy.locale].toLocaleLowerCase(policy.locale);
 }
 
 /** The sentence that says why a follow-up exists (last touchpoint and the tier's cadence). */

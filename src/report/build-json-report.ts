@@ -3,7 +3,7 @@
  * facts. Pure: names come from the mirror snapshot, links from the company domain; the HTML and CSV are
  * rendered from this model, so their counts are the JSON's counts by construction.
  */
-import type { Policy } from '../config/policy-schema.js';
+import { CATEGORIES, type Policy } from '../config/policy-schema.js';
 import { createDescriber, type Describer } from '../i18n/describe.js';
 import type { EntityKind, MirrorSnapshot } from '../domain/entities.js';
 import type { Plan } from '../plan/types.js';
@@ -245,14 +245,19 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     run: { ...run, dryRun },
     tiers: [...policy.tiers].sort((a, b) => a.level - b.level).map((t) => ({ level: t.level, name: t.name[locale] })),
     rules: Object.entries(policy.cadenceRules).map(([id, r]) => ({ id, label: r.label[locale], category: r.category, onGap: r.onGap })),
+    categories: CATEGORIES.map((id) => ({ id, label: policy.categories[id].label[locale] })),
     users: [...snapshot.users.values()]
       .map((u) => ({ id: u.id, name: u.name, active: u.active }))
       .sort((a, b) => a.id - b.id),
     summary: {
       organizations: result.organizations.length,
       findings: findings.length,
-      overdue: overdue.filter((e) => e.status === 'overdue').length,
-      never: overdue.filter((e) => e.status === 'never').length,
+      // Clients, by their overall status: the same count as the tier × status table and the CLI.
+      overdue: result.organizations.filter((o) => o.overallStatus === 'overdue').length,
+      never: result.organizations.filter((o) => o.overallStatus === 'never').length,
+      // Rule gaps (a client can have several): the rows of the overdue list.
+      overdueGaps: overdue.filter((e) => e.status === 'overdue').length,
+      neverGaps: overdue.filter((e) => e.status === 'never').length,
       risks: risks.length,
       plannedWrites: writes.length,
       activitiesCreated: applied && !dryRun ? (applied.counts.created ?? 0) : 0,

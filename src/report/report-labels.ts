@@ -21,6 +21,8 @@ export const REPORT_LABEL_KEYS = [
   'owner',
   'client',
   'clients',
+  'clientsOverdue',
+  'clientsNever',
   'noClient',
   'entity',
   'field',

@@ -184,12 +184,18 @@ export const ReportV1 = z.object({
   run: RunInfo,
   tiers: z.array(z.object({ level: int, name: z.string() })),
   rules: z.array(z.object({ id: z.string(), label: z.string(), category: Category, onGap: z.enum(['create', 'report']) })),
+  /** Touchpoint categories with their labels in the report's language. */
+  categories: z.array(z.object({ id: Category, label: z.string() })),
   users: z.array(z.object({ id: int, name: z.string(), active: z.boolean() })),
   summary: z.object({
     organizations: count,
     findings: count,
+    /** Clients whose overall status is overdue / never (as in `cadence.matrix` and the CLI). */
     overdue: count,
     never: count,
+    /** Rule gaps overdue / never met (the rows of `cadence.overdue`; a client can have several). */
+    overdueGaps: count,
+    neverGaps: count,
     risks: count,
     plannedWrites: count,
     activitiesCreated: count,
