@@ -124,6 +124,8 @@ const Templates = z.strictObject({
   noteTitle: nonEmpty,
   noteLastTouchpoint: nonEmpty,
   noteNoTouchpoint: nonEmpty,
+  /** A follow-up that replaces a missed activity says which: `{subject}`, `{owner}`, `{date}`, `{id}`. */
+  noteMissed: nonEmpty,
   /** A rule's `never` status where a person reads it, naming the category: "No {category} touchpoint on record". */
   statusNeverCategory: nonEmpty,
   /** Beside it, the client's last touchpoint of any kind: "last touchpoint of any kind: {date}". */
@@ -198,7 +200,11 @@ export const PolicySchema = z
       maintenance: CategoryDef,
     }),
     cadenceRules: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a rule id like strategic-fup'), CadenceRule),
-    status: z.strictObject({ dueSoonDays: nonNegative.default(7) }),
+    status: z.strictObject({
+      dueSoonDays: nonNegative.default(7),
+      /** An open qualifying activity counts as scheduled until its due date plus this many days; then it is missed. */
+      missedGraceDays: z.number({ error: 'expected a whole number ≥ 0' }).int('expected a whole number ≥ 0').min(0, 'expected a whole number ≥ 0').default(0),
+    }),
     activeClientWindowDays: positiveInt.default(90),
     engagement: z.strictObject({
       weeks: positiveInt.default(8),

@@ -171,7 +171,16 @@ export function buildPlan(input: BuildPlanInput): Plan {
         skip(org.orgId, cr.ruleId, 'no_activity_type', `activity type "${rule.followUpType}" is not available`, key);
         continue;
       }
-      const fact = cadenceFact(policy, t, org, cr);
+      // A missed activity (open, past its due date) reopened this gap: the note says which and whose.
+      const missedLine = cr.missed
+        ? ` ${fillTemplate(t.noteMissed, {
+            subject: cr.missed.subject,
+            owner: (cr.missed.ownerId !== null ? snapshot.users.get(cr.missed.ownerId)?.name : undefined) ?? (cr.missed.ownerId !== null ? `#${cr.missed.ownerId}` : '—'),
+            date: formatDate(policy.locale, cr.missed.dueDate),
+            id: String(cr.missed.activityId),
+          })}`
+        : '';
+      const fact = `${cadenceFact(policy, t, org, cr)}${missedLine}`;
       // "Never touched" beside a recent contact reads as false: a rule with no touchpoint of its category
       // says which category, with the client's last touchpoint of any kind.
       const reason =

@@ -14,6 +14,7 @@ import {
   RunInfo,
   type ReportV1,
   type CreatedEntry,
+  type MissedEntry,
   type OverdueEntry,
   type ReportFinding,
   type RiskEntry,
@@ -148,6 +149,15 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     return { tier, counts, total: STATUSES.reduce((n, s) => n + counts[s], 0) };
   });
 
+  const missed: MissedEntry[] = result.organizations
+    .flatMap((o) =>
+      o.cadence.flatMap((c) =>
+        c.applies && c.missed
+          ? [{ ...orgRef(o.orgId), ruleId: c.ruleId, ruleLabel: ruleLabel(c.ruleId), activityId: c.missed.activityId, subject: c.missed.subject, dueDate: c.missed.dueDate, ownerId: c.missed.ownerId, ownerName: userName(c.missed.ownerId) }]
+          : [],
+      ),
+    )
+    .sort((a, b) => collator.compare(a.ownerName ?? '', b.ownerName ?? '') || (a.ownerId ?? 0) - (b.ownerId ?? 0) || a.dueDate.localeCompare(b.dueDate) || a.activityId - b.activityId);
   const overdue: OverdueEntry[] = result.organizations
     .flatMap((o) =>
       o.cadence
@@ -267,6 +277,7 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     cadence: {
       matrix,
       overdue,
+      missed,
       created,
       deletions,
       flagChanges,

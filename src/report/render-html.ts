@@ -219,6 +219,12 @@ ${more(dq.findings.length, shownFindings.length)}
         o.openScheduledActivityId === null ? '—' : `#${o.openScheduledActivityId}`
       }</td></tr>`,
   );
+  const missedTable = table(
+    html`<th>${L('owner')}</th><th>${L('client')}</th><th>${L('rule')}</th><th>${L('subject')}</th><th>${L('dueDate')}</th>`,
+    cadence.missed,
+    (m) =>
+      html`<tr class="missed" data-owner-id="${m.ownerId ?? 'none'}" data-activity-id="${m.activityId}"><td>${ownerLabel(m.ownerName, m.ownerId)}</td><td>${orgLink(m)}</td><td>${m.ruleLabel}</td><td>${m.subject} <span class="muted">#${m.activityId}</span></td><td>${fmt.date(m.dueDate)}</td></tr>`,
+  );
   const createdTable = table(
     html`<th>${L('client')}</th><th>${L('type')}</th><th>${L('subject')}</th><th>${L('dueDate')}</th><th>${L('owner')}</th><th>${L('reason')}</th><th>${L('outcome')}</th>`,
     cadence.created,
@@ -260,6 +266,7 @@ ${more(dq.findings.length, shownFindings.length)}
 <h2>${L('cadence')}</h2>
 <h3>${L('statusMatrix')}</h3>${matrix}
 <h3>${L('overdueList')} <span class="count">${fmt.number(cadence.overdue.length)}</span></h3>${overdueTable}
+<h3>${L('missedByOwner')} <span class="count">${fmt.number(cadence.missed.length)}</span></h3>${missedTable}
 <h3>${L('created')} <span class="count">${fmt.number(cadence.created.length)}</span></h3>
 ${report.applied?.refused ? html`<div class="warn">${report.applied.refused}</div>` : ''}
 ${report.applied?.aborted ? html`<div class="warn">${report.applied.aborted}</div>` : ''}

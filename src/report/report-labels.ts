@@ -64,6 +64,7 @@ export const REPORT_LABEL_KEYS = [
   'unresolvedFields',
   'noFindings',
   'overdueList',
+  'missedByOwner',
   'statusMatrix',
   'weeklyVolume',
   'week',

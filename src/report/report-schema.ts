@@ -112,6 +112,18 @@ export type ReportFinding = z.infer<typeof ReportFinding>;
 
 const OrgRef = z.object({ orgId: int, orgName: z.string(), url: z.string(), tier: int });
 
+/** An open qualifying activity past its due date (plus status.missedGraceDays): the call that never happened. */
+export const MissedEntry = OrgRef.extend({
+  ruleId: z.string(),
+  ruleLabel: z.string(),
+  activityId: int,
+  subject: z.string(),
+  dueDate: z.string(),
+  ownerId: int.nullable(),
+  ownerName: z.string().nullable(),
+});
+export type MissedEntry = z.infer<typeof MissedEntry>;
+
 export const OverdueEntry = OrgRef.extend({
   ruleId: z.string(),
   ruleLabel: z.string(),
@@ -218,6 +230,8 @@ export const ReportV1 = z.object({
     matrix: z.array(z.object({ tier: int, counts: StatusCounts, total: count })),
     /** Applicable rules that are overdue or never touched, largest gap first (never before overdue). */
     overdue: z.array(OverdueEntry),
+    /** Missed activities, by owner (name), then due date: one per client and rule (the latest missed). */
+    missed: z.array(MissedEntry),
     /** Activities the run created (or would create on a dry run). */
     created: z.array(CreatedEntry),
     deletions: z.array(OrgRef.extend({ key: z.string(), activityId: int, reason: z.string(), outcome: WriteOutcome })),

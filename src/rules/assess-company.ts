@@ -134,7 +134,7 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
     const cadence: CadenceResult[] = [];
     for (const [ruleId, tierCadence] of Object.entries(tierPolicy.cadence)) {
       const rule = rules.get(ruleId);
-      if (rule) cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays: policy.status.dueSoonDays, formatDay }));
+      if (rule) cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays: policy.status.dueSoonDays, missedGraceDays: policy.status.missedGraceDays, formatDay }));
     }
 
     const clientIds = new Set(persons.map((p) => p.id));

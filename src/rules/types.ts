@@ -88,6 +88,8 @@ export const CadenceResult = z.object({
   openScheduled: z
     .object({ activityId: z.number().int(), dueDate: isoDate.nullable(), cadenceKey: z.string().nullable(), ownerId: z.number().int().nullable() })
     .nullable(),
+  /** The latest open qualifying activity whose due date (plus status.missedGraceDays) has passed: it no longer counts as scheduled. */
+  missed: z.object({ activityId: z.number().int(), dueDate: isoDate, ownerId: z.number().int().nullable(), subject: z.string() }).nullable().optional(),
   /** How regular past gaps were ("consistency beats intensity"); null with fewer than two touchpoints. */
   regularity: z.object({ intervals: z.number().int(), meanGapDays: z.number(), stdDevGapDays: z.number() }).nullable(),
 });
