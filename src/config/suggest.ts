@@ -29,7 +29,9 @@ export function nearest(name: string, known: Iterable<string>): string | undefin
   const limit = Math.max(2, Math.floor(name.length / 4));
   let best: { name: string; d: number } | undefined;
   for (const k of known) {
-    const d = editDistance(name, k);
+    // A name cut short (`minRevenue` for `minRevenue12m`) is as likely a typo as a letter swapped.
+    const prefix = k.length > name.length && name.length >= 4 && k.toLowerCase().startsWith(name.toLowerCase()) && k.length - name.length <= 4;
+    const d = prefix ? 1 : editDistance(name, k);
     if (d <= limit && (!best || d < best.d)) best = { name: k, d };
   }
   return best?.name;

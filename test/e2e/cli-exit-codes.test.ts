@@ -2,7 +2,8 @@
  * The CLI as an admin meets it: `--help` on every command, and one meaning per exit code (the README's
  * table), each code checked on every command that can return it. The real CLI in a child process.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/commands.js';
@@ -21,6 +22,21 @@ describe('--help', () => {
     expect(r.stdout).toContain(`Usage: cadence ${name} [options]`);
     for (const option of Object.keys(COMMANDS[name as keyof typeof COMMANDS].options)) expect(r.stdout).toContain(`--${option}`);
     expect(r.stderr).toBe('');
+  });
+});
+
+describe('a short policy (extends: default) runs the demo', () => {
+  it('cadence demo --policy config/examples/short-policy.yaml: exit 0, in English, the changed thresholds in force', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cadence-short-'));
+    try {
+      const r = await runCli(['demo', '--policy', 'config/examples/short-policy.yaml', '--locale', 'en', '--report-dir', join(dir, 'reports')], {});
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(/Second run: 0 created/);
+      const report = JSON.parse(readFileSync(join(dir, 'reports', 'latest', 'report.json'), 'utf8')) as { rules: Array<{ id: string; onGap: string }> };
+      expect(report.rules.find((x) => x.id === 'maintenance')?.onGap).toBe('report');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

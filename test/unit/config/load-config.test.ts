@@ -205,3 +205,36 @@ describe('environment', () => {
     expect(problems.some((m) => m.startsWith('config/policy.yaml: version: expected 1'))).toBe(true);
   });
 });
+
+describe('a short policy: extends: default', () => {
+  const short = readFileSync('config/examples/short-policy.yaml', 'utf8');
+  const base = parsePolicy(shipped, 'config/policy.yaml');
+
+  it('the shipped example is under 40 lines and changes tier thresholds and cadences; the rest is the default', () => {
+    expect(short.split('\n').filter((l) => l.trim() !== '').length).toBeLessThan(40);
+    const p = parsePolicy(short, 'short.yaml');
+    expect(p.tiers.map((t) => [t.level, t.minRevenue12m, t.minTenureYears])).toEqual([[1, 0, 0], [2, 30_000, 0], [3, 150_000, 0], [4, 800_000, 3]]);
+    const days = (level: number) => Object.fromEntries(Object.entries(p.tiers.find((t) => t.level === level)!.cadence).map(([k, v]) => [k, v.days]));
+    expect(days(2)).toEqual({ operational: 30, strategic: 60 });
+    expect(days(3)).toEqual({ operational: 7, strategic: 21, qbr: 120, 'annual-planning': 365, maintenance: 90 });
+    expect(days(4).strategic).toBe(7);
+    expect(p.tiers[2]!.cadence.operational!.activeOnly).toBe(true);
+    expect(p.locale).toBe('en');
+    expect(p.status.dueSoonDays).toBe(5);
+    expect(p.followUp.holidays).toEqual(['2026-12-24', '2026-12-25', '2026-12-31', '2027-01-01']); // a list replaces
+    expect(p.cadenceRules.maintenance).toEqual({ ...base.cadenceRules.maintenance, onGap: 'report' });
+    expect(p.texts).toEqual(base.texts);
+    expect(p.flags).toEqual(base.flags);
+    expect(p.categories).toEqual(base.categories);
+  });
+
+  it('a typo in a short policy is still caught, with its path in the short file', () => {
+    expect(problemsOf(() => parsePolicy('version: 1\nextends: default\ntiers:\n  - level: 3\n    minRevenue: 100000\n', 'short.yaml'))).toEqual([
+      'short.yaml: tiers[level 3].minRevenue: unknown key; did you mean "minRevenue12m"?',
+    ]);
+  });
+
+  it('extends names the shipped default only', () => {
+    expect(problemsOf(() => parsePolicy('version: 1\nextends: acme\n', 'short.yaml'))).toEqual(['short.yaml: extends: expected "default" (the shipped policy), got "acme"']);
+  });
+});
