@@ -269,6 +269,13 @@ export const PolicySchema = z
       perDataQualityFinding: nonNegative.default(2),
       maxDataQualityPenalty: nonNegative.default(20),
     }),
+    /** What `cadence setup` may create besides the flag fields: nothing the policy does not list here. */
+    setup: z
+      .strictObject({
+        /** Activity types (key_string) setup creates when missing; any other missing type is reported, never created. */
+        createActivityTypes: z.array(nonEmpty).default([]),
+      })
+      .default({ createActivityTypes: [] }),
     writes: z.strictObject({
       /** apply refuses a plan with more writes than this unless forced. */
       maxWrites: positiveInt.default(500),

@@ -13,6 +13,7 @@ import { createFieldCatalogue, normalizeFieldName } from '../rules/field-catalog
 import { resolveUserRef } from '../rules/resolve-user-ref.js';
 import { fieldProblem } from '../setup/run-setup.js';
 import { neededActivityTypes, neededFields } from '../setup/policy-needs.js';
+import { nearMiss } from '../setup/near-miss.js';
 
 export type DoctorClient = Pick<PipedriveClient, 'getMe' | 'listUsers' | 'listActivityTypes' | 'getFields'>;
 
@@ -118,7 +119,7 @@ export async function runDoctor({ client, policy, logger }: RunDoctorInput): Pro
     if (missing.length > 0) {
       add({
         id,
-        status: 'warn',
+        status: 'fail',
         detail: `${need.entity} field "${def.name}" has no option ${missing.map((o) => `"${o}"`).join(', ')}`,
         fix: `add the option${missing.length > 1 ? 's' : ''} in Pipedrive, or change the labels in ${need.usedBy.join(', ')} to existing ones: ${(def.options ?? []).map((o) => `"${o.label}"`).join(', ')}`,
       });
@@ -170,13 +171,20 @@ export async function runDoctor({ client, policy, logger }: RunDoctorInput): Pro
     for (const need of neededActivityTypes(policy)) {
       const t = types.find((x) => x.keyString === need.keyString);
       const id = `activity-type:${need.keyString}`;
-      const severity: CheckStatus = need.createdByWorker ? 'fail' : 'warn';
+      // A type the policy names and the account lacks loses data (touchpoints not counted) or writes: a failure.
+      const severity: CheckStatus = 'fail';
       if (!t) {
+        const near = nearMiss(need.keyString, types.flatMap((x) => [x.keyString, x.name]));
+        const nearType = near ? types.find((x) => x.keyString === near || x.name === near) : undefined;
         add({
           id,
           status: severity,
-          detail: `activity type "${need.keyString}" does not exist (used by ${need.usedBy.join(', ')})`,
-          fix: `run \`cadence setup\` to create it, or use an existing key: ${types.filter((x) => x.active).map((x) => x.keyString).join(', ')}`,
+          detail: `activity type "${need.keyString}" does not exist (used by ${need.usedBy.join(', ')})${need.createdByWorker ? '' : ': touchpoints of that type are not counted'}`,
+          fix: nearType
+            ? `did you mean "${nearType.keyString}" (${nearType.name})? fix ${need.usedBy[0]} in the policy`
+            : policy.setup.createActivityTypes.includes(need.keyString)
+              ? 'run `cadence setup` to create it (it is listed in setup.createActivityTypes)'
+              : `fix the name in the policy, create it in Pipedrive, or list it in setup.createActivityTypes for \`cadence setup\` to create it; existing keys: ${types.filter((x) => x.active).map((x) => x.keyString).join(', ')}`,
         });
       } else if (!t.active) {
         add({ id, status: severity, detail: `activity type "${need.keyString}" (${t.name}) is deactivated`, fix: 'reactivate it in Pipedrive (Company settings → Activity types) or change the policy' });

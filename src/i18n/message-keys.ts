@@ -144,6 +144,11 @@ export const NOTICE_TEXTS = {
   apply_aborted: ['detail'],
   run_failed: ['detail'],
   report_not_written: ['detail'],
+  policy_type_not_counted: ['type', 'category', 'usedBy'],
+  policy_type_not_creatable: ['type', 'usedBy'],
+  policy_field_missing: ['entity', 'field', 'usedBy'],
+  policy_option_missing: ['field', 'options', 'usedBy'],
+  policy_user_inactive: ['role', 'user'],
 } as const satisfies Record<string, readonly string[]>;
 export type NoticeCode = keyof typeof NOTICE_TEXTS;
 export const NOTICE_CODES = Object.keys(NOTICE_TEXTS) as [NoticeCode, ...NoticeCode[]];

@@ -11,6 +11,7 @@ import { buildPlan } from '../plan/build-plan.js';
 import type { Plan } from '../plan/types.js';
 import { applyPlan, applyStopNotices, type ApplyProgress, type ApplySummary } from '../apply/apply-plan.js';
 import { createDescriber } from '../i18n/describe.js';
+import { checkPolicyAgainstAccount } from '../setup/check-policy.js';
 import type { NoticeCode } from '../i18n/message-keys.js';
 import { notice, type Notice } from '../i18n/notice.js';
 import { runSync, type ReconcileMode, type SyncProgress, type SyncSummary } from '../sync/run-sync.js';
@@ -127,6 +128,12 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
 
     snapshot = await state.mirror.load();
     const policy = config.policy;
+    // The policy against the account, every night: a type, field, option or user it names that does not
+    // exist (or is inactive) is said in the CLI, the log and the report, with what it costs.
+    for (const problem of checkPolicyAgainstAccount(policy, snapshot)) {
+      warn(problem.code, problem.params);
+      logger.warn({ code: problem.code }, warnings[warnings.length - 1]!);
+    }
         const fallbackUserId = resolveUserRef(policy.owners.fallbackUser, snapshot.users)?.id ?? null;
     const escalationUserId = resolveUserRef(policy.owners.escalationUser, snapshot.users)?.id ?? null;
     if (fallbackUserId === null) warn('fallback_user_unknown', { user: String(policy.owners.fallbackUser) });

@@ -71,6 +71,24 @@ describe('exit codes: one meaning per code on every command', () => {
     expect(r.stderr).toMatch(/--(locale|max-writes|reconcile|colour)/);
   });
 
+  it('a policy naming an activity type the account lacks: a warning in the CLI, the log and the report, saying what is lost', async () => {
+    const policyFile = join(c.dir, 'emial-policy.yaml');
+    writeFileSync(policyFile, readFileSync('config/policy.yaml', 'utf8').replace('match: [{ activityTypes: [call, meeting, email] }]', 'match: [{ activityTypes: [call, meeting, emial] }]'));
+    const reports = join(c.dir, 'emial-reports');
+    const r = await c.cli(['report', '--policy', policyFile], { CADENCE_REPORT_DIR: reports });
+    expect(r.code, r.stderr).toBe(0);
+    const en = 'Activity type "emial (did you mean "email"?)" (categories.operational.match[0].activityTypes) does not exist or is inactive in Pipedrive: operational touchpoints of that type are not counted';
+    expect(r.stdout).toContain(`warning: ${en}`);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { code?: string; msg: string })).toContainEqual(
+      expect.objectContaining({ code: 'policy_type_not_counted', msg: expect.stringContaining(en) }),
+    );
+    const report = JSON.parse(readFileSync(join(reports, 'latest', 'report.json'), 'utf8')) as { run: { warnings: string[] } };
+    expect(report.run.warnings).toContainEqual(expect.stringContaining('O tipo de atividade "emial (did you mean "email"?)"'));
+    const doctor = await c.cli(['doctor', '--policy', policyFile]);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(/✗ activity type "emial" does not exist/);
+  });
+
   it('2 (configuration): schedule with a cron expression out of range says so in plain words', async () => {
     const r = await c.cli(['schedule'], { CADENCE_SCHEDULE: '61 2 * * *' });
     expect(r.code, r.stderr).toBe(2);
