@@ -16,6 +16,7 @@ import { runDoctor, formatDoctorReport } from '../doctor/run-doctor.js';
 import { formatPlanTable, formatPlanSummary } from '../plan/format-plan.js';
 import { runDemo } from './demo.js';
 import { runScheduleCommand, runOnceCommand } from './schedule.js';
+import { preflightChecks } from '../app/preflight.js';
 
 type Values = Record<string, string | boolean | undefined>;
 type Env = Record<string, string | undefined>;
@@ -198,6 +199,12 @@ export const COMMANDS = {
       const config = configOf(values, env);
       const logger = loggerFor(config);
       const report = await runDoctor({ client: clientFor(config, logger), policy: config.policy, logger });
+      // Beside Pipedrive: the state store answers, the schedule parses, the report folder can be written.
+      for (const check of await preflightChecks(config, logger.child({ component: 'store' }))) {
+        report.checks.push(check);
+        if (check.status !== 'ok') logger[check.status === 'fail' ? 'error' : 'warn']({ check: check.id, status: check.status }, check.detail);
+      }
+      report.ok = report.checks.every((c) => c.status !== 'fail');
       process.stdout.write(`${formatDoctorReport(report)}\n`);
       if (report.credentialsRejected) return EXIT.auth;
       return report.ok ? EXIT.ok : EXIT.failed;

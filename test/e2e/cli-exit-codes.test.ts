@@ -109,6 +109,32 @@ describe('exit codes: one meaning per code on every command', () => {
     expect(humanLines(r)).not.toMatch(/PipedriveAuthError|Error:/);
   });
 
+  it('3 (credentials): schedule with a rejected token stops at start with the fix, not at 02:00', async () => {
+    const started = Date.now();
+    const r = await c.cli(['schedule'], { PIPEDRIVE_API_TOKEN: 'not-the-right-token' });
+    expect(r.code, r.stderr).toBe(3);
+    expect(humanLines(r)).toContain('PIPEDRIVE_API_TOKEN');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('1 (failed): schedule with a report folder it cannot write stops at start, naming CADENCE_REPORT_DIR', async () => {
+    const r = await c.cli(['schedule'], { CADENCE_REPORT_DIR: '/proc/cadence-reports' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(humanLines(r)).toMatch(/cannot create the folder "\/proc\/cadence-reports".*CADENCE_REPORT_DIR/);
+  });
+
+  it('doctor checks the state store (probe key), the schedule and the report folder', async () => {
+    const ok = await c.cli(['doctor']);
+    expect(ok.stdout).toMatch(/✓ sqlite state store answers \(write, read and delete of a probe key\)/);
+    expect(ok.stdout).toMatch(/✓ schedule "0 2 \* \* \*" \(America\/Sao_Paulo\): next run /);
+    expect(ok.stdout).toMatch(/✓ report folder .* is writable/);
+    const bad = await c.cli(['doctor'], { CADENCE_STATE_URL: 'redis://127.0.0.1:6393', CADENCE_REPORT_DIR: '/proc/x', CADENCE_SCHEDULE: '0 2 * * 9' });
+    expect(bad.code, bad.stderr).toBe(1);
+    expect(bad.stdout).toMatch(/✗ cannot reach the Redis state store at 127\.0\.0\.1:6393 \(CADENCE_STATE_URL\)/);
+    expect(bad.stdout).toMatch(/✗ environment: CADENCE_SCHEDULE: the week day "9" is not valid/);
+    expect(bad.stdout).toMatch(/✗ cannot create the folder "\/proc\/x"/);
+  });
+
   it.each(['apply', 'run-once'])('5 (write cap): cadence %s with a plan larger than CADENCE_MAX_WRITES writes nothing', async (name) => {
     c.sandbox.clearWrites();
     const r = await c.cli([name], { CADENCE_MAX_WRITES: '1' });
