@@ -41,6 +41,7 @@ export async function runOnceCommand(values: Values, env: Record<string, string 
       parts.observe(r);
       if (r.outcome) process.stdout.write(`\n== ${r.companyId}\n${formatJobOutcome(r.outcome)}`);
     },
+    onLockWait: (w) => void process.stderr.write(`cadence: ${w.message}\n`),
     close: () => parts.close(),
   });
   process.stdout.write(`\n${formatRunSummary(summary)}\n`);

@@ -158,6 +158,27 @@ describe('runAllCompanies', () => {
     expect(statuses(summary.results)).toEqual({ acme: 'succeeded', globex: 'succeeded', initech: 'succeeded' });
   });
 
+  it('says who holds a company it waits for and until when, once per holder, and logs it', async () => {
+    const w = world();
+    await w.store.locks.tryAcquire('company:globex', 'dead-host:4242:abcd', TTL);
+    const waits: Array<{ holder: string | null; leaseUntil: string | null; waitUntil: string; message: string }> = [];
+    const running = runAllCompanies(opts(w, { onLockWait: (x) => waits.push(x) }));
+    await settle();
+    await w.clock.advance(TTL);
+    await running;
+    expect(waits).toEqual([
+      {
+        companyId: 'globex',
+        holder: 'dead-host:4242:abcd',
+        leaseUntil: '2026-01-11T05:00:03.000Z',
+        waitUntil: '2026-01-11T05:00:06.000Z',
+        message:
+          'company globex is locked by dead-host:4242:abcd (lease until 2026-01-11T05:00:03.000Z, renewed while it works); waiting until 2026-01-11T05:00:06.000Z for it to finish or its lease to run out',
+      },
+    ]);
+    expect(w.log.problems()).toContain(waits[0]!.message);
+  });
+
   it('leaves a company to a live holder that keeps its lease past the takeover wait', async () => {
     const w = world();
     await w.store.locks.tryAcquire('company:globex', 'busy-replica', 60 * TTL);
