@@ -125,11 +125,11 @@ describe('cadence run-once and SIGTERM', () => {
     expect(sb.writes().filter((w) => w.method !== 'GET')).toEqual([]);
   });
 
-  it('a revoked token fails fast with exit 1, a clear message and no token in the output', async () => {
+  it('a revoked token fails fast with exit 3 (credentials, as on every command), a clear message and no token in the output', async () => {
     const revoked = sb.token;
     sb.setToken('a-new-token-after-rotation');
     const res = await cli(['run-once'], undefined, revoked);
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(3);
     const out = res.stdout + res.stderr;
     expect(out).toMatch(/API token was rejected: check PIPEDRIVE_API_TOKEN/);
     expect(out).not.toContain(revoked);
