@@ -108,13 +108,14 @@ describe('the token revoked mid-run', () => {
     expect([...postsByKey(company.sandbox)].filter(([, n]) => n !== 1)).toEqual([]);
   });
 
-  it('run-once (every configured company): the company fails with the same message, exit 1, nothing written', async () => {
+  it('run-once (every configured company): the company fails with the same message, exit 3, nothing written', async () => {
     c = await startCompany(NOW);
     const company = c;
     company.proxy.setDecide((n) => (n === 9 ? { kind: 'before', forward: true, run: () => company.sandbox.revokeToken() } : undefined));
     const r = await company.cli(['run-once'], { LOG_LEVEL: 'debug' });
-    // run-once runs every company and exits 1 when one failed (src/ops/run-once.ts); the reason is the fix.
-    expect({ code: r.code, signal: r.signal }, r.stderr).toEqual({ code: 1, signal: null });
+    // run-once runs every company; when the only failures are rejected tokens it exits 3, like every other
+    // command (README "Exit codes"); the reason is the fix.
+    expect({ code: r.code, signal: r.signal }, r.stderr).toEqual({ code: 3, signal: null });
     expect(`${r.stdout}\n${r.stderr}`).toContain(FIX);
     expect(`${r.stdout}\n${r.stderr}`).not.toContain(TOKEN);
     expect(company.sandbox.writes()).toEqual([]);
