@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeFailure, EXIT } from './cli/errors-to-exit.js';
-import { COMMANDS, USAGE, type CommandName } from './cli/commands.js';
+import { COMMANDS, USAGE, commandUsage, type Command, type CommandName } from './cli/commands.js';
 import { installLastDefence } from './ops/last-defence.js';
 
 // Before anything else: a bug that escapes a command is logged once, recorded and exits 70 (README).
@@ -22,7 +22,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command "${name}"\n\n${USAGE}`);
     return EXIT.config;
   }
-  const command = COMMANDS[name as CommandName];
+  const command: Command = COMMANDS[name as CommandName];
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(commandUsage(name, command));
+    return EXIT.ok;
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
     const parsed = parseArgs({ args: rest, options: command.options as NonNullable<ParseArgsConfig['options']>, allowPositionals: false, strict: true });
@@ -38,7 +42,11 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (!defence.fired) process.exitCode = code;
+    if (defence.fired) return;
+    process.exitCode = code;
+    // A file-system call that timed out (a hung mount) may still hold the event loop: the command has
+    // answered, so leave once the output has had time to drain. Unref'd: a normal exit does not wait.
+    setTimeout(() => process.exit(code), 5_000).unref();
   },
   (err: unknown) => {
     if (defence.fired) return;

@@ -10,6 +10,7 @@ import { formatJobOutcome, formatSyncSummary } from './format-outcome.js';
 import { createProgress, type ProgressSink } from './progress.js';
 import { EXIT } from './errors-to-exit.js';
 import { setFatalLogger } from '../ops/last-defence.js';
+import { ConfigError } from '../config/config-error.js';
 import { runSync } from '../sync/run-sync.js';
 import { runSetup, formatSetupReport } from '../setup/run-setup.js';
 import { runDoctor, formatDoctorReport } from '../doctor/run-doctor.js';
@@ -17,6 +18,7 @@ import { formatPlanTable, formatPlanSummary } from '../plan/format-plan.js';
 import { runDemo } from './demo.js';
 import { runScheduleCommand, runOnceCommand } from './schedule.js';
 import { runPurgeCommand, runRotateKeyCommand, withDoctorSecrets } from './privacy.js';
+import { preflightChecks } from '../app/preflight.js';
 
 type Values = Record<string, string | boolean | undefined>;
 type Env = Record<string, string | undefined>;
@@ -24,11 +26,21 @@ type Env = Record<string, string | undefined>;
 export interface Command {
   summary: string;
   options: NonNullable<ParseArgsConfig['options']>;
+  /** What each option does, by option name, for `cadence <command> --help`. */
+  optionHelp?: Record<string, string>;
   run(values: Values, env: Env): Promise<number>;
 }
 
 const common = {
   policy: { type: 'string' },
+} as const;
+
+const HELP = {
+  policy: '<file>  the policy file (default CADENCE_POLICY_FILE, else config/policy.yaml)',
+  'no-sync': 'work from the state store as it is, without pulling changes from Pipedrive first',
+  'dry-run': 'plan and report without writing to Pipedrive (same as CADENCE_DRY_RUN=true)',
+  'max-writes': '<N>  refuse a plan with more than N writes (default CADENCE_MAX_WRITES, else writes.maxWrites)',
+  force: 'apply a plan larger than the write cap',
 } as const;
 
 function overridesOf(values: Values): ConfigOverrides {
@@ -37,7 +49,7 @@ function overridesOf(values: Values): ConfigOverrides {
   if (values['dry-run'] === true) o.dryRun = true;
   if (typeof values['max-writes'] === 'string') {
     const n = Number(values['max-writes']);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--max-writes: expected a whole number ≥ 1, got "${values['max-writes']}"`);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError([`--max-writes: expected a whole number ≥ 1, got "${values['max-writes']}"`]);
     o.maxWrites = n;
   }
   return o;
@@ -90,16 +102,18 @@ function exitFor(outcome: JobOutcome): number {
   if (cause === 'PipedriveAuthError' || cause === 'PipedriveForbiddenError') return EXIT.auth;
   if (cause === 'DailyBudgetExhaustedError' || outcome.sync?.status === 'stopped-budget') return EXIT.budget;
   if (outcome.apply?.refused) return EXIT.refused;
-  return outcome.status === 'partial' ? EXIT.ok : EXIT.failed;
+  if (outcome.status === 'failed') return EXIT.failed;
+  return outcome.reportError ? EXIT.report : EXIT.ok;
 }
 
 export const COMMANDS = {
   sync: {
     summary: 'pull what changed since the last checkpoint into the state store',
     options: { ...common, full: { type: 'boolean' }, reconcile: { type: 'string' } },
+    optionHelp: { policy: HELP.policy, full: 'pull everything again, ignoring the checkpoint', reconcile: 'auto|force|skip  the weekly id reconciliation that finds deleted and merged records (default auto)' },
     async run(values, env) {
       const reconcile = (values.reconcile as string | undefined) ?? 'auto';
-      if (!['auto', 'force', 'skip'].includes(reconcile)) throw new Error(`--reconcile: expected auto, force or skip, got "${reconcile}"`);
+      if (!['auto', 'force', 'skip'].includes(reconcile)) throw new ConfigError([`--reconcile: expected auto, force or skip, got "${reconcile}"`]);
       return withCompany(values, env, async (parts) => {
         const progress = progressFor(parts);
         const summary = await runSync({
@@ -121,6 +135,7 @@ export const COMMANDS = {
   plan: {
     summary: 'print the write-backs the policy asks for; changes nothing in Pipedrive',
     options: { ...common, json: { type: 'boolean' }, 'no-sync': { type: 'boolean' } },
+    optionHelp: { policy: HELP.policy, json: 'print the plan as JSON', 'no-sync': HELP['no-sync'] },
     async run(values, env) {
       return withCompany(values, env, async (parts) => {
         const progress = progressFor(parts);
@@ -138,6 +153,7 @@ export const COMMANDS = {
   apply: {
     summary: 'execute the plan idempotently (sync first unless --no-sync)',
     options: { ...common, 'dry-run': { type: 'boolean' }, 'max-writes': { type: 'string' }, force: { type: 'boolean' }, 'no-sync': { type: 'boolean' } },
+    optionHelp: { policy: HELP.policy, 'dry-run': HELP['dry-run'], 'max-writes': HELP['max-writes'], force: HELP.force, 'no-sync': HELP['no-sync'] },
     async run(values, env) {
       return withCompany(values, env, async (parts) => {
         const progress = progressFor(parts);
@@ -156,6 +172,7 @@ export const COMMANDS = {
   report: {
     summary: 'write the HTML/CSV/JSON reports (sync first unless --no-sync); writes nothing to Pipedrive',
     options: { ...common, 'no-sync': { type: 'boolean' } },
+    optionHelp: { policy: HELP.policy, 'no-sync': HELP['no-sync'] },
     async run(values, env) {
       return withCompany(values, env, async (parts) => {
         const progress = progressFor(parts);
@@ -169,6 +186,7 @@ export const COMMANDS = {
   setup: {
     summary: 'create the flag fields and activity types the policy names, when missing',
     options: { ...common, 'dry-run': { type: 'boolean' } },
+    optionHelp: { policy: HELP.policy, 'dry-run': 'say what would be created without creating it' },
     async run(values, env) {
       const config = configOf(values, env);
       const logger = loggerFor(config);
@@ -186,13 +204,21 @@ export const COMMANDS = {
       const logger = loggerFor(config);
       const { client, close } = await commandClient(config, logger);
       const report = await withDoctorSecrets(config, logger, (secrets) => runDoctor({ client, policy: config.policy, logger, secrets })).finally(close);
+      // Beside Pipedrive: the state store answers, the schedule parses, the report folder can be written.
+      for (const check of await preflightChecks(config, logger.child({ component: 'store' }))) {
+        report.checks.push(check);
+        if (check.status !== 'ok') logger[check.status === 'fail' ? 'error' : 'warn']({ check: check.id, status: check.status }, check.detail);
+      }
+      report.ok = report.checks.every((c) => c.status !== 'fail');
       process.stdout.write(`${formatDoctorReport(report)}\n`);
+      if (report.credentialsRejected) return EXIT.auth;
       return report.ok ? EXIT.ok : EXIT.failed;
     },
   },
   'run-once': {
     summary: 'the nightly job once for every configured company (cron / Kubernetes CronJob)',
     options: { ...common, force: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+    optionHelp: { policy: HELP.policy, force: HELP.force, 'dry-run': HELP['dry-run'] },
     run: (values, env) => runOnceCommand(values, env),
   },
   schedule: {
@@ -203,21 +229,47 @@ export const COMMANDS = {
   demo: {
     summary: 'start the built-in Pipedrive sandbox with demo data and run setup + the nightly job against it',
     options: { ...common, locale: { type: 'string' }, 'keep-running': { type: 'boolean' }, 'report-dir': { type: 'string' } },
+    optionHelp: {
+      policy: HELP.policy,
+      locale: 'pt-BR|en  the language of the texts and the report (default pt-BR)',
+      'keep-running': 'keep the sandbox running afterwards, to look around in it',
+      'report-dir': '<dir>  where the reports go (default reports/demo)',
+    },
     run: (values, env) => runDemo(values, env),
   },
   'rotate-key': {
     summary: 're-encrypt the stored secrets under CADENCE_SECRET_KEY (old key in CADENCE_SECRET_KEY_PREVIOUS)',
     options: { company: { type: 'string' } },
+    optionHelp: { company: '<id>  only this company of the companies file (default: every company)' },
     run: (values, env) => runRotateKeyCommand(values, env),
   },
   purge: {
     summary: "erase a company's mirror, ledger, history, secrets and reports (--company X --yes)",
     options: { company: { type: 'string' }, yes: { type: 'boolean' } },
+    optionHelp: { company: '<id>  the company to erase (required)', yes: 'really erase; without it nothing is changed (exit 2)' },
     run: (values, env) => runPurgeCommand(values, env),
   },
 } satisfies Record<string, Command>;
 
 export type CommandName = keyof typeof COMMANDS;
+
+/** `cadence <command> --help`: what the command does and each of its options. */
+export function commandUsage(name: string, command: Command): string {
+  const lines = [`Usage: cadence ${name} [options]`, '', `${command.summary}.`, '', 'Options:'];
+  const rows: [string, string][] = Object.entries(command.options).map(([opt, spec]) => {
+    const help = command.optionHelp?.[opt] ?? '';
+    // "<file>  the policy file": the option's argument, then what it does.
+    const [arg, text] = help.includes('  ') ? [` ${help.slice(0, help.indexOf('  '))}`, help.slice(help.indexOf('  ') + 2)] : [spec.type === 'string' ? ' <value>' : '', help];
+    return [`--${opt}${arg}`, text];
+  });
+  rows.push(['--help', 'this text']);
+  const width = Math.max(...rows.map(([o]) => o.length));
+  for (const [o, text] of rows) lines.push(`  ${o.padEnd(width)}  ${text}`.trimEnd());
+  lines.push('', EXIT_CODES_LINE, '');
+  return lines.join('\n');
+}
+
+export const EXIT_CODES_LINE = 'Exit codes: 0 ok, 1 failed, 2 configuration, 3 credentials, 4 daily budget, 5 write cap, 6 report not written, 70 internal error, 130 interrupted.';
 
 export const USAGE = `Usage: cadence <command> [options]
 
@@ -229,5 +281,6 @@ ${Object.entries(COMMANDS)
 Common options: --policy <file> (default CADENCE_POLICY_FILE or config/policy.yaml)
 apply: --dry-run --max-writes N --force --no-sync    plan: --json --no-sync    sync: --full --reconcile auto|force|skip
 demo: --locale pt-BR|en --keep-running --report-dir DIR    rotate-key: --company ID    purge: --company ID --yes
-Configuration: environment variables, see .env.example. Exit codes: 0 ok, 1 failed, 2 configuration, 3 credentials, 4 daily budget, 5 write cap.
+\`cadence <command> --help\` describes a command and its options.
+Configuration: environment variables, see .env.example. ${EXIT_CODES_LINE}
 `;

@@ -16,12 +16,13 @@ import { formatJobOutcome } from './format-outcome.js';
 import { createProgress } from './progress.js';
 import { jobProgress } from './commands.js';
 import { EXIT } from './errors-to-exit.js';
+import { ConfigError } from '../config/config-error.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
 export async function runDemo(values: Values, env: Record<string, string | undefined>): Promise<number> {
   const locale = (values.locale as string | undefined) ?? 'pt-BR';
-  if (!(LOCALES as readonly string[]).includes(locale)) throw new Error(`--locale: expected ${LOCALES.join(' or ')}, got "${locale}"`);
+  if (!(LOCALES as readonly string[]).includes(locale)) throw new ConfigError([`--locale: expected ${LOCALES.join(' or ')}, got "${locale}"`]);
   const reportDir = (values['report-dir'] as string | undefined) ?? 'reports/demo';
   const stateFile = 'data/demo.sqlite';
   // Each demo starts a fresh sandbox, so its state starts fresh too.

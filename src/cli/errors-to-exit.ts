@@ -4,8 +4,15 @@
  */
 import { ConfigError } from '../config/config-error.js';
 
-/** `internal`: an unhandled rejection or uncaught exception, caught by the last line of defence (src/ops/last-defence.ts). */
-export const EXIT = { ok: 0, failed: 1, config: 2, auth: 3, budget: 4, refused: 5, internal: 70, interrupted: 130 } as const;
+/**
+ * One meaning per code, the same for every command (README "Exit codes"):
+ * 0 done; 1 failed (a company's run, an unexpected error); 2 configuration (environment, policy, flags);
+ * 3 credentials rejected by Pipedrive; 4 daily API budget exhausted (checkpoint kept); 5 plan larger than
+ * the write cap, nothing written; 6 the work was done but its report could not be written; 70 internal error
+ * (an unhandled rejection or uncaught exception, caught by the last line of defence, src/ops/last-defence.ts);
+ * 130 interrupted.
+ */
+export const EXIT = { ok: 0, failed: 1, config: 2, auth: 3, budget: 4, refused: 5, report: 6, internal: 70, interrupted: 130 } as const;
 
 export interface ExitDecision {
   code: number;

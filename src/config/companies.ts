@@ -89,13 +89,18 @@ export function parseCompaniesFile(text: string, file: string): Company[] {
   const raw = parseYamlFile(text, file);
   const parsed = CompaniesFileSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = formatIssues(file, parsed.error, raw, SECRET_KEYS);
+    const issues = formatIssues(file, parsed.error, raw, SECRET_KEYS, CompaniesFileSchema);
     // Say plainly why a token key is refused, not only that it is unknown.
     const list = (raw as { companies?: unknown } | null)?.companies;
     if (Array.isArray(list)) {
       list.forEach((c, i) => {
         const key = c && typeof c === 'object' ? TOKEN_KEYS.find((k) => k in c) : undefined;
-        if (key) issues.push(`${file}: companies[${i}].${key}: never put a token in this file; store it in an environment variable (a secret) and name that variable in tokenEnv`);
+        if (!key) return;
+        const at = `${file}: companies[${i}].${key}: `;
+        const generic = issues.findIndex((m) => m.startsWith(`${at}unknown key`));
+        const line = `${at}never put a token in this file; store it in an environment variable (a secret) and name that variable in tokenEnv`;
+        if (generic >= 0) issues[generic] = line;
+        else issues.push(line);
       });
     }
     throw new ConfigError(issues);

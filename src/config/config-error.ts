@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { didYouMean, keysAt } from './suggest.js';
 
 /** A configuration problem: every issue names the source, the key path and what was expected. */
 export class ConfigError extends Error {
@@ -37,16 +38,38 @@ function describe(value: unknown): string {
 
 /**
  * One line per zod issue: `source: path: message, got <value>`. Values of keys listed in `secretKeys`
- * are never echoed (the API token must not appear in any message).
+ * are never echoed (the API token must not appear in any message). With the `schema`, an unknown key is
+ * reported with the nearest valid key at its path ("did you mean …?").
  */
-export function formatIssues(source: string, error: z.ZodError, input: unknown, secretKeys: readonly string[] = []): string[] {
-  return error.issues.map((issue) => {
+export function formatIssues(source: string, error: z.ZodError, input: unknown, secretKeys: readonly string[] = [], schema?: z.core.$ZodType): string[] {
+  if (input === null || input === undefined) return [`${source}: the file is empty; it must hold the settings as YAML keys (start from a copy of the shipped file)`];
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    return [`${source}: expected YAML keys (key: value lines) at the top of the file, found ${describe(input)}`];
+  }
+  return error.issues.flatMap((issue) => {
     const path = formatPath(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      const known = schema ? keysAt(schema, issue.path) : [];
+      return issue.keys.map((k) => {
+        const hint = didYouMean(k, known);
+        const list = !hint && known.length > 0 && known.length <= 12 ? ` (valid keys here: ${known.join(', ')})` : '';
+        return `${source}: ${path ? `${path}.${k}` : k}: unknown key${hint || `${list}; remove it or fix its spelling`}`;
+      });
+    }
     const { found, value } = valueAt(input, issue.path);
     const secret = issue.path.some((p) => secretKeys.includes(String(p)));
-    const got = !found ? (issue.code === 'invalid_type' ? ', but it is missing' : '') : secret ? '' : `, got ${describe(value)}`;
     let message = issue.message.replace(/^Invalid input: /, '');
-    if (issue.code === 'unrecognized_keys') message = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    return `${source}: ${path || '(root)'}: ${message}${issue.code === 'unrecognized_keys' ? '' : got}`;
+    if (!found && issue.code === 'invalid_type') {
+      const expected = String((issue as { expected?: unknown }).expected ?? '');
+      const section = ['object', 'record', 'array'].includes(expected);
+      message = message.replace(/, received undefined$/, '');
+      return [
+        section
+          ? `${source}: ${path}: this section is missing; add it (the shipped file has every section with its defaults)`
+          : `${source}: ${path}: missing; ${message}`,
+      ];
+    }
+    const got = !found || secret ? '' : `, got ${describe(value)}`;
+    return [`${source}: ${path || '(root)'}: ${message}${got}`];
   });
 }

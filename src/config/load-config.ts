@@ -2,11 +2,13 @@
  * One config schema, one parse function (STYLE.md habit 7): defaults < policy file < environment < flags.
  * Every bad key is listed in one ConfigError; the API token never appears in a message.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError, formatIssues } from './config-error.js';
 import { EnvSchema, SECRET_ENV_KEYS, type Env } from './env-schema.js';
 import { PolicySchema, type Policy } from './policy-schema.js';
+import { didYouMean } from './suggest.js';
 
 export interface PipedriveConnection {
   /** Origin of the API, without a path: https://acme.pipedrive.com or http://127.0.0.1:8787 */
@@ -62,10 +64,72 @@ export function parseYamlFile(text: string, file: string): unknown {
   }
 }
 
+/** The shipped default policy, next to the sources (src/config → config/) or the build (dist/src/config → config/). */
+export function defaultPolicyPath(): string {
+  const candidates = ['../../config/policy.yaml', '../../../config/policy.yaml'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+}
+
+type Doc = Record<string, unknown>;
+const isMapping = (v: unknown): v is Doc => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * A short policy's changes laid over the default (docs/policy.md "A short policy"): mappings merge key by
+ * key, at any depth; a key set to null is removed (a rule a tier should not have); `tiers` merge entry by
+ * entry on `level` (a new level is added); every other list replaces the default's list.
+ */
+export function mergePolicy(base: unknown, over: unknown, path: string[] = []): unknown {
+  if (path.length === 1 && path[0] === 'tiers' && Array.isArray(base) && Array.isArray(over)) {
+    const out = base.map((t) => (isMapping(t) ? { ...t } : t)) as unknown[];
+    for (const t of over) {
+      const i = isMapping(t) ? out.findIndex((b) => isMapping(b) && b.level === t.level) : -1;
+      if (i >= 0) out[i] = mergePolicy(out[i], t, [...path, String(i)]);
+      else out.push(t);
+    }
+    return out;
+  }
+  if (!isMapping(base) || !isMapping(over)) return over;
+  const out: Doc = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === null) delete out[k];
+    else out[k] = k in base ? mergePolicy(base[k], v, [...path, k]) : v;
+  }
+  return out;
+}
+
+/** `extends: default`: the file states only what it changes; the rest comes from the shipped policy. */
+function resolveExtends(raw: unknown, policyFile: string): unknown {
+  if (!isMapping(raw) || !('extends' in raw)) return raw;
+  const { extends: parent, ...changes } = raw;
+  if (parent !== 'default') throw new ConfigError([`${policyFile}: extends: expected "default" (the shipped policy), got ${JSON.stringify(parent)}`]);
+  const file = defaultPolicyPath();
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${policyFile}: extends: default: cannot read the shipped policy ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+  const base = parseYamlFile(text, file);
+  if (isMapping(base) && 'extends' in base) throw new ConfigError([`${file}: the default policy cannot itself extend another`]);
+  return mergePolicy(base, changes);
+}
+
 export function parsePolicy(policyText: string, policyFile: string): Policy {
-  const raw = parseYamlFile(policyText, policyFile);
+  const own = parseYamlFile(policyText, policyFile);
+  const raw = resolveExtends(own, policyFile);
   const parsed = PolicySchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(formatIssues(policyFile, parsed.error, raw));
+  if (!parsed.success) {
+    let issues = formatIssues(policyFile, parsed.error, raw, [], PolicySchema);
+    // In a short policy the tier list is merged by level, so a position means nothing in the file: name the level.
+    if (raw !== own && isMapping(raw) && Array.isArray(raw.tiers)) {
+      const tiers = raw.tiers as unknown[];
+      issues = issues.map((m) => m.replace(/: tiers\[(\d+)\]/, (whole, i: string) => {
+        const t = tiers[Number(i)];
+        return isMapping(t) && typeof t.level === 'number' ? `: tiers[level ${t.level}]` : whole;
+      }));
+    }
+    throw new ConfigError(issues);
+  }
   return parsed.data;
 }
 
@@ -73,8 +137,24 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
   // Empty strings from a .env template mean "not set".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = EnvSchema.safeParse(cleaned);
-  if (!parsed.success) throw new ConfigError(formatIssues('environment', parsed.error, cleaned, SECRET_ENV_KEYS));
+  const problems = [...unknownCadenceVariables(cleaned), ...(parsed.success ? [] : formatIssues('environment', parsed.error, cleaned, SECRET_ENV_KEYS))];
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return parsed.data;
+}
+
+/**
+ * CADENCE_* variables the environment schema does not know: a typo (CADENCE_SCHEDUL) would otherwise
+ * leave the default in force without a word. The known names come from EnvSchema itself, so a variable
+ * added to the schema later is known here too.
+ */
+export function unknownCadenceVariables(env: Record<string, string | undefined>): string[] {
+  const known = Object.keys(EnvSchema.shape);
+  return Object.keys(env)
+    .filter((k) => k.startsWith('CADENCE_') && !known.includes(k))
+    .map((k) => {
+      const hint = didYouMean(k, known);
+      return `environment: ${k}: unknown variable${hint || '; the variables are listed in .env.example'}; rename or remove it`;
+    });
 }
 
 export interface ParseConfigInput {

@@ -1,6 +1,6 @@
 /**
- * The relationship policy (../shared/POLICY.md) as a zod schema. `config/policy.yaml` is parsed with it
- * at start-up; every number in the shipped file is a POLICY.md default.
+ * The relationship policy (docs/policy.md) as a zod schema. `config/policy.yaml` is parsed with it
+ * at start-up; every number in the shipped file is a default of that policy.
  */
 import { z } from 'zod';
 import {
@@ -48,23 +48,23 @@ const UserRef = z.union([z.email({ error: 'expected a user e-mail or a positive 
 export type UserRef = z.infer<typeof UserRef>;
 
 /** Text in each shipped language. */
-const Localized = z.object({ 'pt-BR': nonEmpty, en: nonEmpty });
+const Localized = z.strictObject({ 'pt-BR': nonEmpty, en: nonEmpty });
 export type Localized = z.infer<typeof Localized>;
 
-const CategoryMatch = z.object({
+const CategoryMatch = z.strictObject({
   /** Activity type `key_string`s. */
   activityTypes: z.array(nonEmpty).min(1, 'expected at least one activity type'),
   /** Optional: the subject must match this (case-insensitive) regular expression. */
   subjectPattern: regexSource.optional(),
 });
 
-const CategoryDef = z.object({
+const CategoryDef = z.strictObject({
   label: Localized,
   /** An activity belongs to the category when it matches any entry. */
   match: z.array(CategoryMatch).min(1, 'expected at least one match entry'),
 });
 
-const CadenceRule = z.object({
+const CadenceRule = z.strictObject({
   label: Localized,
   category: Category,
   /** Optional narrower subject pattern (e.g. annual planning within executive touchpoints). */
@@ -75,38 +75,38 @@ const CadenceRule = z.object({
   followUpType: nonEmpty,
 });
 
-const TierCadence = z.object({
+const TierCadence = z.strictObject({
   days: positiveInt,
   /** Only while the client has an open deal or a deal won in the last `activeClientWindowDays`. */
   activeOnly: z.boolean().default(false),
 });
 
-const Tier = z.object({
+const Tier = z.strictObject({
   level: z.number().int().min(1).max(9),
   name: Localized,
   /** Trailing-12-month won-deal value (firm currency) at which a client reaches this tier. */
   minRevenue12m: nonNegative,
   /** Minimum client tenure in years (time since first won deal, else org add time). */
   minTenureYears: nonNegative.default(0),
-  /** The client must buy recurrently (POLICY.md §10.2): `tierCriteria.recurrence` won deals, or a retainer. */
+  /** The client must buy recurrently (docs/policy.md §10.2): `tierCriteria.recurrence` won deals, or a retainer. */
   requiresRecurrence: z.boolean().default(false),
   /** Max days between touchpoints, by cadence rule id. Rules absent here do not apply to the tier. */
   cadence: z.record(z.string(), TierCadence).default({}),
 });
 export type TierPolicy = z.infer<typeof Tier>;
 
-const RequiredField = z.object({
+const RequiredField = z.strictObject({
   /** Field name as the admin sees it in Pipedrive. */
   field: nonEmpty,
   /** Only for these tiers (all tiers when omitted). */
   tiers: z.array(z.number().int().min(1)).optional(),
 });
 
-const FlagField = z.object({ name: nonEmpty });
+const FlagField = z.strictObject({ name: nonEmpty });
 
 /** One required template per key: a language that lacks one fails at start-up, naming the key. */
 function templatesFor<K extends string>(keys: readonly K[]) {
-  return z.object(Object.fromEntries(keys.map((k) => [k, nonEmpty])) as Record<K, typeof nonEmpty>);
+  return z.strictObject(Object.fromEntries(keys.map((k) => [k, nonEmpty])) as Record<K, typeof nonEmpty>);
 }
 
 /** Placeholders each group's templates may use (src/i18n/message-keys.ts), checked when the policy loads. */
@@ -118,7 +118,7 @@ const MESSAGE_PLACEHOLDERS = {
   notices: NOTICE_TEXTS,
 } as const satisfies Record<string, Record<string, readonly string[]>>;
 
-const Templates = z.object({
+const Templates = z.strictObject({
   followUpSubject: nonEmpty,
   followUpSubjectNever: nonEmpty,
   renewalSubject: nonEmpty,
@@ -126,6 +126,12 @@ const Templates = z.object({
   noteTitle: nonEmpty,
   noteLastTouchpoint: nonEmpty,
   noteNoTouchpoint: nonEmpty,
+  /** A follow-up that replaces a missed activity says which: `{subject}`, `{owner}`, `{date}`, `{id}`. */
+  noteMissed: nonEmpty,
+  /** A rule's `never` status where a person reads it, naming the category: "No {category} touchpoint on record". */
+  statusNeverCategory: nonEmpty,
+  /** Beside it, the client's last touchpoint of any kind: "last touchpoint of any kind: {date}". */
+  lastAnyTouchpoint: nonEmpty,
   noteEngagement: nonEmpty,
   noteRisks: nonEmpty,
   noteNoRisks: nonEmpty,
@@ -134,9 +140,9 @@ const Templates = z.object({
   renewalNote: nonEmpty,
   escalationNote: nonEmpty,
   checklist: z.array(nonEmpty).min(1),
-  status: z.object({ on_track: nonEmpty, due_soon: nonEmpty, overdue: nonEmpty, never: nonEmpty, not_applicable: nonEmpty }),
-  trend: z.object({ rising: nonEmpty, stable: nonEmpty, falling: nonEmpty }),
-  dataQuality: z.object({ ok: nonEmpty, issues: nonEmpty }),
+  status: z.strictObject({ on_track: nonEmpty, due_soon: nonEmpty, overdue: nonEmpty, never: nonEmpty, not_applicable: nonEmpty }),
+  trend: z.strictObject({ rising: nonEmpty, stable: nonEmpty, falling: nonEmpty }),
+  dataQuality: z.strictObject({ ok: nonEmpty, issues: nonEmpty }),
   /**
    * What the rules found, in words: by finding problem (or narrower case), risk kind, tier rule and
    * health-score part, with `{placeholders}` filled from the record's params (src/i18n/message-keys.ts).
@@ -154,7 +160,7 @@ const Templates = z.object({
 export type Templates = z.infer<typeof Templates>;
 
 export const PolicySchema = z
-  .object({
+  .strictObject({
     version: z.literal(1, { error: 'expected 1 (the policy file format version)' }),
     locale: Locale.default('pt-BR'),
     /** IANA time zone that decides "today", "this week" and business days. */
@@ -163,14 +169,14 @@ export const PolicySchema = z
     currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code like BRL').default('BRL'),
     /** 1 unit of the key currency = value units of the firm currency. */
     currencyRates: z.record(z.string().regex(/^[A-Z]{3}$/), z.number().positive()).default({}),
-    owners: z.object({
+    owners: z.strictObject({
       fallbackUser: UserRef,
       escalationUser: UserRef,
     }),
     tiers: z.array(Tier).min(1, 'expected at least one tier'),
-    /** How the revenue/tenure rule reads its thresholds and which other criteria it checks (POLICY.md §10.2). */
+    /** How the revenue/tenure rule reads its thresholds and which other criteria it checks (docs/policy.md §10.2). */
     tierCriteria: z
-      .object({
+      .strictObject({
         /**
          * Currency of `tiers[].minRevenue12m` (ISO 4217); deals are converted with `currencyRates`. Absent: the
          * firm currency (a policy file written before this key keeps its meaning). The shipped policy says USD.
@@ -178,12 +184,12 @@ export const PolicySchema = z
         thresholdCurrency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code like USD').optional(),
         /** Recurrence (for tiers with `requiresRecurrence`): this many won deals within `windowMonths`, or one won retainer. */
         recurrence: z
-          .object({
+          .strictObject({
             minWonDeals: positiveInt.default(2),
             windowMonths: positiveInt.default(24),
             /** A won deal is a retainer when its title matches (case-insensitive) or the deal field holds one of the values. */
             retainerTitlePattern: regexSource.optional(),
-            retainerField: z.object({ name: nonEmpty, values: z.array(nonEmpty).min(1) }).optional(),
+            retainerField: z.strictObject({ name: nonEmpty, values: z.array(nonEmpty).min(1) }).optional(),
           })
           .prefault({}),
         /**
@@ -191,49 +197,55 @@ export const PolicySchema = z
          * tier's threshold, or grew by at least `growth` against the 12 months before.
          */
         upgrade: z
-          .object({ tier: positiveInt.default(2), revenueShare: ratio.default(0.75), growth: nonNegative.default(0.25) })
+          .strictObject({ tier: positiveInt.default(2), revenueShare: ratio.default(0.75), growth: nonNegative.default(0.25) })
           .prefault({}),
       })
       .prefault({}),
-    tierField: z.object({
+    tierField: z.strictObject({
       /** Organization custom field holding an explicit tier set by management. */
       name: nonEmpty,
       /** Option label → tier level. */
       options: z.record(z.string(), z.number().int().min(1)),
     }),
-    keyAccount: z.object({
+    keyAccount: z.strictObject({
       /** A client that contracted a squad is at least this tier. */
       minTier: z.number().int().min(1),
       /** A won deal is a squad when its title matches, it carries one of the labels, or the field holds one of the values. */
       dealTitlePattern: regexSource.optional(),
       dealLabelIds: z.array(z.number().int()).default([]),
-      dealField: z.object({ name: nonEmpty, values: z.array(nonEmpty).min(1) }).optional(),
+      dealField: z.strictObject({ name: nonEmpty, values: z.array(nonEmpty).min(1) }).optional(),
     }),
-    stakeholders: z.object({
+    stakeholders: z.strictObject({
       roleField: nonEmpty,
       strengthField: nonEmpty,
       decisionMakerRoles: z.array(nonEmpty).min(1),
       championRoles: z.array(nonEmpty).default([]),
       atRiskStrengths: z.array(nonEmpty).min(1),
     }),
-    categories: z.object({
+    categories: z.strictObject({
       operational: CategoryDef,
       strategic: CategoryDef,
       executive: CategoryDef,
       maintenance: CategoryDef,
     }),
     cadenceRules: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a rule id like strategic-fup'), CadenceRule),
-    status: z.object({ dueSoonDays: nonNegative.default(7) }),
+    status: z.strictObject({
+      dueSoonDays: nonNegative.default(7),
+      /** An open qualifying activity counts as scheduled until its due date plus this many days; then it is missed. */
+      missedGraceDays: z.number({ error: 'expected a whole number ≥ 0' }).int('expected a whole number ≥ 0').min(0, 'expected a whole number ≥ 0').default(0),
+    }),
     activeClientWindowDays: positiveInt.default(90),
-    engagement: z.object({
+    engagement: z.strictObject({
       weeks: positiveInt.default(8),
       /** last-4 vs previous-4 change (ratio) above which the trend is rising. */
       risingThreshold: nonNegative.default(0.25),
       /** change below minus this is falling. */
       fallingThreshold: nonNegative.default(0.25),
+      /** …and only when the counts differ by at least this many touchpoints (1 vs 1 is no trend). */
+      minChange: nonNegative.default(2),
       breadthDays: positiveInt.default(90),
     }),
-    risks: z.object({
+    risks: z.strictObject({
       keyPersonDays: positiveInt.default(90),
       decisionMakerDays: positiveInt.default(90),
       decisionMakerMinTier: positiveInt.default(3),
@@ -243,18 +255,18 @@ export const PolicySchema = z
       /** a deal won in the last year below this share of the previous one counts as shrinking */
       shrinkingRatio: ratio.default(0.7),
     }),
-    /** Stalled work (POLICY.md §10.5): an open deal past its expected close date, or in one stage too long → risk. */
+    /** Stalled work (docs/policy.md §10.5): an open deal past its expected close date, or in one stage too long → risk. */
     stalledWork: z
-      .object({
+      .strictObject({
         /** Days a deal may stay in one stage (since its stage-change time, else since it was added). */
         maxDaysInStage: positiveInt.default(60),
         /** Days past the expected close date before an open deal counts as late (0: the day after). */
         closeGraceDays: z.number().int().min(0).default(0),
       })
       .prefault({}),
-    /** The report's per-executive and portfolio views (POLICY.md §10.5). */
+    /** The report's per-executive and portfolio views (docs/policy.md §10.5). */
     views: z
-      .object({
+      .strictObject({
         /** Tiers from this level up are the strategic clients (portfolio share, health history). */
         strategicMinTier: positiveInt.default(3),
         /** The concentration measure: share of revenue from this many largest clients. */
@@ -265,12 +277,12 @@ export const PolicySchema = z
         healthKeepWeeks: positiveInt.default(105),
       })
       .prefault({}),
-    renewal: z.object({
+    renewal: z.strictObject({
       contractEndField: nonEmpty,
       windowDays: positiveInt.default(180),
       activityType: nonEmpty,
     }),
-    followUp: z.object({
+    followUp: z.strictObject({
       /** Due date = this many business days after today, in the firm's time zone. */
       dueInBusinessDays: z.number().int().min(0).default(1),
       /** ISO weekdays that are business days (1 = Monday). */
@@ -279,16 +291,16 @@ export const PolicySchema = z
       /** What to do with an untouched auto-created follow-up whose gap cleared. */
       whenCleared: z.enum(['delete', 'leave']).default('delete'),
     }),
-    escalation: z.object({
+    escalation: z.strictObject({
       afterDays: positiveInt.default(7),
       activityType: nonEmpty,
     }),
-    requiredFields: z.object({
+    requiredFields: z.strictObject({
       organization: z.array(RequiredField).default([]),
       person: z.array(RequiredField).default([]),
       deal: z.array(RequiredField).default([]),
     }),
-    flags: z.object({
+    flags: z.strictObject({
       cadenceStatus: FlagField,
       lastTouchpoint: FlagField,
       nextDue: FlagField,
@@ -298,7 +310,7 @@ export const PolicySchema = z
       dataQualityIssues: FlagField,
       healthScore: FlagField,
     }),
-    health: z.object({
+    health: z.strictObject({
       /** Points subtracted from 100. */
       perOverdueRule: nonNegative.default(15),
       perNeverRule: nonNegative.default(20),
@@ -308,11 +320,18 @@ export const PolicySchema = z
       perDataQualityFinding: nonNegative.default(2),
       maxDataQualityPenalty: nonNegative.default(20),
     }),
-    writes: z.object({
+    /** What `cadence setup` may create besides the flag fields: nothing the policy does not list here. */
+    setup: z
+      .strictObject({
+        /** Activity types (key_string) setup creates when missing; any other missing type is reported, never created. */
+        createActivityTypes: z.array(nonEmpty).default([]),
+      })
+      .default({ createActivityTypes: [] }),
+    writes: z.strictObject({
       /** apply refuses a plan with more writes than this unless forced. */
       maxWrites: positiveInt.default(500),
     }),
-    texts: z.object({ 'pt-BR': Templates, en: Templates }),
+    texts: z.strictObject({ 'pt-BR': Templates, en: Templates }),
   })
   .superRefine((p, ctx) => {
     const levels = p.tiers.map((t) => t.level);

@@ -15,6 +15,7 @@ import { resolveUserRef } from '../rules/resolve-user-ref.js';
 import { fieldProblem } from '../setup/run-setup.js';
 import { neededActivityTypes, neededFields } from '../setup/policy-needs.js';
 import type { EncryptedSecretStore } from '../store/secret-store.js';
+import { nearMiss } from '../setup/near-miss.js';
 
 export type DoctorClient = Pick<PipedriveClient, 'getMe' | 'listUsers' | 'listActivityTypes' | 'getFields'> & {
   /** The OAuth app session (scopes granted), when the connection is an OAuth app install. */
@@ -36,6 +37,8 @@ export interface DoctorCheck {
 export interface DoctorReport {
   ok: boolean;
   checks: DoctorCheck[];
+  /** Pipedrive refused the token (401/403 on the first call): the CLI exits 3, as every command does. */
+  credentialsRejected?: boolean;
 }
 
 export interface RunDoctorInput {
@@ -105,18 +108,18 @@ export async function runDoctor({ client, policy, logger, secrets }: RunDoctorIn
     const company = me.companyName ? ` in company "${me.companyName}"${me.companyDomain ? ` (${me.companyDomain})` : ''}` : '';
     add({ id: 'token', status: 'ok', detail: `authenticated as ${me.user.name} <${me.user.email}>${company}` });
   } catch (err) {
-    const auth = err instanceof PipedriveAuthError;
+    const auth = err instanceof PipedriveAuthError || err instanceof PipedriveForbiddenError;
     add({
       id: 'token',
       status: 'fail',
-      detail: auth ? 'Pipedrive rejected the credentials (401)' : `cannot reach Pipedrive: ${(err as Error).message}`,
+      detail: auth ? `Pipedrive rejected the credentials (${err instanceof PipedriveAuthError ? 401 : 403})` : `cannot reach Pipedrive: ${(err as Error).message}`,
       fix: auth
         ? client.oauth
           ? (err as Error).message
           : 'set PIPEDRIVE_API_TOKEN to a valid token (Pipedrive → Personal preferences → API) and PIPEDRIVE_COMPANY_DOMAIN to your company subdomain'
         : 'check PIPEDRIVE_COMPANY_DOMAIN / PIPEDRIVE_BASE_URL and the network, then run `cadence doctor` again',
     });
-    return { ok: false, checks };
+    return { ok: false, checks, ...(auth ? { credentialsRejected: true } : {}) };
   }
 
   // OAuth scopes: each operation the worker calls, against what the app install was granted.
@@ -184,7 +187,7 @@ export async function runDoctor({ client, policy, logger, secrets }: RunDoctorIn
     if (missing.length > 0) {
       add({
         id,
-        status: 'warn',
+        status: 'fail',
         detail: `${need.entity} field "${def.name}" has no option ${missing.map((o) => `"${o}"`).join(', ')}`,
         fix: `add the option${missing.length > 1 ? 's' : ''} in Pipedrive, or change the labels in ${need.usedBy.join(', ')} to existing ones: ${(def.options ?? []).map((o) => `"${o.label}"`).join(', ')}`,
       });
@@ -236,13 +239,20 @@ export async function runDoctor({ client, policy, logger, secrets }: RunDoctorIn
     for (const need of neededActivityTypes(policy)) {
       const t = types.find((x) => x.keyString === need.keyString);
       const id = `activity-type:${need.keyString}`;
-      const severity: CheckStatus = need.createdByWorker ? 'fail' : 'warn';
+      // A type the policy names and the account lacks loses data (touchpoints not counted) or writes: a failure.
+      const severity: CheckStatus = 'fail';
       if (!t) {
+        const near = nearMiss(need.keyString, types.flatMap((x) => [x.keyString, x.name]));
+        const nearType = near ? types.find((x) => x.keyString === near || x.name === near) : undefined;
         add({
           id,
           status: severity,
-          detail: `activity type "${need.keyString}" does not exist (used by ${need.usedBy.join(', ')})`,
-          fix: `run \`cadence setup\` to create it, or use an existing key: ${types.filter((x) => x.active).map((x) => x.keyString).join(', ')}`,
+          detail: `activity type "${need.keyString}" does not exist (used by ${need.usedBy.join(', ')})${need.createdByWorker ? '' : ': touchpoints of that type are not counted'}`,
+          fix: nearType
+            ? `did you mean "${nearType.keyString}" (${nearType.name})? fix ${need.usedBy[0]} in the policy`
+            : policy.setup.createActivityTypes.includes(need.keyString)
+              ? 'run `cadence setup` to create it (it is listed in setup.createActivityTypes)'
+              : `fix the name in the policy, create it in Pipedrive, or list it in setup.createActivityTypes for \`cadence setup\` to create it; existing keys: ${types.filter((x) => x.active).map((x) => x.keyString).join(', ')}`,
         });
       } else if (!t.active) {
         add({ id, status: severity, detail: `activity type "${need.keyString}" (${t.name}) is deactivated`, fix: 'reactivate it in Pipedrive (Company settings → Activity types) or change the policy' });

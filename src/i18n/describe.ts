@@ -46,9 +46,10 @@ export function createDescriber(policy: DescriberPolicy): Describer {
     return value;
   };
   const fill = (template: string, params: Readonly<MessageParams>): string => {
-    const values: Record<string, string> = {};
-    for (const [name, value] of Object.entries(params)) values[name] = show(name, value);
-    return fillTemplate(template, values);
+    // Numbers stay numbers so a plural block can choose its branch; fillTemplate formats them.
+    const values: Record<string, string | number> = {};
+    for (const [name, value] of Object.entries(params)) values[name] = typeof value === 'number' ? value : show(name, value);
+    return fillTemplate(template, values, { locale, formatNumber: (n) => numberFmt.format(n) });
   };
 
   return {

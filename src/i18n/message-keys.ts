@@ -98,7 +98,7 @@ export const RISK_TEXTS = {
   stakeholder_at_risk: ['persons', 'count'],
   shrinking_deals: ['latestDeal', 'latestValue', 'previousDeal', 'previousValue', 'currency', 'percent'],
   recent_loss: ['deals', 'count', 'days'],
-  /** POLICY.md §10.5: open deals past their expected close date (`pastClose`) or in one stage over `maxDays` (`inStage`). */
+  /** docs/policy.md §10.5: open deals past their expected close date (`pastClose`) or in one stage over `maxDays` (`inStage`). */
   stalled_deals: ['deals', 'count', 'pastClose', 'inStage', 'maxDays'],
 } as const satisfies Placeholders<RiskKindKey>;
 export type RiskTextKey = keyof typeof RISK_TEXTS;
@@ -115,9 +115,9 @@ export const TIER_TEXTS = {
   revenue_tenure: ['tier', 'revenue', 'currency', 'revenueThreshold', 'thresholdCurrency', 'tenureYears', 'minRevenue', 'minTenureYears', 'wonDeals'],
   /** revenue_tenure: below every tier's thresholds, so the lowest tier. */
   lowest_tier: ['tier', 'revenue', 'currency', 'revenueThreshold', 'thresholdCurrency', 'tenureYears'],
-  /** revenue_tenure: the revenue reached `heldTier`, the tenure did not (POLICY.md §10.2). */
+  /** revenue_tenure: the revenue reached `heldTier`, the tenure did not (docs/policy.md §10.2). */
   held_back_tenure: ['tier', 'heldTier', 'revenue', 'currency', 'revenueThreshold', 'thresholdCurrency', 'tenureYears', 'minTenureYears'],
-  /** revenue_tenure: the revenue reached `heldTier`, but the client does not buy recurrently (POLICY.md §10.2). */
+  /** revenue_tenure: the revenue reached `heldTier`, but the client does not buy recurrently (docs/policy.md §10.2). */
   held_back_recurrence: ['tier', 'heldTier', 'revenue', 'currency', 'revenueThreshold', 'thresholdCurrency', 'wonDeals', 'minWonDeals', 'windowMonths'],
 } as const satisfies Placeholders<TierRuleKey>;
 export type TierTextKey = keyof typeof TIER_TEXTS;
@@ -156,6 +156,11 @@ export const NOTICE_TEXTS = {
   apply_aborted: ['detail'],
   run_failed: ['detail'],
   report_not_written: ['detail'],
+  policy_type_not_counted: ['type', 'category', 'usedBy'],
+  policy_type_not_creatable: ['type', 'usedBy'],
+  policy_field_missing: ['entity', 'field', 'usedBy'],
+  policy_option_missing: ['field', 'options', 'usedBy'],
+  policy_user_inactive: ['role', 'user'],
 } as const satisfies Record<string, readonly string[]>;
 export type NoticeCode = keyof typeof NOTICE_TEXTS;
 export const NOTICE_CODES = Object.keys(NOTICE_TEXTS) as [NoticeCode, ...NoticeCode[]];
@@ -169,5 +174,6 @@ export const DATE_PARAM_SUFFIX = 'Date';
 
 /** The `{name}` placeholders a template uses, in order of appearance, without repeats. */
 export function templatePlaceholders(template: string): string[] {
-  return [...new Set([...template.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!))];
+  // `{name}` and the number of a plural block, `{name, plural, one {…} other {…}}`.
+  return [...new Set([...template.matchAll(/\{([A-Za-z0-9_]+)(?:\}|,\s*plural,)/g)].map((m) => m[1]!))];
 }

@@ -11,6 +11,7 @@ import { buildPlan } from '../plan/build-plan.js';
 import type { Plan } from '../plan/types.js';
 import { applyPlan, applyStopNotices, type ApplyProgress, type ApplySummary } from '../apply/apply-plan.js';
 import { createDescriber } from '../i18n/describe.js';
+import { checkPolicyAgainstAccount } from '../setup/check-policy.js';
 import type { NoticeCode } from '../i18n/message-keys.js';
 import { notice, type Notice } from '../i18n/notice.js';
 import { runSync, type ReconcileMode, type SyncProgress, type SyncSummary } from '../sync/run-sync.js';
@@ -58,6 +59,8 @@ export interface JobOutcome {
   warnings: string[];
   notices: Notice[];
   error?: { name: string; message: string };
+  /** Why the reports of a run that asked for them could not be written (the folder and what to change). */
+  reportError?: string;
 }
 
 type HttpCounters = Pick<ReturnType<CompanyParts['client']['stats']>, 'requests' | 'byStatus' | 'retries' | 'rateLimited'>;
@@ -126,6 +129,12 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
 
     snapshot = await state.mirror.load();
     const policy = config.policy;
+    // The policy against the account, every night: a type, field, option or user it names that does not
+    // exist (or is inactive) is said in the CLI, the log and the report, with what it costs.
+    for (const problem of checkPolicyAgainstAccount(policy, snapshot)) {
+      warn(problem.code, problem.params);
+      logger.warn({ code: problem.code }, warnings[warnings.length - 1]!);
+    }
         const fallbackUserId = resolveUserRef(policy.owners.fallbackUser, snapshot.users)?.id ?? null;
     const escalationUserId = resolveUserRef(policy.owners.escalationUser, snapshot.users)?.id ?? null;
     if (fallbackUserId === null) warn('fallback_user_unknown', { user: String(policy.owners.fallbackUser) });
@@ -196,7 +205,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
         retries: outcome.http.retries,
         rate429: outcome.http.rateLimited,
         // The report speaks the policy's language; a detail from Pipedrive or the network stays as it came.
-        warnings: [...notices, ...(outcome.error ? [notice(config.policy, 'run_failed', { detail: `${outcome.error.name}: ${outcome.error.message}` })] : [])].map((n) =>
+        warnings: [...notices, ...(outcome.error ? [notice(config.policy, 'run_failed', { detail: outcome.error.message })] : [])].map((n) =>
           describer.notice(n),
         ),
         malformed: outcome.sync?.malformed ?? [],
@@ -221,8 +230,10 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
         logger,
       });
     } catch (err) {
-      warn('report_not_written', { detail: (err as Error).message });
-      logger.error({ err }, 'report not written');
+      outcome.reportError = (err as Error).message;
+      warn('report_not_written', { detail: outcome.reportError });
+      logger.error({ reportDir: config.reportDir, reason: outcome.reportError }, 'report not written');
+      logger.debug({ err }, 'report not written (stack)');
       if (outcome.status === 'ok') outcome.status = 'partial';
     }
     // The report states the run up to its own writing; the outcome and the run history include it (on a
@@ -247,7 +258,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
 }
 
 /**
- * Keeps this week's health score of every client (POLICY.md §10.5). The trend is a report, not a write
+ * Keeps this week's health score of every client (docs/policy.md §10.5). The trend is a report, not a write
  * to Pipedrive: a store that refuses it is logged and the night goes on.
  */
 async function recordHealth(state: CompanyParts['state'], result: RulesResult, policy: CompanyParts['config']['policy'], logger: CompanyParts['logger']): Promise<void> {

@@ -42,8 +42,11 @@ function kindOf(err: unknown): FailureKind {
 }
 
 export function describeFailure(err: unknown): Failure {
+  const kind = kindOf(err);
   let text: string;
-  if (err instanceof Error) text = `${err.name}: ${err.message}`;
+  // Our own errors say what happened and what to fix; their class name adds nothing a reader can use
+  // (the kind carries the category). An unexpected error keeps its name.
+  if (err instanceof Error) text = kind !== 'error' && err.message ? err.message : `${err.name}: ${err.message}`;
   else if (typeof err === 'string') text = err;
   else {
     try {
@@ -55,5 +58,5 @@ export function describeFailure(err: unknown): Failure {
   const status = field(err, 'status');
   if (typeof status === 'number' && !text.includes(String(status))) text += ` (HTTP ${status})`;
   const oneLine = scrubSecrets(text.replace(/\s*\n\s*/g, ' ').trim());
-  return { kind: kindOf(err), reason: oneLine.length > MAX_REASON ? `${oneLine.slice(0, MAX_REASON - 1)}…` : oneLine };
+  return { kind, reason: oneLine.length > MAX_REASON ? `${oneLine.slice(0, MAX_REASON - 1)}…` : oneLine };
 }

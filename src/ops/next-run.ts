@@ -30,6 +30,28 @@ const DAY_MS = 86_400_000;
 /** Feb 29 on a given weekday can be 28 years away; beyond this the expression never matches. */
 const MAX_DAYS_AHEAD = 366 * 30;
 
+const CRON_RANGES: Record<string, string> = {
+  second: '0–59',
+  minute: '0–59',
+  hour: '0–23',
+  'day of month': '1–31',
+  month: '1–12 or jan–dec',
+  'week day': '0–7 or sun–sat',
+};
+
+/** node-cron's wording ("61 is a invalid expression for minute") in plain words. */
+export function plainCronError(message: string): string {
+  const bad = /^(.*) is a invalid expression for (.+)$/.exec(message);
+  if (bad) {
+    const field = bad[2]!;
+    const range = CRON_RANGES[field];
+    return `the ${field} "${bad[1]}" is not valid${range ? ` (allowed: ${range})` : ''}`;
+  }
+  const count = /^expected 5 or 6 fields but got (\d+)$/.exec(message);
+  if (count) return `expected 5 fields (minute hour day-of-month month day-of-week, or 6 with seconds first), found ${count[1]}`;
+  return message;
+}
+
 /**
  * Parses and checks a schedule. `source` names where it came from in the error
  * (`environment: CADENCE_SCHEDULE` by default).
@@ -37,7 +59,7 @@ const MAX_DAYS_AHEAD = 366 * 30;
 export function parseSchedule(expression: string, source = 'environment: CADENCE_SCHEDULE'): CronFields {
   const detailed = cron.validateDetailed(expression);
   if (!detailed.valid || !detailed.fields) {
-    const why = detailed.errors.map((e) => e.message).join('; ') || 'not a cron expression';
+    const why = detailed.errors.map((e) => plainCronError(e.message)).join('; ') || 'not a cron expression';
     throw new ConfigError([`${source}: ${why}, got "${expression}" (expected e.g. "0 2 * * *" for 02:00 every night)`]);
   }
   const f = detailed.fields;

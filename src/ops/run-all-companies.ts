@@ -97,6 +97,21 @@ export interface RunAllOptions<O> {
   /** Decides whether a returned outcome is a success (default: any returned outcome is). */
   classify?: (outcome: O) => Verdict;
   onCompanyFinished?: (result: CompanyResult<O>) => void;
+  /** Said once per holder while this process waits for a company another process holds (the CLI prints it). */
+  onLockWait?: (wait: LockWait) => void;
+}
+
+/** Who holds a company this process is waiting for, until when, and how long this process waits. */
+export interface LockWait {
+  companyId: string;
+  /** The holder's owner id (host:pid:…), or null when the lease vanished meanwhile. */
+  holder: string | null;
+  /** When the holder's lease runs out unless renewed (ISO), when the store says. */
+  leaseUntil: string | null;
+  /** When this process stops waiting (ISO). */
+  waitUntil: string;
+  /** The sentence, in English, for the terminal and the log. */
+  message: string;
 }
 
 /**
@@ -141,6 +156,31 @@ export async function runAllCompanies<O>(opts: RunAllOptions<O>): Promise<RunSum
     opts.onCompanyFinished?.(result);
   };
 
+  // A run waiting for a lock says who holds it and until when (once per holder), instead of waiting in silence.
+  const reported = new Map<string, string | null>();
+  const reportLockWait = async (companyId: string, log: Logger): Promise<void> => {
+    const name = companyLockName(companyId);
+    const lease = store.locks.lease
+      ? await store.locks.lease(name).catch(() => null)
+      : await store.locks
+          .holder(name)
+          .then((owner) => (owner ? { owner, expiresAt: NaN } : null))
+          .catch(() => null);
+    const holder = lease?.owner ?? null;
+    if (reported.has(companyId) && reported.get(companyId) === holder) {
+      log.debug({ holder }, 'company still locked by another worker; will retry');
+      return;
+    }
+    reported.set(companyId, holder);
+    const leaseUntil = lease && Number.isFinite(lease.expiresAt) ? new Date(lease.expiresAt).toISOString() : null;
+    const waitUntil = new Date(deadline).toISOString();
+    const message =
+      `company ${companyId} is locked by ${holder ?? 'another worker'}` +
+      `${leaseUntil ? ` (lease until ${leaseUntil}, renewed while it works)` : ''}; waiting until ${waitUntil} for it to finish or its lease to run out`;
+    log.warn({ holder, leaseUntil, waitUntil }, message);
+    opts.onLockWait?.({ companyId, holder, leaseUntil, waitUntil, message });
+  };
+
   /** Returns 'locked' when another process holds the company. */
   const attempt = async (companyId: string): Promise<'locked' | void> => {
     const log = logger.child({ companyId });
@@ -152,7 +192,7 @@ export async function runAllCompanies<O>(opts: RunAllOptions<O>): Promise<RunSum
       );
       if (!outcome.acquired) {
         if (!baseline.has(companyId)) baseline.set(companyId, before?.runId ?? null);
-        log.debug({ holder: await store.locks.holder(companyLockName(companyId)).catch(() => null) }, 'company locked by another worker; will retry');
+        await reportLockWait(companyId, log);
         return 'locked';
       }
       finish(outcome.value);

@@ -1,5 +1,5 @@
 /**
- * The planner (POLICY.md §5): from the rules' results and the mirror, the write-backs the worker wants —
+ * The planner (docs/policy.md §5): from the rules' results and the mirror, the write-backs the worker wants —
  * follow-ups, renewal planning, escalations, cleared follow-ups to delete, and flag values that changed.
  * Pure: no IO, the clock and the run id come in. `apply` executes the plan idempotently.
  */
@@ -176,9 +176,23 @@ export function buildPlan(input: BuildPlanInput): Plan {
         skip(org.orgId, cr.ruleId, 'no_activity_type', `activity type "${rule.followUpType}" is not available`, key);
         continue;
       }
-      const fact = cadenceFact(policy, t, org, cr);
-      const reason = `${t.status[cr.status]} — ${fact}`;
-      const subjectValues = { rule: rule.label[policy.locale], tier: org.tier.level, org: org.name, days: cr.daysSinceLast ?? 0 };
+      // A missed activity (open, past its due date) reopened this gap: the note says which and whose.
+      const missedLine = cr.missed
+        ? ` ${fillTemplate(t.noteMissed, {
+            subject: cr.missed.subject,
+            owner: (cr.missed.ownerId !== null ? snapshot.users.get(cr.missed.ownerId)?.name : undefined) ?? (cr.missed.ownerId !== null ? `#${cr.missed.ownerId}` : '—'),
+            date: formatDate(policy.locale, cr.missed.dueDate),
+            id: String(cr.missed.activityId),
+          })}`
+        : '';
+      const fact = `${cadenceFact(policy, t, org, cr)}${missedLine}`;
+      // "Never touched" beside a recent contact reads as false: a rule with no touchpoint of its category
+      // says which category, with the client's last touchpoint of any kind.
+      const reason =
+        cr.status === 'never'
+          ? `${fact}${org.lastTouchpointDate ? ` (${fillTemplate(t.lastAnyTouchpoint, { date: formatDate(policy.locale, org.lastTouchpointDate) })})` : ''}`
+          : `${t.status[cr.status]} — ${fact}`;
+      const subjectValues = { rule: rule.label[policy.locale], tier: org.tier.level, org: org.name, days: cr.daysSinceLast ?? 0, category: categoryLabel(policy, cr.category) };
       const subject = fillTemplate(cr.lastTouchpoint ? t.followUpSubject : t.followUpSubjectNever, subjectValues);
       const note = followUpNote(policy, org, fact, { rule: cr.ruleId, reason, runId, key });
       const write: CreateActivity = {
@@ -315,8 +329,9 @@ export function buildPlan(input: BuildPlanInput): Plan {
   };
 }
 
+/** The category's label as a word inside a sentence ("No strategic touchpoint", "Nenhum contato estratégico"). */
 function categoryLabel(policy: Policy, category: Category): string {
-  return policy.categories[category].label[policy.locale];
+  return policy.categories[category].label[policy.locale].toLocaleLowerCase(policy.locale);
 }
 
 /** The sentence that says why a follow-up exists (last touchpoint and the tier's cadence). */

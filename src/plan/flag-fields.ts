@@ -1,5 +1,5 @@
 /**
- * The organization flags (POLICY.md §5): which custom fields hold them, what value each should hold for
+ * The organization flags (docs/policy.md §5): which custom fields hold them, what value each should hold for
  * an assessed client, and the v2 value shapes (PIPEDRIVE.md §3.2: enum = option id, date = YYYY-MM-DD,
  * double = JSON number). `cadence setup` creates the fields from `flagFieldSpecs`; the planner writes a
  * value only when it differs from what the mirror holds.

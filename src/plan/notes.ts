@@ -7,7 +7,7 @@ import type { Policy, Templates } from '../config/policy-schema.js';
 import { provenanceMarker } from '../domain/provenance.js';
 import { createDescriber } from '../i18n/describe.js';
 import type { OrgAssessment } from '../rules/types.js';
-import { escapeHtml, fillTemplate, formatNumber } from './texts.js';
+import { escapeHtml, fillTemplate } from './texts.js';
 
 export interface Provenance {
   /** Rule id, or `renewal` / `escalation`. */
@@ -20,11 +20,11 @@ export interface Provenance {
 const p = (text: string): string => `<p>${escapeHtml(text)}</p>`;
 
 export function engagementLine(policy: Policy, t: Templates, org: OrgAssessment): string {
-  return fillTemplate(t.noteEngagement, {
-    count: formatNumber(policy.locale, org.engagement.last4),
-    trend: t.trend[org.engagement.trend],
-    breadth: formatNumber(policy.locale, org.engagement.breadth),
-  });
+  return fillTemplate(
+    t.noteEngagement,
+    { count: org.engagement.last4, trend: t.trend[org.engagement.trend], breadth: org.engagement.breadth },
+    { locale: policy.locale },
+  );
 }
 
 /** The client's open risks in the policy's words (`texts.<locale>.risks`), joined into one line. */

@@ -1,16 +1,84 @@
 /**
  * Text helpers for what the worker writes into Pipedrive: template filling, HTML escaping, and dates and
- * numbers formatted for the policy's locale (POLICY.md §8). Calendar dates (`YYYY-MM-DD`) are already
+ * numbers formatted for the policy's locale (docs/policy.md §8). Calendar dates (`YYYY-MM-DD`) are already
  * dates in the firm's time zone, so they are formatted as UTC to never shift by a day.
  */
 import type { Locale } from '../config/policy-schema.js';
 
-/** Replaces `{name}` placeholders; unknown placeholders stay visible so a template typo is noticed. */
-export function fillTemplate(template: string, values: Readonly<Record<string, string | number>>): string {
-  return template.replace(/\{([A-Za-z0-9_]+)\}/g, (whole, name: string) => {
-    const v = values[name];
-    return v === undefined ? whole : String(v);
-  });
+export interface FillOptions {
+  /** The language whose plural rules pick a `{n, plural, …}` branch (default en). */
+  locale?: Locale;
+  /** How a number value is shown (default: the locale's number format). */
+  formatNumber?: (n: number) => string;
+}
+
+const pluralRules = new Map<string, Intl.PluralRules>();
+function pluralCategory(locale: Locale, n: number): string {
+  let rules = pluralRules.get(locale);
+  if (!rules) pluralRules.set(locale, (rules = new Intl.PluralRules(locale)));
+  return rules.select(n);
+}
+
+/** `{name, plural, =0 {…} one {…} other {…}}` starting at `start` (a `{`): its branches and where it ends, or null. */
+function parsePlural(template: string, start: number): { name: string; branches: Map<string, string>; end: number } | null {
+  const head = /^\{([A-Za-z0-9_]+),\s*plural,\s*/.exec(template.slice(start));
+  if (!head) return null;
+  const branches = new Map<string, string>();
+  let i = start + head[0].length;
+  for (;;) {
+    while (/\s/.test(template[i] ?? '')) i += 1;
+    if (template[i] === '}') return branches.has('other') ? { name: head[1]!, branches, end: i + 1 } : null;
+    const selector = /^(=\d+|zero|one|two|few|many|other)\s*\{/.exec(template.slice(i));
+    if (!selector) return null;
+    i += selector[0].length;
+    let depth = 1;
+    const from = i;
+    for (; i < template.length && depth > 0; i += 1) {
+      if (template[i] === '{') depth += 1;
+      else if (template[i] === '}') depth -= 1;
+    }
+    if (depth !== 0) return null;
+    branches.set(selector[1]!, template.slice(from, i - 1));
+  }
+}
+
+/**
+ * Replaces `{name}` placeholders, and `{name, plural, one {# contato} other {# contatos}}` blocks: the branch
+ * is chosen by the language's plural rules (Intl.PluralRules; `=N` matches exactly first) and `#` in it
+ * stands for the number. Unknown placeholders stay visible so a template typo is noticed.
+ */
+export function fillTemplate(template: string, values: Readonly<Record<string, string | number>>, options: FillOptions = {}): string {
+  const locale = options.locale ?? 'en';
+  const show = (v: string | number): string => (typeof v === 'number' ? (options.formatNumber ?? ((n: number) => formatNumber(locale, n)))(v) : v);
+  let out = '';
+  let i = 0;
+  while (i < template.length) {
+    const open = template.indexOf('{', i);
+    if (open < 0) break;
+    out += template.slice(i, open);
+    const plural = parsePlural(template, open);
+    if (plural) {
+      const v = values[plural.name];
+      const n = typeof v === 'number' ? v : Number(v);
+      if (v === undefined || Number.isNaN(n)) out += template.slice(open, plural.end);
+      else {
+        const branch = plural.branches.get(`=${n}`) ?? plural.branches.get(pluralCategory(locale, n)) ?? plural.branches.get('other')!;
+        out += fillTemplate(branch.replace(/#/g, show(v)), values, options);
+      }
+      i = plural.end;
+      continue;
+    }
+    const simple = /^\{([A-Za-z0-9_]+)\}/.exec(template.slice(open));
+    if (simple) {
+      const v = values[simple[1]!];
+      out += v === undefined ? simple[0] : show(v);
+      i = open + simple[0].length;
+    } else {
+      out += '{';
+      i = open + 1;
+    }
+  }
+  return out + template.slice(i);
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -1,5 +1,5 @@
 /**
- * The plan: desired write-backs (POLICY.md §5), computed purely from the rules' results and the mirror.
+ * The plan: desired write-backs (docs/policy.md §5), computed purely from the rules' results and the mirror.
  * `apply` executes it idempotently; `report` shows it.
  */
 import { z } from 'zod';

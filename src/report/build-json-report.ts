@@ -3,7 +3,7 @@
  * facts. Pure: names come from the mirror snapshot, links from the company domain; the HTML and CSV are
  * rendered from this model, so their counts are the JSON's counts by construction.
  */
-import type { Policy } from '../config/policy-schema.js';
+import { CATEGORIES, type Policy } from '../config/policy-schema.js';
 import { createDescriber, type Describer } from '../i18n/describe.js';
 import type { EntityKind, MirrorSnapshot } from '../domain/entities.js';
 import type { Plan } from '../plan/types.js';
@@ -14,6 +14,7 @@ import {
   RunInfo,
   type ReportV1,
   type CreatedEntry,
+  type MissedEntry,
   type OverdueEntry,
   type ReportFinding,
   type RiskEntry,
@@ -155,6 +156,15 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     return { tier, counts, total: STATUSES.reduce((n, s) => n + counts[s], 0) };
   });
 
+  const missed: MissedEntry[] = result.organizations
+    .flatMap((o) =>
+      o.cadence.flatMap((c) =>
+        c.applies && c.missed
+          ? [{ ...orgRef(o.orgId), ruleId: c.ruleId, ruleLabel: ruleLabel(c.ruleId), activityId: c.missed.activityId, subject: c.missed.subject, dueDate: c.missed.dueDate, ownerId: c.missed.ownerId, ownerName: userName(c.missed.ownerId) }]
+          : [],
+      ),
+    )
+    .sort((a, b) => collator.compare(a.ownerName ?? '', b.ownerName ?? '') || (a.ownerId ?? 0) - (b.ownerId ?? 0) || a.dueDate.localeCompare(b.dueDate) || a.activityId - b.activityId);
   const overdue: OverdueEntry[] = result.organizations
     .flatMap((o) =>
       o.cadence
@@ -238,7 +248,7 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     .flatMap((o) => o.risks.map((r) => ({ ...orgRef(o.orgId), ...r })))
     .sort((a, b) => b.tier - a.tier || collator.compare(a.orgName, b.orgName) || a.kind.localeCompare(b.kind));
 
-  // Tier review (POLICY.md §10.2) ----------------------------------------------------------------
+  // Tier review (docs/policy.md §10.2) ----------------------------------------------------------------
   const upgradeCandidates: UpgradeCandidateEntry[] = [];
   const heldBack: HeldBackEntry[] = [];
   for (const o of organizations) {
@@ -264,7 +274,7 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
   upgradeCandidates.sort((a, b) => b.share - a.share || (b.growth ?? -Infinity) - (a.growth ?? -Infinity) || collator.compare(a.orgName, b.orgName));
   heldBack.sort((a, b) => b.heldTier - a.heldTier || collator.compare(a.orgName, b.orgName));
 
-  // Stalled work (POLICY.md §10.5), per owner -----------------------------------------------------
+  // Stalled work (docs/policy.md §10.5), per owner -----------------------------------------------------
   const stalledDeals: StalledEntry[] = result.organizations
     .flatMap((o) =>
       (o.stalledDeals ?? []).map((d) => {
@@ -288,7 +298,7 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     inStage: items.filter((d) => d.reasons.includes('in_stage')).length,
   }));
 
-  // Per executive and portfolio (POLICY.md §10.5) ------------------------------------------------
+  // Per executive and portfolio (docs/policy.md §10.5) ------------------------------------------------
   const viewsInput: ViewsInput = {
     organizations: result.organizations,
     plan,
@@ -314,14 +324,19 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     run: { ...run, dryRun },
     tiers: [...policy.tiers].sort((a, b) => a.level - b.level).map((t) => ({ level: t.level, name: t.name[locale] })),
     rules: Object.entries(policy.cadenceRules).map(([id, r]) => ({ id, label: r.label[locale], category: r.category, onGap: r.onGap })),
+    categories: CATEGORIES.map((id) => ({ id, label: policy.categories[id].label[locale] })),
     users: [...snapshot.users.values()]
       .map((u) => ({ id: u.id, name: u.name, active: u.active }))
       .sort((a, b) => a.id - b.id),
     summary: {
       organizations: result.organizations.length,
       findings: findings.length,
-      overdue: overdue.filter((e) => e.status === 'overdue').length,
-      never: overdue.filter((e) => e.status === 'never').length,
+      // Clients, by their overall status: the same count as the tier × status table and the CLI.
+      overdue: result.organizations.filter((o) => o.overallStatus === 'overdue').length,
+      never: result.organizations.filter((o) => o.overallStatus === 'never').length,
+      // Rule gaps (a client can have several): the rows of the overdue list.
+      overdueGaps: overdue.filter((e) => e.status === 'overdue').length,
+      neverGaps: overdue.filter((e) => e.status === 'never').length,
       risks: risks.length,
       plannedWrites: writes.length,
       activitiesCreated: applied && !dryRun ? (applied.counts.created ?? 0) : 0,
@@ -331,6 +346,7 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     cadence: {
       matrix,
       overdue,
+      missed,
       created,
       deletions,
       flagChanges,

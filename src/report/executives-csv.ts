@@ -1,5 +1,5 @@
 /**
- * The per-executive view (POLICY.md §10.5) as CSV for spreadsheets, in the same dialect as findings.csv
+ * The per-executive view (docs/policy.md §10.5) as CSV for spreadsheets, in the same dialect as findings.csv
  * (UTF-8, header row, CRLF, RFC 4180 quoting, formula starters prefixed with an apostrophe). One row per
  * account owner, largest book first. Numbers are plain (dot decimals); empty = not defined.
  *

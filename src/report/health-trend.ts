@@ -1,5 +1,5 @@
 /**
- * Health over time in the report (POLICY.md §10.5): each strategic client's score over the last
+ * Health over time in the report (docs/policy.md §10.5): each strategic client's score over the last
  * `views.healthWeeks` ISO weeks (the current week last), and a flag when the current score is
  * `views.healthDropPoints` or more below the best of the earlier weeks shown. Pure: the weekly scores come
  * from the state store through the job; the current week is the run's own score.

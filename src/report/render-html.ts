@@ -5,7 +5,7 @@
  * the firm's locale and time zone. Every interpolated value goes through the escaping `html` builder, and
  * a Content-Security-Policy forbids scripts outright as a second line of defence.
  */
-import type { Templates } from '../config/policy-schema.js';
+import type { Category, Templates } from '../config/policy-schema.js';
 import type { OverallStatus } from '../rules/types.js';
 import { renderEngagementChart, TIER_COLOURS } from './engagement-chart.js';
 import { createFormatters } from './format.js';
@@ -89,7 +89,20 @@ export function renderHtml(report: ReportV1, texts: Templates, options: RenderHt
   const dash = (v: string | null | undefined): string => (v === null || v === undefined || v === '' ? '—' : v);
   const ownerLabel = (name: string | null, id: number | null): string => name ?? (id === null ? L('noOwner') : `#${id}`);
   const orgLink = (r: { orgName: string; url: string }): SafeHtml => html`<a href="${r.url}">${r.orgName}</a>`;
-  const status = (s: OverallStatus): SafeHtml => html`<span class="st st-${s}">${L.status(s)}</span>`;
+  const categoryLabels = new Map(report.categories.map((c) => [c.id, c.label.toLocaleLowerCase(report.locale)]));
+  /** A status where a person reads it: `never` names the category that has no touchpoint ("No strategic touchpoint on record"). */
+  const status = (s: OverallStatus, category?: Category): SafeHtml =>
+    html`<span class="st st-${s}">${s === 'never' && category ? fillTemplate(texts.statusNeverCategory, { category: categoryLabels.get(category) ?? category }) : L.status(s)}</span>`;
+  const orgById = new Map(report.organizations.map((o) => [o.orgId, o]));
+  /** The category of a client's first applicable rule with no touchpoint, for its `never` overall status. */
+  const neverCategory = (o: ReportV1['organizations'][number]): Category | undefined => o.cadence.find((c) => c.applies && c.status === 'never')?.category;
+  /** "—" for a rule never met, with the client's last touchpoint of any kind beside it when there is one. */
+  const lastTouch = (ruleLast: string | null, orgId: number): string => {
+    if (ruleLast !== null) return fmt.date(ruleLast);
+    const any = orgById.get(orgId)?.lastTouchpointDate ?? null;
+    return any === null ? '—' : `— (${fillTemplate(texts.lastAnyTouchpoint, { date: fmt.date(any) })})`;
+  };
+  const ruleLabels = new Map(report.rules.map((r) => [r.id, r.label]));
   // A long list shows its first `maxRows` rows and says where the rest is (a 50,000-client company would
   // otherwise make a page of hundreds of megabytes that no browser opens comfortably).
   const more = (total: number, shown: number): SafeHtml | '' =>
@@ -113,8 +126,9 @@ export function renderHtml(report: ReportV1, texts: Templates, options: RenderHt
   const cards: [string, number][] = [
     [L('clients'), summary.organizations],
     [L('findings'), summary.findings],
-    [L.status('overdue'), summary.overdue],
-    [L.status('never'), summary.never],
+    // Clients, like the tier × status table; the rule gaps are counted in the overdue list's heading.
+    [L('clientsOverdue'), summary.overdue],
+    [L('clientsNever'), summary.never],
     [L('risks'), summary.risks],
     [run.dryRun ? L('outcome_planned') : L('created'), run.dryRun ? cadence.created.length : summary.activitiesCreated],
   ];
@@ -204,13 +218,19 @@ ${more(dq.findings.length, shownFindings.length)}
     html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('rule')}</th><th>${L('status')}</th><th class="num">${L('gapDays')}</th><th>${L('lastTouchpoint')}</th><th>${L('nextDue')}</th><th>${L('owner')}</th><th>${L('scheduled')}</th>`,
     cadence.overdue,
     (o) =>
-      html`<tr class="overdue" data-org-id="${o.orgId}" data-rule="${o.ruleId}"><td>${orgLink(o)}</td><td>${o.tier}</td><td>${o.ruleLabel}</td><td>${status(o.status)}</td><td class="num">${
+      html`<tr class="overdue" data-org-id="${o.orgId}" data-rule="${o.ruleId}"><td>${orgLink(o)}</td><td>${o.tier}</td><td>${o.ruleLabel}</td><td>${status(o.status, o.category)}</td><td class="num">${
         o.gapDays === null ? '—' : fmt.number(o.gapDays)
-      }</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td><td>${ownerLabel(o.ownerName, o.ownerId)}${
+      }</td><td>${lastTouch(o.lastTouchpointDate, o.orgId)}</td><td>${fmt.date(o.nextDueDate)}</td><td>${ownerLabel(o.ownerName, o.ownerId)}${
         o.assigneeId !== null && o.assigneeId !== o.ownerId ? html` → ${ownerLabel(o.assigneeName, o.assigneeId)}` : ''
       }</td><td>${
         o.openScheduledActivityId === null ? '—' : `#${o.openScheduledActivityId}`
       }</td></tr>`,
+  );
+  const missedTable = table(
+    html`<th>${L('owner')}</th><th>${L('client')}</th><th>${L('rule')}</th><th>${L('subject')}</th><th>${L('dueDate')}</th>`,
+    cadence.missed,
+    (m) =>
+      html`<tr class="missed" data-owner-id="${m.ownerId ?? 'none'}" data-activity-id="${m.activityId}"><td>${ownerLabel(m.ownerName, m.ownerId)}</td><td>${orgLink(m)}</td><td>${m.ruleLabel}</td><td>${m.subject} <span class="muted">#${m.activityId}</span></td><td>${fmt.date(m.dueDate)}</td></tr>`,
   );
   const createdTable = table(
     html`<th>${L('client')}</th><th>${L('type')}</th><th>${L('subject')}</th><th>${L('dueDate')}</th><th>${L('owner')}</th><th>${L('reason')}</th><th>${L('outcome')}</th>`,
@@ -238,7 +258,7 @@ ${more(dq.findings.length, shownFindings.length)}
     html`<th>${L('client')}</th><th>${L('rule')}</th><th>${L('reason')}</th>`,
     cadence.skipped,
     (s) =>
-      html`<tr><td><a href="${report.appOrigin}/organization/${s.orgId}">${orgNames.get(s.orgId) ?? `#${s.orgId}`}</a></td><td>${dash(s.ruleId)}</td><td>${s.code ? L(`skip_${s.code}` as ReportLabelKey) : s.reason}</td></tr>`,
+      html`<tr><td><a href="${report.appOrigin}/organization/${s.orgId}">${orgNames.get(s.orgId) ?? `#${s.orgId}`}</a></td><td>${dash(s.ruleId === null ? null : (ruleLabels.get(s.ruleId) ?? s.ruleId))}</td><td>${s.code ? L(`skip_${s.code}` as ReportLabelKey) : s.reason}</td></tr>`,
   );
   const clientsTable = table(
     html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('tierReason')}</th><th class="num">${L('revenue12m')}</th><th>${L('status')}</th><th>${L('lastTouchpoint')}</th><th>${L('nextDue')}</th><th class="num">${L('health')}</th><th>${L('owner')}</th>`,
@@ -246,12 +266,14 @@ ${more(dq.findings.length, shownFindings.length)}
     (o) =>
       html`<tr class="org" data-org-id="${o.orgId}"><td><a href="${o.url}">${o.name}</a></td><td>${tierName(o.tier.level)}</td><td>${o.tier.message}</td><td class="num">${bothCurrencies(o.tier.revenue12m, o.tier.revenue12mThreshold)}</td><td>${status(
         o.overallStatus,
+        neverCategory(o),
       )}</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td>${healthCell(o.health)}<td>${ownerLabel(o.ownerName, o.ownerId)}</td></tr>`,
   );
   const cadenceSection = html`<section id="cadence">
 <h2>${L('cadence')}</h2>
 <h3>${L('statusMatrix')}</h3>${matrix}
 <h3>${L('overdueList')} <span class="count">${fmt.number(cadence.overdue.length)}</span></h3>${overdueTable}
+<h3>${L('missedByOwner')} <span class="count">${fmt.number(cadence.missed.length)}</span></h3>${missedTable}
 <h3>${L('created')} <span class="count">${fmt.number(cadence.created.length)}</span></h3>
 ${report.applied?.refused ? html`<div class="warn">${report.applied.refused}</div>` : ''}
 ${report.applied?.aborted ? html`<div class="warn">${report.applied.aborted}</div>` : ''}
@@ -264,7 +286,7 @@ ${cadence.planWarnings.length > 0 ? html`<div class="warn"><b>${L('planWarnings'
 <h3>${L('clients')}</h3>${clientsTable}
 </section>`;
 
-  // Tiers as the guide states them (POLICY.md §10.2) ---------------------------------------------------
+  // Tiers as the guide states them (docs/policy.md §10.2) ---------------------------------------------------
   const tierReviewSection = review
     ? html`<section id="tiers">
 <h2>${L('tierReview')}</h2>
@@ -298,7 +320,7 @@ ${table(
 </section>`
     : '';
 
-  // Stalled work, per owner (POLICY.md §10.5) ----------------------------------------------------------
+  // Stalled work, per owner (docs/policy.md §10.5) ----------------------------------------------------------
   const stalled = report.stalledWork;
   const stalledSection = stalled
     ? html`<section id="stalled">
@@ -325,7 +347,7 @@ ${table(
 </section>`
     : '';
 
-  // Per executive and portfolio (POLICY.md §10.5) ------------------------------------------------------
+  // Per executive and portfolio (docs/policy.md §10.5) ------------------------------------------------------
   const growthCell = (g: number | null): SafeHtml =>
     g === null ? html`<td class="num">—</td>` : html`<td class="num ${g < 0 ? 'st-overdue' : 'st-on_track'}">${g < 0 ? '▼' : '▲'} ${fmt.percent(Math.abs(g))}</td>`;
   const percentBar = (p: number | null): SafeHtml | string =>
@@ -387,7 +409,7 @@ ${table(
 </section>`
     : '';
 
-  // Health over time (POLICY.md §10.5) -------------------------------------------------------------------
+  // Health over time (docs/policy.md §10.5) -------------------------------------------------------------------
   const trend = report.healthTrend;
   /** The weekly scores as a small line (0–100), gaps where a week has no score, the last point marked. */
   const sparkline = (scores: readonly (number | null)[], flagged: boolean): SafeHtml => {

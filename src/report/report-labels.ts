@@ -1,5 +1,5 @@
 /**
- * Report labels come from the policy (`texts.<locale>.report`, POLICY.md §8). The keys the HTML report
+ * Report labels come from the policy (`texts.<locale>.report`, docs/policy.md §8). The keys the HTML report
  * uses are listed here so a test can check that the shipped policy has every one in every language;
  * a key missing from a custom policy falls back to the key itself rather than failing the run.
  */
@@ -21,6 +21,8 @@ export const REPORT_LABEL_KEYS = [
   'owner',
   'client',
   'clients',
+  'clientsOverdue',
+  'clientsNever',
   'noClient',
   'entity',
   'field',
@@ -62,6 +64,7 @@ export const REPORT_LABEL_KEYS = [
   'unresolvedFields',
   'noFindings',
   'overdueList',
+  'missedByOwner',
   'statusMatrix',
   'weeklyVolume',
   'week',

@@ -113,6 +113,18 @@ export type ReportFinding = z.infer<typeof ReportFinding>;
 
 const OrgRef = z.object({ orgId: int, orgName: z.string(), url: z.string(), tier: int });
 
+/** An open qualifying activity past its due date (plus status.missedGraceDays): the call that never happened. */
+export const MissedEntry = OrgRef.extend({
+  ruleId: z.string(),
+  ruleLabel: z.string(),
+  activityId: int,
+  subject: z.string(),
+  dueDate: z.string(),
+  ownerId: int.nullable(),
+  ownerName: z.string().nullable(),
+});
+export type MissedEntry = z.infer<typeof MissedEntry>;
+
 export const OverdueEntry = OrgRef.extend({
   ruleId: z.string(),
   ruleLabel: z.string(),
@@ -161,7 +173,7 @@ export type TrendEntry = z.infer<typeof TrendEntry>;
 export const RiskEntry = OrgRef.extend(DescribedRisk.shape);
 export type RiskEntry = z.infer<typeof RiskEntry>;
 
-/** A Tier 2 client with the potential to move up (POLICY.md §10.2, `tierCriteria.upgrade`). */
+/** A Tier 2 client with the potential to move up (docs/policy.md §10.2, `tierCriteria.upgrade`). */
 export const UpgradeCandidateEntry = OrgRef.extend({
   ownerId: int.nullable(),
   ownerName: z.string().nullable(),
@@ -177,7 +189,7 @@ export const UpgradeCandidateEntry = OrgRef.extend({
 });
 export type UpgradeCandidateEntry = z.infer<typeof UpgradeCandidateEntry>;
 
-/** A client whose revenue reached a higher tier than another criterion allowed (POLICY.md §10.2). */
+/** A client whose revenue reached a higher tier than another criterion allowed (docs/policy.md §10.2). */
 export const HeldBackEntry = OrgRef.extend({
   ownerId: int.nullable(),
   ownerName: z.string().nullable(),
@@ -188,7 +200,7 @@ export const HeldBackEntry = OrgRef.extend({
 });
 export type HeldBackEntry = z.infer<typeof HeldBackEntry>;
 
-/** A stalled open deal with its client and the person who should move it (POLICY.md §10.5). */
+/** A stalled open deal with its client and the person who should move it (docs/policy.md §10.5). */
 export const StalledEntry = OrgRef.extend(StalledDeal.shape).extend({
   /** The deal's owner, else the client's owner: who the list is grouped by. */
   ownerId: int.nullable(),
@@ -221,12 +233,18 @@ export const ReportV1 = z.object({
   run: RunInfo,
   tiers: z.array(z.object({ level: int, name: z.string() })),
   rules: z.array(z.object({ id: z.string(), label: z.string(), category: Category, onGap: z.enum(['create', 'report']) })),
+  /** Touchpoint categories with their labels in the report's language. */
+  categories: z.array(z.object({ id: Category, label: z.string() })),
   users: z.array(z.object({ id: int, name: z.string(), active: z.boolean() })),
   summary: z.object({
     organizations: count,
     findings: count,
+    /** Clients whose overall status is overdue / never (as in `cadence.matrix` and the CLI). */
     overdue: count,
     never: count,
+    /** Rule gaps overdue / never met (the rows of `cadence.overdue`; a client can have several). */
+    overdueGaps: count,
+    neverGaps: count,
     risks: count,
     plannedWrites: count,
     activitiesCreated: count,
@@ -249,6 +267,8 @@ export const ReportV1 = z.object({
     matrix: z.array(z.object({ tier: int, counts: StatusCounts, total: count })),
     /** Applicable rules that are overdue or never touched, largest gap first (never before overdue). */
     overdue: z.array(OverdueEntry),
+    /** Missed activities, by owner (name), then due date: one per client and rule (the latest missed). */
+    missed: z.array(MissedEntry),
     /** Activities the run created (or would create on a dry run). */
     created: z.array(CreatedEntry),
     deletions: z.array(OrgRef.extend({ key: z.string(), activityId: int, reason: z.string(), outcome: WriteOutcome })),
@@ -265,7 +285,7 @@ export const ReportV1 = z.object({
     risks: z.array(RiskEntry),
   }),
   /**
-   * Tiers as the guide states them (POLICY.md §10.2): the thresholds' currency, Tier 2 upgrade candidates
+   * Tiers as the guide states them (docs/policy.md §10.2): the thresholds' currency, Tier 2 upgrade candidates
    * (largest share of the next threshold first) and clients held below the tier their revenue reached.
    * Optional: absent from reports written before it existed.
    */
@@ -279,7 +299,7 @@ export const ReportV1 = z.object({
     })
     .optional(),
   /**
-   * Stalled work (POLICY.md §10.5): every stalled open deal, grouped by owner (owners by name, then the
+   * Stalled work (docs/policy.md §10.5): every stalled open deal, grouped by owner (owners by name, then the
    * most overdue deal first), and each owner's counts. Optional: absent from reports written before it.
    */
   stalledWork: z
@@ -290,11 +310,11 @@ export const ReportV1 = z.object({
       byOwner: z.array(z.object({ ownerId: int.nullable(), ownerName: z.string().nullable(), count, pastClose: count, inStage: count })),
     })
     .optional(),
-  /** Each account owner's book, largest first (POLICY.md §10.5). Optional: absent from older reports. */
+  /** Each account owner's book, largest first (docs/policy.md §10.5). Optional: absent from older reports. */
   executives: z.array(ExecutiveView).optional(),
-  /** The portfolio: strategic share, concentration, revenue trend and tenure per tier (POLICY.md §10.5). */
+  /** The portfolio: strategic share, concentration, revenue trend and tenure per tier (docs/policy.md §10.5). */
   portfolio: PortfolioView.optional(),
-  /** Weekly health of the strategic clients, with drops flagged (POLICY.md §10.5). Optional: absent from older reports. */
+  /** Weekly health of the strategic clients, with drops flagged (docs/policy.md §10.5). Optional: absent from older reports. */
   healthTrend: HealthTrend.optional(),
   organizations: z.array(
     OrgAssessment.extend({

@@ -1,5 +1,5 @@
 /**
- * The report's per-executive and portfolio views (POLICY.md §10.5): part of `ReportV1`, kept in their own
+ * The report's per-executive and portfolio views (docs/policy.md §10.5): part of `ReportV1`, kept in their own
  * module. Amounts are in the firm currency; percentages are 0–100 with one decimal, null when undefined
  * (nothing to divide by).
  */

@@ -1,5 +1,5 @@
 /**
- * Per-executive and portfolio views (POLICY.md §10.5) from the rules' result and the plan. Pure.
+ * Per-executive and portfolio views (docs/policy.md §10.5) from the rules' result and the plan. Pure.
  */
 import type { Policy } from '../config/policy-schema.js';
 import type { Plan } from '../plan/types.js';

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../log/logger.js';
-import { mkdirPrivate, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../store/private-fs.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../store/private-fs.js';
+import { ensureDir, FS_TIMEOUT_MS, withFsTimeout } from '../store/fs-paths.js';
 import { buildJsonReport, type BuildReportInput } from './build-json-report.js';
 import { renderExecutivesCsv } from './executives-csv.js';
 import { renderFindingsCsv } from './findings-csv.js';
@@ -36,6 +37,8 @@ export interface WriteReportsInput extends BuildReportInput {
    */
   latestMode?: 'auto' | 'copy';
   logger?: Logger;
+  /** Bound of one file-system call on the report folder (default FS_TIMEOUT_MS, 30 s). */
+  fsTimeoutMs?: number;
 }
 
 export interface WrittenReports {
@@ -65,24 +68,35 @@ export async function writeReports(input: WriteReportsInput): Promise<WrittenRep
   const report = buildJsonReport(input);
   const texts = input.policy.texts[input.policy.locale];
 
-  await mkdirPrivate(dir);
+  // Every call on the report folder is bounded and fails with a message naming CADENCE_REPORT_DIR. Folders
+  // and files are owner-only whatever the umask (private-fs.ts): the reports name clients and people.
+  const ms = input.fsTimeoutMs ?? FS_TIMEOUT_MS;
+  const step = <T>(call: Promise<T>, what: string, timeoutMs = ms): Promise<T> => withFsTimeout(call, what, dir, 'CADENCE_REPORT_DIR', timeoutMs);
+  await ensureDir(dir, 'CADENCE_REPORT_DIR', ms);
   const folder = join(dir, runId);
   const staging = join(dir, `.${runId}.tmp-${process.pid}`);
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(staging, { mode: PRIVATE_DIR_MODE });
-  await chmod(staging, PRIVATE_DIR_MODE);
   const file = { encoding: 'utf8', mode: PRIVATE_FILE_MODE } as const;
-  await writeFile(join(staging, REPORT_FILES.html), renderHtml(report, texts), file);
-  await writeFile(join(staging, REPORT_FILES.csv), renderFindingsCsv(report.dataQuality.findings), file);
-  await writeFile(join(staging, REPORT_FILES.executivesCsv), renderExecutivesCsv(report.executives ?? [], report.tiers.map((t) => t.level)), file);
-  // Compact and streamed: a large company's JSON is hundreds of megabytes.
-  await pipeline(Readable.from(batchChunks(withNewline(jsonChunks(report)))), createWriteStream(join(staging, REPORT_FILES.json), file));
+  await step(rm(staging, { recursive: true, force: true }), 'write the reports to');
+  await step(mkdir(staging, { mode: PRIVATE_DIR_MODE }), 'write the reports to');
+  await step(chmod(staging, PRIVATE_DIR_MODE), 'write the reports to');
+  await step(writeFile(join(staging, REPORT_FILES.html), renderHtml(report, texts), file), 'write the reports to');
+  await step(writeFile(join(staging, REPORT_FILES.csv), renderFindingsCsv(report.dataQuality.findings), file), 'write the reports to');
+  await step(
+    writeFile(join(staging, REPORT_FILES.executivesCsv), renderExecutivesCsv(report.executives ?? [], report.tiers.map((t) => t.level)), file),
+    'write the reports to',
+  );
+  // Compact and streamed: a large company's JSON is hundreds of megabytes (longer bound).
+  await step(
+    pipeline(Readable.from(batchChunks(withNewline(jsonChunks(report)))), createWriteStream(join(staging, REPORT_FILES.json), file)),
+    'write the reports to',
+    ms * 20,
+  );
   // Re-running the same run id replaces its folder.
-  await rm(folder, { recursive: true, force: true });
-  await rename(staging, folder);
+  await step(rm(folder, { recursive: true, force: true }), 'write the reports to');
+  await step(rename(staging, folder), 'write the reports to');
 
-  const latest = await pointLatest(dir, runId, input.latestMode ?? 'auto');
-  const pruned = await pruneRuns(dir, retention, runId);
+  const latest = await step(pointLatest(dir, runId, input.latestMode ?? 'auto'), 'point "latest" at the new report in', ms * 4);
+  const pruned = await step(pruneRuns(dir, retention, runId), 'prune old reports in', ms * 20);
   logger?.info(
     { reportDir: dir, runId, findings: report.summary.findings, latest: latest.kind, pruned: pruned.length },
     'reports written',

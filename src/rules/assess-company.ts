@@ -1,5 +1,5 @@
 /**
- * The pure rules pass over one company's mirror (POLICY.md §1–4, §6, §7): (policy, snapshot, clock) →
+ * The pure rules pass over one company's mirror (docs/policy.md §1–4, §6, §7): (policy, snapshot, clock) →
  * RulesResult. No IO; the same inputs always give the same result.
  *
  * Cost: one indexing pass over the mirror (mirror-index.ts), then per organization only its own
@@ -138,7 +138,7 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
     const cadence: CadenceResult[] = [];
     for (const [ruleId, tierCadence] of Object.entries(tierPolicy.cadence)) {
       const rule = rules.get(ruleId);
-      if (rule) cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays: policy.status.dueSoonDays, formatDay }));
+      if (rule) cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays: policy.status.dueSoonDays, missedGraceDays: policy.status.missedGraceDays, formatDay }));
     }
 
     const clientIds = new Set(persons.map((p) => p.id));

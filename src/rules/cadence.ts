@@ -1,5 +1,5 @@
 /**
- * Cadence per rule (POLICY.md §3): last qualifying touchpoint, next due date, gap and status.
+ * Cadence per rule (docs/policy.md §3): last qualifying touchpoint, next due date, gap and status.
  *
  * A touchpoint qualifies for a rule when it is in the rule's category and, if the rule has a
  * `subjectPattern`, its subject matches (annual planning within executive touchpoints).
@@ -100,11 +100,16 @@ export interface CadenceInput {
   active: boolean;
   today: EpochDay;
   dueSoonDays: number;
+  /**
+   * An open qualifying activity counts as scheduled until its due date plus these days; after that it is
+   * *missed* and the gap is open again (status.missedGraceDays, default 0).
+   */
+  missedGraceDays?: number;
   /** Date formatter (a shared-string one from createDayFormatter in a full pass). */
   formatDay?: (day: EpochDay) => string;
 }
 
-export function evaluateCadenceRule({ rule, tierCadence, org, active, today, dueSoonDays, formatDay = formatEpochDay }: CadenceInput): CadenceResult {
+export function evaluateCadenceRule({ rule, tierCadence, org, active, today, dueSoonDays, missedGraceDays = 0, formatDay = formatEpochDay }: CadenceInput): CadenceResult {
   // Touchpoints are sorted oldest first, so the last qualifying one is the latest (ties: highest id).
   const gaps = new GapStats();
   let last: ActivityEntry | null = null;
@@ -115,10 +120,18 @@ export function evaluateCadenceRule({ rule, tierCadence, org, active, today, due
   }
   const outcome = cadenceStatus(last ? last.day! : null, tierCadence.days, today, dueSoonDays);
 
-  // An open qualifying activity, by anyone: the earliest due one (undated ones last, then lowest id).
+  // An open qualifying activity, by anyone: the earliest due one (undated ones last, then lowest id). One
+  // whose due date (plus the grace days) has passed is *missed* — the call that never happened — and no
+  // longer holds the gap closed; the latest missed one is reported. The worker's own follow-ups are left
+  // to escalation (their key keeps them from being created twice).
   let open: ActivityEntry | null = null;
+  let missed: ActivityEntry | null = null;
   for (const e of org.open) {
     if (!qualifies(rule, e)) continue;
+    if (e.day !== null && e.day + missedGraceDays < today && !e.activity.cadenceKey) {
+      if (missed === null || e.day > missed.day! || (e.day === missed.day && e.activity.id > missed.activity.id)) missed = e;
+      continue;
+    }
     if (open === null || earlierDue(e, open)) open = e;
   }
 
@@ -142,6 +155,9 @@ export function evaluateCadenceRule({ rule, tierCadence, org, active, today, due
         }
       : null,
     regularity: gaps.result(),
+    missed: missed
+      ? { activityId: missed.activity.id, dueDate: formatDay(missed.day!), ownerId: missed.activity.ownerId, subject: missed.activity.subject }
+      : null,
   };
 }
 

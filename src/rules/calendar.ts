@@ -1,5 +1,5 @@
 /**
- * Firm-time-zone calendar arithmetic without a date library (POLICY.md §8: the firm's time zone decides
+ * Firm-time-zone calendar arithmetic without a date library (docs/policy.md §8: the firm's time zone decides
  * what "today", "this week" and "next business day" mean).
  *
  * Calendar dates are handled as *epoch days* (integer days since 1970-01-01, the date itself, no time

@@ -1,5 +1,5 @@
 /**
- * Deal values in the firm currency (POLICY.md §2: tier thresholds are in the firm currency).
+ * Deal values in the firm currency (docs/policy.md §2: tier thresholds are in the firm currency).
  * `policy.currencyRates[X]` = how many firm-currency units one unit of X is worth.
  */
 export interface CurrencyPolicy {

@@ -1,5 +1,5 @@
 /**
- * Data quality (POLICY.md §1, §6): required fields of the organization, its persons and its open deals
+ * Data quality (docs/policy.md §1, §6): required fields of the organization, its persons and its open deals
  * (optionally only for some tiers), checked by Pipedrive field type; plus owners, decision makers and
  * stakeholder fields.
  *

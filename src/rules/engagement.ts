@@ -1,18 +1,17 @@
 /**
- * Engagement volume (POLICY.md §4): touchpoints per ISO week in the firm's time zone, the last 4 weeks
+ * Engagement volume (docs/policy.md §4): touchpoints per ISO week in the firm's time zone, the last 4 weeks
  * against the 4 before them, and breadth (distinct persons of the client touched recently).
  *
- * `last4` is the sum of the last four ISO weeks *including the current one*, `previous4` the four before.
- * The current week is still running, so comparing raw sums would call every client "falling" on a
- * Monday; the trend therefore compares daily rates — last4 over the days elapsed in its window
- * (21 + ISO weekday of today) against previous4 over 28 days. Zero cases: nothing in either window is
- * `stable`; something now after nothing before is `rising`; nothing now after something before is
- * `falling`. A change counts when it reaches the threshold (25 % down with fallingThreshold 0.25 is falling);
- * a threshold of 0 means any change.
+ * The trend compares two windows of equal length, so a partial week never reads as a fall: `last4` is the
+ * touchpoints of the last 28 days (today included), `previous4` those of the 28 days before. A change is
+ * `rising` or `falling` only when it is large both relatively (`risingThreshold` / `fallingThreshold`: 25 %
+ * up or down, reached exactly counts; 0 means any change) and absolutely (`minChange`, default 2
+ * touchpoints): 1 against 1, 1 against 0 or 0 against 1 is `stable`. Nothing before and at least
+ * `minChange` now is `rising`.
  */
 import type { Policy } from '../config/policy-schema.js';
 import type { EpochDay } from './calendar.js';
-import { isoWeekday, isoWeekKey, isoWeekStart } from './calendar.js';
+import { isoWeekKey, isoWeekStart } from './calendar.js';
 import type { ActivityEntry } from './mirror-index.js';
 import type { Engagement, Trend, WeekCount } from './types.js';
 
@@ -55,18 +54,24 @@ export function weeklyCounts(touchpoints: readonly ActivityEntry[], window: Enga
 export interface TrendThresholds {
   risingThreshold: number;
   fallingThreshold: number;
+  /** The smallest absolute change (touchpoints) that can be a trend. */
+  minChange: number;
 }
 
-/** Trend of last4 vs previous4, the current week pro-rated by the days elapsed in it (1–7). */
-export function engagementTrend(last4: number, previous4: number, elapsedDaysThisWeek: number, t: TrendThresholds): Trend {
-  if (previous4 === 0) return last4 === 0 ? 'stable' : 'rising';
-  if (last4 === 0) return 'falling';
-  const change = last4 / (21 + elapsedDaysThisWeek) / (previous4 / 28) - 1;
+/** Trend of the last 28 days (`last4`) against the 28 before (`previous4`). */
+export function engagementTrend(last4: number, previous4: number, t: TrendThresholds): Trend {
+  const diff = last4 - previous4;
+  if (diff === 0 || Math.abs(diff) < Math.max(t.minChange, 1)) return 'stable';
+  if (previous4 === 0) return 'rising';
+  const change = diff / previous4;
   const eps = 1e-9;
   if (change > 0 && change >= t.risingThreshold - eps) return 'rising';
   if (change < 0 && -change >= t.fallingThreshold - eps) return 'falling';
   return 'stable';
 }
+
+/** The two equal windows the trend compares, in days (inclusive): the last 28 days and the 28 before. */
+export const TREND_WINDOW_DAYS = 28;
 
 export function assessEngagement(
   touchpoints: readonly ActivityEntry[],
@@ -77,9 +82,12 @@ export function assessEngagement(
   const counts = weeklyCounts(touchpoints, window);
   let last4 = 0;
   let previous4 = 0;
-  for (let i = window.span - 8; i < window.span; i += 1) {
-    if (i >= window.span - 4) last4 += counts[i]!;
-    else previous4 += counts[i]!;
+  const lastFrom = window.today - (TREND_WINDOW_DAYS - 1);
+  const previousFrom = lastFrom - TREND_WINDOW_DAYS;
+  for (const e of touchpoints) {
+    if (e.day! > window.today) continue;
+    if (e.day! >= lastFrom) last4 += 1;
+    else if (e.day! >= previousFrom) previous4 += 1;
   }
   const weeks: WeekCount[] = [];
   for (let i = window.span - window.shown; i < window.span; i += 1) weeks.push({ week: window.labels[i]!, count: counts[i]! });
@@ -95,7 +103,7 @@ export function assessEngagement(
     weeks,
     last4,
     previous4,
-    trend: engagementTrend(last4, previous4, isoWeekday(window.today), policy),
+    trend: engagementTrend(last4, previous4, policy),
     breadth: touched.size,
   };
 }

@@ -1,4 +1,4 @@
-/** Public API of the pure rules layer (POLICY.md §1–4, §6, §7). */
+/** Public API of the pure rules layer (docs/policy.md §1–4, §6, §7). */
 export { assessCompany } from './assess-company.js';
 export type { AssessOptions } from './assess-company.js';
 export { resolveUserRef } from './resolve-user-ref.js';

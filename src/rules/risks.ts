@@ -1,5 +1,5 @@
 /**
- * Relationship risks (POLICY.md §7). Windows are inclusive: "within N days" means N days ago still counts.
+ * Relationship risks (docs/policy.md §7). Windows are inclusive: "within N days" means N days ago still counts.
  *
  * The "Tier 3+" of the key-person and decision-maker risks is `risks.decisionMakerMinTier` (the policy
  * has one threshold for strategic clients; key-person dependency uses it too).

@@ -1,5 +1,5 @@
 /**
- * Stakeholder role and relationship strength of persons (POLICY.md §7), read from the person custom
+ * Stakeholder role and relationship strength of persons (docs/policy.md §7), read from the person custom
  * fields the policy names. Labels compare case-insensitively and trimmed, like field names.
  */
 import type { Policy } from '../config/policy-schema.js';

@@ -1,5 +1,5 @@
 /**
- * Stalled work (POLICY.md §10.5; seeds 000 "verifica que nenhum está estagnado", 004 "projetos ficando
+ * Stalled work (docs/policy.md §10.5; seeds 000 "verifica que nenhum está estagnado", 004 "projetos ficando
  * menores ou atrasados", "falta de resposta para propostas"): an open deal is stalled when its expected
  * close date passed more than `stalledWork.closeGraceDays` ago, or when it has been in its current stage for
  * more than `stalledWork.maxDaysInStage` days. The stage counts from the deal's stage-change time (v2

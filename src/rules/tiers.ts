@@ -1,5 +1,5 @@
 /**
- * A client's tier and the rule that decided it (POLICY.md §2, §10.2), in order of precedence:
+ * A client's tier and the rule that decided it (docs/policy.md §2, §10.2), in order of precedence:
  *   1. explicit tier field set by management (option label → level via `tierField.options`);
  *   2. key account: a won "squad" deal (title pattern, label, or deal field value) ⇒ at least `keyAccount.minTier`;
  *   3. revenue, tenure and recurrence: the highest tier whose `minRevenue12m` (in

@@ -1,5 +1,5 @@
 /**
- * Touchpoints (POLICY.md §3): done activities, classified into the policy's categories by activity type
+ * Touchpoints (docs/policy.md §3): done activities, classified into the policy's categories by activity type
  * and optional subject pattern. An activity counts for every category it matches; one that matches none
  * (an internal task, a deadline) is not contact with the client and is no touchpoint.
  *

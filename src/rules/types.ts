@@ -1,5 +1,5 @@
 /**
- * What the pure rules compute (POLICY.md §2–4, §6, §7): the contract read by the planner and the reports.
+ * What the pure rules compute (docs/policy.md §2–4, §6, §7): the contract read by the planner and the reports.
  * Stage naming: domain records (src/domain/entities.ts) → these derived facts.
  */
 import { z } from 'zod';
@@ -54,7 +54,7 @@ export const TierDecision = z.object({
   /** A narrower template than the rule's own (`lowest_tier`); absent = the rule's template. */
   textKey: TierTextKey.optional(),
   /**
-   * POLICY.md §10.2. Optional so that reports written before these facts existed still parse; the rules
+   * docs/policy.md §10.2. Optional so that reports written before these facts existed still parse; the rules
    * always set them. Currency of the thresholds (`tierCriteria.thresholdCurrency`, else the firm currency).
    */
   thresholdCurrency: z.string().optional(),
@@ -116,6 +116,8 @@ export const CadenceResult = z.object({
   openScheduled: z
     .object({ activityId: z.number().int(), dueDate: isoDate.nullable(), cadenceKey: z.string().nullable(), ownerId: z.number().int().nullable() })
     .nullable(),
+  /** The latest open qualifying activity whose due date (plus status.missedGraceDays) has passed: it no longer counts as scheduled. */
+  missed: z.object({ activityId: z.number().int(), dueDate: isoDate, ownerId: z.number().int().nullable(), subject: z.string() }).nullable().optional(),
   /** How regular past gaps were ("consistency beats intensity"); null with fewer than two touchpoints. */
   regularity: z.object({ intervals: z.number().int(), meanGapDays: z.number(), stdDevGapDays: z.number() }).nullable(),
 });
@@ -204,7 +206,7 @@ export const Health = z.object({
 });
 export type Health = z.infer<typeof Health>;
 
-/** An open deal that stalled (POLICY.md §10.5): past its expected close date, or too long in one stage. */
+/** An open deal that stalled (docs/policy.md §10.5): past its expected close date, or too long in one stage. */
 export const StalledDeal = z.object({
   dealId: z.number().int(),
   title: z.string(),
@@ -249,7 +251,7 @@ export const OrgAssessment = z.object({
   mainContactPersonId: z.number().int().nullable(),
   /** Open deal with the highest value (ties: most recently updated). */
   relevantOpenDealId: z.number().int().nullable(),
-  /** Open deals that stalled (POLICY.md §10.5); optional so older reports still parse, always set by the rules. */
+  /** Open deals that stalled (docs/policy.md §10.5); optional so older reports still parse, always set by the rules. */
   stalledDeals: z.array(StalledDeal).optional(),
   /** Open touchpoint activities of the client whose due date has passed (the per-executive view); always set by the rules. */
   missedActivities: z.number().int().min(0).optional(),

@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.js';
 import type { PipedriveClient } from '../pipedrive/client.js';
 import { flagFieldSpecs, sameName } from '../plan/flag-fields.js';
 import { iconFor, neededActivityTypes, typeNameFor } from './policy-needs.js';
+import { nearMiss } from './near-miss.js';
 
 export type SetupClient = Pick<PipedriveClient, 'getFields' | 'createField' | 'listActivityTypes' | 'createActivityType'>;
 
@@ -47,6 +48,15 @@ export async function runSetup({ client, policy, logger, dryRun = false }: RunSe
   const orgFields: FieldDefinition[] = await client.getFields('organization');
   for (const spec of flagFieldSpecs(policy)) {
     const found = orgFields.find((f) => f.isCustom && sameName(f.name, spec.name));
+    const near = found ? undefined : nearMiss(spec.name, orgFields.map((f) => f.name));
+    if (near) {
+      act({
+        kind: 'field_problem',
+        name: spec.name,
+        detail: `refusing to create organization field "${spec.name}": it nearly matches the existing "${near}"; rename that field in Pipedrive or set the flag's name in the policy (flags) to "${near}"`,
+      });
+      continue;
+    }
     if (!found) {
       if (dryRun) {
         act({ kind: 'field_created', name: spec.name, detail: `would create organization field "${spec.name}" (${spec.fieldType})` });
@@ -76,6 +86,25 @@ export async function runSetup({ client, policy, logger, dryRun = false }: RunSe
         kind: 'type_problem',
         name: need.keyString,
         detail: `activity type "${need.keyString}" (${found.name}) is deactivated: reactivate it in Pipedrive (Company settings → Activity types); used by ${need.usedBy.join(', ')}`,
+      });
+      continue;
+    }
+    // Only what the policy asks for explicitly, and never a twin of a type that exists ("Meating").
+    const near = nearMiss(need.keyString, types.flatMap((t) => [t.keyString, t.name]));
+    const nearType = near ? types.find((t) => t.keyString === near || t.name === near) : undefined;
+    if (nearType) {
+      act({
+        kind: 'type_problem',
+        name: need.keyString,
+        detail: `refusing to create activity type "${need.keyString}": it nearly matches the existing "${nearType.keyString}" (${nearType.name}); fix ${need.usedBy.join(', ')} in the policy`,
+      });
+      continue;
+    }
+    if (!policy.setup.createActivityTypes.includes(need.keyString)) {
+      act({
+        kind: 'type_problem',
+        name: need.keyString,
+        detail: `activity type "${need.keyString}" does not exist (used by ${need.usedBy.join(', ')}): fix the name in the policy, create it in Pipedrive, or list it in setup.createActivityTypes for setup to create it`,
       });
       continue;
     }

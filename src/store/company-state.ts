@@ -89,7 +89,7 @@ export interface CompanyState {
   runs: { append(run: RunRecord): Promise<void>; list(limit?: number): Promise<RunRecord[]> };
   ledger: LedgerApi;
   audit: AuditApi;
-  /** Health score per client per ISO week (POLICY.md §10.5). */
+  /** Health score per client per ISO week (docs/policy.md §10.5). */
   health: HealthHistoryApi;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Health over time (POLICY.md §10.5, seed 004 "Meça saúde de relacionamento trimestralmente"): each
+ * Health over time (docs/policy.md §10.5, seed 004 "Meça saúde de relacionamento trimestralmente"): each
  * client's health score kept per ISO week in the state store, the latest night of a week replacing the
  * earlier ones, weeks older than the retention (2 years by default) deleted when a new week is written.
  *

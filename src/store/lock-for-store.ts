@@ -28,6 +28,7 @@ function namespaced(backend: LockBackend, namespace: string): LockBackend {
     renew: (name, owner, ttlMs) => backend.renew(n(name), owner, ttlMs),
     release: (name, owner) => backend.release(n(name), owner),
     holder: (name) => backend.holder(n(name)),
+    ...(backend.lease ? { lease: (name: string) => backend.lease!(n(name)) } : {}),
   };
 }
 

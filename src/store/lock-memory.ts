@@ -45,5 +45,9 @@ export function memoryLockBackend({ now = () => Date.now(), map = new Map() }: M
     async holder(name) {
       return live(name)?.owner ?? null;
     },
+    async lease(name) {
+      const entry = live(name);
+      return entry ? { owner: entry.owner, expiresAt: entry.expiresAt } : null;
+    },
   };
 }

@@ -57,5 +57,10 @@ export function postgresLockBackend(query: SqlQuery, { table = 'cadence_locks' }
       const owner = rows[0]?.owner;
       return typeof owner === 'string' ? owner : null;
     },
+    async lease(name) {
+      const rows = await run(`SELECT owner, (EXTRACT(EPOCH FROM expires_at) * 1000)::bigint AS expires_ms FROM ${t} WHERE name = $1 AND expires_at > now()`, [name]);
+      const owner = rows[0]?.owner;
+      return typeof owner === 'string' ? { owner, expiresAt: Number(rows[0]!.expires_ms) } : null;
+    },
   };
 }

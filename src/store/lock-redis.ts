@@ -10,6 +10,7 @@ export interface RedisLockClient {
   set(key: string, value: string, options: { condition: 'NX'; expiration: { type: 'PX'; value: number } }): Promise<unknown>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   get(key: string): Promise<unknown>;
+  pTTL?(key: string): Promise<unknown>;
 }
 
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
@@ -31,6 +32,11 @@ export function redisLockBackend(client: RedisLockClient, { prefix = 'cadence:lo
     async holder(name) {
       const value = await client.get(key(name));
       return typeof value === 'string' ? value : null;
+    },
+    async lease(name) {
+      const [owner, ttl] = await Promise.all([client.get(key(name)), client.pTTL?.(key(name))]);
+      const ms = Number(ttl);
+      return typeof owner === 'string' && ms > 0 ? { owner, expiresAt: Date.now() + ms } : null;
     },
   };
 }

@@ -57,5 +57,10 @@ export function sqliteLockBackend(
       const owner = rows[0]?.owner;
       return typeof owner === 'string' ? owner : null;
     },
+    async lease(name) {
+      const rows = await run(`SELECT owner, expires_at FROM ${t} WHERE name = ? AND expires_at > ?`, [name, now()]);
+      const owner = rows[0]?.owner;
+      return typeof owner === 'string' ? { owner, expiresAt: Number(rows[0]!.expires_at) } : null;
+    },
   };
 }

@@ -27,6 +27,8 @@ export interface LockBackend {
   release(name: string, owner: string): Promise<boolean>;
   /** The owner of the unexpired lease, or null (diagnostics and tests). */
   holder(name: string): Promise<string | null>;
+  /** The unexpired lease: who holds it and until when (epoch ms), or null. For the message of a waiting run. */
+  lease?(name: string): Promise<{ owner: string; expiresAt: number } | null>;
 }
 
 /** A lock backend, or an open state store (its backend is picked by lockBackendFor). */

@@ -8,7 +8,7 @@
  * Values are plain JSON (keyv's default serializer walks every value in JS and costs seconds on a 1M-record
  * mirror). Errors are thrown, not swallowed (keyv's default is to emit and return undefined).
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import KeyvPostgres from '@keyv/postgres';
@@ -16,6 +16,7 @@ import KeyvSqlite from '@keyv/sqlite';
 import type { Logger } from '../log/logger.js';
 import { createCompanyState, type CompanyState } from './company-state.js';
 import { scopedKv } from './kv.js';
+import { ensureDirSync, PathError } from './fs-paths.js';
 import { preparePrivateFile } from './private-fs.js';
 import { DEFAULT_MIRROR_TUNING, type MirrorTuning } from './mirror-store.js';
 
@@ -66,6 +67,41 @@ export function sqliteFileOf(url: string): string {
   return rest === '' ? './data/cadence.sqlite' : rest;
 }
 
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (nothing listens there)',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'no answer (timed out)',
+  ECONNRESET: 'the connection was reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+/** `host:port` of a server URL, without credentials; the default port of its kind when none is given. */
+export function storeAddress(kind: StoreKind, url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname || 'localhost'}:${u.port || (kind === 'redis' ? '6379' : '5432')}`;
+  } catch {
+    return 'an address that is not a valid URL';
+  }
+}
+
+/**
+ * Why the state store did not open, in words: which store, where, the cause, and what to do. No driver
+ * internals: node-redis says "throwOnConnectError is set to true" where the cause is a refused connection.
+ */
+export function storeOpenError(kind: StoreKind, url: string, err: unknown): string {
+  const e = err as { code?: string; message?: string; errors?: { code?: string }[] } | null;
+  const code = e?.code ?? e?.errors?.find((x) => x.code)?.code;
+  if (kind === 'redis' || kind === 'postgres') {
+    const name = kind === 'redis' ? 'Redis' : 'PostgreSQL';
+    const cause = code && NETWORK_WORDS[code] ? NETWORK_WORDS[code] : code ? code : (e?.message ?? 'no connection').replace(/\.?\s*This is thrown because .*$/, '');
+    return `cannot reach the ${name} state store at ${storeAddress(kind, url)} (CADENCE_STATE_URL): ${cause}; start ${name} there, or set CADENCE_STATE_URL to where it runs`;
+  }
+  return `cannot open the ${kind} state store (CADENCE_STATE_URL): ${e?.message ?? String(err)}; set CADENCE_STATE_URL to a file this user can write, e.g. sqlite://./data/cadence.sqlite`;
+}
+
 /**
  * Reconnects through a short Redis outage (restart, ~5 s of attempts), then gives up. node-redis's default retries
  * forever while commands wait in its offline queue, so a job whose Redis went away hung instead of
@@ -85,6 +121,8 @@ export async function openStateStore(url: string, logger: Logger, options: OpenS
   const json = { serialize: JSON.stringify, deserialize: JSON.parse } as const;
   let keyv: Keyv;
   let backend: StoreBackend;
+  /** The driver's last connection error (node-redis reports it as an event, not with the failed call). */
+  let lastConnectError: unknown;
 
   switch (kind) {
     case 'memory': {
@@ -95,8 +133,13 @@ export async function openStateStore(url: string, logger: Logger, options: OpenS
     }
     case 'sqlite': {
       const file = resolve(sqliteFileOf(url));
+      ensureDirSync(dirname(file), 'CADENCE_STATE_URL');
       // Owner-only (0700 folder, 0600 file, whatever the umask): the file is a copy of the CRM.
-      preparePrivateFile(file);
+      try {
+        preparePrivateFile(file);
+      } catch (err) {
+        throw new PathError('open the state file', file, (err as NodeJS.ErrnoException).code ?? 'EIO', 'CADENCE_STATE_URL');
+      }
       const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table, busyTimeout: 15_000 });
       keyv = new Keyv({ store: adapter, namespace, ...json, throwOnErrors: true });
       const query = (sql: string, ...params: unknown[]) => (adapter as unknown as { query: (s: string, ...p: unknown[]) => Promise<unknown[]> }).query(sql, ...params);
@@ -110,6 +153,7 @@ export async function openStateStore(url: string, logger: Logger, options: OpenS
     case 'redis': {
       const adapter = new KeyvRedis({ url, socket: { reconnectStrategy: redisReconnectDelay } }, { throwOnConnectError: true, throwOnErrors: true });
       adapter.namespace = namespace;
+      (adapter.client as unknown as { on?: (e: string, f: (err: unknown) => void) => void }).on?.('error', (err) => (lastConnectError = err));
       keyv = new Keyv(adapter, { namespace, useKeyPrefix: false, ...json, throwOnErrors: true });
       backend = { kind, client: adapter.client };
       break;
@@ -128,7 +172,8 @@ export async function openStateStore(url: string, logger: Logger, options: OpenS
   try {
     await keyv.get('__ping__');
   } catch (err) {
-    throw new Error(`cannot open the ${kind} state store (CADENCE_STATE_URL): ${(err as Error).message}`, { cause: err });
+    await keyv.disconnect().catch(() => undefined);
+    throw new Error(storeOpenError(kind, url, lastConnectError ?? err), { cause: err });
   }
 
   /** Keys as stored by the backend: keyv writes `<namespace>:<key>` (SQL, memory) or `<namespace>::<key>` (Redis). */

@@ -107,7 +107,12 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
   const runId = options.runId ?? randomUUID();
   const startedAt = nowIso();
   const t0 = Date.now();
-  const log = logger.child({ runId, companyId: companyState.companyId });
+  // Bind the run and the company unless the caller's logger already carries them (one runId per line).
+  const bound = (logger as { bindings?: () => Record<string, unknown> }).bindings?.() ?? {};
+  const log = logger.child({
+    ...(bound.runId === undefined ? { runId } : {}),
+    ...(bound.companyId === undefined && bound.company === undefined ? { companyId: companyState.companyId } : {}),
+  });
   const statsAtStart = client.stats();
   const malformed: MalformedRecord[] = [];
   let malformedCount = 0;
@@ -243,6 +248,11 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
       summary.mode = cp.pass?.kind ?? 'incremental';
       if (cp !== initial) await companyState.checkpoints.put(entity, cp, stream);
       let retriedCursor = false;
+      // `updated_since` is inclusive and starts an overlap below the bookmark, so an incremental pass re-reads
+      // records the last pass already committed: they are written again (idempotent) but not counted as
+      // changed. Only a record updated after the bookmark the pass started from is a change.
+      const seenUpTo = cp.pass?.kind === 'incremental' && initial.bookmark !== null ? Date.parse(initial.bookmark) : null;
+      const changed = (r: { updateTime: string }): boolean => seenUpTo === null || Date.parse(r.updateTime) > seenUpTo;
       for (;;) {
         const pass = cp.pass;
         if (pass === null) break;
@@ -265,8 +275,8 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
             await companyState.mirror.writePage(entity, { upserts, deletes }, cp, stream);
             summary.pages += 1;
             summary.records += page.rawCount;
-            summary.upserted += upserts.length;
-            summary.deleted += deletes.length;
+            summary.upserted += upserts.filter(changed).length;
+            summary.deleted += page.records.filter((r) => r.isDeleted && changed(r)).length;
             progress('pull', entity);
             if (stop) return;
             // Shutdown: the page just written is committed with its checkpoint; stop here, resume next run.

@@ -159,7 +159,7 @@ describe('demo company, first apply', () => {
     expect(a.subject).toBe('FUP estratégico (Tier 2) — Logística Rápida Transportes: 150 dias desde o último contato');
     expect(a.personId).not.toBeNull();
     expect(sb.state.get('person', a.personId!)!.name).toBe('Vânia Carvalho'); // the decision maker
-    expect(a.note).toContain('Último contato (Estratégico): 13/10/2025, há 150 dias. Cadência do Tier 2: a cada 90 dias.');
+    expect(a.note).toContain('Último contato (estratégico): 13/10/2025, há 150 dias. Cadência do Tier 2: a cada 90 dias.');
     expect(a.note).toContain('<li>Revisar entregas e status do projeto desde o último contato</li>');
     expect(a.note).toMatch(/Criada por pipedrive-cadence · regra strategic · execução run-\d+ · chave fu:6:strategic:2026-01-11/);
     expect(a.note).toContain('cadence-key:fu:6:strategic:2026-01-11');

@@ -129,7 +129,7 @@ describe('cadence run-once and SIGTERM', () => {
     expect(sb.writes().filter((w) => w.method !== 'GET')).toEqual([]);
   });
 
-  it('a revoked token fails fast with exit 3 (credentials), a clear message and no token in the output', async () => {
+  it('a revoked token fails fast with exit 3 (credentials, as on every command), a clear message and no token in the output', async () => {
     const revoked = sb.token;
     sb.setToken('a-new-token-after-rotation');
     const res = await cli(['run-once'], undefined, revoked);

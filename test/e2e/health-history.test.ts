@@ -1,5 +1,5 @@
 /**
- * Health over time through the real nightly job (POLICY.md §10.5): sandbox over HTTP, real SQLite state
+ * Health over time through the real nightly job (docs/policy.md §10.5): sandbox over HTTP, real SQLite state
  * store. Two nights a week apart leave two weeks in the store, and the second night's report.json carries
  * both scores for each strategic client.
  */

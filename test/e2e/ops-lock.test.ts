@@ -112,6 +112,20 @@ describe.each(Object.keys(harnesses))('%s lock backend', (kind) => {
     expect(await h.backend.holder(n)).toBe('a');
   });
 
+  it('tells who holds the lease and until when (for the message of a run that waits)', async () => {
+    const n = name('lease');
+    expect(await h.backend.lease!(n)).toBeNull();
+    expect(await h.backend.tryAcquire(n, 'host-a:1:x', 30_000)).toBe(true);
+    const lease = await h.backend.lease!(n);
+    expect(lease?.owner).toBe('host-a:1:x');
+    // Within the lease: about 30 s ahead of the clock the backend uses (the server's for Redis/PostgreSQL).
+    const base = kind === 'sqlite' ? fakeNow : kind === 'memory' ? 0 : Date.now();
+    expect(lease!.expiresAt - base).toBeGreaterThan(20_000);
+    expect(lease!.expiresAt - base).toBeLessThanOrEqual(31_000);
+    await h.expire(n);
+    expect(await h.backend.lease!(n)).toBeNull();
+  });
+
   it('renews and releases only for the holder', async () => {
     const n = name('owner-checks');
     await h.backend.tryAcquire(n, 'a', 30_000);

@@ -101,8 +101,9 @@ describe.each(Object.keys(BACKENDS) as Backend[])('operations on %s', (backend) 
     const holder = d.start({ OPS_SLOT: slot, OPS_JOB_HOLD: alpha, OPS_COMPANIES: alpha });
     await holder.waitFor((e) => e.event === 'job-start' && e.companyId === alpha);
     const other = d.start({ OPS_SLOT: slot, OPS_TAKEOVER_WAIT_MS: '30000', LOG_LEVEL: 'debug' });
-    // The other worker finds alpha locked and goes on with the rest...
-    await other.waitForLog('company locked by another worker; will retry');
+    // The other worker finds alpha locked, says who holds it and until when, and goes on with the rest...
+    const said = await other.waitForLog(new RegExp(`^company ${alpha} is locked by \\S+ \\(lease until \\S+, renewed while it works\\); waiting until \\S+ for it to finish or its lease to run out$`));
+    expect(said).toMatchObject({ level: 40, holder: expect.stringMatching(/:\d+:/) });
     await other.waitFor((e) => e.event === 'company' && e.companyId === delta);
     expect(other.events.some((e) => e.event === 'job-start' && e.companyId === alpha)).toBe(false);
     // ...then the holder dies without releasing anything, and its lease runs out.
@@ -121,7 +122,7 @@ describe.each(Object.keys(BACKENDS) as Backend[])('operations on %s', (backend) 
     expect((await first.exited).code).toBe(3);
     const events = companyEvents(first);
     expect(events.map((e) => [e.companyId, e.status])).toEqual(d.companies.map((c) => [c, c === bravo ? 'failed' : 'succeeded']));
-    const reason = 'PipedriveAuthError: Pipedrive rejected the API token (revoked or wrong): set a valid token (HTTP 401)';
+    const reason = 'Pipedrive rejected the API token (revoked or wrong): set a valid token (HTTP 401)';
     expect(events[1]).toMatchObject({ consecutiveFailures: 1, failure: { kind: 'auth', reason } });
     expect(first.logs.map((l) => l.msg)).toContain(`company ${bravo} failed (1 run in a row): ${reason}`);
 

@@ -59,12 +59,47 @@ describe('cadence setup', () => {
     expect(sb.state.fieldByName('organization', 'Engagement trend')!.options!.map((o) => o.label)).toEqual(['Rising', 'Stable', 'Falling']);
   });
 
-  it('creates an activity type the policy names and the company lacks, with the same key', async () => {
-    const policy: Policy = { ...basePolicy, escalation: { ...basePolicy.escalation, activityType: 'escalation' } };
+  it('creates an activity type the policy lists in setup.createActivityTypes and the company lacks, with the same key', async () => {
+    const policy: Policy = { ...basePolicy, escalation: { ...basePolicy.escalation, activityType: 'escalation' }, setup: { createActivityTypes: ['escalation'] } };
     const report = await runSetup({ client: client(), policy, logger });
     expect(report.actions).toContainEqual(expect.objectContaining({ kind: 'type_created', name: 'escalation' }));
     expect(sb.state.activityType('escalation')).toMatchObject({ name: 'Escalation', active: true });
     expect(writesTo('/activityTypes')).toHaveLength(1);
+  });
+
+  it('creates only what the policy asks for explicitly: a missing type it does not list is reported, not created', async () => {
+    const policy: Policy = { ...basePolicy, escalation: { ...basePolicy.escalation, activityType: 'escalation' } };
+    const report = await runSetup({ client: client(), policy, logger });
+    expect(report.actions).toContainEqual(
+      expect.objectContaining({ kind: 'type_problem', name: 'escalation', detail: expect.stringContaining('list it in setup.createActivityTypes') }),
+    );
+    expect(sb.state.activityType('escalation')).toBeUndefined();
+    expect(writesTo('/activityTypes')).toEqual([]);
+  });
+
+  it('refuses a near-miss of an existing type ("meating" for meeting), even when listed, saying which one exists', async () => {
+    const policy: Policy = {
+      ...basePolicy,
+      cadenceRules: { ...basePolicy.cadenceRules, strategic: { ...basePolicy.cadenceRules.strategic!, followUpType: 'meating' } },
+      setup: { createActivityTypes: ['meating', 'Emial'] },
+      categories: { ...basePolicy.categories, maintenance: { ...basePolicy.categories.maintenance, match: [{ activityTypes: ['call', 'Emial'] }] } },
+    };
+    const report = await runSetup({ client: client(), policy, logger });
+    const problems = report.actions.filter((a) => a.kind === 'type_problem');
+    expect(problems).toEqual([
+      expect.objectContaining({ name: 'meating', detail: 'refusing to create activity type "meating": it nearly matches the existing "meeting" (Reunião); fix cadenceRules.strategic.followUpType in the policy' }),
+      expect.objectContaining({ name: 'Emial', detail: expect.stringMatching(/^refusing to create activity type "Emial": it nearly matches the existing "email" \(/) }),
+    ]);
+    expect(sb.state.activityType('meating')).toBeUndefined();
+    expect(writesTo('/activityTypes')).toEqual([]);
+  });
+
+  it('refuses a flag field whose name nearly matches an existing field, naming it', async () => {
+    await client().createField('organization', { name: 'Cadence Statuss', fieldType: 'enum', options: ['Em dia'] });
+    sb.clearWrites();
+    const again = await runSetup({ client: client(), policy: basePolicy, logger });
+    expect(again.actions).toContainEqual(expect.objectContaining({ kind: 'field_problem', name: 'Cadence status', detail: expect.stringContaining('nearly matches the existing "Cadence Statuss"') }));
+    expect(sb.state.fieldByName('organization', 'Cadence status')).toBeUndefined();
   });
 
   it('reports, never changes, an existing field of the wrong shape', async () => {
@@ -129,12 +164,23 @@ describe('cadence doctor', () => {
       status: 'fail',
       fix: expect.stringMatching(/create the organization field "Contract end".*renewal\.contractEndField.*similar: "Contract end date"/),
     });
-    expect(byId.get('field:person:Relationship strength')).toMatchObject({ status: 'warn', fix: expect.stringContaining('"At risk"') });
+    expect(byId.get('field:person:Relationship strength')).toMatchObject({ status: 'fail', fix: expect.stringContaining('"At risk"') });
     expect(byId.get('user:fallback')).toMatchObject({ status: 'fail', detail: expect.stringContaining('deactivated') });
-    expect(byId.get('activity-type:renewal_planning')).toMatchObject({ status: 'fail', fix: expect.stringContaining('cadence setup') });
+    expect(byId.get('activity-type:renewal_planning')).toMatchObject({ status: 'fail', fix: expect.stringContaining('setup.createActivityTypes') });
     expect(report.ok).toBe(false);
     const text = formatDoctorReport(report);
     expect(text).toMatch(/✗ owners\.fallbackUser Helena Prado <head\.accounts@exemplo\.com\.br> is deactivated\n {4}fix: /);
+  });
+
+  it('a typo in a category\'s activity types fails, says what is lost and names the type that exists; setup is not advised', async () => {
+    await runSetup({ client: client(), policy: basePolicy, logger });
+    const policy: Policy = { ...basePolicy, categories: { ...basePolicy.categories, operational: { ...basePolicy.categories.operational, match: [{ activityTypes: ['call', 'meeting', 'emial'] }] } } };
+    const report = await runDoctor({ client: client(), policy, logger });
+    const check = report.checks.find((c) => c.id === 'activity-type:emial')!;
+    expect(check).toMatchObject({ status: 'fail', detail: expect.stringContaining('touchpoints of that type are not counted') });
+    expect(check.fix).toMatch(/did you mean "email"/);
+    expect(check.fix).not.toMatch(/cadence setup/);
+    expect(report.ok).toBe(false);
   });
 
   it('a rejected token stops at the first check with the fix', async () => {

@@ -13,6 +13,7 @@ import { openStateStore, type StateStore } from '../../src/store/open-state-stor
 import { runSync, type RunSyncOptions } from '../../src/sync/run-sync.js';
 import { diff, expectMirrorEqualsSandbox, listRequests, pagesOf } from './support/sync-expect.js';
 import { contractRecorder } from '../contract/recorder.js';
+import { formatSyncSummary } from '../../src/cli/format-outcome.js';
 
 const logger = createLogger({ level: 'silent' });
 const SCALE: ScaleNumbers = { organizations: 600, personsPerOrg: 3, dealsPerOrg: 2, activitiesPerOrg: 10 };
@@ -118,10 +119,37 @@ describe('sync against the sandbox', () => {
     const before = listRequests(w.sandbox);
     const summary = await w.sync();
     expect(diff(listRequests(w.sandbox), before)).toEqual({ organization: 1, person: 1, deal: 1, activity: 1 });
-    expect(summary.entities.deal).toMatchObject({ mode: 'incremental', deleted: 1 });
-    // The two changed activities, plus whatever shares the overlap window below the bookmark (re-read, idempotent).
-    expect(summary.entities.activity.upserted).toBeGreaterThanOrEqual(2);
+    // Only what changed is counted; what the overlap re-reads below the bookmark is written again, not counted.
+    expect(summary.entities.deal).toMatchObject({ mode: 'incremental', upserted: 1, deleted: 1 });
+    expect(summary.entities.organization.upserted).toBe(1);
+    expect(summary.entities.activity.upserted).toBe(2);
+    expect(summary.entities.person.upserted).toBe(1);
     await expectMirrorEqualsSandbox(w.store.company('sandbox'), w.sandbox);
+  });
+
+  it('one runId per log line when the caller (the nightly job) has bound it already', async () => {
+    const w = await world();
+    const lines: string[] = [];
+    const jobLogger = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(s) } }).child({ company: 'sandbox', runId: 'run-7' });
+    await w.sync({ logger: jobLogger, runId: 'run-7' });
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line.match(/"runId":/g)?.length ?? 0, line).toBe(1);
+      expect(line.match(/"company(Id)?":/g)?.length ?? 0, line).toBe(1);
+      expect(JSON.parse(line)).toMatchObject({ runId: 'run-7' });
+    }
+  });
+
+  it('an incremental run with nothing changed counts nothing, though it re-reads the overlap', async () => {
+    const w = await world();
+    await w.sync();
+    w.clock.t += 3_600_000;
+    const summary = await w.sync();
+    for (const e of ['organization', 'person', 'deal', 'activity'] as const) {
+      expect(summary.entities[e], e).toMatchObject({ mode: 'incremental', upserted: 0, deleted: 0 });
+      expect(summary.entities[e].records, e).toBeGreaterThanOrEqual(1);
+    }
+    expect(formatSyncSummary(summary)).not.toMatch(/\+[1-9]/);
   });
 
   it('reconciliation removes what vanished without an update_time and re-homes merged records', async () => {

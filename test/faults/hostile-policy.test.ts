@@ -48,9 +48,10 @@ describe('the write cap against a hostile policy', () => {
     expect(Number(refused![1])).toBeGreaterThan(10_000);
     await expectNothingWritten(c);
 
-    // The nightly job refuses it the same way (run-once exits 0 for a refused plan: the run is partial, not
-    // failed, and the refusal is its warning).
+    // The nightly job refuses it the same way, with the same exit code (the run is partial, not failed, and
+    // the refusal is its warning).
     const night = await c.cli(['run-once', '--policy', policyFile]);
+    expect(night.code, night.stderr).toBe(5);
     expect(night.stdout).toMatch(/apply refused: the plan has \d{5,} writes, more than the cap of 500/);
     await expectNothingWritten(c);
   });

@@ -113,7 +113,8 @@ describe('the token revoked mid-run', () => {
     const company = c;
     company.proxy.setDecide((n) => (n === 9 ? { kind: 'before', forward: true, run: () => company.sandbox.revokeToken() } : undefined));
     const r = await company.cli(['run-once'], { LOG_LEVEL: 'debug' });
-    // run-once runs every company and exits 3 when the failures were rejected credentials (src/ops/run-once.ts); the reason is the fix.
+    // run-once runs every company; when the only failures are rejected tokens it exits 3, like every other
+    // command (README "Exit codes"); the reason is the fix.
     expect({ code: r.code, signal: r.signal }, r.stderr).toEqual({ code: 3, signal: null });
     expect(`${r.stdout}\n${r.stderr}`).toContain(FIX);
     expect(`${r.stdout}\n${r.stderr}`).not.toContain(TOKEN);

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ConfigError } from '../../../src/config/config-error.js';
-import { configSecrets, parseConfig, parsePolicy } from '../../../src/config/load-config.js';
+import { configSecrets, parseConfig, parsePolicy, unknownCadenceVariables } from '../../../src/config/load-config.js';
+import { EnvSchema } from '../../../src/config/env-schema.js';
 
 const shipped = readFileSync('config/policy.yaml', 'utf8');
 const goodEnv = { PIPEDRIVE_API_TOKEN: 'tok_secret_123456', PIPEDRIVE_COMPANY_DOMAIN: 'acme' };
@@ -29,7 +30,7 @@ function problemsOf(fn: () => unknown): string[] {
 }
 
 describe('the shipped policy', () => {
-  it('parses and encodes the POLICY.md defaults', () => {
+  it('parses and encodes the docs/policy.md defaults', () => {
     const p = parsePolicy(shipped, 'config/policy.yaml');
     expect(p.locale).toBe('pt-BR');
     expect(p.timeZone).toBe('America/Sao_Paulo');
@@ -77,8 +78,8 @@ describe('bad policy values name the file, the key path and what was expected', 
     ['a tier option pointing at no tier', (p) => (p.tierField.options['Tier 9'] = 9), 'config/policy.yaml: tierField.options.Tier 9: no tier with level 9'],
     ['a currency that is not ISO 4217', (p) => (p.currency = 'reais'), 'config/policy.yaml: currency: expected an ISO 4217 currency code like BRL, got "reais"'],
     ['a missing English template', (p) => delete p.texts.en.followUpSubject, 'config/policy.yaml: texts.en.followUpSubject:'],
-    ['a finding problem without a Portuguese template', (p) => delete p.texts['pt-BR'].findings.invalid_email, 'config/policy.yaml: texts.pt-BR.findings.invalid_email: expected a non-empty string'],
-    ['a risk kind without an English template', (p) => delete p.texts.en.risks.recent_loss, 'config/policy.yaml: texts.en.risks.recent_loss: expected a non-empty string'],
+    ['a finding problem without a Portuguese template', (p) => delete p.texts['pt-BR'].findings.invalid_email, 'config/policy.yaml: texts.pt-BR.findings.invalid_email: missing; expected a non-empty string'],
+    ['a risk kind without an English template', (p) => delete p.texts.en.risks.recent_loss, 'config/policy.yaml: texts.en.risks.recent_loss: missing; expected a non-empty string'],
     [
       'a template with a placeholder its record does not carry',
       (p) => (p.texts['pt-BR'].risks.stakeholder_at_risk = 'Em risco: {person}'),
@@ -106,6 +107,31 @@ describe('bad policy values name the file, the key path and what was expected', 
       ),
     );
     expect(problems).toHaveLength(2);
+  });
+
+  it('refuses a misspelt key, naming its path and the key it most likely meant', () => {
+    expect(problemsOf(() => parsePolicy(policyWith((p) => (p.status = { dueSoonDay: 0 })), 'config/policy.yaml'))).toEqual([
+      'config/policy.yaml: status.dueSoonDay: unknown key; did you mean "dueSoonDays"?',
+    ]);
+    expect(problemsOf(() => parsePolicy(policyWith((p) => (p.activeClientWindowDay = 90)), 'config/policy.yaml'))).toEqual([
+      'config/policy.yaml: activeClientWindowDay: unknown key; did you mean "activeClientWindowDays"?',
+    ]);
+    expect(problemsOf(() => parsePolicy(policyWith((p) => (p.tiers[2].cadence.strategic.activeOnlly = true)), 'config/policy.yaml'))).toEqual([
+      'config/policy.yaml: tiers[2].cadence.strategic.activeOnlly: unknown key; did you mean "activeOnly"?',
+    ]);
+    expect(problemsOf(() => parsePolicy(policyWith((p) => (p.writes.colour = 'blue')), 'config/policy.yaml'))).toEqual([
+      'config/policy.yaml: writes.colour: unknown key (valid keys here: maxWrites); remove it or fix its spelling',
+    ]);
+  });
+
+  it('says in one sentence that the file is empty or a section is missing', () => {
+    expect(problemsOf(() => parsePolicy('', 'p.yaml'))).toEqual([
+      'p.yaml: the file is empty; it must hold the settings as YAML keys (start from a copy of the shipped file)',
+    ]);
+    expect(problemsOf(() => parsePolicy('# only a comment\n', 'p.yaml'))).toHaveLength(1);
+    expect(problemsOf(() => parsePolicy(policyWith((p) => delete p.cadenceRules), 'p.yaml'))).toEqual([
+      'p.yaml: cadenceRules: this section is missing; add it (the shipped file has every section with its defaults)',
+    ]);
   });
 
   it('reports YAML syntax errors with the line', () => {
@@ -187,6 +213,23 @@ describe('environment', () => {
     expect(spaced).toEqual([expect.stringMatching(/^environment: CADENCE_STATUS_TOKEN: expected no spaces/)]);
   });
 
+  it('refuses a CADENCE_* variable it does not know, naming the one it most likely meant', () => {
+    expect(problemsOf(() => parseConfig({ env: { ...goodEnv, CADENCE_SCHEDUL: '0 3 * * *', CADENCE_DRYRUN: 'true' }, policyText: shipped }))).toEqual([
+      'environment: CADENCE_SCHEDUL: unknown variable; did you mean "CADENCE_SCHEDULE"?; rename or remove it',
+      'environment: CADENCE_DRYRUN: unknown variable; did you mean "CADENCE_DRY_RUN"?; rename or remove it',
+    ]);
+    expect(problemsOf(() => parseConfig({ env: { ...goodEnv, CADENCE_WHATEVER: 'x' }, policyText: shipped }))).toEqual([
+      'environment: CADENCE_WHATEVER: unknown variable; the variables are listed in .env.example; rename or remove it',
+    ]);
+  });
+
+  it('knows every variable of the environment schema, including ones added later', () => {
+    // Every CADENCE_* key of the schema is accepted as it is: the list is not kept by hand.
+    const every = Object.fromEntries(Object.keys(EnvSchema.shape).filter((k) => k.startsWith('CADENCE_')).map((k) => [k, '']));
+    expect(Object.keys(every).length).toBeGreaterThan(10);
+    expect(unknownCadenceVariables({ ...every, CADENCE_LOCK_TTL_MS: '5000' })).toEqual([]);
+  });
+
   it('reports environment and policy problems together', () => {
     const problems = problemsOf(() => parseConfig({ env: { LOG_LEVEL: 'loud', PIPEDRIVE_COMPANY_DOMAIN: 'acme', PIPEDRIVE_API_TOKEN: 'x' }, policyText: 'version: 2' }));
     expect(problems.some((m) => m.startsWith('environment: LOG_LEVEL'))).toBe(true);
@@ -219,5 +262,38 @@ describe('an OAuth app install from the environment', () => {
   it('censors the client secret and the refresh token in every log line', () => {
     const cfg = parseConfig({ env: app, policyText: shipped });
     expect(configSecrets(cfg)).toEqual(expect.arrayContaining(['secret-XYZ-987', 'refresh-ABC-654']));
+  });
+});
+
+describe('a short policy: extends: default', () => {
+  const short = readFileSync('config/examples/short-policy.yaml', 'utf8');
+  const base = parsePolicy(shipped, 'config/policy.yaml');
+
+  it('the shipped example is under 40 lines and changes tier thresholds and cadences; the rest is the default', () => {
+    expect(short.split('\n').filter((l) => l.trim() !== '').length).toBeLessThan(40);
+    const p = parsePolicy(short, 'short.yaml');
+    expect(p.tiers.map((t) => [t.level, t.minRevenue12m, t.minTenureYears])).toEqual([[1, 0, 0], [2, 30_000, 0], [3, 150_000, 2], [4, 800_000, 3]]);
+    const days = (level: number) => Object.fromEntries(Object.entries(p.tiers.find((t) => t.level === level)!.cadence).map(([k, v]) => [k, v.days]));
+    expect(days(2)).toEqual({ operational: 30, strategic: 60 });
+    expect(days(3)).toEqual({ operational: 7, strategic: 21, qbr: 120, 'annual-planning': 365, maintenance: 90 });
+    expect(days(4).strategic).toBe(7);
+    expect(p.tiers[2]!.cadence.operational!.activeOnly).toBe(true);
+    expect(p.locale).toBe('en');
+    expect(p.status.dueSoonDays).toBe(5);
+    expect(p.followUp.holidays).toEqual(['2026-12-24', '2026-12-25', '2026-12-31', '2027-01-01']); // a list replaces
+    expect(p.cadenceRules.maintenance).toEqual({ ...base.cadenceRules.maintenance, onGap: 'report' });
+    expect(p.texts).toEqual(base.texts);
+    expect(p.flags).toEqual(base.flags);
+    expect(p.categories).toEqual(base.categories);
+  });
+
+  it('a typo in a short policy is still caught, with its path in the short file', () => {
+    expect(problemsOf(() => parsePolicy('version: 1\nextends: default\ntiers:\n  - level: 3\n    minRevenue: 100000\n', 'short.yaml'))).toEqual([
+      'short.yaml: tiers[level 3].minRevenue: unknown key; did you mean "minRevenue12m"?',
+    ]);
+  });
+
+  it('extends names the shipped default only', () => {
+    expect(problemsOf(() => parsePolicy('version: 1\nextends: acme\n', 'short.yaml'))).toEqual(['short.yaml: extends: expected "default" (the shipped policy), got "acme"']);
   });
 });

@@ -1,4 +1,4 @@
-/** doctor checks the deal field that marks a retainer (POLICY.md §10.2) when the policy names one. */
+/** doctor checks the deal field that marks a retainer (docs/policy.md §10.2) when the policy names one. */
 import { describe, expect, it } from 'vitest';
 import { neededFields } from '../../../src/setup/policy-needs.js';
 import { policy } from '../rules/fixtures.js';

@@ -108,7 +108,7 @@ const TIER_SCENARIOS: Record<TierTextKey, Scenario> = {
   explicit_field: { parts: { orgs: [org({ id: 1, customFields: tier(2) })] } },
   key_account: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, title: 'Squad de dados', won: '2025-06-01', value: 1000 })] } },
   revenue_tenure: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, won: '2025-06-01', value: 60_000 })] } },
-  // USD thresholds (POLICY.md §10.2): 1,100,000 BRL ≈ 207,547 USD reaches Tier 3, but one deal a year ago is no tenure.
+  // USD thresholds (docs/policy.md §10.2): 1,100,000 BRL ≈ 207,547 USD reaches Tier 3, but one deal a year ago is no tenure.
   held_back_tenure: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, won: '2025-06-01', value: 1_100_000 })] } },
   // 300,000 BRL ≈ 56,604 USD reaches Tier 2, but a single deal is no recurrence.
   held_back_recurrence: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, won: '2025-06-01', value: 300_000 })] } },
@@ -261,7 +261,7 @@ describe('createDescriber', () => {
 });
 
 describe('notices (what the job says about its own run)', () => {
-  const sample: Record<string, string | number> = { field: 'Health score', flag: 'healthScore', option: 'Atrasado', type: 'varchar', want: 'enum', user: 'head@x.com', detail: 'HTTP 503 from Pipedrive', count: 1234, writes: 10_000, max: 500 };
+  const sample: Record<string, string | number> = { field: 'Health score', flag: 'healthScore', option: 'Atrasado', type: 'varchar', want: 'enum', user: 'head@x.com', detail: 'HTTP 503 from Pipedrive', count: 1234, writes: 10_000, max: 500, category: 'operational', usedBy: 'categories.operational.match[0].activityTypes', entity: 'person', options: '"Champion"', role: 'fallback' };
   it.each(Object.entries(NOTICE_TEXTS) as [NoticeCode, readonly string[]][])('%s is worded in both languages with its params', (code, names) => {
     const params = Object.fromEntries(names.map((n) => [n, sample[n]!]));
     const n = notice(shipped, code, params);

@@ -78,7 +78,7 @@ companies:
       "/etc/cadence/companies.yaml: companies[0].tokenEnv: missing: name the environment variable that holds this company's API token (or set oauthTokenEnv, or oauthApp)",
       '/etc/cadence/companies.yaml: companies[0].baseUrl: set domain or baseUrl, not both, got "https://acme.pipedrive.com"',
       '/etc/cadence/companies.yaml: companies[1].domain: missing: set domain ("acme" for https://acme.pipedrive.com) or baseUrl',
-      '/etc/cadence/companies.yaml: companies[2]: unknown key(s) "colour"',
+      '/etc/cadence/companies.yaml: companies[2].colour: unknown key (valid keys here: id, tokenEnv, oauthTokenEnv, oauthApp, domain, baseUrl, policyFile, enabled); remove it or fix its spelling',
     ]);
   });
 
@@ -93,7 +93,6 @@ companies:
     const issues = problems(`version: 1\ncompanies:\n  - id: a\n    tokenEnv: ${token}\n    domain: a\n  - id: b\n    token: ${token}\n    tokenEnv: B_TOKEN\n    domain: b\n`);
     expect(issues).toEqual([
       '/etc/cadence/companies.yaml: companies[0].tokenEnv: expected the NAME of an environment variable (upper case, e.g. ACME_PIPEDRIVE_TOKEN), not the token itself',
-      '/etc/cadence/companies.yaml: companies[1]: unknown key(s) "token"',
       '/etc/cadence/companies.yaml: companies[1].token: never put a token in this file; store it in an environment variable (a secret) and name that variable in tokenEnv',
     ]);
     expect(issues.join('\n')).not.toContain(token);
@@ -101,7 +100,18 @@ companies:
 
   it('reports YAML syntax errors with the position, and an empty file', () => {
     expect(problems('version: 1\ncompanies: [\n')[0]).toMatch(/^\/etc\/cadence\/companies.yaml: not valid YAML \(line \d+, column \d+\)/);
-    expect(problems('')).toEqual(['/etc/cadence/companies.yaml: (root): expected object, received null, got null']);
+    expect(problems('')).toEqual(['/etc/cadence/companies.yaml: the file is empty; it must hold the settings as YAML keys (start from a copy of the shipped file)']);
+  });
+
+  it('names the nearest valid key for a misspelt one', () => {
+    expect(problems('version: 1\ncompanies:\n  - { id: a, tokenEnv: A, domian: a }\n')).toEqual([
+      '/etc/cadence/companies.yaml: companies[0].domian: unknown key; did you mean "domain"?',
+      '/etc/cadence/companies.yaml: companies[0].domain: missing: set domain ("acme" for https://acme.pipedrive.com) or baseUrl',
+    ]);
+    expect(problems('version: 1\ncompanys:\n  - { id: a, tokenEnv: A, domain: a }\n')).toEqual([
+      '/etc/cadence/companies.yaml: companies: this section is missing; add it (the shipped file has every section with its defaults)',
+      '/etc/cadence/companies.yaml: companys: unknown key; did you mean "companies"?',
+    ]);
   });
 });
 

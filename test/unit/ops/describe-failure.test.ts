@@ -7,7 +7,7 @@ import { LockLostError } from '../../../src/store/lock.js';
 describe('describeFailure', () => {
   it('names a revoked token as an auth failure, keeping what to fix', () => {
     const err = new PipedriveAuthError('Pipedrive rejected the API token: check PIPEDRIVE_API_TOKEN', { method: 'GET', path: '/api/v2/deals', status: 401 });
-    expect(describeFailure(err)).toEqual({ kind: 'auth', reason: 'PipedriveAuthError: Pipedrive rejected the API token: check PIPEDRIVE_API_TOKEN (HTTP 401)' });
+    expect(describeFailure(err)).toEqual({ kind: 'auth', reason: 'Pipedrive rejected the API token: check PIPEDRIVE_API_TOKEN (HTTP 401)' });
   });
 
   it('tells outages, network trouble, config, lost locks and plain errors apart', () => {

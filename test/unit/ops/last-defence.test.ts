@@ -44,10 +44,10 @@ describe('the last line of defence', () => {
     expect(defence.fired).toBe(true);
     await p.exitedOnce;
     expect(p.exits).toEqual([70]);
-    expect(seen).toEqual(['record: internal error (unhandled rejection): DailyBudgetExhaustedError: budget spent; token=[REDACTED]', 'release']);
+    expect(seen).toEqual(['record: internal error (unhandled rejection): budget spent; token=[REDACTED]', 'release']);
     const errors = log.lines.filter((l) => l.level >= 50);
     expect(errors).toHaveLength(1);
-    expect(errors[0]!.msg).toMatch(/^internal error \(unhandled rejection\): DailyBudgetExhaustedError: budget spent/);
+    expect(errors[0]!.msg).toMatch(/^internal error \(unhandled rejection\): budget spent/);
     expect(JSON.stringify(errors)).not.toMatch(/\n\s+at |stack/);
     expect(log.lines.find((l) => l.level === 20 && typeof l.stack === 'string')).toBeDefined();
     expect(JSON.stringify(log.lines)).not.toContain(SECRET);

@@ -115,8 +115,8 @@ describe('nextRunAfter: daylight-saving edges', () => {
 describe('parseSchedule and errors', () => {
   it('names CADENCE_SCHEDULE and the bad field', () => {
     expect(() => parseSchedule('61 2 * * *')).toThrow(ConfigError);
-    expect(() => parseSchedule('61 2 * * *')).toThrow(/^environment: CADENCE_SCHEDULE: 61 is a invalid expression for minute, got "61 2 \* \* \*"/);
-    expect(() => parseSchedule('0 2 * *')).toThrow(/expected 5 or 6 fields/);
+    expect(() => parseSchedule('61 2 * * *')).toThrow(/^environment: CADENCE_SCHEDULE: the minute "61" is not valid \(allowed: 0–59\), got "61 2 \* \* \*"/);
+    expect(() => parseSchedule('0 2 * *')).toThrow(/expected 5 fields \(minute hour day-of-month month day-of-week, or 6 with seconds first\), found 4/);
   });
 
   it('rejects L, W and # tokens instead of ignoring them', () => {

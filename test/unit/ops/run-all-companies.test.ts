@@ -91,7 +91,7 @@ describe('runAllCompanies', () => {
     const first = await runAllCompanies(opts(w, { runCompany }));
     expect(statuses(first.results)).toEqual({ acme: 'succeeded', globex: 'failed', initech: 'succeeded' });
     expect(first.results[1]).toMatchObject({
-      failure: { kind: 'auth', reason: 'PipedriveAuthError: Pipedrive rejected the API token (revoked or wrong): set a valid token (HTTP 401)' },
+      failure: { kind: 'auth', reason: 'Pipedrive rejected the API token (revoked or wrong): set a valid token (HTTP 401)' },
       consecutiveFailures: 1,
     });
 
@@ -103,7 +103,7 @@ describe('runAllCompanies', () => {
       lastError: { kind: 'auth', at: expect.any(String) },
     });
     expect(w.log.problems()).toContain(
-      'company globex failed (2 runs in a row): PipedriveAuthError: Pipedrive rejected the API token (revoked or wrong): set a valid token (HTTP 401)',
+      'company globex failed (2 runs in a row): Pipedrive rejected the API token (revoked or wrong): set a valid token (HTTP 401)',
     );
 
     // The token is fixed: the next tick succeeds and the count resets.
@@ -156,6 +156,27 @@ describe('runAllCompanies', () => {
     const summary = await running;
     expect(w.calls).toEqual(['acme', 'initech', 'globex']);
     expect(statuses(summary.results)).toEqual({ acme: 'succeeded', globex: 'succeeded', initech: 'succeeded' });
+  });
+
+  it('says who holds a company it waits for and until when, once per holder, and logs it', async () => {
+    const w = world();
+    await w.store.locks.tryAcquire('company:globex', 'dead-host:4242:abcd', TTL);
+    const waits: Array<{ holder: string | null; leaseUntil: string | null; waitUntil: string; message: string }> = [];
+    const running = runAllCompanies(opts(w, { onLockWait: (x) => waits.push(x) }));
+    await settle();
+    await w.clock.advance(TTL);
+    await running;
+    expect(waits).toEqual([
+      {
+        companyId: 'globex',
+        holder: 'dead-host:4242:abcd',
+        leaseUntil: '2026-01-11T05:00:03.000Z',
+        waitUntil: '2026-01-11T05:00:06.000Z',
+        message:
+          'company globex is locked by dead-host:4242:abcd (lease until 2026-01-11T05:00:03.000Z, renewed while it works); waiting until 2026-01-11T05:00:06.000Z for it to finish or its lease to run out',
+      },
+    ]);
+    expect(w.log.problems()).toContain(waits[0]!.message);
   });
 
   it('leaves a company to a live holder that keeps its lease past the takeover wait', async () => {

@@ -100,7 +100,7 @@ describe('startScheduler', () => {
     });
     await w.clock.advance(2 * DAY);
     expect(scheduler.stats().consecutiveFailures).toEqual({ acme: 0, globex: 2 });
-    expect(w.log.problems()).toContain('company globex failed (2 runs in a row): PipedriveAuthError: Pipedrive rejected the API token (HTTP 401)');
+    expect(w.log.problems()).toContain('company globex failed (2 runs in a row): Pipedrive rejected the API token (HTTP 401)');
     tokenRevoked = false;
     await w.clock.advance(DAY);
     expect(scheduler.stats().consecutiveFailures).toEqual({ acme: 0, globex: 0 });
@@ -152,7 +152,7 @@ describe('startScheduler', () => {
 
   it('refuses a bad schedule or time zone at start, naming what to fix', () => {
     const w = world('2026-01-10T12:00:00Z');
-    expect(() => startScheduler({ ...w.base, schedule: '0 25 * * *' })).toThrow(/CADENCE_SCHEDULE: 25 is a invalid expression for hour/);
+    expect(() => startScheduler({ ...w.base, schedule: '0 25 * * *' })).toThrow(/CADENCE_SCHEDULE: the hour "25" is not valid \(allowed: 0–23\)/);
     expect(() => startScheduler({ ...w.base, timeZone: 'Brazil/Nowhere' })).toThrow(/timeZone: expected an IANA time zone/);
     expect(w.clock.pending()).toBe(0);
   });

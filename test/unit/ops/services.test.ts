@@ -117,7 +117,7 @@ describe('jobOutcomeVerdict', () => {
     expect(jobOutcomeVerdict({ status: 'failed', error: { name: 'PipedriveAuthError', message: 'Pipedrive rejected the API token' } })).toEqual({
       ok: false,
       kind: 'auth',
-      reason: 'PipedriveAuthError: Pipedrive rejected the API token',
+      reason: 'Pipedrive rejected the API token',
     });
     expect(jobOutcomeVerdict({ status: 'partial' })).toEqual({ ok: true });
     expect(jobOutcomeVerdict({ status: 'ok' })).toEqual({ ok: true });
@@ -129,7 +129,7 @@ describe('jobOutcomeVerdict', () => {
     expect(jobOutcomeVerdict({ status: 'partial', sync: sync('skipped-budget') })).toEqual({ ok: true, budgetStop: 'sync skipped-budget: the daily budget is spent' });
     const apply = (stoppedBy: string) => ({ stoppedBy, aborted: 'it stopped' }) as never;
     expect(jobOutcomeVerdict({ status: 'partial', sync: sync('ok'), apply: apply('DailyBudgetExhaustedError') })).toEqual({ ok: true, budgetStop: 'write-back stopped: it stopped' });
-    expect(jobOutcomeVerdict({ status: 'partial', sync: sync('ok'), apply: apply('PipedriveAuthError') })).toEqual({ ok: false, kind: 'auth', reason: 'PipedriveAuthError: it stopped' });
+    expect(jobOutcomeVerdict({ status: 'partial', sync: sync('ok'), apply: apply('PipedriveAuthError') })).toEqual({ ok: false, kind: 'auth', reason: 'it stopped' });
     expect(jobOutcomeVerdict({ status: 'ok', sync: sync('ok') })).toEqual({ ok: true });
   });
 });

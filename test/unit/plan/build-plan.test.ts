@@ -107,7 +107,7 @@ describe('follow-ups for cadence gaps', () => {
     });
     const note = c!.activity.note;
     expect(extractCadenceKey(note)).toBe('fu:7:strategic:2026-03-01');
-    expect(note).toContain('Último contato (Estratégico): 30/01/2026, há 41 dias. Cadência do Tier 3: a cada 30 dias.');
+    expect(note).toContain('Último contato (estratégico): 30/01/2026, há 41 dias. Cadência do Tier 3: a cada 30 dias.');
     expect(note).toContain('Engajamento: 3 contatos nas últimas 4 semanas (Em queda); 2 pessoas contatadas em 90 dias.');
     // The risks in the policy's Portuguese, with names, dates and numbers for pt-BR, never the English detail.
     expect(note).toContain(
@@ -117,7 +117,7 @@ describe('follow-ups for cadence gaps', () => {
     expect(note).toContain('<li>Confirmar decisores e patrocinadores atuais</li>');
     expect(note).toContain('Criada por pipedrive-cadence · regra strategic · execução run-1 · chave fu:7:strategic:2026-03-01');
     expect(note).not.toContain('<one>');
-    expect(c!.reason).toBe('Atrasado — Último contato (Estratégico): 30/01/2026, há 41 dias. Cadência do Tier 3: a cada 30 dias.');
+    expect(c!.reason).toBe('Atrasado — Último contato (estratégico): 30/01/2026, há 41 dias. Cadência do Tier 3: a cada 30 dias.');
   });
 
   it('omits deal and participant when the client has none', () => {
@@ -183,7 +183,7 @@ describe('follow-ups for cadence gaps', () => {
       ['fu:1:qbr:2026-02-01', 'meeting'],
       ['fu:1:annual-planning:never', 'meeting'],
     ]);
-    expect(creates(p)[2]!.activity.subject).toBe('Planejamento estratégico anual (Tier 3) — Org 1: nenhum contato registrado');
+    expect(creates(p)[2]!.activity.subject).toBe('Planejamento estratégico anual (Tier 3) — Org 1: nenhum contato executivo registrado');
   });
 
   it('skips and warns when the follow-up type is missing or inactive in Pipedrive', () => {
@@ -480,7 +480,7 @@ describe('texts in the policy locale', () => {
     const p = plan([assessment({ orgId: 1, name: 'Acme', cadence: [cadence({ ruleId: 'strategic' })], contractEndDate: '2026-06-30', risks, engagement: { weeks: [], last4: 1234, previous4: 5, trend: 'rising', breadth: 2 } })], { policy });
     const [fu, rn] = creates(p);
     expect(fu!.activity.subject).toBe('Strategic follow-up (Tier 3) — Acme: 41 days since last touchpoint');
-    expect(fu!.activity.note).toContain('Last Strategic touchpoint: Jan 30, 2026, 41 days ago. Tier 3 cadence: every 30 days.');
+    expect(fu!.activity.note).toContain('Last strategic touchpoint: Jan 30, 2026, 41 days ago. Tier 3 cadence: every 30 days.');
     expect(fu!.activity.note).toContain('Engagement: 1,234 touchpoints in the last 4 weeks (Rising)');
     expect(fu!.activity.note).toContain('<b>Follow-up checklist</b>');
     expect(fu!.activity.note).toContain('Open risks: Relationship at risk with: Rita Lee.');

@@ -110,7 +110,8 @@ describe('buildJsonReport', () => {
     ]); // the operational rule of org 10 does not apply (inactive client) and is left out
     expect(report.cadence.overdue[0]).toMatchObject({ ruleLabel: 'Revisão trimestral de negócios (QBR)', url: 'https://acme.pipedrive.com/organization/10', tier: 3 });
     expect(report.cadence.overdue[1]!.openScheduledActivityId).toBe(777);
-    expect(report.summary).toMatchObject({ overdue: 2, never: 1 });
+    // Clients, as in the matrix above (one overdue, one never); the rule gaps apart.
+    expect(report.summary).toMatchObject({ overdue: 1, never: 1, overdueGaps: 2, neverGaps: 1 });
   });
 
   it('shows what the run created with each outcome, the deletions and the flags written', () => {

@@ -9,6 +9,8 @@ import { ReportV1 } from '../../../src/report/report-schema.js';
 import type { Policy } from '../../../src/config/policy-schema.js';
 import { buildJsonReport } from '../../../src/report/build-json-report.js';
 import { renderHtml } from '../../../src/report/render-html.js';
+import { formatJobOutcome } from '../../../src/cli/format-outcome.js';
+import type { JobOutcome } from '../../../src/job/run-company-job.js';
 import { writeReports } from '../../../src/report/write-reports.js';
 import { DEMO_NOW, runDemo } from './demo-company.js';
 import { loadShippedPolicy, XSS_NAME } from './fixtures.js';
@@ -51,7 +53,7 @@ afterAll(async () => {
 const findingsOf = (orgId: number) => report.dataQuality.findings.filter((f) => f.orgId === orgId);
 
 describe('reports of the demo company', () => {
-  it('list stalled work per owner: the open proposal past its expected close date and stuck in its stage (POLICY.md §10.5)', () => {
+  it('list stalled work per owner: the open proposal past its expected close date and stuck in its stage (docs/policy.md §10.5)', () => {
     const sw = report.stalledWork!;
     const entry = sw.deals.find((d) => d.orgId === story('risingEngagement'))!;
     expect(entry).toMatchObject({ title: 'Proposta de pagamentos recorrentes', reasons: ['past_close', 'in_stage'], daysPastClose: 20, ownerName: 'Marcos Oliveira' });
@@ -66,7 +68,7 @@ describe('reports of the demo company', () => {
     expect(html).toContain('Trabalho parado');
   });
 
-  it('show each executive and the portfolio (POLICY.md §10.5)', () => {
+  it('show each executive and the portfolio (docs/policy.md §10.5)', () => {
     const execs = report.executives!;
     expect(execs.reduce((n, e) => n + e.clients, 0)).toBe(DEMO_ORG_COUNT);
     expect(execs.reduce((n, e) => n + e.stalledDeals, 0)).toBe(report.stalledWork!.deals.length);
@@ -82,7 +84,7 @@ describe('reports of the demo company', () => {
     expect(html).toContain('id="portfolio"');
   });
 
-  it('state tiers as the guide does: USD thresholds, amounts in both currencies, upgrade candidates and held-back clients (POLICY.md §10.2)', () => {
+  it('state tiers as the guide does: USD thresholds, amounts in both currencies, upgrade candidates and held-back clients (docs/policy.md §10.2)', () => {
     const org = (role: string) => report.organizations.find((o) => o.orgId === story(role))!;
     expect(org('anchorByRevenue').tier).toMatchObject({ level: 4, rule: 'revenue_tenure', thresholdCurrency: 'USD' });
     expect(org('keyPersonDependency').tier).toMatchObject({ level: 3, rule: 'revenue_tenure', heldBack: null });
@@ -160,6 +162,47 @@ describe('reports of the demo company', () => {
     expect([...html.matchAll(/<tr class="created"/g)]).toHaveLength(report.cadence.created.length);
     expect([...html.matchAll(/<tr class="risk"/g)]).toHaveLength(report.engagement.risks.length);
     expect(html).toContain(`<div class="card"><b>${report.summary.findings}</b><span>Pendências</span></div>`);
+  });
+
+  it('name the category of a rule never met, with the last touchpoint of any kind beside it; rule labels, not ids', () => {
+    const catLabel = (c: string) => policy.categories[c as 'strategic'].label['pt-BR'].toLowerCase();
+    const neverOrgs = report.organizations.filter((o) => o.overallStatus === 'never');
+    expect(neverOrgs.length).toBeGreaterThan(0);
+    for (const o of neverOrgs) {
+      const row = new RegExp(`<tr class="org" data-org-id="${o.orgId}">[\\s\\S]*?</tr>`).exec(html)![0];
+      const category = o.cadence.find((c) => c.applies && c.status === 'never')!.category;
+      expect(row).toContain(`Nenhum contato ${catLabel(category)} registrado`);
+      expect(row).not.toContain('>Sem contato<');
+    }
+    // A client with a touchpoint of another kind: its never-met rule row shows that date beside the dash.
+    const touchedElsewhere = report.cadence.overdue.find((e) => e.status === 'never' && report.organizations.find((o) => o.orgId === e.orgId)!.lastTouchpointDate !== null);
+    expect(touchedElsewhere).toBeDefined();
+    const row = new RegExp(`<tr class="overdue" data-org-id="${touchedElsewhere!.orgId}" data-rule="${touchedElsewhere!.ruleId}">[\\s\\S]*?</tr>`).exec(html)![0];
+    expect(row).toContain(`Nenhum contato ${catLabel(touchedElsewhere!.category)} registrado`);
+    expect(row, row).toMatch(/— \(último contato de qualquer tipo: [^)]+\)/);
+    // The gaps left without an activity name their rule by its label.
+    const skippedRows = [...html.matchAll(/<tr><td><a href="[^"]+\/organization\/\d+">[^<]*<\/a><\/td><td>([^<]*)<\/td>/g)].map((m) => m[1]);
+    expect(skippedRows.length).toBeGreaterThan(0);
+    const ids = Object.keys(policy.cadenceRules);
+    expect(skippedRows.filter((r) => ids.includes(r!))).toEqual([]);
+    expect(skippedRows).toContain(policy.cadenceRules.operational!.label['pt-BR']);
+  });
+
+  it('count clients in the summary cards, as the tier × status table and the CLI do; rule gaps apart', () => {
+    const column = (s: 'overdue' | 'never') => report.cadence.matrix.reduce((n, m) => n + m.counts[s], 0);
+    const clients = (s: string) => demo.result.organizations.filter((o) => o.overallStatus === s).length;
+    expect(report.summary.overdue).toBe(column('overdue'));
+    expect(report.summary.never).toBe(column('never'));
+    expect(report.summary.overdue).toBe(clients('overdue'));
+    expect(report.summary.never).toBe(clients('never'));
+    // The overdue list has one row per rule gap: more rows than clients when a client has several gaps.
+    expect(report.summary.overdueGaps + report.summary.neverGaps).toBe(report.cadence.overdue.length);
+    expect(report.cadence.overdue.length).toBeGreaterThan(report.summary.overdue + report.summary.never);
+    expect(html).toContain(`<div class="card"><b>${report.summary.overdue}</b><span>Clientes atrasados</span></div>`);
+    expect(html).toContain(`<div class="card"><b>${report.summary.never}</b><span>Clientes sem contato registrado</span></div>`);
+    // The CLI line says the same numbers.
+    const cli = formatJobOutcome({ ...({} as JobOutcome), result: demo.result, warnings: [], runId: 'r', status: 'ok', durationMs: 0 });
+    expect(cli).toContain(`overdue ${report.summary.overdue}, never touched ${report.summary.never}`);
   });
 
   it('write a CSV that parses back to the JSON findings', () => {

@@ -1,4 +1,4 @@
-/** Health over time in the report (POLICY.md §10.5): the last 13 ISO weeks of each strategic client, drops ≥ 15 flagged. */
+/** Health over time in the report (docs/policy.md §10.5): the last 13 ISO weeks of each strategic client, drops ≥ 15 flagged. */
 import { describe, expect, it } from 'vitest';
 import { assessCompany } from '../../../src/rules/assess-company.js';
 import { buildJsonReport } from '../../../src/report/build-json-report.js';

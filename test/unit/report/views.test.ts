@@ -1,4 +1,4 @@
-/** Per-executive and portfolio views (POLICY.md §10.5), from the real rules over a small company (fixed `now`). */
+/** Per-executive and portfolio views (docs/policy.md §10.5), from the real rules over a small company (fixed `now`). */
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../../src/config/policy-schema.js';
 import { assessCompany } from '../../../src/rules/assess-company.js';

@@ -161,6 +161,29 @@ describe('open scheduled activities (by anyone)', () => {
     expect(a.cadence.find((c) => c.ruleId === 'operational')!.openScheduled?.activityId).toBe(1);
   });
 
+  it('one past its due date is missed (TODAY is 03-10): no longer scheduled, the latest missed one reported; ours are left to escalation', () => {
+    const acts = [
+      activity({ id: 1, orgId: 1, done: false, type: 'meeting', subject: 'FUP', dueDate: '2026-03-02', ownerId: 7 }),
+      activity({ id: 2, orgId: 1, done: false, type: 'meeting', subject: 'FUP', dueDate: '2026-03-09', ownerId: 8 }),
+    ];
+    const strategic = assess(policy(), 3, acts).cadence.find((c) => c.ruleId === 'strategic')!;
+    expect(strategic.openScheduled).toBeNull();
+    expect(strategic.missed).toEqual({ activityId: 2, dueDate: '2026-03-09', ownerId: 8, subject: 'FUP' });
+    // Due today is not missed; an auto-created follow-up past due stays "scheduled" (escalation handles it).
+    const today = assess(policy(), 3, [activity({ id: 3, orgId: 1, done: false, type: 'meeting', dueDate: TODAY })]).cadence.find((c) => c.ruleId === 'strategic')!;
+    expect([today.openScheduled?.activityId, today.missed]).toEqual([3, null]);
+    const ours = assess(policy(), 3, [activity({ id: 4, orgId: 1, done: false, type: 'meeting', dueDate: '2026-03-01', cadenceKey: 'fu:1:strategic:never' })]).cadence.find((c) => c.ruleId === 'strategic')!;
+    expect([ours.openScheduled?.activityId, ours.missed]).toEqual([4, null]);
+  });
+
+  it('status.missedGraceDays keeps it scheduled that many days past its due date', () => {
+    const acts = [activity({ id: 1, orgId: 1, done: false, type: 'meeting', dueDate: '2026-03-08' })];
+    const grace = (n: number) => assess(policy((p) => void (p.status.missedGraceDays = n)), 3, acts).cadence.find((c) => c.ruleId === 'strategic')!;
+    expect(grace(2).openScheduled?.activityId).toBe(1);
+    expect(grace(1).openScheduled).toBeNull();
+    expect(grace(1).missed?.activityId).toBe(1);
+  });
+
   it('its due date is the firm-zone date of due date + UTC due time', () => {
     const acts = [activity({ id: 1, orgId: 1, done: false, type: 'call', dueDate: '2026-03-16', dueTime: '01:30:00' })];
     expect(assess(policy(), 3, acts).cadence[0]!.openScheduled?.dueDate).toBe('2026-03-15');

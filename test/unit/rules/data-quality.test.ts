@@ -178,7 +178,7 @@ describe('required deal fields (open deals only)', () => {
   });
 });
 
-describe('owners (POLICY.md §1)', () => {
+describe('owners (docs/policy.md §1)', () => {
   it.each([
     ['no owner', { ownerId: null }, 'no_owner'],
     ['a deactivated owner', { ownerId: 8 }, 'inactive_owner'],
@@ -214,7 +214,7 @@ describe('owners (POLICY.md §1)', () => {
   });
 });
 
-describe('stakeholders (POLICY.md §6, §7)', () => {
+describe('stakeholders (docs/policy.md §6, §7)', () => {
   it('Tier 3+ without a decision maker is a finding; Tier 2 is not', () => {
     const p3 = findingsOf({ orgs: [org({ id: 1, ...tier(3), customFields: { [F.tier]: TIER_OPT['Tier 3'], [F.contractEnd]: '2027-01-01' } })], persons: [person({ id: 10, orgId: 1 })] });
     expect(strip(p3)).toEqual([{ entity: 'organization', entityId: 1, field: 'Stakeholder role', problem: 'no_decision_maker' }]);

@@ -28,8 +28,9 @@ describe('weekly volume (ISO weeks in the firm time zone, current week last)', (
     ]);
     expect(e.weeks.map((w) => w.week)).toEqual(['2026-W04', '2026-W05', '2026-W06', '2026-W07', '2026-W08', '2026-W09', '2026-W10', '2026-W11']);
     expect(e.weeks.map((w) => w.count)).toEqual([1, 0, 0, 0, 0, 0, 1, 2]);
+    // The trend's windows are the last 28 days (from 02-11) and the 28 before (01-14 to 02-10).
     expect(e.last4).toBe(3);
-    expect(e.previous4).toBe(1);
+    expect(e.previous4).toBe(2);
   });
 
   it('an activity counts once per week however many categories it matches', () => {
@@ -37,7 +38,7 @@ describe('weekly volume (ISO weeks in the firm time zone, current week last)', (
     expect(e.weeks.at(-1)).toEqual({ week: '2026-W11', count: 1 });
   });
 
-  it('engagement.weeks sets the span shown; last4/previous4 are always the last 8 weeks', () => {
+  it('engagement.weeks sets the span shown; last4/previous4 are always the last 2 × 28 days', () => {
     const p12 = policy((p) => {
       p.engagement.weeks = 12;
     });
@@ -88,29 +89,53 @@ describe('weekly volume (ISO weeks in the firm time zone, current week last)', (
   });
 });
 
-describe('trend: last 4 weeks vs the 4 before (thresholds 0.25)', () => {
-  const t = { risingThreshold: 0.25, fallingThreshold: 0.25 };
+describe('trend: last 28 days vs the 28 before (thresholds 0.25, minChange 2)', () => {
+  const t = { risingThreshold: 0.25, fallingThreshold: 0.25, minChange: 2 };
   it.each([
-    ['nothing in either window', 0, 0, 7, 'stable'],
-    ['something now after nothing before', 1, 0, 7, 'rising'],
-    ['nothing now after something before', 0, 4, 7, 'falling'],
-    ['equal full windows', 4, 4, 7, 'stable'],
-    ['+25 % exactly is rising', 5, 4, 7, 'rising'],
-    ['−25 % exactly is falling', 3, 4, 7, 'falling'],
-    ['−20 % is stable', 4, 5, 7, 'stable'],
-    ['+20 % is stable', 6, 5, 7, 'stable'],
-    // The current week is pro-rated: on Monday the last window holds 22 days, not 28.
-    ['steady weekly contact on a Monday before this week’s call is stable', 3, 4, 1, 'stable'],
-    ['on a Monday, half the volume is still falling', 2, 4, 1, 'falling'],
-  ])('%s (%i vs %i, weekday %i) → %s', (_name, last4, previous4, weekday, trend) => {
-    expect(engagementTrend(last4, previous4, weekday, t)).toBe(trend);
+    ['nothing in either window', 0, 0, 'stable'],
+    ['1 against 1 is no trend', 1, 1, 'stable'],
+    ['1 after nothing is too small to be a rise', 1, 0, 'stable'],
+    ['nothing after 1 is too small to be a fall', 0, 1, 'stable'],
+    ['2 after nothing is rising', 2, 0, 'rising'],
+    ['nothing after 4 is falling', 0, 4, 'falling'],
+    ['equal windows', 4, 4, 'stable'],
+    ['+50 % but only 1 more (3 vs 2) is stable', 3, 2, 'stable'],
+    ['−50 % but only 1 fewer (1 vs 2) is stable', 1, 2, 'stable'],
+    ['+25 % exactly, 2 more, is rising', 10, 8, 'rising'],
+    ['−25 % exactly, 2 fewer, is falling', 6, 8, 'falling'],
+    ['−20 % is stable', 8, 10, 'stable'],
+    ['+20 % is stable', 12, 10, 'stable'],
+  ])('%s (%i vs %i) → %s', (_name, last4, previous4, trend) => {
+    expect(engagementTrend(last4, previous4, t)).toBe(trend);
   });
 
-  it('threshold 0 means any change', () => {
-    const zero = { risingThreshold: 0, fallingThreshold: 0 };
-    expect(engagementTrend(5, 4, 7, zero)).toBe('rising');
-    expect(engagementTrend(4, 4, 7, zero)).toBe('stable');
-    expect(engagementTrend(3, 4, 7, zero)).toBe('falling');
+  it('threshold 0 means any change of at least minChange', () => {
+    const zero = { risingThreshold: 0, fallingThreshold: 0, minChange: 1 };
+    expect(engagementTrend(5, 4, zero)).toBe('rising');
+    expect(engagementTrend(4, 4, zero)).toBe('stable');
+    expect(engagementTrend(3, 4, zero)).toBe('falling');
+  });
+
+  it('a client with 1 touchpoint in the last 4 weeks and 1 in the 4 before is stable on every day of the week', () => {
+    for (const at of ['2026-03-09', '2026-03-10', '2026-03-12', '2026-03-15']) {
+      const e = engagement([touch(1, 1, addDays(at, -3)), touch(2, 1, addDays(at, -33))], { at });
+      expect([e.last4, e.previous4, e.trend], at).toEqual([1, 1, 'stable']);
+    }
+  });
+
+  it('a Monday morning is not a fall: the windows are equal whatever the weekday', () => {
+    // One touchpoint a week, every Friday, for 8 weeks; read on a Monday before this week's call.
+    const acts = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => touch(i + 1, 1, addDays('2026-03-06', -7 * i)));
+    expect(engagement(acts, { at: '2026-03-09' }).trend).toBe('stable');
+  });
+
+  it('minChange comes from the policy', () => {
+    const acts = [touch(1, 1, '2026-03-01'), touch(2, 1, '2026-03-02'), touch(3, 1, '2026-01-30')];
+    expect(engagement(acts).trend).toBe('stable');
+    const p = policy((pp) => {
+      pp.engagement.minChange = 1;
+    });
+    expect(engagement(acts, { p }).trend).toBe('rising');
   });
 
   it('the thresholds come from the policy', () => {

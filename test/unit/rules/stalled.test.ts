@@ -1,4 +1,4 @@
-/** Stalled work (POLICY.md §10.5): open deals past their expected close date or too long in one stage. */
+/** Stalled work (docs/policy.md §10.5): open deals past their expected close date or too long in one stage. */
 import { describe, expect, it } from 'vitest';
 import { assessCompany } from '../../../src/rules/assess-company.js';
 import type { Deal } from '../../../src/domain/entities.js';
@@ -13,7 +13,7 @@ function assess(deals: Deal[], p: Policy = policy()) {
   return assessCompany(p, snapshot({ orgs: [org({ id: 1 })], deals }), clock(TODAY)).organizations[0]!;
 }
 
-describe('stalled deals (POLICY.md §10.5)', () => {
+describe('stalled deals (docs/policy.md §10.5)', () => {
   it.each([
     ['expected close yesterday', { expectedCloseDate: '2026-03-09' }, ['past_close']],
     ['expected close today is not late yet', { expectedCloseDate: '2026-03-10' }, []],

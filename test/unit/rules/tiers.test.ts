@@ -14,7 +14,7 @@ function tierOf(o: Organization, deals: Deal[], p: Policy = policy()) {
 // A client for 6 years (first won deal in 2020) unless the case says otherwise.
 const old = (id: number) => wonDeal({ id, orgId: 1, won: '2020-01-15', value: 1 });
 
-describe('tier precedence (POLICY.md §2)', () => {
+describe('tier precedence (docs/policy.md §2)', () => {
   it.each([
     ['explicit Tier field wins over revenue', { [F.tier]: TIER_OPT['Tier 2'] }, [old(1), wonDeal({ id: 2, orgId: 1, won: '2026-01-10', value: 5_000_000 })], 2, 'explicit_field'],
     ['explicit Tier field wins over a squad', { [F.tier]: TIER_OPT['Tier 1'] }, [wonDeal({ id: 2, orgId: 1, won: '2026-01-10', title: 'Squad Alpha' })], 1, 'explicit_field'],
@@ -60,7 +60,7 @@ describe('tier precedence (POLICY.md §2)', () => {
   });
 });
 
-describe('revenue thresholds in the threshold currency (POLICY.md §10.2: the guide says USD)', () => {
+describe('revenue thresholds in the threshold currency (docs/policy.md §10.2: the guide says USD)', () => {
   // Recurrent (two won deals within 24 months) and a client for 6 years, so only revenue decides.
   const recurrentOld = [old(1), wonDeal({ id: 3, orgId: 1, won: '2025-06-01', value: 0, currency: 'USD' })];
   it.each([
@@ -117,7 +117,7 @@ describe('revenue thresholds in the threshold currency (POLICY.md §10.2: the gu
   });
 });
 
-describe('Tier 2 needs recurrence, Tier 3 a multi-year history (POLICY.md §10.2)', () => {
+describe('Tier 2 needs recurrence, Tier 3 a multi-year history (docs/policy.md §10.2)', () => {
   const usd = (id: number, won: string, value: number, over: Partial<Deal> = {}) => wonDeal({ id, orgId: 1, won, value, currency: 'USD', ...over });
 
   it('one Tier 2-sized deal is no recurrence: Tier 1, held back by recurrence', () => {
@@ -168,7 +168,7 @@ describe('Tier 2 needs recurrence, Tier 3 a multi-year history (POLICY.md §10.2
   });
 });
 
-describe('Tier 2 upgrade candidates (POLICY.md §10.2)', () => {
+describe('Tier 2 upgrade candidates (docs/policy.md §10.2)', () => {
   const usd = (id: number, won: string, value: number, title = `Deal ${id}`) => wonDeal({ id, orgId: 1, won, value, currency: 'USD', title });
   it.each([
     ['150,000 USD = 75 % of Tier 3', [usd(3, '2026-02-01', 150_000, 'Retainer 2026')], ['revenue_share'], 0.75],

@@ -1,5 +1,5 @@
 /**
- * Health over time in the state store (POLICY.md §10.5): one compact entry per ISO week, the latest
+ * Health over time in the state store (docs/policy.md §10.5): one compact entry per ISO week, the latest
  * night of a week wins, weeks beyond the retention are deleted; and its size at the benchmark scale.
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
