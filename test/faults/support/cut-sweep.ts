@@ -152,7 +152,8 @@ async function cutAt(c: FaultCompany, fault: CutFault, at: CutPoint, env: Record
   const t0 = Date.now();
   const night = await c.cli(['run-once'], env);
   const ms = Date.now() - t0;
-  expect(hit, `${where}: the night sent fewer requests`).not.toBe('');
+  const said = `exit ${night.code}; stdout: ${night.stdout.slice(-1500)}; stderr: ${night.stderr.slice(-1500)}`;
+  expect(hit, `${where}: the night ended before the cut point after ${pagesOfEntity} such requests (${said})`).not.toBe('');
   expect({ where, code: night.code, signal: night.signal }, night.stderr).toEqual({ where, code: EXPECTED_EXIT[fault], signal: null });
   expect(night.stderr, `${where}: a stack on stderr`).not.toMatch(STACK);
   expect(`${night.stdout}${night.stderr}`).not.toContain(TOKEN);
