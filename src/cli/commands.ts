@@ -4,6 +4,7 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import { loadConfig, type AppConfig, type ConfigOverrides } from '../config/load-config.js';
+import { ConfigError } from '../config/config-error.js';
 import { composeCompany, loggerFor, clientFor, type CompanyParts } from '../app/compose.js';
 import { runCompanyJob, type JobOptions, type JobOutcome } from '../job/run-company-job.js';
 import { formatJobOutcome, formatSyncSummary } from './format-outcome.js';
@@ -16,6 +17,7 @@ import { formatPlanTable, formatPlanSummary } from '../plan/format-plan.js';
 import { runDemo } from './demo.js';
 import { runScheduleCommand, runOnceCommand } from './schedule.js';
 import { runPurgeCommand, runRotateKeyCommand, withDoctorSecrets } from './privacy.js';
+import { runWebhookSetup, withWebhookChecks } from './webhooks.js';
 
 type Values = Record<string, string | boolean | undefined>;
 type Env = Record<string, string | undefined>;
@@ -165,9 +167,23 @@ export const COMMANDS = {
     },
   },
   setup: {
-    summary: 'create the flag fields and activity types the policy names, when missing',
-    options: { ...common, 'dry-run': { type: 'boolean' } },
+    summary: 'create the flag fields and activity types the policy names, when missing (--webhooks URL: subscribe to Pipedrive webhooks)',
+    options: { ...common, 'dry-run': { type: 'boolean' }, webhooks: { type: 'string' }, 'remove-webhooks': { type: 'boolean' } },
     async run(values, env) {
+      const remove = values['remove-webhooks'] === true;
+      if (remove && typeof values.webhooks === 'string') throw new ConfigError(['setup: --webhooks and --remove-webhooks exclude each other']);
+      if (remove || typeof values.webhooks === 'string') {
+        const url = typeof values.webhooks === 'string' ? values.webhooks : undefined;
+        return withCompany(values, env, async (parts) => {
+          if (!remove) {
+            const report = await runSetup({ client: parts.client, policy: parts.config.policy, logger: parts.logger, dryRun: values['dry-run'] === true });
+            process.stdout.write(`${formatSetupReport(report)}\n\n`);
+            if (report.problems > 0) return EXIT.failed;
+          }
+          await runWebhookSetup(parts, { ...(url ? { url } : {}), remove, dryRun: values['dry-run'] === true });
+          return EXIT.ok;
+        });
+      }
       const config = configOf(values, env);
       const logger = loggerFor(config);
       const report = await runSetup({ client: clientFor(config, logger), policy: config.policy, logger, dryRun: values['dry-run'] === true });
@@ -181,7 +197,11 @@ export const COMMANDS = {
     async run(values, env) {
       const config = configOf(values, env);
       const logger = loggerFor(config);
-      const report = await withDoctorSecrets(config, logger, (secrets) => runDoctor({ client: clientFor(config, logger), policy: config.policy, logger, secrets }));
+      const report = await withDoctorSecrets(config, logger, async (secrets) => {
+        const client = clientFor(config, logger);
+        const base = await runDoctor({ client, policy: config.policy, logger, secrets });
+        return withWebhookChecks(base, { client, config, logger, inspectSecrets: () => secrets.store.inspect() });
+      });
       process.stdout.write(`${formatDoctorReport(report)}\n`);
       return report.ok ? EXIT.ok : EXIT.failed;
     },
@@ -224,6 +244,7 @@ ${Object.entries(COMMANDS)
 
 Common options: --policy <file> (default CADENCE_POLICY_FILE or config/policy.yaml)
 apply: --dry-run --max-writes N --force --no-sync    plan: --json --no-sync    sync: --full --reconcile auto|force|skip
+setup: --dry-run --webhooks URL --remove-webhooks
 demo: --locale pt-BR|en --keep-running --report-dir DIR    rotate-key: --company ID    purge: --company ID --yes
 Configuration: environment variables, see .env.example. Exit codes: 0 ok, 1 failed, 2 configuration, 3 credentials, 4 daily budget, 5 write cap.
 `;
