@@ -43,6 +43,7 @@ export async function runOnceCommand(values: Values, env: Record<string, string 
 export async function runScheduleCommand(values: Values, env: Record<string, string | undefined>): Promise<number> {
   const parts = await composeDeployment(env, typeof values.policy === 'string' ? { policyFile: values.policy } : {});
   await parts.startStatus();
+  await parts.startWebhooks();
   const service = startScheduledService({
     zones: parts.deployment.zones,
     schedule: parts.deployment.schedule,

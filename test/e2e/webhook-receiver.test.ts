@@ -63,7 +63,7 @@ afterEach(async () => {
 const endpoint = () => `${rx.url}/webhooks/${COMPANY}`;
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-function envelope(id = randomUUID(), attempt = 1): Record<string, unknown> {
+function envelope(id: string = randomUUID(), attempt = 1): Record<string, unknown> {
   return {
     meta: { action: 'change', entity: 'activity', entity_id: '42', id, version: '2.0', attempt, change_source: 'app', user_id: '7', timestamp: NOW.toISOString(), is_bulk_edit: false },
     data: { id: 42, done: true },
@@ -189,5 +189,33 @@ describe('webhook receiver', () => {
     expect(logs).not.toContain(creds.password);
     expect(logs).not.toContain(Buffer.from(`${creds.user}:${creds.password}`).toString('base64'));
     expect(logs).not.toContain('wrong');
+  });
+});
+
+describe('schedule mode', () => {
+  it('composeDeployment starts the receiver on CADENCE_WEBHOOK_ADDR for every company, reading the credentials setup stored', async () => {
+    const { composeDeployment } = await import('../../src/app/deployment-runner.js');
+    await rx.close();
+    await store.close();
+    const parts = await composeDeployment({
+      PIPEDRIVE_BASE_URL: sb.url,
+      PIPEDRIVE_COMPANY_DOMAIN: COMPANY,
+      PIPEDRIVE_API_TOKEN: sb.token,
+      CADENCE_STATE_URL: `sqlite://${join(dir, 'state.sqlite')}`,
+      CADENCE_SECRET_KEY: KEY,
+      CADENCE_WEBHOOK_ADDR: '127.0.0.1:0',
+      LOG_LEVEL: 'silent',
+    });
+    try {
+      const receiver = (await parts.startWebhooks())!;
+      const url = `${receiver.url}/webhooks/${COMPANY}`;
+      expect((await post(envelope(), {}, url)).status).toBe(200);
+      expect((await post(envelope(), { authorization: basic(creds.user, 'nope') }, url)).status).toBe(401);
+      expect((await post(envelope(), {}, `${receiver.url}/webhooks/elsewhere`)).status).toBe(404);
+      expect(await webhookInbox(parts.store.keyv, COMPANY).count()).toBe(1);
+    } finally {
+      await parts.close();
+      await openAll(); // afterEach closes these
+    }
   });
 });
