@@ -118,7 +118,13 @@ export async function composeDeployment(
       const addr = env.CADENCE_WEBHOOK_ADDR;
       if (!addr) return null;
       const keyring = secretKeyring(secretKeysOf(env));
+      const received = metrics.registry.counter({
+        name: 'cadence_webhook_requests_total',
+        help: 'Webhook deliveries answered by the receiver: recorded, duplicate, or the refusal reason.',
+        labelNames: ['company', 'outcome'],
+      });
       receiver = await startWebhookReceiver({
+        onRequest: (company, outcome) => received.inc({ company: company ?? 'unknown', outcome }),
         addr,
         companies: deployment.companyIds.map((id) => {
           const secrets = encryptedSecretStore(store, id, keyring);

@@ -36,6 +36,8 @@ export interface WebhookReceiverOptions {
   logger: Logger;
   maxBodyBytes?: number;
   now?: () => Date;
+  /** Called for every answered request (metrics): the company when known, and what became of it. */
+  onRequest?: (companyId: string | null, outcome: 'recorded' | 'duplicate' | RefusalReason) => void;
 }
 
 export type RefusalReason = 'not_found' | 'method' | 'unauthorized' | 'media_type' | 'too_large' | 'malformed' | 'unavailable';
@@ -107,8 +109,9 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     res.end(text);
   }
 
-  function refuse(req: IncomingMessage, res: ServerResponse, reason: RefusalReason, headers: Record<string, string> = {}): void {
+  function refuse(req: IncomingMessage, res: ServerResponse, reason: RefusalReason, headers: Record<string, string> = {}, companyId: string | null = null): void {
     stats.refused[reason]++;
+    options.onRequest?.(companyId, reason);
     refusedSinceLog[reason] = (refusedSinceLog[reason] ?? 0) + 1;
     const t = Date.now();
     if (t - lastRefusalLog >= REFUSAL_LOG_EVERY_MS) {
@@ -130,25 +133,25 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     }
     const company = companyId === undefined ? undefined : companies.get(companyId);
     if (!company) return refuse(req, res, 'not_found');
-    if (req.method !== 'POST') return refuse(req, res, 'method', { allow: 'POST' });
+    if (req.method !== 'POST') return refuse(req, res, 'method', { allow: 'POST' }, company.companyId);
     let expected;
     try {
       expected = await credentialsOf(company);
     } catch (err) {
       logger.error({ company: company.companyId, err: (err as Error).message }, 'webhook receiver cannot read the stored credentials');
-      return refuse(req, res, 'unavailable', { 'retry-after': '30' });
+      return refuse(req, res, 'unavailable', { 'retry-after': '30' }, company.companyId);
     }
-    if (!basicMatches(req.headers.authorization, expected)) return refuse(req, res, 'unauthorized', { 'www-authenticate': 'Basic realm="cadence-webhooks"' });
+    if (!basicMatches(req.headers.authorization, expected)) return refuse(req, res, 'unauthorized', { 'www-authenticate': 'Basic realm="cadence-webhooks"' }, company.companyId);
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/json') return refuse(req, res, 'media_type');
+    if (type !== 'application/json') return refuse(req, res, 'media_type', {}, company.companyId);
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) return refuse(req, res, 'too_large', { connection: 'close' });
+    if (Number.isFinite(declared) && declared > limit) return refuse(req, res, 'too_large', { connection: 'close' }, company.companyId);
     let text: string;
     try {
       text = await readBody(req, limit);
     } catch (err) {
       if (err instanceof TooLarge) {
-        refuse(req, res, 'too_large', { connection: 'close' });
+        refuse(req, res, 'too_large', { connection: 'close' }, company.companyId);
         req.destroy();
         return;
       }
@@ -158,20 +161,21 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     try {
       json = JSON.parse(text);
     } catch {
-      return refuse(req, res, 'malformed');
+      return refuse(req, res, 'malformed', {}, company.companyId);
     }
     const parsed = WebhookEnvelope.safeParse(json);
-    if (!parsed.success) return refuse(req, res, 'malformed');
+    if (!parsed.success) return refuse(req, res, 'malformed', {}, company.companyId);
     const event = toRecordedEvent(parsed.data, now());
     let result;
     try {
       result = await company.inbox.record(event);
     } catch (err) {
       logger.error({ company: company.companyId, err: (err as Error).message }, 'webhook receiver cannot record an event: Pipedrive will retry');
-      return refuse(req, res, 'unavailable', { 'retry-after': '30' });
+      return refuse(req, res, 'unavailable', { 'retry-after': '30' }, company.companyId);
     }
     if (result.duplicate) stats.duplicates++;
     else stats.recorded++;
+    options.onRequest?.(company.companyId, result.duplicate ? 'duplicate' : 'recorded');
     logger.debug({ company: company.companyId, delivery: event.deliveryId, entity: event.entity, action: event.action, entityId: event.entityId, duplicate: result.duplicate }, 'webhook event');
     send(res, 200, { ok: true });
   }

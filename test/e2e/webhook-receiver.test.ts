@@ -193,7 +193,7 @@ describe('webhook receiver', () => {
 });
 
 describe('schedule mode', () => {
-  it('composeDeployment starts the receiver on CADENCE_WEBHOOK_ADDR for every company, reading the credentials setup stored', async () => {
+  it('composeDeployment starts the receiver on CADENCE_WEBHOOK_ADDR for every company, reading the credentials setup stored, counted in /metrics', async () => {
     const { composeDeployment } = await import('../../src/app/deployment-runner.js');
     await rx.close();
     await store.close();
@@ -213,6 +213,10 @@ describe('schedule mode', () => {
       expect((await post(envelope(), { authorization: basic(creds.user, 'nope') }, url)).status).toBe(401);
       expect((await post(envelope(), {}, `${receiver.url}/webhooks/elsewhere`)).status).toBe(404);
       expect(await webhookInbox(parts.store.keyv, COMPANY).count()).toBe(1);
+      const metrics = parts.metrics.render();
+      expect(metrics).toContain(`cadence_webhook_requests_total{company="${COMPANY}",outcome="recorded"} 1`);
+      expect(metrics).toContain(`cadence_webhook_requests_total{company="${COMPANY}",outcome="unauthorized"} 1`);
+      expect(metrics).toContain('cadence_webhook_requests_total{company="unknown",outcome="not_found"} 1');
     } finally {
       await parts.close();
       await openAll(); // afterEach closes these
