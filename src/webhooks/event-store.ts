@@ -5,6 +5,7 @@
  *   c:<company>:wh:e:<seq>        the RecordedEvent
  *   c:<company>:wh:seen:<id>      delivery id → its sequence number (deduplication)
  *   c:<company>:wh:done           highest sequence number processed (background processing)
+ *   c:<company>:wh:pruned         highest sequence number removed by `prune` (with its seen marker)
  *
  * Write order: the event, then the sequence counter, then the seen marker. A crash before the counter
  * leaves nothing visible (Pipedrive gets no 2xx and retries into the same slot); a crash before the seen
@@ -33,7 +34,15 @@ export interface WebhookInbox {
   /** Highest processed sequence number. */
   processedUpTo(): Promise<number>;
   markProcessed(seq: number): Promise<void>;
+  /**
+   * Removes the events received before `cutoff`, oldest first, with their seen markers (so storage stays
+   * bounded; Pipedrive's retries end within minutes, so a week of deduplication is plenty). Returns how
+   * many were removed.
+   */
+  prune(cutoff: Date): Promise<number>;
 }
+
+const PRUNE_CHUNK = 500;
 
 export function webhookInbox(keyv: Keyv, companyId: string): WebhookInbox {
   const kv: Kv = scopedKv(keyv, `c:${companyId}:wh:`);
@@ -57,7 +66,8 @@ export function webhookInbox(keyv: Keyv, companyId: string): WebhookInbox {
         return { duplicate: false, seq };
       }),
     async pending({ afterSeq, limit = 1000 } = {}) {
-      const from = (afterSeq ?? (await kv.get<number>('done')) ?? 0) + 1;
+      const floor = Math.max((await kv.get<number>('pruned')) ?? 0, afterSeq ?? (await kv.get<number>('done')) ?? 0);
+      const from = floor + 1;
       const to = Math.min(await seqNow(), from + limit - 1);
       if (to < from) return [];
       const seqs = Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -76,5 +86,31 @@ export function webhookInbox(keyv: Keyv, companyId: string): WebhookInbox {
     async markProcessed(seq) {
       await kv.set('done', seq);
     },
+    prune: (cutoff) =>
+      serial(async () => {
+        let pruned = (await kv.get<number>('pruned')) ?? 0;
+        const last = await seqNow();
+        let removed = 0;
+        while (pruned < last) {
+          const seqs = Array.from({ length: Math.min(PRUNE_CHUNK, last - pruned) }, (_, i) => pruned + 1 + i);
+          const values = await kv.getMany<unknown>(seqs.map((q) => `e:${q}`));
+          const old: number[] = [];
+          const seen: string[] = [];
+          for (let i = 0; i < seqs.length; i++) {
+            const e = RecordedEvent.safeParse(values[i]);
+            // A slot never written (a crash before the counter moved) or unreadable goes too.
+            if (e.success && Date.parse(e.data.receivedAt) >= cutoff.getTime()) break;
+            old.push(seqs[i]!);
+            if (e.success) seen.push(`seen:${e.data.deliveryId}`);
+          }
+          if (old.length === 0) break;
+          await kv.delete([...seen, ...old.map((q) => `e:${q}`)]);
+          pruned = old[old.length - 1]!;
+          await kv.set('pruned', pruned);
+          removed += old.length;
+          if (old.length < seqs.length) break;
+        }
+        return removed;
+      }),
   };
 }

@@ -21,6 +21,8 @@ import type { WebhookInbox } from './event-store.js';
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 const CREDENTIALS_TTL_MS = 30_000;
 const REFUSAL_LOG_EVERY_MS = 10_000;
+export const DEFAULT_RETENTION_MS = 7 * 24 * 3600_000;
+const PRUNE_EVERY_MS = 3600_000;
 
 export interface ReceiverCompany {
   companyId: string;
@@ -36,6 +38,8 @@ export interface WebhookReceiverOptions {
   logger: Logger;
   maxBodyBytes?: number;
   now?: () => Date;
+  /** Events older than this are pruned from the inbox (default 7 days), checked at start and hourly. */
+  retentionMs?: number;
   /** Called for every answered request (metrics): the company when known, and what became of it. */
   onRequest?: (companyId: string | null, outcome: 'recorded' | 'duplicate' | RefusalReason) => void;
 }
@@ -207,13 +211,32 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
   const a = server.address() as AddressInfo;
   const shownHost = a.family === 'IPv6' ? `[${a.address}]` : a.address;
   logger.info({ addr: `${shownHost}:${a.port}`, companies: [...companies.keys()] }, 'webhook receiver listening');
+  const retention = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  const prune = async (): Promise<void> => {
+    for (const c of companies.values()) {
+      try {
+        const removed = await c.inbox.prune(new Date(now().getTime() - retention));
+        if (removed > 0) logger.info({ company: c.companyId, removed }, 'webhook inbox pruned');
+      } catch (err) {
+        logger.warn({ company: c.companyId, err: (err as Error).message }, 'webhook inbox could not be pruned; will try again in an hour');
+      }
+    }
+  };
+  let pruning = prune();
+  const pruneTimer = setInterval(() => {
+    pruning = pruning.then(prune);
+  }, PRUNE_EVERY_MS);
+  pruneTimer.unref();
   return {
     url: `http://${shownHost}:${a.port}`,
     stats: () => ({ recorded: stats.recorded, duplicates: stats.duplicates, refused: { ...stats.refused } }),
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      clearInterval(pruneTimer);
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await pruning;
+    },
   };
 }

@@ -175,6 +175,19 @@ describe('webhook receiver', () => {
     expect(await inbox.count()).toBe(3);
   });
 
+  it('prunes events older than the retention when it starts', async () => {
+    for (let i = 0; i < 3; i++) expect((await post(envelope())).status).toBe(200);
+    const later = await startWebhookReceiver({
+      addr: '127.0.0.1:0',
+      companies: [{ companyId: COMPANY, credentials: () => readWebhookCredentials(secrets), inbox }],
+      logger: logger(),
+      now: () => new Date(Date.now() + 8 * 24 * 3600_000),
+    });
+    await later.close(); // waits for the start-up pruning
+    expect(await inbox.pending({ afterSeq: 0 })).toEqual([]);
+    expect(logLines.join('\n')).toContain('webhook inbox pruned');
+  });
+
   it('answers well under a second per delivery and never logs the credentials', async () => {
     const times: number[] = [];
     for (let i = 0; i < 100; i++) {

@@ -24,8 +24,8 @@ const BACKENDS: Array<[string, string]> = [
   ['memory', 'memory://'],
 ];
 
-const event = (deliveryId: string, entityId = '1'): RecordedEvent => ({
-  deliveryId, receivedAt: '2026-03-12T15:00:00.000Z', action: 'change', entity: 'activity', entityId, timestamp: null,
+const event = (deliveryId: string, entityId = '1', receivedAt = '2026-03-12T15:00:00.000Z'): RecordedEvent => ({
+  deliveryId, receivedAt, action: 'change', entity: 'activity', entityId, timestamp: null,
   changeSource: 'app', userId: '7', isBulkEdit: false, attempt: 1, correlationId: null, changedFields: ['done'], mergedToId: null, mergedFromId: null,
 });
 
@@ -56,5 +56,18 @@ describe.each(BACKENDS)('webhook inbox: %s', (_kind, url) => {
     expect((await inbox.pending({ afterSeq: 0, limit: 2 })).map((e) => e.deliveryId)).toEqual(['a', 'b']);
     // Another company's inbox is separate.
     expect(await webhookInbox(store.keyv, 'other').count()).toBe(0);
+  });
+
+  it('prunes events received before the cutoff with their seen markers, oldest first, and keeps the rest', async () => {
+    const inbox = webhookInbox(store.keyv, 'acme-prune');
+    for (let i = 0; i < 5; i++) await inbox.record(event(`old-${i}`, String(i), '2026-03-01T00:00:00.000Z'));
+    for (let i = 0; i < 2; i++) await inbox.record(event(`new-${i}`, String(i), '2026-03-12T00:00:00.000Z'));
+    expect(await inbox.prune(new Date('2026-03-05T00:00:00Z'))).toBe(5);
+    expect((await inbox.pending({ afterSeq: 0 })).map((e) => e.deliveryId)).toEqual(['new-0', 'new-1']);
+    expect(await inbox.prune(new Date('2026-03-05T00:00:00Z'))).toBe(0);
+    // A pruned delivery id is forgotten (recorded again as new); a kept one is still a duplicate.
+    expect((await inbox.record(event('new-1'))).duplicate).toBe(true);
+    expect((await inbox.record(event('old-0'))).duplicate).toBe(false);
+    expect(await inbox.count()).toBe(8);
   });
 });
