@@ -117,6 +117,13 @@ describe('doctor: webhooks', () => {
     expect(await doctor(undefined)).toMatchObject([{ id: 'webhooks', status: 'warn' }]);
   });
 
+  it('a token that may not list webhooks fails the check only when near-real-time is configured', async () => {
+    const denied = { listWebhooks: () => Promise.reject(new Error('Pipedrive refused: 403 Forbidden')) };
+    const run = (base: string | undefined) => checkWebhooks({ client: denied, companyId: COMPANY, publicBaseUrl: base, inspectSecrets: () => secrets.inspect() });
+    expect(await run(undefined)).toMatchObject([{ id: 'webhooks', status: 'ok' }]);
+    expect(await run(BASE)).toMatchObject([{ id: 'webhooks', status: 'fail', fix: expect.stringContaining('admin') }]);
+  });
+
   it('ok when all exist and point at the configured URL; fails for a missing one, another URL, or missing credentials', async () => {
     await ensureWebhooks({ client: client(), secrets, companyId: COMPANY, publicBaseUrl: BASE, logger });
     const ok = await doctor(BASE);
