@@ -17,7 +17,7 @@ import { formatPlanTable, formatPlanSummary } from '../plan/format-plan.js';
 import { runDemo } from './demo.js';
 import { runScheduleCommand, runOnceCommand } from './schedule.js';
 import { runPurgeCommand, runRotateKeyCommand, withDoctorSecrets } from './privacy.js';
-import { runWebhookSetup, withWebhookChecks } from './webhooks.js';
+import { checkWebhookSetup, runWebhookSetup, withWebhookChecks } from './webhooks.js';
 
 type Values = Record<string, string | boolean | undefined>;
 type Env = Record<string, string | undefined>;
@@ -175,6 +175,7 @@ export const COMMANDS = {
       if (remove || typeof values.webhooks === 'string') {
         const url = typeof values.webhooks === 'string' ? values.webhooks : undefined;
         return withCompany(values, env, async (parts) => {
+          if (!remove) checkWebhookSetup(url, parts.config, values['dry-run'] === true);
           if (!remove) {
             const report = await runSetup({ client: parts.client, policy: parts.config.policy, logger: parts.logger, dryRun: values['dry-run'] === true });
             process.stdout.write(`${formatSetupReport(report)}\n\n`);

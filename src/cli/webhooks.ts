@@ -29,6 +29,16 @@ export function webhookBaseUrl(flag: string | undefined, config: Pick<AppConfig,
   return raw;
 }
 
+/** Before anything is created: the URL is usable and the credentials can be stored encrypted. */
+export function checkWebhookSetup(flag: string | undefined, config: Pick<AppConfig, 'webhookUrl' | 'secretKeys'>, dryRun: boolean): void {
+  webhookBaseUrl(flag, config);
+  if (!dryRun && config.secretKeys.current === undefined) {
+    throw new ConfigError([
+      'environment: CADENCE_SECRET_KEY: missing: setup --webhooks keeps the webhook credentials encrypted in the state store; set it to 32 random bytes in base64 (`openssl rand -base64 32`)',
+    ]);
+  }
+}
+
 export async function runWebhookSetup(parts: CompanyParts, opts: { url?: string; remove: boolean; dryRun: boolean }): Promise<WebhookSetupReport> {
   const { client, secrets, config, logger } = parts;
   const report = opts.remove
