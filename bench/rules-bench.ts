@@ -144,6 +144,7 @@ function generate(seed: number): MirrorSnapshot {
       updateTime: closed,
       isDeleted: rnd() < 0.01,
       customFields: rnd() < 0.7 ? { h_service: pick([30, 31]) } : {},
+      isArchived: false,
     });
   }
 

@@ -2,7 +2,7 @@
  * Field catalogue: the system fields each entity exposes through the Fields APIs (v2 and v1 shapes,
  * PIPEDRIVE.md §3.3) and strict REST v2 validation of custom-field values per field type (§3.2, §11.7).
  */
-import type { FieldRec, Kind, SubfieldRec } from './model.js';
+import type { FieldOptionRec, FieldRec, Kind, SubfieldRec } from './model.js';
 import { isValidDate, rfc3339, v1Time } from './model.js';
 
 interface SystemFieldSpec {
@@ -11,7 +11,20 @@ interface SystemFieldSpec {
   type: string;
   v1Key?: string;
   subfields?: SubfieldRec[];
+  /** Built-in option fields carry **string** option ids (SDK 33 v2 model: "integer for custom fields, string for built-in fields"). */
+  options?: FieldOptionRec[];
 }
+
+const DEAL_STATUS_OPTIONS: FieldOptionRec[] = [
+  { id: 'open', label: 'Open' },
+  { id: 'won', label: 'Won' },
+  { id: 'lost', label: 'Lost' },
+  { id: 'deleted', label: 'Deleted' },
+];
+const VISIBLE_TO_OPTIONS: FieldOptionRec[] = [
+  { id: '1', label: 'Owner & followers' },
+  { id: '3', label: 'Entire company' },
+];
 
 const ADDRESS_PARTS = [
   'subpremise', 'street_number', 'route', 'sublocality', 'locality', 'admin_area_level_1', 'admin_area_level_2',
@@ -29,7 +42,7 @@ const SYSTEM_FIELDS: Record<Kind, SystemFieldSpec[]> = {
     { key: 'owner_id', name: 'Owner', type: 'user' },
     { key: 'address', name: 'Address', type: 'address', subfields: addressSubfields('address', 'Address') },
     { key: 'label_ids', name: 'Labels', type: 'set', v1Key: 'label' },
-    { key: 'visible_to', name: 'Visible to', type: 'visible_to' },
+    { key: 'visible_to', name: 'Visible to', type: 'visible_to', options: VISIBLE_TO_OPTIONS },
     { key: 'add_time', name: 'Organization created', type: 'date' },
     { key: 'update_time', name: 'Update time', type: 'date' },
   ],
@@ -42,7 +55,7 @@ const SYSTEM_FIELDS: Record<Kind, SystemFieldSpec[]> = {
     { key: 'org_id', name: 'Organization', type: 'org' },
     { key: 'owner_id', name: 'Owner', type: 'user' },
     { key: 'label_ids', name: 'Labels', type: 'set', v1Key: 'label' },
-    { key: 'visible_to', name: 'Visible to', type: 'visible_to' },
+    { key: 'visible_to', name: 'Visible to', type: 'visible_to', options: VISIBLE_TO_OPTIONS },
     { key: 'add_time', name: 'Person created', type: 'date' },
     { key: 'update_time', name: 'Update time', type: 'date' },
   ],
@@ -60,7 +73,7 @@ const SYSTEM_FIELDS: Record<Kind, SystemFieldSpec[]> = {
     { key: 'org_id', name: 'Organization', type: 'org' },
     { key: 'person_id', name: 'Contact person', type: 'people' },
     { key: 'owner_id', name: 'Owner', type: 'user', v1Key: 'user_id' },
-    { key: 'status', name: 'Status', type: 'status' },
+    { key: 'status', name: 'Status', type: 'status', options: DEAL_STATUS_OPTIONS },
     { key: 'pipeline_id', name: 'Pipeline', type: 'double' },
     { key: 'stage_id', name: 'Stage', type: 'stage' },
     { key: 'probability', name: 'Probability', type: 'double' },
@@ -69,7 +82,7 @@ const SYSTEM_FIELDS: Record<Kind, SystemFieldSpec[]> = {
     { key: 'lost_time', name: 'Lost time', type: 'date' },
     { key: 'close_time', name: 'Deal closed on', type: 'date' },
     { key: 'label_ids', name: 'Label', type: 'set', v1Key: 'label' },
-    { key: 'visible_to', name: 'Visible to', type: 'visible_to' },
+    { key: 'visible_to', name: 'Visible to', type: 'visible_to', options: VISIBLE_TO_OPTIONS },
     { key: 'add_time', name: 'Deal created', type: 'date' },
     { key: 'update_time', name: 'Update time', type: 'date' },
   ],
@@ -100,7 +113,7 @@ export function systemFields(at: number, firstId = 1): FieldRec[] {
     SYSTEM_FIELDS[entity].forEach((spec, i) => {
       out.push({
         id: id++, entity, key: spec.key, ...(spec.v1Key ? { v1Key: spec.v1Key } : {}), name: spec.name,
-        fieldType: spec.type, options: null, subfields: spec.subfields ?? null, isCustom: false,
+        fieldType: spec.type, options: spec.options ? spec.options.map((o) => ({ ...o })) : null, subfields: spec.subfields ?? null, isCustom: false,
         description: null, orderNr: i, addTime: at, updateTime: at,
       });
     });
@@ -118,7 +131,8 @@ export function v2Field(f: FieldRec): Record<string, unknown> {
   return {
     field_name: f.name,
     field_code: f.key,
-    description: f.description,
+    // The v2 Fields API declares `description` a required string (OpenAPI v2, getDealFields).
+    description: f.description ?? '',
     field_type: f.fieldType,
     options: f.options ? f.options.map((o) => ({ id: o.id, label: o.label, ...(o.color ? { color: o.color } : {}) })) : null,
     subfields: f.subfields,

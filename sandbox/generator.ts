@@ -434,9 +434,9 @@ class Builder {
     this.persons.push(rec);
     return rec;
   }
-  addDeal(d: Omit<DealRec, 'id' | 'isDeleted' | 'visibleTo' | 'labelIds' | 'pipelineId' | 'probability' | 'lostReason'>): DealRec {
+  addDeal(d: Omit<DealRec, 'id' | 'isDeleted' | 'visibleTo' | 'labelIds' | 'pipelineId' | 'probability' | 'lostReason' | 'isArchived' | 'archiveTime'>): DealRec {
     const rec: DealRec = {
-      id: this.deals.length + 1, isDeleted: false, visibleTo: 3, labelIds: [], pipelineId: 1, probability: null,
+      id: this.deals.length + 1, isDeleted: false, visibleTo: 3, labelIds: [], pipelineId: 1, probability: null, isArchived: false, archiveTime: null,
       lostReason: d.status === 'lost' ? 'Preço' : null, ...d,
     };
     this.deals.push(rec);

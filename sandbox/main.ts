@@ -33,6 +33,7 @@ async function main(): Promise<void> {
       'latency-ms': { type: 'string' },
       'burst-limit': { type: 'string' },
       'daily-budget': { type: 'string' },
+      'documented-headers': { type: 'boolean' },
       organizations: { type: 'string' },
     },
     allowPositionals: false,
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     ...(values['company-domain'] ? { companyDomain: values['company-domain'] } : {}),
     rateLimit: { burstLimit: num(values['burst-limit'], 'burst-limit', 100), dailyTokenBudget: num(values['daily-budget'], 'daily-budget', 30_000 * 5 * 10) },
     knobs: { latencyMs: num(values['latency-ms'], 'latency-ms', 0) },
+    ...(values['documented-headers'] ? { rateLimitHeaders: 'documented' as const } : {}),
   });
   const counts = sandbox.state.counts();
   console.error(

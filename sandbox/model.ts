@@ -83,6 +83,9 @@ export interface DealRec extends BaseRec {
   visibleTo: number;
   labelIds: number[];
   cf: CustomValues;
+  /** Archived deals leave GET /api/v2/deals for GET /api/v2/deals/archived (changelog, 2025-07-15). */
+  isArchived: boolean;
+  archiveTime: number | null;
 }
 
 export interface ActivityRec extends BaseRec {
@@ -142,7 +145,8 @@ export interface ActivityTypeRec {
 }
 
 export interface FieldOptionRec {
-  id: number;
+  /** Integer for custom fields, string for built-in fields (deal `status`, `visible_to`). */
+  id: number | string;
   label: string;
   color?: string;
 }

@@ -10,10 +10,11 @@ import type { Dataset, Kind } from './model.js';
 import { generateDataset } from './generator.js';
 import { createPrng } from './prng.js';
 import type { Prng } from './prng.js';
-import { RateLimiter } from './rate-limiter.js';
+import { RateLimiter, type RateLimitHeaderMode } from './rate-limiter.js';
 import { HttpError, ERROR_INFO, errorEnvelope } from './http-error.js';
 import { SandboxState } from './state.js';
 import { WebhookHub } from './webhooks.js';
+import { SandboxOAuth, type OAuthServerOptions } from './oauth.js';
 
 export interface SandboxKnobs {
   latencyMs: number;
@@ -29,6 +30,11 @@ export interface SandboxKnobs {
   force429: number;
   /** Seed of the fault PRNG; setting it restarts the fault sequence. */
   seed: number;
+  /**
+   * At most this many records per v2 entity list page, whatever `limit` asks (0: no cap). Pipedrive may
+   * return fewer items than `limit`; the client follows `next_cursor`. Lets a small dataset span many pages.
+   */
+  maxPageItems: number;
 }
 
 export interface SandboxOptions {
@@ -39,10 +45,30 @@ export interface SandboxOptions {
   host?: string;
   /** Sandbox clock for add_time/update_time on writes (not used for rate limiting). */
   now?: () => Date;
-  rateLimit?: { burstLimit: number; dailyTokenBudget: number };
+  rateLimit?: { burstLimit: number; dailyTokenBudget: number; dailyWriteRequests?: number };
+  /**
+   * `observed` (default): the documented rate-limit headers plus the daily-token headers and `Retry-After`
+   * that real accounts send but the docs do not promise. `documented`: only the documented headers.
+   */
+  rateLimitHeaders?: RateLimitHeaderMode;
   knobs?: Partial<SandboxKnobs>;
   /** Webhook delivery (sandbox/webhooks.ts): `timeScale` multiplies retry delays, timeout and ban (default 1). */
   webhooks?: { timeScale?: number };
+  /** An OAuth server for an installed app (sandbox/oauth.ts): /oauth/token, /oauth/revoke, Bearer access tokens. */
+  oauth?: OAuthServerOptions;
+  /** Called with every API request and the answer sent (not for dropped or truncated ones): contract tests. */
+  onExchange?: (x: SandboxExchange) => void;
+}
+
+export interface SandboxExchange {
+  method: string;
+  /** The path as requested, without the query. */
+  path: string;
+  query: Record<string, string>;
+  /** The request body as JSON (undefined when empty or not JSON). */
+  requestBody: unknown;
+  status: number;
+  responseBody: unknown;
 }
 
 export interface WriteRecord {
@@ -85,13 +111,17 @@ export interface Sandbox {
   stats(): SandboxStats;
   /** Clears the burst window and the spent daily tokens. */
   resetRateLimits(): void;
+  /** Sets the daily token budget (`tokensSpent()` of `stats()` makes the next request the first refused). */
+  setDailyTokenBudget(tokens: number): void;
   revokeToken(): void;
   setToken(t: string): void;
+  /** The OAuth server, when `oauth` was given. */
+  oauth: SandboxOAuth | undefined;
   close(): Promise<void>;
 }
 
 const DEFAULT_KNOBS: SandboxKnobs = {
-  latencyMs: 0, serverErrorRate: 0, dropRate: 0, malformedRate: 0, slowMs: 0, slowRate: 0, force429: 0, seed: 1,
+  latencyMs: 0, serverErrorRate: 0, dropRate: 0, malformedRate: 0, slowMs: 0, slowRate: 0, force429: 0, seed: 1, maxPageItems: 0,
 };
 
 const UNAUTHORIZED = { success: false, error: 'unauthorized access', errorCode: 401, error_info: ERROR_INFO };
@@ -137,8 +167,17 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     customFieldDefs: (kind) => state.customFieldDefs(kind), timeScale: opts.webhooks?.timeScale ?? 1,
   });
   state.webhookSink = webhooks;
-  const limiter = new RateLimiter(opts.rateLimit?.burstLimit ?? 100, opts.rateLimit?.dailyTokenBudget ?? 30_000 * 5 * 10);
+  const headerMode = opts.rateLimitHeaders ?? 'observed';
+  const limiter = new RateLimiter(
+    opts.rateLimit?.burstLimit ?? 100,
+    opts.rateLimit?.dailyTokenBudget ?? 30_000 * 5 * 10,
+    undefined,
+    headerMode,
+    opts.rateLimit?.dailyWriteRequests,
+  );
   let knobs: SandboxKnobs = { ...DEFAULT_KNOBS, ...opts.knobs };
+  let baseUrl = '';
+  const oauth = opts.oauth ? new SandboxOAuth(opts.oauth, clock, () => baseUrl) : undefined;
   let prng: Prng = createPrng(knobs.seed);
   let writeLog: WriteRecord[] = [];
   let seq = 0;
@@ -173,7 +212,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         const t = `${prefix}/${seg[0]}`;
         if (method === 'GET') {
           return { template: t, cost: 10, handle: ({ query }) => {
-            const r = state.listV2(kind, query);
+            let q = query;
+            const asked = query.get('limit') || '100';
+            // Only a valid limit is capped: an invalid one still gets the API's 400.
+            if (knobs.maxPageItems > 0 && /^\d+$/.test(asked) && Number(asked) > knobs.maxPageItems && Number(asked) <= 500) {
+              q = new URLSearchParams(query);
+              q.set('limit', String(knobs.maxPageItems));
+            }
+            const r = state.listV2(kind, q);
             return ok(r.data, { next_cursor: r.nextCursor });
           } };
         }
@@ -181,6 +227,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           return { template: t, cost: 5, entity: kind, handle: ({ body }) => {
             const data = state.create(kind, body);
             return { ...ok(data), id: data.id as number, applied: true };
+          } };
+        }
+        return { badMethod: true };
+      }
+      if (kind === 'deal' && seg.length === 2 && seg[1] === 'archived') {
+        if (method === 'GET') {
+          return { template: `${prefix}/deals/archived`, cost: 20, handle: ({ query }) => {
+            const r = state.listV2('deal', query, { archived: true });
+            return ok(r.data, { next_cursor: r.nextCursor });
           } };
         }
         return { badMethod: true };
@@ -330,31 +385,44 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       count(method, template, status);
       log(status, extra);
       send(res, status, payload, headers, truncate);
+      if (opts.onExchange && !truncate) {
+        let requestBody: unknown;
+        try {
+          requestBody = rawBody === '' ? undefined : (JSON.parse(rawBody) as unknown);
+        } catch {
+          requestBody = undefined;
+        }
+        opts.onExchange({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), requestBody, status, responseBody: payload });
+      }
     };
 
     const apiKey = req.headers['x-api-token'];
     const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const presented = typeof apiKey === 'string' ? apiKey : bearer;
-    if (token === null || presented !== token) {
+    const oauthOk = typeof apiKey !== 'string' && bearer !== undefined && oauth?.acceptsAccessToken(bearer) === true;
+    if (!oauthOk && (token === null || presented !== token)) {
       reply(401, UNAUTHORIZED, { ...limiter.headers(), 'x-401-by-gw': 'true' });
       return;
     }
+    // `x-daily-requests-left` (documented): API-token requests only, the POST/PUT requests left today.
+    const writesLeft = (): Record<string, string> => (typeof apiKey === 'string' ? { 'x-daily-requests-left': String(limiter.dailyRequestsLeft()) } : {});
+    const retryAfter = (sec: number): Record<string, string> => (headerMode === 'observed' ? { 'retry-after': String(sec) } : {});
     if (knobs.force429 > 0) {
       knobs = { ...knobs, force429: knobs.force429 - 1 };
       stats.rateLimited.forced++;
-      reply(429, OVER_LIMIT, { ...limiter.headers(0), 'x-ratelimit-reset': '2', 'retry-after': '2' });
+      reply(429, OVER_LIMIT, { ...limiter.headers(0), 'x-ratelimit-reset': '2', ...retryAfter(2), ...writesLeft() });
       return;
     }
     const cost = 'template' in route ? route.cost : 0;
-    const admission = limiter.admit(cost);
+    const admission = limiter.admit(cost, isWrite && 'template' in route);
     if (!admission.ok) {
       stats.rateLimited[admission.reason]++;
-      const headers: Record<string, string> = { ...admission.headers, 'retry-after': String(admission.retryAfterSec) };
+      const headers: Record<string, string> = { ...admission.headers, ...retryAfter(admission.retryAfterSec), ...writesLeft() };
       if (admission.reason === 'burst') headers['x-ratelimit-reset'] = String(admission.retryAfterSec);
       reply(429, OVER_LIMIT, headers);
       return;
     }
-    const headers = admission.headers;
+    const headers = { ...admission.headers, ...writesLeft() };
     if (knobs.serverErrorRate > 0 && rServer < knobs.serverErrorRate) {
       stats.faults.serverErrors++;
       const status = rServer < knobs.serverErrorRate / 2 ? 503 : 500;
@@ -451,10 +519,23 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     }
   }
 
+  const handleOAuth = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, raw: string): void => {
+    if (!oauth || req.method !== 'POST') return send(res, 404, { error: 'not_found' }, {});
+    const form = new URLSearchParams(raw);
+    const r = url.pathname === '/oauth/token' ? oauth.token(req.headers.authorization, form) : oauth.revoke(req.headers.authorization, form);
+    send(res, r.status, r.body, {});
+  };
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sandbox.local');
     readBody(req)
-      .then((raw) => (url.pathname.startsWith('/_sandbox/') ? handleAdmin(req, res, url, raw) : handleApi(req, res, url, raw)))
+      .then((raw) =>
+        url.pathname.startsWith('/_sandbox/')
+          ? handleAdmin(req, res, url, raw)
+          : url.pathname === '/oauth/token' || url.pathname === '/oauth/revoke'
+            ? handleOAuth(req, res, url, raw)
+            : handleApi(req, res, url, raw),
+      )
       .catch((err: unknown) => {
         if (!res.headersSent && !res.destroyed) {
           const status = err instanceof HttpError ? err.status : 500;
@@ -470,8 +551,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  baseUrl = `http://${host}:${addr.port}`;
 
   const sandbox: Sandbox = {
+    oauth,
     url: `http://${host}:${addr.port}`,
     get token() {
       return token ?? '';
@@ -498,6 +581,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       faults: { ...stats.faults },
     }),
     resetRateLimits: () => limiter.reset(),
+    setDailyTokenBudget(tokens) {
+      limiter.dailyTokenBudget = tokens;
+    },
     revokeToken() {
       token = null;
     },

@@ -138,7 +138,7 @@ export class SandboxState {
     for (const u of dataset.users) this.users.set(u.id, { ...u });
     this.activityTypes = dataset.activityTypes.map((t) => ({ ...t }));
     this.fields = dataset.fields.map((f) => ({ ...f, options: f.options ? f.options.map((o) => ({ ...o })) : null }));
-    this.nextOptionId = 1 + Math.max(0, ...this.fields.flatMap((f) => (f.options ?? []).map((o) => o.id)));
+    this.nextOptionId = 1 + Math.max(0, ...this.fields.flatMap((f) => (f.options ?? []).flatMap((o) => (typeof o.id === 'number' ? [o.id] : []))));
     this.nextFieldId = 1 + Math.max(0, ...this.fields.map((f) => f.id));
   }
 
@@ -273,8 +273,12 @@ export class SandboxState {
 
   // ---- REST v2 reads ---------------------------------------------------------------------------
 
-  /** GET /api/v2/{entity}: cursor pagination, filters and sorting per PIPEDRIVE.md §2.1. */
-  listV2(kind: Kind, q: URLSearchParams): ListResult {
+  /**
+   * GET /api/v2/{entity}: cursor pagination, filters and sorting per PIPEDRIVE.md §2.1. Deals: the plain
+   * list has only non-archived deals; `archived` serves GET /api/v2/deals/archived (only archived ones).
+   */
+  listV2(kind: Kind, q: URLSearchParams, opts: { archived?: boolean } = {}): ListResult {
+    const archived = opts.archived === true;
     const limitText = q.get('limit');
     let limit = 100;
     if (limitText !== null && limitText !== '') {
@@ -327,6 +331,7 @@ export class SandboxState {
     const withAttendees = kind === 'activity' && (q.get('include_fields') ?? '').split(',').includes('attendees');
 
     const accept = (r: AnyRec): boolean => {
+      if (kind === 'deal' && (r as RecordOf['deal']).isArchived !== archived) return false;
       if (statuses) {
         if (r.isDeleted ? !statuses.has('deleted') : !statuses.has((r as RecordOf['deal']).status)) return false;
       } else if (r.isDeleted) return false;

@@ -225,9 +225,13 @@ export function writeDeal(body: Body, existing: DealRec | null, id: number, ctx:
         id, title: '', ownerId: ctx.meUserId, creatorUserId: ctx.meUserId, personId: null, orgId: null, pipelineId: 1,
         stageId: 1, value: 0, currency: 'BRL', status: 'open', wonTime: null, lostTime: null, closeTime: null,
         lostReason: null, expectedCloseDate: null, probability: null, stageChangeTime: null, addTime: ctx.now,
-        updateTime: ctx.now, isDeleted: false, visibleTo: 3, labelIds: [], cf: {},
+        updateTime: ctx.now, isDeleted: false, visibleTo: 3, labelIds: [], cf: {}, isArchived: false, archiveTime: null,
       };
   if (!existing && body.title === undefined) fail('title', 'is required');
+  // Archived deals are not editable through the API (changelog 2025-07-15): only unarchiving is.
+  if (existing?.isArchived && !ctx.admin && !(body.is_archived === false && Object.keys(body).every((k) => k === 'is_archived' || k === 'archive_time'))) {
+    fail('is_archived', 'the deal is archived and cannot be edited: unarchive it first (is_archived: false)');
+  }
   if (body.title !== undefined) rec.title = str(body, 'title', { nonEmpty: true, max: 255 })!;
   if (body.owner_id !== undefined) rec.ownerId = owner(body, ctx);
   if (body.person_id !== undefined) rec.personId = ref(body, 'person_id', (i) => ctx.personExists(i), 'person');
@@ -248,8 +252,17 @@ export function writeDeal(body: Body, existing: DealRec | null, id: number, ctx:
     rec.currency = c;
   }
   if (body.is_deleted !== undefined && !ctx.admin && bool(body, 'is_deleted')) fail('is_deleted', 'use DELETE to delete a deal');
-  if (body.is_archived !== undefined && bool(body, 'is_archived')) fail('is_archived', 'archiving is not supported by the sandbox');
-  if (body.archive_time !== undefined && body.archive_time !== null) fail('archive_time', 'archiving is not supported by the sandbox');
+  if (body.is_archived !== undefined) {
+    const archived = bool(body, 'is_archived');
+    if (archived !== rec.isArchived) {
+      rec.isArchived = archived;
+      rec.archiveTime = archived ? ctx.now : null;
+    }
+  }
+  if (body.archive_time !== undefined) {
+    if (!rec.isArchived) fail('archive_time', 'only allowed when is_archived is true');
+    rec.archiveTime = time(body, 'archive_time');
+  }
   if (body.status !== undefined) {
     const s = str(body, 'status')!;
     if (s !== 'open' && s !== 'won' && s !== 'lost') fail('status', 'must be open, won or lost');

@@ -7,6 +7,10 @@ import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeFailure, EXIT } from './cli/errors-to-exit.js';
 import { COMMANDS, USAGE, type CommandName } from './cli/commands.js';
+import { installLastDefence } from './ops/last-defence.js';
+
+// Before anything else: a bug that escapes a command is logged once, recorded and exits 70 (README).
+const defence = installLastDefence({ exitCode: EXIT.internal });
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -34,9 +38,10 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    if (!defence.fired) process.exitCode = code;
   },
   (err: unknown) => {
+    if (defence.fired) return;
     const { code, message } = describeFailure(err);
     process.stderr.write(`cadence: ${message}\n`);
     process.exitCode = code;

@@ -8,6 +8,7 @@ import { loadDeployment, type Deployment } from '../ops/deployment.js';
 import type { CompanyResult, RunSummary } from '../ops/run-all-companies.js';
 import type { ConfigOverrides } from '../config/load-config.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { setFatalLogger } from '../ops/last-defence.js';
 import { openStateStore, type StateStore } from '../store/open-state-store.js';
 import { composeCompany } from './compose.js';
 import { runCompanyJob, type JobOptions, type JobOutcome } from '../job/run-company-job.js';
@@ -49,6 +50,7 @@ export async function composeDeployment(
 ): Promise<DeploymentParts> {
   const deployment = loadDeployment(env, overrides);
   const logger = createLogger({ level: deployment.logLevel, secrets: deployment.secrets });
+  setFatalLogger(logger);
   const store = await openStateStore(deployment.stateUrl, logger.child({ component: 'store' }));
   await refuseSecretsWithoutKey(store, deployment.companyIds, env).catch(async (err: unknown) => {
     await store.close();
@@ -77,8 +79,10 @@ export async function composeDeployment(
       const ok = result.status === 'succeeded';
       const finishedAt = o?.finishedAt ?? new Date().toISOString();
       if (result.status === 'done-elsewhere' || result.status === 'locked-elsewhere' || result.status === 'not-started') return;
+      const budgetStop = result.status === 'stopped-budget';
       if (ok) history.lastSuccessAt = Date.parse(finishedAt);
-      else history.lastFailure = { at: Date.parse(finishedAt), reason: `${result.companyId}: ${result.failure?.reason ?? result.status}` };
+      // Not ready until a night completes: a budget stop says why.
+      else history.lastFailure = { at: Date.parse(finishedAt), reason: `${result.companyId}: ${budgetStop ? `stopped on the daily API budget (${result.stopReason ?? ''})` : (result.failure?.reason ?? result.status)}` };
       const findingsByKind: Partial<Record<FindingProblem, number>> = {};
       for (const f of [...(o?.result?.organizations.flatMap((x) => x.findings) ?? []), ...(o?.result?.otherFindings ?? [])]) {
         findingsByKind[f.problem] = (findingsByKind[f.problem] ?? 0) + 1;
@@ -87,6 +91,7 @@ export async function composeDeployment(
       observeRun(metrics, {
         companyId: result.companyId,
         ok,
+        ...(budgetStop ? { stoppedBudget: true } : {}),
         finishedAt,
         durationMs: o?.durationMs ?? result.durationMs ?? 0,
         recordsSynced: stats ? Object.fromEntries(Object.entries(stats.entities).map(([k, v]) => [k, v.records])) : {},
@@ -164,6 +169,6 @@ async function refuseSecretsWithoutKey(store: StateStore, companyIds: readonly s
 /** One line per company for the terminal. */
 export function formatRunSummary(summary: RunSummary<JobOutcome>): string {
   return summary.results
-    .map((r) => `${r.companyId}: ${r.status}${r.failure ? ` — ${r.failure.reason}` : ''}${r.consecutiveFailures > 1 ? ` (${r.consecutiveFailures} failures in a row)` : ''}`)
+    .map((r) => `${r.companyId}: ${r.status}${r.failure ? ` — ${r.failure.reason}` : r.stopReason ? ` — ${r.stopReason}` : ''}${r.consecutiveFailures > 1 ? ` (${r.consecutiveFailures} failures in a row)` : ''}`)
     .join('\n');
 }

@@ -217,7 +217,10 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
     };
     await state.ledger.put(w.key, entry);
   };
+  /** The first fatal error of any client: the clients in flight stop before their next write, with this reason. */
+  let fatalStop: StopRun | undefined;
   const checkStop = (): void => {
+    if (fatalStop) throw fatalStop;
     if (input.signal?.aborted) {
       const reason = input.signal.reason as unknown;
       throw new StopRun(reason instanceof Error ? reason.message : 'stopped');
@@ -228,7 +231,7 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
   const fatal = (err: unknown): boolean =>
     err instanceof PipedriveAuthError || err instanceof DailyBudgetExhaustedError || (err instanceof PipedriveForbiddenError && err.cloudflare);
   const fail = (w: PlannedWrite, err: unknown, extra = ''): void => {
-    if (fatal(err)) throw new StopRun((err as Error).message, err as Error);
+    if (fatal(err)) throw (fatalStop ??= new StopRun((err as Error).message, err as Error));
     record({ key: w.key, kind: w.kind, orgId: w.orgId, outcome: 'failed', detail: `${(err as Error).message}${extra}` });
   };
 

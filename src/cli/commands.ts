@@ -5,11 +5,12 @@
 import type { ParseArgsConfig } from 'node:util';
 import { loadConfig, type AppConfig, type ConfigOverrides } from '../config/load-config.js';
 import { ConfigError } from '../config/config-error.js';
-import { composeCompany, loggerFor, clientFor, type CompanyParts } from '../app/compose.js';
+import { composeCompany, loggerFor, commandClient, type CompanyParts } from '../app/compose.js';
 import { runCompanyJob, type JobOptions, type JobOutcome } from '../job/run-company-job.js';
 import { formatJobOutcome, formatSyncSummary } from './format-outcome.js';
 import { createProgress, type ProgressSink } from './progress.js';
 import { EXIT } from './errors-to-exit.js';
+import { setFatalLogger } from '../ops/last-defence.js';
 import { runSync } from '../sync/run-sync.js';
 import { runSetup, formatSetupReport } from '../setup/run-setup.js';
 import { runDoctor, formatDoctorReport } from '../doctor/run-doctor.js';
@@ -71,6 +72,7 @@ export function jobProgress(progress: ProgressSink): Pick<JobOptions, 'onSyncPro
 async function withCompany<T>(values: Values, env: Env, fn: (parts: CompanyParts) => Promise<T>): Promise<T> {
   const config = configOf(values, env);
   const logger = loggerFor(config);
+  setFatalLogger(logger);
   const parts = await composeCompany(config, logger);
   try {
     return await fn(parts);
@@ -187,7 +189,8 @@ export const COMMANDS = {
       }
       const config = configOf(values, env);
       const logger = loggerFor(config);
-      const report = await runSetup({ client: clientFor(config, logger), policy: config.policy, logger, dryRun: values['dry-run'] === true });
+      const { client, close } = await commandClient(config, logger);
+      const report = await runSetup({ client, policy: config.policy, logger, dryRun: values['dry-run'] === true }).finally(close);
       process.stdout.write(`${formatSetupReport(report)}\n`);
       return report.problems > 0 ? EXIT.failed : EXIT.ok;
     },
@@ -198,11 +201,11 @@ export const COMMANDS = {
     async run(values, env) {
       const config = configOf(values, env);
       const logger = loggerFor(config);
+      const { client, close } = await commandClient(config, logger);
       const report = await withDoctorSecrets(config, logger, async (secrets) => {
-        const client = clientFor(config, logger);
         const base = await runDoctor({ client, policy: config.policy, logger, secrets });
         return withWebhookChecks(base, { client, config, logger, inspectSecrets: () => secrets.store.inspect() });
-      });
+      }).finally(close);
       process.stdout.write(`${formatDoctorReport(report)}\n`);
       return report.ok ? EXIT.ok : EXIT.failed;
     },

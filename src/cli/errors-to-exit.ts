@@ -4,7 +4,8 @@
  */
 import { ConfigError } from '../config/config-error.js';
 
-export const EXIT = { ok: 0, failed: 1, config: 2, auth: 3, budget: 4, refused: 5, interrupted: 130 } as const;
+/** `internal`: an unhandled rejection or uncaught exception, caught by the last line of defence (src/ops/last-defence.ts). */
+export const EXIT = { ok: 0, failed: 1, config: 2, auth: 3, budget: 4, refused: 5, internal: 70, interrupted: 130 } as const;
 
 export interface ExitDecision {
   code: number;

@@ -10,9 +10,12 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 export function formatSyncSummary(s: SyncSummary): string {
   const lines = [`Sync ${s.status === 'ok' ? 'complete' : s.status} in ${seconds(s.durationMs)} (${s.companyId}):`];
+  const row = (label: string, x: SyncSummary['archivedDeals']) =>
+    `  ${label.padEnd(13)} ${x.mode.padEnd(11)} ${String(x.records).padStart(8)} records ${String(x.pages).padStart(5)} pages  +${x.upserted} −${x.deleted}${x.resumed ? '  (resumed)' : ''}`;
   for (const e of SYNCED_ENTITIES) {
-    const x = s.entities[e];
-    lines.push(`  ${e.padEnd(13)} ${x.mode.padEnd(11)} ${String(x.records).padStart(8)} records ${String(x.pages).padStart(5)} pages  +${x.upserted} −${x.deleted}${x.resumed ? '  (resumed)' : ''}`);
+    lines.push(row(e, s.entities[e]));
+    // Archived deals come from their own list (GET /api/v2/deals/archived).
+    if (e === 'deal' && s.archivedDeals) lines.push(row('  archived', s.archivedDeals));
   }
   lines.push(`  reference     ${s.reference.users} users, ${s.reference.activityTypes} activity types, ${s.reference.fields} fields`);
   lines.push(`  reconcile     ${s.reconcile.ran ? 'ran' : 'skipped'}: ${s.reconcile.reason}`);

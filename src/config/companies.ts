@@ -30,6 +30,15 @@ export const CompanyEntrySchema = z
       .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'expected lower-case letters, digits, "-" or "_" (it names the state namespace and the lock)'),
     tokenEnv: envVarName.optional(),
     oauthTokenEnv: envVarName.optional(),
+    /** An OAuth app install: the NAMES of the variables holding its client id, client secret and refresh token. */
+    oauthApp: z
+      .strictObject({
+        clientIdEnv: envVarName,
+        clientSecretEnv: envVarName,
+        refreshTokenEnv: envVarName,
+        host: z.url({ error: 'expected a URL like https://oauth.pipedrive.com' }).optional(),
+      })
+      .optional(),
     domain: z
       .string({ error: 'expected the company subdomain, e.g. "acme" for https://acme.pipedrive.com' })
       .regex(/^[a-z0-9][a-z0-9-]*$/i, 'expected the company subdomain, e.g. "acme" for https://acme.pipedrive.com')
@@ -39,11 +48,12 @@ export const CompanyEntrySchema = z
     enabled: z.boolean({ error: 'expected true or false' }).default(true),
   })
   .superRefine((c, ctx) => {
-    if (!c.tokenEnv && !c.oauthTokenEnv) {
-      ctx.addIssue({ code: 'custom', path: ['tokenEnv'], message: 'missing: name the environment variable that holds this company\'s API token (or set oauthTokenEnv)' });
+    const ways = [c.tokenEnv, c.oauthTokenEnv, c.oauthApp].filter(Boolean).length;
+    if (ways === 0) {
+      ctx.addIssue({ code: 'custom', path: ['tokenEnv'], message: 'missing: name the environment variable that holds this company\'s API token (or set oauthTokenEnv, or oauthApp)' });
     }
-    if (c.tokenEnv && c.oauthTokenEnv) {
-      ctx.addIssue({ code: 'custom', path: ['oauthTokenEnv'], message: 'set tokenEnv or oauthTokenEnv, not both' });
+    if (ways > 1) {
+      ctx.addIssue({ code: 'custom', path: ['oauthTokenEnv'], message: 'set one of tokenEnv, oauthTokenEnv or oauthApp' });
     }
     if (!c.domain && !c.baseUrl) ctx.addIssue({ code: 'custom', path: ['domain'], message: 'missing: set domain ("acme" for https://acme.pipedrive.com) or baseUrl' });
     if (c.domain && c.baseUrl) ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'set domain or baseUrl, not both' });
@@ -72,7 +82,7 @@ export interface Company extends CompanyEntry {
 }
 
 /** Keys whose values are never echoed: a token pasted into the wrong place must not reach a log. */
-const SECRET_KEYS = ['tokenEnv', 'oauthTokenEnv', 'token', 'apiToken', 'api_token', 'accessToken'];
+const SECRET_KEYS = ['tokenEnv', 'oauthTokenEnv', 'clientSecretEnv', 'refreshTokenEnv', 'token', 'apiToken', 'api_token', 'accessToken', 'clientSecret', 'refreshToken'];
 const TOKEN_KEYS = ['token', 'apiToken', 'api_token', 'accessToken'];
 
 export function parseCompaniesFile(text: string, file: string): Company[] {
@@ -122,6 +132,10 @@ export function companyEnv(company: Company, env: Record<string, string | undefi
     ...env,
     PIPEDRIVE_API_TOKEN: company.tokenEnv ? env[company.tokenEnv] : undefined,
     PIPEDRIVE_OAUTH_ACCESS_TOKEN: company.oauthTokenEnv ? env[company.oauthTokenEnv] : undefined,
+    PIPEDRIVE_OAUTH_CLIENT_ID: company.oauthApp ? env[company.oauthApp.clientIdEnv] : undefined,
+    PIPEDRIVE_OAUTH_CLIENT_SECRET: company.oauthApp ? env[company.oauthApp.clientSecretEnv] : undefined,
+    PIPEDRIVE_OAUTH_REFRESH_TOKEN: company.oauthApp ? env[company.oauthApp.refreshTokenEnv] : undefined,
+    PIPEDRIVE_OAUTH_HOST: company.oauthApp?.host ?? env.PIPEDRIVE_OAUTH_HOST,
     PIPEDRIVE_COMPANY_DOMAIN: company.domain,
     PIPEDRIVE_BASE_URL: company.baseUrl,
     CADENCE_COMPANIES_FILE: undefined,
@@ -134,7 +148,9 @@ export function companyEnv(company: Company, env: Record<string, string | undefi
 
 /** Every token the companies name (to register as logger secrets, so none is ever written). */
 export function companyTokens(companies: readonly Company[], env: Record<string, string | undefined>): string[] {
-  return companies.flatMap((c) => [c.tokenEnv, c.oauthTokenEnv].flatMap((name) => (name && env[name] ? [env[name]] : [])));
+  return companies.flatMap((c) =>
+    [c.tokenEnv, c.oauthTokenEnv, c.oauthApp?.clientSecretEnv, c.oauthApp?.refreshTokenEnv].flatMap((name) => (name && env[name] ? [env[name]] : [])),
+  );
 }
 
 /**
@@ -142,9 +158,16 @@ export function companyTokens(companies: readonly Company[], env: Record<string,
  * `companyId` set to the entry's id. Throws ConfigError naming the company and the variable to set.
  */
 export function loadCompanyConfig(company: Company, env: Record<string, string | undefined>, overrides: ConfigOverrides = {}): AppConfig {
-  const tokenVar = company.tokenEnv ?? company.oauthTokenEnv ?? '';
-  if (!env[tokenVar]) {
-    throw new ConfigError([`company "${company.id}": environment variable ${tokenVar} is not set (its tokenEnv); set it to the company's Pipedrive API token`]);
+  if (company.oauthApp) {
+    const unset = [company.oauthApp.clientIdEnv, company.oauthApp.clientSecretEnv, company.oauthApp.refreshTokenEnv].filter((name) => !env[name]);
+    if (unset.length > 0) {
+      throw new ConfigError([`company "${company.id}": environment variable${unset.length > 1 ? 's' : ''} ${unset.join(', ')} not set (its oauthApp); set them to the app's client id, client secret and the install's refresh token`]);
+    }
+  } else {
+    const tokenVar = company.tokenEnv ?? company.oauthTokenEnv ?? '';
+    if (!env[tokenVar]) {
+      throw new ConfigError([`company "${company.id}": environment variable ${tokenVar} is not set (its tokenEnv); set it to the company's Pipedrive API token`]);
+    }
   }
   try {
     return { ...loadConfig({ env: companyEnv(company, env), overrides }), companyId: company.id };

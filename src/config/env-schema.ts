@@ -23,6 +23,12 @@ export const EnvSchema = z
   .object({
     PIPEDRIVE_API_TOKEN: z.string().min(1, 'expected the Pipedrive API token (Settings → Personal preferences → API)').optional(),
     PIPEDRIVE_OAUTH_ACCESS_TOKEN: z.string().min(1).optional(),
+    /** An OAuth app install (Marketplace app): the worker refreshes its tokens and keeps them in the state store. */
+    PIPEDRIVE_OAUTH_CLIENT_ID: z.string().min(1).optional(),
+    PIPEDRIVE_OAUTH_CLIENT_SECRET: z.string().min(1).optional(),
+    PIPEDRIVE_OAUTH_REFRESH_TOKEN: z.string().min(1).optional(),
+    /** The OAuth server (default https://oauth.pipedrive.com; the sandbox's URL in tests). */
+    PIPEDRIVE_OAUTH_HOST: z.url({ error: 'expected a URL like https://oauth.pipedrive.com' }).optional(),
     /** `acme` for https://acme.pipedrive.com */
     PIPEDRIVE_COMPANY_DOMAIN: z
       .string()
@@ -89,6 +95,8 @@ export type Env = z.infer<typeof EnvSchema>;
 export const SECRET_ENV_KEYS = [
   'PIPEDRIVE_API_TOKEN',
   'PIPEDRIVE_OAUTH_ACCESS_TOKEN',
+  'PIPEDRIVE_OAUTH_CLIENT_SECRET',
+  'PIPEDRIVE_OAUTH_REFRESH_TOKEN',
   'CADENCE_STATUS_TOKEN',
   'CADENCE_SECRET_KEY',
   'CADENCE_SECRET_KEY_PREVIOUS',

@@ -13,6 +13,8 @@ export interface PipedriveConnection {
   baseUrl: string;
   apiToken?: string;
   oauthAccessToken?: string;
+  /** An OAuth app install: its tokens are refreshed and kept in the state store (src/pipedrive/oauth.ts). */
+  oauthApp?: { clientId: string; clientSecret: string; refreshToken: string; host?: string };
   timeoutMs: number;
   concurrency: number;
 }
@@ -105,8 +107,18 @@ export function parseConfig({ env: rawEnv, policyText, overrides = {}, requireTo
     else throw err;
   }
   if (env) {
-    if (requireToken && !env.PIPEDRIVE_API_TOKEN && !env.PIPEDRIVE_OAUTH_ACCESS_TOKEN) {
+    const app = [env.PIPEDRIVE_OAUTH_CLIENT_ID, env.PIPEDRIVE_OAUTH_CLIENT_SECRET, env.PIPEDRIVE_OAUTH_REFRESH_TOKEN];
+    if (requireToken && !env.PIPEDRIVE_API_TOKEN && !env.PIPEDRIVE_OAUTH_ACCESS_TOKEN && !app.some(Boolean)) {
       problems.push('environment: PIPEDRIVE_API_TOKEN: missing: set it to your Pipedrive API token (Settings → Personal preferences → API), or set PIPEDRIVE_OAUTH_ACCESS_TOKEN');
+    }
+    if (app.some(Boolean) && !app.every(Boolean)) {
+      const names = ['PIPEDRIVE_OAUTH_CLIENT_ID', 'PIPEDRIVE_OAUTH_CLIENT_SECRET', 'PIPEDRIVE_OAUTH_REFRESH_TOKEN'].filter((_, i) => !app[i]);
+      problems.push(`environment: ${names.join(', ')}: missing: an OAuth app install needs the client id, the client secret and the refresh token together`);
+    }
+    if (app.every(Boolean) && !env.CADENCE_SECRET_KEY) {
+      problems.push(
+        'environment: CADENCE_SECRET_KEY: missing: an OAuth app install keeps its rotated tokens in the state store, encrypted under this key; set it to 32 random bytes in base64 (`openssl rand -base64 32`)',
+      );
     }
     if (!env.PIPEDRIVE_BASE_URL && !env.PIPEDRIVE_COMPANY_DOMAIN) {
       problems.push('environment: PIPEDRIVE_COMPANY_DOMAIN: missing: set it to your company subdomain ("acme" for https://acme.pipedrive.com), or set PIPEDRIVE_BASE_URL');
@@ -129,6 +141,16 @@ export function parseConfig({ env: rawEnv, policyText, overrides = {}, requireTo
       baseUrl,
       ...(env.PIPEDRIVE_API_TOKEN ? { apiToken: env.PIPEDRIVE_API_TOKEN } : {}),
       ...(env.PIPEDRIVE_OAUTH_ACCESS_TOKEN ? { oauthAccessToken: env.PIPEDRIVE_OAUTH_ACCESS_TOKEN } : {}),
+      ...(env.PIPEDRIVE_OAUTH_CLIENT_ID && env.PIPEDRIVE_OAUTH_CLIENT_SECRET && env.PIPEDRIVE_OAUTH_REFRESH_TOKEN
+        ? {
+            oauthApp: {
+              clientId: env.PIPEDRIVE_OAUTH_CLIENT_ID,
+              clientSecret: env.PIPEDRIVE_OAUTH_CLIENT_SECRET,
+              refreshToken: env.PIPEDRIVE_OAUTH_REFRESH_TOKEN,
+              ...(env.PIPEDRIVE_OAUTH_HOST ? { host: env.PIPEDRIVE_OAUTH_HOST } : {}),
+            },
+          }
+        : {}),
       timeoutMs: env.CADENCE_REQUEST_TIMEOUT_MS,
       concurrency: env.CADENCE_CONCURRENCY,
     },
@@ -170,6 +192,8 @@ export function configSecrets(config: Pick<AppConfig, 'pipedrive'> & Partial<Pic
   return [
     config.pipedrive.apiToken,
     config.pipedrive.oauthAccessToken,
+    config.pipedrive.oauthApp?.clientSecret,
+    config.pipedrive.oauthApp?.refreshToken,
     config.statusToken,
     config.secretKeys?.current,
     ...(config.secretKeys?.previous ?? []),

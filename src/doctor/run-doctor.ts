@@ -7,6 +7,7 @@ import type { Policy } from '../config/policy-schema.js';
 import type { EntityKind, FieldDefinition, User } from '../domain/entities.js';
 import type { Logger } from '../log/logger.js';
 import type { PipedriveClient } from '../pipedrive/client.js';
+import { checkScopes, RECOMMENDED_SCOPES } from '../pipedrive/scopes.js';
 import { PipedriveAuthError, PipedriveForbiddenError } from '../pipedrive/errors.js';
 import { flagFieldSpecs, resolveFlagFields, sameName } from '../plan/flag-fields.js';
 import { createFieldCatalogue, normalizeFieldName } from '../rules/field-catalogue.js';
@@ -15,7 +16,10 @@ import { fieldProblem } from '../setup/run-setup.js';
 import { neededActivityTypes, neededFields } from '../setup/policy-needs.js';
 import type { EncryptedSecretStore } from '../store/secret-store.js';
 
-export type DoctorClient = Pick<PipedriveClient, 'getMe' | 'listUsers' | 'listActivityTypes' | 'getFields'>;
+export type DoctorClient = Pick<PipedriveClient, 'getMe' | 'listUsers' | 'listActivityTypes' | 'getFields'> & {
+  /** The OAuth app session (scopes granted), when the connection is an OAuth app install. */
+  oauth?: { grantedScopes(): Promise<string[]> } | undefined;
+};
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -107,10 +111,35 @@ export async function runDoctor({ client, policy, logger, secrets }: RunDoctorIn
       status: 'fail',
       detail: auth ? 'Pipedrive rejected the credentials (401)' : `cannot reach Pipedrive: ${(err as Error).message}`,
       fix: auth
-        ? 'set PIPEDRIVE_API_TOKEN to a valid token (Pipedrive → Personal preferences → API) and PIPEDRIVE_COMPANY_DOMAIN to your company subdomain'
+        ? client.oauth
+          ? (err as Error).message
+          : 'set PIPEDRIVE_API_TOKEN to a valid token (Pipedrive → Personal preferences → API) and PIPEDRIVE_COMPANY_DOMAIN to your company subdomain'
         : 'check PIPEDRIVE_COMPANY_DOMAIN / PIPEDRIVE_BASE_URL and the network, then run `cadence doctor` again',
     });
     return { ok: false, checks };
+  }
+
+  // OAuth scopes: each operation the worker calls, against what the app install was granted.
+  if (client.oauth) {
+    const granted = await client.oauth.grantedScopes();
+    const results = checkScopes(granted);
+    for (const use of ['nightly', 'write-back', 'setup'] as const) {
+      const missing = results.filter((r) => r.operation.use === use && !r.granted);
+      const what = use === 'nightly' ? 'the nightly pull' : use === 'write-back' ? 'the write-back' : '`cadence setup`';
+      if (missing.length === 0) {
+        add({ id: `scopes:${use}`, status: 'ok', detail: `OAuth scopes cover ${what} (granted: ${granted.join(' ') || 'none'})` });
+        continue;
+      }
+      const calls = missing.map((m) => `${m.operation.method} ${m.operation.doc === 'v2' ? '/api/v2' : '/api/v1'}${m.operation.path} (needs one of ${m.operation.anyOf.join(', ')})`);
+      add({
+        id: `scopes:${use}`,
+        status: use === 'setup' ? 'warn' : 'fail',
+        detail: `the OAuth app lacks scopes for ${what}: ${calls.join('; ')}`,
+        fix: `add the scopes to the app in Pipedrive's Developer Hub (recommended: ${RECOMMENDED_SCOPES.join(', ')}) and re-authorize it, then set PIPEDRIVE_OAUTH_REFRESH_TOKEN to the new refresh token`,
+      });
+    }
+  } else {
+    add({ id: 'scopes', status: 'ok', detail: `API token: the user's own permissions apply (an OAuth app install would need the scopes ${RECOMMENDED_SCOPES.join(', ')})` });
   }
 
   // Permissions: creating fields and activity types, and seeing every client, take an admin.

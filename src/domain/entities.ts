@@ -48,7 +48,11 @@ export const Person = z.object({
 });
 export type Person = z.infer<typeof Person>;
 
-export const DealStatus = z.enum(['open', 'won', 'lost']);
+/**
+ * `deleted` is what v2 reports for a deal deleted in the last 30 days (listed with `status=…,deleted`);
+ * such a record is always `isDeleted` and is applied as a deletion, never kept in the mirror.
+ */
+export const DealStatus = z.enum(['open', 'won', 'lost', 'deleted']);
 export type DealStatus = z.infer<typeof DealStatus>;
 
 export const Deal = z.object({
@@ -68,8 +72,20 @@ export const Deal = z.object({
   updateTime: isoTime,
   isDeleted: z.boolean(),
   customFields: CustomFieldValues,
+  /**
+   * Archived (listed by GET /api/v2/deals/archived, not by GET /api/v2/deals). Kept in the mirror and
+   * counted like any deal (revenue, tier, tenure, squad rule, activity linkage); never linked to a new
+   * follow-up (archived deals are not editable through the API). Segments written before this column
+   * existed read it as null: use `isArchivedDeal`.
+   */
+  isArchived: z.boolean(),
 });
 export type Deal = z.infer<typeof Deal>;
+
+/** Whether a mirrored deal is archived (null in segments older than the column counts as not archived). */
+export function isArchivedDeal(d: Pick<Deal, 'isArchived'>): boolean {
+  return d.isArchived === true;
+}
 
 export const Activity = z.object({
   id,
@@ -117,7 +133,14 @@ export const ActivityType = z.object({
 });
 export type ActivityType = z.infer<typeof ActivityType>;
 
-export const FieldOption = z.object({ id: z.number().int(), label: z.string() });
+/**
+ * A field option. The v2 Fields API gives custom fields integer option ids and built-in fields string ids
+ * (deal `status`: `"open"`, `"won"`, …; SDK 33 model `GetActivityFields200ResponseDataInnerOptionsInnerId`:
+ * "integer for custom fields, string for built-in fields").
+ */
+export const FieldOptionId = z.union([z.number().int(), z.string().min(1)]);
+export type FieldOptionId = z.infer<typeof FieldOptionId>;
+export const FieldOption = z.object({ id: FieldOptionId, label: z.string() });
 export type FieldOption = z.infer<typeof FieldOption>;
 
 /** One field definition of the field catalogue (v2 Fields API shape, camelCased). */

@@ -15,9 +15,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
-import { LockLostError, newOwnerId, withLock, type LockBackend } from '../store/lock.js';
+import { LockLostError, newOwnerId, withLock, type Lease, type LockBackend } from '../store/lock.js';
 import { sleep, systemClock, type Clock } from './clock.js';
 import { describeFailure, type Failure, type FailureKind } from './describe-failure.js';
+import { onFatal } from './last-defence.js';
 import { nextRunRecord, readRunRecord, runRecordKey, type CompanyRunRecord, type RecordStore } from './run-record.js';
 
 export type RunCompany<O> = (companyId: string, signal: AbortSignal) => Promise<O>;
@@ -31,6 +32,11 @@ export interface OpsStore {
 export type CompanyStatus =
   /** The job ran and returned an outcome the classifier accepts. */
   | 'succeeded'
+  /**
+   * The job stopped early on the company's daily API budget, its checkpoint kept: not a failure (nothing
+   * to fix, the next run resumes), not a complete night either (`run-once` exits 4).
+   */
+  | 'stopped-budget'
   /** The job threw, or returned an outcome the classifier rejects. */
   | 'failed'
   /** Shutdown stopped the job; the next tick (or another replica in this tick) continues. */
@@ -49,6 +55,8 @@ export interface CompanyResult<O> {
   status: CompanyStatus;
   outcome?: O;
   failure?: Failure;
+  /** Why the job stopped on the daily budget (status `stopped-budget`). */
+  stopReason?: string;
   /** After this run (from the store; 0 when unknown). */
   consecutiveFailures: number;
   durationMs?: number;
@@ -65,7 +73,10 @@ export interface RunSummary<O> {
   counts: Record<CompanyStatus, number>;
 }
 
-export type Verdict = { ok: true } | { ok: false; kind?: FailureKind; reason: string };
+export type Verdict =
+  /** `budgetStop`: the job stopped early on the daily API budget, with this reason (status `stopped-budget`). */
+  | { ok: true; budgetStop?: string }
+  | { ok: false; kind?: FailureKind; reason: string };
 
 export interface RunAllOptions<O> {
   companies: readonly string[];
@@ -98,6 +109,7 @@ export const DEFAULT_LOCK_TTL_MS = 300_000;
 
 const emptyCounts = (): Record<CompanyStatus, number> => ({
   succeeded: 0,
+  'stopped-budget': 0,
   failed: 0,
   aborted: 0,
   'lock-lost': 0,
@@ -135,8 +147,8 @@ export async function runAllCompanies<O>(opts: RunAllOptions<O>): Promise<RunSum
     let before: CompanyRunRecord | undefined;
     try {
       before = await readRunRecord(store.records, companyId, log);
-      const outcome = await withLock(store.locks, companyLockName(companyId), { ttlMs: ttlMs, owner, clock, signal, logger: log }, (jobSignal) =>
-        runLocked(companyId, jobSignal, log),
+      const outcome = await withLock(store.locks, companyLockName(companyId), { ttlMs: ttlMs, owner, clock, signal, logger: log }, (jobSignal, lease) =>
+        runLocked(companyId, jobSignal, log, lease),
       );
       if (!outcome.acquired) {
         if (!baseline.has(companyId)) baseline.set(companyId, before?.runId ?? null);
@@ -152,7 +164,7 @@ export async function runAllCompanies<O>(opts: RunAllOptions<O>): Promise<RunSum
     }
   };
 
-  const runLocked = async (companyId: string, jobSignal: AbortSignal, log: Logger): Promise<CompanyResult<O>> => {
+  const runLocked = async (companyId: string, jobSignal: AbortSignal, log: Logger, lease: Lease): Promise<CompanyResult<O>> => {
     const previous = await readRunRecord(store.records, companyId, log);
     const failuresSoFar = previous?.consecutiveFailures ?? 0;
     if (slot !== null && previous?.slot === slot && previous.status !== 'aborted') {
@@ -166,54 +178,75 @@ export async function runAllCompanies<O>(opts: RunAllOptions<O>): Promise<RunSum
 
     const started = clock.now();
     log.info({ slot, consecutiveFailures: failuresSoFar }, 'company run started');
-    let outcome: O | undefined;
-    let failure: Failure | undefined;
-    try {
-      outcome = await opts.runCompany(companyId, jobSignal);
-      const verdict = opts.classify?.(outcome) ?? { ok: true };
-      if (!verdict.ok) failure = { kind: verdict.kind ?? 'error', reason: verdict.reason };
-    } catch (err) {
-      failure = describeFailure(err);
-    }
-    const durationMs = clock.now() - started;
-
-    if (jobSignal.reason instanceof LockLostError) {
-      // Someone else may own the company now: leave the record to them.
-      const lost = describeFailure(jobSignal.reason);
-      log.error({ reason: lost.reason, durationMs }, `company ${companyId}: ${lost.reason}`);
-      return { companyId, status: 'lock-lost', failure: lost, consecutiveFailures: failuresSoFar, durationMs, ...(outcome !== undefined ? { outcome } : {}) };
-    }
-    const aborted = signal.aborted;
-    const record = nextRunRecord(previous, {
-      companyId,
-      runId: randomUUID(),
-      slot,
-      owner,
-      startedAt: new Date(started).toISOString(),
-      finishedAt: iso(),
-      ...(aborted ? { failure: 'aborted' as const } : failure ? { failure } : {}),
+    // A bug that escapes the job (unhandled rejection, uncaught exception) ends the process: record this
+    // run as failed with that reason and free the company, so the next run starts at once (last-defence.ts).
+    const offFatal = onFatal(async (fatal) => {
+      const record = nextRunRecord(previous, { companyId, runId: randomUUID(), slot, owner, startedAt: new Date(started).toISOString(), finishedAt: iso(), failure: fatal });
+      try {
+        await store.records.set(runRecordKey(companyId), record);
+      } finally {
+        await lease.release();
+      }
     });
+    // Until the record is written: the lock itself is released by withLock right after.
     try {
-      await store.records.set(runRecordKey(companyId), record);
-    } catch (err) {
-      log.error({ reason: describeFailure(err).reason }, 'could not write the run record; the failure count may be off by one');
+      let outcome: O | undefined;
+      let failure: Failure | undefined;
+      let budgetStop: string | undefined;
+      try {
+        outcome = await opts.runCompany(companyId, jobSignal);
+        const verdict: Verdict = opts.classify?.(outcome) ?? { ok: true };
+        if (!verdict.ok) failure = { kind: verdict.kind ?? 'error', reason: verdict.reason };
+        else budgetStop = verdict.budgetStop;
+      } catch (err) {
+        failure = describeFailure(err);
+      }
+      const durationMs = clock.now() - started;
+
+      if (jobSignal.reason instanceof LockLostError) {
+        // Someone else may own the company now: leave the record to them.
+        const lost = describeFailure(jobSignal.reason);
+        log.error({ reason: lost.reason, durationMs }, `company ${companyId}: ${lost.reason}`);
+        return { companyId, status: 'lock-lost', failure: lost, consecutiveFailures: failuresSoFar, durationMs, ...(outcome !== undefined ? { outcome } : {}) };
+      }
+      const aborted = signal.aborted;
+      const record = nextRunRecord(previous, {
+        companyId,
+        runId: randomUUID(),
+        slot,
+        owner,
+        startedAt: new Date(started).toISOString(),
+        finishedAt: iso(),
+        ...(aborted ? { failure: 'aborted' as const } : failure ? { failure } : budgetStop !== undefined ? { budgetStop } : {}),
+      });
+      try {
+        await store.records.set(runRecordKey(companyId), record);
+      } catch (err) {
+        log.error({ reason: describeFailure(err).reason }, 'could not write the run record; the failure count may be off by one');
+      }
+      const base = { companyId, consecutiveFailures: record.consecutiveFailures, durationMs, ...(outcome !== undefined ? { outcome } : {}) };
+      if (aborted) {
+        log.warn({ durationMs }, 'company run stopped by shutdown; it continues on the next run');
+        return { ...base, status: 'aborted', ...(failure ? { failure } : {}) };
+      }
+      if (failure) {
+        const n = record.consecutiveFailures;
+        log.error(
+          { kind: failure.kind, reason: failure.reason, consecutiveFailures: n, durationMs },
+          `company ${companyId} failed (${n} run${n === 1 ? '' : 's'} in a row): ${failure.reason}`,
+        );
+        return { ...base, status: 'failed', failure };
+      }
+      if (budgetStop !== undefined) {
+        log.warn({ reason: budgetStop, durationMs }, `company ${companyId} stopped on the daily API budget; its checkpoint is kept and the next run resumes: ${budgetStop}`);
+        return { ...base, status: 'stopped-budget', stopReason: budgetStop };
+      }
+      if (failuresSoFar > 0) log.info({ durationMs, after: failuresSoFar }, `company ${companyId} succeeded again after ${failuresSoFar} failed runs`);
+      else log.info({ durationMs }, 'company run succeeded');
+      return { ...base, status: 'succeeded' };
+    } finally {
+      offFatal();
     }
-    const base = { companyId, consecutiveFailures: record.consecutiveFailures, durationMs, ...(outcome !== undefined ? { outcome } : {}) };
-    if (aborted) {
-      log.warn({ durationMs }, 'company run stopped by shutdown; it continues on the next run');
-      return { ...base, status: 'aborted', ...(failure ? { failure } : {}) };
-    }
-    if (failure) {
-      const n = record.consecutiveFailures;
-      log.error(
-        { kind: failure.kind, reason: failure.reason, consecutiveFailures: n, durationMs },
-        `company ${companyId} failed (${n} run${n === 1 ? '' : 's'} in a row): ${failure.reason}`,
-      );
-      return { ...base, status: 'failed', failure };
-    }
-    if (failuresSoFar > 0) log.info({ durationMs, after: failuresSoFar }, `company ${companyId} succeeded again after ${failuresSoFar} failed runs`);
-    else log.info({ durationMs }, 'company run succeeded');
-    return { ...base, status: 'succeeded' };
   };
 
   let pending = [...new Set(opts.companies)];

@@ -20,13 +20,16 @@ export const CompanyRunRecordSchema = z.object({
   runId: z.string(),
   /** The scheduled tick (ISO instant) the attempt belonged to; null for run-once without --slot. */
   slot: z.string().nullable(),
-  status: z.enum(['succeeded', 'failed', 'aborted']),
+  /** `stopped-budget`: the daily API budget ran out, checkpoint kept; neither a failure nor a success. */
+  status: z.enum(['succeeded', 'failed', 'aborted', 'stopped-budget']),
   owner: z.string(),
   startedAt: z.string(),
   finishedAt: z.string(),
   consecutiveFailures: z.number().int().min(0),
   lastError: z.object({ kind: z.enum(FAILURE_KINDS), reason: z.string(), at: z.string() }).optional(),
   lastSuccessAt: z.string().optional(),
+  /** Why the last attempt stopped on the budget (status `stopped-budget`). */
+  stopReason: z.string().optional(),
 });
 export type CompanyRunRecord = z.infer<typeof CompanyRunRecordSchema>;
 
@@ -51,8 +54,10 @@ export interface AttemptResult {
   owner: string;
   startedAt: string;
   finishedAt: string;
-  /** undefined: succeeded; 'aborted': stopped by shutdown (does not count as a failure). */
+  /** undefined: succeeded (unless `budgetStop`); 'aborted': stopped by shutdown (does not count as a failure). */
   failure?: Failure | 'aborted';
+  /** Stopped early on the daily API budget, with this reason: not a failure, not a success. */
+  budgetStop?: string;
 }
 
 /** The record after an attempt (pure): failures count up, a success resets the count. */
@@ -69,6 +74,9 @@ export function nextRunRecord(previous: CompanyRunRecord | undefined, attempt: A
     ...(previous?.lastError ? { lastError: previous.lastError } : {}),
     ...(previous?.lastSuccessAt ? { lastSuccessAt: previous.lastSuccessAt } : {}),
   };
+  if (attempt.failure === undefined && attempt.budgetStop !== undefined) {
+    return { ...base, ...kept, status: 'stopped-budget', consecutiveFailures: previous?.consecutiveFailures ?? 0, stopReason: attempt.budgetStop };
+  }
   if (attempt.failure === undefined) {
     return { ...base, ...kept, status: 'succeeded', consecutiveFailures: 0, lastSuccessAt: attempt.finishedAt };
   }

@@ -47,6 +47,8 @@ import {
 } from './records.js';
 import { PAGE_SIZE } from './token-costs.js';
 import { WebhookRecord, toWebhookSubscription, type NewWebhook, type WebhookSubscription } from './webhook-records.js';
+import { OAuthSession } from './oauth.js';
+import type { SecretStore } from '../store/secret-store.js';
 
 type SdkAxios = NonNullable<Parameters<typeof DealsApiFactory>[2]>;
 
@@ -69,6 +71,11 @@ export interface IterateOptions {
    * whose v2 lists have no such filter (PIPEDRIVE.md §11.4).
    */
   includeDeleted?: boolean;
+  /**
+   * Deals only: walk GET /api/v2/deals/archived (20 tokens a page) instead of GET /api/v2/deals, which
+   * lists only non-archived deals (PIPEDRIVE.md §2.1, changelog 2025-07-15).
+   */
+  archived?: boolean;
 }
 
 export interface ParsedPage<E extends EntityKind> {
@@ -119,6 +126,14 @@ export interface PipedriveClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Page size for list walks (default and maximum 500). */
   pageSize?: number;
+  /** Where an OAuth app's tokens are kept (required with `connection.oauthApp`). */
+  secrets?: SecretStore;
+  /** Test seam: the clock that decides when an OAuth access token is due for refresh. */
+  oauthNow?: () => number;
+}
+
+function missingSecretStore(): never {
+  throw new Error('an OAuth app connection needs the state store for its tokens: build the client with `secrets`');
 }
 
 const ListEnvelope = z
@@ -147,12 +162,25 @@ export class PipedriveClient {
   private malformedCount = 0;
   private readonly v2;
   private readonly v1;
+  /** The OAuth app session, when the connection is an OAuth app install. */
+  readonly oauth: OAuthSession | undefined;
 
   constructor(options: PipedriveClientOptions) {
     const { connection } = options;
-    if (!connection.apiToken && !connection.oauthAccessToken) {
-      throw new Error('no Pipedrive credentials: set PIPEDRIVE_API_TOKEN (or PIPEDRIVE_OAUTH_ACCESS_TOKEN)');
+    if (!connection.apiToken && !connection.oauthAccessToken && !connection.oauthApp) {
+      throw new Error('no Pipedrive credentials: set PIPEDRIVE_API_TOKEN (or PIPEDRIVE_OAUTH_ACCESS_TOKEN, or an OAuth app: PIPEDRIVE_OAUTH_CLIENT_ID, _CLIENT_SECRET, _REFRESH_TOKEN)');
     }
+    // An OAuth app install: tokens renewed through the SDK's OAuth2Configuration and kept in the state store.
+    const session =
+      !connection.apiToken && connection.oauthApp
+        ? new OAuthSession({
+            app: connection.oauthApp,
+            secrets: options.secrets ?? missingSecretStore(),
+            logger: options.logger,
+            ...(options.oauthNow ? { now: options.oauthNow } : {}),
+          })
+        : undefined;
+    this.oauth = session;
     this.log = options.logger;
     this.pageSize = Math.min(PAGE_SIZE, Math.max(1, options.pageSize ?? PAGE_SIZE));
     this.http = createPipedriveHttp({
@@ -160,6 +188,9 @@ export class PipedriveClient {
       concurrency: connection.concurrency,
       logger: options.logger,
       authKind: connection.apiToken ? 'api-token' : 'oauth',
+      ...(session
+        ? { onUnauthorized: async (rejected: string | undefined) => `Bearer ${(await session.refresh('401', rejected?.replace(/^Bearer\s+/i, ''))).accessToken}` }
+        : {}),
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.now ? { now: options.now } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
@@ -167,7 +198,11 @@ export class PipedriveClient {
     });
     const base = connection.baseUrl.replace(/\/+$/, '');
     // The API token takes precedence; OAuth bearer only when there is no token (PIPEDRIVE.md §1).
-    const auth = connection.apiToken ? { apiKey: connection.apiToken } : { accessToken: connection.oauthAccessToken as string };
+    const auth = connection.apiToken
+      ? { apiKey: connection.apiToken }
+      : session
+        ? { accessToken: () => session.accessToken() }
+        : { accessToken: connection.oauthAccessToken as string };
     const v2cfg = new Configuration({ ...auth, basePath: `${base}/api/v2` });
     const v1cfg = new V1Configuration({ ...auth, basePath: `${base}/api/v1` });
     const ax = this.http.axios as unknown as SdkAxios;
@@ -205,9 +240,9 @@ export class PipedriveClient {
    * is the plain list at 500 per page sorted by id (10 tokens a page), reading only `id` and skipping the
    * parse of everything else.
    */
-  async listIds(entity: EntityKind, onPage?: (idsSoFar: number) => void): Promise<number[]> {
+  async listIds(entity: EntityKind, onPage?: (idsSoFar: number) => void, options: { archived?: boolean } = {}): Promise<number[]> {
     const ids: number[] = [];
-    for await (const page of this.rawPages(entity, { sortBy: 'id' })) {
+    for await (const page of this.rawPages(entity, { sortBy: 'id', ...(options.archived ? { archived: true } : {}) })) {
       for (const item of page.items) {
         const id = (item as { id?: unknown } | null)?.id;
         if (typeof id === 'number' && Number.isInteger(id) && id > 0) ids.push(id);
@@ -223,18 +258,23 @@ export class PipedriveClient {
     const records: DomainOf[E][] = [];
     const malformed: MalformedRecord[] = [];
     const seen = new Set<number>();
-    for (let i = 0; i < ids.length; i += 100) {
-      const chunk = ids.slice(i, i + 100);
-      for await (const page of this.rawPages(entity, { sortBy: 'id' }, { ids: chunk.join(',') })) {
-        for (const item of page.items) {
-          const id = (item as { id?: unknown } | null)?.id;
-          if (typeof id === 'number') seen.add(id);
+    const fetch = async (wanted: readonly number[], archived: boolean) => {
+      for (let i = 0; i < wanted.length; i += 100) {
+        const chunk = wanted.slice(i, i + 100);
+        for await (const page of this.rawPages(entity, { sortBy: 'id', ...(archived ? { archived: true } : {}) }, { ids: chunk.join(',') })) {
+          for (const item of page.items) {
+            const id = (item as { id?: unknown } | null)?.id;
+            if (typeof id === 'number') seen.add(id);
+          }
+          const parsed = parseEntityRecords(entity, page.items);
+          records.push(...parsed.records);
+          malformed.push(...parsed.malformed);
         }
-        const parsed = parseEntityRecords(entity, page.items);
-        records.push(...parsed.records);
-        malformed.push(...parsed.malformed);
       }
-    }
+    };
+    await fetch(ids, false);
+    // Deals the plain list did not return may be archived: GET /api/v2/deals/archived has them.
+    if (entity === 'deal') await fetch(ids.filter((id) => !seen.has(id)), true);
     this.noteMalformed(malformed);
     return { records, malformed, missing: ids.filter((id) => !seen.has(id)) };
   }
@@ -445,7 +485,7 @@ export class PipedriveClient {
     options: IterateOptions,
     extra: { ids?: string; org_id?: number; done?: boolean } = {},
   ): AsyncGenerator<{ items: unknown[]; cursor: string | undefined; nextCursor: string | null }> {
-    const path = ENTITY_PATH[entity];
+    const path = entity === 'deal' && options.archived ? '/api/v2/deals/archived' : ENTITY_PATH[entity];
     const common = {
       limit: Math.min(this.pageSize, options.limit ?? this.pageSize),
       ...(options.updatedSince ? { updated_since: options.updatedSince } : {}),
@@ -463,7 +503,8 @@ export class PipedriveClient {
         else if (entity === 'deal') {
           // The SDK types `status` as one literal; the API takes a comma list (PIPEDRIVE.md §9).
           const status = options.includeDeleted ? ('open,won,lost,deleted' as 'open') : undefined;
-          body = await this.v2.deals.getDeals({ ...params, ...(status ? { status } : {}) });
+          const request = { ...params, ...(status ? { status } : {}) };
+          body = options.archived ? await this.v2.deals.getArchivedDeals(request) : await this.v2.deals.getDeals(request);
         }
         else {
           body = await this.v2.activities.getActivities({

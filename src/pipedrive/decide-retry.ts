@@ -6,8 +6,12 @@
  * Policy (PIPEDRIVE.md §6.6, §7, §11.9–11.11):
  * - 429 burst: wait Retry-After, else x-ratelimit-reset, else backoff; then retry (any method: a 429 was
  *   not acted on).
- * - 429 daily budget (x-daily-ratelimit-token-remaining below the request's cost, a Retry-After of more than
- *   five minutes, or repeated 429s while the burst window still has room): stop.
+ * - 429 daily budget: stop. Recognized from the documented signals (the rate-limiting page: once the budget
+ *   is spent "all further API requests will be rejected with a 429 … until the budget resets"): a 429 again
+ *   after waiting out the 2-s window while the window has room (`x-ratelimit-remaining` > 0) or while
+ *   nothing says the window is full (no `x-ratelimit-remaining`); `x-daily-requests-left: 0` on a write.
+ *   The undocumented headers decide sooner when present: `x-daily-ratelimit-token-remaining` below the
+ *   request's cost, a `Retry-After` of more than five minutes.
  * - 5xx, timeouts, dropped connections, truncated/malformed JSON: retry GET/PATCH/PUT/DELETE with jittered,
  *   capped exponential backoff. A POST is not retried when the server may have acted (no idempotency keys):
  *   the caller gets an AmbiguousWriteError and reconciles.
@@ -87,6 +91,8 @@ const RETRYABLE_CODES = new Set([
 /** Codes where the request never reached the server, so even a POST is safe to resend. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'DELETE']);
+/** Requests `x-daily-requests-left` counts (POST/PUT; v2 updates are PATCH). */
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null;
@@ -162,9 +168,18 @@ export function decideRetry(errorOrResponse: unknown, attempt: number, options: 
     if (serverWait !== undefined && serverWait > policy.maxServerWaitMs) {
       return { retry: false, kind: 'daily-budget', reason: `${where}: 429 asking to wait ${Math.round(serverWait / 1000)} s: that is the daily budget, not the burst window` };
     }
+    // x-daily-requests-left (documented): the API token's POST/PUT requests for the day are used up.
+    if (rl.dailyRequestsLeft === 0 && WRITE_METHODS.has(o.method)) {
+      return { retry: false, kind: 'daily-budget', reason: `${where}: 429 with x-daily-requests-left: 0: today's write requests for this API token are used up` };
+    }
     // Burst window still has room, yet 429 again: the other limit (the daily budget) is what we hit.
     if (rl.dailyRemaining === undefined && rl.burstRemaining !== undefined && rl.burstRemaining > 0 && attempt >= 2) {
       return { retry: false, kind: 'daily-budget', reason: `${where}: repeated 429 while the 2-s window has ${rl.burstRemaining} requests left: daily budget presumed spent` };
+    }
+    // Nothing says the window is full (no x-ratelimit-remaining, no Retry-After), and a 429 again after a
+    // wait of at least the whole 2-s window: the daily budget, not the burst limit.
+    if (rl.dailyRemaining === undefined && rl.burstRemaining === undefined && rl.retryAfterMs === undefined && attempt >= 2) {
+      return { retry: false, kind: 'daily-budget', reason: `${where}: repeated 429 without any burst-window header after waiting out the 2-s window: daily budget presumed spent` };
     }
     if (exhausted) return { retry: false, kind: 'gave-up', reason: `${where}: still 429 after ${attempt} attempts` };
     const waitMs = serverWait !== undefined ? Math.max(serverWait, 0) + policy.serverWaitMarginMs : Math.max(2000, backoff());

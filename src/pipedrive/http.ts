@@ -23,7 +23,7 @@ import {
   type RequestInfo,
 } from './errors.js';
 import { decideRetry, DEFAULT_RETRY_POLICY, toAttemptOutcome, type RetryDecision, type RetryPolicy } from './decide-retry.js';
-import { parseRateLimitHeaders } from './rate-limit-headers.js';
+import { headerValue, parseRateLimitHeaders } from './rate-limit-headers.js';
 import { Throttle } from './throttle.js';
 import { requestCost } from './token-costs.js';
 
@@ -38,6 +38,12 @@ export interface HttpOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   userAgent?: string;
+  /**
+   * OAuth: called once per request when it is answered 401, with the Authorization header it carried;
+   * returns the new header value after a token refresh (the request is then sent again), or null. A refused
+   * refresh throws (PipedriveAuthError).
+   */
+  onUnauthorized?: (rejectedAuthorization: string | undefined) => Promise<string | null>;
 }
 
 /** The rate-limit figures the client last saw (both limits are tracked separately). */
@@ -47,6 +53,8 @@ export interface BudgetSnapshot {
   burstResetSeconds?: number;
   dailyLimit?: number;
   dailyRemaining?: number;
+  /** POST/PUT requests the API token may still send today (`x-daily-requests-left`). */
+  dailyRequestsLeft?: number;
   /** ISO time of the response these figures came from. */
   observedAt?: string;
 }
@@ -132,6 +140,7 @@ export function createPipedriveHttp(options: HttpOptions): PipedriveHttp {
     if (rl.burstResetSeconds !== undefined) last.burstResetSeconds = rl.burstResetSeconds;
     if (rl.dailyLimit !== undefined) last.dailyLimit = rl.dailyLimit;
     if (rl.dailyRemaining !== undefined) last.dailyRemaining = rl.dailyRemaining;
+    if (rl.dailyRequestsLeft !== undefined) last.dailyRequestsLeft = rl.dailyRequestsLeft;
     last.observedAt = new Date(at).toISOString();
     if (status === 429) stats.rateLimited += 1;
     else stats.tokensSpent += requestCost(method, path);
@@ -181,8 +190,8 @@ export function createPipedriveHttp(options: HttpOptions): PipedriveHttp {
       return response;
     };
 
-    try {
-      return await pRetry(attemptOnce, {
+    const withRetries = () =>
+      pRetry(attemptOnce, {
         retries: Math.max(0, policy.maxAttempts - 1),
         minTimeout: 0,
         factor: 1,
@@ -201,8 +210,26 @@ export function createPipedriveHttp(options: HttpOptions): PipedriveHttp {
         },
         shouldRetry: () => lastDecision?.retry === true,
       });
-    } catch (err) {
-      throw toPipedriveError(err, lastDecision, { method, path }, options.authKind);
+
+    let refreshed = false;
+    for (;;) {
+      try {
+        return await withRetries();
+      } catch (err) {
+        // OAuth: a 401 means the access token expired or was revoked: refresh once and send again.
+        if (options.onUnauthorized && !refreshed && lastDecision?.retry === false && lastDecision.kind === 'auth') {
+          refreshed = true;
+          const rejected = headerValue(config.headers as never, 'authorization');
+          const next = await options.onUnauthorized(rejected);
+          if (next !== null) {
+            config.headers.set('Authorization', next);
+            lastDecision = undefined;
+            log.info({ method, path }, 'pipedrive request answered 401: OAuth token refreshed, sending again');
+            continue;
+          }
+        }
+        throw toPipedriveError(err, lastDecision, { method, path }, options.authKind);
+      }
     }
   };
 
@@ -235,6 +262,15 @@ export function sanitizeCause(err: unknown): Error {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') (clean as Error & { code?: string }).code = code;
   return clean;
+}
+
+/** What showed the daily budget spent: the token headers when Pipedrive sent them, else the documented signal. */
+function dailyEvidence(rl: ReturnType<typeof parseRateLimitHeaders>, decision: RetryDecision | undefined): string {
+  if (rl.dailyRemaining !== undefined) return `${rl.dailyRemaining} of ${rl.dailyLimit ?? '?'} tokens left`;
+  if (rl.dailyRequestsLeft === 0) return 'x-daily-requests-left: 0';
+  if (rl.burstRemaining !== undefined && rl.burstRemaining > 0) return `429 again while the 2-s window had ${rl.burstRemaining} requests left`;
+  if (rl.retryAfterMs !== undefined) return `asked to wait ${Math.round(rl.retryAfterMs / 1000)} s`;
+  return decision && !decision.retry ? 'repeated 429 after waiting out the 2-s window' : '429';
 }
 
 const FIX: Record<string, string> = {
@@ -276,7 +312,7 @@ export function toPipedriveError(err: unknown, decision: RetryDecision | undefin
     case 'daily-budget': {
       const rl = parseRateLimitHeaders(outcome.headers, Date.now());
       return new DailyBudgetExhaustedError(
-        `the company's daily Pipedrive API token budget is spent (${rl.dailyRemaining ?? '?'} of ${rl.dailyLimit ?? '?'} tokens left, on ${where}): the run stopped early and kept its checkpoint; it resumes after the budget resets at midnight (Pipedrive server time)`,
+        `the company's daily Pipedrive API token budget is spent (${dailyEvidence(rl, decision)}, on ${where}): the run stopped early and kept its checkpoint; it resumes after the budget resets at midnight (Pipedrive server time)`,
         info,
         { ...(rl.dailyLimit !== undefined ? { dailyLimit: rl.dailyLimit } : {}), ...(rl.dailyRemaining !== undefined ? { dailyRemaining: rl.dailyRemaining } : {}) },
         cause,

@@ -1,8 +1,9 @@
 /**
- * Reads Pipedrive's rate-limit headers (PIPEDRIVE.md §6.5). Two separate limits:
- * - the burst window (`x-ratelimit-limit/-remaining/-reset`, requests per rolling 2 s, reset in seconds);
- * - the company's daily token budget (`x-daily-ratelimit-token-limit/-remaining`, undocumented, may be absent).
- * `Retry-After` is honoured when present, in seconds or as an HTTP date.
+ * Reads Pipedrive's rate-limit headers (PIPEDRIVE.md §6.5).
+ * Documented (the rate-limiting page): the burst window `x-ratelimit-limit/-remaining/-reset` (requests per
+ * rolling 2 s, reset in seconds) and `x-daily-requests-left` (POST/PUT requests left today for an API token).
+ * Undocumented, used only when present: the company's daily token budget
+ * (`x-daily-ratelimit-token-limit/-remaining`) and `Retry-After` (seconds or an HTTP date).
  */
 
 export interface RateLimitHeaders {
@@ -12,6 +13,8 @@ export interface RateLimitHeaders {
   burstResetSeconds?: number;
   dailyLimit?: number;
   dailyRemaining?: number;
+  /** POST/PUT requests this API token may still send today (`x-daily-requests-left`, documented). */
+  dailyRequestsLeft?: number;
   /** Milliseconds the server asked us to wait (Retry-After), if it said. */
   retryAfterMs?: number;
 }
@@ -64,6 +67,7 @@ export function parseRateLimitHeaders(headers: HeaderBag, nowMs: number): RateLi
   set('burstResetSeconds', num(headers, 'x-ratelimit-reset'));
   set('dailyLimit', num(headers, 'x-daily-ratelimit-token-limit'));
   set('dailyRemaining', num(headers, 'x-daily-ratelimit-token-remaining'));
+  set('dailyRequestsLeft', num(headers, 'x-daily-requests-left'));
   set('retryAfterMs', parseRetryAfter(headerValue(headers, 'retry-after'), nowMs));
   return out;
 }

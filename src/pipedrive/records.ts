@@ -66,7 +66,9 @@ export const DealRecord = z.object({
   org_id: optId,
   person_id: optId,
   owner_id: optId,
-  status: z.enum(['open', 'won', 'lost']),
+  // v2 declares `status` a free string; a deal deleted in the last 30 days reads `deleted` (listed with
+  // `status=open,won,lost,deleted`): it parses, and toDeal marks it deleted so the sync applies a deletion.
+  status: z.enum(['open', 'won', 'lost', 'deleted']),
   value: z.number().nullish().transform((v) => v ?? null),
   currency: optString,
   won_time: optString,
@@ -83,6 +85,7 @@ export const DealRecord = z.object({
   add_time: time,
   update_time: time,
   is_deleted: optBool,
+  is_archived: optBool,
   custom_fields: customFields,
 });
 export type DealRecord = z.infer<typeof DealRecord>;
@@ -151,7 +154,8 @@ export const FieldRecord = z.object({
   field_name: z.string(),
   field_type: z.string().min(1),
   options: z
-    .array(z.object({ id: z.number().int(), label: z.string() }).loose())
+    // Integer ids for custom fields, string ids for built-in ones (deal `status`, `visible_to`, …).
+    .array(z.object({ id: z.union([z.number().int(), z.string().min(1)]), label: z.string() }).loose())
     .nullish()
     .transform((v) => v ?? null),
   is_custom_field: optBool,
@@ -202,8 +206,9 @@ export function toDeal(r: DealRecord): Deal {
     labelIds: r.label_ids,
     addTime: r.add_time,
     updateTime: r.update_time,
-    isDeleted: r.is_deleted,
+    isDeleted: r.is_deleted || r.status === 'deleted',
     customFields: r.custom_fields,
+    isArchived: r.is_archived,
   };
 }
 

@@ -12,6 +12,7 @@ export const TOKEN_COST = {
   v2Update: 5,
   v2Delete: 3,
   v2FieldsList: 10,
+  v2ArchivedDealsList: 20,
   v1ActivityTypesList: 20,
   v1ActivityTypeCreate: 10,
   v1UsersList: 20,
@@ -32,7 +33,7 @@ export function requestCost(method: string, path: string): number {
     if (m === 'DELETE') return TOKEN_COST.v2Delete;
     if (/Fields$/.test(p)) return TOKEN_COST.v2FieldsList;
     if (/\/\d+$/.test(p) || /Fields\/[^/]+$/.test(p)) return TOKEN_COST.v2GetOne;
-    if (/\/deals\/archived$/.test(p)) return 20;
+    if (/\/deals\/archived$/.test(p)) return TOKEN_COST.v2ArchivedDealsList;
     return TOKEN_COST.v2List;
   }
   if (/\/users\/me$/.test(p)) return TOKEN_COST.v1UsersMe;
@@ -55,6 +56,11 @@ export interface SyncCostInput {
   firstRun: boolean;
   /** Number of entities with custom-field catalogues refreshed each run (default 4). */
   fieldEntities?: number;
+  /**
+   * Archived deals (GET /api/v2/deals/archived, 20 tokens a page): pages the last pass fetched (the pull),
+   * and pages a whole walk takes (the reconciliation). Absent: not counted.
+   */
+  archivedDeals?: { lastPassPages: number; allPages: number };
 }
 
 export interface SyncCostEstimate {
@@ -94,8 +100,13 @@ export function estimateSyncCost(input: SyncCostInput): SyncCostEstimate {
     // Without history assume a small change set: one page per entity.
     else pullPages += Math.max(1, input.lastIncrementalPages?.[e] ?? 1);
   }
-  const pullTokens = pullPages * TOKEN_COST.v2List;
-  const reconcileTokens = reconcilePages * TOKEN_COST.v2List;
+  const archived = input.archivedDeals;
+  const archivedPull = archived ? Math.max(1, input.firstRun ? archived.allPages : archived.lastPassPages) : 0;
+  const archivedWalk = archived ? Math.max(1, archived.allPages) : 0;
+  const pullTokens = pullPages * TOKEN_COST.v2List + archivedPull * TOKEN_COST.v2ArchivedDealsList;
+  const reconcileTokens = reconcilePages * TOKEN_COST.v2List + archivedWalk * TOKEN_COST.v2ArchivedDealsList;
+  pullPages += archivedPull;
+  reconcilePages += archivedWalk;
   const minimumTokens = referenceTokens + pullTokens;
   return {
     referenceTokens,

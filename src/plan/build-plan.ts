@@ -4,7 +4,7 @@
  * Pure: no IO, the clock and the run id come in. `apply` executes the plan idempotently.
  */
 import type { Category, Policy, Templates } from '../config/policy-schema.js';
-import type { Activity, MirrorSnapshot } from '../domain/entities.js';
+import { isArchivedDeal, type Activity, type MirrorSnapshot } from '../domain/entities.js';
 import { notice, type Notice } from '../i18n/notice.js';
 import type { NoticeCode } from '../i18n/message-keys.js';
 import type { CadenceResult, MessageParams, OrgAssessment, RulesResult } from '../rules/types.js';
@@ -44,6 +44,11 @@ export interface BuildPlanInput {
 }
 
 type Skip = Plan['skipped'][number];
+
+function isDealArchived(snapshot: MirrorSnapshot, dealId: number): boolean {
+  const deal = snapshot.deals.get(dealId);
+  return deal !== undefined && isArchivedDeal(deal);
+}
 
 export function buildPlan(input: BuildPlanInput): Plan {
   const { policy, result, snapshot, runId, companyId, escalationUserId } = input;
@@ -290,7 +295,8 @@ export function buildPlan(input: BuildPlanInput): Plan {
         type,
         owner_id: escalationUserId,
         org_id: org.orgId,
-        ...(a.dealId !== null ? { deal_id: a.dealId } : {}),
+        // Never linked to an archived deal (not editable through the API; it is no longer worked).
+        ...(a.dealId !== null && !isDealArchived(snapshot, a.dealId) ? { deal_id: a.dealId } : {}),
         ...(a.personId !== null ? { participants: [{ person_id: a.personId, primary: true }] } : {}),
         due_date: dueDate,
         done: false,

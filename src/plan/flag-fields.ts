@@ -5,8 +5,9 @@
  * value only when it differs from what the mirror holds.
  */
 import type { Policy } from '../config/policy-schema.js';
-import type { FieldDefinition } from '../domain/entities.js';
+import type { FieldDefinition, FieldOptionId } from '../domain/entities.js';
 import { normalizeFieldName } from '../rules/field-catalogue.js';
+import { findOptionById } from '../rules/field-values.js';
 import type { OrgAssessment } from '../rules/types.js';
 
 export const FLAG_NAMES = [
@@ -101,7 +102,7 @@ export type ShapedValue =
   | { ok: true; value: unknown; display: string | number | null }
   | { ok: false; problem: { code: 'flag_option_missing'; params: { field: string; option: string } } | { code: 'flag_field_wrong_type'; params: { field: string; type: string; want: string } } };
 
-function findOption(def: FieldDefinition, label: string): number | null {
+function findOption(def: FieldDefinition, label: string): FieldOptionId | null {
   const opts = def.options ?? [];
   return (opts.find((o) => o.label === label) ?? opts.find((o) => sameName(o.label, label)))?.id ?? null;
 }
@@ -166,7 +167,7 @@ export function sameValue(a: unknown, b: unknown): boolean {
 /** For display: the label of an enum option id, else the raw value. */
 export function displayCurrent(def: FieldDefinition, normalized: unknown): unknown {
   if (def.fieldType === 'enum' && typeof normalized === 'number') {
-    return def.options?.find((o) => o.id === normalized)?.label ?? normalized;
+    return findOptionById(def.options, normalized)?.label ?? normalized;
   }
   return normalized;
 }

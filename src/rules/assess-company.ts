@@ -6,7 +6,7 @@
  * persons, deals and activities. Regexes and the time-zone formatter are built once per call.
  */
 import type { Policy } from '../config/policy-schema.js';
-import type { Deal, EntityKind, MirrorSnapshot, Person } from '../domain/entities.js';
+import { isArchivedDeal, type Deal, type EntityKind, type MirrorSnapshot, type Person } from '../domain/entities.js';
 import { compileCadenceRules, evaluateCadenceRule, overallStatus } from './cadence.js';
 import type { EpochDay } from './calendar.js';
 import { createDayFormatter, createZoneCalendar, parseInstant, parseIsoDate } from './calendar.js';
@@ -74,7 +74,8 @@ function mainContact(persons: readonly Person[], lastTouch: ReadonlyMap<number, 
 function relevantOpenDeal(deals: readonly Deal[], policy: Policy): number | null {
   let pick: { id: number; value: number; updated: number } | null = null;
   for (const d of deals) {
-    if (d.status !== 'open') continue;
+    // An archived deal is never linked to a follow-up: it is out of the pipeline and not editable via the API.
+    if (d.status !== 'open' || isArchivedDeal(d)) continue;
     const value = toFirmCurrency(d.value, d.currency, policy) ?? -1;
     const updated = parseInstant(d.updateTime) || 0;
     if (pick === null || value > pick.value || (value === pick.value && (updated > pick.updated || (updated === pick.updated && d.id < pick.id)))) {
@@ -126,7 +127,8 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
     const tierPolicy = tiersByLevel.get(tier.level)!;
 
     const active = deals.some((d, i) => {
-      if (d.status === 'open') return true;
+      // An archived open deal is parked, not worked; a won deal counts archived or not.
+      if (d.status === 'open') return !isArchivedDeal(d);
       const day = om.closeDays[i] ?? null;
       return d.status === 'won' && day !== null && today - day <= policy.activeClientWindowDays;
     });

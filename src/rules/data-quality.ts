@@ -11,7 +11,7 @@
  * also lists them under requiredFields.person the generic check skips them so a person is not reported twice.
  */
 import type { Policy } from '../config/policy-schema.js';
-import type { Deal, EntityKind, MirrorSnapshot, Organization, Person, User } from '../domain/entities.js';
+import { isArchivedDeal, type Deal, type EntityKind, type MirrorSnapshot, type Organization, type Person, type User } from '../domain/entities.js';
 import type { FieldCatalogue, FieldRecord, ResolvedField } from './field-catalogue.js';
 import type { ReferenceLookup, ValueProblem } from './field-values.js';
 import { checkFieldValue } from './field-values.js';
@@ -180,13 +180,14 @@ export function createDataQuality(ctx: DataQualityContext): DataQuality {
         checkStakeholderField(out, p, org, stakeholders.roleField, 'missing_stakeholder_role');
         checkStakeholderField(out, p, org, stakeholders.strengthField, 'missing_relationship_strength');
       }
-      for (const d of deals) if (d.status === 'open') checkRequired(out, 'deal', d, org, dealChecks, tier);
+      // Archived deals are out of the pipeline (and not editable through the API): not checked.
+      for (const d of deals) if (d.status === 'open' && !isArchivedDeal(d)) checkRequired(out, 'deal', d, org, dealChecks, tier);
       return out;
     },
     forOrphans(persons, deals) {
       const out: Finding[] = [];
       for (const p of persons) checkRequired(out, 'person', p, null, personChecks, null);
-      for (const d of deals) if (d.status === 'open') checkRequired(out, 'deal', d, null, dealChecks, null);
+      for (const d of deals) if (d.status === 'open' && !isArchivedDeal(d)) checkRequired(out, 'deal', d, null, dealChecks, null);
       return out;
     },
   };

@@ -72,6 +72,8 @@ const BUILTINS: Record<'organization' | 'person' | 'deal', { names: string[]; co
         read: (r) => (deal(r).value === null ? null : { value: deal(r).value, currency: deal(r).currency }),
       },
     },
+    // A built-in option field: string option ids ("open", "won", …), resolved to labels like custom options.
+    { names: ['status'], codes: ['status'], field: { name: 'Status', fieldType: 'status', read: (r) => deal(r).status } },
     { names: ['currency'], codes: ['currency'], field: { name: 'Currency', fieldType: 'varchar', read: (r) => deal(r).currency } },
     { names: ['organization'], codes: ['org_id'], field: { name: 'Organization', fieldType: 'org', read: (r) => deal(r).orgId } },
     { names: ['contact person', 'person'], codes: ['person_id'], field: { name: 'Contact person', fieldType: 'people', read: (r) => deal(r).personId } },

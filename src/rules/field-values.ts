@@ -5,7 +5,7 @@
  * daterange → {value, until}). The readers also accept the v1 string forms (`"123"`, `"1,2"`) and the
  * `{id, label}` objects of `include_option_labels`, so a value is never misjudged because of its shape.
  */
-import type { FieldOption } from '../domain/entities.js';
+import type { FieldOption, FieldOptionId } from '../domain/entities.js';
 import type { FindingProblem, FindingTextKey } from './types.js';
 import { isRealIsoDate } from './calendar.js';
 
@@ -13,37 +13,59 @@ function isBlank(value: unknown): boolean {
   return value === null || value === undefined || (typeof value === 'string' && value.trim() === '') || (Array.isArray(value) && value.length === 0);
 }
 
-function toOptionId(v: unknown): number | null {
+function toOptionId(v: unknown): FieldOptionId | null {
   if (typeof v === 'number' && Number.isInteger(v)) return v;
   if (typeof v === 'string' && /^\s*\d+\s*$/.test(v)) return Number(v);
+  // Built-in fields carry string option ids (deal `status`: "won"); custom fields never do.
+  if (typeof v === 'string' && /^\s*[A-Za-z][\w-]*\s*$/.test(v)) return v.trim();
   if (typeof v === 'object' && v !== null && 'id' in v) return toOptionId((v as { id: unknown }).id);
   return null;
 }
 
-/** Option ids of an enum/set value (empty when unset); `invalid` lists parts that are not ids at all. */
-export function optionIds(value: unknown): { ids: number[]; invalid: unknown[] } {
+/** Whether two option ids name the same option (`5` and `"5"` do: v1 sends numeric ids as strings). */
+export function sameOptionId(a: FieldOptionId, b: FieldOptionId): boolean {
+  return a === b || String(a) === String(b);
+}
+
+/** The option `id` stands for, when the field's option list has it. */
+export function findOptionById<O extends FieldOption>(options: readonly O[] | null | undefined, id: FieldOptionId): O | undefined {
+  return options?.find((o) => sameOptionId(o.id, id));
+}
+
+/**
+ * Option ids of an enum/set value (empty when unset); `invalid` lists parts that are not ids at all.
+ * A word (`"won"`) is an id only for a field whose options have string ids (built-in fields); for a custom
+ * field, whose ids are integers, it is invalid.
+ */
+export function optionIds(value: unknown, options?: readonly FieldOption[] | null): { ids: FieldOptionId[]; invalid: unknown[] } {
   if (isBlank(value)) return { ids: [], invalid: [] };
+  const stringIds = options?.some((o) => typeof o.id === 'string') ?? false;
   const parts: unknown[] = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [value];
-  const ids: number[] = [];
+  const ids: FieldOptionId[] = [];
   const invalid: unknown[] = [];
   for (const p of parts) {
     const id = toOptionId(p);
-    if (id === null) invalid.push(p);
+    if (id === null || (typeof id === 'string' && !stringIds)) invalid.push(p);
     else ids.push(id);
   }
   return { ids, invalid };
 }
 
+/** Field types whose values are option ids (enum/set custom fields; built-in `status`, `visible_to`). */
+export function isOptionType(fieldType: string): boolean {
+  return fieldType === 'enum' || fieldType === 'set' || fieldType === 'status' || fieldType === 'visible_to';
+}
+
 /**
- * The labels a value stands for: option labels for enum/set fields, the text itself for text fields.
+ * The labels a value stands for: option labels for option fields, the text itself for text fields.
  * Unknown option ids yield nothing (they are a data-quality finding, not a label).
  */
 export function valueLabels(value: unknown, fieldType: string, options: readonly FieldOption[] | null): string[] {
   if (isBlank(value)) return [];
-  if (fieldType === 'enum' || fieldType === 'set') {
+  if (isOptionType(fieldType)) {
     const out: string[] = [];
-    for (const id of optionIds(value).ids) {
-      const opt = options?.find((o) => o.id === id);
+    for (const id of optionIds(value, options).ids) {
+      const opt = findOptionById(options, id);
       if (opt) out.push(opt.label);
     }
     return out;
@@ -168,15 +190,17 @@ export function checkFieldValue(
       return null;
     }
     case 'enum':
-    case 'set': {
-      const { ids, invalid } = optionIds(value);
+    case 'set':
+    case 'status':
+    case 'visible_to': {
+      const { ids, invalid } = optionIds(value, options);
       if (invalid.length > 0) return { problem: 'invalid_option', detail: `not an option id: ${show(invalid[0])}`, params: { value: show(invalid[0]) } };
-      if (fieldType === 'enum' && ids.length > 1) {
+      if (fieldType !== 'set' && ids.length > 1) {
         return { problem: 'invalid_option', detail: `single-option field holds ${ids.length} options`, params: { count: ids.length }, textKey: 'too_many_options' };
       }
       // Without the option list (a system field the catalogue omits) existence cannot be judged.
       if (options) {
-        const unknown = ids.filter((id) => !options.some((o) => o.id === id));
+        const unknown = ids.filter((id) => !findOptionById(options, id));
         if (unknown.length > 0) {
           return { problem: 'invalid_option', detail: `option id ${unknown.join(', ')} does not exist (deleted option?)`, params: { value: unknown.join(', ') } };
         }
@@ -219,7 +243,8 @@ export function checkFieldValue(
     case 'people':
     case 'org':
     case 'deal': {
-      const id = toOptionId(value);
+      const ref = toOptionId(value);
+      const id = typeof ref === 'number' ? ref : null;
       if (id === null) return { problem: 'dangling_reference', detail: `not an id: ${show(value)}`, params: { value: show(value) } };
       const exists =
         fieldType === 'user' ? refs.hasUser(id) : fieldType === 'people' ? refs.hasPerson(id) : fieldType === 'org' ? refs.hasOrganization(id) : refs.hasDeal(id);

@@ -8,7 +8,7 @@ import { createRegistry, type Counter, type Gauge, type Histogram, type MetricsR
 
 export interface CadenceMetrics {
   registry: MetricsRegistry;
-  /** {company, outcome: success|failure} */
+  /** {company, outcome: success|failure|stopped_budget} */
   runs: Counter;
   /** {company} seconds */
   runDuration: Histogram;
@@ -67,6 +67,8 @@ export function createMetrics(): CadenceMetrics {
 export interface RunObservation {
   companyId: string;
   ok: boolean;
+  /** Stopped early on the daily API budget (checkpoint kept): neither a success nor a failure. */
+  stoppedBudget?: boolean;
   /** ISO instant. */
   finishedAt: string;
   durationMs: number;
@@ -87,14 +89,14 @@ export interface RunObservation {
 /** Records one finished run (successful or not) into the metrics. */
 export function observeRun(metrics: CadenceMetrics, o: RunObservation): void {
   const company = { company: o.companyId };
-  metrics.runs.inc({ ...company, outcome: o.ok ? 'success' : 'failure' });
+  metrics.runs.inc({ ...company, outcome: o.ok ? 'success' : o.stoppedBudget ? 'stopped_budget' : 'failure' });
   metrics.runDuration.observe(company, o.durationMs / 1000);
   const finished = Date.parse(o.finishedAt) / 1000;
   metrics.lastRunTimestamp.set(company, finished);
   if (o.ok) {
     metrics.lastSuccessTimestamp.set(company, finished);
     metrics.consecutiveFailures.set(company, 0);
-  } else {
+  } else if (!o.stoppedBudget) {
     metrics.consecutiveFailures.inc(company);
   }
   for (const [entity, n] of Object.entries(o.recordsSynced ?? {})) metrics.recordsSynced.inc({ ...company, entity }, n);

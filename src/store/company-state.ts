@@ -19,7 +19,7 @@ import {
 import type { Logger } from '../log/logger.js';
 import { MAX_KEY_LENGTH, type Kv } from './kv.js';
 import { EntityMirror, DEFAULT_MIRROR_TUNING, type MirrorTuning, type PageWrite } from './mirror-store.js';
-import { emptyCheckpoint, type RunRecord, type SyncCheckpoint } from './schemas.js';
+import { emptyCheckpoint, type RunRecord, type SyncCheckpoint, type SyncStream } from './schemas.js';
 
 export interface EntityRecordOf {
   organization: Organization;
@@ -42,8 +42,11 @@ export interface MirrorApi {
   loadEntity<E extends EntityKind>(entity: E): Promise<Map<number, EntityRecordOf[E]>>;
   /** Some columns of every live record, keyed by id (cheap for reconciliation). */
   loadColumns<E extends EntityKind>(entity: E, cols: readonly (keyof EntityRecordOf[E] & string)[]): Promise<Map<number, unknown[]>>;
-  /** Upserts a page of records and removes tombstoned ids; commits `checkpoint` in the same write. */
-  writePage<E extends EntityKind>(entity: E, page: PageWrite<EntityRecordOf[E]>, checkpoint?: SyncCheckpoint): Promise<void>;
+  /**
+   * Upserts a page of records and removes tombstoned ids; commits `checkpoint` in the same write (the
+   * checkpoint of the entity's `stream` list walk when given: archived deals).
+   */
+  writePage<E extends EntityKind>(entity: E, page: PageWrite<EntityRecordOf[E]>, checkpoint?: SyncCheckpoint, stream?: SyncStream): Promise<void>;
   /** Removes records (reconciliation: vanished upstream). */
   remove(entity: EntityKind, ids: readonly number[], checkpoint?: SyncCheckpoint): Promise<void>;
   compactIfNeeded(entity: EntityKind): Promise<boolean>;
@@ -55,9 +58,9 @@ export interface MirrorApi {
 }
 
 export interface CheckpointApi {
-  /** The entity's checkpoint, or a fresh empty one. */
-  get(entity: EntityKind): Promise<SyncCheckpoint>;
-  put(entity: EntityKind, checkpoint: SyncCheckpoint): Promise<void>;
+  /** The entity's checkpoint (of its `stream` list walk when given), or a fresh empty one. */
+  get(entity: EntityKind, stream?: SyncStream): Promise<SyncCheckpoint>;
+  put(entity: EntityKind, checkpoint: SyncCheckpoint, stream?: SyncStream): Promise<void>;
 }
 
 export interface LedgerApi<T = Record<string, unknown>> {
@@ -139,7 +142,7 @@ export function createCompanyState(kv: Kv, companyId: string, logger: Logger, tu
     },
     loadEntity: (entity) => mirrorOf(entity).load(),
     loadColumns: (entity, cols) => mirrors[entity].loadColumns(cols),
-    writePage: (entity, page, checkpoint) => mirrorOf(entity).writePage(page, checkpoint),
+    writePage: (entity, page, checkpoint, stream) => mirrorOf(entity).writePage(page, checkpoint, stream),
     remove: (entity, ids, checkpoint) => mirrors[entity].writePage({ upserts: [], deletes: ids }, checkpoint),
     compactIfNeeded: (entity) => mirrors[entity].compactIfNeeded(),
     compact: (entity) => mirrors[entity].compact(),
@@ -156,10 +159,10 @@ export function createCompanyState(kv: Kv, companyId: string, logger: Logger, tu
   };
 
   const checkpoints: CheckpointApi = {
-    async get(entity) {
-      return (await mirrors[entity].checkpoint()) ?? emptyCheckpoint(entity);
+    async get(entity, stream) {
+      return (await mirrors[entity].checkpoint(stream)) ?? emptyCheckpoint(entity);
     },
-    put: (entity, cp) => mirrors[entity].writeCheckpoint(cp),
+    put: (entity, cp, stream) => mirrors[entity].writeCheckpoint(cp, stream),
   };
 
   const runs = {

@@ -16,7 +16,7 @@
 import type { EntityKind } from '../domain/entities.js';
 import type { Logger } from '../log/logger.js';
 import type { Kv } from './kv.js';
-import { MirrorManifest, type Segment, type SegmentRef, type SyncCheckpoint } from './schemas.js';
+import { MirrorManifest, type Segment, type SegmentRef, type SyncCheckpoint, type SyncStream } from './schemas.js';
 import { applySegment, chunkSegment, encodeSegment, isSegment, mergeSegments, segmentRows, type Identified } from './segment-codec.js';
 
 export interface MirrorTuning {
@@ -35,6 +35,12 @@ export const DEFAULT_MIRROR_TUNING: MirrorTuning = { mergePages: 40, chunkRows: 
 export interface PageWrite<T> {
   upserts: readonly T[];
   deletes?: readonly number[];
+}
+
+function withCheckpoint(m: MirrorManifest, checkpoint: SyncCheckpoint | undefined, stream: SyncStream | undefined): Pick<MirrorManifest, 'checkpoint' | 'streams'> {
+  if (!checkpoint) return { checkpoint: m.checkpoint, ...(m.streams ? { streams: m.streams } : {}) };
+  if (!stream) return { checkpoint, ...(m.streams ? { streams: m.streams } : {}) };
+  return { checkpoint: m.checkpoint, streams: { ...m.streams, [stream]: checkpoint } };
 }
 
 export class EntityMirror<T extends Identified> {
@@ -99,8 +105,11 @@ export class EntityMirror<T extends Identified> {
     await this.writeManifest({ ...m, garbage: [] });
   }
 
-  /** Writes one page (upserts and tombstones) and, in the same commit, the checkpoint that covers it. */
-  writePage(page: PageWrite<T>, checkpoint?: SyncCheckpoint): Promise<void> {
+  /**
+   * Writes one page (upserts and tombstones) and, in the same commit, the checkpoint that covers it (the
+   * main list's, or the checkpoint of another list walk of this entity, `stream`).
+   */
+  writePage(page: PageWrite<T>, checkpoint?: SyncCheckpoint, stream?: SyncStream): Promise<void> {
     return this.exclusive(async () => {
       const m = await this.readManifest();
       const deletes = page.deletes ?? [];
@@ -117,22 +126,23 @@ export class EntityMirror<T extends Identified> {
         segments,
         nextSegmentId,
         rowsSinceCompaction: m.rowsSinceCompaction + page.upserts.length,
-        checkpoint: checkpoint ?? m.checkpoint,
+        ...withCheckpoint(m, checkpoint, stream),
       });
       await this.mergeTailIfNeeded();
     });
   }
 
   /** Replaces the checkpoint alone (no records). */
-  writeCheckpoint(checkpoint: SyncCheckpoint): Promise<void> {
+  writeCheckpoint(checkpoint: SyncCheckpoint, stream?: SyncStream): Promise<void> {
     return this.exclusive(async () => {
       const m = await this.readManifest();
-      await this.writeManifest({ ...m, checkpoint });
+      await this.writeManifest({ ...m, ...withCheckpoint(m, checkpoint, stream) });
     });
   }
 
-  async checkpoint(): Promise<SyncCheckpoint | null> {
-    return (await this.readManifest(true)).checkpoint;
+  async checkpoint(stream?: SyncStream): Promise<SyncCheckpoint | null> {
+    const m = await this.readManifest(true);
+    return stream ? (m.streams?.[stream] ?? null) : m.checkpoint;
   }
 
   private async mergeTailIfNeeded(): Promise<void> {
@@ -254,7 +264,7 @@ export class EntityMirror<T extends Identified> {
   clear(): Promise<void> {
     return this.exclusive(async () => {
       const m = await this.readManifest(true);
-      const next: MirrorManifest = { ...m, segments: [], garbage: [...m.garbage, ...m.segments.map((s) => s.id)], liveAtCompaction: 0, rowsSinceCompaction: 0, checkpoint: null };
+      const next: MirrorManifest = { ...m, segments: [], garbage: [...m.garbage, ...m.segments.map((s) => s.id)], liveAtCompaction: 0, rowsSinceCompaction: 0, checkpoint: null, streams: {} };
       await this.writeManifest(next);
       await this.collectGarbage(next);
     });

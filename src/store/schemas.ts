@@ -37,6 +37,10 @@ export const SyncCheckpoint = z.object({
 });
 export type SyncCheckpoint = z.infer<typeof SyncCheckpoint>;
 
+/** A second list walk of one entity beside its main list: archived deals (GET /api/v2/deals/archived). */
+export const SyncStream = z.enum(['archived']);
+export type SyncStream = z.infer<typeof SyncStream>;
+
 export function emptyCheckpoint(entity: EntityKind): SyncCheckpoint {
   return { entity, bookmark: null, pass: null, lastCompletedAt: null, lastFullAt: null, lastReconcileAt: null, lastPassPages: 0 };
 }
@@ -63,6 +67,11 @@ export const MirrorManifest = z.object({
   /** Rows appended since the last full compaction (upper bound of the growth). */
   rowsSinceCompaction: z.number().int().nonnegative(),
   checkpoint: SyncCheckpoint.nullable(),
+  /**
+   * Checkpoints of the entity's other list walks, committed with their pages like `checkpoint`: deals
+   * have a second list, GET /api/v2/deals/archived (`archived`). Absent in manifests written before.
+   */
+  streams: z.record(z.string(), SyncCheckpoint).optional(),
 });
 export type MirrorManifest = z.infer<typeof MirrorManifest>;
 

@@ -3,7 +3,8 @@
  * a record is deleted or merged away, and v2 lists of persons, organizations and activities never show
  * deleted records, so an incremental pull cannot see those deletions.
  *
- * 1. Walk every id upstream (the cheapest list walk, listIds) and compare with the mirror's ids.
+ * 1. Walk every id upstream (the cheapest list walk, listIds; deals: the open and the archived list) and
+ *    compare with the mirror's ids.
  * 2. Remove what vanished; fetch by id what exists upstream but is missing from the mirror.
  * 3. Re-home: records that point at a vanished organization, person or deal are fetched again by id (≤100
  *    per request), so a merge that moved them without bumping update_time is picked up. Those that still
@@ -53,6 +54,8 @@ export async function reconcile({ client, companyState, logger, onEntity, should
   for (const entity of SYNCED_ENTITIES) {
     if (shouldStop?.()) return result;
     const ids = new Set(await client.listIds(entity));
+    // Archived deals are not in the deal list: walk their own list too, or they would read as vanished.
+    if (entity === 'deal') for (const id of await client.listIds('deal', undefined, { archived: true })) ids.add(id);
     upstream[entity] = ids;
     onEntity?.(entity, ids.size);
     const local = await companyState.mirror.loadColumns(entity, ['id']);

@@ -17,7 +17,7 @@ import type { BudgetSnapshot } from '../pipedrive/http.js';
 import type { MalformedRecord } from '../pipedrive/records.js';
 import { decideBudget, estimateSyncCost, type SyncCostEstimate } from '../pipedrive/token-costs.js';
 import type { CompanyState } from '../store/company-state.js';
-import type { SyncCheckpoint } from '../store/schemas.js';
+import type { SyncCheckpoint, SyncStream } from '../store/schemas.js';
 import { markReconciled, nextCheckpoint, reconcileDue, restartPassFromBoundary, startPass, DEFAULT_OVERLAP_MS } from './next-checkpoint.js';
 import { readAhead } from './read-ahead.js';
 import { reconcile, type ReconcileResult } from './reconcile.js';
@@ -59,6 +59,8 @@ export interface SyncSummary {
   finishedAt: string;
   durationMs: number;
   entities: Record<EntityKind, EntitySummary>;
+  /** The archived-deals walk (GET /api/v2/deals/archived), beside `entities.deal` (the open list). */
+  archivedDeals: EntitySummary;
   reference: { users: number; activityTypes: number; fields: number };
   reconcile: { ran: boolean; reason: string; result?: ReconcileResult };
   /** Malformed records (entity, id, field), at most 200 listed; `malformedCount` has the total. */
@@ -96,6 +98,8 @@ export interface RunSyncOptions {
 }
 
 const MALFORMED_LIST = 200;
+/** Entities whose field catalogue the sync refreshes: those the rules resolve fields of. */
+export const FIELD_CATALOGUE_ENTITIES = ['organization', 'person', 'deal'] as const satisfies readonly EntityKind[];
 
 export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
   const { client, companyState, logger } = options;
@@ -111,9 +115,9 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
     malformedCount += list.length;
     for (const m of list) if (malformed.length < MALFORMED_LIST) malformed.push(m);
   };
-  const entities = Object.fromEntries(
-    SYNCED_ENTITIES.map((e) => [e, { mode: 'incremental', resumed: false, pages: 0, records: 0, upserted: 0, deleted: 0, bookmark: null, completed: false }]),
-  ) as Record<EntityKind, EntitySummary>;
+  const emptySummary = (): EntitySummary => ({ mode: 'incremental', resumed: false, pages: 0, records: 0, upserted: 0, deleted: 0, bookmark: null, completed: false });
+  const entities = Object.fromEntries(SYNCED_ENTITIES.map((e) => [e, emptySummary()])) as Record<EntityKind, EntitySummary>;
+  const archivedDeals = emptySummary();
   const progress = (phase: SyncProgress['phase'], entity?: EntityKind) => {
     if (!options.onProgress) return;
     const s = client.stats();
@@ -153,6 +157,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
       finishedAt,
       durationMs: Date.now() - t0,
       entities,
+      archivedDeals,
       reference,
       reconcile: reconcileInfo,
       malformed,
@@ -197,19 +202,26 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
     await companyState.users.put(users);
     const types = await client.listActivityTypes();
     await companyState.activityTypes.put(types);
+    // Only the catalogues the rules read (organization, person and deal fields): no rule reads an activity
+    // field, and under OAuth the activity Fields API needs the `admin` scope (OpenAPI v2 getActivityFields).
     const fields = [];
-    for (const e of SYNCED_ENTITIES) fields.push(...(await client.getFields(e)));
+    for (const e of FIELD_CATALOGUE_ENTITIES) fields.push(...(await client.getFields(e)));
     await companyState.fields.put(fields);
     Object.assign(reference, { users: users.length, activityTypes: types.length, fields: fields.length });
     noteMalformed(client.stats().malformed.filter((m) => !statsAtStart.malformed.includes(m)).slice(0, MALFORMED_LIST));
 
     // 2. Plan against the budget.
     const checkpoints = await Promise.all(SYNCED_ENTITIES.map((e) => companyState.checkpoints.get(e)));
+    // Archived deals: their own walk and checkpoint, beside the open list (not part of "first run": an
+    // installation that predates it pulls them whole on its next night, at ⌈archived / 500⌉ pages).
+    const archivedCheckpoint = await companyState.checkpoints.get('deal', 'archived');
     const firstRun = options.full === true || checkpoints.some((cp) => cp.bookmark === null && cp.lastFullAt === null);
     const estimate = estimateSyncCost({
       mirrorCounts: await companyState.mirror.estimatedCounts(),
       lastIncrementalPages: Object.fromEntries(checkpoints.map((cp) => [cp.entity, cp.lastPassPages])),
       firstRun,
+      fieldEntities: FIELD_CATALOGUE_ENTITIES.length,
+      archivedDeals: { lastPassPages: archivedCheckpoint.lastPassPages, allPages: archivedCheckpoint.lastFullAt === null ? 1 : Math.max(1, archivedCheckpoint.lastPassPages) },
     });
     const wantReconcile =
       options.reconcile === 'force' || (options.reconcile === 'auto' && !firstRun && reconcileDue(checkpoints, startedAt, options.reconcileEveryDays ?? 7));
@@ -224,12 +236,12 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
 
     // 3. Pull the four entities side by side; the client bounds the concurrency of requests.
     let stop = false;
-    const pullOne = async (entity: EntityKind, initial: SyncCheckpoint) => {
+    const pullOne = async (entity: EntityKind, initial: SyncCheckpoint, stream?: SyncStream) => {
       let cp = startPass(initial, { now: startedAt, overlapMs: options.overlapMs ?? DEFAULT_OVERLAP_MS, full: options.full === true });
-      const summary = entities[entity];
+      const summary = stream === 'archived' ? archivedDeals : entities[entity];
       summary.resumed = initial.pass !== null && cp.pass === initial.pass;
       summary.mode = cp.pass?.kind ?? 'incremental';
-      if (cp !== initial) await companyState.checkpoints.put(entity, cp);
+      if (cp !== initial) await companyState.checkpoints.put(entity, cp, stream);
       let retriedCursor = false;
       for (;;) {
         const pass = cp.pass;
@@ -242,6 +254,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
               ...(pass.since ? { updatedSince: pass.since } : {}),
               ...(pass.cursor ? { cursor: pass.cursor } : {}),
               includeDeleted: true,
+              ...(stream === 'archived' ? { archived: true } : {}),
             }),
           );
           for await (const page of pages) {
@@ -249,7 +262,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
             const upserts = page.records.filter((r) => !r.isDeleted);
             const deletes = page.records.filter((r) => r.isDeleted).map((r) => r.id);
             cp = nextCheckpoint(cp, { updateTimes: page.records.map((r) => r.updateTime), rawCount: page.rawCount, nextCursor: page.cursor, at: nowIso() });
-            await companyState.mirror.writePage(entity, { upserts, deletes }, cp);
+            await companyState.mirror.writePage(entity, { upserts, deletes }, cp, stream);
             summary.pages += 1;
             summary.records += page.rawCount;
             summary.upserted += upserts.length;
@@ -266,7 +279,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
             retriedCursor = true;
             log.warn({ entity, reason: err.message }, 'saved cursor refused: restarting the pass from the last committed update_time');
             cp = restartPassFromBoundary(cp);
-            await companyState.checkpoints.put(entity, cp);
+            await companyState.checkpoints.put(entity, cp, stream);
             continue;
           }
           throw err;
@@ -275,16 +288,23 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
       summary.bookmark = cp.bookmark;
       summary.completed = cp.pass === null;
     };
-    const results = await Promise.allSettled(
+    // Every pull is awaited to its end (each stops after its page in hand once `stop` is set, and its
+    // request ahead is observed by readAhead), so no request is left running or unhandled; the run stops
+    // for the first error in time, not for whichever entity comes first in the list.
+    let firstFailure: { error: unknown } | undefined;
+    await Promise.all(
       SYNCED_ENTITIES.map((e, i) =>
-        pullOne(e, checkpoints[i] as SyncCheckpoint).catch((err: unknown) => {
-          stop = true;
-          throw err;
-        }),
+        pullOne(e, checkpoints[i] as SyncCheckpoint)
+          // Archived deals after the open list: a deal archived during the run is written last in its
+          // archived state (the open list no longer has it).
+          .then(() => (e === 'deal' && !stop ? pullOne('deal', archivedCheckpoint, 'archived') : undefined))
+          .catch((err: unknown) => {
+            stop = true;
+            firstFailure ??= { error: err };
+          }),
       ),
     );
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) throw failure.reason;
+    if (firstFailure) throw firstFailure.error;
 
     // 4. Reconcile ids when due and affordable.
     if (decision.runReconcile) {

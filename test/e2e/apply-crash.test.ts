@@ -12,9 +12,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../sandbox/generator.js';
 import { createPrng } from '../../sandbox/prng.js';
+import { contractRecorder } from '../contract/recorder.js';
 import { startSandbox, type Sandbox } from '../../sandbox/server.js';
 import { parsePolicy } from '../../src/config/load-config.js';
 import { extractCadenceKey } from '../../src/domain/provenance.js';
@@ -29,6 +30,8 @@ const T0 = new Date('2026-03-12T15:00:00Z');
 const logger = pino({ level: 'silent' });
 const policy = parsePolicy(readFileSync('config/policy.yaml', 'utf8'), 'config/policy.yaml');
 
+// Every request the worker sends and every answer, checked against Pipedrive's OpenAPI files.
+const contract = contractRecorder();
 let sb: Sandbox;
 let dir: string;
 let reference: Plan;
@@ -40,6 +43,7 @@ beforeEach(async () => {
     now: () => T0,
     rateLimit: { burstLimit: 10_000, dailyTokenBudget: 10_000_000 },
     knobs: { latencyMs: 5 },
+    onExchange: contract.onExchange,
   });
   dir = mkdtempSync(join(tmpdir(), 'cadence-crash-'));
   await runSetup({ client: makeClient(sb.url, sb.token, logger), policy, logger });
@@ -246,3 +250,5 @@ describe('two applies at once against the same company', () => {
     expect(a.done!.duplicatesRemoved + b.done!.duplicatesRemoved).toBe(posts - plannedCreates);
   });
 });
+
+afterAll(() => contract.expectClean());

@@ -16,6 +16,7 @@ import { extractCadenceKey } from '../../src/domain/provenance.js';
 import { desiredFlagValues, resolveFlagFields, shapeFlagValue, FLAG_NAMES } from '../../src/plan/flag-fields.js';
 import { runSetup } from '../../src/setup/run-setup.js';
 import { makeClient, runPipeline, type PipelineOutcome } from './support/pipeline.js';
+import { contractRecorder } from '../contract/recorder.js';
 
 const logger = pino({ level: 'silent' });
 const basePolicy = parsePolicy(readFileSync('config/policy.yaml', 'utf8'), 'config/policy.yaml');
@@ -24,6 +25,8 @@ const org = (role: keyof typeof DEMO_STORY) => DEMO_STORY[role]!.orgId;
 const U = DEMO_USERS;
 const FAST = { burstLimit: 10_000, dailyTokenBudget: 10_000_000 };
 
+// Every request the worker sends and every answer the sandbox gives, checked against Pipedrive's OpenAPI files.
+const contract = contractRecorder();
 let sb: Sandbox;
 let clock: Date;
 let dir: string;
@@ -32,7 +35,7 @@ let runs = 0;
 beforeEach(async () => {
   clock = T0;
   // A generous burst limit: these tests are about what is written, not about pacing.
-  sb = await startSandbox({ dataset: generateDataset({ seed: 1, now: T0, scale: 'demo' }), now: () => clock, rateLimit: FAST });
+  sb = await startSandbox({ dataset: generateDataset({ seed: 1, now: T0, scale: 'demo' }), now: () => clock, rateLimit: FAST, onExchange: contract.onExchange });
   dir = mkdtempSync(join(tmpdir(), 'cadence-apply-'));
   await runSetup({ client: makeClient(sb.url, sb.token, logger), policy: basePolicy, logger });
   sb.clearWrites();
@@ -40,6 +43,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await sb.close();
   rmSync(dir, { recursive: true, force: true });
+  contract.expectClean();
 });
 
 function run(policy: Policy = basePolicy): Promise<PipelineOutcome> {

@@ -8,8 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../sandbox/generator.js';
+import { contractRecorder } from '../contract/recorder.js';
 import { startSandbox, type Sandbox } from '../../sandbox/server.js';
 import { extractCadenceKey } from '../../src/domain/provenance.js';
 import { parsePolicy } from '../../src/config/load-config.js';
@@ -22,6 +23,8 @@ import { makeClient } from './support/pipeline.js';
 const logger = pino({ level: 'silent' });
 const policy = parsePolicy(readFileSync('config/policy.yaml', 'utf8'), 'config/policy.yaml');
 
+// Every request the worker sends and every answer, checked against Pipedrive's OpenAPI files.
+const contract = contractRecorder();
 let sb: Sandbox;
 let dir: string;
 
@@ -31,6 +34,7 @@ beforeEach(async () => {
     dataset: generateDataset({ seed: 5, now: new Date(), scale: 'demo' }),
     rateLimit: { burstLimit: 10_000, dailyTokenBudget: 10_000_000 },
     knobs: { latencyMs: 25 },
+    onExchange: contract.onExchange,
   });
   await runSetup({ client: makeClient(sb.url, sb.token, logger), policy, logger });
   sb.clearWrites();
@@ -125,14 +129,16 @@ describe('cadence run-once and SIGTERM', () => {
     expect(sb.writes().filter((w) => w.method !== 'GET')).toEqual([]);
   });
 
-  it('a revoked token fails fast with exit 1, a clear message and no token in the output', async () => {
+  it('a revoked token fails fast with exit 3 (credentials), a clear message and no token in the output', async () => {
     const revoked = sb.token;
     sb.setToken('a-new-token-after-rotation');
     const res = await cli(['run-once'], undefined, revoked);
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(3);
     const out = res.stdout + res.stderr;
     expect(out).toMatch(/API token was rejected: check PIPEDRIVE_API_TOKEN/);
     expect(out).not.toContain(revoked);
     expect(sb.writes()).toEqual([]);
   });
 });
+
+afterAll(() => contract.expectClean());

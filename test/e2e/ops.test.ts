@@ -117,7 +117,8 @@ describe.each(Object.keys(BACKENDS) as Backend[])('operations on %s', (backend) 
     const d = deployment(backend);
     const [alpha, bravo] = d.companies as [string, string];
     const first = d.start({ OPS_JOB_FAIL: bravo });
-    expect((await first.exited).code).toBe(1);
+    // The only failure is rejected credentials: exit 3 (src/ops/run-once.ts).
+    expect((await first.exited).code).toBe(3);
     const events = companyEvents(first);
     expect(events.map((e) => [e.companyId, e.status])).toEqual(d.companies.map((c) => [c, c === bravo ? 'failed' : 'succeeded']));
     const reason = 'PipedriveAuthError: Pipedrive rejected the API token (revoked or wrong): set a valid token (HTTP 401)';
@@ -125,7 +126,7 @@ describe.each(Object.keys(BACKENDS) as Backend[])('operations on %s', (backend) 
     expect(first.logs.map((l) => l.msg)).toContain(`company ${bravo} failed (1 run in a row): ${reason}`);
 
     const second = d.start({ OPS_JOB_FAIL: bravo });
-    expect((await second.exited).code).toBe(1);
+    expect((await second.exited).code).toBe(3);
     expect(companyEvents(second).find((e) => e.companyId === bravo)).toMatchObject({ status: 'failed', consecutiveFailures: 2 });
     expect(await readRunRecord(d.store.keyv, bravo)).toMatchObject({ status: 'failed', consecutiveFailures: 2, lastError: { kind: 'auth', reason } });
     expect(await readRunRecord(d.store.keyv, alpha)).toMatchObject({ status: 'succeeded', consecutiveFailures: 0 });

@@ -1,9 +1,10 @@
 /** `cadence setup` and `cadence doctor` against the sandbox: real SDK over real HTTP. */
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../sandbox/generator.js';
 import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import { contractRecorder } from '../contract/recorder.js';
 import { parsePolicy } from '../../src/config/load-config.js';
 import type { Policy } from '../../src/config/policy-schema.js';
 import { formatDoctorReport, runDoctor } from '../../src/doctor/run-doctor.js';
@@ -15,13 +16,16 @@ const NOW = new Date('2026-03-12T15:00:00Z');
 const logger = pino({ level: 'silent' });
 const basePolicy = parsePolicy(readFileSync('config/policy.yaml', 'utf8'), 'config/policy.yaml');
 
+// Every request setup and doctor send and every answer, checked against Pipedrive's OpenAPI files.
+const contract = contractRecorder();
 let sb: Sandbox;
 beforeEach(async () => {
-  sb = await startSandbox({ dataset: generateDataset({ seed: 7, now: NOW, scale: 'demo' }), now: () => NOW });
+  sb = await startSandbox({ dataset: generateDataset({ seed: 7, now: NOW, scale: 'demo' }), now: () => NOW, onExchange: contract.onExchange });
 });
 afterEach(async () => {
   await sb.close();
 });
+afterAll(() => contract.expectClean());
 
 function client(token = sb.token): PipedriveClient {
   return createPipedriveClient({ connection: { baseUrl: sb.url, apiToken: token, timeoutMs: 5000, concurrency: 2 }, logger, retry: { maxAttempts: 1 } });

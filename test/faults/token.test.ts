@@ -1,6 +1,6 @@
 /**
  * The API token revoked mid-run (an admin rotates it while the nightly job runs): the CLI stops with the
- * message that says what to fix and exit code 3, the token never appears in any output (debug logging on),
+ * message that says what to fix and exit code 3 (run-once too), the token never appears in any output (debug logging on),
  * and the state is intact: committed pages and checkpoints are kept, the ledger matches Pipedrive, and once
  * the token is valid again the next run completes the work without writing anything twice.
  */
@@ -108,13 +108,13 @@ describe('the token revoked mid-run', () => {
     expect([...postsByKey(company.sandbox)].filter(([, n]) => n !== 1)).toEqual([]);
   });
 
-  it('run-once (every configured company): the company fails with the same message, exit 1, nothing written', async () => {
+  it('run-once (every configured company): the company fails with the same message, exit 3, nothing written', async () => {
     c = await startCompany(NOW);
     const company = c;
     company.proxy.setDecide((n) => (n === 9 ? { kind: 'before', forward: true, run: () => company.sandbox.revokeToken() } : undefined));
     const r = await company.cli(['run-once'], { LOG_LEVEL: 'debug' });
-    // run-once runs every company and exits 1 when one failed (src/ops/run-once.ts); the reason is the fix.
-    expect({ code: r.code, signal: r.signal }, r.stderr).toEqual({ code: 1, signal: null });
+    // run-once runs every company and exits 3 when the failures were rejected credentials (src/ops/run-once.ts); the reason is the fix.
+    expect({ code: r.code, signal: r.signal }, r.stderr).toEqual({ code: 3, signal: null });
     expect(`${r.stdout}\n${r.stderr}`).toContain(FIX);
     expect(`${r.stdout}\n${r.stderr}`).not.toContain(TOKEN);
     expect(company.sandbox.writes()).toEqual([]);

@@ -103,6 +103,32 @@ describe('rate limits', () => {
     expect(s.stats().rateLimited.daily).toBe(1);
   });
 
+  it('documented headers only: no daily-token headers, no Retry-After; x-daily-requests-left counts writes down', async () => {
+    const s = await start({ rateLimit: { burstLimit: 100, dailyTokenBudget: 25, dailyWriteRequests: 1 }, rateLimitHeaders: 'documented' });
+    const first = await api(s, 'GET', '/api/v2/deals');
+    expect(first.status).toBe(200);
+    for (const h of ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']) expect(first.headers.get(h)).toMatch(/^\d+$/);
+    expect(first.headers.get('x-daily-requests-left')).toBe('1');
+    for (const h of ['x-daily-ratelimit-token-limit', 'x-daily-ratelimit-token-remaining', 'retry-after']) expect(first.headers.get(h)).toBeNull();
+    const owner = (s.state.list('organization')[0] as { owner_id: number }).owner_id;
+    const write = await api(s, 'POST', '/api/v2/activities', { subject: 'x', type: 'call', owner_id: owner });
+    expect(write.status).toBe(200);
+    expect(write.headers.get('x-daily-requests-left')).toBe('0');
+    // The day's writes are used up: the next write is refused with 429 and x-daily-requests-left: 0.
+    const refused = await api(s, 'PATCH', '/api/v2/activities/1', { subject: 'y' });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('x-daily-requests-left')).toBe('0');
+    expect(refused.headers.get('retry-after')).toBeNull();
+    // The token budget (25): 10 + 5 spent; the next list (10) fits, the one after does not.
+    expect((await api(s, 'GET', '/api/v2/deals')).status).toBe(200);
+    const daily = await api(s, 'GET', '/api/v2/deals');
+    expect(daily.status).toBe(429);
+    expect(Number(daily.headers.get('x-ratelimit-remaining'))).toBeGreaterThan(0);
+    for (const h of ['x-daily-ratelimit-token-remaining', 'retry-after']) expect(daily.headers.get(h)).toBeNull();
+    // x-daily-requests-left is for API-token requests only.
+    expect((await fetch(`${s.url}/api/v2/deals/1`, { headers: { authorization: `Bearer ${s.token}` } })).headers.get('x-daily-requests-left')).toBeNull();
+  });
+
   it('force429 answers the next N requests with a burst 429', async () => {
     const s = await start({ knobs: { force429: 2 } });
     expect((await api(s, 'GET', '/api/v2/deals/1')).status).toBe(429);

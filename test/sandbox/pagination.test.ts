@@ -105,6 +105,26 @@ describe('v2 cursor pagination', () => {
     expect((await api(sb, 'GET', '/api/v2/organizations?updated_since=yesterday')).status).toBe(400);
   });
 
+  it('archives deals: PATCH is_archived moves a deal from /deals to /deals/archived; an archived deal is not editable until unarchived', async () => {
+    sb = await startSandbox({ dataset: generateDataset({ seed: 1, now: new Date(NOW), scale: 'demo' }), now: () => new Date(NOW) });
+    const s = sb;
+    const before = await walk(s, '/api/v2/deals?limit=500');
+    expect((await api(s, 'GET', '/api/v2/deals/archived')).json).toMatchObject({ success: true, data: [], additional_data: { next_cursor: null } });
+    const archived = await api(s, 'PATCH', '/api/v2/deals/3', { is_archived: true });
+    expect(archived.status).toBe(200);
+    expect(archived.json.data).toMatchObject({ id: 3, is_archived: true, archive_time: expect.stringMatching(/Z$/) });
+    expect((await walk(s, '/api/v2/deals?limit=500')).ids).toEqual(before.ids.filter((id) => id !== 3));
+    const list = await api(s, 'GET', '/api/v2/deals/archived?sort_by=update_time&status=open,won,lost,deleted&limit=500');
+    expect((list.json.data as Array<{ id: number; is_archived: boolean }>).map((d) => [d.id, d.is_archived])).toEqual([[3, true]]);
+    expect((await api(s, 'GET', '/api/v2/deals/3')).json.data).toMatchObject({ id: 3, is_archived: true });
+    const edit = await api(s, 'PATCH', '/api/v2/deals/3', { title: 'Changed' });
+    expect(edit.status).toBe(400);
+    expect(edit.json.error).toMatch(/archived and cannot be edited/);
+    expect(s.stats().byRoute['GET /api/v2/deals/archived 200']).toBe(2);
+    expect((await api(s, 'PATCH', '/api/v2/deals/3', { is_archived: false })).json.data).toMatchObject({ is_archived: false, archive_time: null });
+    expect((await walk(s, '/api/v2/deals?limit=500')).ids).toEqual(before.ids);
+  });
+
   it('hides deleted persons/orgs/activities; deleted deals only with status=deleted; filters and desc order', async () => {
     sb = await startSandbox({ dataset: generateDataset({ seed: 1, now: new Date(NOW), scale: 'demo' }), now: () => new Date(NOW) });
     const s = sb;
@@ -117,6 +137,8 @@ describe('v2 cursor pagination', () => {
     expect(deals.ids).not.toContain(2);
     const deleted = await api(s, 'GET', '/api/v2/deals?status=deleted');
     expect((deleted.json.data as Array<{ id: number }>).map((d) => d.id)).toEqual([2]);
+    // As the API sends it: a deleted deal's status reads `deleted`.
+    expect(deleted.json.data).toMatchObject([{ id: 2, status: 'deleted', is_deleted: true }]);
     const all = await walk(s, '/api/v2/deals?status=open,won,lost,deleted&limit=500');
     expect(all.ids.length).toBe(deals.ids.length + 1);
     const won = (await api(s, 'GET', '/api/v2/deals?status=won&limit=500')).json.data as Array<{ status: string }>;

@@ -37,6 +37,18 @@ describe('custom fields', () => {
     expect((await api(sb, 'POST', '/api/v2/organizationFields', { field_name: 'X', field_type: 'nonsense' })).status).toBe(400);
   });
 
+  it('serves built-in option fields with string option ids, as the v2 Fields API does', async () => {
+    const deal = (await api(sb, 'GET', '/api/v2/dealFields?limit=500')).json.data as Array<{ field_code: string; options: Array<{ id: unknown; label: string }> | null }>;
+    expect(deal.find((x) => x.field_code === 'status')!.options).toEqual([
+      { id: 'open', label: 'Open' }, { id: 'won', label: 'Won' }, { id: 'lost', label: 'Lost' }, { id: 'deleted', label: 'Deleted' },
+    ]);
+    for (const entity of ['organization', 'person', 'deal']) {
+      const list = (await api(sb, 'GET', `/api/v2/${entity}Fields?limit=500`)).json.data as Array<{ field_code: string; is_custom_field: boolean; options: Array<{ id: unknown }> | null }>;
+      expect(list.find((x) => x.field_code === 'visible_to')!.options!.every((o) => typeof o.id === 'string')).toBe(true);
+      for (const f of list.filter((x) => x.is_custom_field && x.options)) expect(f.options!.every((o) => Number.isInteger(o.id))).toBe(true);
+    }
+  });
+
   it('round-trips every field type through POST, PATCH and GET in the REST v2 shapes', async () => {
     const enumF = await createField('deal', 'enum', ['A', 'B']);
     const setF = await createField('deal', 'set', ['X', 'Y', 'Z']);

@@ -14,7 +14,7 @@ import { assessCompany } from '../../../src/rules/assess-company.js';
 import { resolveUserRef } from '../../../src/rules/resolve-user-ref.js';
 import type { RulesResult } from '../../../src/rules/types.js';
 import { openStateStore, type StateStore } from '../../../src/store/open-state-store.js';
-import { runSync, type SyncSummary } from '../../../src/sync/run-sync.js';
+import { runSync, type ReconcileMode, type SyncSummary } from '../../../src/sync/run-sync.js';
 
 export interface PipelineInput {
   baseUrl: string;
@@ -29,6 +29,10 @@ export interface PipelineInput {
   runId: string;
   /** false: plan only. */
   apply: boolean;
+  /** Builds the client from the opened store (an OAuth app keeps its tokens there); default: API token. */
+  client?: (store: StateStore) => PipedriveClient;
+  /** Reconciliation during the sync (default `skip`). */
+  reconcile?: ReconcileMode;
   /** Lets a test wrap the client (e.g. die right after a POST lands). */
   wrapClient?: (client: PipedriveClient) => void;
   applyOptions?: Partial<ApplyPlanInput>;
@@ -54,10 +58,10 @@ export async function runPipeline(input: PipelineInput, store?: StateStore): Pro
   const theStore = store ?? (await openStateStore(input.stateUrl, logger, input.namespace ? { namespace: input.namespace } : {}));
   try {
     const state = theStore.company(input.companyId);
-    const client = makeClient(input.baseUrl, input.token, logger);
+    const client = input.client ? input.client(theStore) : makeClient(input.baseUrl, input.token, logger);
     input.wrapClient?.(client);
     const now = () => input.now;
-    const sync = await runSync({ client, companyState: state, logger, now, reconcile: 'skip', runId: input.runId });
+    const sync = await runSync({ client, companyState: state, logger, now, reconcile: input.reconcile ?? 'skip', runId: input.runId });
     const snapshot = await state.mirror.load();
     const fallbackUser = resolveUserRef(policy.owners.fallbackUser, snapshot.users);
     const escalationUser = resolveUserRef(policy.owners.escalationUser, snapshot.users);

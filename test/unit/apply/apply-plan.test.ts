@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { applyPlan, applyStopNotices, formatApplySummary, type ApplyPlanInput } from '../../../src/apply/apply-plan.js';
 import { provenanceMarker } from '../../../src/domain/provenance.js';
-import { PipedriveAuthError, PipedriveServerError } from '../../../src/pipedrive/errors.js';
+import { DailyBudgetExhaustedError, PipedriveAuthError, PipedriveServerError } from '../../../src/pipedrive/errors.js';
 import type { CreateActivity, Plan, PlannedWrite } from '../../../src/plan/types.js';
 import { FakePipedrive, MemoryState } from './fakes.js';
 
@@ -296,5 +296,18 @@ describe('applyPlan with several clients at once', () => {
     expect(s.counts.created).toBeLessThanOrEqual(2);
     expect(s.counts.not_attempted).toBeGreaterThanOrEqual(7);
     expect(pd.calls.filter((c) => c.startsWith('POST')).length).toBeLessThanOrEqual(3);
+  });
+
+  it('a fatal error in one client also stops the next write of the clients in flight; the stop reason is the first fatal error', async () => {
+    const pd = new SlowPipedrive();
+    const budget = new DailyBudgetExhaustedError('the daily budget is spent', { method: 'POST', path: '/api/v2/activities', status: 429 }, { dailyLimit: 700, dailyRemaining: 0 });
+    // Client 2's first POST hits the budget; client 1, in flight beside it, would go on with three more.
+    pd.createMode = (d) => (d.org_id === 2 ? budget : 'ok');
+    const writes = [...['a', 'b', 'c', 'd'].map((r) => create(1, r)), create(2, 'a')];
+    const s = await run(planOf(writes), pd, new MemoryState(), { concurrency: 2 });
+    expect(s.aborted).toBe('the daily budget is spent');
+    expect(s.stoppedBy).toBe('DailyBudgetExhaustedError');
+    expect(pd.calls.filter((c) => c === 'POST 1').length).toBeLessThanOrEqual(2);
+    expect(s.counts.not_attempted).toBeGreaterThanOrEqual(2);
   });
 });

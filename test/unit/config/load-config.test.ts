@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ConfigError } from '../../../src/config/config-error.js';
-import { parseConfig, parsePolicy } from '../../../src/config/load-config.js';
+import { configSecrets, parseConfig, parsePolicy } from '../../../src/config/load-config.js';
 
 const shipped = readFileSync('config/policy.yaml', 'utf8');
 const goodEnv = { PIPEDRIVE_API_TOKEN: 'tok_secret_123456', PIPEDRIVE_COMPANY_DOMAIN: 'acme' };
@@ -203,5 +203,33 @@ describe('environment', () => {
     const problems = problemsOf(() => parseConfig({ env: { LOG_LEVEL: 'loud', PIPEDRIVE_COMPANY_DOMAIN: 'acme', PIPEDRIVE_API_TOKEN: 'x' }, policyText: 'version: 2' }));
     expect(problems.some((m) => m.startsWith('environment: LOG_LEVEL'))).toBe(true);
     expect(problems.some((m) => m.startsWith('config/policy.yaml: version: expected 1'))).toBe(true);
+  });
+});
+
+describe('an OAuth app install from the environment', () => {
+  const app = {
+    PIPEDRIVE_COMPANY_DOMAIN: 'acme',
+    PIPEDRIVE_OAUTH_CLIENT_ID: 'client-1',
+    PIPEDRIVE_OAUTH_CLIENT_SECRET: 'secret-XYZ-987',
+    PIPEDRIVE_OAUTH_REFRESH_TOKEN: 'refresh-ABC-654',
+    CADENCE_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+  };
+  it('needs no API token: client id, secret and refresh token make the connection', () => {
+    const cfg = parseConfig({ env: app, policyText: shipped });
+    expect(cfg.pipedrive.oauthApp).toEqual({ clientId: 'client-1', clientSecret: 'secret-XYZ-987', refreshToken: 'refresh-ABC-654' });
+    expect(cfg.pipedrive.apiToken).toBeUndefined();
+  });
+  it('names the missing part, never echoing the secrets', () => {
+    const problems = problemsOf(() => parseConfig({ env: { ...app, PIPEDRIVE_OAUTH_CLIENT_ID: undefined }, policyText: shipped }));
+    expect(problems).toEqual([expect.stringMatching(/PIPEDRIVE_OAUTH_CLIENT_ID: missing: an OAuth app install needs the client id, the client secret and the refresh token together/)]);
+    expect(problems.join('')).not.toMatch(/secret-XYZ|refresh-ABC/);
+  });
+  it('needs CADENCE_SECRET_KEY, because the rotated tokens are kept encrypted in the state store', () => {
+    const problems = problemsOf(() => parseConfig({ env: { ...app, CADENCE_SECRET_KEY: undefined }, policyText: shipped }));
+    expect(problems).toEqual([expect.stringMatching(/^environment: CADENCE_SECRET_KEY: missing: an OAuth app install keeps its rotated tokens .*openssl rand -base64 32/)]);
+  });
+  it('censors the client secret and the refresh token in every log line', () => {
+    const cfg = parseConfig({ env: app, policyText: shipped });
+    expect(configSecrets(cfg)).toEqual(expect.arrayContaining(['secret-XYZ-987', 'refresh-ABC-654']));
   });
 });

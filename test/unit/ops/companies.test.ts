@@ -75,7 +75,7 @@ companies:
     expect(issues).toEqual([
       '/etc/cadence/companies.yaml: version: expected 1, got 2',
       '/etc/cadence/companies.yaml: companies[0].id: expected lower-case letters, digits, "-" or "_" (it names the state namespace and the lock), got "Acme Corp"',
-      "/etc/cadence/companies.yaml: companies[0].tokenEnv: missing: name the environment variable that holds this company's API token (or set oauthTokenEnv)",
+      "/etc/cadence/companies.yaml: companies[0].tokenEnv: missing: name the environment variable that holds this company's API token (or set oauthTokenEnv, or oauthApp)",
       '/etc/cadence/companies.yaml: companies[0].baseUrl: set domain or baseUrl, not both, got "https://acme.pipedrive.com"',
       '/etc/cadence/companies.yaml: companies[1].domain: missing: set domain ("acme" for https://acme.pipedrive.com) or baseUrl',
       '/etc/cadence/companies.yaml: companies[2]: unknown key(s) "colour"',
@@ -169,5 +169,33 @@ describe('per-company configuration', () => {
 
   it('says which file it could not read', () => {
     expect(() => loadCompaniesFile(join(dir, 'nope.yaml'))).toThrow(/nope.yaml: cannot read the companies file \(ENOENT\); check CADENCE_COMPANIES_FILE/);
+  });
+});
+
+describe('a company installed as an OAuth app', () => {
+  const text = `
+version: 1
+companies:
+  - id: umbrella
+    domain: umbrella
+    oauthApp:
+      clientIdEnv: UMBRELLA_CLIENT_ID
+      clientSecretEnv: UMBRELLA_CLIENT_SECRET
+      refreshTokenEnv: UMBRELLA_REFRESH_TOKEN
+`;
+  const env = { UMBRELLA_CLIENT_ID: 'cid', UMBRELLA_CLIENT_SECRET: 'csecret-777', UMBRELLA_REFRESH_TOKEN: 'rtok-888', CADENCE_SECRET_KEY: Buffer.alloc(32, 3).toString('base64') };
+
+  it('reads the client id, secret and refresh token from the variables it names; the secrets are registered for censoring', () => {
+    const [company] = parseCompaniesFile(text, FILE);
+    expect(companyEnv(company!, env)).toMatchObject({ PIPEDRIVE_OAUTH_CLIENT_ID: 'cid', PIPEDRIVE_OAUTH_CLIENT_SECRET: 'csecret-777', PIPEDRIVE_OAUTH_REFRESH_TOKEN: 'rtok-888', PIPEDRIVE_API_TOKEN: undefined });
+    expect(companyTokens([company!], env).sort()).toEqual(['csecret-777', 'rtok-888']);
+    const cfg = loadCompanyConfig(company!, { ...env, CADENCE_POLICY_FILE: 'config/policy.yaml' });
+    expect(cfg.pipedrive.oauthApp).toEqual({ clientId: 'cid', clientSecret: 'csecret-777', refreshToken: 'rtok-888' });
+  });
+
+  it('says which variable is not set, and refuses two ways of authenticating', () => {
+    const [company] = parseCompaniesFile(text, FILE);
+    expect(() => loadCompanyConfig(company!, { UMBRELLA_CLIENT_ID: 'cid' })).toThrow(/UMBRELLA_CLIENT_SECRET, UMBRELLA_REFRESH_TOKEN not set \(its oauthApp\)/);
+    expect(problems(text.replace('    domain: umbrella', '    domain: umbrella\n    tokenEnv: UMBRELLA_TOKEN'))).toEqual([expect.stringMatching(/set one of tokenEnv, oauthTokenEnv or oauthApp/)]);
   });
 });

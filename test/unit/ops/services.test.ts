@@ -2,7 +2,9 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { jobOutcomeVerdict } from '../../../src/ops/job-verdict.js';
 import type { OpsStore } from '../../../src/ops/run-all-companies.js';
-import { runOnce } from '../../../src/ops/run-once.js';
+import { readRunRecord } from '../../../src/ops/run-record.js';
+import { runOnce, runOnceExitCode, RUN_ONCE_EXIT } from '../../../src/ops/run-once.js';
+import { EXIT } from '../../../src/cli/errors-to-exit.js';
 import { startScheduledService } from '../../../src/ops/run-scheduled.js';
 import type { ShutdownProcess } from '../../../src/ops/shutdown.js';
 import { memoryLockBackend } from '../../../src/store/lock-memory.js';
@@ -119,6 +121,48 @@ describe('jobOutcomeVerdict', () => {
     });
     expect(jobOutcomeVerdict({ status: 'partial' })).toEqual({ ok: true });
     expect(jobOutcomeVerdict({ status: 'ok' })).toEqual({ ok: true });
+  });
+
+  it('calls a run the daily budget stopped (sync stopped or skipped, or the write-back) a budget stop, and a write-back stopped by rejected credentials a failure', () => {
+    const sync = (status: 'ok' | 'stopped-budget' | 'skipped-budget') => ({ status, stopReason: 'the daily budget is spent' }) as never;
+    expect(jobOutcomeVerdict({ status: 'partial', sync: sync('stopped-budget') })).toEqual({ ok: true, budgetStop: 'sync stopped-budget: the daily budget is spent' });
+    expect(jobOutcomeVerdict({ status: 'partial', sync: sync('skipped-budget') })).toEqual({ ok: true, budgetStop: 'sync skipped-budget: the daily budget is spent' });
+    const apply = (stoppedBy: string) => ({ stoppedBy, aborted: 'it stopped' }) as never;
+    expect(jobOutcomeVerdict({ status: 'partial', sync: sync('ok'), apply: apply('DailyBudgetExhaustedError') })).toEqual({ ok: true, budgetStop: 'write-back stopped: it stopped' });
+    expect(jobOutcomeVerdict({ status: 'partial', sync: sync('ok'), apply: apply('PipedriveAuthError') })).toEqual({ ok: false, kind: 'auth', reason: 'PipedriveAuthError: it stopped' });
+    expect(jobOutcomeVerdict({ status: 'ok', sync: sync('ok') })).toEqual({ ok: true });
+  });
+});
+
+describe('runOnce exit codes', () => {
+  it('uses the CLI table numbers', () => {
+    expect(RUN_ONCE_EXIT).toEqual({ ok: EXIT.ok, failed: EXIT.failed, credentials: EXIT.auth, budget: EXIT.budget });
+  });
+
+  it('0 only for complete nights; another failure (1) before rejected credentials (3) before a budget stop (4)', () => {
+    const r = (status: string, kind?: string) => ({ companyId: 'x', status, consecutiveFailures: 0, ...(kind ? { failure: { kind, reason: kind } } : {}) }) as never;
+    expect(runOnceExitCode({ results: [r('succeeded'), r('done-elsewhere')] })).toBe(0);
+    expect(runOnceExitCode({ results: [r('succeeded'), r('stopped-budget')] })).toBe(4);
+    expect(runOnceExitCode({ results: [r('stopped-budget'), r('failed', 'auth')] })).toBe(3);
+    expect(runOnceExitCode({ results: [r('failed', 'forbidden')] })).toBe(3);
+    expect(runOnceExitCode({ results: [r('failed', 'auth'), r('failed', 'outage')] })).toBe(1);
+    expect(runOnceExitCode({ results: [r('stopped-budget'), r('lock-lost', 'lock-lost')] })).toBe(1);
+  });
+
+  it('a budget stop: exit 4, recorded as stopped-budget without counting as a failure or a success', async () => {
+    const w = world();
+    const stopped = await runOnce({
+      ...w.base,
+      companies: ['acme'],
+      runCompany: async () => 'stopped',
+      classify: (o) => (o === 'stopped' ? { ok: true, budgetStop: 'sync stopped-budget: spent' } : { ok: true }),
+    });
+    expect(stopped.exitCode).toBe(4);
+    expect(stopped.summary.results).toMatchObject([{ companyId: 'acme', status: 'stopped-budget', stopReason: 'sync stopped-budget: spent', consecutiveFailures: 0 }]);
+    const record = await readRunRecord(w.store.records, 'acme');
+    expect(record).toMatchObject({ status: 'stopped-budget', stopReason: 'sync stopped-budget: spent', consecutiveFailures: 0 });
+    expect(record?.lastSuccessAt).toBeUndefined();
+    expect(await w.store.locks.holder('company:acme')).toBeNull();
   });
 });
 

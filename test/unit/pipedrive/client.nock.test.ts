@@ -219,6 +219,53 @@ describe('rate limits', () => {
   });
 });
 
+describe('the daily budget from the documented signals only (no daily-token headers, no Retry-After)', () => {
+  it('a 429 that comes back after waiting out the 2-s window, with no header saying the window is full, stops the run', async () => {
+    const scope = api().get('/api/v2/deals').query(true).times(2).reply(429, { success: false, error: 'Request over limit' });
+    const { client, sleeps } = setup();
+    const err = await collect(client.iterate('deal')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DailyBudgetExhaustedError);
+    expect((err as Error).message).toMatch(/daily Pipedrive API token budget is spent \(repeated 429 after waiting out the 2-s window.*checkpoint/);
+    expect(scope.isDone()).toBe(true);
+    // One wait of at least the whole window, then the second 429: two requests, not six.
+    expect(sleeps.length).toBe(1);
+    expect(sleeps[0]).toBeGreaterThanOrEqual(2000);
+    expect(client.stats().requests).toBe(2);
+  });
+
+  it('a 429 while x-ratelimit-remaining says the window has room, twice, stops the run', async () => {
+    api().get('/api/v2/deals').query(true).times(2).reply(429, { success: false }, { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '97', 'x-ratelimit-reset': '2' });
+    const { client } = setup();
+    const err = await collect(client.iterate('deal')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DailyBudgetExhaustedError);
+    expect((err as Error).message).toMatch(/429 again while the 2-s window had 97 requests left/);
+    expect(client.stats().requests).toBe(2);
+  });
+
+  it('a burst 429 (x-ratelimit-remaining: 0) is still waited out and retried', async () => {
+    api()
+      .get('/api/v2/deals').query(true).times(2).reply(429, { success: false }, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1' })
+      .get('/api/v2/deals').query(true).reply(200, list([]));
+    const { client, sleeps } = setup();
+    await collect(client.iterate('deal'));
+    expect(sleeps).toEqual([1250, 1250]);
+  });
+
+  it('a write refused with x-daily-requests-left: 0 stops at once; the figure is read on every answer', async () => {
+    api()
+      .get('/api/v2/organizations').query(true).reply(200, list([org(1)]), { 'x-daily-requests-left': '3' })
+      .post('/api/v2/activities').reply(429, { success: false, error: 'Request over limit' }, { 'x-daily-requests-left': '0', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '2' });
+    const { client } = setup();
+    await collect(client.iterate('organization'));
+    expect(client.budget().dailyRequestsLeft).toBe(3);
+    const err = await client.createActivity({ subject: 'x', type: 'call', owner_id: 1, due_date: '2026-06-02' } as never).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DailyBudgetExhaustedError);
+    expect((err as Error).message).toMatch(/x-daily-requests-left: 0/);
+    expect(client.budget().dailyRequestsLeft).toBe(0);
+    expect(client.stats().requests).toBe(2);
+  });
+});
+
 describe('retries and failures', () => {
   it('retries 5xx with backoff and succeeds', async () => {
     api().get('/api/v2/persons').query(true).reply(500, { success: false, error: 'Internal' }).get('/api/v2/persons').query(true).reply(503, 'oops').get('/api/v2/persons').query(true).reply(200, list([]));

@@ -48,6 +48,21 @@ describe('decideRetry', () => {
     expect(decide(o, 2)).toMatchObject({ retry: false, kind: 'daily-budget' });
   });
 
+  it('presumes the daily budget when a 429 without any rate-limit header comes back after a full window', () => {
+    const o = get({ status: 429, headers: {} });
+    expect(decide(o, 1)).toMatchObject({ retry: true, kind: 'rate-limit' });
+    expect(decide(o, 2)).toMatchObject({ retry: false, kind: 'daily-budget' });
+    // x-ratelimit-remaining: 0 says the window is full: that is the burst limit, retried until the last attempt.
+    const burst = get({ status: 429, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '2' } });
+    expect(decide(burst, 5)).toMatchObject({ retry: true, kind: 'rate-limit' });
+    expect(decide(burst, 6)).toMatchObject({ retry: false, kind: 'gave-up' });
+  });
+
+  it('stops a write at once on x-daily-requests-left: 0 (documented: POST/PUT left today); a read is not stopped by it', () => {
+    expect(decide(post({ status: 429, headers: { 'x-daily-requests-left': '0', 'x-ratelimit-remaining': '0' } }))).toMatchObject({ retry: false, kind: 'daily-budget' });
+    expect(decide(get({ status: 429, headers: { 'x-daily-requests-left': '0', 'x-ratelimit-remaining': '0' } }))).toMatchObject({ retry: true });
+  });
+
   it.each([500, 502, 503, 504])('retries %i on GET, PATCH and DELETE', (status) => {
     for (const method of ['GET', 'PATCH', 'DELETE']) expect(decide({ method, path: '/api/v2/activities/1', status }).retry).toBe(true);
   });

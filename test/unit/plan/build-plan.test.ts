@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../../src/config/policy-schema.js';
-import type { Activity, FieldDefinition } from '../../../src/domain/entities.js';
+import type { Activity, Deal, FieldDefinition } from '../../../src/domain/entities.js';
 import { extractCadenceKey } from '../../../src/domain/provenance.js';
 import { buildPlan, type BuildPlanInput } from '../../../src/plan/build-plan.js';
 import type { CreateActivity, DeleteActivity, Plan, UpdateOrgFlags } from '../../../src/plan/types.js';
@@ -34,6 +34,7 @@ interface Opts {
   /** Current org custom fields; default: flags already match the assessment. */
   current?: Record<number, Record<string, unknown>>;
   fields?: FieldDefinition[];
+  deals?: Deal[];
 }
 
 function plan(orgs: OrgAssessment[], o: Opts = {}): Plan {
@@ -45,6 +46,7 @@ function plan(orgs: OrgAssessment[], o: Opts = {}): Plan {
       orgs: orgs.map((a) => org(a.orgId, o.current?.[a.orgId] ?? matchingFlags(policy, a))),
       activities: o.activities ?? [],
       ...(o.fields ? { fields: o.fields } : {}),
+      ...(o.deals ? { deals: o.deals } : {}),
     }),
     runId: o.runId ?? 'run-1',
     companyId: 'acme',
@@ -265,6 +267,18 @@ describe('escalation', () => {
     expect(e!.activity.subject).toBe('Escalonamento — Org 1: follow-up "FUP estratégico (Tier 3) — Org 1: 41 dias" pendente há 7 dias');
     expect(e!.activity.note).toContain('(responsável: User 11) venceu em 05/03/2026 e segue pendente há 7 dias.');
     expect(extractCadenceKey(e!.activity.note)).toBe('esc:fu:1:strategic:2026-03-01');
+  });
+
+  it('is not linked to the follow-up’s deal once that deal is archived', () => {
+    const archived: Deal = {
+      id: 401, title: 'Squad', orgId: 1, personId: null, ownerId: OWNER, status: 'open', value: 10, currency: 'BRL', wonTime: null, lostTime: null,
+      expectedCloseDate: null, labelIds: [], addTime: '2026-01-01T00:00:00Z', updateTime: '2026-01-01T00:00:00Z', isDeleted: false, customFields: {}, isArchived: true,
+    };
+    const [e] = creates(plan([orgWithOpenFollowUp()], { activities: [followUp()], deals: [archived] }));
+    expect(e!.activity).toMatchObject({ org_id: 1, participants: [{ person_id: 301, primary: true }] });
+    expect(e!.activity.deal_id).toBeUndefined();
+    const [kept] = creates(plan([orgWithOpenFollowUp()], { activities: [followUp()], deals: [{ ...archived, isArchived: false }] }));
+    expect(kept!.activity.deal_id).toBe(401);
   });
 
   it('only once per follow-up', () => {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parsePolicy } from '../../../src/config/load-config.js';
 import type { Locale, Policy } from '../../../src/config/policy-schema.js';
-import type { Activity, FieldDefinition, MirrorSnapshot, Organization, User } from '../../../src/domain/entities.js';
+import type { Activity, Deal, FieldDefinition, MirrorSnapshot, Organization, User } from '../../../src/domain/entities.js';
 import { flagFieldSpecs } from '../../../src/plan/flag-fields.js';
 import type { CadenceResult, OrgAssessment, RulesResult } from '../../../src/rules/types.js';
 
@@ -35,9 +35,11 @@ export function fieldKey(policy: Policy, name: string): string {
 }
 
 export function optionId(policy: Policy, fieldName: string, label: string): number {
-  return flagFieldDefs(policy)
-    .find((f) => f.name === fieldName)!
-    .options!.find((o) => o.label === label)!.id;
+  return Number(
+    flagFieldDefs(policy)
+      .find((f) => f.name === fieldName)!
+      .options!.find((o) => o.label === label)!.id,
+  );
 }
 
 export function cadence(over: Partial<CadenceResult> & Pick<CadenceResult, 'ruleId'>): CadenceResult {
@@ -125,12 +127,15 @@ export function activity(over: Partial<Activity> & Pick<Activity, 'id'>): Activi
 
 const user = (id: number, active = true): User => ({ id, name: `User ${id}`, email: `u${id}@example.com`, active, isAdmin: false });
 
-export function snapshot(policy: Policy, { orgs = [] as Organization[], activities = [] as Activity[], fields }: { orgs?: Organization[]; activities?: Activity[]; fields?: FieldDefinition[] } = {}): MirrorSnapshot {
+export function snapshot(
+  policy: Policy,
+  { orgs = [] as Organization[], activities = [] as Activity[], fields, deals = [] as Deal[] }: { orgs?: Organization[]; activities?: Activity[]; fields?: FieldDefinition[]; deals?: Deal[] } = {},
+): MirrorSnapshot {
   return {
     companyId: 'acme',
     organizations: new Map(orgs.map((o) => [o.id, o])),
     persons: new Map(),
-    deals: new Map(),
+    deals: new Map(deals.map((d) => [d.id, d])),
     activities: new Map(activities.map((a) => [a.id, a])),
     users: new Map([user(OWNER), user(FALLBACK), user(ESCALATION), user(INACTIVE, false)].map((u) => [u.id, u])),
     activityTypes: ['call', 'meeting', 'email', 'lunch', 'task'].map((k, i) => ({ id: i + 1, name: k, keyString: k, active: true, isCustom: false })),

@@ -33,7 +33,7 @@ function person(id: number, name: string, orgId: number | null): Person {
 function deal(id: number, title: string, orgId: number | null): Deal {
   return {
     id, title, orgId, personId: null, ownerId: 2, status: 'open', value: 1000, currency: 'BRL', wonTime: null, lostTime: null,
-    expectedCloseDate: null, labelIds: [], addTime: T, updateTime: T, isDeleted: false, customFields: {},
+    expectedCloseDate: null, labelIds: [], addTime: T, updateTime: T, isDeleted: false, customFields: {}, isArchived: false,
   };
 }
 const user = (id: number, name: string, active = true): User => ({ id, name, email: `u${id}@example.com`, active, isAdmin: false });

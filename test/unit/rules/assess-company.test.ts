@@ -135,6 +135,26 @@ describe('assessCompany', () => {
     expect(r.organizations[0]!.relevantOpenDealId).toBeNull();
   });
 
+  it('an archived deal is never the relevant open deal, does not make the client active, and is not checked for data quality; a won one still counts for the tier', () => {
+    const p = policy((x) => {
+      x.requiredFields = { organization: [], person: [], deal: [{ field: 'Expected close date' }] };
+    });
+    const deals = [
+      deal({ id: 1, orgId: 1, value: 900_000, isArchived: true, expectedCloseDate: null }),
+      deal({ id: 2, orgId: 1, value: 10 }),
+      wonDeal({ id: 3, orgId: 1, won: '2026-01-10', value: 2_000_000, isArchived: true }),
+    ];
+    const one = assessCompany(p, snapshot({ orgs: [org({ id: 1, addTime: '2019-01-01T00:00:00Z' })], deals }), clock(TODAY)).organizations[0]!;
+    expect(one.relevantOpenDealId).toBe(2);
+    expect(one.findings.filter((f) => f.entity === 'deal')).toEqual([]);
+    // The archived won deal's revenue counts exactly as if it were not archived.
+    const tierOf = (ds: typeof deals) => assessCompany(p, snapshot({ orgs: [org({ id: 1, addTime: '2019-01-01T00:00:00Z' })], deals: ds }), clock(TODAY)).organizations[0]!.tier.level;
+    expect(one.tier.level).toBe(tierOf(deals.map((d) => ({ ...d, isArchived: false }))));
+    expect(one.tier.level).toBeGreaterThan(tierOf(deals.slice(0, 2)));
+    const onlyArchivedOpen = assessCompany(p, snapshot({ orgs: [org({ id: 1 })], deals: [deal({ id: 1, orgId: 1, isArchived: true })] }), clock(TODAY)).organizations[0]!;
+    expect(onlyArchivedOpen).toMatchObject({ relevantOpenDealId: null, active: false });
+  });
+
   it('relevant open deal ties go to the most recently updated', () => {
     const deals = [deal({ id: 1, orgId: 1, value: 10, updateTime: '2026-01-01T00:00:00Z' }), deal({ id: 2, orgId: 1, value: 10, updateTime: '2026-02-01T00:00:00Z' })];
     expect(assessCompany(policy(), snapshot({ orgs: [org({ id: 1 })], deals }), clock(TODAY)).organizations[0]!.relevantOpenDealId).toBe(2);

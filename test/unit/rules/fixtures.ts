@@ -108,6 +108,7 @@ export function deal(over: Partial<Deal> & { id: number }): Deal {
     addTime: '2025-01-01T12:00:00Z',
     updateTime: '2025-01-01T12:00:00Z',
     isDeleted: false,
+    isArchived: false,
     ...over,
     customFields: { [F.serviceLine]: SERVICE.Consulting, ...over.customFields },
   };

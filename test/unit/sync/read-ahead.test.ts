@@ -1,5 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readAhead } from '../../../src/sync/read-ahead.js';
+
+/** Rejections nobody handled in time, as Node reports them (`--unhandled-rejections=throw` turns each into a crash). */
+let unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+beforeEach(() => {
+  unhandled = [];
+  process.on('unhandledRejection', onUnhandled);
+});
+afterEach(() => {
+  process.off('unhandledRejection', onUnhandled);
+});
+/** Lets a macrotask (I/O, a timer) pass: Node reports unhandled rejections after the microtasks of each one. */
+const macrotask = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
 describe('readAhead', () => {
   it('hands pages over in order and asks for the next one before the current one is processed', async () => {
@@ -46,6 +59,47 @@ describe('readAhead', () => {
     }
     for await (const page of readAhead(source())) if (page === 1) break;
     await new Promise((r) => setImmediate(r));
+    expect(closed).toBe(true);
+  });
+
+  it('a page fetched ahead that fails while the consumer is busy (writing the page in hand) is not an unhandled rejection', async () => {
+    async function* source() {
+      yield 1;
+      throw new Error('budget');
+    }
+    const seen: number[] = [];
+    const run = (async () => {
+      for await (const page of readAhead(source())) {
+        seen.push(page);
+        // The store's write of page 1: real I/O, during which the request for page 2 fails.
+        await macrotask();
+      }
+    })();
+    await expect(run).rejects.toThrow('budget');
+    await macrotask();
+    expect(unhandled).toEqual([]);
+    expect(seen).toEqual([1]);
+  });
+
+  it('a consumer that stops (another entity failed) while the page ahead fails later: no unhandled rejection, the source is closed', async () => {
+    let fail!: (e: Error) => void;
+    let closed = false;
+    const source = (async function* () {
+      try {
+        yield 1;
+        yield await new Promise<number>((_, reject) => (fail = reject));
+      } finally {
+        closed = true;
+      }
+    })();
+    for await (const page of readAhead(source)) {
+      expect(page).toBe(1);
+      await macrotask();
+      break;
+    }
+    fail(new Error('token revoked'));
+    await macrotask();
+    expect(unhandled).toEqual([]);
     expect(closed).toBe(true);
   });
 });

@@ -1,0 +1,28 @@
+/**
+ * The scope table doctor checks (src/pipedrive/scopes.ts) is what Pipedrive's OpenAPI files declare for
+ * each operation the worker calls (`security: oauth2`), and covers every operation the e2e runs use.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { WORKER_OPERATIONS, RECOMMENDED_SCOPES, checkScopes } from '../../src/pipedrive/scopes.js';
+
+const docs = {
+  v1: parse(readFileSync('test/contract/spec/pipedrive-v1-openapi.yml', 'utf8')) as { paths: Record<string, Record<string, { security?: Array<Record<string, string[]>> }>> },
+  v2: parse(readFileSync('test/contract/spec/pipedrive-v2-openapi.yml', 'utf8')) as { paths: Record<string, Record<string, { security?: Array<Record<string, string[]>> }>> },
+};
+
+describe('OAuth scopes of the worker', () => {
+  it.each(WORKER_OPERATIONS.map((o) => [`${o.doc} ${o.method} ${o.path}`, o] as const))('%s: as the spec declares', (_name, o) => {
+    const op = docs[o.doc].paths[o.path]?.[o.method.toLowerCase()];
+    expect(op, 'the operation exists in the spec').toBeDefined();
+    const declared = (op!.security ?? []).find((s) => s.oauth2)?.oauth2;
+    expect([...o.anyOf].sort()).toEqual([...(declared ?? [])].sort());
+  });
+
+  it('the recommended set covers every operation; read-only scopes miss the write-back and setup', () => {
+    expect(checkScopes(RECOMMENDED_SCOPES).every((c) => c.granted)).toBe(true);
+    const readOnly = checkScopes(['base', 'deals:read', 'contacts:read', 'activities:read', 'users:read']);
+    expect(readOnly.filter((c) => !c.granted).map((c) => c.operation.use).sort()).toEqual(['setup', 'setup', 'write-back', 'write-back', 'write-back', 'write-back']);
+  });
+});
