@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { contractRecorder } from '../contract/recorder.js';
 import { generateDataset } from '../../sandbox/generator.js';
 import { startSandbox, type Sandbox } from '../../sandbox/server.js';
 import { checkWebhooks } from '../../src/doctor/check-webhooks.js';
@@ -17,11 +18,14 @@ const logger = pino({ level: 'silent' });
 const COMPANY = 'demo-firm';
 const BASE = 'https://cadence.example.com/hooks';
 
+const contract = contractRecorder();
+afterAll(() => contract.expectClean());
+
 let sb: Sandbox;
 let store: StateStore;
 let secrets: EncryptedSecretStore;
 beforeEach(async () => {
-  sb = await startSandbox({ dataset: generateDataset({ seed: 7, now: NOW, scale: 'demo' }), now: () => NOW });
+  sb = await startSandbox({ dataset: generateDataset({ seed: 7, now: NOW, scale: 'demo' }), now: () => NOW, onExchange: contract.onExchange });
   store = await openStateStore('memory://', logger);
   secrets = encryptedSecretStore(store, COMPANY, secretKeyring({ current: randomBytes(32).toString('base64') }));
 });
