@@ -13,6 +13,7 @@ import type { Prng } from './prng.js';
 import { RateLimiter, type RateLimitHeaderMode } from './rate-limiter.js';
 import { HttpError, ERROR_INFO, errorEnvelope } from './http-error.js';
 import { SandboxState } from './state.js';
+import { WebhookHub } from './webhooks.js';
 import { SandboxOAuth, type OAuthServerOptions } from './oauth.js';
 
 export interface SandboxKnobs {
@@ -51,6 +52,8 @@ export interface SandboxOptions {
    */
   rateLimitHeaders?: RateLimitHeaderMode;
   knobs?: Partial<SandboxKnobs>;
+  /** Webhook delivery (sandbox/webhooks.ts): `timeScale` multiplies retry delays, timeout and ban (default 1). */
+  webhooks?: { timeScale?: number };
   /** An OAuth server for an installed app (sandbox/oauth.ts): /oauth/token, /oauth/revoke, Bearer access tokens. */
   oauth?: OAuthServerOptions;
   /** Called with every API request and the answer sent (not for dropped or truncated ones): contract tests. */
@@ -99,6 +102,8 @@ export interface Sandbox {
   token: string;
   companyDomain: string;
   state: SandboxState;
+  /** Webhook subscriptions and deliveries (sandbox/webhooks.ts). */
+  webhooks: WebhookHub;
   setKnobs(k: Partial<SandboxKnobs>): void;
   knobs(): SandboxKnobs;
   writes(): WriteRecord[];
@@ -157,6 +162,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const companyDomain = opts.companyDomain ?? 'demo-firm';
   let token: string | null = opts.apiToken ?? 'sandbox-token';
   const initialToken = token;
+  const webhooks = new WebhookHub({
+    companyId: state.companyId, meUserId: state.meUserId, companyDomain, clock,
+    customFieldDefs: (kind) => state.customFieldDefs(kind), timeScale: opts.webhooks?.timeScale ?? 1,
+  });
+  state.webhookSink = webhooks;
   const headerMode = opts.rateLimitHeaders ?? 'observed';
   const limiter = new RateLimiter(
     opts.rateLimit?.burstLimit ?? 100,
@@ -284,6 +294,21 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           return { ...ok(data), id: data.id as number, applied: true };
         } };
       }
+      return { badMethod: true };
+    }
+    if (rest === 'webhooks') {
+      if (method === 'GET') return { template: '/v1/webhooks', cost: 10, handle: () => ok(webhooks.list()) };
+      if (method === 'POST') {
+        return { template: '/v1/webhooks', cost: 10, entity: 'webhook', handle: ({ body }) => {
+          const data = webhooks.create(body);
+          return { ...ok(data, undefined, 201), id: data.id, applied: true };
+        } };
+      }
+      return { badMethod: true };
+    }
+    if (/^webhooks\/\d+$/.test(rest)) {
+      const id = Number(rest.slice('webhooks/'.length));
+      if (method === 'DELETE') return { template: '/v1/webhooks/:id', cost: 6, entity: 'webhook', handle: () => ({ ...ok(null), id, applied: (webhooks.delete(id), true) }) };
       return { badMethod: true };
     }
     const fm = /^(deal|person|organization|activity)Fields$/.exec(rest);
@@ -471,6 +496,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       if (method === 'POST' && path === '/token') return j(200, (sandbox.setToken(String(body.token ?? initialToken)), null));
       if (method === 'POST' && path === '/reset-rate-limits') return j(200, (sandbox.resetRateLimits(), null));
       if (method === 'GET' && path === '/counts') return j(200, state.counts());
+      if (method === 'GET' && path === '/webhook-deliveries') return j(200, webhooks.deliveries());
       if (method === 'POST' && (m = /^\/activities\/(\d+)\/done$/.exec(path))) return j(200, (state.markActivityDone(Number(m[1])), null));
       if (method === 'POST' && (m = /^\/users\/(\d+)\/deactivate$/.exec(path))) return j(200, (state.deactivateUser(Number(m[1])), null));
       if (method === 'POST' && path === '/upsert') {
@@ -535,6 +561,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     },
     companyDomain,
     state,
+    webhooks,
     setKnobs(k) {
       const reseed = k.seed !== undefined && k.seed !== knobs.seed;
       knobs = { ...knobs, ...k };
@@ -565,6 +592,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     },
     close: () =>
       new Promise<void>((resolveClose) => {
+        webhooks.close();
         server.close(() => resolveClose());
         server.closeAllConnections();
       }),

@@ -13,6 +13,7 @@ import { activityOut, dealOut, organizationOut, personOut, v1ActivityTypeOut, v1
 import { SortedIndex } from './sorted-index.js';
 import type { Position, RecordSource } from './sorted-index.js';
 import type { WriteContext } from './writes.js';
+import type { RecordChange } from './webhooks.js';
 import { WRITERS } from './writes.js';
 
 type Body = Record<string, unknown>;
@@ -117,6 +118,10 @@ export class SandboxState {
   private readonly fkIndexes = new Map<string, Map<number, Set<number>>>();
   private nextOptionId: number;
   private nextFieldId: number;
+  /** Receives every record write when webhooks are on (sandbox/webhooks.ts). */
+  webhookSink: { wants(kind: Kind, action: RecordChange['action']): boolean; emit(change: RecordChange): void } | null = null;
+  /** `api` while an API write runs; admin writes model a person in the Pipedrive app. */
+  private writeSource: 'api' | 'app' = 'app';
 
   constructor(
     dataset: Dataset,
@@ -248,6 +253,22 @@ export class SandboxState {
     }
     (this.tables[kind] as unknown as Table<AnyRec>).set(r);
     for (const f of Object.keys(SORT_KEYS) as SortField[]) this.indexes.get(`${kind}:${f}`)?.touch(r.id);
+    const sink = this.webhookSink;
+    if (sink && !(old?.isDeleted && r.isDeleted)) {
+      const action = !old ? 'create' : r.isDeleted ? 'delete' : 'change';
+      if (sink.wants(kind, action)) {
+        sink.emit({ kind, action, id: r.id, before: old ? this.out(kind, old) : undefined, after: this.out(kind, r), source: this.writeSource, userId: this.meUserId });
+      }
+    }
+  }
+
+  private asApi<T>(fn: () => T): T {
+    this.writeSource = 'api';
+    try {
+      return fn();
+    } finally {
+      this.writeSource = 'app';
+    }
   }
 
   // ---- REST v2 reads ---------------------------------------------------------------------------
@@ -431,7 +452,7 @@ export class SandboxState {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'Validation failed: body: expected a JSON object');
     const id = this.tables[kind].maxId + 1;
     const rec = WRITERS[kind](body as Body, null as never, id, this.ctx(false));
-    this.store(kind, rec);
+    this.asApi(() => this.store(kind, rec));
     return this.out(kind, rec);
   }
 
@@ -440,7 +461,7 @@ export class SandboxState {
     const existing = this.tables[kind].get(id);
     if (!existing || existing.isDeleted) throw new HttpError(404, `${ENTITY_LABEL[kind]} not found`);
     const rec = WRITERS[kind](body as Body, existing as never, id, this.ctx(false));
-    this.store(kind, rec);
+    this.asApi(() => this.store(kind, rec));
     return this.out(kind, rec);
   }
 
@@ -448,7 +469,7 @@ export class SandboxState {
   delete(kind: Kind, id: number): { id: number } {
     const existing = this.tables[kind].get(id);
     if (!existing || existing.isDeleted) throw new HttpError(404, `${ENTITY_LABEL[kind]} not found`);
-    this.store(kind, { ...existing, isDeleted: true, updateTime: this.now() });
+    this.asApi(() => this.store(kind, { ...existing, isDeleted: true, updateTime: this.now() }));
     return { id };
   }
 

@@ -17,6 +17,11 @@ import { assessReadiness, type RunHistory } from '../status/readiness.js';
 import { parseHostPort, startStatusServer, type StatusServer } from '../status/status-server.js';
 import { latestReportPath } from '../report/write-reports.js';
 import type { FindingProblem } from '../rules/types.js';
+import { secretKeysOf } from '../config/load-config.js';
+import { encryptedSecretStore, secretKeyring } from '../store/secret-store.js';
+import { readWebhookCredentials } from '../setup/webhooks.js';
+import { webhookInbox } from '../webhooks/event-store.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../webhooks/receiver.js';
 
 export interface DeploymentParts {
   deployment: Deployment;
@@ -30,6 +35,8 @@ export interface DeploymentParts {
   readiness(): ReturnType<typeof assessReadiness>;
   /** Starts the status server when CADENCE_STATUS_ADDR is set. */
   startStatus(): Promise<StatusServer | null>;
+  /** Starts the webhook receiver (every company's endpoint) when CADENCE_WEBHOOK_ADDR is set. */
+  startWebhooks(): Promise<WebhookReceiver | null>;
   close(): Promise<void>;
 }
 
@@ -52,6 +59,7 @@ export async function composeDeployment(
   const metrics = createMetrics();
   const history: RunHistory = { lastSuccessAt: null, lastFailure: null };
   let status: StatusServer | null = null;
+  let receiver: WebhookReceiver | null = null;
 
   return {
     deployment,
@@ -111,7 +119,28 @@ export async function composeDeployment(
       logger.info({ url: status.url }, 'status server listening');
       return status;
     },
+    async startWebhooks() {
+      const addr = env.CADENCE_WEBHOOK_ADDR;
+      if (!addr) return null;
+      const keyring = secretKeyring(secretKeysOf(env));
+      const received = metrics.registry.counter({
+        name: 'cadence_webhook_requests_total',
+        help: 'Webhook deliveries answered by the receiver: recorded, duplicate, or the refusal reason.',
+        labelNames: ['company', 'outcome'],
+      });
+      receiver = await startWebhookReceiver({
+        onRequest: (company, outcome) => received.inc({ company: company ?? 'unknown', outcome }),
+        addr,
+        companies: deployment.companyIds.map((id) => {
+          const secrets = encryptedSecretStore(store, id, keyring);
+          return { companyId: id, credentials: () => readWebhookCredentials(secrets), inbox: webhookInbox(store.keyv, id) };
+        }),
+        logger: logger.child({ component: 'webhooks' }),
+      });
+      return receiver;
+    },
     async close() {
+      await receiver?.close();
       await status?.close();
       await store.close();
     },

@@ -4,13 +4,13 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import { loadConfig, type AppConfig, type ConfigOverrides } from '../config/load-config.js';
+import { ConfigError } from '../config/config-error.js';
 import { composeCompany, loggerFor, commandClient, type CompanyParts } from '../app/compose.js';
 import { runCompanyJob, type JobOptions, type JobOutcome } from '../job/run-company-job.js';
 import { formatJobOutcome, formatSyncSummary } from './format-outcome.js';
 import { createProgress, type ProgressSink } from './progress.js';
 import { EXIT } from './errors-to-exit.js';
 import { setFatalLogger } from '../ops/last-defence.js';
-import { ConfigError } from '../config/config-error.js';
 import { runSync } from '../sync/run-sync.js';
 import { runSetup, formatSetupReport } from '../setup/run-setup.js';
 import { runDoctor, formatDoctorReport } from '../doctor/run-doctor.js';
@@ -19,6 +19,7 @@ import { runDemo } from './demo.js';
 import { runScheduleCommand, runOnceCommand } from './schedule.js';
 import { runPurgeCommand, runRotateKeyCommand, withDoctorSecrets } from './privacy.js';
 import { preflightChecks } from '../app/preflight.js';
+import { checkWebhookSetup, runWebhookSetup, withWebhookChecks } from './webhooks.js';
 
 type Values = Record<string, string | boolean | undefined>;
 type Env = Record<string, string | undefined>;
@@ -184,10 +185,30 @@ export const COMMANDS = {
     },
   },
   setup: {
-    summary: 'create the flag fields and activity types the policy names, when missing',
-    options: { ...common, 'dry-run': { type: 'boolean' } },
-    optionHelp: { policy: HELP.policy, 'dry-run': 'say what would be created without creating it' },
+    summary: 'create the flag fields and activity types the policy names, when missing (--webhooks URL: subscribe to Pipedrive webhooks)',
+    options: { ...common, 'dry-run': { type: 'boolean' }, webhooks: { type: 'string' }, 'remove-webhooks': { type: 'boolean' } },
+    optionHelp: {
+      policy: HELP.policy,
+      'dry-run': 'say what would be created without creating it',
+      webhooks: '<public URL>  also subscribe to Pipedrive webhooks delivering to this URL (needs CADENCE_SECRET_KEY)',
+      'remove-webhooks': "remove this worker's webhook subscriptions (others are left alone)",
+    },
     async run(values, env) {
+      const remove = values['remove-webhooks'] === true;
+      if (remove && typeof values.webhooks === 'string') throw new ConfigError(['setup: --webhooks and --remove-webhooks exclude each other']);
+      if (remove || typeof values.webhooks === 'string') {
+        const url = typeof values.webhooks === 'string' ? values.webhooks : undefined;
+        return withCompany(values, env, async (parts) => {
+          if (!remove) checkWebhookSetup(url, parts.config, values['dry-run'] === true);
+          if (!remove) {
+            const report = await runSetup({ client: parts.client, policy: parts.config.policy, logger: parts.logger, dryRun: values['dry-run'] === true });
+            process.stdout.write(`${formatSetupReport(report)}\n\n`);
+            if (report.problems > 0) return EXIT.failed;
+          }
+          await runWebhookSetup(parts, { ...(url ? { url } : {}), remove, dryRun: values['dry-run'] === true });
+          return EXIT.ok;
+        });
+      }
       const config = configOf(values, env);
       const logger = loggerFor(config);
       const { client, close } = await commandClient(config, logger);
@@ -203,7 +224,10 @@ export const COMMANDS = {
       const config = configOf(values, env);
       const logger = loggerFor(config);
       const { client, close } = await commandClient(config, logger);
-      const report = await withDoctorSecrets(config, logger, (secrets) => runDoctor({ client, policy: config.policy, logger, secrets })).finally(close);
+      const report = await withDoctorSecrets(config, logger, async (secrets) => {
+        const base = await runDoctor({ client, policy: config.policy, logger, secrets });
+        return withWebhookChecks(base, { client, config, logger, inspectSecrets: () => secrets.store.inspect() });
+      }).finally(close);
       // Beside Pipedrive: the state store answers, the schedule parses, the report folder can be written.
       for (const check of await preflightChecks(config, logger.child({ component: 'store' }))) {
         report.checks.push(check);
@@ -280,6 +304,7 @@ ${Object.entries(COMMANDS)
 
 Common options: --policy <file> (default CADENCE_POLICY_FILE or config/policy.yaml)
 apply: --dry-run --max-writes N --force --no-sync    plan: --json --no-sync    sync: --full --reconcile auto|force|skip
+setup: --dry-run --webhooks URL --remove-webhooks
 demo: --locale pt-BR|en --keep-running --report-dir DIR    rotate-key: --company ID    purge: --company ID --yes
 \`cadence <command> --help\` describes a command and its options.
 Configuration: environment variables, see .env.example. ${EXIT_CODES_LINE}

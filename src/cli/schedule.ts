@@ -111,6 +111,7 @@ export async function runScheduleCommand(values: Values, env: Record<string, str
     return refused;
   }
   await parts.startStatus();
+  await parts.startWebhooks();
   const service = startScheduledService({
     zones: parts.deployment.zones,
     schedule: parts.deployment.schedule,

@@ -77,6 +77,15 @@ export const EnvSchema = z
         'expected one or more comma-separated keys, each 32 bytes in base64 (the former CADENCE_SECRET_KEY)',
       )
       .optional(),
+    /** Public base URL Pipedrive posts webhooks to (`cadence setup --webhooks` registers <it>/webhooks/<company>). */
+    CADENCE_WEBHOOK_URL: z
+      .url({ protocol: /^https?$/, error: 'expected the public base URL of the webhook receiver, e.g. https://cadence.example.com' })
+      .optional(),
+    /** host:port (or a port on 127.0.0.1) the webhook receiver listens on; never the status server's. */
+    CADENCE_WEBHOOK_ADDR: z
+      .string()
+      .regex(/^(?:[^:]+:\d+|:?\d+|\[[0-9a-fA-F:]+\]:\d+)$/, 'expected host:port (e.g. 127.0.0.1:8788) or a port')
+      .optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .loose();

@@ -44,6 +44,10 @@ export interface AppConfig {
    */
   secretKeys: { current?: string; previous: string[] };
   companiesFile?: string;
+  /** CADENCE_WEBHOOK_URL: the receiver's public base URL; subscriptions point at <it>/webhooks/<company>. */
+  webhookUrl?: string;
+  /** CADENCE_WEBHOOK_ADDR: where the webhook receiver listens (off when unset). */
+  webhookAddr?: string;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -202,6 +206,9 @@ export function parseConfig({ env: rawEnv, policyText, overrides = {}, requireTo
     if (env.CADENCE_TIME_ZONE && !isTimeZone(env.CADENCE_TIME_ZONE)) {
       problems.push(`environment: CADENCE_TIME_ZONE: expected an IANA time zone like America/Sao_Paulo, got "${env.CADENCE_TIME_ZONE}"`);
     }
+    if (env.CADENCE_WEBHOOK_ADDR && env.CADENCE_STATUS_ADDR && portOf(env.CADENCE_WEBHOOK_ADDR) === portOf(env.CADENCE_STATUS_ADDR)) {
+      problems.push('environment: CADENCE_WEBHOOK_ADDR: the webhook receiver needs its own port, not the status server\'s (CADENCE_STATUS_ADDR): choose another port');
+    }
   }
   if (problems.length > 0 || !env || !policy) throw new ConfigError(problems);
 
@@ -239,12 +246,19 @@ export function parseConfig({ env: rawEnv, policyText, overrides = {}, requireTo
     ...(env.CADENCE_STATUS_ADDR ? { statusAddr: env.CADENCE_STATUS_ADDR } : {}),
     ...(env.CADENCE_STATUS_TOKEN ? { statusToken: env.CADENCE_STATUS_TOKEN } : {}),
     secretKeys: secretKeysOf(env),
+    ...(env.CADENCE_WEBHOOK_URL ? { webhookUrl: env.CADENCE_WEBHOOK_URL } : {}),
+    ...(env.CADENCE_WEBHOOK_ADDR ? { webhookAddr: env.CADENCE_WEBHOOK_ADDR } : {}),
     ...(env.CADENCE_COMPANIES_FILE ? { companiesFile: env.CADENCE_COMPANIES_FILE } : {}),
     logLevel: env.LOG_LEVEL,
   };
 }
 
 /** The key ring's variables as given (validated by the schema): the current key and the older ones, comma-separated. */
+/** The port of a host:port or bare-port address. */
+function portOf(addr: string): string {
+  return addr.slice(addr.lastIndexOf(':') + 1);
+}
+
 export function secretKeysOf(env: Pick<Env, 'CADENCE_SECRET_KEY' | 'CADENCE_SECRET_KEY_PREVIOUS'>): AppConfig['secretKeys'] {
   const previous = (env.CADENCE_SECRET_KEY_PREVIOUS ?? '')
     .split(',')

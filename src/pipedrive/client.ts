@@ -18,7 +18,7 @@ import {
   PersonFieldsApiFactory,
   PersonsApiFactory,
 } from 'pipedrive/v2';
-import { Configuration as V1Configuration, ActivityTypesApiFactory, UsersApiFactory } from 'pipedrive/v1';
+import { Configuration as V1Configuration, ActivityTypesApiFactory, UsersApiFactory, WebhooksApiFactory } from 'pipedrive/v1';
 import { z } from 'zod';
 import type { PipedriveConnection } from '../config/load-config.js';
 import type { Activity, ActivityType, EntityKind, FieldDefinition, Organization, User } from '../domain/entities.js';
@@ -46,6 +46,7 @@ import {
   type MalformedRecord,
 } from './records.js';
 import { PAGE_SIZE } from './token-costs.js';
+import { WebhookRecord, toWebhookSubscription, type NewWebhook, type WebhookSubscription } from './webhook-records.js';
 import { OAuthSession } from './oauth.js';
 import type { SecretStore } from '../store/secret-store.js';
 
@@ -219,6 +220,7 @@ export class PipedriveClient {
     this.v1 = {
       users: UsersApiFactory(v1cfg, undefined, ax1),
       activityTypes: ActivityTypesApiFactory(v1cfg, undefined, ax1),
+      webhooks: WebhooksApiFactory(v1cfg, undefined, ax1),
     };
   }
 
@@ -421,6 +423,48 @@ export class PipedriveClient {
     const parsed = OrganizationRecord.safeParse(this.readItem(body, 'PATCH', path));
     if (!parsed.success) throw this.malformedResponse('PATCH', path, parsed.error);
     return toOrganization(parsed.data);
+  }
+
+  // ---------------------------------------------------------------- webhook subscriptions (v1 only)
+
+  /** GET /api/v1/webhooks: every subscription of the company (10 tokens). */
+  async listWebhooks(): Promise<WebhookSubscription[]> {
+    const body = await this.v1.webhooks.getWebhooks();
+    const parsed = V1ListEnvelope.safeParse(body);
+    if (!parsed.success) throw this.malformedResponse('GET', '/api/v1/webhooks');
+    const { records, malformed } = parseRecords('webhook', parsed.data.data ?? [], WebhookRecord, toWebhookSubscription);
+    this.noteMalformed(malformed);
+    return records;
+  }
+
+  /** POST /api/v1/webhooks, version 2.0, with HTTP Basic credentials (10 tokens). */
+  async createWebhook(hook: NewWebhook): Promise<WebhookSubscription> {
+    const path = '/api/v1/webhooks';
+    const body = await this.v1.webhooks.addWebhook({
+      AddWebhookRequest: {
+        subscription_url: hook.url,
+        event_action: hook.eventAction,
+        event_object: hook.eventObject,
+        name: hook.name,
+        http_auth_user: hook.authUser,
+        http_auth_password: hook.authPassword,
+        version: '2.0',
+      },
+    });
+    const parsed = WebhookRecord.safeParse(this.readItem(body, 'POST', path));
+    if (!parsed.success) throw new AmbiguousWriteError(`POST ${path}: the webhook was probably created but the response is unreadable: run setup again (it lists first)`, { method: 'POST', path });
+    return toWebhookSubscription(parsed.data);
+  }
+
+  /** DELETE /api/v1/webhooks/{id} (6 tokens); already gone counts as done. */
+  async deleteWebhook(id: number): Promise<{ id: number; alreadyGone: boolean }> {
+    try {
+      await this.v1.webhooks.deleteWebhook({ id });
+      return { id, alreadyGone: false };
+    } catch (err) {
+      if (err instanceof PipedriveNotFoundError) return { id, alreadyGone: true };
+      throw err;
+    }
   }
 
   // ---------------------------------------------------------------- observability

@@ -230,6 +230,18 @@ describe('environment', () => {
     expect(unknownCadenceVariables({ ...every, CADENCE_LOCK_TTL_MS: '5000' })).toEqual([]);
   });
 
+  it('reads the webhook URL and listen address, and refuses the status server\'s port or a non-http URL', () => {
+    const cfg = parseConfig({ env: { ...goodEnv, CADENCE_WEBHOOK_URL: 'https://cadence.example.com', CADENCE_WEBHOOK_ADDR: '127.0.0.1:8788', CADENCE_STATUS_ADDR: '9464' }, policyText: shipped });
+    expect(cfg.webhookUrl).toBe('https://cadence.example.com');
+    expect(cfg.webhookAddr).toBe('127.0.0.1:8788');
+    expect(problemsOf(() => parseConfig({ env: { ...goodEnv, CADENCE_WEBHOOK_ADDR: '0.0.0.0:9464', CADENCE_STATUS_ADDR: '127.0.0.1:9464' }, policyText: shipped }))).toEqual([
+      expect.stringMatching(/^environment: CADENCE_WEBHOOK_ADDR: the webhook receiver needs its own port/),
+    ]);
+    expect(problemsOf(() => parseConfig({ env: { ...goodEnv, CADENCE_WEBHOOK_URL: 'ftp://x.example.com' }, policyText: shipped }))).toEqual([
+      expect.stringMatching(/^environment: CADENCE_WEBHOOK_URL: expected the public base URL/),
+    ]);
+  });
+
   it('reports environment and policy problems together', () => {
     const problems = problemsOf(() => parseConfig({ env: { LOG_LEVEL: 'loud', PIPEDRIVE_COMPANY_DOMAIN: 'acme', PIPEDRIVE_API_TOKEN: 'x' }, policyText: 'version: 2' }));
     expect(problems.some((m) => m.startsWith('environment: LOG_LEVEL'))).toBe(true);

@@ -1,0 +1,242 @@
+/**
+ * The webhook receiver: a small HTTP server of its own (CADENCE_WEBHOOK_ADDR, never the status server's
+ * port) with one endpoint per company, `POST /webhooks/<company>`. It never makes Pipedrive wait: it checks,
+ * records the event durably in the state store and answers 200; nothing calls Pipedrive inline.
+ *
+ * Checks, in this order, each answered without detail that would help an attacker:
+ *   unknown path or company 404 · other method 405 · Basic credentials (constant time) 401 ·
+ *   not `application/json` 415 · body over the size limit 413 (by Content-Length before reading, or
+ *   while reading) · not JSON or not a Webhooks v2 envelope 400 · store unavailable 503 (Pipedrive retries).
+ * A delivery id seen before answers 200 and records nothing. Credentials and bodies are never logged;
+ * refused requests are logged at most once per 10 s with their count by reason.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../log/logger.js';
+import { parseHostPort } from '../status/status-server.js';
+import { WebhookEnvelope, toRecordedEvent } from './envelope.js';
+import type { WebhookInbox } from './event-store.js';
+
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+const CREDENTIALS_TTL_MS = 30_000;
+const REFUSAL_LOG_EVERY_MS = 10_000;
+export const DEFAULT_RETENTION_MS = 7 * 24 * 3600_000;
+const PRUNE_EVERY_MS = 3600_000;
+
+export interface ReceiverCompany {
+  companyId: string;
+  /** The stored Basic credentials (undefined: not set up, every delivery is refused). */
+  credentials(): Promise<{ user: string; password: string } | undefined>;
+  inbox: WebhookInbox;
+}
+
+export interface WebhookReceiverOptions {
+  /** host:port or a bare port (127.0.0.1). */
+  addr: string;
+  companies: readonly ReceiverCompany[];
+  logger: Logger;
+  maxBodyBytes?: number;
+  now?: () => Date;
+  /** Events older than this are pruned from the inbox (default 7 days), checked at start and hourly. */
+  retentionMs?: number;
+  /** Called for every answered request (metrics): the company when known, and what became of it. */
+  onRequest?: (companyId: string | null, outcome: 'recorded' | 'duplicate' | RefusalReason) => void;
+}
+
+export type RefusalReason = 'not_found' | 'method' | 'unauthorized' | 'media_type' | 'too_large' | 'malformed' | 'unavailable';
+
+export interface ReceiverStats {
+  recorded: number;
+  duplicates: number;
+  refused: Record<RefusalReason, number>;
+}
+
+export interface WebhookReceiver {
+  url: string;
+  stats(): ReceiverStats;
+  close(): Promise<void>;
+}
+
+const STATUS: Record<RefusalReason, number> = { not_found: 404, method: 405, unauthorized: 401, media_type: 415, too_large: 413, malformed: 400, unavailable: 503 };
+const MESSAGE: Record<RefusalReason, string> = {
+  not_found: 'not found', method: 'method not allowed', unauthorized: 'unauthorized', media_type: 'unsupported media type',
+  too_large: 'payload too large', malformed: 'bad request', unavailable: 'unavailable',
+};
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** Constant-time check of an `Authorization: Basic …` header against the expected credentials. */
+export function basicMatches(authorization: string | undefined, expected: { user: string; password: string } | undefined): boolean {
+  const m = /^Basic[ ]+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization ?? '');
+  const presented = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
+  const want = expected ? `${expected.user}:${expected.password}` : '';
+  // Digests of equal length are always compared, so a missing header or missing credentials take as long as a wrong one.
+  const same = timingSafeEqual(digest(presented), digest(want));
+  return same && m !== null && expected !== undefined;
+}
+
+class TooLarge extends Error {}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new TooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<WebhookReceiver> {
+  const { logger } = options;
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const now = options.now ?? (() => new Date());
+  const companies = new Map(options.companies.map((c) => [c.companyId, c]));
+  const creds = new Map<string, { value: { user: string; password: string } | undefined; at: number }>();
+  const stats: ReceiverStats = { recorded: 0, duplicates: 0, refused: { not_found: 0, method: 0, unauthorized: 0, media_type: 0, too_large: 0, malformed: 0, unavailable: 0 } };
+  let refusedSinceLog: Partial<Record<RefusalReason, number>> = {};
+  let lastRefusalLog = -Infinity;
+
+  async function credentialsOf(c: ReceiverCompany): Promise<{ user: string; password: string } | undefined> {
+    const cached = creds.get(c.companyId);
+    if (cached && Date.now() - cached.at < CREDENTIALS_TTL_MS) return cached.value;
+    const value = await c.credentials();
+    creds.set(c.companyId, { value, at: Date.now() });
+    return value;
+  }
+
+  function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store', ...headers });
+    res.end(text);
+  }
+
+  function refuse(req: IncomingMessage, res: ServerResponse, reason: RefusalReason, headers: Record<string, string> = {}, companyId: string | null = null): void {
+    stats.refused[reason]++;
+    options.onRequest?.(companyId, reason);
+    refusedSinceLog[reason] = (refusedSinceLog[reason] ?? 0) + 1;
+    const t = Date.now();
+    if (t - lastRefusalLog >= REFUSAL_LOG_EVERY_MS) {
+      logger.warn({ refused: refusedSinceLog, remote: req.socket.remoteAddress ?? null }, 'webhook receiver refused requests');
+      lastRefusalLog = t;
+      refusedSinceLog = {};
+    }
+    send(res, STATUS[reason], { error: MESSAGE[reason] }, headers);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const m = /^\/webhooks\/([^/]+)\/?$/.exec(path);
+    let companyId: string | undefined;
+    try {
+      companyId = m ? decodeURIComponent(m[1]!) : undefined;
+    } catch {
+      companyId = undefined;
+    }
+    const company = companyId === undefined ? undefined : companies.get(companyId);
+    if (!company) return refuse(req, res, 'not_found');
+    if (req.method !== 'POST') return refuse(req, res, 'method', { allow: 'POST' }, company.companyId);
+    let expected;
+    try {
+      expected = await credentialsOf(company);
+    } catch (err) {
+      logger.error({ company: company.companyId, err: (err as Error).message }, 'webhook receiver cannot read the stored credentials');
+      return refuse(req, res, 'unavailable', { 'retry-after': '30' }, company.companyId);
+    }
+    if (!basicMatches(req.headers.authorization, expected)) return refuse(req, res, 'unauthorized', { 'www-authenticate': 'Basic realm="cadence-webhooks"' }, company.companyId);
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') return refuse(req, res, 'media_type', {}, company.companyId);
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) return refuse(req, res, 'too_large', { connection: 'close' }, company.companyId);
+    let text: string;
+    try {
+      text = await readBody(req, limit);
+    } catch (err) {
+      if (err instanceof TooLarge) {
+        refuse(req, res, 'too_large', { connection: 'close' }, company.companyId);
+        req.destroy();
+        return;
+      }
+      throw err;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return refuse(req, res, 'malformed', {}, company.companyId);
+    }
+    const parsed = WebhookEnvelope.safeParse(json);
+    if (!parsed.success) return refuse(req, res, 'malformed', {}, company.companyId);
+    const event = toRecordedEvent(parsed.data, now());
+    let result;
+    try {
+      result = await company.inbox.record(event);
+    } catch (err) {
+      logger.error({ company: company.companyId, err: (err as Error).message }, 'webhook receiver cannot record an event: Pipedrive will retry');
+      return refuse(req, res, 'unavailable', { 'retry-after': '30' }, company.companyId);
+    }
+    if (result.duplicate) stats.duplicates++;
+    else stats.recorded++;
+    options.onRequest?.(company.companyId, result.duplicate ? 'duplicate' : 'recorded');
+    logger.debug({ company: company.companyId, delivery: event.deliveryId, entity: event.entity, action: event.action, entityId: event.entityId, duplicate: result.duplicate }, 'webhook event');
+    send(res, 200, { ok: true });
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger.error({ err: (err as Error).message }, 'webhook receiver failed a request');
+      if (!res.headersSent) send(res, 500, { error: 'error' });
+      else res.destroy();
+    });
+  });
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+  server.keepAliveTimeout = 5_000;
+
+  let host: string;
+  let port: number;
+  try {
+    ({ host, port } = parseHostPort(options.addr));
+  } catch {
+    throw new Error(`CADENCE_WEBHOOK_ADDR: expected host:port (e.g. 127.0.0.1:8788) or a port, got "${options.addr}"`);
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`webhook receiver: cannot listen on ${options.addr} (${err.code ?? err.message}): choose a free address in CADENCE_WEBHOOK_ADDR`)),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const a = server.address() as AddressInfo;
+  const shownHost = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  logger.info({ addr: `${shownHost}:${a.port}`, companies: [...companies.keys()] }, 'webhook receiver listening');
+  const retention = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  const prune = async (): Promise<void> => {
+    for (const c of companies.values()) {
+      try {
+        const removed = await c.inbox.prune(new Date(now().getTime() - retention));
+        if (removed > 0) logger.info({ company: c.companyId, removed }, 'webhook inbox pruned');
+      } catch (err) {
+        logger.warn({ company: c.companyId, err: (err as Error).message }, 'webhook inbox could not be pruned; will try again in an hour');
+      }
+    }
+  };
+  let pruning = prune();
+  const pruneTimer = setInterval(() => {
+    pruning = pruning.then(prune);
+  }, PRUNE_EVERY_MS);
+  pruneTimer.unref();
+  return {
+    url: `http://${shownHost}:${a.port}`,
+    stats: () => ({ recorded: stats.recorded, duplicates: stats.duplicates, refused: { ...stats.refused } }),
+    close: async () => {
+      clearInterval(pruneTimer);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await pruning;
+    },
+  };
+}
