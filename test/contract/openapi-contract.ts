@@ -16,20 +16,13 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
+import type { SandboxExchange } from '../../sandbox/server.js';
 
 type Json = Record<string, unknown>;
 type Doc = 'v1' | 'v2';
 
-export interface Exchange {
-  method: string;
-  /** Path as sent, without the query (`/api/v2/deals`, `/v1/users`, `/api/v1/users/me`). */
-  path: string;
-  query: Record<string, string>;
-  /** Parsed JSON request body, undefined when there was none. */
-  requestBody: unknown;
-  status: number;
-  responseBody: unknown;
-}
+/** One request and its answer, as the sandbox reports it (`onExchange`). */
+export type Exchange = SandboxExchange;
 
 export interface Violation {
   exchange: string;
