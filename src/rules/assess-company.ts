@@ -7,7 +7,7 @@
  */
 import type { Policy } from '../config/policy-schema.js';
 import { isArchivedDeal, type Deal, type EntityKind, type MirrorSnapshot, type Person } from '../domain/entities.js';
-import { compileCadenceRules, evaluateCadenceRule, overallStatus } from './cadence.js';
+import { compileCadenceRules, evaluateCadenceRule, isMissed, overallStatus } from './cadence.js';
 import type { EpochDay } from './calendar.js';
 import { createDayFormatter, createZoneCalendar, parseInstant, parseIsoDate } from './calendar.js';
 import { toFirmCurrency } from './currency.js';
@@ -183,7 +183,7 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
       mainContactPersonId: mainContact(persons, lastTouch, stakeholders),
       relevantOpenDealId: relevantOpenDeal(deals, policy),
       stalledDeals,
-      missedActivities: om.open.reduce((n, e) => (e.day !== null && e.day < today ? n + 1 : n), 0),
+      missedActivities: om.open.reduce((n, e) => (isMissed(e, today, policy.status.missedGraceDays) ? n + 1 : n), 0),
     };
   };
 

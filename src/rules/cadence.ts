@@ -34,6 +34,14 @@ export function compileCadenceRules(rules: Policy['cadenceRules']): Map<string, 
   return out;
 }
 
+/**
+ * An open activity whose due date (plus the grace days) has passed: the call that never happened. The
+ * worker's own follow-ups are not counted (they are escalated instead; their key keeps them unique).
+ */
+export function isMissed(entry: ActivityEntry, today: number, graceDays: number): boolean {
+  return entry.day !== null && entry.day + graceDays < today && !entry.activity.cadenceKey;
+}
+
 export function qualifies(rule: CompiledRule, entry: ActivityEntry): boolean {
   return (entry.mask & rule.bit) !== 0 && (rule.subject === null || rule.subject.test(entry.activity.subject));
 }
@@ -128,8 +136,8 @@ export function evaluateCadenceRule({ rule, tierCadence, org, active, today, due
   let missed: ActivityEntry | null = null;
   for (const e of org.open) {
     if (!qualifies(rule, e)) continue;
-    if (e.day !== null && e.day + missedGraceDays < today && !e.activity.cadenceKey) {
-      if (missed === null || e.day > missed.day! || (e.day === missed.day && e.activity.id > missed.activity.id)) missed = e;
+    if (isMissed(e, today, missedGraceDays)) {
+      if (missed === null || e.day! > missed.day! || (e.day === missed.day && e.activity.id > missed.activity.id)) missed = e;
       continue;
     }
     if (open === null || earlierDue(e, open)) open = e;

@@ -253,7 +253,7 @@ export const OrgAssessment = z.object({
   relevantOpenDealId: z.number().int().nullable(),
   /** Open deals that stalled (docs/policy.md §10.5); optional so older reports still parse, always set by the rules. */
   stalledDeals: z.array(StalledDeal).optional(),
-  /** Open touchpoint activities of the client whose due date has passed (the per-executive view); always set by the rules. */
+  /** Open activities of the client missed as cadence.ts `isMissed` says (due date + status.missedGraceDays passed, not the worker's own follow-ups), for the per-executive view; always set by the rules. */
   missedActivities: z.number().int().min(0).optional(),
 });
 export type OrgAssessment = z.infer<typeof OrgAssessment>;

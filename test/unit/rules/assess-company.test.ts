@@ -4,7 +4,7 @@ import { healthScore } from '../../../src/rules/health.js';
 import { resolveUserRef } from '../../../src/rules/resolve-user-ref.js';
 import { OrgAssessment, RulesResult } from '../../../src/rules/types.js';
 import type { CadenceResult, Engagement, Risk } from '../../../src/rules/types.js';
-import { F, FALLBACK, FIELDS, ROLE, STRENGTH, TIER_OPT, USERS, clock, deal, org, person, policy, snapshot, touch, wonDeal } from './fixtures.js';
+import { F, FALLBACK, FIELDS, ROLE, STRENGTH, TIER_OPT, USERS, activity, clock, deal, org, person, policy, snapshot, touch, wonDeal } from './fixtures.js';
 
 const TODAY = '2026-03-10';
 
@@ -156,6 +156,20 @@ describe('assessCompany', () => {
     expect(one.tier.level).toBeGreaterThan(tierOf(deals.filter((d) => d.id !== 3)));
     const onlyArchivedOpen = assessCompany(p, snapshot({ orgs: [org({ id: 1 })], deals: [deal({ id: 1, orgId: 1, isArchived: true })] }), clock(TODAY)).organizations[0]!;
     expect(onlyArchivedOpen).toMatchObject({ relevantOpenDealId: null, active: false });
+  });
+
+  it('missed activities (the per-executive view) are counted as the cadence counts them: past due + grace days, not the worker\'s own follow-ups', () => {
+    // TODAY is 2026-03-10.
+    const activities = [
+      activity({ id: 1, orgId: 1, done: false, dueDate: '2026-03-09' }),
+      activity({ id: 2, orgId: 1, done: false, dueDate: '2026-03-07' }),
+      activity({ id: 3, orgId: 1, done: false, dueDate: '2026-03-01', cadenceKey: 'k1' }),
+      activity({ id: 4, orgId: 1, done: false, dueDate: '2026-03-10' }),
+    ];
+    const missed = (graceDays: number) =>
+      assessCompany(policy((x) => void (x.status.missedGraceDays = graceDays)), snapshot({ orgs: [org({ id: 1 })], activities }), clock(TODAY)).organizations[0]!.missedActivities;
+    expect(missed(0)).toBe(2);
+    expect(missed(2)).toBe(1);
   });
 
   it('relevant open deal ties go to the most recently updated', () => {
