@@ -3,6 +3,7 @@
  * file): one shared state store, one logger that censors every company's token, the status server and
  * its metrics, and the per-company job handed to the operations layer (locks, ticks, shutdown).
  */
+import { Counter } from 'prom-client';
 import { ConfigError } from '../config/config-error.js';
 import { loadDeployment, type Deployment } from '../ops/deployment.js';
 import type { CompanyResult, RunSummary } from '../ops/run-all-companies.js';
@@ -123,10 +124,11 @@ export async function composeDeployment(
       const addr = env.CADENCE_WEBHOOK_ADDR;
       if (!addr) return null;
       const keyring = secretKeyring(secretKeysOf(env));
-      const received = metrics.registry.counter({
+      const received = new Counter({
         name: 'cadence_webhook_requests_total',
         help: 'Webhook deliveries answered by the receiver: recorded, duplicate, or the refusal reason.',
         labelNames: ['company', 'outcome'],
+        registers: [metrics.registry],
       });
       receiver = await startWebhookReceiver({
         onRequest: (company, outcome) => received.inc({ company: company ?? 'unknown', outcome }),

@@ -39,7 +39,7 @@ export interface StatusServerOptions {
   host: string;
   /** 0 picks a free port (tests). */
   port: number;
-  metrics: { render(): string };
+  metrics: { render(): Promise<string> };
   readiness: () => Readiness | Promise<Readiness>;
   /** Path of the newest report.html, or null before the first report. */
   latestReportPath: () => string | null | Promise<string | null>;
@@ -148,7 +148,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
         return;
       }
       case '/metrics':
-        if (authorized(req, res, path)) send(res, 200, PROMETHEUS_CONTENT_TYPE, metrics.render());
+        if (authorized(req, res, path)) send(res, 200, PROMETHEUS_CONTENT_TYPE, await metrics.render());
         return;
       case '/':
         send(res, 200, 'text/plain; charset=utf-8', `pipedrive-cadence status\n${ROUTES.join('\n')}\n`);

@@ -227,7 +227,7 @@ describe('schedule mode', () => {
       expect((await post(envelope(), { authorization: basic(creds.user, 'nope') }, url)).status).toBe(401);
       expect((await post(envelope(), {}, `${receiver.url}/webhooks/elsewhere`)).status).toBe(404);
       expect(await webhookInbox(parts.store.keyv, COMPANY).count()).toBe(1);
-      const metrics = parts.metrics.render();
+      const metrics = await parts.metrics.render();
       expect(metrics).toContain(`cadence_webhook_requests_total{company="${COMPANY}",outcome="recorded"} 1`);
       expect(metrics).toContain(`cadence_webhook_requests_total{company="${COMPANY}",outcome="unauthorized"} 1`);
       expect(metrics).toContain('cadence_webhook_requests_total{company="unknown",outcome="not_found"} 1');

@@ -91,6 +91,15 @@ describe('status server', () => {
     expect(families.find((f) => f.name === 'cadence_pipedrive_requests_total')!.metrics).toEqual([{ labels: { company: 'acme', status: '200' }, value: '12' }]);
   });
 
+  it('serves the default process metrics (memory, event-loop lag, GC, handles) beside the worker\'s own', async () => {
+    const { families } = checkPrometheusText((await get('/metrics', { headers: AUTH })).body);
+    expect(families.get('cadence_runs_total')).toBe('counter');
+    expect(families.get('process_resident_memory_bytes')).toBe('gauge');
+    expect(families.get('nodejs_eventloop_lag_seconds')).toBe('gauge');
+    expect(families.get('nodejs_gc_duration_seconds')).toBe('histogram');
+    expect(families.get('nodejs_active_handles_total')).toBe('gauge');
+  });
+
   it('serves the latest HTML report, 404 before the first one', async () => {
     const none = await get('/reports/latest', { headers: AUTH });
     expect(none.status).toBe(404);
