@@ -16,12 +16,12 @@ import { createMetrics, observeRun, type CadenceMetrics } from '../status/metric
 import { assessReadiness, type RunHistory } from '../status/readiness.js';
 import { parseHostPort, startStatusServer, type StatusServer } from '../status/status-server.js';
 import { latestReportPath } from '../report/write-reports.js';
-import type { FindingProblem } from '../rules/types.js';
 import { secretKeysOf } from '../config/load-config.js';
 import { encryptedSecretStore, secretKeyring } from '../store/secret-store.js';
 import { readWebhookCredentials } from '../setup/webhooks.js';
 import { webhookInbox } from '../webhooks/event-store.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../webhooks/receiver.js';
+import type { FindingProblem } from '../domain/vocabulary.js';
 
 export interface DeploymentParts {
   deployment: Deployment;

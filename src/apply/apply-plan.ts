@@ -26,22 +26,7 @@ import { formatPlanSummary } from '../plan/format-plan.js';
 import type { CreateActivity, DeleteActivity, Plan, PlannedWrite, UpdateOrgFlags } from '../plan/types.js';
 import { isUntouched } from '../plan/untouched.js';
 import { LedgerEntry, type ApplyClient, type ApplyState, type AuditEntry } from './ports.js';
-
-export type WriteOutcome =
-  /** Dry run: would be written. */
-  | 'planned'
-  | 'created'
-  /** Found in Pipedrive under its key (an earlier run, crashed before its ledger write, or another replica). */
-  | 'adopted'
-  | 'updated'
-  | 'deleted'
-  /** The ledger already has it done. */
-  | 'already_done'
-  /** Nothing to do any more (the activity to delete was done, edited or gone). */
-  | 'not_needed'
-  | 'failed'
-  /** The run stopped before this write (fatal error, lost lock, not confirmed). */
-  | 'not_attempted';
+import type { WriteOutcome } from '../domain/vocabulary.js';
 
 export interface WriteResult {
   key: string;

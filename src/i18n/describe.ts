@@ -11,8 +11,9 @@
  */
 import type { Policy } from '../config/policy-schema.js';
 import { createDateFormatter, fillTemplate, numberFormat } from '../plan/texts.js';
-import type { Finding, HealthPart, MessageParams, Risk, TierDecision } from '../rules/types.js';
+import type { Finding, HealthPart, Risk, TierDecision } from '../rules/types.js';
 import { DATE_PARAM_SUFFIX, type NoticeCode } from './message-keys.js';
+import type { MessageParams } from '../domain/vocabulary.js';
 
 export interface Describer {
   finding(f: Pick<Finding, 'problem' | 'params' | 'textKey'>): string;

@@ -8,9 +8,9 @@
  */
 import { z } from 'zod';
 import type { Policy } from '../config/policy-schema.js';
-import { MessageParams } from '../rules/types.js';
 import { createDescriber } from './describe.js';
 import { NOTICE_CODES, type NoticeCode } from './message-keys.js';
+import { MessageParams } from '../domain/vocabulary.js';
 
 export const Notice = z.object({
   code: z.enum(NOTICE_CODES),

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { assessCompany } from '../rules/assess-company.js';
 import { resolveUserRef } from '../rules/resolve-user-ref.js';
-import type { MessageParams, RulesResult } from '../rules/types.js';
+import type { RulesResult } from '../rules/types.js';
 import { buildPlan } from '../plan/build-plan.js';
 import type { Plan } from '../plan/types.js';
 import { applyPlan, applyStopNotices, type ApplyProgress, type ApplySummary } from '../apply/apply-plan.js';
@@ -20,6 +20,7 @@ import { recentIsoWeeks } from '../report/health-trend.js';
 import type { RunInfo } from '../report/report-schema.js';
 import type { MirrorSnapshot } from '../domain/entities.js';
 import type { CompanyParts } from '../app/compose.js';
+import type { MessageParams } from '../domain/vocabulary.js';
 
 export interface JobSteps {
   sync: boolean;

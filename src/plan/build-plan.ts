@@ -7,7 +7,7 @@ import type { Category, Policy, Templates } from '../config/policy-schema.js';
 import { isArchivedDeal, type Activity, type MirrorSnapshot } from '../domain/entities.js';
 import { notice, type Notice } from '../i18n/notice.js';
 import type { NoticeCode } from '../i18n/message-keys.js';
-import type { CadenceResult, MessageParams, OrgAssessment, RulesResult } from '../rules/types.js';
+import type { CadenceResult, OrgAssessment, RulesResult } from '../rules/types.js';
 import type { ActivityDraft, CreateActivity, Plan, PlannedWrite, SkipCode, UpdateOrgFlags } from './types.js';
 import { addBusinessDays } from '../rules/calendar.js';
 import {
@@ -24,6 +24,7 @@ import { clearKey, escalationKey, flagsKey, followUpKey, parseFollowUpKey, renew
 import { escalationNote, followUpNote, renewalNote } from './notes.js';
 import { daysBetween, fillTemplate, formatDate } from './texts.js';
 import { isUntouched } from './untouched.js';
+import type { MessageParams } from '../domain/vocabulary.js';
 
 export interface BuildPlanInput {
   policy: Policy;

@@ -17,6 +17,7 @@
 import { z } from 'zod';
 import { Category, Locale } from '../config/policy-schema.js';
 import { EntityKind } from '../domain/entities.js';
+import { WriteOutcome } from '../domain/vocabulary.js';
 import { Plan, SkipCode } from '../plan/types.js';
 import { ExecutiveView, HealthTrend, PortfolioView } from './views-schema.js';
 import { CadenceStatus, Finding, Health, HealthPart, OrgAssessment, Risk, StalledDeal, TierDecision, Trend, WeekCount } from '../rules/types.js';
@@ -55,19 +56,6 @@ export const RunInfo = z.object({
 });
 export type RunInfo = z.input<typeof RunInfo>;
 
-/** What apply did with one planned write (src/apply/apply-plan.ts `WriteOutcome`). */
-export const WriteOutcome = z.enum([
-  'planned',
-  'created',
-  'adopted',
-  'updated',
-  'deleted',
-  'already_done',
-  'not_needed',
-  'failed',
-  'not_attempted',
-]);
-export type WriteOutcome = z.infer<typeof WriteOutcome>;
 
 /** What apply did (null when the run did not apply: `plan`, report-only runs). Mirrors apply's summary. */
 export const AppliedSummary = z.object({

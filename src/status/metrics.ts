@@ -3,8 +3,8 @@
  * requests by status, retries, 429s, writes, findings by kind, consecutive failures per company).
  * Build one with `createMetrics()` in the composition root and pass it to the parts that count.
  */
-import { FindingProblem } from '../rules/types.js';
 import { createRegistry, type Counter, type Gauge, type Histogram, type MetricsRegistry } from './metrics-registry.js';
+import { FindingProblem } from '../domain/vocabulary.js';
 
 export interface CadenceMetrics {
   registry: MetricsRegistry;

@@ -1,9 +1,9 @@
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { describe, expect, it } from 'vitest';
-import { FindingProblem } from '../../../src/rules/types.js';
 import { createRegistry } from '../../../src/status/metrics-registry.js';
 import { createMetrics, observeRun } from '../../../src/status/metrics.js';
 import { checkPrometheusText } from './prometheus-strict.js';
+import { FindingProblem } from '../../../src/domain/vocabulary.js';
 
 describe('metrics registry', () => {
   it('renders counters, gauges and histograms in the Prometheus text format', () => {
