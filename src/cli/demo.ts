@@ -8,7 +8,6 @@ import { resolve } from 'node:path';
 import { startSandbox } from '../../sandbox/server.js';
 import { generateDataset } from '../../sandbox/generator.js';
 import { loadConfig, type AppConfig } from '../config/load-config.js';
-import { LOCALES, type Locale } from '../config/policy-schema.js';
 import { composeCompany, loggerFor } from '../app/compose.js';
 import { runSetup, formatSetupReport } from '../setup/run-setup.js';
 import { runCompanyJob } from '../job/run-company-job.js';
@@ -17,6 +16,7 @@ import { createProgress } from './progress.js';
 import { jobProgress } from './commands.js';
 import { EXIT } from './errors-to-exit.js';
 import { ConfigError } from '../config/config-error.js';
+import { LOCALES, type Locale } from '../i18n/locales.js';
 
 type Values = Record<string, string | boolean | undefined>;
 

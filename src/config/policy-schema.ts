@@ -16,10 +16,8 @@ import {
   templatePlaceholders,
 } from '../i18n/message-keys.js';
 import { HEALTH_PART_KINDS } from '../domain/vocabulary.js';
+import { LOCALES, Locale } from '../i18n/locales.js';
 
-export const LOCALES = ['pt-BR', 'en'] as const;
-export const Locale = z.enum(LOCALES);
-export type Locale = z.infer<typeof Locale>;
 
 export const CATEGORIES = ['operational', 'strategic', 'executive', 'maintenance'] as const;
 export const Category = z.enum(CATEGORIES);

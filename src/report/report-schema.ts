@@ -15,12 +15,13 @@
  * language from; and `detail` / `reason`, a technical English sentence with record ids, for logs.
  */
 import { z } from 'zod';
-import { Category, Locale } from '../config/policy-schema.js';
+import { Category } from '../config/policy-schema.js';
 import { EntityKind } from '../domain/entities.js';
 import { WriteOutcome } from '../domain/vocabulary.js';
 import { Plan, SkipCode } from '../plan/types.js';
 import { ExecutiveView, HealthTrend, PortfolioView } from './views-schema.js';
 import { CadenceStatus, Finding, Health, HealthPart, OrgAssessment, Risk, StalledDeal, TierDecision, Trend, WeekCount } from '../rules/types.js';
+import { Locale } from '../i18n/locales.js';
 
 export const REPORT_SCHEMA_VERSION = 1 as const;
 

@@ -275,3 +275,8 @@ export function addBusinessDays(date: string, n: number, calendar: BusinessCalen
   }
   return formatEpochDay(day);
 }
+
+/** Whole days from `from` to `to` (calendar dates, `to − from`). */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}

@@ -4,7 +4,7 @@
  * templates use (table-driven: one rules scenario per key), so no `{placeholder}` ever reaches a reader.
  */
 import { describe, expect, it } from 'vitest';
-import { LOCALES, type Policy } from '../../../src/config/policy-schema.js';
+import { type Policy } from '../../../src/config/policy-schema.js';
 import { createDescriber } from '../../../src/i18n/describe.js';
 import { notice } from '../../../src/i18n/notice.js';
 import {
@@ -26,6 +26,7 @@ import {
   F, FIELDS, ROLE, SERVICE, STRENGTH, TIER_OPT, addDays, clock, deal, org, person, policy, snapshot, touch, wonDeal, type SnapshotParts,
 } from '../rules/fixtures.js';
 import { type MessageParams, FINDING_PROBLEMS, HEALTH_PART_KINDS, RISK_KINDS, TIER_RULE_KINDS } from '../../../src/domain/vocabulary.js';
+import { LOCALES } from '../../../src/i18n/locales.js';
 
 const TODAY = '2026-03-10';
 const shipped = policy();
