@@ -5,12 +5,12 @@
  * store's map. Each call returns a new object over the same shared state, so calling it twice is safe.
  */
 import type { StateStore } from './open-state-store.js';
-import type { LockBackend } from './lock.js';
 import { memoryLockBackend } from './lock-memory.js';
 import { postgresLockBackend } from './lock-postgres.js';
 import { redisLockBackend, type RedisLockClient } from './lock-redis.js';
 import { sqliteLockBackend } from './lock-sqlite.js';
 import type { SqlQuery } from './lock-sql.js';
+import type { LockBackend } from './lock-backend.js';
 
 export interface LockForStoreOptions {
   /** Clock for SQLite and memory leases (Redis and PostgreSQL use the server's). */

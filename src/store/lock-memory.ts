@@ -1,8 +1,8 @@
+import type { LockBackend } from './lock-backend.js';
 /**
  * In-process lock backend for the memory:// store and for tests. Atomic because JavaScript runs one
  * operation at a time; it cannot coordinate separate processes (neither can a memory store).
  */
-import type { LockBackend } from './lock.js';
 
 export interface MemoryLockOptions {
   now?: () => number;

@@ -1,9 +1,9 @@
+import type { LockBackend } from './lock-backend.js';
 /**
  * Redis lock backend: `SET key owner NX PX ttl` takes the lock; renew and release are Lua scripts
  * that compare the owner and act in one step, so a worker whose lease expired can never extend or
  * delete the lease of the worker that took over. Redis expires the key itself: one clock, Redis's.
  */
-import type { LockBackend } from './lock.js';
 
 /** The part of a node-redis v5 client (`@redis/client`, also `KeyvRedis#client`) this backend uses. */
 export interface RedisLockClient {

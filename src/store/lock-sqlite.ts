@@ -5,8 +5,8 @@
  * judged by the injected clock: every process on the host shares the same system clock. The
  * connection should have a busy timeout so that two processes wait for each other instead of failing.
  */
-import type { LockBackend } from './lock.js';
 import { checkTableName, type SqlQuery } from './lock-sql.js';
+import type { LockBackend } from './lock-backend.js';
 
 export function sqliteLockBackend(
   query: SqlQuery,

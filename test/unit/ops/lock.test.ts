@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { acquireLock, LockLostError, withLock, type LockBackend } from '../../../src/store/lock.js';
+import { acquireLock, LockLostError, withLock } from '../../../src/store/lock.js';
 import { memoryLockBackend } from '../../../src/store/lock-memory.js';
 import { captureLogger } from './capture-logger.js';
 import { manualClock } from './manual-clock.js';
+import type { LockBackend } from '../../../src/store/lock-backend.js';
 
 const TTL = 3_000;
 
