@@ -19,8 +19,8 @@ import { writeReports, type WrittenReports } from '../report/write-reports.js';
 import { recentIsoWeeks } from '../report/health-trend.js';
 import type { RunInfo } from '../report/report-schema.js';
 import type { MirrorSnapshot } from '../domain/entities.js';
-import type { CompanyParts } from '../app/compose.js';
 import type { MessageParams } from '../domain/vocabulary.js';
+import type { CompanyParts } from './company-parts.js';
 
 export interface JobSteps {
   sync: boolean;
