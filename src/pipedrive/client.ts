@@ -21,9 +21,8 @@ import {
 import { Configuration as V1Configuration, ActivityTypesApiFactory, UsersApiFactory, WebhooksApiFactory } from 'pipedrive/v1';
 import { z } from 'zod';
 import type { PipedriveConnection } from '../config/load-config.js';
-import type { Activity, ActivityType, EntityKind, FieldDefinition, Organization, User } from '../domain/entities.js';
+import type { Activity, ActivityType, EntityKind, FieldDefinition, Organization, User, ActivityDraft } from '../domain/entities.js';
 import type { Logger } from '../log/logger.js';
-import type { ActivityDraft } from '../plan/types.js';
 import type { RetryPolicy } from './decide-retry.js';
 import { AmbiguousWriteError, MalformedResponseError, PipedriveNotFoundError, PipedriveRequestError } from './errors.js';
 import { createPipedriveHttp, type BudgetSnapshot, type HttpStats, type PipedriveHttp } from './http.js';
