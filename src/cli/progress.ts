@@ -2,6 +2,7 @@
  * Progress for long runs: one rewriting status line on a TTY, structured log lines otherwise
  * (at most one per `everyMs` per topic, plus the final one).
  */
+import type { JobOptions } from '../job/run-company-job.js';
 import type { Logger } from '../log/logger.js';
 
 export interface ProgressSink {
@@ -34,5 +35,21 @@ export function createProgress(stream: NodeJS.WriteStream, logger: Logger, every
       if (lineOpen) stream.write('\n');
       lineOpen = false;
     },
+  };
+}
+
+/** Progress callbacks for a job, rendered on a TTY or as log lines. */
+export function jobProgress(progress: ProgressSink): Pick<JobOptions, 'onSyncProgress' | 'onApplyProgress'> {
+  return {
+    onSyncProgress: (p) =>
+      progress.update(`sync ${p.phase}${p.entity ? ` ${p.entity}` : ''}`, {
+        records: p.records,
+        pages: p.pages,
+        requests: p.requests,
+        retries: p.retries,
+        burstLeft: p.headroom.burstRemaining,
+        dailyLeft: p.headroom.dailyRemaining,
+      }),
+    onApplyProgress: (p) => progress.update('apply', { done: p.done, total: p.total, last: p.result.outcome }),
   };
 }
