@@ -14,7 +14,7 @@ import { composeCompany } from './compose.js';
 import { runCompanyJob, type JobOptions, type JobOutcome } from '../job/run-company-job.js';
 import { createMetrics, observeRun, type CadenceMetrics } from '../status/metrics.js';
 import { assessReadiness, type RunHistory } from '../status/readiness.js';
-import { parseHostPort, startStatusServer, type StatusServer } from '../status/status-server.js';
+import { startStatusServer, type StatusServer } from '../status/status-server.js';
 import { latestReportPath } from '../report/write-reports.js';
 import { secretKeysOf } from '../config/load-config.js';
 import { encryptedSecretStore, secretKeyring } from '../store/secret-store.js';
@@ -22,6 +22,7 @@ import { readWebhookCredentials } from '../setup/webhooks.js';
 import { webhookInbox } from '../webhooks/event-store.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../webhooks/receiver.js';
 import type { FindingProblem } from '../domain/vocabulary.js';
+import { parseHostPort } from '../config/host-port.js';
 
 export interface DeploymentParts {
   deployment: Deployment;

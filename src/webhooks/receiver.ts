@@ -14,9 +14,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.js';
-import { parseHostPort } from '../status/status-server.js';
 import { WebhookEnvelope, toRecordedEvent } from './envelope.js';
 import type { WebhookInbox } from './event-store.js';
+import { parseHostPort } from '../config/host-port.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 const CREDENTIALS_TTL_MS = 30_000;
