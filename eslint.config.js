@@ -20,7 +20,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['eslint.config.js', 'vitest*.config.ts'],
+    files: ['eslint.config.js', 'vitest*.config.ts', '.dependency-cruiser.cjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // dependency-cruiser's configuration (the layer check of `npm run lint`) is CommonJS.
+    files: ['.dependency-cruiser.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
   },
 );
