@@ -20,6 +20,18 @@ export default tseslint.config(
     },
   },
   {
+    // One clock (src/domain/clock.ts), injected from the composition root: nothing else in src/ reads the time.
+    files: ['src/**/*.ts'],
+    ignores: ['src/domain/clock.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'read the time from the injected Clock (src/domain/clock.ts)' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'read the time from the injected Clock (src/domain/clock.ts): dateNow(clock)' },
+      ],
+    },
+  },
+  {
     files: ['eslint.config.js', 'vitest*.config.ts', '.dependency-cruiser.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -23,6 +23,7 @@ import { webhookInbox } from '../webhooks/event-store.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../webhooks/receiver.js';
 import type { FindingProblem } from '../domain/vocabulary.js';
 import { parseHostPort } from '../config/host-port.js';
+import { dateNow, systemClock } from '../domain/clock.js';
 
 export interface DeploymentParts {
   deployment: Deployment;
@@ -58,6 +59,7 @@ export async function composeDeployment(
     throw err;
   });
   const metrics = createMetrics();
+  const clock = jobOptions.clock ?? systemClock();
   const history: RunHistory = { lastSuccessAt: null, lastFailure: null };
   let status: StatusServer | null = null;
   let receiver: WebhookReceiver | null = null;
@@ -78,7 +80,7 @@ export async function composeDeployment(
     observe(result) {
       const o = result.outcome;
       const ok = result.status === 'succeeded';
-      const finishedAt = o?.finishedAt ?? new Date().toISOString();
+      const finishedAt = o?.finishedAt ?? dateNow(clock).toISOString();
       if (result.status === 'done-elsewhere' || result.status === 'locked-elsewhere' || result.status === 'not-started') return;
       const budgetStop = result.status === 'stopped-budget';
       if (ok) history.lastSuccessAt = Date.parse(finishedAt);
@@ -102,7 +104,7 @@ export async function composeDeployment(
         ...(o?.result ? { findingsByKind } : {}),
       });
     },
-    readiness: () => assessReadiness(history, Date.now(), READY_MAX_AGE_MS),
+    readiness: () => assessReadiness(history, clock.now(), READY_MAX_AGE_MS),
     async startStatus() {
       const addr = env.CADENCE_STATUS_ADDR;
       if (!addr) return null;
@@ -112,7 +114,8 @@ export async function composeDeployment(
         host,
         port,
         metrics,
-        readiness: () => assessReadiness(history, Date.now(), READY_MAX_AGE_MS),
+        readiness: () => assessReadiness(history, clock.now(), READY_MAX_AGE_MS),
+        clock,
         latestReportPath: () => latestReportPath(reportDir),
         ...(env.CADENCE_STATUS_TOKEN ? { token: env.CADENCE_STATUS_TOKEN } : {}),
         logger: logger.child({ component: 'status' }),
@@ -137,6 +140,7 @@ export async function composeDeployment(
           return { companyId: id, credentials: () => readWebhookCredentials(secrets), inbox: webhookInbox(store.keyv, id) };
         }),
         logger: logger.child({ component: 'webhooks' }),
+        clock,
       });
       return receiver;
     },

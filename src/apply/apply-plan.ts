@@ -27,6 +27,7 @@ import type { CreateActivity, DeleteActivity, Plan, PlannedWrite, UpdateOrgFlags
 import { isUntouched } from '../plan/untouched.js';
 import { LedgerEntry, type ApplyClient, type ApplyState, type AuditEntry } from './ports.js';
 import type { WriteOutcome } from '../domain/vocabulary.js';
+import { dateNow, systemClock, type Clock } from '../domain/clock.js';
 
 export interface WriteResult {
   key: string;
@@ -87,7 +88,8 @@ export interface ApplyPlanInput {
    * the HTTP client's own concurrency bound and pacing keep the total under Pipedrive's rate limit.
    */
   concurrency?: number;
-  now?: () => Date;
+  /** Where apply reads the time for the ledger and the audit log (default: the system clock). */
+  clock?: Pick<Clock, 'now'>;
 }
 
 /** Consecutive failed writes after which the run stops instead of hammering a failing API. */
@@ -121,7 +123,8 @@ export function applyStopNotices(s: Pick<ApplySummary, 'refused' | 'aborted' | '
 
 export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
   const { plan, client, companyState: state, logger, maxWrites, force = false, dryRun = false } = input;
-  const now = input.now ?? (() => new Date());
+  const clock = input.clock ?? systemClock();
+  const now = (): Date => dateNow(clock);
   const actor = input.actor ?? 'pipedrive-cadence';
   const results: WriteResult[] = [];
   const summary: ApplySummary = {

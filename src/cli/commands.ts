@@ -21,6 +21,7 @@ import { runPurgeCommand, runRotateKeyCommand, withDoctorSecrets } from './priva
 import { preflightChecks } from '../app/preflight.js';
 import { checkWebhookSetup, runWebhookSetup, withWebhookChecks } from './webhooks.js';
 import type { CompanyParts } from '../job/company-parts.js';
+import { systemClock } from '../domain/clock.js';
 
 type Values = Record<string, string | boolean | undefined>;
 type Env = Record<string, string | undefined>;
@@ -106,7 +107,7 @@ export const COMMANDS = {
           client: parts.client,
           companyState: parts.state,
           logger: parts.logger,
-          now: () => new Date(),
+          clock: systemClock(),
           reconcile: reconcile as 'auto' | 'force' | 'skip',
           reconcileEveryDays: parts.config.reconcileEveryDays,
           full: values.full === true,

@@ -16,6 +16,7 @@ import { createProgress, jobProgress } from './progress.js';
 import { EXIT } from './errors-to-exit.js';
 import { ConfigError } from '../config/config-error.js';
 import { LOCALES, type Locale } from '../i18n/locales.js';
+import { dateNow, systemClock } from '../domain/clock.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -29,7 +30,7 @@ export async function runDemo(values: Values, env: Record<string, string | undef
 
   const out = (s: string) => process.stdout.write(s);
   out('Starting the Pipedrive sandbox with the demo firm…\n');
-  const sandbox = await startSandbox({ dataset: generateDataset({ seed: 42, now: new Date(), scale: 'demo' }) });
+  const sandbox = await startSandbox({ dataset: generateDataset({ seed: 42, now: dateNow(systemClock()), scale: 'demo' }) });
   try {
     const loaded = loadConfig({
       env: {

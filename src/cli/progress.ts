@@ -4,13 +4,14 @@
  */
 import type { JobOptions } from '../job/run-company-job.js';
 import type { Logger } from '../log/logger.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 
 export interface ProgressSink {
   update(topic: string, fields: Record<string, string | number | undefined>): void;
   done(): void;
 }
 
-export function createProgress(stream: NodeJS.WriteStream, logger: Logger, everyMs = 2000): ProgressSink {
+export function createProgress(stream: NodeJS.WriteStream, logger: Logger, everyMs = 2000, clock: Pick<Clock, 'now'> = systemClock()): ProgressSink {
   const tty = Boolean(stream.isTTY) && process.env.CI !== 'true';
   const lastLog = new Map<string, number>();
   let lineOpen = false;
@@ -26,7 +27,7 @@ export function createProgress(stream: NodeJS.WriteStream, logger: Logger, every
         lineOpen = true;
         return;
       }
-      const now = Date.now();
+      const now = clock.now();
       if (now - (lastLog.get(topic) ?? 0) < everyMs) return;
       lastLog.set(topic, now);
       logger.info({ progress: topic, ...fields }, `progress ${topic}`);

@@ -48,6 +48,7 @@ import { PAGE_SIZE } from './token-costs.js';
 import { WebhookRecord, toWebhookSubscription, type NewWebhook, type WebhookSubscription } from './webhook-records.js';
 import { OAuthSession } from './oauth.js';
 import type { SecretStore } from '../store/secret-store.js';
+import type { Clock } from '../domain/clock.js';
 
 type SdkAxios = NonNullable<Parameters<typeof DealsApiFactory>[2]>;
 
@@ -119,7 +120,7 @@ export interface PipedriveClientOptions {
   connection: PipedriveConnection;
   logger: Logger;
   /** Test seams: the clock, the sleep used for waits, and the jitter source. */
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   retry?: Partial<RetryPolicy>;
@@ -128,7 +129,7 @@ export interface PipedriveClientOptions {
   /** Where an OAuth app's tokens are kept (required with `connection.oauthApp`). */
   secrets?: SecretStore;
   /** Test seam: the clock that decides when an OAuth access token is due for refresh. */
-  oauthNow?: () => number;
+  oauthClock?: Pick<Clock, 'now'>;
 }
 
 function missingSecretStore(): never {
@@ -176,7 +177,7 @@ export class PipedriveClient {
             app: connection.oauthApp,
             secrets: options.secrets ?? missingSecretStore(),
             logger: options.logger,
-            ...(options.oauthNow ? { now: options.oauthNow } : {}),
+            ...(options.oauthClock ? { clock: options.oauthClock } : {}),
           })
         : undefined;
     this.oauth = session;
@@ -191,7 +192,7 @@ export class PipedriveClient {
         ? { onUnauthorized: async (rejected: string | undefined) => `Bearer ${(await session.refresh('401', rejected?.replace(/^Bearer\s+/i, ''))).accessToken}` }
         : {}),
       ...(options.retry ? { retry: options.retry } : {}),
-      ...(options.now ? { now: options.now } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
       ...(options.random ? { random: options.random } : {}),
     });

@@ -15,6 +15,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import type { Readiness } from './readiness.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -46,6 +47,8 @@ export interface StatusServerOptions {
    */
   token?: string;
   logger: Logger;
+  /** Paces the refusal log (default: the system clock). */
+  clock?: Pick<Clock, 'now'>;
 }
 
 export interface StatusServer {
@@ -101,7 +104,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     if (bearerMatches(req.headers.authorization, token)) return true;
     // One line per REFUSAL_LOG_EVERY_MS at most, with the count since the last: a scanner must not flood the logs.
     refusedSinceLog += 1;
-    const now = Date.now();
+    const now = (options.clock ?? systemClock()).now();
     if (now - lastRefusalLog >= REFUSAL_LOG_EVERY_MS) {
       logger.warn(
         { path, remote: req.socket.remoteAddress ?? null, presented: req.headers.authorization ? 'wrong' : 'none', refused: refusedSinceLog },

@@ -82,7 +82,7 @@ const harnesses: Record<string, () => Harness> = {
     },
   }),
   sqlite: () => ({
-    backend: sqliteLockBackend(sqliteQuery, { table: 'cadence_locks_test', now: () => fakeNow }),
+    backend: sqliteLockBackend(sqliteQuery, { table: 'cadence_locks_test', clock: { now: () => fakeNow } }),
     async expire() {
       fakeNow += 60_000;
     },
@@ -90,7 +90,7 @@ const harnesses: Record<string, () => Harness> = {
   memory: () => {
     let now = 0;
     return {
-      backend: memoryLockBackend({ now: () => now }),
+      backend: memoryLockBackend({ clock: { now: () => now } }),
       async expire() {
         now += 60_000;
       },

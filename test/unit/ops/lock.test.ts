@@ -9,7 +9,7 @@ const TTL = 3_000;
 
 function setup() {
   const clock = manualClock(Date.parse('2026-01-01T00:00:00Z'));
-  const backend = memoryLockBackend({ now: clock.now });
+  const backend = memoryLockBackend({ clock });
   return { clock, backend };
 }
 

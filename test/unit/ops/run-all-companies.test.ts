@@ -14,7 +14,7 @@ const revoked = () => new PipedriveAuthError('Pipedrive rejected the API token (
 
 function world() {
   const clock = manualClock(Date.parse('2026-01-11T05:00:00Z'));
-  const store: OpsStore = { locks: memoryLockBackend({ now: clock.now }), records: memoryRecords() };
+  const store: OpsStore = { locks: memoryLockBackend({ clock }), records: memoryRecords() };
   const log = captureLogger();
   const calls: string[] = [];
   return { clock, store, log, calls };
