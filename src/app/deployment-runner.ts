@@ -16,7 +16,6 @@ import { createMetrics, observeRun, type CadenceMetrics } from '../status/metric
 import { assessReadiness, type RunHistory } from '../status/readiness.js';
 import { startStatusServer, type StatusServer } from '../status/status-server.js';
 import { latestReportPath } from '../report/write-reports.js';
-import { secretKeysOf } from '../config/load-config.js';
 import { encryptedSecretStore, secretKeyring } from '../store/secret-store.js';
 import { readWebhookCredentials } from '../setup/webhooks.js';
 import { webhookInbox } from '../webhooks/event-store.js';
@@ -54,7 +53,7 @@ export async function composeDeployment(
   const logger = createLogger({ level: deployment.logLevel, secrets: deployment.secrets });
   setFatalLogger(logger);
   const store = await openStateStore(deployment.stateUrl, logger.child({ component: 'store' }));
-  await refuseSecretsWithoutKey(store, deployment.companyIds, env).catch(async (err: unknown) => {
+  await refuseSecretsWithoutKey(store, deployment.companyIds, deployment.shared.secretKeys).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
@@ -106,10 +105,10 @@ export async function composeDeployment(
     },
     readiness: () => assessReadiness(history, clock.now(), READY_MAX_AGE_MS),
     async startStatus() {
-      const addr = env.CADENCE_STATUS_ADDR;
+      const addr = deployment.shared.statusAddr;
       if (!addr) return null;
       const { host, port } = parseHostPort(addr);
-      const reportDir = deployment.mode === 'single' ? deployment.configFor(deployment.companyIds[0]!).reportDir : (env.CADENCE_REPORT_DIR ?? 'reports');
+      const reportDir = deployment.shared.reportDir;
       status = await startStatusServer({
         host,
         port,
@@ -117,16 +116,16 @@ export async function composeDeployment(
         readiness: () => assessReadiness(history, clock.now(), READY_MAX_AGE_MS),
         clock,
         latestReportPath: () => latestReportPath(reportDir),
-        ...(env.CADENCE_STATUS_TOKEN ? { token: env.CADENCE_STATUS_TOKEN } : {}),
+        ...(deployment.shared.statusToken ? { token: deployment.shared.statusToken } : {}),
         logger: logger.child({ component: 'status' }),
       });
       logger.info({ url: status.url }, 'status server listening');
       return status;
     },
     async startWebhooks() {
-      const addr = env.CADENCE_WEBHOOK_ADDR;
+      const addr = deployment.shared.webhookAddr;
       if (!addr) return null;
-      const keyring = secretKeyring(secretKeysOf(env));
+      const keyring = secretKeyring(deployment.shared.secretKeys);
       const received = metrics.registry.counter({
         name: 'cadence_webhook_requests_total',
         help: 'Webhook deliveries answered by the receiver: recorded, duplicate, or the refusal reason.',
@@ -157,8 +156,8 @@ export async function composeDeployment(
  * CADENCE_SECRET_KEY is not set: they could neither be read nor written back, and nothing may fall
  * back to storing them in clear.
  */
-async function refuseSecretsWithoutKey(store: StateStore, companyIds: readonly string[], env: Record<string, string | undefined>): Promise<void> {
-  if (env.CADENCE_SECRET_KEY) return;
+async function refuseSecretsWithoutKey(store: StateStore, companyIds: readonly string[], keys: Deployment['shared']['secretKeys']): Promise<void> {
+  if (keys.current) return;
   const problems: string[] = [];
   for (const id of companyIds) {
     const n = (await store.keysWithPrefix(`c:${id}:secret:`)).length;
