@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeFailure, EXIT } from './cli/errors-to-exit.js';
 import { COMMANDS, USAGE, commandUsage, type Command, type CommandName } from './cli/commands.js';
 import { installLastDefence } from './ops/last-defence.js';
+import { processEnv } from './config/process-env.js';
 
 // Before anything else: a bug that escapes a command is logged once, recorded and exits 70 (README).
 const defence = installLastDefence({ exitCode: EXIT.internal });
@@ -37,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // A .env file in the working directory fills variables the environment does not already set.
   if (existsSync('.env') && name !== 'demo') process.loadEnvFile('.env');
-  return command.run(values, process.env);
+  return command.run(values, processEnv());
 }
 
 main(process.argv.slice(2)).then(

@@ -4,6 +4,7 @@
  */
 import type { JobOptions } from '../job/run-company-job.js';
 import type { Logger } from '../log/logger.js';
+import { runsInCi } from '../config/process-env.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 
 export interface ProgressSink {
@@ -12,7 +13,7 @@ export interface ProgressSink {
 }
 
 export function createProgress(stream: NodeJS.WriteStream, logger: Logger, everyMs = 2000, clock: Pick<Clock, 'now'> = systemClock()): ProgressSink {
-  const tty = Boolean(stream.isTTY) && process.env.CI !== 'true';
+  const tty = Boolean(stream.isTTY) && !runsInCi();
   const lastLog = new Map<string, number>();
   let lineOpen = false;
   return {
