@@ -7,6 +7,9 @@
  * Start-up problems (bad companies file, bad policy) throw ConfigError listing everything. A company
  * whose token variable is empty does not stop the others: `configFor` throws for it at run time and
  * the runner reports it as that company's failure on every tick until it is set.
+ *
+ * The environment is parsed and each policy file read once, here; a company's configuration is built from
+ * those values (a policy edited while the service runs takes effect at its next start).
  */
 import { ConfigError } from '../config/config-error.js';
 import { companyConnection, companyPolicyFile, enabledCompanyIds, loadCompaniesFile, loadCompanyConfig, type Company } from '../config/companies.js';
