@@ -9,6 +9,7 @@ import { describeFailure, EXIT } from './cli/errors-to-exit.js';
 import { COMMANDS } from './cli/commands.js';
 import { runCommandLine } from './cli/program.js';
 import { installLastDefence } from './ops/last-defence.js';
+import { processEnv } from './config/process-env.js';
 
 // Before anything else: a bug that escapes a command is logged once, recorded and exits 70 (README).
 const defence = installLastDefence({ exitCode: EXIT.internal });
@@ -17,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
   return runCommandLine(argv, COMMANDS, (name, command, values) => {
     // A .env file in the working directory fills variables the environment does not already set.
     if (existsSync('.env') && name !== 'demo') process.loadEnvFile('.env');
-    return command.run(values, process.env);
+    return command.run(values, processEnv());
   });
 }
 

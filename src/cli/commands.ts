@@ -3,11 +3,11 @@
  * Human output goes to stdout; logs (pino, JSON) go to stderr.
  */
 import { loadConfig, type AppConfig, type ConfigOverrides } from '../config/load-config.js';
-import { LOCALES } from '../config/policy-schema.js';
-import { composeCompany, loggerFor, commandClient, type CompanyParts } from '../app/compose.js';
-import { runCompanyJob, type JobOptions, type JobOutcome } from '../job/run-company-job.js';
+import { LOCALES } from '../i18n/locales.js';
+import { composeCompany, loggerFor, commandClient } from '../app/compose.js';
+import { runCompanyJob, type JobOutcome } from '../job/run-company-job.js';
 import { formatJobOutcome, formatSyncSummary } from './format-outcome.js';
-import { createProgress, type ProgressSink } from './progress.js';
+import { createProgress, jobProgress, type ProgressSink } from './progress.js';
 import { EXIT } from './errors-to-exit.js';
 import { setFatalLogger } from '../ops/last-defence.js';
 import { runSync } from '../sync/run-sync.js';
@@ -19,6 +19,8 @@ import { runScheduleCommand, runOnceCommand } from './schedule.js';
 import { runPurgeCommand, runRotateKeyCommand, withDoctorSecrets } from './privacy.js';
 import { preflightChecks } from '../app/preflight.js';
 import { checkWebhookSetup, runWebhookSetup, withWebhookChecks } from './webhooks.js';
+import type { CompanyParts } from '../job/company-parts.js';
+import { systemClock } from '../domain/clock.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -89,22 +91,6 @@ function progressFor(parts: Pick<CompanyParts, 'logger'>): ProgressSink {
   return createProgress(process.stderr, parts.logger);
 }
 
-/** Progress callbacks for a job, rendered on a TTY or as log lines. */
-export function jobProgress(progress: ProgressSink): Pick<JobOptions, 'onSyncProgress' | 'onApplyProgress'> {
-  return {
-    onSyncProgress: (p) =>
-      progress.update(`sync ${p.phase}${p.entity ? ` ${p.entity}` : ''}`, {
-        records: p.records,
-        pages: p.pages,
-        requests: p.requests,
-        retries: p.retries,
-        burstLeft: p.headroom.burstRemaining,
-        dailyLeft: p.headroom.dailyRemaining,
-      }),
-    onApplyProgress: (p) => progress.update('apply', { done: p.done, total: p.total, last: p.result.outcome }),
-  };
-}
-
 async function withCompany<T>(values: Values, env: Env, fn: (parts: CompanyParts) => Promise<T>): Promise<T> {
   const config = configOf(values, env);
   const logger = loggerFor(config);
@@ -148,7 +134,7 @@ export const COMMANDS = {
           client: parts.client,
           companyState: parts.state,
           logger: parts.logger,
-          now: () => new Date(),
+          clock: systemClock(),
           reconcile,
           reconcileEveryDays: parts.config.reconcileEveryDays,
           full: values.full === true,

@@ -8,14 +8,14 @@ import { resolve } from 'node:path';
 import { startSandbox } from '../../sandbox/server.js';
 import { generateDataset } from '../../sandbox/generator.js';
 import { loadConfig, type AppConfig } from '../config/load-config.js';
-import type { Locale } from '../config/policy-schema.js';
 import { composeCompany, loggerFor } from '../app/compose.js';
 import { runSetup, formatSetupReport } from '../setup/run-setup.js';
 import { runCompanyJob } from '../job/run-company-job.js';
 import { formatJobOutcome } from './format-outcome.js';
-import { createProgress } from './progress.js';
-import { jobProgress } from './commands.js';
+import { createProgress, jobProgress } from './progress.js';
 import { EXIT } from './errors-to-exit.js';
+import type { Locale } from '../i18n/locales.js';
+import { dateNow, systemClock } from '../domain/clock.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -29,7 +29,7 @@ export async function runDemo(values: Values, env: Record<string, string | undef
 
   const out = (s: string) => process.stdout.write(s);
   out('Starting the Pipedrive sandbox with the demo firm…\n');
-  const sandbox = await startSandbox({ dataset: generateDataset({ seed: 42, now: new Date(), scale: 'demo' }) });
+  const sandbox = await startSandbox({ dataset: generateDataset({ seed: 42, now: dateNow(systemClock()), scale: 'demo' }) });
   try {
     const loaded = loadConfig({
       env: {

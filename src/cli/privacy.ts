@@ -5,8 +5,7 @@
 import { join } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { loadCompaniesFile } from '../config/companies.js';
-import { secretEnvValues } from '../config/env-schema.js';
-import { parseEnv, secretKeysOf, type AppConfig } from '../config/load-config.js';
+import { configSecrets, envSecretHolder, parseEnv, secretKeysOf, type AppConfig } from '../config/load-config.js';
 import type { RunDoctorInput } from '../doctor/run-doctor.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { purgeCompany, rotateSecretKey } from '../ops/privacy.js';
@@ -30,7 +29,7 @@ function companyOption(values: Values): string | undefined {
 
 async function withStore<T>(env: Env, fn: (parts: { store: Awaited<ReturnType<typeof openStateStore>>; logger: ReturnType<typeof createLogger>; parsed: ReturnType<typeof parseEnv> }) => Promise<T>): Promise<T> {
   const parsed = parseEnv(env);
-  const logger = createLogger({ level: parsed.LOG_LEVEL, secrets: secretEnvValues(env) });
+  const logger = createLogger({ level: parsed.LOG_LEVEL, secrets: configSecrets(envSecretHolder(parsed)) });
   const store = await openStateStore(parsed.CADENCE_STATE_URL, logger.child({ component: 'store' }));
   try {
     return await fn({ store, logger, parsed });

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { assessCompany } from '../rules/assess-company.js';
 import { resolveUserRef } from '../rules/resolve-user-ref.js';
-import type { MessageParams, RulesResult } from '../rules/types.js';
+import type { RulesResult } from '../rules/types.js';
 import { buildPlan } from '../plan/build-plan.js';
 import type { Plan } from '../plan/types.js';
 import { applyPlan, applyStopNotices, type ApplyProgress, type ApplySummary } from '../apply/apply-plan.js';
@@ -19,7 +19,9 @@ import { writeReports, type WrittenReports } from '../report/write-reports.js';
 import { recentIsoWeeks } from '../report/health-trend.js';
 import type { RunInfo } from '../report/report-schema.js';
 import type { MirrorSnapshot } from '../domain/entities.js';
-import type { CompanyParts } from '../app/compose.js';
+import type { MessageParams } from '../domain/vocabulary.js';
+import type { CompanyParts } from './company-parts.js';
+import { dateNow, systemClock, type Clock } from '../domain/clock.js';
 
 export interface JobSteps {
   sync: boolean;
@@ -29,7 +31,8 @@ export interface JobSteps {
 
 export interface JobOptions {
   steps?: Partial<JobSteps>;
-  now?: () => Date;
+  /** Where the run reads the time (default: the system clock). */
+  clock?: Pick<Clock, 'now'>;
   signal?: AbortSignal;
   reconcile?: ReconcileMode;
   /** Apply even when the plan exceeds the write cap. */
@@ -83,7 +86,8 @@ export function newRunId(now: Date): string {
 export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {}): Promise<JobOutcome> {
   const { config, client, state } = parts;
   const steps: JobSteps = { sync: true, apply: true, report: true, ...options.steps };
-  const now = options.now ?? (() => new Date());
+  const clock = options.clock ?? systemClock();
+  const now = (): Date => dateNow(clock);
   const started = now();
   const runId = options.runId ?? newRunId(started);
   const logger = parts.logger.child({ company: config.companyId, runId });
@@ -114,7 +118,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
         client,
         companyState: state,
         logger,
-        now,
+        clock,
         runId,
         reconcile: options.reconcile ?? 'auto',
         reconcileEveryDays: config.reconcileEveryDays,
@@ -170,7 +174,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
         maxWrites: config.maxWrites,
         force: options.force ?? false,
         concurrency: config.pipedrive.concurrency,
-        now,
+        clock,
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onFirstApply ? { onFirstApply: options.onFirstApply } : {}),
         ...(options.onApplyProgress ? { onProgress: options.onApplyProgress } : {}),

@@ -7,7 +7,7 @@
  * tests in one process do not share series.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { FindingProblem } from '../rules/types.js';
+import { FindingProblem } from '../domain/vocabulary.js';
 
 export interface CadenceMetrics {
   /** The worker's own registry: register further metrics on it with `registers: [metrics.registry]`. */

@@ -14,9 +14,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.js';
-import { parseHostPort } from '../status/status-server.js';
 import { WebhookEnvelope, toRecordedEvent } from './envelope.js';
 import type { WebhookInbox } from './event-store.js';
+import { parseHostPort } from '../config/host-port.js';
+import { dateNow, systemClock, type Clock } from '../domain/clock.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 const CREDENTIALS_TTL_MS = 30_000;
@@ -37,7 +38,8 @@ export interface WebhookReceiverOptions {
   companies: readonly ReceiverCompany[];
   logger: Logger;
   maxBodyBytes?: number;
-  now?: () => Date;
+  /** Receipt times, the credentials cache and the refusal log (default: the system clock). */
+  clock?: Pick<Clock, 'now'>;
   /** Events older than this are pruned from the inbox (default 7 days), checked at start and hourly. */
   retentionMs?: number;
   /** Called for every answered request (metrics): the company when known, and what became of it. */
@@ -92,7 +94,8 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
 export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<WebhookReceiver> {
   const { logger } = options;
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const now = options.now ?? (() => new Date());
+  const clock = options.clock ?? systemClock();
+  const now = (): Date => dateNow(clock);
   const companies = new Map(options.companies.map((c) => [c.companyId, c]));
   const creds = new Map<string, { value: { user: string; password: string } | undefined; at: number }>();
   const stats: ReceiverStats = { recorded: 0, duplicates: 0, refused: { not_found: 0, method: 0, unauthorized: 0, media_type: 0, too_large: 0, malformed: 0, unavailable: 0 } };
@@ -101,9 +104,9 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
 
   async function credentialsOf(c: ReceiverCompany): Promise<{ user: string; password: string } | undefined> {
     const cached = creds.get(c.companyId);
-    if (cached && Date.now() - cached.at < CREDENTIALS_TTL_MS) return cached.value;
+    if (cached && clock.now() - cached.at < CREDENTIALS_TTL_MS) return cached.value;
     const value = await c.credentials();
-    creds.set(c.companyId, { value, at: Date.now() });
+    creds.set(c.companyId, { value, at: clock.now() });
     return value;
   }
 
@@ -117,7 +120,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     stats.refused[reason]++;
     options.onRequest?.(companyId, reason);
     refusedSinceLog[reason] = (refusedSinceLog[reason] ?? 0) + 1;
-    const t = Date.now();
+    const t = clock.now();
     if (t - lastRefusalLog >= REFUSAL_LOG_EVERY_MS) {
       logger.warn({ refused: refusedSinceLog, remote: req.socket.remoteAddress ?? null }, 'webhook receiver refused requests');
       lastRefusalLog = t;

@@ -182,7 +182,7 @@ describe('webhook receiver', () => {
       addr: '127.0.0.1:0',
       companies: [{ companyId: COMPANY, credentials: () => readWebhookCredentials(secrets), inbox }],
       logger: logger(),
-      now: () => new Date(Date.now() + 8 * 24 * 3600_000),
+      clock: { now: () => Date.now() + 8 * 24 * 3600_000 },
     });
     await later.close(); // waits for the start-up pruning
     expect(await inbox.pending({ afterSeq: 0 })).toEqual([]);

@@ -1,9 +1,9 @@
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { Counter, Gauge, Histogram, register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FindingProblem } from '../../../src/rules/types.js';
 import { createMetrics, observeRun } from '../../../src/status/metrics.js';
 import { checkPrometheusText } from './prometheus-strict.js';
+import { FindingProblem } from '../../../src/domain/vocabulary.js';
 
 /** Every metric the worker defines: name, type and help, as operators' dashboards and alerts know them. */
 const WORKER_METRICS: [name: string, type: string, help: string][] = [

@@ -8,8 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
 import { createMetrics, observeRun } from '../../../src/status/metrics.js';
 import type { Readiness } from '../../../src/status/readiness.js';
-import { bearerMatches, isLoopback, parseHostPort, startStatusServer, type StatusServer } from '../../../src/status/status-server.js';
+import { bearerMatches, isLoopback, startStatusServer, type StatusServer } from '../../../src/status/status-server.js';
 import { checkPrometheusText } from './prometheus-strict.js';
+import { parseHostPort } from '../../../src/config/host-port.js';
 
 let dir: string;
 let server: StatusServer;
