@@ -75,7 +75,8 @@ interface StoryDeal {
 interface StoryActivity {
   type: string; subject: string; daysAgo: number; done: boolean; owner?: UserKey; person?: number | null;
   /** UTC HH:MM, or omitted for an all-day activity. */
-  time?: string; deal?: number; note?: string;
+  /** Index into the org's deals; omitted: its first open deal (else its last deal); null: no deal. */
+  time?: string; deal?: number | null; note?: string;
 }
 interface StoryOrg {
   role: string; description: string; name: string; owner: UserKey | null; tier?: 1 | 2 | 3 | 4; segment?: string | null;
@@ -188,7 +189,7 @@ function storyOrgs(now: Date): StoryOrg[] {
         done('meeting', 'FUP mensal com o patrocinador', 10, { time: '14:30' }),
         done('meeting', 'Revisão de negócios (QBR) Q3', 40, { time: '13:00' }),
         done('meeting', 'Planejamento estratégico anual', 150, { time: '12:00' }),
-        done('email', 'Compartilhamento de estudo de caso', 6, { person: 2 }),
+        done('email', 'Compartilhamento de estudo de caso', 6, { person: 2, deal: null }), // no deal: a maintenance touch (docs/policy.md §10.3)
         open('meeting', 'FUP mensal com o patrocinador', 18, { time: '14:30' }),
       ],
     },
@@ -535,7 +536,7 @@ function addStory(b: Builder, now: Date): void {
       const atMs = b.today - a.daysAgo * DAY_MS + (hh * 60 + mm) * 60_000;
       b.addActivity({
         type: a.type, subject: a.subject, ownerId: uid(a.owner ?? s.owner) ?? DEMO_USERS.head.id, orgId: org.id,
-        dealId: a.deal !== undefined ? deals[a.deal]?.id ?? null : (deals.find((d) => d.status === 'open') ?? deals[deals.length - 1])?.id ?? null,
+        dealId: a.deal === null ? null : a.deal !== undefined ? deals[a.deal]?.id ?? null : (deals.find((d) => d.status === 'open') ?? deals[deals.length - 1])?.id ?? null,
         personId: a.person === null || a.person === undefined ? null : persons[a.person]?.id ?? null,
         done: a.done, atMs: Math.min(atMs, a.done ? b.now - 3 * 3_600_000 : atMs), withTime: a.time !== undefined, note: a.note ?? null,
         doneAfterMs: (40 + (b.activities.length * 7) % 50) * 60_000 + (b.activities.length * 13) % 60 * 1000,

@@ -110,7 +110,7 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
   const fallbackUser = resolveUserRef(policy.owners.fallbackUser, snapshot.users);
   const fallbackUserId = opts.fallbackUserId !== undefined ? opts.fallbackUserId : fallbackUser?.active ? fallbackUser.id : null;
 
-  const classifier = compileCategories(policy.categories);
+  const classifier = compileCategories(policy.categories, policy.cadenceRules);
   const rules = compileCadenceRules(policy.cadenceRules);
   const tierRules = compileTierRules(policy, catalogue, cal);
   const stakeholders = createStakeholders(policy.stakeholders, catalogue);

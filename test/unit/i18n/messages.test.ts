@@ -214,9 +214,9 @@ describe('health parts', () => {
         orgs: [org({ id: 1, customFields: { ...tier(3), [F.segment]: null, [F.contractEnd]: addDays(TODAY, 30) } })],
         persons: [dm(10)],
         activities: [
-          // Maintenance (call) overdue; strategic (meeting) due within 7 days; all meetings in the previous 4 weeks.
+          // Maintenance (call) overdue; strategic (FUP meeting) due within 7 days; all meetings in the previous 4 weeks.
           withPersons(1, addDays(TODAY, -100), [10], { type: 'call' }),
-          ...[0, 1, 2, 3].map((i) => withPersons(10 + i, addDays('2026-02-10', -i * 7), [10], { type: 'meeting' })),
+          ...[0, 1, 2, 3].map((i) => withPersons(10 + i, addDays('2026-02-10', -i * 7), [10], { type: 'meeting', subject: 'FUP' })),
         ],
       },
     });

@@ -37,7 +37,7 @@ describe('cadenceStatus boundaries (status.dueSoonDays = 7)', () => {
 
 /** An activity that qualifies for exactly the rule under test (and whatever else shares its category). */
 const qualifying: Record<string, Partial<Activity>> = {
-  operational: { type: 'email', subject: 'Status report' },
+  operational: { type: 'email', subject: 'Status report', dealId: 900 }, // linked to the client's open deal (docs/policy.md §10.3)
   strategic: { type: 'meeting', subject: 'FUP mensal' },
   qbr: { type: 'meeting', subject: 'QBR Q1' },
   'annual-planning': { type: 'meeting', subject: 'Planejamento estratégico 2027' },
@@ -155,7 +155,7 @@ describe('open scheduled activities (by anyone)', () => {
   });
 
   it('an open e-mail schedules nothing for the strategic rule', () => {
-    const acts = [activity({ id: 1, orgId: 1, done: false, type: 'email', dueDate: '2026-03-12' })];
+    const acts = [activity({ id: 1, orgId: 1, done: false, type: 'email', dueDate: '2026-03-12', dealId: 900 })];
     const a = assess(policy(), 3, acts);
     expect(a.cadence.find((c) => c.ruleId === 'strategic')!.openScheduled).toBeNull();
     expect(a.cadence.find((c) => c.ruleId === 'operational')!.openScheduled?.activityId).toBe(1);
@@ -170,14 +170,14 @@ describe('open scheduled activities (by anyone)', () => {
     expect(strategic.openScheduled).toBeNull();
     expect(strategic.missed).toEqual({ activityId: 2, dueDate: '2026-03-09', ownerId: 8, subject: 'FUP' });
     // Due today is not missed; an auto-created follow-up past due stays "scheduled" (escalation handles it).
-    const today = assess(policy(), 3, [activity({ id: 3, orgId: 1, done: false, type: 'meeting', dueDate: TODAY })]).cadence.find((c) => c.ruleId === 'strategic')!;
+    const today = assess(policy(), 3, [activity({ id: 3, orgId: 1, done: false, type: 'meeting', subject: 'FUP', dueDate: TODAY })]).cadence.find((c) => c.ruleId === 'strategic')!;
     expect([today.openScheduled?.activityId, today.missed]).toEqual([3, null]);
     const ours = assess(policy(), 3, [activity({ id: 4, orgId: 1, done: false, type: 'meeting', dueDate: '2026-03-01', cadenceKey: 'fu:1:strategic:never' })]).cadence.find((c) => c.ruleId === 'strategic')!;
     expect([ours.openScheduled?.activityId, ours.missed]).toEqual([4, null]);
   });
 
   it('status.missedGraceDays keeps it scheduled that many days past its due date', () => {
-    const acts = [activity({ id: 1, orgId: 1, done: false, type: 'meeting', dueDate: '2026-03-08' })];
+    const acts = [activity({ id: 1, orgId: 1, done: false, type: 'meeting', subject: 'FUP', dueDate: '2026-03-08' })];
     const grace = (n: number) => assess(policy((p) => void (p.status.missedGraceDays = n)), 3, acts).cadence.find((c) => c.ruleId === 'strategic')!;
     expect(grace(2).openScheduled?.activityId).toBe(1);
     expect(grace(1).openScheduled).toBeNull();
@@ -185,7 +185,7 @@ describe('open scheduled activities (by anyone)', () => {
   });
 
   it('its due date is the firm-zone date of due date + UTC due time', () => {
-    const acts = [activity({ id: 1, orgId: 1, done: false, type: 'call', dueDate: '2026-03-16', dueTime: '01:30:00' })];
+    const acts = [activity({ id: 1, orgId: 1, done: false, type: 'call', dueDate: '2026-03-16', dueTime: '01:30:00', dealId: 900 })];
     expect(assess(policy(), 3, acts).cadence[0]!.openScheduled?.dueDate).toBe('2026-03-15');
   });
 });
@@ -209,10 +209,10 @@ describe('regularity of past gaps', () => {
 
 describe('org-level cadence facts', () => {
   it('nextDueDate is the earliest among applicable rules; lastTouchpointDate the latest touchpoint', () => {
-    const acts = [touch(1, 1, '2026-03-01', { type: 'call' }), touch(2, 1, '2026-01-20', qualifying.qbr)];
+    const acts = [touch(1, 1, '2026-03-01', { type: 'call', subject: 'FUP' }), touch(2, 1, '2026-01-20', qualifying.qbr)];
     const a = assess(policy(), 3, acts, []); // inactive: operational (7 days) does not apply
     expect(a.lastTouchpointDate).toBe('2026-03-01');
-    // strategic: 03-01 + 30 = 03-31; maintenance: 03-01 + 90; qbr: 01-20 + 90 = 04-20; annual: never.
+    // strategic: 03-01 + 30 = 03-31; qbr: 01-20 + 90 = 04-20; maintenance and annual: never.
     expect(a.nextDueDate).toBe('2026-03-31');
     expect(a.overallStatus).toBe('never');
   });
