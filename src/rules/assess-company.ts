@@ -7,7 +7,7 @@
  */
 import type { Policy } from '../config/policy-schema.js';
 import { isArchivedDeal, type Deal, type EntityKind, type MirrorSnapshot, type Person } from '../domain/entities.js';
-import { compileCadenceRules, evaluateCadenceRule, isMissed, overallStatus } from './cadence.js';
+import { cadenceStart, compileCadenceRules, evaluateCadenceRule, isMissed, overallStatus } from './cadence.js';
 import type { EpochDay } from './calendar.js';
 import { createDayFormatter, createZoneCalendar, parseInstant, parseIsoDate } from './calendar.js';
 import { toFirmCurrency } from './currency.js';
@@ -136,9 +136,13 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
     });
 
     const cadence: CadenceResult[] = [];
+    const startDay = cadenceStart(om, cal);
     for (const [ruleId, tierCadence] of Object.entries(tierPolicy.cadence)) {
       const rule = rules.get(ruleId);
-      if (rule) cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays: policy.status.dueSoonDays, missedGraceDays: policy.status.missedGraceDays, formatDay }));
+      if (rule) {
+        const { dueSoonDays, missedGraceDays } = policy.status;
+        cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays, missedGraceDays, startDay, formatDay }));
+      }
     }
 
     const clientIds = new Set(persons.map((p) => p.id));
