@@ -249,6 +249,16 @@ export const PolicySchema = z
         .default([...DEFAULT_CATEGORY_ORDER]),
       /** true: an activity counts for every category it matches (the first version's behaviour). */
       overlap: z.boolean().default(false),
+      /**
+       * A done touchpoint of these categories held within the last `days` whose note is empty is a data-quality
+       * finding for its owner (docs/policy.md §10.3 "FUP sem registro": the checklist was not used).
+       */
+      requireNotes: z
+        .strictObject({
+          categories: z.array(Category).default(['strategic', 'executive']),
+          days: positiveInt.default(90),
+        })
+        .prefault({}),
       operational: CategoryDef,
       strategic: StrategicCategoryDef,
       executive: CategoryDef,

@@ -119,6 +119,12 @@ export const Activity = z.object({
    * note's provenance block at parse time), else null. The note itself is not mirrored.
    */
   cadenceKey: z.string().nullable(),
+  /**
+   * Whether the note holds text of its own (provenance.ts `noteHasText`: HTML and whitespace do not count),
+   * read at parse time like the key; the note itself is not mirrored. Absent when unknown: activities mirrored
+   * before this was recorded, and the worker's own activities (their note always carries the worker's text).
+   */
+  hasNote: z.boolean().optional(),
 });
 export type Activity = z.infer<typeof Activity>;
 

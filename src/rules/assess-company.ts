@@ -115,7 +115,7 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
   const tierRules = compileTierRules(policy, catalogue, cal);
   const stakeholders = createStakeholders(policy.stakeholders, catalogue);
   const contractEndField = catalogue.resolve('organization', policy.renewal.contractEndField);
-  const dataQuality = createDataQuality({ policy, catalogue, snapshot, stakeholders, fallbackUserId });
+  const dataQuality = createDataQuality({ policy, catalogue, snapshot, stakeholders, fallbackUserId, today, rules });
   const tiersByLevel = new Map(policy.tiers.map((t) => [t.level, t]));
   const window = engagementWindow(today, policy.engagement.weeks);
 

@@ -80,6 +80,7 @@ const FINDING_SCENARIOS: Record<Exclude<FindingTextKey, 'unknown_field'>, Scenar
   missing_stakeholder_role: { parts: { orgs: [org({ id: 1 })], persons: [person({ id: 10, orgId: 1, customFields: { [F.role]: null } })] } },
   missing_relationship_strength: { parts: { orgs: [org({ id: 1 })], persons: [person({ id: 10, orgId: 1, customFields: { [F.strength]: null } })] } },
   unknown_currency: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, won: '2026-01-15', value: 5000, currency: 'JPY' })] } },
+  held_without_notes: { parts: { orgs: [org({ id: 1 })], activities: [touch(1, 1, '2026-03-02', { type: 'meeting', subject: 'FUP de março', hasNote: false })] } },
 };
 
 const strategic = (over: SnapshotParts) => ({ ...over, orgs: [org({ id: 1, customFields: { ...tier(3), [F.contractEnd]: '2027-12-31' } })] });
