@@ -146,7 +146,7 @@ function storyOrgs(now: Date): StoryOrg[] {
       description: 'Contract end date in 120 days (within the 180-day renewal window): renewal planning is due. On cadence otherwise.',
       persons: [P('Dr. Eduardo Sampaio', 'Decision maker', 'Strong'), P('Cláudia Menezes', 'Champion', 'Strong')],
       deals: [{ title: 'Consultoria de processos hospitalares', value: 150_000, status: 'won', daysAgo: 300, serviceLine: 'Consulting' }],
-      activities: [done('meeting', 'Reunião trimestral de resultados', 25, { time: '16:00' }), done('email', 'Envio do relatório mensal', 10, { person: 1 })],
+      activities: [done('meeting', 'FUP trimestral de resultados', 25, { time: '16:00' }), done('email', 'Envio do relatório mensal', 10, { person: 1 })],
     },
     {
       role: 'neverTouched', name: 'Construtora Horizonte Azul', owner: 'fernanda', segment: 'Indústria', addYearsAgo: 1,
@@ -165,7 +165,8 @@ function storyOrgs(now: Date): StoryOrg[] {
       description: 'Tier 2, last touchpoint 150 days ago: strategic follow-up (90 days) overdue by ~60 days.',
       persons: [P('Vânia Carvalho', 'Decision maker', 'Weak'), P('Rogério Pinto', 'Influencer', 'Developing')],
       deals: [{ title: 'Consultoria de roteirização', value: 90_000, status: 'won', daysAgo: 330, serviceLine: 'Consulting' }],
-      activities: [done('call', 'Ligação de acompanhamento', 150)],
+      // One touchpoint, one category (docs/policy.md §10.3): the FUP call and a maintenance e-mail the same day.
+      activities: [done('call', 'Ligação de acompanhamento', 150), done('email', 'Envio do boletim do setor', 150, { person: 1 })],
     },
     {
       role: 'dueSoon', name: 'Banco Capital Paulista', owner: 'ricardo', tier: 2, segment: 'Serviços financeiros', addYearsAgo: 4,
@@ -173,7 +174,7 @@ function storyOrgs(now: Date): StoryOrg[] {
       description: 'Tier 2, last strategic touchpoint 86 days ago: due within the 7-day lead time (due soon).',
       persons: [P('Mariana Teixeira', 'Decision maker', 'Strong'), P('Fábio Cunha', 'Champion', 'Developing')],
       deals: [{ title: 'Treinamento em análise de risco', value: 75_000, status: 'won', daysAgo: 150, serviceLine: 'Training' }],
-      activities: [done('meeting', 'Apresentação de insights do setor', 86, { time: '18:00' }), done('call', 'Check-in', 86, { person: 1 })],
+      activities: [done('meeting', 'FUP: apresentação de insights do setor', 86, { time: '18:00' }), done('call', 'Check-in', 86, { person: 1 })],
     },
     {
       role: 'onCadence', name: 'Tecnologia Nuvem Sul', owner: 'juliana', tier: 3, segment: 'Tecnologia', addYearsAgo: 5,
