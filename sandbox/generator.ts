@@ -179,7 +179,7 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'onCadence', name: 'Tecnologia Nuvem Sul', owner: 'juliana', tier: 3, segment: 'Tecnologia', addYearsAgo: 5,
       address: 'Av. Ipiranga, 6681 - Partenon, Porto Alegre - RS, 90619-900', contractEndInDays: 365,
-      description: 'Tier 3 on cadence in every rule: recent calls, monthly FUP, a QBR 40 days ago and the annual planning 150 days ago; a follow-up already scheduled.',
+      description: 'Tier 3 on cadence in every rule: recent calls, monthly FUP, a QBR 40 days ago and the annual planning 150 days ago; a follow-up already scheduled. The FUP 10 days ago was marked done with an empty note ("FUP sem registro").',
       persons: [P('Rafael Kern', 'Decision maker', 'Strong'), P('Bianca Schmitt', 'Champion', 'Strong'), P('Otávio Weber', 'User', 'Developing')],
       deals: [
         { title: 'Consultoria de arquitetura cloud', value: 260_000, status: 'won', daysAgo: 100, serviceLine: 'Consulting', person: 1 },
@@ -187,7 +187,7 @@ function storyOrgs(now: Date): StoryOrg[] {
       ],
       activities: [
         done('call', 'Status semanal', 2, { person: 1 }),
-        done('meeting', 'FUP mensal com o patrocinador', 10, { time: '14:30' }),
+        done('meeting', 'FUP mensal com o patrocinador', 10, { time: '14:30', note: '<p><br></p>' }), // held without notes: "FUP sem registro"
         done('meeting', 'Revisão de negócios (QBR) Q3', 40, { time: '13:00' }),
         done('meeting', 'Planejamento estratégico anual', 150, { time: '12:00' }),
         done('email', 'Compartilhamento de estudo de caso', 6, { person: 2, deal: null }), // no deal: a maintenance touch (docs/policy.md §10.3)
@@ -455,6 +455,12 @@ class Builder {
     this.deals.push(rec);
     return rec;
   }
+  /**
+   * The note of a done activity that sets none (demo scale): what was discussed is on record, so only the
+   * activities a story leaves without notes (`note: ''`) are "FUP sem registro" (docs/policy.md §10.3).
+   */
+  doneNote: string | null = null;
+
   addActivity(a: {
     type: string; subject: string; ownerId: number | null; orgId: number | null; dealId: number | null; personId: number | null;
     done: boolean; atMs: number; withTime: boolean; note?: string | null;
@@ -471,7 +477,7 @@ class Builder {
       id: this.activities.length + 1, subject: a.subject, type: a.type, ownerId: a.ownerId, creatorUserId: a.ownerId,
       dealId: a.dealId, orgId: a.orgId, participants, primaryPersonId: a.personId, done: a.done, dueDate: this.date(due),
       dueTime: a.withTime ? new Date(due).toISOString().slice(11, 19) : null, duration: a.withTime ? '01:00:00' : null,
-      busy: a.withTime, note: a.note ?? null, publicDescription: null, priority: null, location: null,
+      busy: a.withTime, note: a.note !== undefined ? a.note : a.done ? this.doneNote : null, publicDescription: null, priority: null, location: null,
       markedAsDoneTime: doneAt, addTime, updateTime: doneAt ?? addTime, isDeleted: false,
     };
     this.activities.push(rec);
@@ -539,7 +545,7 @@ function addStory(b: Builder, now: Date): void {
         type: a.type, subject: a.subject, ownerId: uid(a.owner ?? s.owner) ?? DEMO_USERS.head.id, orgId: org.id,
         dealId: a.deal === null ? null : a.deal !== undefined ? deals[a.deal]?.id ?? null : (deals.find((d) => d.status === 'open') ?? deals[deals.length - 1])?.id ?? null,
         personId: a.person === null || a.person === undefined ? null : persons[a.person]?.id ?? null,
-        done: a.done, atMs: Math.min(atMs, a.done ? b.now - 3 * 3_600_000 : atMs), withTime: a.time !== undefined, note: a.note ?? null,
+        done: a.done, atMs: Math.min(atMs, a.done ? b.now - 3 * 3_600_000 : atMs), withTime: a.time !== undefined, note: a.note,
         doneAfterMs: (40 + (b.activities.length * 7) % 50) * 60_000 + (b.activities.length * 13) % 60 * 1000,
         addedBeforeMs: 5 * DAY_MS + ((b.activities.length * 977) % 3600) * 1000,
       });
@@ -629,6 +635,7 @@ export function generateDataset(opts: GenerateOptions): Dataset {
   const b = new Builder(opts.seed, opts.now);
   const rng = createPrng(opts.seed);
   if (opts.scale === 'demo') {
+    b.doneNote = '<p>Pauta e próximos passos registrados.</p>';
     addStory(b, opts.now);
     const storyCount = b.orgs.length;
     addRandomOrgs(b, rng, DEMO_ORG_COUNT - storyCount - 2, { persons: 2, deals: 2, activities: 6 }, ACTIVE_OWNERS);
