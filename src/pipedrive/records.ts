@@ -219,7 +219,7 @@ export function toDeal(r: DealRecord): Deal {
 /** What the rules need of a note: the worker's key, and whether anyone else wrote in it (unknown for the worker's own). */
 function activityNote(note: string | null | undefined): Pick<Activity, 'cadenceKey' | 'hasNote'> {
   const cadenceKey = extractCadenceKey(note);
-  return cadenceKey === null ? { cadenceKey, hasNote: noteHasText(note) } : { cadenceKey };
+  return { cadenceKey, hasNote: cadenceKey === null ? noteHasText(note) : null };
 }
 
 export function toActivity(r: ActivityRecord): Activity {

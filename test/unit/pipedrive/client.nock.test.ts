@@ -442,7 +442,7 @@ describe('writes', () => {
     const acts = await setup().client.listOpenActivitiesForOrg(7);
     expect(acts.map((a) => a.cadenceKey)).toEqual(['fu:7:2026-06', null, null]);
     // Whether the note has text of its own (docs/policy.md §10.3); unknown for the worker's own activities.
-    expect(acts.map((a) => a.hasNote)).toEqual([undefined, false, true]);
+    expect(acts.map((a) => a.hasNote)).toEqual([null, false, true]);
     expect(scope.isDone()).toBe(true);
   });
 
