@@ -47,7 +47,13 @@ describe('the shipped policy', () => {
     expect([p.categories.order, p.categories.overlap]).toEqual([['executive', 'strategic', 'operational', 'maintenance'], false]);
     expect(p.categories.strategic.fupActivityType).toEqual({ keyString: 'fup', name: 'FUP' });
     expect(p.categories.operational.match.every((m) => m.openDeal === true)).toBe(true);
-    expect(p.cadenceRules.onboarding).toMatchObject({ kind: 'onboarding', category: 'strategic', onGap: 'create' });
+    expect(p.cadenceRules.onboarding).toMatchObject({
+      kind: 'onboarding',
+      category: 'strategic',
+      onGap: 'create',
+      label: { 'pt-BR': 'Estabelecer a cadência de comunicação', en: 'Establish the communication cadence' },
+    });
+    expect([p.texts['pt-BR'].report.problem_held_without_notes, p.texts.en.report.problem_held_without_notes]).toEqual(['FUP sem registro', 'FUP held without notes']);
     expect(p.cadenceRules.qbr?.kind).toBe('cadence');
     expect(p.tiers.every((t) => t.cadence.operational?.activeOnly === true)).toBe(true);
     expect(p.cadenceRules.operational?.onGap).toBe('report');
