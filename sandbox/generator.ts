@@ -75,7 +75,8 @@ interface StoryDeal {
 interface StoryActivity {
   type: string; subject: string; daysAgo: number; done: boolean; owner?: UserKey; person?: number | null;
   /** UTC HH:MM, or omitted for an all-day activity. */
-  time?: string; deal?: number; note?: string;
+  /** Index into the org's deals; omitted: its first open deal (else its last deal); null: no deal. */
+  time?: string; deal?: number | null; note?: string;
 }
 interface StoryOrg {
   role: string; description: string; name: string; owner: UserKey | null; tier?: 1 | 2 | 3 | 4; segment?: string | null;
@@ -145,7 +146,7 @@ function storyOrgs(now: Date): StoryOrg[] {
       description: 'Contract end date in 120 days (within the 180-day renewal window): renewal planning is due. On cadence otherwise.',
       persons: [P('Dr. Eduardo Sampaio', 'Decision maker', 'Strong'), P('Cláudia Menezes', 'Champion', 'Strong')],
       deals: [{ title: 'Consultoria de processos hospitalares', value: 150_000, status: 'won', daysAgo: 300, serviceLine: 'Consulting' }],
-      activities: [done('meeting', 'Reunião trimestral de resultados', 25, { time: '16:00' }), done('email', 'Envio do relatório mensal', 10, { person: 1 })],
+      activities: [done('meeting', 'FUP trimestral de resultados', 25, { time: '16:00' }), done('email', 'Envio do relatório mensal', 10, { person: 1 })],
     },
     {
       role: 'neverTouched', name: 'Construtora Horizonte Azul', owner: 'fernanda', segment: 'Indústria', addYearsAgo: 1,
@@ -164,7 +165,8 @@ function storyOrgs(now: Date): StoryOrg[] {
       description: 'Tier 2, last touchpoint 150 days ago: strategic follow-up (90 days) overdue by ~60 days.',
       persons: [P('Vânia Carvalho', 'Decision maker', 'Weak'), P('Rogério Pinto', 'Influencer', 'Developing')],
       deals: [{ title: 'Consultoria de roteirização', value: 90_000, status: 'won', daysAgo: 330, serviceLine: 'Consulting' }],
-      activities: [done('call', 'Ligação de acompanhamento', 150)],
+      // One touchpoint, one category (docs/policy.md §10.3): the FUP call and a maintenance e-mail the same day.
+      activities: [done('call', 'Ligação de acompanhamento', 150), done('email', 'Envio do boletim do setor', 150, { person: 1 })],
     },
     {
       role: 'dueSoon', name: 'Banco Capital Paulista', owner: 'ricardo', tier: 2, segment: 'Serviços financeiros', addYearsAgo: 4,
@@ -172,12 +174,12 @@ function storyOrgs(now: Date): StoryOrg[] {
       description: 'Tier 2, last strategic touchpoint 86 days ago: due within the 7-day lead time (due soon).',
       persons: [P('Mariana Teixeira', 'Decision maker', 'Strong'), P('Fábio Cunha', 'Champion', 'Developing')],
       deals: [{ title: 'Treinamento em análise de risco', value: 75_000, status: 'won', daysAgo: 150, serviceLine: 'Training' }],
-      activities: [done('meeting', 'Apresentação de insights do setor', 86, { time: '18:00' }), done('call', 'Check-in', 86, { person: 1 })],
+      activities: [done('meeting', 'FUP: apresentação de insights do setor', 86, { time: '18:00' }), done('call', 'Check-in', 86, { person: 1 })],
     },
     {
       role: 'onCadence', name: 'Tecnologia Nuvem Sul', owner: 'juliana', tier: 3, segment: 'Tecnologia', addYearsAgo: 5,
       address: 'Av. Ipiranga, 6681 - Partenon, Porto Alegre - RS, 90619-900', contractEndInDays: 365,
-      description: 'Tier 3 on cadence in every rule: recent calls, monthly FUP, a QBR 40 days ago and the annual planning 150 days ago; a follow-up already scheduled.',
+      description: 'Tier 3 on cadence in every rule: recent calls, monthly FUP, a QBR 40 days ago and the annual planning 150 days ago; a follow-up already scheduled. The FUP 10 days ago was marked done with an empty note ("FUP sem registro").',
       persons: [P('Rafael Kern', 'Decision maker', 'Strong'), P('Bianca Schmitt', 'Champion', 'Strong'), P('Otávio Weber', 'User', 'Developing')],
       deals: [
         { title: 'Consultoria de arquitetura cloud', value: 260_000, status: 'won', daysAgo: 100, serviceLine: 'Consulting', person: 1 },
@@ -185,10 +187,10 @@ function storyOrgs(now: Date): StoryOrg[] {
       ],
       activities: [
         done('call', 'Status semanal', 2, { person: 1 }),
-        done('meeting', 'FUP mensal com o patrocinador', 10, { time: '14:30' }),
+        done('meeting', 'FUP mensal com o patrocinador', 10, { time: '14:30', note: '<p><br></p>' }), // held without notes: "FUP sem registro"
         done('meeting', 'Revisão de negócios (QBR) Q3', 40, { time: '13:00' }),
         done('meeting', 'Planejamento estratégico anual', 150, { time: '12:00' }),
-        done('email', 'Compartilhamento de estudo de caso', 6, { person: 2 }),
+        done('email', 'Compartilhamento de estudo de caso', 6, { person: 2, deal: null }), // no deal: a maintenance touch (docs/policy.md §10.3)
         open('meeting', 'FUP mensal com o patrocinador', 18, { time: '14:30' }),
       ],
     },
@@ -453,6 +455,12 @@ class Builder {
     this.deals.push(rec);
     return rec;
   }
+  /**
+   * The note of a done activity that sets none (demo scale): what was discussed is on record, so only the
+   * activities a story leaves without notes (`note: ''`) are "FUP sem registro" (docs/policy.md §10.3).
+   */
+  doneNote: string | null = null;
+
   addActivity(a: {
     type: string; subject: string; ownerId: number | null; orgId: number | null; dealId: number | null; personId: number | null;
     done: boolean; atMs: number; withTime: boolean; note?: string | null;
@@ -469,7 +477,7 @@ class Builder {
       id: this.activities.length + 1, subject: a.subject, type: a.type, ownerId: a.ownerId, creatorUserId: a.ownerId,
       dealId: a.dealId, orgId: a.orgId, participants, primaryPersonId: a.personId, done: a.done, dueDate: this.date(due),
       dueTime: a.withTime ? new Date(due).toISOString().slice(11, 19) : null, duration: a.withTime ? '01:00:00' : null,
-      busy: a.withTime, note: a.note ?? null, publicDescription: null, priority: null, location: null,
+      busy: a.withTime, note: a.note !== undefined ? a.note : a.done ? this.doneNote : null, publicDescription: null, priority: null, location: null,
       markedAsDoneTime: doneAt, addTime, updateTime: doneAt ?? addTime, isDeleted: false,
     };
     this.activities.push(rec);
@@ -535,9 +543,9 @@ function addStory(b: Builder, now: Date): void {
       const atMs = b.today - a.daysAgo * DAY_MS + (hh * 60 + mm) * 60_000;
       b.addActivity({
         type: a.type, subject: a.subject, ownerId: uid(a.owner ?? s.owner) ?? DEMO_USERS.head.id, orgId: org.id,
-        dealId: a.deal !== undefined ? deals[a.deal]?.id ?? null : (deals.find((d) => d.status === 'open') ?? deals[deals.length - 1])?.id ?? null,
+        dealId: a.deal === null ? null : a.deal !== undefined ? deals[a.deal]?.id ?? null : (deals.find((d) => d.status === 'open') ?? deals[deals.length - 1])?.id ?? null,
         personId: a.person === null || a.person === undefined ? null : persons[a.person]?.id ?? null,
-        done: a.done, atMs: Math.min(atMs, a.done ? b.now - 3 * 3_600_000 : atMs), withTime: a.time !== undefined, note: a.note ?? null,
+        done: a.done, atMs: Math.min(atMs, a.done ? b.now - 3 * 3_600_000 : atMs), withTime: a.time !== undefined, note: a.note,
         doneAfterMs: (40 + (b.activities.length * 7) % 50) * 60_000 + (b.activities.length * 13) % 60 * 1000,
         addedBeforeMs: 5 * DAY_MS + ((b.activities.length * 977) % 3600) * 1000,
       });
@@ -627,6 +635,7 @@ export function generateDataset(opts: GenerateOptions): Dataset {
   const b = new Builder(opts.seed, opts.now);
   const rng = createPrng(opts.seed);
   if (opts.scale === 'demo') {
+    b.doneNote = '<p>Pauta e próximos passos registrados.</p>';
     addStory(b, opts.now);
     const storyCount = b.orgs.length;
     addRandomOrgs(b, rng, DEMO_ORG_COUNT - storyCount - 2, { persons: 2, deals: 2, activities: 6 }, ACTIVE_OWNERS);

@@ -54,6 +54,8 @@ const CategoryMatch = z.strictObject({
   activityTypes: z.array(nonEmpty).min(1, 'expected at least one activity type'),
   /** Optional: the subject must match this (case-insensitive) regular expression. */
   subjectPattern: regexSource.optional(),
+  /** Optional: only an activity linked to an open deal (not archived) matches (docs/policy.md §10.3: operational). */
+  openDeal: z.boolean().optional(),
 });
 
 const CategoryDef = z.strictObject({
@@ -61,6 +63,15 @@ const CategoryDef = z.strictObject({
   /** An activity belongs to the category when it matches any entry. */
   match: z.array(CategoryMatch).min(1, 'expected at least one match entry'),
 });
+
+/** The strategic category also holds the FUP activity type (docs/policy.md §10.3): `cadence setup` creates it. */
+const StrategicCategoryDef = CategoryDef.extend({
+  /** An activity of this type is a FUP whatever its subject; `name` is what setup calls it when it creates it. */
+  fupActivityType: z.strictObject({ keyString: nonEmpty, name: nonEmpty }).optional(),
+});
+
+/** The order in which an activity's categories are tried (docs/policy.md §10.3): it counts for the first that matches. */
+export const DEFAULT_CATEGORY_ORDER: readonly Category[] = ['executive', 'strategic', 'operational', 'maintenance'];
 
 const CadenceRule = z.strictObject({
   label: Localized,
@@ -71,6 +82,12 @@ const CadenceRule = z.strictObject({
   onGap: z.enum(['create', 'report']),
   /** Activity type of the follow-up the worker creates; must qualify for the rule. */
   followUpType: nonEmpty,
+  /**
+   * `cadence`: a touchpoint at least every `days` (the tier's). `onboarding` (docs/policy.md §10.4): a new client
+   * — its first won deal, else its creation, less than the tier's `days` ago — is due one touchpoint of the
+   * rule's category since that start ("establish the communication cadence"); the rule no longer applies after.
+   */
+  kind: z.enum(['cadence', 'onboarding']).default('cadence'),
 });
 
 const TierCadence = z.strictObject({
@@ -221,8 +238,27 @@ export const PolicySchema = z
       atRiskStrengths: z.array(nonEmpty).min(1),
     }),
     categories: z.strictObject({
+      /** Each category once: an activity counts for the first one it matches (docs/policy.md §10.3). */
+      order: z
+        .array(Category)
+        .refine((o) => o.length === CATEGORIES.length && CATEGORIES.every((c) => o.includes(c)), {
+          message: `expected each category once, e.g. [${DEFAULT_CATEGORY_ORDER.join(', ')}]`,
+        })
+        .default([...DEFAULT_CATEGORY_ORDER]),
+      /** true: an activity counts for every category it matches (the first version's behaviour). */
+      overlap: z.boolean().default(false),
+      /**
+       * A done touchpoint of these categories held within the last `days` whose note is empty is a data-quality
+       * finding for its owner (docs/policy.md §10.3 "FUP sem registro": the checklist was not used).
+       */
+      requireNotes: z
+        .strictObject({
+          categories: z.array(Category).default(['strategic', 'executive']),
+          days: positiveInt.default(90),
+        })
+        .prefault({}),
       operational: CategoryDef,
-      strategic: CategoryDef,
+      strategic: StrategicCategoryDef,
       executive: CategoryDef,
       maintenance: CategoryDef,
     }),

@@ -13,7 +13,7 @@ import { flagFieldSpecs, resolveFlagFields, sameName } from '../plan/flag-fields
 import { createFieldCatalogue, normalizeFieldName } from '../rules/field-catalogue.js';
 import { resolveUserRef } from '../rules/resolve-user-ref.js';
 import { fieldProblem } from '../setup/run-setup.js';
-import { neededActivityTypes, neededFields } from '../setup/policy-needs.js';
+import { creatableActivityTypes, neededActivityTypes, neededFields } from '../setup/policy-needs.js';
 import type { EncryptedSecretStore } from '../store/secret-store.js';
 import { nearMiss } from '../setup/near-miss.js';
 
@@ -250,8 +250,8 @@ export async function runDoctor({ client, policy, logger, secrets }: RunDoctorIn
           detail: `activity type "${need.keyString}" does not exist (used by ${need.usedBy.join(', ')})${need.createdByWorker ? '' : ': touchpoints of that type are not counted'}`,
           fix: nearType
             ? `did you mean "${nearType.keyString}" (${nearType.name})? fix ${need.usedBy[0]} in the policy`
-            : policy.setup.createActivityTypes.includes(need.keyString)
-              ? 'run `cadence setup` to create it (it is listed in setup.createActivityTypes)'
+            : creatableActivityTypes(policy).has(need.keyString)
+              ? `run \`cadence setup\` to create it (it is listed in ${policy.setup.createActivityTypes.includes(need.keyString) ? 'setup.createActivityTypes' : 'categories.strategic.fupActivityType'})`
               : `fix the name in the policy, create it in Pipedrive, or list it in setup.createActivityTypes for \`cadence setup\` to create it; existing keys: ${types.filter((x) => x.active).map((x) => x.keyString).join(', ')}`,
         });
       } else if (!t.active) {

@@ -119,6 +119,12 @@ export const Activity = z.object({
    * note's provenance block at parse time), else null. The note itself is not mirrored.
    */
   cadenceKey: z.string().nullable(),
+  /**
+   * Whether the note holds text of its own (provenance.ts `noteHasText`: HTML and whitespace do not count),
+   * read at parse time like the key; the note itself is not mirrored. Null (or absent) when unknown: the worker's
+   * own activities (their note always carries the worker's text) and activities mirrored before this was recorded.
+   */
+  hasNote: z.boolean().nullable().optional(),
 });
 export type Activity = z.infer<typeof Activity>;
 

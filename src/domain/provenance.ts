@@ -16,3 +16,26 @@ export function extractCadenceKey(note: string | null | undefined): string | nul
   const m = MARKER.exec(note);
   return m?.[1] ?? null;
 }
+
+/**
+ * The cadence rules a follow-up key was created for: `fu:<orgId>:<ruleId>:<window>` names one; a key that
+ * carries several rules lists them joined by `.` (rule ids never contain one). Empty for any other key
+ * (renewal, escalation…). The rules use it to count a done follow-up of the worker for the rules it carried.
+ */
+export function followUpKeyRuleIds(key: string): string[] {
+  const m = /^fu:\d+:([a-z][a-z0-9-]*(?:\.[a-z][a-z0-9-]*)*):(?:never|\d{4}-\d{2}-\d{2})$/.exec(key);
+  return m ? m[1]!.split('.') : [];
+}
+
+/**
+ * Whether an activity's note holds any text (docs/policy.md §10.3 "FUP sem registro"): HTML tags, entities
+ * such as `&nbsp;` and whitespace do not count, so `<p><br></p>` is as empty as no note at all.
+ */
+export function noteHasText(note: string | null | undefined): boolean {
+  if (!note) return false;
+  const text = note
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&(nbsp|#160|#xa0|zwsp|#8203|#x200b);/gi, ' ')
+    .replace(/[\s\u200b\ufeff]+/g, '');
+  return text.length > 0;
+}

@@ -27,6 +27,7 @@ export const FINDING_PROBLEMS = [
   'missing_stakeholder_role',
   'missing_relationship_strength',
   'unknown_currency',
+  'held_without_notes',
 ] as const;
 export const FindingProblem = z.enum(FINDING_PROBLEMS);
 export type FindingProblem = z.infer<typeof FindingProblem>;

@@ -42,6 +42,8 @@ export const FINDING_TEXTS = {
   missing_stakeholder_role: ['field'],
   missing_relationship_strength: ['field'],
   unknown_currency: ['field', 'amount', 'currency', 'firmCurrency'],
+  /** docs/policy.md §10.3: a done FUP, QBR or planning session with an empty note; `kind` is the rule's (else the category's) label. */
+  held_without_notes: ['field', 'subject', 'heldDate', 'kind'],
 } as const satisfies Placeholders<FindingProblem>;
 export type FindingTextKey = keyof typeof FINDING_TEXTS;
 export const FINDING_TEXT_KEYS = Object.keys(FINDING_TEXTS) as [FindingTextKey, ...FindingTextKey[]];

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import type { Activity, ActivityType, Deal, EntityKind, FieldDefinition, Organization, Person, User } from '../domain/entities.js';
-import { extractCadenceKey } from '../domain/provenance.js';
+import { extractCadenceKey, noteHasText } from '../domain/provenance.js';
 
 const id = z.number().int().positive();
 const optId = id.nullish().transform((v) => v ?? null);
@@ -216,6 +216,12 @@ export function toDeal(r: DealRecord): Deal {
   };
 }
 
+/** What the rules need of a note: the worker's key, and whether anyone else wrote in it (unknown for the worker's own). */
+function activityNote(note: string | null | undefined): Pick<Activity, 'cadenceKey' | 'hasNote'> {
+  const cadenceKey = extractCadenceKey(note);
+  return { cadenceKey, hasNote: cadenceKey === null ? noteHasText(note) : null };
+}
+
 export function toActivity(r: ActivityRecord): Activity {
   // The primary participant is v2 `person_id`; keep it first and never twice.
   const participants = new Set<number>();
@@ -237,7 +243,7 @@ export function toActivity(r: ActivityRecord): Activity {
     addTime: r.add_time,
     updateTime: r.update_time,
     isDeleted: r.is_deleted,
-    cadenceKey: extractCadenceKey(r.note),
+    ...activityNote(r.note),
   };
 }
 

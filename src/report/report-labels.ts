@@ -106,6 +106,7 @@ export const REPORT_LABEL_KEYS = [
   'problem_missing_stakeholder_role',
   'problem_missing_relationship_strength',
   'problem_unknown_currency',
+  'problem_held_without_notes',
   'risk_key_person_dependency',
   'risk_no_decision_maker_contact',
   'risk_outreach_collision',

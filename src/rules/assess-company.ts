@@ -7,7 +7,7 @@
  */
 import type { Policy } from '../config/policy-schema.js';
 import { isArchivedDeal, type Deal, type EntityKind, type MirrorSnapshot, type Person } from '../domain/entities.js';
-import { compileCadenceRules, evaluateCadenceRule, isMissed, overallStatus } from './cadence.js';
+import { cadenceStart, compileCadenceRules, evaluateCadenceRule, isMissed, overallStatus } from './cadence.js';
 import type { EpochDay } from './calendar.js';
 import { createDayFormatter, createZoneCalendar, parseInstant, parseIsoDate } from './calendar.js';
 import { toFirmCurrency } from './currency.js';
@@ -110,12 +110,12 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
   const fallbackUser = resolveUserRef(policy.owners.fallbackUser, snapshot.users);
   const fallbackUserId = opts.fallbackUserId !== undefined ? opts.fallbackUserId : fallbackUser?.active ? fallbackUser.id : null;
 
-  const classifier = compileCategories(policy.categories);
+  const classifier = compileCategories(policy.categories, policy.cadenceRules);
   const rules = compileCadenceRules(policy.cadenceRules);
   const tierRules = compileTierRules(policy, catalogue, cal);
   const stakeholders = createStakeholders(policy.stakeholders, catalogue);
   const contractEndField = catalogue.resolve('organization', policy.renewal.contractEndField);
-  const dataQuality = createDataQuality({ policy, catalogue, snapshot, stakeholders, fallbackUserId });
+  const dataQuality = createDataQuality({ policy, catalogue, snapshot, stakeholders, fallbackUserId, today, rules });
   const tiersByLevel = new Map(policy.tiers.map((t) => [t.level, t]));
   const window = engagementWindow(today, policy.engagement.weeks);
 
@@ -136,9 +136,13 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
     });
 
     const cadence: CadenceResult[] = [];
+    const startDay = cadenceStart(om, cal);
     for (const [ruleId, tierCadence] of Object.entries(tierPolicy.cadence)) {
       const rule = rules.get(ruleId);
-      if (rule) cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays: policy.status.dueSoonDays, missedGraceDays: policy.status.missedGraceDays, formatDay }));
+      if (rule) {
+        const { dueSoonDays, missedGraceDays } = policy.status;
+        cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays, missedGraceDays, startDay, formatDay }));
+      }
     }
 
     const clientIds = new Set(persons.map((p) => p.id));

@@ -11,10 +11,19 @@
  *   on_track  otherwise.
  * The lead time is `status.dueSoonDays`, capped at `cadenceDays − 1`: a rule touched today must be
  * on_track, otherwise a weekly rule with a 7-day lead would be "due soon" the moment it is satisfied.
+ *
+ * New clients (docs/policy.md §10.4): a client's cadence starts at its first won deal, else at the
+ * organization's creation (`cadenceStart`). The next due date counts from the later of the last qualifying
+ * touchpoint and that start, so no rule is due before one full period of it has passed since the start (no
+ * QBR or annual planning on day one); a client never touched whose first period has passed is `never`, as
+ * before. A rule of kind `onboarding` ("establish the communication cadence") applies only while the client
+ * is new — its start less than the tier's `days` ago — and is `never` until a qualifying touchpoint on or
+ * after the start, then `on_track`.
  */
 import type { CadenceRulePolicy, Policy, TierPolicy } from '../config/policy-schema.js';
-import type { EpochDay } from './calendar.js';
-import { formatEpochDay } from './calendar.js';
+import { followUpKeyRuleIds } from '../domain/provenance.js';
+import type { EpochDay, ZoneCalendar } from './calendar.js';
+import { formatEpochDay, parseInstant } from './calendar.js';
 import type { ActivityEntry, OrgMirror } from './mirror-index.js';
 import { CATEGORY_BIT } from './touchpoints.js';
 import type { CadenceResult, CadenceStatus, OverallStatus } from './types.js';
@@ -42,8 +51,14 @@ export function isMissed(entry: ActivityEntry, today: number, graceDays: number)
   return entry.day !== null && entry.day + graceDays < today && !entry.activity.cadenceKey;
 }
 
+/**
+ * A touchpoint qualifies for a rule when it is of the rule's category and matches the rule's subject pattern,
+ * or when it is the worker's own follow-up created for that rule (its key names the rule).
+ */
 export function qualifies(rule: CompiledRule, entry: ActivityEntry): boolean {
-  return (entry.mask & rule.bit) !== 0 && (rule.subject === null || rule.subject.test(entry.activity.subject));
+  if ((entry.mask & rule.bit) !== 0 && (rule.subject === null || rule.subject.test(entry.activity.subject))) return true;
+  const key = entry.activity.cadenceKey;
+  return key !== null && key.startsWith('fu:') && followUpKeyRuleIds(key).includes(rule.id);
 }
 
 /** Worse statuses rank higher. `never` is worse than `overdue`: nobody has ever been in touch. */
@@ -100,6 +115,18 @@ export function regularity(days: readonly EpochDay[]): CadenceResult['regularity
   return stats.result();
 }
 
+/** The day a client's cadence starts: its first won deal, else the organization's creation (null when unknown). */
+export function cadenceStart(om: OrgMirror, cal: ZoneCalendar): EpochDay | null {
+  let first: EpochDay | null = null;
+  om.deals.forEach((d, i) => {
+    const day = om.closeDays[i] ?? null;
+    if (d.status === 'won' && day !== null && (first === null || day < first)) first = day;
+  });
+  if (first !== null) return first;
+  const ms = parseInstant(om.org.addTime);
+  return Number.isFinite(ms) ? cal.dayOfInstant(ms) : null;
+}
+
 export interface CadenceInput {
   rule: CompiledRule;
   tierCadence: TierPolicy['cadence'][string];
@@ -113,11 +140,28 @@ export interface CadenceInput {
    * *missed* and the gap is open again (status.missedGraceDays, default 0).
    */
   missedGraceDays?: number;
+  /** The client's cadence start (`cadenceStart`); null or absent: none (every rule counts from its touchpoints only). */
+  startDay?: EpochDay | null;
   /** Date formatter (a shared-string one from createDayFormatter in a full pass). */
   formatDay?: (day: EpochDay) => string;
 }
 
-export function evaluateCadenceRule({ rule, tierCadence, org, active, today, dueSoonDays, missedGraceDays = 0, formatDay = formatEpochDay }: CadenceInput): CadenceResult {
+/** Status of a rule from its last qualifying touchpoint and the client's cadence start (see the module comment). */
+function ruleOutcome(kind: CadenceRulePolicy['kind'], lastDay: EpochDay | null, startDay: EpochDay | null, days: number, today: EpochDay, dueSoonDays: number): StatusOutcome & { isNew: boolean } {
+  const isNew = startDay !== null && today - startDay < days;
+  if (kind === 'onboarding') {
+    const established = lastDay !== null && (startDay === null || lastDay >= startDay);
+    if (!established) return { nextDueDay: null, gapDays: null, daysSinceLast: lastDay === null ? null : today - lastDay, status: 'never', isNew };
+    const nextDueDay = (startDay ?? lastDay) + days;
+    return { nextDueDay, gapDays: today - nextDueDay, daysSinceLast: today - lastDay, status: 'on_track', isNew };
+  }
+  const clock = lastDay === null ? (isNew ? startDay : null) : startDay === null ? lastDay : Math.max(lastDay, startDay);
+  const outcome = cadenceStatus(clock, days, today, dueSoonDays);
+  return { ...outcome, daysSinceLast: lastDay === null ? null : today - lastDay, isNew };
+}
+
+export function evaluateCadenceRule(input: CadenceInput): CadenceResult {
+  const { rule, tierCadence, org, active, today, dueSoonDays, missedGraceDays = 0, startDay = null, formatDay = formatEpochDay } = input;
   // Touchpoints are sorted oldest first, so the last qualifying one is the latest (ties: highest id).
   const gaps = new GapStats();
   let last: ActivityEntry | null = null;
@@ -126,30 +170,19 @@ export function evaluateCadenceRule({ rule, tierCadence, org, active, today, due
     gaps.add(e.day!);
     last = e;
   }
-  const outcome = cadenceStatus(last ? last.day! : null, tierCadence.days, today, dueSoonDays);
-
-  // An open qualifying activity, by anyone: the earliest due one (undated ones last, then lowest id). One
-  // whose due date (plus the grace days) has passed is *missed* — the call that never happened — and no
-  // longer holds the gap closed; the latest missed one is reported. The worker's own follow-ups are left
-  // to escalation (their key keeps them from being created twice).
-  let open: ActivityEntry | null = null;
-  let missed: ActivityEntry | null = null;
-  for (const e of org.open) {
-    if (!qualifies(rule, e)) continue;
-    if (isMissed(e, today, missedGraceDays)) {
-      if (missed === null || e.day! > missed.day! || (e.day === missed.day && e.activity.id > missed.activity.id)) missed = e;
-      continue;
-    }
-    if (open === null || earlierDue(e, open)) open = e;
-  }
+  const kind = rule.rule.kind ?? 'cadence';
+  const outcome = ruleOutcome(kind, last ? last.day! : null, startDay, tierCadence.days, today, dueSoonDays);
+  const any = org.touchpoints[org.touchpoints.length - 1];
+  const { open, missed } = openAndMissed(rule, org, today, missedGraceDays);
 
   return {
     ruleId: rule.id,
     category: rule.rule.category,
     cadenceDays: tierCadence.days,
     onGap: rule.rule.onGap,
-    applies: !tierCadence.activeOnly || active,
+    applies: (!tierCadence.activeOnly || active) && (kind !== 'onboarding' || outcome.isNew),
     lastTouchpoint: last ? { activityId: last.activity.id, date: formatDay(last.day!) } : null,
+    lastAnyTouchpoint: any ? { activityId: any.activity.id, date: formatDay(any.day!) } : null,
     nextDueDate: outcome.nextDueDay === null ? null : formatDay(outcome.nextDueDay),
     gapDays: outcome.gapDays,
     daysSinceLast: outcome.daysSinceLast,
@@ -167,6 +200,26 @@ export function evaluateCadenceRule({ rule, tierCadence, org, active, today, due
       ? { activityId: missed.activity.id, dueDate: formatDay(missed.day!), ownerId: missed.activity.ownerId, subject: missed.activity.subject }
       : null,
   };
+}
+
+/**
+ * An open qualifying activity, by anyone: the earliest due one (undated ones last, then lowest id). One
+ * whose due date (plus the grace days) has passed is *missed* — the call that never happened — and no
+ * longer holds the gap closed; the latest missed one is reported. The worker's own follow-ups are left
+ * to escalation (their key keeps them from being created twice).
+ */
+function openAndMissed(rule: CompiledRule, org: OrgMirror, today: EpochDay, missedGraceDays: number): { open: ActivityEntry | null; missed: ActivityEntry | null } {
+  let open: ActivityEntry | null = null;
+  let missed: ActivityEntry | null = null;
+  for (const e of org.open) {
+    if (!qualifies(rule, e)) continue;
+    if (isMissed(e, today, missedGraceDays)) {
+      if (missed === null || e.day! > missed.day! || (e.day === missed.day && e.activity.id > missed.activity.id)) missed = e;
+      continue;
+    }
+    if (open === null || earlierDue(e, open)) open = e;
+  }
+  return { open, missed };
 }
 
 function earlierDue(a: ActivityEntry, b: ActivityEntry): boolean {

@@ -11,11 +11,16 @@
  * also lists them under requiredFields.person the generic check skips them so a person is not reported twice.
  */
 import type { Policy } from '../config/policy-schema.js';
-import { isArchivedDeal, type Deal, type EntityKind, type MirrorSnapshot, type Organization, type Person, type User } from '../domain/entities.js';
+import { isArchivedDeal, type Activity, type Deal, type EntityKind, type MirrorSnapshot, type Organization, type Person, type User } from '../domain/entities.js';
 import type { FieldCatalogue, FieldRecord, ResolvedField } from './field-catalogue.js';
 import type { ReferenceLookup, ValueProblem } from './field-values.js';
 import { checkFieldValue } from './field-values.js';
-import type { OrgMirror } from './mirror-index.js';
+import type { CompiledRule } from './cadence.js';
+import { qualifies } from './cadence.js';
+import type { EpochDay } from './calendar.js';
+import { formatEpochDay } from './calendar.js';
+import type { ActivityEntry, OrgMirror } from './mirror-index.js';
+import { CATEGORY_BIT, categoriesOfMask } from './touchpoints.js';
 import type { Stakeholders } from './stakeholders.js';
 import type { Finding } from './types.js';
 
@@ -34,6 +39,9 @@ export interface DataQuality {
 
 export interface DataQualityContext {
   policy: Policy;
+  /** Today in the firm's calendar and the policy's compiled cadence rules: for `held_without_notes`. */
+  today?: EpochDay;
+  rules?: ReadonlyMap<string, CompiledRule>;
   catalogue: FieldCatalogue;
   snapshot: MirrorSnapshot;
   stakeholders: Stakeholders;
@@ -43,6 +51,7 @@ export interface DataQualityContext {
 
 export function createDataQuality(ctx: DataQualityContext): DataQuality {
   const { policy, catalogue, snapshot, stakeholders, fallbackUserId } = ctx;
+  const heldWithoutNotes = ctx.today === undefined ? null : createNotesCheck(policy, ctx.today, ctx.rules ?? new Map());
   const compile = (entity: 'organization' | 'person' | 'deal'): RequiredCheck[] => {
     const out: RequiredCheck[] = [];
     for (const req of policy.requiredFields[entity]) {
@@ -131,7 +140,8 @@ export function createDataQuality(ctx: DataQualityContext): DataQuality {
   };
 
   return {
-    forOrg({ org, persons, deals }, tier) {
+    forOrg(om, tier) {
+      const { org, persons, deals } = om;
       const out: Finding[] = [];
       if (org.ownerId === null) {
         out.push({
@@ -182,6 +192,7 @@ export function createDataQuality(ctx: DataQualityContext): DataQuality {
       }
       // Archived deals are out of the pipeline (and not editable through the API): not checked.
       for (const d of deals) if (d.status === 'open' && !isArchivedDeal(d)) checkRequired(out, 'deal', d, org, dealChecks, tier);
+      heldWithoutNotes?.(out, om, (a) => responsible(a.ownerId, org));
       return out;
     },
     forOrphans(persons, deals) {
@@ -191,4 +202,47 @@ export function createDataQuality(ctx: DataQualityContext): DataQuality {
       return out;
     },
   };
+}
+
+/**
+ * "FUP sem registro" (docs/policy.md §10.3): a done touchpoint of `categories.requireNotes.categories` (the
+ * FUP, a QBR, a planning session) held within the last `days` whose note is empty — the checklist was not
+ * used. Only activities whose note is known (Activity.hasNote) are judged; the finding goes to the
+ * activity's owner. `kind` names it by the most specific cadence rule it counts for, else its category.
+ */
+function createNotesCheck(policy: Policy, today: EpochDay, rules: ReadonlyMap<string, CompiledRule>) {
+  const { categories, days } = policy.categories.requireNotes;
+  let mask = 0;
+  for (const c of categories) mask |= CATEGORY_BIT[c];
+  // Narrower rules (a subject pattern: annual planning) name it before broader ones (QBR); onboarding last.
+  const ordered = [...rules.values()].sort((a, b) => rank(a) - rank(b));
+  const label = (l: { 'pt-BR': string; en: string }) => l[policy.locale];
+  const kindOf = (e: ActivityEntry): string => {
+    const rule = ordered.find((r) => (e.mask & r.bit) !== 0 && qualifies(r, e));
+    return rule ? label(rule.rule.label) : label(policy.categories[categoriesOfMask(e.mask & mask)[0]!].label);
+  };
+  return (out: Finding[], om: OrgMirror, ownerOf: (a: Activity) => number | null): void => {
+    for (const e of om.touchpoints) {
+      if (e.activity.hasNote !== false || (e.mask & mask) === 0 || today - e.day! > days) continue;
+      const heldDate = formatEpochDay(e.day!);
+      out.push({
+        entity: 'activity',
+        entityId: e.activity.id,
+        orgId: om.org.id,
+        field: NOTE_FIELD,
+        problem: 'held_without_notes',
+        detail: `done ${categoriesOfMask(e.mask).join('/')} activity "${e.activity.subject}" of ${heldDate} has an empty note`,
+        ownerId: ownerOf(e.activity),
+        params: { field: NOTE_FIELD, subject: e.activity.subject, heldDate, kind: kindOf(e) },
+      });
+    }
+  };
+}
+
+/** The activity's note as Pipedrive names the field (activity fields are not in the catalogue). */
+const NOTE_FIELD = 'Note';
+
+function rank(r: CompiledRule): number {
+  if (r.rule.kind === 'onboarding') return 2;
+  return r.subject === null ? 1 : 0;
 }

@@ -11,7 +11,7 @@
  * 1M long-lived entries being pushed into 50k growing arrays. Ids map to client slots through typed
  * arrays when ids are dense enough (Pipedrive ids are per-company sequences), else through a Map.
  */
-import type { Activity, Deal, MirrorSnapshot, Organization, Person } from '../domain/entities.js';
+import { isArchivedDeal, type Activity, type Deal, type MirrorSnapshot, type Organization, type Person } from '../domain/entities.js';
 import type { EpochDay, ZoneCalendar } from './calendar.js';
 import { parseInstant } from './calendar.js';
 import type { CategoryClassifier } from './touchpoints.js';
@@ -169,10 +169,13 @@ export function indexMirror(snapshot: MirrorSnapshot, classifier: CategoryClassi
   const liveDeals: Deal[] = [];
   const liveDealSlots: number[] = [];
   const orphanDeals: Deal[] = [];
+  // Deals an activity may be linked to as "an open deal" (operational touchpoints, docs/policy.md §10.3).
+  const openDealIds = new Set<number>();
   for (const d of snapshot.deals.values()) {
     const slot = slotOfOrg(d.orgId);
     if (slot !== NONE) dealSlot.set(d.id, slot);
     if (d.isDeleted) continue;
+    if (d.status === 'open' && !isArchivedDeal(d)) openDealIds.add(d.id);
     if (slot === NONE) orphanDeals.push(d);
     else {
       liveDeals.push(d);
@@ -197,7 +200,7 @@ export function indexMirror(snapshot: MirrorSnapshot, classifier: CategoryClassi
   };
   for (const a of snapshot.activities.values()) {
     if (a.isDeleted) continue;
-    const mask = classifier.classify(a.type, a.subject);
+    const mask = classifier.classify(a.type, a.subject, { openDeal: a.dealId !== null && openDealIds.has(a.dealId), cadenceKey: a.cadenceKey });
     if (mask === 0) continue;
     linked.length = 0;
     link(slotOfOrg(a.orgId));

@@ -1,7 +1,12 @@
 /**
- * Touchpoints (docs/policy.md §3): done activities, classified into the policy's categories by activity type
- * and optional subject pattern. An activity counts for every category it matches; one that matches none
- * (an internal task, a deadline) is not contact with the client and is no touchpoint.
+ * Touchpoints (docs/policy.md §3, §10.3): done activities, classified into the policy's categories. An
+ * activity counts for ONE category, the first in `categories.order` (default executive, strategic,
+ * operational, maintenance) whose match it meets: an activity type, optionally a subject pattern, optionally
+ * a link to an open deal; the FUP activity type (`categories.strategic.fupActivityType`) is strategic
+ * whatever its subject. With `categories.overlap: true` it counts for every category it matches (the first
+ * version's behaviour). The worker's own follow-ups are recognised by their provenance key
+ * (`Activity.cadenceKey`, `fu:<org>:<rule>:…`) and count for the category of the rule they were created for,
+ * before any other match. An activity that matches none (an internal task, a deadline) is no touchpoint.
  *
  * Which date a done activity counts on — the *due date*, not the marked-as-done time:
  * people log a meeting as done hours or days after it happened (often at the end of the week), while the
@@ -13,8 +18,9 @@
  *      was marked done (or today, if even that lies ahead because of clock skew).
  */
 import type { Category, Policy } from '../config/policy-schema.js';
-import { CATEGORIES } from '../config/policy-schema.js';
+import { CATEGORIES, DEFAULT_CATEGORY_ORDER } from '../config/policy-schema.js';
 import type { Activity } from '../domain/entities.js';
+import { followUpKeyRuleIds } from '../domain/provenance.js';
 import type { EpochDay, ZoneCalendar } from './calendar.js';
 import { parseInstant, parseIsoDate } from './calendar.js';
 
@@ -25,29 +31,71 @@ export function categoriesOfMask(mask: number): Category[] {
   return CATEGORIES.filter((c) => (mask & CATEGORY_BIT[c]) !== 0);
 }
 
-export interface CategoryClassifier {
-  /** Category mask of an activity (0 = not a touchpoint category). */
-  classify(type: string, subject: string): number;
+/** What, besides type and subject, decides an activity's category. */
+export interface ClassifyContext {
+  /** The activity is linked to an open (not archived, not deleted) deal. */
+  openDeal?: boolean;
+  /** The worker's provenance key of the activity (Activity.cadenceKey), if any. */
+  cadenceKey?: string | null;
 }
 
-/** Compiles the policy's category matchers once (regexes built once per run, types looked up per key). */
-export function compileCategories(categories: Policy['categories']): CategoryClassifier {
-  const byType = new Map<string, { bit: number; subject: RegExp | null }[]>();
+export interface CategoryClassifier {
+  /** Category mask of an activity (0 = not a touchpoint category; one bit unless the policy allows overlap). */
+  classify(type: string, subject: string, context?: ClassifyContext): number;
+}
+
+interface MatchEntry {
+  bit: number;
+  subject: RegExp | null;
+  openDeal: boolean;
+}
+
+function matchEntriesByType(categories: Policy['categories']): Map<string, MatchEntry[]> {
+  const byType = new Map<string, MatchEntry[]>();
+  const add = (type: string, entry: MatchEntry): void => {
+    const key = type.trim().toLowerCase();
+    const list = byType.get(key) ?? [];
+    list.push(entry);
+    byType.set(key, list);
+  };
   for (const cat of CATEGORIES) {
     for (const m of categories[cat].match) {
       const subject = m.subjectPattern ? new RegExp(m.subjectPattern, 'iu') : null;
-      for (const t of m.activityTypes) {
-        const key = t.trim().toLowerCase();
-        const list = byType.get(key) ?? [];
-        list.push({ bit: CATEGORY_BIT[cat], subject });
-        byType.set(key, list);
-      }
+      for (const t of m.activityTypes) add(t, { bit: CATEGORY_BIT[cat], subject, openDeal: m.openDeal === true });
     }
   }
+  const fup = categories.strategic.fupActivityType;
+  if (fup) add(fup.keyString, { bit: CATEGORY_BIT.strategic, subject: null, openDeal: false });
+  return byType;
+}
+
+/**
+ * Compiles the policy's category matchers once (regexes built once per run, types looked up per key).
+ * `cadenceRules` gives the category of the rules the worker's own follow-ups name in their keys.
+ */
+export function compileCategories(categories: Policy['categories'], cadenceRules: Policy['cadenceRules'] = {}): CategoryClassifier {
+  const byType = matchEntriesByType(categories);
+  const orderBits = (categories.order ?? DEFAULT_CATEGORY_ORDER).map((c) => CATEGORY_BIT[c]);
+  const overlap = categories.overlap === true;
+  const ruleBit = new Map(Object.entries(cadenceRules).map(([id, r]) => [id, CATEGORY_BIT[r.category]]));
   // Activity type keys are few; cache their case-folded lookup so 1M activities do not lowercase 1M strings.
-  const perType = new Map<string, { bit: number; subject: RegExp | null }[]>();
+  const perType = new Map<string, MatchEntry[]>();
+  const keyMasks = new Map<string, number>();
+  const workerMask = (key: string): number => {
+    let mask = keyMasks.get(key);
+    if (mask === undefined) {
+      mask = 0;
+      for (const id of followUpKeyRuleIds(key)) mask |= ruleBit.get(id) ?? 0;
+      keyMasks.set(key, mask);
+    }
+    return mask;
+  };
   return {
-    classify(type, subject) {
+    classify(type, subject, context = {}) {
+      if (context.cadenceKey) {
+        const own = workerMask(context.cadenceKey);
+        if (own !== 0) return own;
+      }
       let entries = perType.get(type);
       if (entries === undefined) {
         entries = byType.get(type.trim().toLowerCase()) ?? [];
@@ -55,9 +103,11 @@ export function compileCategories(categories: Policy['categories']): CategoryCla
       }
       let mask = 0;
       for (const e of entries) {
-        if ((mask & e.bit) === 0 && (e.subject === null || e.subject.test(subject))) mask |= e.bit;
+        if ((mask & e.bit) === 0 && (!e.openDeal || context.openDeal === true) && (e.subject === null || e.subject.test(subject))) mask |= e.bit;
       }
-      return mask;
+      if (overlap || mask === 0) return mask;
+      for (const bit of orderBits) if ((mask & bit) !== 0) return bit;
+      return 0;
     },
   };
 }

@@ -92,7 +92,15 @@ export const CadenceResult = z.object({
   /** False when the rule is `activeOnly` and the client is not active; status is then informative only. */
   applies: z.boolean(),
   lastTouchpoint: z.object({ activityId: z.number().int(), date: isoDate }).nullable(),
-  /** lastTouchpoint.date + cadenceDays; null when never touched. */
+  /**
+   * The client's last touchpoint of ANY category (docs/policy.md §10.4 "words that are true": "no strategic
+   * touchpoint on record; last contact on …"). Optional so that older reports still parse; the rules always set it.
+   */
+  lastAnyTouchpoint: z.object({ activityId: z.number().int(), date: isoDate }).nullable().optional(),
+  /**
+   * The later of lastTouchpoint.date and the client's cadence start, + cadenceDays (docs/policy.md §10.4);
+   * null when never touched and the first period has passed. Onboarding rules: the start + cadenceDays once established.
+   */
   nextDueDate: isoDate.nullable(),
   /** Days overdue (today − nextDueDate); negative when not yet due; null when never. */
   gapDays: z.number().int().nullable(),

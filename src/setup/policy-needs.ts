@@ -2,7 +2,7 @@
  * What the policy expects to exist in the Pipedrive company: activity types (by `key_string`) and fields
  * (by name). Shared by `cadence setup` (creates what it may) and `cadence doctor` (checks everything).
  */
-import type { Policy } from '../config/policy-schema.js';
+import { CATEGORIES, type Policy } from '../config/policy-schema.js';
 import type { EntityKind } from '../domain/entities.js';
 
 export interface NeededActivityType {
@@ -24,9 +24,11 @@ export function neededActivityTypes(policy: Policy): NeededActivityType[] {
   for (const [id, rule] of Object.entries(policy.cadenceRules)) add(rule.followUpType, `cadenceRules.${id}.followUpType`, rule.onGap === 'create');
   add(policy.renewal.activityType, 'renewal.activityType', true);
   add(policy.escalation.activityType, 'escalation.activityType', true);
-  for (const [category, def] of Object.entries(policy.categories)) {
-    def.match.forEach((m, i) => m.activityTypes.forEach((t) => add(t, `categories.${category}.match[${i}].activityTypes`, false)));
+  for (const category of CATEGORIES) {
+    policy.categories[category].match.forEach((m, i) => m.activityTypes.forEach((t) => add(t, `categories.${category}.match[${i}].activityTypes`, false)));
   }
+  const fup = policy.categories.strategic.fupActivityType;
+  if (fup) add(fup.keyString, 'categories.strategic.fupActivityType', false);
   return [...out.values()];
 }
 
@@ -59,6 +61,17 @@ export function neededFields(policy: Policy): NeededField[] {
   const retainer = policy.tierCriteria.recurrence.retainerField;
   if (retainer) add('deal', retainer.name, 'tierCriteria.recurrence.retainerField.name', retainer.values);
   return [...out.values()];
+}
+
+/**
+ * Activity types `cadence setup` creates when missing, by key_string, with the name it gives them: those
+ * listed in `setup.createActivityTypes`, and the FUP type of `categories.strategic.fupActivityType`.
+ */
+export function creatableActivityTypes(policy: Policy): Map<string, string> {
+  const out = new Map(policy.setup.createActivityTypes.map((k) => [k, typeNameFor(k)] as const));
+  const fup = policy.categories.strategic.fupActivityType;
+  if (fup) out.set(fup.keyString, fup.name);
+  return out;
 }
 
 const ICONS = new Set(['task', 'email', 'meeting', 'deadline', 'call', 'lunch']);

@@ -8,7 +8,7 @@ import type { FieldDefinition } from '../domain/entities.js';
 import type { Logger } from '../log/logger.js';
 import type { PipedriveClient } from '../pipedrive/client.js';
 import { flagFieldSpecs, sameName } from '../plan/flag-fields.js';
-import { iconFor, neededActivityTypes, typeNameFor } from './policy-needs.js';
+import { creatableActivityTypes, iconFor, neededActivityTypes } from './policy-needs.js';
 import { nearMiss } from './near-miss.js';
 
 export type SetupClient = Pick<PipedriveClient, 'getFields' | 'createField' | 'listActivityTypes' | 'createActivityType'>;
@@ -75,6 +75,7 @@ export async function runSetup({ client, policy, logger, dryRun = false }: RunSe
 
   // Activity types the policy names.
   const types = await client.listActivityTypes();
+  const creatable = creatableActivityTypes(policy);
   for (const need of neededActivityTypes(policy)) {
     const found = types.find((t) => t.keyString === need.keyString);
     if (found?.active) {
@@ -100,7 +101,8 @@ export async function runSetup({ client, policy, logger, dryRun = false }: RunSe
       });
       continue;
     }
-    if (!policy.setup.createActivityTypes.includes(need.keyString)) {
+    const name = creatable.get(need.keyString);
+    if (name === undefined) {
       act({
         kind: 'type_problem',
         name: need.keyString,
@@ -108,7 +110,6 @@ export async function runSetup({ client, policy, logger, dryRun = false }: RunSe
       });
       continue;
     }
-    const name = typeNameFor(need.keyString);
     if (dryRun) {
       act({ kind: 'type_created', name: need.keyString, detail: `would create activity type "${name}" for ${need.usedBy.join(', ')}` });
       continue;

@@ -114,31 +114,43 @@ describe('demo company, first apply', () => {
     const storyIds = new Set(Object.values(DEMO_STORY).map((s) => s.orgId));
     expect(acts.filter((a) => storyIds.has(a.orgId)).map(tuple).sort()).toEqual(
       [
-        // keyAccountSquad: Tier 3 through the squad deal, never had a QBR nor an annual planning
-        `${org('keyAccountSquad')} fu qbr meeting owner=${U.juliana.id}`,
-        `${org('keyAccountSquad')} fu annual-planning meeting owner=${U.juliana.id}`,
-        // explicitTier3Overdue: strategic 75 days ago (30-day cadence), no executive touchpoint ever
+        // One category per touchpoint (docs/policy.md §10.3): a meeting or call without a FUP subject is no
+        // strategic touchpoint, and one linked to an open deal no maintenance touchpoint. New clients (§10.4):
+        // no rule is due before one full period since the first won deal.
+        // keyAccountSquad: Tier 3 through the squad deal won 60 days ago: a new client whose FUP 20 days ago
+        // established its cadence (onboarding on track); no QBR nor annual planning in its first period
+        // explicitTier3Overdue: "Reunião de acompanhamento" (a FUP) 75 days ago (30-day cadence), no QBR since
+        // its first won deal 200 days ago; the annual planning is not due before 365 days
         `${org('explicitTier3Overdue')} fu strategic meeting owner=${U.marcos.id}`,
         `${org('explicitTier3Overdue')} fu qbr meeting owner=${U.marcos.id}`,
-        `${org('explicitTier3Overdue')} fu annual-planning meeting owner=${U.marcos.id}`,
         // renewalDue: contract ends in 120 days
         `${org('renewalDue')} rn - task owner=${U.fernanda.id}`,
         // neverTouched: Tier 2, no activity at all
         `${org('neverTouched')} fu strategic meeting owner=${U.fernanda.id}`,
         `${org('neverTouched')} fu maintenance call owner=${U.fernanda.id}`,
-        // overdue: strategic 150 days ago (90-day cadence)
+        // overdue: "Ligação de acompanhamento" (a FUP) 150 days ago (90-day cadence)
         `${org('overdue')} fu strategic meeting owner=${U.marcos.id}`,
         // dueSoon: strategic due in 4 days
         `${org('dueSoon')} fu strategic meeting owner=${U.ricardo.id}`,
         // noOwner and deactivatedOwner: the fallback user (head of accounts)
         `${org('noOwner')} fu maintenance call owner=${U.head.id}`,
         `${org('deactivatedOwner')} fu strategic meeting owner=${U.head.id}`,
-        // Tier 3 clients by revenue whose annual planning never happened
+        `${org('deactivatedOwner')} fu maintenance call owner=${U.head.id}`,
+        // Tier 3 clients by revenue whose annual planning never happened, and whose contacts are no FUP
         `${org('outreachCollision')} fu annual-planning meeting owner=${U.ricardo.id}`,
-        `${org('fallingEngagement')} fu annual-planning meeting owner=${U.juliana.id}`,
+        `${org('outreachCollision')} fu strategic meeting owner=${U.ricardo.id}`,
+        `${org('fallingEngagement')} fu strategic meeting owner=${U.juliana.id}`,
         `${org('keyPersonDependency')} fu annual-planning meeting owner=${U.marcos.id}`,
+        `${org('keyPersonDependency')} fu strategic meeting owner=${U.marcos.id}`,
         `${org('foreignCurrency')} fu qbr meeting owner=${U.juliana.id}`,
         `${org('foreignCurrency')} fu annual-planning meeting owner=${U.juliana.id}`,
+        `${org('foreignCurrency')} fu strategic meeting owner=${U.juliana.id}`,
+        `${org('foreignCurrency')} fu maintenance call owner=${U.juliana.id}`,
+        // Tier 2 clients whose contacts are no FUP
+        `${org('personMissingRole')} fu strategic meeting owner=${U.camila.id}`,
+        `${org('atRiskStakeholder')} fu strategic meeting owner=${U.fernanda.id}`,
+        `${org('risingEngagement')} fu strategic meeting owner=${U.marcos.id}`,
+        `${org('risingEngagement')} fu maintenance call owner=${U.marcos.id}`,
         // explicitTier4: 14-day strategic cadence missed (21 days)
         `${org('explicitTier4')} fu strategic meeting owner=${U.ricardo.id}`,
       ].sort(),
@@ -242,8 +254,8 @@ describe('demo company, later runs', () => {
   it('a gap cleared by someone else deletes the untouched follow-up (followUp.whenCleared: delete)', async () => {
     await run();
     const fu = live().find((a) => a.orgId === org('overdue') && a.key.startsWith('fu:'))!;
-    // A colleague meets the client today (a done strategic touchpoint the worker did not create).
-    sb.state.upsert('activity', { subject: 'Visita ao cliente', type: 'meeting', org_id: org('overdue'), owner_id: U.marcos.id, done: true, due_date: '2026-03-12' });
+    // A colleague meets the client today (a done strategic touchpoint the worker did not create: a FUP, §10.3).
+    sb.state.upsert('activity', { subject: 'FUP — visita ao cliente', type: 'meeting', org_id: org('overdue'), owner_id: U.marcos.id, done: true, due_date: '2026-03-12' });
     sb.clearWrites();
     const next = await run();
     expect(autoActivities().find((a) => a.id === fu.id)!.deleted).toBe(true);
@@ -256,7 +268,7 @@ describe('demo company, later runs', () => {
     const leave: Policy = { ...basePolicy, followUp: { ...basePolicy.followUp, whenCleared: 'leave' } };
     await run(leave);
     const fu = live().find((a) => a.orgId === org('overdue') && a.key.startsWith('fu:'))!;
-    sb.state.upsert('activity', { subject: 'Visita ao cliente', type: 'meeting', org_id: org('overdue'), owner_id: U.marcos.id, done: true, due_date: '2026-03-12' });
+    sb.state.upsert('activity', { subject: 'FUP — visita ao cliente', type: 'meeting', org_id: org('overdue'), owner_id: U.marcos.id, done: true, due_date: '2026-03-12' });
     const next = await run(leave);
     expect(autoActivities().find((a) => a.id === fu.id)!.deleted).toBe(false);
     expect(next.plan.skipped).toContainEqual(expect.objectContaining({ orgId: org('overdue'), code: 'cleared_left' }));

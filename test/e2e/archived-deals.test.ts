@@ -51,6 +51,8 @@ beforeAll(async () => {
   // linked only through the squad deal (no organization on the activity).
   const owner = deals.find((d) => d.id === squadDealId)!.owner_id;
   openDealId = (sb.state.upsert('deal', { title: 'Expansão do squad', org_id: KEY, owner_id: owner, value: 900_000, currency: 'BRL', status: 'open' }) as { id: number }).id;
+  // A first project two years ago: the client is no longer new (docs/policy.md §10.4), so it has gaps to follow up.
+  sb.state.upsert('deal', { title: 'Diagnóstico inicial', org_id: KEY, owner_id: owner, value: 10_000, currency: 'BRL', status: 'won', won_time: new Date(T0.getTime() - 730 * DAY).toISOString() });
   const tenDaysAgo = new Date(T0.getTime() - 10 * DAY).toISOString().slice(0, 10);
   viaDealActivityId = (
     sb.state.upsert('activity', { subject: 'QBR — Revisão de negócios', type: 'meeting', deal_id: squadDealId, org_id: null, owner_id: owner, due_date: tenDaysAgo, done: true }) as { id: number }

@@ -79,7 +79,7 @@ describe('exit codes: one meaning per code on every command', () => {
 
   it('a policy naming an activity type the account lacks: a warning in the CLI, the log and the report, saying what is lost', async () => {
     const policyFile = join(c.dir, 'emial-policy.yaml');
-    writeFileSync(policyFile, readFileSync('config/policy.yaml', 'utf8').replace('match: [{ activityTypes: [call, meeting, email] }]', 'match: [{ activityTypes: [call, meeting, emial] }]'));
+    writeFileSync(policyFile, readFileSync('config/policy.yaml', 'utf8').replace('match: [{ activityTypes: [call, meeting, email], openDeal: true }]', 'match: [{ activityTypes: [call, meeting, emial], openDeal: true }]'));
     const reports = join(c.dir, 'emial-reports');
     const r = await c.cli(['report', '--policy', policyFile], { CADENCE_REPORT_DIR: reports });
     expect(r.code, r.stderr).toBe(0);

@@ -53,7 +53,8 @@ const followUpsFor = (orgId: number, ruleId: string) =>
 function scheduleCall(out: PipelineOutcome, ruleId: string, dueDate: string): { id: number; subject: string; ownerName: string } {
   const org = out.result.organizations.find((o) => o.orgId === ORG)!;
   const rule = basePolicy.cadenceRules[ruleId]!;
-  const subject = `Call the client about the roadmap${rule.category === 'executive' ? ' (QBR)' : ''}`;
+  // A subject that puts it in the rule's category (docs/policy.md §10.3: a FUP says so, a QBR too).
+  const subject = `Call the client about the roadmap${rule.category === 'executive' ? ' (QBR)' : rule.category === 'strategic' ? ' (FUP)' : ''}`;
   const created = sb.state.upsert('activity', { subject, type: rule.followUpType, org_id: ORG, owner_id: org.ownerId, due_date: dueDate, done: false });
   return { id: created.id as number, subject, ownerName: out.snapshot.users.get(org.ownerId!)!.name };
 }

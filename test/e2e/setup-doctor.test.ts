@@ -32,11 +32,16 @@ function client(token = sb.token): PipedriveClient {
 }
 
 const writesTo = (pathPart: string) => sb.writes().filter((w) => w.path.includes(pathPart) && w.method !== 'GET');
+/** Names of the activity types created through the API. */
+const typesCreated = () => writesTo('/activityTypes').map((w) => (w.body as { name?: string }).name);
 
 describe('cadence setup', () => {
-  it('creates the eight flag fields with their pt-BR options, then nothing on a second run', async () => {
+  it('creates the eight flag fields with their pt-BR options and the FUP activity type, then nothing on a second run', async () => {
     const first = await runSetup({ client: client(), policy: basePolicy, logger });
-    expect(first.created).toBe(8);
+    expect(first.created).toBe(9);
+    // docs/policy.md §10.3: the FUP type the policy names (categories.strategic.fupActivityType), with its name and key.
+    expect(sb.state.activityType('fup')).toMatchObject({ name: 'FUP', active: true, isCustom: true });
+    expect(first.actions).toContainEqual({ kind: 'type_created', name: 'fup', detail: 'created activity type "FUP" (key fup) for categories.executive.match[0].activityTypes, categories.strategic.fupActivityType' });
     expect(first.problems).toBe(0);
     for (const spec of flagFieldSpecs(basePolicy)) {
       const f = sb.state.fieldByName('organization', spec.name);
@@ -45,7 +50,7 @@ describe('cadence setup', () => {
       expect(f!.options?.map((o) => o.label) ?? null).toEqual(spec.options);
     }
     expect(sb.state.fieldByName('organization', 'Cadence status')!.options!.map((o) => o.label)).toEqual(['Em dia', 'Vence em breve', 'Atrasado', 'Sem contato', 'Não se aplica']);
-    expect(formatSetupReport(first)).toMatch(/created 8, 0 problems/);
+    expect(formatSetupReport(first)).toMatch(/created 9, 0 problems/);
 
     sb.clearWrites();
     const second = await runSetup({ client: client(), policy: basePolicy, logger });
@@ -64,7 +69,7 @@ describe('cadence setup', () => {
     const report = await runSetup({ client: client(), policy, logger });
     expect(report.actions).toContainEqual(expect.objectContaining({ kind: 'type_created', name: 'escalation' }));
     expect(sb.state.activityType('escalation')).toMatchObject({ name: 'Escalation', active: true });
-    expect(writesTo('/activityTypes')).toHaveLength(1);
+    expect(typesCreated()).toEqual(['Escalation', 'FUP']);
   });
 
   it('creates only what the policy asks for explicitly: a missing type it does not list is reported, not created', async () => {
@@ -74,7 +79,7 @@ describe('cadence setup', () => {
       expect.objectContaining({ kind: 'type_problem', name: 'escalation', detail: expect.stringContaining('list it in setup.createActivityTypes') }),
     );
     expect(sb.state.activityType('escalation')).toBeUndefined();
-    expect(writesTo('/activityTypes')).toEqual([]);
+    expect(typesCreated()).toEqual(['FUP']); // the FUP type is the policy's own ask (categories.strategic.fupActivityType)
   });
 
   it('refuses a near-miss of an existing type ("meating" for meeting), even when listed, saying which one exists', async () => {
@@ -91,7 +96,7 @@ describe('cadence setup', () => {
       expect.objectContaining({ name: 'Emial', detail: expect.stringMatching(/^refusing to create activity type "Emial": it nearly matches the existing "email" \(/) }),
     ]);
     expect(sb.state.activityType('meating')).toBeUndefined();
-    expect(writesTo('/activityTypes')).toEqual([]);
+    expect(typesCreated()).toEqual(['FUP']);
   });
 
   it('refuses a flag field whose name nearly matches an existing field, naming it', async () => {
@@ -108,7 +113,7 @@ describe('cadence setup', () => {
     sb.clearWrites();
     const report = await runSetup({ client: client(), policy: basePolicy, logger });
     expect(report.problems).toBe(2);
-    expect(report.created).toBe(6);
+    expect(report.created).toBe(7); // 6 fields + the FUP type
     const details = report.actions.filter((a) => a.kind === 'field_problem').map((a) => a.detail);
     expect(details[0]).toMatch(/"Cadence status" lacks the options "Vence em breve", "Atrasado", "Sem contato", "Não se aplica": add them/);
     expect(details[1]).toMatch(/"Health score" is of type date, expected double: delete or rename it/);
@@ -117,14 +122,14 @@ describe('cadence setup', () => {
 
   it('dry run creates nothing', async () => {
     const report = await runSetup({ client: client(), policy: basePolicy, logger, dryRun: true });
-    expect(report.created).toBe(8);
+    expect(report.created).toBe(9);
     expect(sb.writes().filter((w) => w.method !== 'GET')).toEqual([]);
-    expect(formatSetupReport(report)).toMatch(/would create 8/);
+    expect(formatSetupReport(report)).toMatch(/would create 9/);
   });
 });
 
 describe('cadence doctor', () => {
-  it('before setup: token, users, fields and types ok; flag fields fail with "run cadence setup"', async () => {
+  it('before setup: token, users, fields and types ok; flag fields and the FUP type fail with "run cadence setup"', async () => {
     const report = await runDoctor({ client: client(), policy: basePolicy, logger });
     const byId = new Map(report.checks.map((c) => [c.id, c]));
     expect(byId.get('token')).toMatchObject({ status: 'ok', detail: expect.stringContaining('Helena Prado') });
@@ -137,7 +142,8 @@ describe('cadence doctor', () => {
     expect(byId.get('activity-type:meeting')!.status).toBe('ok');
     expect(byId.get('flag:cadenceStatus')).toMatchObject({ status: 'fail', fix: 'run `cadence setup` to create the flag fields' });
     expect(report.ok).toBe(false);
-    expect(report.checks.filter((c) => c.status === 'fail').map((c) => c.id).sort()).toEqual(flagFieldSpecs(basePolicy).map((s) => `flag:${s.flag}`).sort());
+    expect(byId.get('activity-type:fup')).toMatchObject({ status: 'fail', fix: 'run `cadence setup` to create it (it is listed in categories.strategic.fupActivityType)' });
+    expect(report.checks.filter((c) => c.status === 'fail').map((c) => c.id).sort()).toEqual(['activity-type:fup', ...flagFieldSpecs(basePolicy).map((s) => `flag:${s.flag}`)].sort());
   });
 
   it('after setup every check passes', async () => {

@@ -40,9 +40,21 @@ describe('the shipped policy', () => {
     expect(cadence).toEqual({
       1: { operational: 14, maintenance: 365 },
       2: { operational: 30, strategic: 90, maintenance: 180 },
-      3: { operational: 7, strategic: 30, qbr: 90, 'annual-planning': 365, maintenance: 90 },
-      4: { operational: 7, strategic: 14, qbr: 90, 'annual-planning': 365, maintenance: 60 },
+      3: { operational: 7, strategic: 30, qbr: 90, 'annual-planning': 365, maintenance: 90, onboarding: 90 },
+      4: { operational: 7, strategic: 14, qbr: 90, 'annual-planning': 365, maintenance: 60, onboarding: 90 },
     });
+    // docs/policy.md §10.3: one category per touchpoint, in this order; §10.4: the new-client rule
+    expect([p.categories.order, p.categories.overlap]).toEqual([['executive', 'strategic', 'operational', 'maintenance'], false]);
+    expect(p.categories.strategic.fupActivityType).toEqual({ keyString: 'fup', name: 'FUP' });
+    expect(p.categories.operational.match.every((m) => m.openDeal === true)).toBe(true);
+    expect(p.cadenceRules.onboarding).toMatchObject({
+      kind: 'onboarding',
+      category: 'strategic',
+      onGap: 'create',
+      label: { 'pt-BR': 'Estabelecer a cadência de comunicação', en: 'Establish the communication cadence' },
+    });
+    expect([p.texts['pt-BR'].report.problem_held_without_notes, p.texts.en.report.problem_held_without_notes]).toEqual(['FUP sem registro', 'FUP held without notes']);
+    expect(p.cadenceRules.qbr?.kind).toBe('cadence');
     expect(p.tiers.every((t) => t.cadence.operational?.activeOnly === true)).toBe(true);
     expect(p.cadenceRules.operational?.onGap).toBe('report');
     expect(['strategic', 'qbr', 'annual-planning', 'maintenance'].map((r) => p.cadenceRules[r]?.onGap)).toEqual(['create', 'create', 'create', 'create']);
@@ -287,7 +299,7 @@ describe('a short policy: extends: default', () => {
     expect(p.tiers.map((t) => [t.level, t.minRevenue12m, t.minTenureYears])).toEqual([[1, 0, 0], [2, 30_000, 0], [3, 150_000, 2], [4, 800_000, 3]]);
     const days = (level: number) => Object.fromEntries(Object.entries(p.tiers.find((t) => t.level === level)!.cadence).map(([k, v]) => [k, v.days]));
     expect(days(2)).toEqual({ operational: 30, strategic: 60 });
-    expect(days(3)).toEqual({ operational: 7, strategic: 21, qbr: 120, 'annual-planning': 365, maintenance: 90 });
+    expect(days(3)).toEqual({ operational: 7, strategic: 21, qbr: 120, 'annual-planning': 365, maintenance: 90, onboarding: 90 });
     expect(days(4).strategic).toBe(7);
     expect(p.tiers[2]!.cadence.operational!.activeOnly).toBe(true);
     expect(p.locale).toBe('en');

@@ -78,6 +78,7 @@ const FINDING_SCENARIOS: Record<Exclude<FindingTextKey, 'unknown_field'>, Scenar
   missing_stakeholder_role: { parts: { orgs: [org({ id: 1 })], persons: [person({ id: 10, orgId: 1, customFields: { [F.role]: null } })] } },
   missing_relationship_strength: { parts: { orgs: [org({ id: 1 })], persons: [person({ id: 10, orgId: 1, customFields: { [F.strength]: null } })] } },
   unknown_currency: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, won: '2026-01-15', value: 5000, currency: 'JPY' })] } },
+  held_without_notes: { parts: { orgs: [org({ id: 1 })], activities: [touch(1, 1, '2026-03-02', { type: 'meeting', subject: 'FUP de março', hasNote: false })] } },
 };
 
 const strategic = (over: SnapshotParts) => ({ ...over, orgs: [org({ id: 1, customFields: { ...tier(3), [F.contractEnd]: '2027-12-31' } })] });
@@ -212,9 +213,9 @@ describe('health parts', () => {
         orgs: [org({ id: 1, customFields: { ...tier(3), [F.segment]: null, [F.contractEnd]: addDays(TODAY, 30) } })],
         persons: [dm(10)],
         activities: [
-          // Maintenance (call) overdue; strategic (meeting) due within 7 days; all meetings in the previous 4 weeks.
+          // Maintenance (call) overdue; strategic (FUP meeting) due within 7 days; all meetings in the previous 4 weeks.
           withPersons(1, addDays(TODAY, -100), [10], { type: 'call' }),
-          ...[0, 1, 2, 3].map((i) => withPersons(10 + i, addDays('2026-02-10', -i * 7), [10], { type: 'meeting' })),
+          ...[0, 1, 2, 3].map((i) => withPersons(10 + i, addDays('2026-02-10', -i * 7), [10], { type: 'meeting', subject: 'FUP' })),
         ],
       },
     });

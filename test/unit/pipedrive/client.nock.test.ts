@@ -438,9 +438,11 @@ describe('writes', () => {
     const scope = api()
       .get('/api/v2/activities')
       .query({ limit: '500', sort_by: 'id', org_id: '7', done: 'false' })
-      .reply(200, list([activity(55)]));
+      .reply(200, list([activity(55), activity(56, { note: '<p><br></p>' }), activity(57, { note: '<p>Pediu proposta</p>' })]));
     const acts = await setup().client.listOpenActivitiesForOrg(7);
-    expect(acts.map((a) => a.cadenceKey)).toEqual(['fu:7:2026-06']);
+    expect(acts.map((a) => a.cadenceKey)).toEqual(['fu:7:2026-06', null, null]);
+    // Whether the note has text of its own (docs/policy.md §10.3); unknown for the worker's own activities.
+    expect(acts.map((a) => a.hasNote)).toEqual([null, false, true]);
     expect(scope.isDone()).toBe(true);
   });
 

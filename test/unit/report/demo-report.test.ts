@@ -124,6 +124,10 @@ describe('reports of the demo company', () => {
     expect(role.entity).toBe('person');
     expect(role.url).toBe(`https://demo.pipedrive.com/person/${role.entityId}`);
     expect(findingsOf(story('personMissingEmail'))).toContainEqual(expect.objectContaining({ entity: 'person', field: 'Email', problem: 'missing' }));
+    // docs/policy.md §10.3: the one FUP the story marks done with an empty note, for its owner; every other one has notes.
+    const fup = report.dataQuality.findings.filter((f) => f.problem === 'held_without_notes');
+    expect(fup).toEqual([expect.objectContaining({ entity: 'activity', orgId: story('onCadence'), url: null })]);
+    expect(fup[0]!.message).toMatch(/^A atividade FUP estratégico "FUP mensal com o patrocinador" de \d{2}\/\d{2}\/\d{4} foi concluída sem registro/);
     for (const f of report.dataQuality.findings) {
       if (f.url !== null) expect(f.url).toBe(`https://demo.pipedrive.com/${f.entity}/${f.entityId}`);
     }

@@ -37,7 +37,7 @@ describe('cadenceStatus boundaries (status.dueSoonDays = 7)', () => {
 
 /** An activity that qualifies for exactly the rule under test (and whatever else shares its category). */
 const qualifying: Record<string, Partial<Activity>> = {
-  operational: { type: 'email', subject: 'Status report' },
+  operational: { type: 'email', subject: 'Status report', dealId: 900 }, // linked to the client's open deal (docs/policy.md §10.3)
   strategic: { type: 'meeting', subject: 'FUP mensal' },
   qbr: { type: 'meeting', subject: 'QBR Q1' },
   'annual-planning': { type: 'meeting', subject: 'Planejamento estratégico 2027' },
@@ -51,8 +51,9 @@ function assess(p: Policy, tier: number, acts: Activity[], deals: Deal[] = [deal
 
 describe('cadence per tier (the tier.cadence map of the shipped policy)', () => {
   const p = policy();
+  // Onboarding rules (docs/policy.md §10.4) count from the client's start, not from a last touchpoint: tested below.
   const cases = p.tiers.flatMap((t) =>
-    Object.entries(t.cadence).flatMap(([ruleId, c]) => [
+    Object.entries(t.cadence).filter(([ruleId]) => p.cadenceRules[ruleId]!.kind === 'cadence').flatMap(([ruleId, c]) => [
       { tier: t.level, ruleId, days: c.days, ago: c.days, status: 'due_soon', label: 'due today' },
       { tier: t.level, ruleId, days: c.days, ago: c.days - 1, status: 'due_soon', label: 'due tomorrow' },
       { tier: t.level, ruleId, days: c.days, ago: c.days + 1, status: 'overdue', label: 'overdue by one day' },
@@ -70,12 +71,14 @@ describe('cadence per tier (the tier.cadence map of the shipped policy)', () => 
   it.each([
     [1, ['operational', 'maintenance']],
     [2, ['operational', 'strategic', 'maintenance']],
-    [3, ['operational', 'strategic', 'qbr', 'annual-planning', 'maintenance']],
-    [4, ['operational', 'strategic', 'qbr', 'annual-planning', 'maintenance']],
+    [3, ['operational', 'strategic', 'qbr', 'annual-planning', 'maintenance', 'onboarding']],
+    [4, ['operational', 'strategic', 'qbr', 'annual-planning', 'maintenance', 'onboarding']],
   ])('Tier %i has exactly the rules %j, each never touched without activities', (tier, rules) => {
     const a = assess(p, tier, []);
     expect(a.cadence.map((c) => c.ruleId)).toEqual(rules);
     expect(a.cadence.every((c) => c.status === 'never' && c.lastTouchpoint === null && c.gapDays === null)).toBe(true);
+    // a client of 2025 is no longer new: its onboarding rule does not apply
+    expect(a.cadence.filter((c) => !c.applies).map((c) => c.ruleId)).toEqual(tier >= 3 ? ['onboarding'] : []);
     expect(a.overallStatus).toBe('never');
   });
 
@@ -87,6 +90,7 @@ describe('cadence per tier (the tier.cadence map of the shipped policy)', () => 
       qbr: 'create',
       'annual-planning': 'create',
       maintenance: 'create',
+      onboarding: 'create',
     });
   });
 });
@@ -155,7 +159,7 @@ describe('open scheduled activities (by anyone)', () => {
   });
 
   it('an open e-mail schedules nothing for the strategic rule', () => {
-    const acts = [activity({ id: 1, orgId: 1, done: false, type: 'email', dueDate: '2026-03-12' })];
+    const acts = [activity({ id: 1, orgId: 1, done: false, type: 'email', dueDate: '2026-03-12', dealId: 900 })];
     const a = assess(policy(), 3, acts);
     expect(a.cadence.find((c) => c.ruleId === 'strategic')!.openScheduled).toBeNull();
     expect(a.cadence.find((c) => c.ruleId === 'operational')!.openScheduled?.activityId).toBe(1);
@@ -170,14 +174,14 @@ describe('open scheduled activities (by anyone)', () => {
     expect(strategic.openScheduled).toBeNull();
     expect(strategic.missed).toEqual({ activityId: 2, dueDate: '2026-03-09', ownerId: 8, subject: 'FUP' });
     // Due today is not missed; an auto-created follow-up past due stays "scheduled" (escalation handles it).
-    const today = assess(policy(), 3, [activity({ id: 3, orgId: 1, done: false, type: 'meeting', dueDate: TODAY })]).cadence.find((c) => c.ruleId === 'strategic')!;
+    const today = assess(policy(), 3, [activity({ id: 3, orgId: 1, done: false, type: 'meeting', subject: 'FUP', dueDate: TODAY })]).cadence.find((c) => c.ruleId === 'strategic')!;
     expect([today.openScheduled?.activityId, today.missed]).toEqual([3, null]);
     const ours = assess(policy(), 3, [activity({ id: 4, orgId: 1, done: false, type: 'meeting', dueDate: '2026-03-01', cadenceKey: 'fu:1:strategic:never' })]).cadence.find((c) => c.ruleId === 'strategic')!;
     expect([ours.openScheduled?.activityId, ours.missed]).toEqual([4, null]);
   });
 
   it('status.missedGraceDays keeps it scheduled that many days past its due date', () => {
-    const acts = [activity({ id: 1, orgId: 1, done: false, type: 'meeting', dueDate: '2026-03-08' })];
+    const acts = [activity({ id: 1, orgId: 1, done: false, type: 'meeting', subject: 'FUP', dueDate: '2026-03-08' })];
     const grace = (n: number) => assess(policy((p) => void (p.status.missedGraceDays = n)), 3, acts).cadence.find((c) => c.ruleId === 'strategic')!;
     expect(grace(2).openScheduled?.activityId).toBe(1);
     expect(grace(1).openScheduled).toBeNull();
@@ -185,7 +189,7 @@ describe('open scheduled activities (by anyone)', () => {
   });
 
   it('its due date is the firm-zone date of due date + UTC due time', () => {
-    const acts = [activity({ id: 1, orgId: 1, done: false, type: 'call', dueDate: '2026-03-16', dueTime: '01:30:00' })];
+    const acts = [activity({ id: 1, orgId: 1, done: false, type: 'call', dueDate: '2026-03-16', dueTime: '01:30:00', dealId: 900 })];
     expect(assess(policy(), 3, acts).cadence[0]!.openScheduled?.dueDate).toBe('2026-03-15');
   });
 });
@@ -209,11 +213,82 @@ describe('regularity of past gaps', () => {
 
 describe('org-level cadence facts', () => {
   it('nextDueDate is the earliest among applicable rules; lastTouchpointDate the latest touchpoint', () => {
-    const acts = [touch(1, 1, '2026-03-01', { type: 'call' }), touch(2, 1, '2026-01-20', qualifying.qbr)];
+    const acts = [touch(1, 1, '2026-03-01', { type: 'call', subject: 'FUP' }), touch(2, 1, '2026-01-20', qualifying.qbr)];
     const a = assess(policy(), 3, acts, []); // inactive: operational (7 days) does not apply
     expect(a.lastTouchpointDate).toBe('2026-03-01');
-    // strategic: 03-01 + 30 = 03-31; maintenance: 03-01 + 90; qbr: 01-20 + 90 = 04-20; annual: never.
+    // strategic: 03-01 + 30 = 03-31; qbr: 01-20 + 90 = 04-20; maintenance and annual: never.
     expect(a.nextDueDate).toBe('2026-03-31');
     expect(a.overallStatus).toBe('never');
+  });
+});
+
+describe('new clients (docs/policy.md §10.4): the cadence starts at the first won deal, else the creation', () => {
+  const tier3 = (over: Partial<Parameters<typeof org>[0]> = {}) => org({ id: 1, addTime: '2020-01-01T12:00:00Z', customFields: { [F.tier]: TIER_OPT['Tier 3'] }, ...over });
+  const run = (o: ReturnType<typeof org>, deals: Deal[], acts: Activity[] = []) =>
+    assessCompany(policy(), snapshot({ orgs: [o], deals, activities: acts }), clock(TODAY)).organizations[0]!;
+  const rule = (a: ReturnType<typeof run>, id: string) => a.cadence.find((c) => c.ruleId === id)!;
+  const twoMonthsAgo = addDays(TODAY, -60);
+
+  it('a two-month-old Tier 3 client gets the onboarding gap and no QBR or annual-planning gap', () => {
+    const a = run(tier3(), [wonDeal({ id: 2, orgId: 1, won: twoMonthsAgo })]);
+    expect(rule(a, 'onboarding')).toMatchObject({ applies: true, status: 'never', lastTouchpoint: null, nextDueDate: null });
+    // due one full period after the start, not before
+    expect(rule(a, 'qbr')).toMatchObject({ status: 'on_track', lastTouchpoint: null, nextDueDate: addDays(twoMonthsAgo, 90), gapDays: -30, daysSinceLast: null });
+    expect(rule(a, 'annual-planning')).toMatchObject({ status: 'on_track', nextDueDate: addDays(twoMonthsAgo, 365) });
+    expect(rule(a, 'maintenance')).toMatchObject({ status: 'on_track', nextDueDate: addDays(twoMonthsAgo, 90) });
+    expect(rule(a, 'strategic')).toMatchObject({ status: 'never', nextDueDate: null }); // a month has passed without a FUP
+  });
+
+  it('a client without a won deal starts at its creation; one older than the rule\'s period is `never` as before', () => {
+    const young = run(tier3({ addTime: `${addDays(TODAY, -20)}T12:00:00Z` }), []);
+    expect(rule(young, 'strategic')).toMatchObject({ status: 'on_track', nextDueDate: addDays(TODAY, 10) });
+    expect(rule(young, 'onboarding')).toMatchObject({ applies: true, status: 'never' });
+    const old = run(tier3(), []);
+    expect(rule(old, 'strategic')).toMatchObject({ status: 'never', nextDueDate: null });
+    expect(rule(old, 'onboarding').applies).toBe(false);
+  });
+
+  it('the first won deal counts, not the creation: an organization created years ago that just signed is new', () => {
+    const a = run(tier3(), [wonDeal({ id: 2, orgId: 1, won: addDays(TODAY, -10) }), wonDeal({ id: 3, orgId: 1, won: addDays(TODAY, -5) })]);
+    expect(rule(a, 'onboarding').applies).toBe(true);
+    expect(rule(a, 'qbr').nextDueDate).toBe(addDays(TODAY, 80));
+  });
+
+  it('a touchpoint before the start (the sales talks) does not make a rule due before one period after the start', () => {
+    const a = run(tier3(), [wonDeal({ id: 2, orgId: 1, won: twoMonthsAgo })], [touch(1, 1, addDays(TODAY, -200), qualifying.qbr)]);
+    expect(rule(a, 'qbr')).toMatchObject({ status: 'on_track', lastTouchpoint: { activityId: 1, date: addDays(TODAY, -200) }, daysSinceLast: 200, nextDueDate: addDays(twoMonthsAgo, 90) });
+  });
+
+  it('onboarding is established by a strategic touchpoint on or after the start, or by the worker\'s own onboarding follow-up done', () => {
+    const deals = [wonDeal({ id: 2, orgId: 1, won: twoMonthsAgo })];
+    const before = run(tier3(), deals, [touch(1, 1, addDays(TODAY, -70), qualifying.strategic)]);
+    expect(rule(before, 'onboarding').status).toBe('never');
+    const fup = run(tier3(), deals, [touch(1, 1, addDays(TODAY, -3), qualifying.strategic)]);
+    expect(rule(fup, 'onboarding')).toMatchObject({ status: 'on_track', lastTouchpoint: { activityId: 1, date: addDays(TODAY, -3) }, nextDueDate: addDays(twoMonthsAgo, 90) });
+    const ours = run(tier3(), deals, [touch(1, 1, addDays(TODAY, -3), { type: 'meeting', subject: 'Acme', cadenceKey: 'fu:1:onboarding:never' })]);
+    expect(rule(ours, 'onboarding').status).toBe('on_track');
+    expect(rule(ours, 'strategic').lastTouchpoint?.activityId).toBe(1); // the onboarding meeting is strategic too
+    const call = run(tier3(), deals, [touch(1, 1, addDays(TODAY, -3), { type: 'call', subject: 'Ligação' })]);
+    expect(rule(call, 'onboarding').status).toBe('never'); // a maintenance call establishes no cadence
+  });
+
+  it('after its first 90 days the client is no longer new: the onboarding rule stops applying', () => {
+    const a = run(tier3(), [wonDeal({ id: 2, orgId: 1, won: addDays(TODAY, -90) })]);
+    expect(rule(a, 'onboarding')).toMatchObject({ applies: false, status: 'never' });
+    // the first QBR period has passed without one: never touched, as for any client
+    expect(rule(a, 'qbr')).toMatchObject({ status: 'never', nextDueDate: null });
+    const dayBefore = run(tier3(), [wonDeal({ id: 2, orgId: 1, won: addDays(TODAY, -89) })]);
+    expect(rule(dayBefore, 'qbr')).toMatchObject({ status: 'due_soon', nextDueDate: addDays(TODAY, 1) });
+    expect(rule(dayBefore, 'onboarding').applies).toBe(true);
+  });
+});
+
+describe('the last touchpoint of any kind beside the rule\'s own (docs/policy.md §10.4 "words that are true")', () => {
+  it('a client met 4 days ago by a call has no strategic touchpoint on record, and its last contact is that call', () => {
+    const a = assess(policy(), 3, [touch(1, 1, addDays(TODAY, -40), qualifying.qbr), touch(2, 1, addDays(TODAY, -4), { type: 'call', subject: 'Ligação' })], []);
+    const strategic = a.cadence.find((c) => c.ruleId === 'strategic')!;
+    expect(strategic).toMatchObject({ status: 'never', lastTouchpoint: null, lastAnyTouchpoint: { activityId: 2, date: addDays(TODAY, -4) } });
+    expect(a.cadence.every((c) => c.lastAnyTouchpoint?.activityId === 2)).toBe(true);
+    expect(assess(policy(), 3, [], []).cadence.every((c) => c.lastAnyTouchpoint === null)).toBe(true);
   });
 });

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { assessCompany } from '../../../src/rules/assess-company.js';
-import type { FieldDefinition, Organization, Person } from '../../../src/domain/entities.js';
+import type { Activity, FieldDefinition, Organization, Person } from '../../../src/domain/entities.js';
+import { noteHasText } from '../../../src/domain/provenance.js';
+import { createDescriber } from '../../../src/i18n/describe.js';
 import type { Policy } from '../../../src/config/policy-schema.js';
 import type { Finding } from '../../../src/rules/types.js';
-import { FALLBACK, FIELDS, F, OWNER, ROLE, TIER_OPT, clock, deal, org, person, policy, snapshot, user, USERS, wonDeal } from './fixtures.js';
+import { FALLBACK, FIELDS, F, OWNER, ROLE, TIER_OPT, clock, deal, org, person, policy, snapshot, touch, user, USERS, wonDeal } from './fixtures.js';
 
 const TODAY = '2026-03-10';
 
@@ -281,5 +283,73 @@ describe('fallback user (owners.fallbackUser)', () => {
       pp.owners.fallbackUser = 'nobody@exemplo.com.br';
     });
     expect(run({ orgs: [org({ id: 1, ...tier(1), ownerId: null })] }, p).organizations[0]!.assigneeId).toBeNull();
+  });
+});
+
+describe('"FUP sem registro" (docs/policy.md §10.3): a done FUP, QBR or planning session with an empty note', () => {
+  const client = org({ id: 1, customFields: { [F.tier]: TIER_OPT['Tier 3'] } });
+  const held = (id: number, date: string, over: Partial<Activity>) => touch(id, 1, date, { type: 'meeting', ownerId: 6, hasNote: false, ...over });
+  const notesFindings = (acts: Activity[], p?: Policy) =>
+    findingsOf({ orgs: [client], persons: [person({ id: 10, orgId: 1, customFields: { [F.role]: ROLE['Decision maker'] } })], deals: [deal({ id: 100, orgId: 1 })], activities: acts }, p).filter(
+      (f) => f.problem === 'held_without_notes',
+    );
+
+  it('is a finding for the activity\'s owner, named by the rule it counts for, in pt-BR and en', () => {
+    const acts = [
+      held(1, '2026-03-02', { subject: 'FUP de março' }),
+      held(2, '2026-02-20', { subject: 'QBR Q1' }),
+      held(3, '2026-01-15', { subject: 'Planejamento estratégico 2026', ownerId: 7 }),
+      held(4, '2026-02-01', { type: 'fup', subject: 'Conversa com o patrocinador' }),
+    ];
+    const found = notesFindings(acts);
+    expect(found.map((f) => [f.entity, f.entityId, f.ownerId, f.params.kind])).toEqual([
+      ['activity', 3, 7, 'Planejamento estratégico anual'],
+      ['activity', 4, 6, 'FUP estratégico'],
+      ['activity', 2, 6, 'Revisão trimestral de negócios (QBR)'],
+      ['activity', 1, 6, 'FUP estratégico'],
+    ]);
+    expect(found[3]).toMatchObject({ orgId: 1, field: 'Note', params: { subject: 'FUP de março', heldDate: '2026-03-02' } });
+    const pt = createDescriber(policy()).finding(found[3]!);
+    expect(pt).toBe('A atividade FUP estratégico "FUP de março" de 02/03/2026 foi concluída sem registro: anote nela as respostas do check-list');
+    const enPolicy = policy((pp) => void (pp.locale = 'en'));
+    const en = notesFindings(acts, enPolicy).find((f) => f.entityId === 1)!;
+    expect(createDescriber(enPolicy).finding(en)).toBe('The Strategic follow-up activity "FUP de março" of Mar 2, 2026 was marked done without notes: record the checklist\'s answers in it');
+  });
+
+  it('is no finding for a note with text, an unknown note (the worker\'s own, or mirrored before), an open activity or another category', () => {
+    const acts = [
+      held(1, '2026-03-02', { subject: 'FUP', hasNote: true }),
+      held(2, '2026-03-02', { subject: 'FUP', hasNote: undefined }),
+      held(3, '2026-03-02', { subject: 'FUP', cadenceKey: 'fu:1:strategic:never', hasNote: undefined }),
+      held(4, '2026-03-20', { subject: 'FUP', done: false }),
+      held(5, '2026-03-02', { type: 'call', subject: 'Ligação' }), // maintenance
+      held(6, '2026-03-02', { type: 'call', subject: 'Status', dealId: 100 }), // operational
+    ];
+    expect(notesFindings(acts)).toEqual([]);
+  });
+
+  it('looks back categories.requireNotes.days (90): an older session is history', () => {
+    expect(notesFindings([held(1, '2025-12-10', { subject: 'FUP' })]).map((f) => f.entityId)).toEqual([1]); // 90 days ago
+    expect(notesFindings([held(1, '2025-12-09', { subject: 'FUP' })])).toEqual([]);
+    const onlyExecutive = policy((pp) => void (pp.categories.requireNotes = { categories: ['executive'], days: 30 }));
+    expect(notesFindings([held(1, '2026-03-02', { subject: 'FUP' }), held(2, '2026-03-02', { subject: 'QBR' })], onlyExecutive).map((f) => f.entityId)).toEqual([2]);
+  });
+
+  it('an inactive activity owner: the finding goes to the client\'s owner', () => {
+    expect(notesFindings([held(1, '2026-03-02', { subject: 'FUP', ownerId: 8 })]).map((f) => f.ownerId)).toEqual([OWNER]);
+  });
+});
+
+describe('noteHasText: HTML and whitespace are no note', () => {
+  it.each([
+    [null, false],
+    ['', false],
+    ['   \n ', false],
+    ['<p><br></p>', false],
+    ['<p>&nbsp;</p><div> </div>', false],
+    ['<p>Cliente quer ampliar o squad</p>', true],
+    ['ok', true],
+  ])('%j → %s', (note, has) => {
+    expect(noteHasText(note)).toBe(has);
   });
 });

@@ -102,7 +102,7 @@ describe('property: a touchpoint never makes a status worse', () => {
 
 /** A done activity of today that qualifies for every cadence rule of its category in the shipped policy. */
 const TODAY_TOUCH: Record<Category, Partial<Activity>> = {
-  operational: { type: 'email', subject: 'Status' },
+  operational: { type: 'email', subject: 'Status', dealId: 100 }, // linked to an open deal (docs/policy.md §10.3)
   strategic: { type: 'lunch', subject: 'FUP' },
   executive: { type: 'meeting', subject: 'QBR + planejamento estratégico anual' },
   maintenance: { type: 'call', subject: 'Check-in' },
@@ -117,7 +117,9 @@ describe('property: a qualifying done activity today puts every rule of its cate
         const local = new Intl.DateTimeFormat('en-CA', { timeZone: w.timeZone }).format(new Date(w.now));
         const withTime = seed % 2 === 0;
         const extra = activity({ id: 999, orgId: 1, dueDate: local, dueTime: withTime ? '15:00:00' : null, markedAsDoneTime: w.now, ...TODAY_TOUCH[category] });
-        const after = assessWorld(w, [extra]);
+        // The operational touch is linked to the open deal 100: make sure the client has it.
+        const world = category === 'operational' && !w.deals.some((d) => d.id === 100) ? { ...w, deals: [...w.deals, deal({ id: 100, orgId: 1 })] } : w;
+        const after = assessWorld(world, [extra]);
         const rules = after.cadence.filter((r) => r.category === category);
         for (const r of rules) {
           expect(r.status, `seed ${seed}, ${category}, rule ${r.ruleId}`).toBe('on_track');

@@ -2,24 +2,58 @@ import { describe, expect, it } from 'vitest';
 import { createZoneCalendar, formatEpochDay, parseIsoDate } from '../../../src/rules/calendar.js';
 import { categoriesOfMask, compileCategories, createDateCache, touchpointDay } from '../../../src/rules/touchpoints.js';
 import { assessCompany } from '../../../src/rules/assess-company.js';
-import { activity, clock, deal, org, person, policy, snapshot, touch } from './fixtures.js';
+import { F, TIER_OPT, activity, clock, deal, org, person, policy, snapshot, touch } from './fixtures.js';
 
-describe('categories (policy.categories): an activity counts for every category it matches', () => {
-  const classifier = compileCategories(policy().categories);
+describe('categories (policy.categories, docs/policy.md §10.3): an activity counts for the first category it matches', () => {
+  const classifier = compileCategories(policy().categories, policy().cadenceRules);
   it.each([
-    ['call', 'Check-in', ['operational', 'strategic', 'maintenance']],
-    ['meeting', 'Status meeting', ['operational', 'strategic']],
-    ['meeting', 'QBR Q1 2026', ['operational', 'strategic', 'executive']],
-    ['meeting', 'Revisão de negócios trimestral', ['operational', 'strategic', 'executive']],
-    ['lunch', 'Planejamento estratégico 2027', ['strategic', 'executive', 'maintenance']],
-    ['email', 'Feliz Natal', ['operational', 'maintenance']],
-    ['email', 'QBR deck', ['operational', 'maintenance']], // e-mail is not an executive activity type
-    ['lunch', 'Almoço', ['strategic', 'maintenance']],
-    ['task', 'Send proposal', []],
-    ['deadline', 'QBR', []],
-    ['MEETING', 'qbr', ['operational', 'strategic', 'executive']], // type keys and subjects compare case-insensitively
-  ])('%s "%s" → %j', (type, subject, expected) => {
-    expect(categoriesOfMask(classifier.classify(type, subject))).toEqual(expected);
+    // order: executive, strategic (the FUP), operational (linked to an open deal), maintenance (any other contact)
+    ['meeting', 'QBR Q1 2026', false, ['executive']],
+    ['meeting', 'QBR Q1 2026', true, ['executive']],
+    ['meeting', 'Revisão de negócios trimestral', false, ['executive']],
+    ['lunch', 'Planejamento estratégico 2027', false, ['executive']],
+    ['meeting', 'FUP mensal', true, ['strategic']],
+    ['call', 'Follow-up de março', false, ['strategic']],
+    ['call', 'Reunião de acompanhamento', true, ['strategic']],
+    ['fup', 'Conversa com a diretoria', false, ['strategic']], // the FUP activity type, whatever its subject
+    ['call', 'Check-in', true, ['operational']],
+    ['meeting', 'Status meeting', true, ['operational']],
+    ['email', 'QBR deck', true, ['operational']], // e-mail is not an executive activity type
+    ['call', 'Check-in', false, ['maintenance']],
+    ['meeting', 'Status meeting', false, ['maintenance']],
+    ['email', 'Feliz Natal', false, ['maintenance']],
+    ['lunch', 'Almoço', true, ['maintenance']], // a lunch is no operational type
+    ['task', 'Send proposal', true, []],
+    ['deadline', 'QBR', false, []],
+    ['MEETING', 'qbr', false, ['executive']], // type keys and subjects compare case-insensitively
+  ])('%s "%s" (open deal: %s) → %j', (type, subject, openDeal, expected) => {
+    expect(categoriesOfMask(classifier.classify(type, subject, { openDeal }))).toEqual(expected);
+  });
+
+  it("the worker's own follow-up counts for the category of the rule its key names, before any other match", () => {
+    expect(categoriesOfMask(classifier.classify('meeting', 'Acme', { openDeal: true, cadenceKey: 'fu:1:strategic:2026-03-01' }))).toEqual(['strategic']);
+    expect(categoriesOfMask(classifier.classify('call', 'Acme', { openDeal: true, cadenceKey: 'fu:1:maintenance:never' }))).toEqual(['maintenance']);
+    expect(categoriesOfMask(classifier.classify('meeting', 'Acme', { cadenceKey: 'fu:1:qbr:never' }))).toEqual(['executive']);
+    // a key that carries several rules counts for each of their categories
+    expect(categoriesOfMask(classifier.classify('meeting', 'Acme', { cadenceKey: 'fu:1:strategic.maintenance:never' }))).toEqual(['strategic', 'maintenance']);
+    // any other key (renewal, escalation) or an unknown rule: classified like anyone's activity
+    expect(categoriesOfMask(classifier.classify('call', 'Acme', { openDeal: true, cadenceKey: 'esc:fu:1:strategic:never' }))).toEqual(['operational']);
+    expect(categoriesOfMask(classifier.classify('call', 'Acme', { cadenceKey: 'fu:1:gone:never' }))).toEqual(['maintenance']);
+  });
+
+  it('categories.order decides which match wins', () => {
+    const p = policy((pp) => void (pp.categories.order = ['operational', 'maintenance', 'strategic', 'executive']));
+    const c = compileCategories(p.categories);
+    expect(categoriesOfMask(c.classify('meeting', 'QBR', { openDeal: true }))).toEqual(['operational']);
+    expect(categoriesOfMask(c.classify('meeting', 'FUP', { openDeal: false }))).toEqual(['maintenance']);
+  });
+
+  it('categories.overlap: true counts an activity for every category it matches (the first version)', () => {
+    const p = policy((pp) => void (pp.categories.overlap = true));
+    const c = compileCategories(p.categories);
+    expect(categoriesOfMask(c.classify('meeting', 'QBR FUP', { openDeal: true }))).toEqual(['operational', 'strategic', 'executive', 'maintenance']);
+    expect(categoriesOfMask(c.classify('call', 'Check-in', { openDeal: true }))).toEqual(['operational', 'maintenance']);
+    expect(categoriesOfMask(c.classify('email', 'Feliz Natal', { openDeal: false }))).toEqual(['maintenance']);
   });
 
   it('a custom activity type can define a category on its own', () => {
@@ -27,6 +61,40 @@ describe('categories (policy.categories): an activity counts for every category 
       pp.categories.executive.match.push({ activityTypes: ['executive_dinner'] });
     });
     expect(categoriesOfMask(compileCategories(p.categories).classify('executive_dinner', 'Jantar'))).toEqual(['executive']);
+  });
+});
+
+describe('one touchpoint, one category (docs/policy.md §10.3) through the whole rules pass', () => {
+  const TODAY = '2026-03-10';
+  const tier3 = org({ id: 1, customFields: { [F.tier]: TIER_OPT['Tier 3'] } });
+  const rule = (acts: ReturnType<typeof activity>[], id: string, p = policy()) =>
+    assessCompany(p, snapshot({ orgs: [tier3], deals: [deal({ id: 100, orgId: 1 })], activities: acts }), clock(TODAY)).organizations[0]!.cadence.find((c) => c.ruleId === id)!;
+
+  it('a call linked to an open deal is operational: it does not satisfy the strategic (nor the maintenance) rule', () => {
+    const call = touch(1, 1, '2026-03-09', { type: 'call', subject: 'Ligação sobre o projeto', dealId: 100 });
+    expect(rule([call], 'operational').lastTouchpoint).toEqual({ activityId: 1, date: '2026-03-09' });
+    expect(rule([call], 'strategic').lastTouchpoint).toBeNull();
+    expect(rule([call], 'maintenance').lastTouchpoint).toBeNull();
+  });
+
+  it('with categories.overlap: true the same call satisfies operational and maintenance again (not strategic: no FUP subject)', () => {
+    const p = policy((pp) => void (pp.categories.overlap = true));
+    const call = touch(1, 1, '2026-03-09', { type: 'call', subject: 'Ligação sobre o projeto', dealId: 100 });
+    expect(rule([call], 'operational', p).lastTouchpoint?.activityId).toBe(1);
+    expect(rule([call], 'maintenance', p).lastTouchpoint?.activityId).toBe(1);
+    expect(rule([call], 'strategic', p).lastTouchpoint).toBeNull();
+  });
+
+  it('a FUP-type activity, or a FUP subject, satisfies the strategic rule even when linked to the open deal', () => {
+    expect(rule([touch(1, 1, '2026-03-09', { type: 'fup', subject: 'Conversa mensal', dealId: 100 })], 'strategic').status).toBe('on_track');
+    expect(rule([touch(1, 1, '2026-03-09', { type: 'call', subject: 'FUP de março', dealId: 100 })], 'strategic').status).toBe('on_track');
+    expect(rule([touch(1, 1, '2026-03-09', { type: 'call', subject: 'FUP de março', dealId: 100 })], 'operational').lastTouchpoint).toBeNull();
+  });
+
+  it("a done follow-up of the worker counts for the rule it was created for, whatever its subject and deal link", () => {
+    const ours = touch(1, 1, '2026-03-09', { type: 'meeting', subject: 'Acme', dealId: 100, cadenceKey: 'fu:1:annual-planning:never' });
+    expect(rule([ours], 'annual-planning').lastTouchpoint).toEqual({ activityId: 1, date: '2026-03-09' });
+    expect(rule([ours], 'operational').lastTouchpoint).toBeNull();
   });
 });
 

@@ -44,6 +44,7 @@ function activity(id: number, orgId: number | null): Activity {
     updateTime: '2026-01-01T00:00:00Z',
     isDeleted: false,
     cadenceKey: id % 2 === 0 ? `k:${id}` : null,
+    hasNote: id % 2 === 0 ? null : id % 3 === 0, // unknown for the worker's own; else whether the note has text
   };
 }
 
