@@ -84,7 +84,10 @@ interface StoryOrg {
 }
 
 const P = (name: string, role: string | null, strength: string | null, extra: Partial<StoryPerson> = {}): StoryPerson => ({ name, role, strength, ...extra });
-const done = (type: string, subject: string, daysAgo: number, extra: Partial<StoryActivity> = {}): StoryActivity => ({ type, subject, daysAgo, done: true, person: 0, ...extra });
+/** A done touchpoint; its note records what was discussed (the checklist used), unless the story says otherwise. */
+const done = (type: string, subject: string, daysAgo: number, extra: Partial<StoryActivity> = {}): StoryActivity => ({
+  type, subject, daysAgo, done: true, person: 0, note: '<p>Pauta: resultados, prioridades do cliente e próximos passos. Próximo contato combinado.</p>', ...extra,
+});
 const open = (type: string, subject: string, inDays: number, extra: Partial<StoryActivity> = {}): StoryActivity => ({ type, subject, daysAgo: -inDays, done: false, person: 0, ...extra });
 
 /**
@@ -134,7 +137,7 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'explicitTier3Overdue', name: 'Cooperativa Agro Cerrado', owner: 'marcos', tier: 3, segment: 'Indústria', addYearsAgo: 4,
       address: 'Av. Goiás, 1500 - Setor Central, Goiânia - GO, 74005-010', contractEndInDays: 500,
-      description: 'Explicit Tier field = Tier 3 (management decision) although revenue is only 30k; strategic follow-up overdue (last touchpoint 75 days ago).',
+      description: 'Explicit Tier field = Tier 3 (management decision) although revenue is only 30k; three gaps at once (strategic follow-up overdue, last touchpoint 75 days ago; no QBR, no annual planning ever): one activity carries them.',
       persons: [P('Gilberto Moraes', 'Decision maker', 'Weak'), P('Tatiane Lopes', 'User', 'Developing')],
       deals: [{ title: 'Treinamento de gestão agrícola', value: 30_000, status: 'won', daysAgo: 200, serviceLine: 'Training' }],
       activities: [done('meeting', 'Reunião de acompanhamento', 75, { time: '13:30' }), done('call', 'Ligação de cortesia', 80)],
@@ -161,7 +164,7 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'overdue', name: 'Logística Rápida Transportes', owner: 'marcos', tier: 2, segment: 'Serviços financeiros', addYearsAgo: 5,
       address: 'Rod. Anhanguera, km 25 - Jaraguá, São Paulo - SP, 05275-000', contractEndInDays: 700,
-      description: 'Tier 2, last touchpoint 150 days ago: strategic follow-up (90 days) overdue by ~60 days.',
+      description: 'Tier 2, last touchpoint 150 days ago: strategic follow-up (90 days) overdue by ~60 days: flagged and reported, no activity (Tier 1–2 meetings are as needed).',
       persons: [P('Vânia Carvalho', 'Decision maker', 'Weak'), P('Rogério Pinto', 'Influencer', 'Developing')],
       deals: [{ title: 'Consultoria de roteirização', value: 90_000, status: 'won', daysAgo: 330, serviceLine: 'Consulting' }],
       activities: [done('call', 'Ligação de acompanhamento', 150)],
@@ -177,7 +180,7 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'onCadence', name: 'Tecnologia Nuvem Sul', owner: 'juliana', tier: 3, segment: 'Tecnologia', addYearsAgo: 5,
       address: 'Av. Ipiranga, 6681 - Partenon, Porto Alegre - RS, 90619-900', contractEndInDays: 365,
-      description: 'Tier 3 on cadence in every rule: recent calls, monthly FUP, a QBR 40 days ago and the annual planning 150 days ago; a follow-up already scheduled.',
+      description: 'Tier 3 on cadence in every rule: recent calls, monthly FUP, a QBR 40 days ago and the annual planning 150 days ago; a follow-up already scheduled. The monthly FUP was marked done with an empty note: held without the checklist ("FUP sem registro").',
       persons: [P('Rafael Kern', 'Decision maker', 'Strong'), P('Bianca Schmitt', 'Champion', 'Strong'), P('Otávio Weber', 'User', 'Developing')],
       deals: [
         { title: 'Consultoria de arquitetura cloud', value: 260_000, status: 'won', daysAgo: 100, serviceLine: 'Consulting', person: 1 },
@@ -185,7 +188,7 @@ function storyOrgs(now: Date): StoryOrg[] {
       ],
       activities: [
         done('call', 'Status semanal', 2, { person: 1 }),
-        done('meeting', 'FUP mensal com o patrocinador', 10, { time: '14:30' }),
+        done('meeting', 'FUP mensal com o patrocinador', 10, { time: '14:30', note: '' }), // held, nothing recorded: a finding
         done('meeting', 'Revisão de negócios (QBR) Q3', 40, { time: '13:00' }),
         done('meeting', 'Planejamento estratégico anual', 150, { time: '12:00' }),
         done('email', 'Compartilhamento de estudo de caso', 6, { person: 2 }),

@@ -369,7 +369,15 @@ async function createOrAdopt(
         ruleId: w.ruleId,
         reason: w.reason,
         pipedriveId: a.id,
-        details: { purpose: w.purpose, subject: w.activity.subject, type: w.activity.type, ownerId: w.activity.owner_id, dueDate: w.activity.due_date, dealId: w.activity.deal_id ?? null },
+        details: {
+          purpose: w.purpose,
+          subject: w.activity.subject,
+          type: w.activity.type,
+          ownerId: w.activity.owner_id,
+          dueDate: w.activity.due_date,
+          dealId: w.activity.deal_id ?? null,
+          ...(w.carries ? { carries: w.carries } : {}),
+        },
       });
       record(run, { key: w.key, kind: w.kind, orgId, outcome: 'created', pipedriveId: a.id });
     } catch (err) {

@@ -16,3 +16,13 @@ export function extractCadenceKey(note: string | null | undefined): string | nul
   const m = MARKER.exec(note);
   return m?.[1] ?? null;
 }
+
+/**
+ * The cadence rules a follow-up key was created for: `fu:<orgId>:<ruleId>:<window>` names one; a key that
+ * carries several rules lists them joined by `.` (rule ids never contain one). Empty for any other key
+ * (renewal, escalation…). The rules use it to count a done follow-up of the worker for the rules it carried.
+ */
+export function followUpKeyRuleIds(key: string): string[] {
+  const m = /^fu:\d+:([a-z][a-z0-9-]*(?:\.[a-z][a-z0-9-]*)*):(?:never|\d{4}-\d{2}-\d{2})$/.exec(key);
+  return m ? m[1]!.split('.') : [];
+}

@@ -24,6 +24,7 @@ import { clearKey, escalationKey, flagsKey, followUpKey, parseFollowUpKey, renew
 import { escalationNote, followUpNote, renewalNote } from './notes.js';
 import { daysBetween, fillTemplate, formatDate } from './texts.js';
 import { isUntouched } from './untouched.js';
+import { bySeniority, reminderDecision } from './reminders.js';
 
 export interface BuildPlanInput {
   policy: Policy;
@@ -73,13 +74,13 @@ interface AutoActivities {
   byKey: Map<string, Activity[]>;
   /** Open auto-created follow-ups, lowest id first. */
   openFollowUps: Activity[];
-  /** The same, per client and rule. */
+  /** The same, per client and rule carried (an activity that carries three rules is under each). */
   openByOrgRule: Map<string, Activity[]>;
   /**
-   * The same lists per client, in the order their first activity was created: the cleared-gap step visits
-   * one client's lists only (scanning every open follow-up of the company for every client was quadratic).
+   * The same per client, lowest id first: the cleared-gap step visits one client's activities only (scanning
+   * every open follow-up of the company for every client was quadratic).
    */
-  openByOrg: Map<number, Array<{ ruleId: string; list: Activity[] }>>;
+  openByOrg: Map<number, Activity[]>;
 }
 
 /** Read-only facts every step needs, computed once per plan. */
@@ -89,7 +90,7 @@ interface PlanContext {
   snapshot: MirrorSnapshot;
   runId: string;
   today: string;
-  /** Due date of the activities created tonight. */
+  /** Due date of the activities created tonight without a lead time of their own (`followUp.dueInBusinessDays`). */
   dueDate: string;
   activeTypes: ReadonlySet<string>;
   auto: AutoActivities;
@@ -165,20 +166,14 @@ function indexAutoActivities(snapshot: MirrorSnapshot): AutoActivities {
   }
   openFollowUps.sort((a, b) => a.id - b.id);
   const openByOrgRule = new Map<string, Activity[]>();
-  const openByOrg = new Map<number, Array<{ ruleId: string; list: Activity[] }>>();
+  const openByOrg = new Map<number, Activity[]>();
   for (const a of openFollowUps) {
     const k = parseFollowUpKey(a.cadenceKey!)!;
-    const id = `${k.orgId}:${k.ruleId}`;
-    const list = openByOrgRule.get(id);
-    if (list) {
-      list.push(a);
-      continue;
+    for (const ruleId of k.ruleIds) {
+      const id = `${k.orgId}:${ruleId}`;
+      openByOrgRule.set(id, [...(openByOrgRule.get(id) ?? []), a]);
     }
-    const fresh = [a];
-    openByOrgRule.set(id, fresh);
-    const perOrg = openByOrg.get(k.orgId) ?? [];
-    perOrg.push({ ruleId: k.ruleId, list: fresh });
-    openByOrg.set(k.orgId, perOrg);
+    openByOrg.set(k.orgId, [...(openByOrg.get(k.orgId) ?? []), a]);
   }
   return { byKey, openFollowUps, openByOrgRule, openByOrg };
 }
@@ -217,7 +212,7 @@ function cannotCreate(ctx: PlanContext, orgId: number, ruleId: string | null, ow
   return null;
 }
 
-function draft(ctx: PlanContext, org: OrgAssessment, ownerId: number, type: string, subject: string, note: string, dealId: number | null): ActivityDraft {
+function draft(ctx: PlanContext, org: OrgAssessment, ownerId: number, type: string, subject: string, note: string, dealId: number | null, dueDate = ctx.dueDate): ActivityDraft {
   return {
     subject,
     type,
@@ -225,40 +220,59 @@ function draft(ctx: PlanContext, org: OrgAssessment, ownerId: number, type: stri
     org_id: org.orgId,
     ...(dealId !== null ? { deal_id: dealId } : {}),
     ...(org.mainContactPersonId !== null ? { participants: [{ person_id: org.mainContactPersonId, primary: true }] } : {}),
-    due_date: ctx.dueDate,
+    due_date: dueDate,
     done: false,
     note,
   };
 }
 
-/** Step 1: follow-ups for the client's cadence gaps. */
+/**
+ * Step 1: one follow-up for the client's cadence gaps (docs/policy.md §10.4): every gap that may become an
+ * activity tonight goes into one, named by the most senior rule, due after that rule's lead time.
+ */
 function planFollowUps(ctx: PlanContext, org: OrgAssessment): StepOutput {
   const out = emptyOutput();
+  const due: CadenceResult[] = [];
   for (const cr of org.cadence) {
     if (cr.status === 'on_track') continue;
-    const key = followUpKey(org.orgId, cr.ruleId, cr.nextDueDate);
-    const blocked = followUpBlocked(ctx, org, cr, key);
-    if (blocked) {
-      out.skipped.push(blocked);
-      continue;
-    }
-    const rule = ctx.policy.cadenceRules[cr.ruleId];
-    if (!rule) continue; // the rules only emit policy rules; nothing sensible to create otherwise
-    const ownerId = assigneeOf(ctx, org);
-    const cannot = cannotCreate(ctx, org.orgId, cr.ruleId, ownerId, rule.followUpType, key, '');
-    if (cannot) {
-      mergeInto(out, cannot);
-      continue;
-    }
-    out.writes.push(followUpWrite(ctx, org, cr, key, ownerId!));
+    const blocked = followUpBlocked(ctx, org, cr);
+    if (blocked) out.skipped.push(blocked);
+    else if (ctx.policy.cadenceRules[cr.ruleId]) due.push(cr); // the rules only emit policy rules
   }
+  if (due.length === 0) return out;
+  const gaps = bySeniority(ctx.policy, due);
+  const senior = gaps[0]!;
+  const key = followUpKey(org.orgId, gaps.map((g) => g.ruleId), senior.nextDueDate);
+  const created = alreadyCreated(ctx, org.orgId, senior.ruleId, key);
+  if (created) {
+    out.skipped.push(...gaps.map((g) => ({ ...created, ruleId: g.ruleId })));
+    return out;
+  }
+  const ownerId = assigneeOf(ctx, org);
+  const cannot = cannotCreate(ctx, org.orgId, senior.ruleId, ownerId, ctx.policy.cadenceRules[senior.ruleId]!.followUpType, key, '');
+  if (cannot) {
+    out.skipped.push(...gaps.slice(1).map((g) => ({ ...cannot.skipped[0]!, ruleId: g.ruleId })));
+    mergeInto(out, cannot);
+    return out;
+  }
+  out.writes.push(followUpWrite(ctx, org, gaps, key, ownerId!));
   return out;
 }
 
-/** Why a gap gets no follow-up before looking at owner and type (report only, scheduled, created), or null. */
-function followUpBlocked(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult, key: string): Skip | null {
+/** Why a gap gets no follow-up (not applicable, report only, already scheduled, already created alone), or null. */
+function followUpBlocked(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult): Skip | null {
+  const key = followUpKey(org.orgId, cr.ruleId, cr.nextDueDate);
   if (!cr.applies) return skipOf(org.orgId, cr.ruleId, 'not_applicable', `rule ${cr.ruleId} is ${cr.status} but applies only to active clients`);
-  if (cr.onGap === 'report') return skipOf(org.orgId, cr.ruleId, 'report_only', `rule ${cr.ruleId} is ${cr.status}; the policy only reports it (onGap: report)`);
+  const decision = reminderDecision(ctx.policy, org, cr.ruleId);
+  if (decision.mode === 'report') {
+    const why =
+      decision.why === 'not_strategic'
+        ? `tier ${org.tier.level} is not in reminders.createForTiers: the gap is flagged and reported, no activity`
+        : decision.why === 'tier_override'
+          ? `tier ${org.tier.level} sets onGap: report for this rule`
+          : 'the policy only reports it (onGap: report)';
+    return skipOf(org.orgId, cr.ruleId, decision.why === 'not_strategic' ? 'not_strategic' : 'report_only', `rule ${cr.ruleId} is ${cr.status}; ${why}`);
+  }
   const ownAuto = ctx.auto.openByOrgRule.get(`${org.orgId}:${cr.ruleId}`)?.[0];
   if (cr.openScheduled || ownAuto) {
     const id = cr.openScheduled?.activityId ?? ownAuto!.id;
@@ -267,9 +281,9 @@ function followUpBlocked(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult
   return alreadyCreated(ctx, org.orgId, cr.ruleId, key);
 }
 
-function followUpWrite(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult, key: string, ownerId: number): CreateActivity {
+/** Why one gap is open, in the policy's words: status, last touchpoint of its category (or of any kind), cadence. */
+function gapReason(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult): string {
   const { policy, t, snapshot } = ctx;
-  const rule = policy.cadenceRules[cr.ruleId]!;
   // A missed activity (open, past its due date) reopened this gap: the note says which and whose.
   const missedLine = cr.missed
     ? ` ${fillTemplate(t.noteMissed, {
@@ -282,21 +296,32 @@ function followUpWrite(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult, 
   const fact = `${cadenceFact(policy, t, org, cr)}${missedLine}`;
   // "Never touched" beside a recent contact reads as false: a rule with no touchpoint of its category
   // says which category, with the client's last touchpoint of any kind.
-  const reason =
-    cr.status === 'never'
-      ? `${fact}${org.lastTouchpointDate ? ` (${fillTemplate(t.lastAnyTouchpoint, { date: formatDate(policy.locale, org.lastTouchpointDate) })})` : ''}`
-      : `${t.status[cr.status]} — ${fact}`;
-  const subjectValues = { rule: rule.label[policy.locale], tier: org.tier.level, org: org.name, days: cr.daysSinceLast ?? 0, category: categoryLabel(policy, cr.category) };
-  const subject = fillTemplate(cr.lastTouchpoint ? t.followUpSubject : t.followUpSubjectNever, subjectValues);
-  const note = followUpNote(policy, org, fact, { rule: cr.ruleId, reason, runId: ctx.runId, key });
+  if (cr.status !== 'never') return `${t.status[cr.status]} — ${fact}`;
+  return `${fact}${org.lastTouchpointDate ? ` (${fillTemplate(t.lastAnyTouchpoint, { date: formatDate(policy.locale, org.lastTouchpointDate) })})` : ''}`;
+}
+
+function followUpWrite(ctx: PlanContext, org: OrgAssessment, gaps: readonly CadenceResult[], key: string, ownerId: number): CreateActivity {
+  const { policy, t } = ctx;
+  const senior = gaps[0]!;
+  const rule = policy.cadenceRules[senior.ruleId]!;
+  const label = (ruleId: string): string => policy.cadenceRules[ruleId]?.label[policy.locale] ?? ruleId;
+  const reasons = gaps.map((cr) => gapReason(ctx, org, cr));
+  const lines = gaps.map((cr, i) => `${label(cr.ruleId)}: ${reasons[i]!}`);
+  const subjectValues = { rule: label(senior.ruleId), tier: org.tier.level, org: org.name, days: senior.daysSinceLast ?? 0, category: categoryLabel(policy, senior.category) };
+  const more = gaps.length > 1 ? fillTemplate(t.followUpSubjectMore, { count: gaps.length - 1 }, { locale: policy.locale }) : '';
+  const subject = fillTemplate(senior.lastTouchpoint ? t.followUpSubject : t.followUpSubjectNever, subjectValues, { locale: policy.locale }) + more;
+  const note = followUpNote(policy, org, { gaps: lines, checklist: rule.checklist }, { rule: label(senior.ruleId), reason: '', runId: ctx.runId, key });
+  const lead = rule.leadBusinessDays ?? policy.followUp.dueInBusinessDays;
+  const dueDate = addBusinessDays(ctx.today, lead, policy.followUp);
   return {
     kind: 'create_activity',
     key,
     purpose: 'follow_up',
     orgId: org.orgId,
-    ruleId: cr.ruleId,
-    reason,
-    activity: draft(ctx, org, ownerId, rule.followUpType, subject, note, org.relevantOpenDealId),
+    ruleId: senior.ruleId,
+    ...(gaps.length > 1 ? { carries: gaps.map((g) => g.ruleId) } : {}),
+    reason: gaps.length === 1 ? reasons[0]! : lines.join('; '),
+    activity: draft(ctx, org, ownerId, rule.followUpType, subject, note, org.relevantOpenDealId, dueDate),
   };
 }
 
@@ -316,7 +341,7 @@ function planRenewal(ctx: PlanContext, org: OrgAssessment): StepOutput {
   const date = formatDate(policy.locale, org.contractEndDate);
   const fact = fillTemplate(t.renewalNote, { org: org.name, date });
   const subject = fillTemplate(t.renewalSubject, { org: org.name, date, days: daysLeft });
-  const note = renewalNote(policy, org, fact, { rule: 'renewal', reason: subject, runId: ctx.runId, key });
+  const note = renewalNote(policy, org, fact, { rule: t.provenanceRenewal, reason: subject, runId: ctx.runId, key });
   const write: CreateActivity = {
     kind: 'create_activity',
     key,
@@ -329,34 +354,39 @@ function planRenewal(ctx: PlanContext, org: OrgAssessment): StepOutput {
   return { writes: [write], skipped: [], warnings: [] };
 }
 
-/** Step 3: cleared follow-ups — the gap closed before anyone worked the activity the worker created. */
+/** Why the gap of one carried rule is closed, or null while it is still open. */
+function clearedWhy(org: OrgAssessment, ruleId: string): string | null {
+  const cr = org.cadence.find((c) => c.ruleId === ruleId);
+  if (!cr) return `rule ${ruleId} no longer applies to tier ${org.tier.level}`;
+  if (!cr.applies) return `rule ${ruleId} no longer applies (client not active)`;
+  return cr.status === 'on_track' ? `rule ${ruleId} is on track again` : null;
+}
+
+/**
+ * Step 3: cleared follow-ups — every gap an activity the worker created carries closed before anyone worked
+ * it; or a second open one for a rule another (lower id) already carries, left by a race.
+ */
 function planClearedFollowUps(ctx: PlanContext, org: OrgAssessment): StepOutput & { clearedIds: number[] } {
   const out = { ...emptyOutput(), clearedIds: [] as number[] };
-  for (const { ruleId, list } of ctx.auto.openByOrg.get(org.orgId) ?? []) {
-    const cr = org.cadence.find((c) => c.ruleId === ruleId);
-    const cleared = !cr || !cr.applies || cr.status === 'on_track';
-    list.forEach((a, i) => {
-      // A second open auto follow-up for the same client and rule (left by a race) is never wanted.
-      const duplicate = i > 0;
-      if (!cleared && !duplicate) return;
-      out.clearedIds.push(a.id);
-      const why = duplicate
-        ? `another auto-created follow-up (#${list[0]!.id}) is already open for rule ${ruleId}`
-        : !cr
-          ? `rule ${ruleId} no longer applies to tier ${org.tier.level}`
-          : !cr.applies
-            ? `rule ${ruleId} no longer applies (client not active)`
-            : `rule ${ruleId} is on track again`;
-      if (!isUntouched(a)) {
-        out.skipped.push(skipOf(org.orgId, ruleId, 'cleared_touched', `activity #${a.id}: ${why}, but someone edited it; left in place`, a.cadenceKey!));
-        return;
-      }
-      if (ctx.policy.followUp.whenCleared === 'leave' && !duplicate) {
-        out.skipped.push(skipOf(org.orgId, ruleId, 'cleared_left', `activity #${a.id}: ${why}; left in place (followUp.whenCleared: leave)`, a.cadenceKey!));
-        return;
-      }
-      out.writes.push({ kind: 'delete_activity', key: clearKey(a.id), orgId: org.orgId, activityId: a.id, reason: `${why}; untouched auto-created follow-up deleted` });
-    });
+  const keeperOf = new Map<string, number>(); // rule → the lowest open auto follow-up carrying it
+  for (const a of ctx.auto.openByOrg.get(org.orgId) ?? []) {
+    const { ruleId, ruleIds } = parseFollowUpKey(a.cadenceKey!)!;
+    const shared = ruleIds.find((r) => keeperOf.has(r));
+    for (const r of ruleIds) if (!keeperOf.has(r)) keeperOf.set(r, a.id);
+    const reasons = ruleIds.map((r) => clearedWhy(org, r));
+    const duplicate = shared !== undefined;
+    if (!duplicate && reasons.some((r) => r === null)) continue;
+    out.clearedIds.push(a.id);
+    const why = duplicate ? `another auto-created follow-up (#${keeperOf.get(shared)!}) is already open for rule ${shared}` : reasons.join('; ');
+    if (!isUntouched(a)) {
+      out.skipped.push(skipOf(org.orgId, ruleId, 'cleared_touched', `activity #${a.id}: ${why}, but someone edited it; left in place`, a.cadenceKey!));
+      continue;
+    }
+    if (ctx.policy.followUp.whenCleared === 'leave' && !duplicate) {
+      out.skipped.push(skipOf(org.orgId, ruleId, 'cleared_left', `activity #${a.id}: ${why}; left in place (followUp.whenCleared: leave)`, a.cadenceKey!));
+      continue;
+    }
+    out.writes.push({ kind: 'delete_activity', key: clearKey(a.id), orgId: org.orgId, activityId: a.id, reason: `${why}; untouched auto-created follow-up deleted` });
   }
   return out;
 }
@@ -415,7 +445,7 @@ function escalationWrite(ctx: PlanContext, org: OrgAssessment, a: Activity, rule
       ...(a.personId !== null ? { participants: [{ person_id: a.personId, primary: true }] } : {}),
       due_date: ctx.dueDate,
       done: false,
-      note: escalationNote(policy, fact, { rule: `escalation:${ruleId}`, reason: fact, runId: ctx.runId, key }),
+      note: escalationNote(policy, fact, { rule: fillTemplate(t.provenanceEscalation, { rule: policy.cadenceRules[ruleId]?.label[policy.locale] ?? ruleId }), reason: fact, runId: ctx.runId, key }),
     },
   };
 }

@@ -13,6 +13,7 @@
  * on_track, otherwise a weekly rule with a 7-day lead would be "due soon" the moment it is satisfied.
  */
 import type { CadenceRulePolicy, Policy, TierPolicy } from '../config/policy-schema.js';
+import { followUpKeyRuleIds } from '../domain/provenance.js';
 import type { EpochDay } from './calendar.js';
 import { formatEpochDay } from './calendar.js';
 import type { ActivityEntry, OrgMirror } from './mirror-index.js';
@@ -42,8 +43,14 @@ export function isMissed(entry: ActivityEntry, today: number, graceDays: number)
   return entry.day !== null && entry.day + graceDays < today && !entry.activity.cadenceKey;
 }
 
+/**
+ * A touchpoint qualifies for a rule when it is of the rule's category and matches the rule's subject pattern,
+ * or when it is the worker's own follow-up created for that rule (its key names the rule).
+ */
 export function qualifies(rule: CompiledRule, entry: ActivityEntry): boolean {
-  return (entry.mask & rule.bit) !== 0 && (rule.subject === null || rule.subject.test(entry.activity.subject));
+  if ((entry.mask & rule.bit) !== 0 && (rule.subject === null || rule.subject.test(entry.activity.subject))) return true;
+  const key = entry.activity.cadenceKey;
+  return key !== null && key.startsWith('fu:') && followUpKeyRuleIds(key).includes(rule.id);
 }
 
 /** Worse statuses rank higher. `never` is worse than `overdue`: nobody has ever been in touch. */
