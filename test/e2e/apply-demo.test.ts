@@ -148,7 +148,7 @@ describe('demo company, first apply', () => {
     expect(a.subject).toBe('FUP estratégico — Petroquímica Baía de Todos: agendar (21 dias sem contato estratégico)');
     expect(a.personId).not.toBeNull();
     expect(sb.state.get('person', a.personId!)!.name).toBe('Augusto Magalhães'); // the decision maker
-    expect(a.note).toContain('Último contato (estratégico): 19/02/2026, há 21 dias. Cadência do Tier 4: a cada 14 dias.');
+    expect(a.note).toContain('Último contato (estratégico): 19 de fev. de 2026, há 21 dias. Cadência do Tier 4: a cada 14 dias.');
     expect(a.note).toContain('Esta atividade é a própria reunião: mova-a para a data combinada com o cliente.');
     expect(a.note).toContain('<li>Revisar entregas e status do projeto desde o último contato</li>');
     expect(a.note).toMatch(/Criada por pipedrive-cadence · FUP estratégico · execução run-\d+/);
@@ -161,7 +161,7 @@ describe('demo company, first apply', () => {
     expect(three.dueDate).toBe('2026-04-09');
     expect(three.note).toContain('<li>Planejamento estratégico anual: Nenhum contato executivo registrado.');
     expect(three.note).toContain('<li>Revisão trimestral de negócios (QBR): Nenhum contato executivo registrado.');
-    expect(three.note).toMatch(/<li>FUP estratégico: Atrasado — Último contato \(estratégico\): \d{2}\/\d{2}\/2025, há 75 dias\./);
+    expect(three.note).toMatch(/<li>FUP estratégico: Atrasado — Último contato \(estratégico\): \d{1,2} de [a-z]{3}\. de 2025, há 75 dias\./);
     expect(three.note).toContain('(último contato de qualquer tipo: ');
     expect(three.note).toContain('<b>Roteiro do planejamento estratégico anual</b>');
 
@@ -183,7 +183,7 @@ describe('demo company, first apply', () => {
     const keyPerson = risksLine(note('keyPersonDependency'));
     expect(keyPerson).toMatch(/Contatos nos últimos 90 dias: \d+, todos só com [A-ZÀ-Ú][a-zà-ú]+ [A-ZÀ-Ú]/);
     const collision = risksLine(note('outreachCollision'));
-    expect(collision).toMatch(/\d+ usuários \([^)#]+\) contataram o cliente na semana de \d{2}\/\d{2}\/\d{4}/);
+    expect(collision).toMatch(/\d+ usuários \([^)#]+\) contataram o cliente na semana de \d{1,2} de [a-z]{3}\. de \d{4}/);
     for (const line of [keyPerson, collision]) {
       expect(line).not.toMatch(/#\d/);
       expect(line).not.toMatch(/touchpoint|reached only|touched the client|decision maker|relationship strength/i);

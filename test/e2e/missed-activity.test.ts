@@ -73,7 +73,7 @@ describe('a missed activity reopens the gap', () => {
     expect(cr.missed).toMatchObject({ activityId: missed.id, dueDate: '2026-03-11', subject: missed.subject });
     const created = followUpsFor(ORG, gap.ruleId);
     expect(created).toHaveLength(1);
-    expect(created[0]!.note).toContain(`“${missed.subject}” (#${missed.id}) de ${missed.ownerName}, prevista para 11/03/2026, não foi concluída`);
+    expect(created[0]!.note).toContain(`“${missed.subject}” (#${missed.id}) de ${missed.ownerName}, prevista para 11 de mar. de 2026, não foi concluída`);
 
     // The report lists it under its owner.
     const report = buildJsonReport({

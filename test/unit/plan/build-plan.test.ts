@@ -107,11 +107,11 @@ describe('follow-ups for cadence gaps', () => {
     });
     const note = c!.activity.note;
     expect(extractCadenceKey(note)).toBe('fu:7:strategic:2026-03-01');
-    expect(note).toContain('Último contato (estratégico): 30/01/2026, há 41 dias. Cadência do Tier 3: a cada 30 dias.');
+    expect(note).toContain('Último contato (estratégico): 30 de jan. de 2026, há 41 dias. Cadência do Tier 3: a cada 30 dias.');
     expect(note).toContain('Engajamento: 3 contatos nas últimas 4 semanas (Em queda); 2 pessoas contatadas em 90 dias.');
     // The risks in the policy's Portuguese, with names, dates and numbers for pt-BR, never the English detail.
     expect(note).toContain(
-      'Riscos em aberto: Contatos nos últimos 90 dias: 3, todos só com Ana &lt;one&gt;; O contrato termina em 30/06/2026, daqui a 110 dias (janela de renovação: 180 dias).',
+      'Riscos em aberto: Contatos nos últimos 90 dias: 3, todos só com Ana &lt;one&gt;; O contrato termina em 30 de jun. de 2026, daqui a 110 dias (janela de renovação: 180 dias).',
     );
     expect(note).not.toMatch(/touchpoint\(s\)|reached only|contract ends/);
     expect(note).toContain('<b>Check-list do FUP</b>');
@@ -119,12 +119,12 @@ describe('follow-ups for cadence gaps', () => {
     // The activity is the meeting: move it, hold it, record the checklist's answers, mark it done.
     expect(note).toContain('Esta atividade é a própria reunião: mova-a para a data combinada com o cliente.');
     expect(note).toContain('registre nesta nota as respostas do check-list e marque-a como concluída');
-    expect(note).toContain('<li>FUP estratégico: Atrasado — Último contato (estratégico): 30/01/2026, há 41 dias.');
+    expect(note).toContain('<li>FUP estratégico: Atrasado — Último contato (estratégico): 30 de jan. de 2026, há 41 dias.');
     // The provenance names the rule in the policy's words; the rule id lives only in the key marker.
     expect(note).toContain('Criada por pipedrive-cadence · FUP estratégico · execução run-1');
     expect(note.replace(/cadence-key:\S+/, '')).not.toMatch(/\bstrategic\b/);
     expect(note).not.toContain('<one>');
-    expect(c!.reason).toBe('Atrasado — Último contato (estratégico): 30/01/2026, há 41 dias. Cadência do Tier 3: a cada 30 dias.');
+    expect(c!.reason).toBe('Atrasado — Último contato (estratégico): 30 de jan. de 2026, há 41 dias. Cadência do Tier 3: a cada 30 dias.');
   });
 
   it('omits deal and participant when the client has none', () => {
@@ -195,7 +195,7 @@ describe('follow-ups for cadence gaps', () => {
     expect(c!.activity.due_date).toBe('2026-04-09');
     const note = c!.activity.note;
     // No touchpoint of its category: the note says which category and gives the last contact of any kind.
-    expect(note).toContain('<li>Planejamento estratégico anual: Nenhum contato executivo registrado. Cadência do Tier 3: a cada 30 dias. (último contato de qualquer tipo: 08/03/2026)</li>');
+    expect(note).toContain('<li>Planejamento estratégico anual: Nenhum contato executivo registrado. Cadência do Tier 3: a cada 30 dias. (último contato de qualquer tipo: 8 de mar. de 2026)</li>');
     expect(note).toContain('<li>Revisão trimestral de negócios (QBR): Atrasado — ');
     expect(note).toContain('<li>FUP estratégico: Atrasado — ');
     expect(note).toContain('<b>Roteiro do planejamento estratégico anual</b>');
@@ -267,7 +267,8 @@ describe('renewal planning', () => {
         activity: { type: 'task', owner_id: OWNER, org_id: 3, due_date: '2026-03-13' },
       });
       const [y, m, d] = end.split('-');
-      expect(creates(p)[0]!.activity.subject).toBe(`Planejar renovação — Beta: contrato termina em ${d}/${m}/${y} (${days} dias)`);
+      const month = ['jan', 'fev', 'mar', 'abr', 'mai', 'jun', 'jul', 'ago', 'set', 'out', 'nov', 'dez'][Number(m) - 1];
+      expect(creates(p)[0]!.activity.subject).toBe(`Planejar renovação — Beta: contrato termina em ${Number(d)} de ${month}. de ${y} (${days} dias)`);
       expect(extractCadenceKey(creates(p)[0]!.activity.note)).toBe(`rn:3:${end}`);
     }
   });
@@ -302,7 +303,7 @@ describe('escalation', () => {
       activity: { type: 'task', owner_id: ESCALATION, org_id: 1, deal_id: 401, participants: [{ person_id: 301, primary: true }], due_date: '2026-03-13' },
     });
     expect(e!.activity.subject).toBe('Escalonamento — Org 1: follow-up "FUP estratégico (Tier 3) — Org 1: 41 dias" pendente há 7 dias');
-    expect(e!.activity.note).toContain('(responsável: User 11) venceu em 05/03/2026 e segue pendente há 7 dias.');
+    expect(e!.activity.note).toContain('(responsável: User 11) venceu em 5 de mar. de 2026 e segue pendente há 7 dias.');
     expect(extractCadenceKey(e!.activity.note)).toBe('esc:fu:1:strategic:2026-03-01');
   });
 
