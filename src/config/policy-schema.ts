@@ -162,6 +162,8 @@ const Templates = z.strictObject({
   noteProvenance: nonEmpty,
   renewalNote: nonEmpty,
   escalationNote: nonEmpty,
+  /** A minimum of 0 (revenue, tenure) where a person reads it: "no minimum", never "0 BRL" or "0 years". */
+  noMinimum: nonEmpty,
   /** How the provenance line names a renewal-planning and an escalation activity. */
   provenanceRenewal: nonEmpty,
   provenanceEscalation: nonEmpty,

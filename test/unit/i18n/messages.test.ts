@@ -192,7 +192,7 @@ describe('each risk template is filled by the params the rules give (one rules s
     expect(message('no_decision_maker_contact')).toBe('Nenhum contato com o decisor (Decisora 10) em 90 dias; o último foi em 1 de out. de 2025');
     expect(message('outreach_collision')).toBe('3 usuários (Ana Owner, Bruno, Carla) contataram o cliente na semana de 2 de mar. de 2026; semanas assim nas últimas 8: 1');
     expect(message('stakeholder_at_risk')).toBe('Relacionamento em risco com: Pessoa 10');
-    expect(message('shrinking_deals')).toBe('O último negócio ganho, “Projeto menor” (60.000 BRL), vale 60 % do anterior, “Projeto grande” (100.000 BRL)');
+    expect(message('shrinking_deals')).toBe('O último negócio ganho, “Projeto menor” (R$\u00a060.000), vale 60 % do anterior, “Projeto grande” (R$\u00a0100.000)');
     expect(message('recent_loss')).toBe('Negócios perdidos nos últimos 180 dias (1): Perdido');
   });
 });
