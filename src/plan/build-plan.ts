@@ -340,7 +340,7 @@ function planRenewal(ctx: PlanContext, org: OrgAssessment): StepOutput {
   if (cannot) return cannot;
   const date = formatDate(policy.locale, org.contractEndDate);
   const fact = fillTemplate(t.renewalNote, { org: org.name, date });
-  const subject = fillTemplate(t.renewalSubject, { org: org.name, date, days: daysLeft });
+  const subject = fillTemplate(t.renewalSubject, { org: org.name, date, days: daysLeft }, { locale: policy.locale });
   const note = renewalNote(policy, org, fact, { rule: t.provenanceRenewal, reason: subject, runId: ctx.runId, key });
   const write: CreateActivity = {
     kind: 'create_activity',
@@ -426,8 +426,8 @@ function planEscalations(ctx: PlanContext, byOrg: ReadonlyMap<number, OrgAssessm
 function escalationWrite(ctx: PlanContext, org: OrgAssessment, a: Activity, ruleId: string, key: string, overdueDays: number): CreateActivity {
   const { policy, t, snapshot } = ctx;
   const ownerName = a.ownerId !== null ? (snapshot.users.get(a.ownerId)?.name ?? `#${a.ownerId}`) : '—';
-  const fact = fillTemplate(t.escalationNote, { subject: a.subject, owner: ownerName, dueDate: formatDate(policy.locale, a.dueDate!), days: overdueDays });
-  const subject = fillTemplate(t.escalationSubject, { org: org.name, subject: a.subject, days: overdueDays });
+  const fact = fillTemplate(t.escalationNote, { subject: a.subject, owner: ownerName, dueDate: formatDate(policy.locale, a.dueDate!), days: overdueDays }, { locale: policy.locale });
+  const subject = fillTemplate(t.escalationSubject, { org: org.name, subject: a.subject, days: overdueDays }, { locale: policy.locale });
   return {
     kind: 'create_activity',
     key,
@@ -458,8 +458,9 @@ function categoryLabel(policy: Policy, category: Category): string {
 /** The sentence that says why a follow-up exists (last touchpoint and the tier's cadence). */
 function cadenceFact(policy: Policy, t: Templates, org: OrgAssessment, cr: CadenceResult): string {
   const common = { category: categoryLabel(policy, cr.category), tier: org.tier.level, cadenceDays: cr.cadenceDays };
-  if (!cr.lastTouchpoint) return fillTemplate(t.noteNoTouchpoint, common);
-  return fillTemplate(t.noteLastTouchpoint, { ...common, date: formatDate(policy.locale, cr.lastTouchpoint.date), days: cr.daysSinceLast ?? 0 });
+  const options = { locale: policy.locale };
+  if (!cr.lastTouchpoint) return fillTemplate(t.noteNoTouchpoint, common, options);
+  return fillTemplate(t.noteLastTouchpoint, { ...common, date: formatDate(policy.locale, cr.lastTouchpoint.date), days: cr.daysSinceLast ?? 0 }, options);
 }
 
 function flagDiff(

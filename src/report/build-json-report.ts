@@ -201,6 +201,7 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
   const outcomes = new Map((applied?.results ?? []).map((r) => [r.key, r]));
   const writes = plan?.writes ?? [];
   const created: CreatedEntry[] = [];
+  const typeNames = new Map(snapshot.activityTypes.map((t) => [t.keyString, t.name]));
   const deletions: ReportV1['cadence']['deletions'] = [];
   const flagChanges: ReportV1['cadence']['flagChanges'] = [];
   for (const w of writes) {
@@ -214,6 +215,7 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
         reason: w.reason,
         subject: w.activity.subject,
         type: w.activity.type,
+        ...(typeNames.has(w.activity.type) ? { typeName: typeNames.get(w.activity.type)! } : {}),
         dueDate: w.activity.due_date,
         ownerId: w.activity.owner_id,
         ownerName: userName(w.activity.owner_id),

@@ -287,7 +287,7 @@ describe('demo company, later runs', () => {
     expect(escalations.map((e) => e.key).sort()).toEqual(late.map((f) => `esc:${f.key}`).sort());
     for (const e of escalations) {
       expect(e).toMatchObject({ ownerId: U.head.id, type: 'task', dueDate: '2026-04-17' });
-      expect(e.subject).toMatch(/^Escalonamento — .+: follow-up ".+" pendente há \d+ dias$/);
+      expect(e.subject).toMatch(/^Escalonamento — .+: lembrete ".+" pendente há \d+ dias$/);
       expect(e.note).toMatch(/Criada por pipedrive-cadence · Escalonamento de (FUP estratégico|Planejamento estratégico anual) · execução/);
     }
     sb.clearWrites();

@@ -268,7 +268,7 @@ describe('renewal planning', () => {
       });
       const [y, m, d] = end.split('-');
       const month = ['jan', 'fev', 'mar', 'abr', 'mai', 'jun', 'jul', 'ago', 'set', 'out', 'nov', 'dez'][Number(m) - 1];
-      expect(creates(p)[0]!.activity.subject).toBe(`Planejar renovação — Beta: contrato termina em ${Number(d)} de ${month}. de ${y} (${days} dias)`);
+      expect(creates(p)[0]!.activity.subject).toBe(`Planejar renovação — Beta: contrato termina em ${Number(d)} de ${month}. de ${y} (${days === 0 ? 'hoje' : days === 1 ? '1 dia' : `${days} dias`})`);
       expect(extractCadenceKey(creates(p)[0]!.activity.note)).toBe(`rn:3:${end}`);
     }
   });
@@ -302,7 +302,7 @@ describe('escalation', () => {
       ruleId: 'strategic',
       activity: { type: 'task', owner_id: ESCALATION, org_id: 1, deal_id: 401, participants: [{ person_id: 301, primary: true }], due_date: '2026-03-13' },
     });
-    expect(e!.activity.subject).toBe('Escalonamento — Org 1: follow-up "FUP estratégico (Tier 3) — Org 1: 41 dias" pendente há 7 dias');
+    expect(e!.activity.subject).toBe('Escalonamento — Org 1: lembrete "FUP estratégico (Tier 3) — Org 1: 41 dias" pendente há 7 dias');
     expect(e!.activity.note).toContain('(responsável: User 11) venceu em 5 de mar. de 2026 e segue pendente há 7 dias.');
     expect(extractCadenceKey(e!.activity.note)).toBe('esc:fu:1:strategic:2026-03-01');
   });
