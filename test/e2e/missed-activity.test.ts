@@ -21,7 +21,8 @@ import { makeClient, runPipeline, type PipelineOutcome } from './support/pipelin
 const logger = pino({ level: 'silent' });
 const basePolicy = parsePolicy(readFileSync('config/policy.yaml', 'utf8'), 'config/policy.yaml');
 const T0 = new Date('2026-03-12T15:00:00Z'); // Thursday; "today" in São Paulo is 2026-03-12
-const ORG = DEMO_STORY.overdue!.orgId;
+// A strategic client (Tier 4) with an overdue FUP: Tier 1–2 gaps are reported, not turned into activities.
+const ORG = DEMO_STORY.explicitTier4!.orgId;
 
 let sb: Sandbox;
 let clock: Date;
