@@ -85,7 +85,10 @@ interface StoryOrg {
 }
 
 const P = (name: string, role: string | null, strength: string | null, extra: Partial<StoryPerson> = {}): StoryPerson => ({ name, role, strength, ...extra });
-const done = (type: string, subject: string, daysAgo: number, extra: Partial<StoryActivity> = {}): StoryActivity => ({ type, subject, daysAgo, done: true, person: 0, ...extra });
+/** A done touchpoint; its note records what was discussed (the checklist used), unless the story says otherwise. */
+const done = (type: string, subject: string, daysAgo: number, extra: Partial<StoryActivity> = {}): StoryActivity => ({
+  type, subject, daysAgo, done: true, person: 0, note: '<p>Pauta: resultados, prioridades do cliente e próximos passos. Próximo contato combinado.</p>', ...extra,
+});
 const open = (type: string, subject: string, inDays: number, extra: Partial<StoryActivity> = {}): StoryActivity => ({ type, subject, daysAgo: -inDays, done: false, person: 0, ...extra });
 
 /**
@@ -135,9 +138,13 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'explicitTier3Overdue', name: 'Cooperativa Agro Cerrado', owner: 'marcos', tier: 3, segment: 'Indústria', addYearsAgo: 4,
       address: 'Av. Goiás, 1500 - Setor Central, Goiânia - GO, 74005-010', contractEndInDays: 500,
-      description: 'Explicit Tier field = Tier 3 (management decision) although revenue is only 30k; strategic follow-up overdue (last touchpoint 75 days ago).',
+      description: 'Explicit Tier field = Tier 3 (management decision) although revenue is only 30k; three gaps at once (strategic follow-up overdue, last touchpoint 75 days ago; no QBR, no annual planning ever): one activity carries them.',
       persons: [P('Gilberto Moraes', 'Decision maker', 'Weak'), P('Tatiane Lopes', 'User', 'Developing')],
-      deals: [{ title: 'Treinamento de gestão agrícola', value: 30_000, status: 'won', daysAgo: 200, serviceLine: 'Training' }],
+      // A client since its first won deal 500 days ago: every rule has had a full period (docs/policy.md §10.4).
+      deals: [
+        { title: 'Diagnóstico de gestão agrícola', value: 12_000, status: 'won', daysAgo: 500, serviceLine: 'Consulting' },
+        { title: 'Treinamento de gestão agrícola', value: 30_000, status: 'won', daysAgo: 200, serviceLine: 'Training' },
+      ],
       activities: [done('meeting', 'Reunião de acompanhamento', 75, { time: '13:30' }), done('call', 'Ligação de cortesia', 80)],
     },
     {
@@ -162,7 +169,7 @@ function storyOrgs(now: Date): StoryOrg[] {
     {
       role: 'overdue', name: 'Logística Rápida Transportes', owner: 'marcos', tier: 2, segment: 'Serviços financeiros', addYearsAgo: 5,
       address: 'Rod. Anhanguera, km 25 - Jaraguá, São Paulo - SP, 05275-000', contractEndInDays: 700,
-      description: 'Tier 2, last touchpoint 150 days ago: strategic follow-up (90 days) overdue by ~60 days.',
+      description: 'Tier 2, last touchpoint 150 days ago: strategic follow-up (90 days) overdue by ~60 days: flagged and reported, no activity (Tier 1–2 meetings are as needed).',
       persons: [P('Vânia Carvalho', 'Decision maker', 'Weak'), P('Rogério Pinto', 'Influencer', 'Developing')],
       deals: [{ title: 'Consultoria de roteirização', value: 90_000, status: 'won', daysAgo: 330, serviceLine: 'Consulting' }],
       // One touchpoint, one category (docs/policy.md §10.3): the FUP call and a maintenance e-mail the same day.

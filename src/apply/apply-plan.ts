@@ -121,11 +121,67 @@ export function applyStopNotices(s: Pick<ApplySummary, 'refused' | 'aborted' | '
   };
 }
 
+/**
+ * One apply in progress: its inputs and the state its steps share, passed to each step explicitly (no
+ * closure over mutable variables). `results`/`summary` grow as writes finish.
+ */
+interface ApplyRun {
+  readonly input: ApplyPlanInput;
+  readonly plan: Plan;
+  readonly client: ApplyClient;
+  readonly state: ApplyState;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  readonly actor: string;
+  readonly summary: ApplySummary;
+  readonly results: WriteResult[];
+  consecutiveFailures: number;
+  /** The first fatal error of any client: the clients in flight stop before their next write, with this reason. */
+  fatalStop: StopRun | undefined;
+  /** Clients are worked on concurrently; the audit log is append-only with a counter, so appends are queued. */
+  auditQueue: Promise<unknown>;
+}
+
 export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
-  const { plan, client, companyState: state, logger, maxWrites, force = false, dryRun = false } = input;
-  const clock = input.clock ?? systemClock();
-  const now = (): Date => dateNow(clock);
-  const actor = input.actor ?? 'pipedrive-cadence';
+  const run = startRun(input);
+  const { plan, summary } = run;
+  const total = plan.writes.length;
+  if (total > input.maxWrites && !input.force) {
+    summary.refused = `the plan has ${total} writes, more than the cap of ${input.maxWrites}: review it with \`cadence plan\`, then rerun with --force or raise --max-writes (CADENCE_MAX_WRITES, policy writes.maxWrites)`;
+    run.logger.warn({ planned: total, maxWrites: input.maxWrites }, summary.refused);
+    return summary;
+  }
+  if (summary.dryRun) {
+    for (const w of plan.writes) record(run, { key: w.key, kind: w.kind, orgId: w.orgId, outcome: 'planned' });
+    return summary;
+  }
+  if (total === 0) return summary;
+
+  summary.firstApply = (await run.state.audit.count()) === 0;
+  if (summary.firstApply && input.onFirstApply) {
+    const go = await input.onFirstApply(formatPlanSummary(plan), plan);
+    if (go === false) {
+      summary.aborted = APPLY_NOT_CONFIRMED;
+      return finish(run);
+    }
+  }
+  try {
+    await forEachConcurrently([...groupByOrg(plan.writes)], Math.max(1, input.concurrency ?? 1), ([orgId, writes]) => forClient(run, orgId, writes));
+  } catch (err) {
+    if (!(err instanceof StopRun)) throw err;
+    summary.aborted = err.message;
+    if (err.fatal) summary.stoppedBy = err.fatal.name;
+    run.logger.error({ reason: err.message }, 'apply stopped early; the next run resumes where this one stopped');
+  }
+  return finish(run);
+}
+
+function nowOf(clock: Pick<Clock, 'now'>): () => Date {
+  return () => dateNow(clock);
+}
+
+function startRun(input: ApplyPlanInput): ApplyRun {
+  const { plan, maxWrites, dryRun = false } = input;
   const results: WriteResult[] = [];
   const summary: ApplySummary = {
     companyId: plan.companyId,
@@ -140,279 +196,297 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
     duplicatesRemoved: 0,
     results,
   };
-  const total = plan.writes.length;
-  let consecutiveFailures = 0;
-  const record = (r: WriteResult): void => {
-    results.push(r);
-    summary.counts[r.outcome] += 1;
-    consecutiveFailures = r.outcome === 'failed' ? consecutiveFailures + 1 : 0;
-    const level = r.outcome === 'failed' ? 'warn' : 'info';
-    logger[level]({ key: r.key, orgId: r.orgId, outcome: r.outcome, pipedriveId: r.pipedriveId, detail: r.detail }, `apply ${r.kind}: ${r.outcome}`);
-    input.onProgress?.({ done: results.length, total, result: r });
+  return {
+    input,
+    plan,
+    client: input.client,
+    state: input.companyState,
+    logger: input.logger,
+    now: nowOf(input.clock ?? systemClock()),
+    actor: input.actor ?? 'pipedrive-cadence',
+    summary,
+    results,
+    consecutiveFailures: 0,
+    fatalStop: undefined,
+    auditQueue: Promise.resolve(),
   };
-  const finish = (): ApplySummary => {
-    const seen = new Set(results.map((r) => r.key));
-    for (const w of plan.writes) if (!seen.has(w.key)) record({ key: w.key, kind: w.kind, orgId: w.orgId, outcome: 'not_attempted' });
-    return summary;
-  };
+}
 
-  if (total > maxWrites && !force) {
-    summary.refused = `the plan has ${total} writes, more than the cap of ${maxWrites}: review it with \`cadence plan\`, then rerun with --force or raise --max-writes (CADENCE_MAX_WRITES, policy writes.maxWrites)`;
-    logger.warn({ planned: total, maxWrites }, summary.refused);
-    return summary;
+function record(run: ApplyRun, r: WriteResult): void {
+  run.results.push(r);
+  run.summary.counts[r.outcome] += 1;
+  run.consecutiveFailures = r.outcome === 'failed' ? run.consecutiveFailures + 1 : 0;
+  const level = r.outcome === 'failed' ? 'warn' : 'info';
+  run.logger[level]({ key: r.key, orgId: r.orgId, outcome: r.outcome, pipedriveId: r.pipedriveId, detail: r.detail }, `apply ${r.kind}: ${r.outcome}`);
+  run.input.onProgress?.({ done: run.results.length, total: run.plan.writes.length, result: r });
+}
+
+/** Every write without a result is `not_attempted`; returns the summary. */
+function finish(run: ApplyRun): ApplySummary {
+  const seen = new Set(run.results.map((r) => r.key));
+  for (const w of run.plan.writes) if (!seen.has(w.key)) record(run, { key: w.key, kind: w.kind, orgId: w.orgId, outcome: 'not_attempted' });
+  return run.summary;
+}
+
+function audit(run: ApplyRun, e: Omit<AuditEntry, 'at' | 'runId' | 'companyId' | 'actor'>): Promise<void> {
+  const entry = { at: run.now().toISOString(), runId: run.plan.runId, companyId: run.plan.companyId, actor: run.actor, ...e };
+  const appended = run.auditQueue.then(() => run.state.audit.append(entry));
+  run.auditQueue = appended.catch(() => undefined);
+  return appended.then(() => undefined);
+}
+
+async function ledgerGet(run: ApplyRun, key: string): Promise<LedgerEntry | null> {
+  const raw = await run.state.ledger.get(key);
+  if (raw === undefined || raw === null) return null;
+  const parsed = LedgerEntry.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  // Unreadable: act as if absent — the Pipedrive check before creating still prevents a duplicate.
+  run.logger.warn({ key, problem: parsed.error.issues[0]?.message }, 'unreadable ledger entry ignored');
+  return null;
+}
+
+async function ledgerPut(run: ApplyRun, w: PlannedWrite, status: LedgerEntry['status'], activityId?: number): Promise<void> {
+  const entry: LedgerEntry = {
+    key: w.key,
+    status,
+    kind: w.kind,
+    orgId: w.orgId,
+    runId: run.plan.runId,
+    at: run.now().toISOString(),
+    ...(activityId !== undefined ? { activityId } : {}),
+  };
+  await run.state.ledger.put(w.key, entry);
+}
+
+function checkStop(run: ApplyRun): void {
+  if (run.fatalStop) throw run.fatalStop;
+  const signal = run.input.signal;
+  if (signal?.aborted) {
+    const reason = signal.reason as unknown;
+    throw new StopRun(reason instanceof Error ? reason.message : 'stopped');
   }
-  if (dryRun) {
-    for (const w of plan.writes) record({ key: w.key, kind: w.kind, orgId: w.orgId, outcome: 'planned' });
-    return summary;
-  }
-  if (total === 0) return summary;
+  if (run.consecutiveFailures >= MAX_CONSECUTIVE_FAILURES) throw new StopRun(`${run.consecutiveFailures} writes failed in a row; stopping (see the log for the errors)`);
+}
 
-  summary.firstApply = (await state.audit.count()) === 0;
-  if (summary.firstApply && input.onFirstApply) {
-    const go = await input.onFirstApply(formatPlanSummary(plan), plan);
-    if (go === false) {
-      summary.aborted = APPLY_NOT_CONFIRMED;
-      return finish();
-    }
-  }
+/** Errors that end the run: retrying other writes cannot succeed. */
+function isFatal(err: unknown): boolean {
+  return err instanceof PipedriveAuthError || err instanceof DailyBudgetExhaustedError || (err instanceof PipedriveForbiddenError && err.cloudflare);
+}
 
-  // Clients are worked on concurrently; the audit log is append-only with a counter, so appends are queued.
-  let auditQueue: Promise<unknown> = Promise.resolve();
-  const audit = (e: Omit<AuditEntry, 'at' | 'runId' | 'companyId' | 'actor'>): Promise<void> => {
-    const entry = { at: now().toISOString(), runId: plan.runId, companyId: plan.companyId, actor, ...e };
-    const appended = auditQueue.then(() => state.audit.append(entry));
-    auditQueue = appended.catch(() => undefined);
-    return appended.then(() => undefined);
-  };
-  const ledgerGet = async (key: string): Promise<LedgerEntry | null> => {
-    const raw = await state.ledger.get(key);
-    if (raw === undefined || raw === null) return null;
-    const parsed = LedgerEntry.safeParse(raw);
-    if (parsed.success) return parsed.data;
-    // Unreadable: act as if absent — the Pipedrive check before creating still prevents a duplicate.
-    logger.warn({ key, problem: parsed.error.issues[0]?.message }, 'unreadable ledger entry ignored');
-    return null;
-  };
-  const ledgerPut = async (w: PlannedWrite, status: LedgerEntry['status'], activityId?: number): Promise<void> => {
-    const entry: LedgerEntry = {
-      key: w.key,
-      status,
-      kind: w.kind,
-      orgId: w.orgId,
-      runId: plan.runId,
-      at: now().toISOString(),
-      ...(activityId !== undefined ? { activityId } : {}),
-    };
-    await state.ledger.put(w.key, entry);
-  };
-  /** The first fatal error of any client: the clients in flight stop before their next write, with this reason. */
-  let fatalStop: StopRun | undefined;
-  const checkStop = (): void => {
-    if (fatalStop) throw fatalStop;
-    if (input.signal?.aborted) {
-      const reason = input.signal.reason as unknown;
-      throw new StopRun(reason instanceof Error ? reason.message : 'stopped');
-    }
-    if (consecutiveFailures >= MAX_CONSECUTIVE_FAILURES) throw new StopRun(`${consecutiveFailures} writes failed in a row; stopping (see the log for the errors)`);
-  };
-  /** Errors that end the run: retrying other writes cannot succeed. */
-  const fatal = (err: unknown): boolean =>
-    err instanceof PipedriveAuthError || err instanceof DailyBudgetExhaustedError || (err instanceof PipedriveForbiddenError && err.cloudflare);
-  const fail = (w: PlannedWrite, err: unknown, extra = ''): void => {
-    if (fatal(err)) throw (fatalStop ??= new StopRun((err as Error).message, err as Error));
-    record({ key: w.key, kind: w.kind, orgId: w.orgId, outcome: 'failed', detail: `${(err as Error).message}${extra}` });
-  };
+function fail(run: ApplyRun, w: PlannedWrite, err: unknown, extra = ''): void {
+  if (isFatal(err)) throw (run.fatalStop ??= new StopRun((err as Error).message, err as Error));
+  record(run, { key: w.key, kind: w.kind, orgId: w.orgId, outcome: 'failed', detail: `${(err as Error).message}${extra}` });
+}
 
-  /** Deletes extra copies of a key (all but the lowest id) that nobody has worked on yet. */
-  const dedupe = async (w: CreateActivity, copies: Activity[], createdId: number | null): Promise<number> => {
-    const keeper = copies[0]!;
-    for (const extra of copies.slice(1)) {
-      if (extra.id !== createdId && !isUntouched(extra)) {
-        logger.warn({ key: w.key, activityId: extra.id, keeper: keeper.id }, 'duplicate auto-created activity was edited by someone; left in place');
-        continue;
-      }
-      const res = await client.deleteActivity(extra.id);
-      // Another replica may have removed the same copy a moment earlier: only our own deletion counts.
-      if (res.alreadyGone) continue;
-      summary.duplicatesRemoved += 1;
-      await audit({
-        action: 'delete_duplicate',
-        key: w.key,
-        orgId: w.orgId,
-        ruleId: w.ruleId,
-        reason: `a second activity carried key ${w.key}; the lowest id (#${keeper.id}) is kept`,
-        pipedriveId: extra.id,
-        details: { keeper: keeper.id },
-      });
+/** Deletes extra copies of a key (all but the lowest id) that nobody has worked on yet; returns the keeper's id. */
+async function dedupe(run: ApplyRun, w: CreateActivity, copies: Activity[], createdId: number | null): Promise<number> {
+  const keeper = copies[0]!;
+  for (const extra of copies.slice(1)) {
+    if (extra.id !== createdId && !isUntouched(extra)) {
+      run.logger.warn({ key: w.key, activityId: extra.id, keeper: keeper.id }, 'duplicate auto-created activity was edited by someone; left in place');
+      continue;
     }
-    return keeper.id;
-  };
-
-  const byKeyIn = (list: readonly Activity[]): Map<string, Activity[]> => {
-    const m = new Map<string, Activity[]>();
-    for (const a of list) {
-      if (!a.cadenceKey || a.isDeleted) continue;
-      m.set(a.cadenceKey, [...(m.get(a.cadenceKey) ?? []), a]);
-    }
-    for (const l of m.values()) l.sort((a, b) => a.id - b.id);
-    return m;
-  };
-
-  const createsFor = async (orgId: number, group: CreateActivity[]): Promise<void> => {
-    const todo: CreateActivity[] = [];
-    for (const w of group) {
-      const entry = await ledgerGet(w.key);
-      if (entry?.status === 'done') {
-        record({ key: w.key, kind: w.kind, orgId, outcome: 'already_done', ...(entry.activityId !== undefined ? { pipedriveId: entry.activityId } : {}) });
-      } else todo.push(w);
-    }
-    if (todo.length === 0) return;
-    for (const w of todo) await ledgerPut(w, 'pending'); // the intent, before any request
-    const before = byKeyIn(await client.listOpenActivitiesForOrg(orgId));
-    const created = new Map<string, number>();
-    const ambiguous: CreateActivity[] = [];
-    for (const w of todo) {
-      checkStop();
-      const found = before.get(w.key);
-      if (found && found.length > 0) {
-        const id = await dedupe(w, found, null);
-        await ledgerPut(w, 'done', id);
-        await audit({ action: 'adopt_activity', key: w.key, orgId, ruleId: w.ruleId, reason: `already in Pipedrive under its key: ${w.reason}`, pipedriveId: id, details: {} });
-        record({ key: w.key, kind: w.kind, orgId, outcome: 'adopted', pipedriveId: id, detail: 'found in Pipedrive under its key' });
-        continue;
-      }
-      try {
-        const a = await client.createActivity(w.activity);
-        created.set(w.key, a.id);
-        await ledgerPut(w, 'done', a.id);
-        await audit({
-          action: 'create_activity',
-          key: w.key,
-          orgId,
-          ruleId: w.ruleId,
-          reason: w.reason,
-          pipedriveId: a.id,
-          details: { purpose: w.purpose, subject: w.activity.subject, type: w.activity.type, ownerId: w.activity.owner_id, dueDate: w.activity.due_date, dealId: w.activity.deal_id ?? null },
-        });
-        record({ key: w.key, kind: w.kind, orgId, outcome: 'created', pipedriveId: a.id });
-      } catch (err) {
-        if (err instanceof AmbiguousWriteError) ambiguous.push(w);
-        else fail(w, err);
-      }
-    }
-    if (created.size === 0 && ambiguous.length === 0) return;
-    // Verification: another replica may have created the same key between our check and our POST.
-    const after = byKeyIn(await client.listOpenActivitiesForOrg(orgId));
-    for (const w of todo) {
-      const mine = created.get(w.key) ?? null;
-      const isAmbiguous = ambiguous.includes(w);
-      if (mine === null && !isAmbiguous) continue;
-      const copies = after.get(w.key) ?? [];
-      if (isAmbiguous) {
-        if (copies.length === 0) {
-          record({ key: w.key, kind: w.kind, orgId, outcome: 'failed', detail: 'the create timed out and the activity is not in Pipedrive; left pending, the next run checks again before creating' });
-          continue;
-        }
-        const id = await dedupe(w, copies, null);
-        await ledgerPut(w, 'done', id);
-        await audit({ action: 'adopt_activity', key: w.key, orgId, ruleId: w.ruleId, reason: `the create timed out but landed: ${w.reason}`, pipedriveId: id, details: {} });
-        record({ key: w.key, kind: w.kind, orgId, outcome: 'adopted', pipedriveId: id, detail: 'create timed out; found in Pipedrive' });
-        continue;
-      }
-      if (copies.length > 1) {
-        const keeper = await dedupe(w, copies, mine);
-        if (keeper !== mine) {
-          await ledgerPut(w, 'done', keeper);
-          const r = results.find((x) => x.key === w.key)!;
-          summary.counts[r.outcome] -= 1;
-          summary.counts.adopted += 1;
-          r.outcome = 'adopted';
-          r.detail = `another worker created #${keeper} at the same time; ours (#${mine}) was deleted`;
-          r.pipedriveId = keeper;
-        }
-      }
-    }
-  };
-
-  const updateFlags = async (w: UpdateOrgFlags): Promise<void> => {
-    checkStop();
-    try {
-      await client.updateOrganizationCustomFields(w.orgId, w.customFields);
-    } catch (err) {
-      fail(w, err);
-      return;
-    }
-    await audit({
-      action: 'update_org_flags',
+    const res = await run.client.deleteActivity(extra.id);
+    // Another replica may have removed the same copy a moment earlier: only our own deletion counts.
+    if (res.alreadyGone) continue;
+    run.summary.duplicatesRemoved += 1;
+    await audit(run, {
+      action: 'delete_duplicate',
       key: w.key,
       orgId: w.orgId,
-      ruleId: null,
-      reason: 'flag values changed',
-      pipedriveId: w.orgId,
-      details: { changes: w.changes },
+      ruleId: w.ruleId,
+      reason: `a second activity carried key ${w.key}; the lowest id (#${keeper.id}) is kept`,
+      pipedriveId: extra.id,
+      details: { keeper: keeper.id },
     });
-    record({ key: w.key, kind: w.kind, orgId: w.orgId, outcome: 'updated', pipedriveId: w.orgId });
-  };
-
-  const deletesFor = async (orgId: number, group: DeleteActivity[]): Promise<void> => {
-    const todo: DeleteActivity[] = [];
-    for (const w of group) {
-      const entry = await ledgerGet(w.key);
-      if (entry?.status === 'done') record({ key: w.key, kind: w.kind, orgId, outcome: 'already_done', pipedriveId: w.activityId });
-      else todo.push(w);
-    }
-    if (todo.length === 0) return;
-    for (const w of todo) await ledgerPut(w, 'pending', w.activityId);
-    // The plan came from the mirror: re-read so a follow-up someone just worked on is not deleted.
-    const open = new Map((await client.listOpenActivitiesForOrg(orgId)).map((a) => [a.id, a]));
-    for (const w of todo) {
-      checkStop();
-      const a = open.get(w.activityId);
-      if (!a || !isUntouched(a)) {
-        await ledgerPut(w, 'done', w.activityId);
-        record({ key: w.key, kind: w.kind, orgId, outcome: 'not_needed', pipedriveId: w.activityId, detail: a ? 'edited since the plan; left in place' : 'no longer open' });
-        continue;
-      }
-      try {
-        const res = await client.deleteActivity(w.activityId);
-        await ledgerPut(w, 'done', w.activityId);
-        await audit({ action: 'delete_activity', key: w.key, orgId, ruleId: null, reason: w.reason, pipedriveId: w.activityId, details: { subject: a.subject, alreadyGone: res.alreadyGone } });
-        record({ key: w.key, kind: w.kind, orgId, outcome: 'deleted', pipedriveId: w.activityId });
-      } catch (err) {
-        fail(w, err);
-      }
-    }
-  };
-
-  /** Everything one client needs, in this order: its creates (with the Pipedrive checks), its flags, its deletions. */
-  const forClient = async (orgId: number, writes: readonly PlannedWrite[]): Promise<void> => {
-    const guarded = async (group: readonly PlannedWrite[], run: () => Promise<void>): Promise<void> => {
-      if (group.length === 0) return;
-      checkStop();
-      try {
-        await run();
-      } catch (err) {
-        if (err instanceof StopRun) throw err;
-        // A failed list or ledger call: the writes of this client are not attempted (the next run retries them).
-        for (const w of group) if (!results.some((r) => r.key === w.key)) fail(w, err);
-      }
-    };
-    const creates = writes.filter((w): w is CreateActivity => w.kind === 'create_activity');
-    const deletes = writes.filter((w): w is DeleteActivity => w.kind === 'delete_activity');
-    await guarded(creates, () => createsFor(orgId, creates));
-    for (const w of writes) if (w.kind === 'update_org_flags') await updateFlags(w);
-    await guarded(deletes, () => deletesFor(orgId, deletes));
-  };
-
-  try {
-    await forEachConcurrently([...groupByOrg(plan.writes)], Math.max(1, input.concurrency ?? 1), ([orgId, writes]) => forClient(orgId, writes));
-  } catch (err) {
-    if (!(err instanceof StopRun)) throw err;
-    summary.aborted = err.message;
-    if (err.fatal) summary.stoppedBy = err.fatal.name;
-    logger.error({ reason: err.message }, 'apply stopped early; the next run resumes where this one stopped');
   }
-  return finish();
+  return keeper.id;
+}
+
+function byKeyIn(list: readonly Activity[]): Map<string, Activity[]> {
+  const m = new Map<string, Activity[]>();
+  for (const a of list) {
+    if (!a.cadenceKey || a.isDeleted) continue;
+    m.set(a.cadenceKey, [...(m.get(a.cadenceKey) ?? []), a]);
+  }
+  for (const l of m.values()) l.sort((a, b) => a.id - b.id);
+  return m;
+}
+
+/** Creates of one client: skip what the ledger has done, record the intent, check Pipedrive, create, verify. */
+async function createsFor(run: ApplyRun, orgId: number, group: CreateActivity[]): Promise<void> {
+  const todo: CreateActivity[] = [];
+  for (const w of group) {
+    const entry = await ledgerGet(run, w.key);
+    if (entry?.status === 'done') {
+      record(run, { key: w.key, kind: w.kind, orgId, outcome: 'already_done', ...(entry.activityId !== undefined ? { pipedriveId: entry.activityId } : {}) });
+    } else todo.push(w);
+  }
+  if (todo.length === 0) return;
+  for (const w of todo) await ledgerPut(run, w, 'pending'); // the intent, before any request
+  const before = byKeyIn(await run.client.listOpenActivitiesForOrg(orgId));
+  const { created, ambiguous } = await createOrAdopt(run, orgId, todo, before);
+  if (created.size === 0 && ambiguous.length === 0) return;
+  await verifyCreates(run, orgId, todo, created, ambiguous);
+}
+
+/** Adopts what Pipedrive already has under its key, creates the rest; returns what was created and what timed out. */
+async function createOrAdopt(
+  run: ApplyRun,
+  orgId: number,
+  todo: readonly CreateActivity[],
+  before: ReadonlyMap<string, Activity[]>,
+): Promise<{ created: Map<string, number>; ambiguous: CreateActivity[] }> {
+  const created = new Map<string, number>();
+  const ambiguous: CreateActivity[] = [];
+  for (const w of todo) {
+    checkStop(run);
+    const found = before.get(w.key);
+    if (found && found.length > 0) {
+      const id = await dedupe(run, w, found, null);
+      await ledgerPut(run, w, 'done', id);
+      await audit(run, { action: 'adopt_activity', key: w.key, orgId, ruleId: w.ruleId, reason: `already in Pipedrive under its key: ${w.reason}`, pipedriveId: id, details: {} });
+      record(run, { key: w.key, kind: w.kind, orgId, outcome: 'adopted', pipedriveId: id, detail: 'found in Pipedrive under its key' });
+      continue;
+    }
+    try {
+      const a = await run.client.createActivity(w.activity);
+      created.set(w.key, a.id);
+      await ledgerPut(run, w, 'done', a.id);
+      await audit(run, {
+        action: 'create_activity',
+        key: w.key,
+        orgId,
+        ruleId: w.ruleId,
+        reason: w.reason,
+        pipedriveId: a.id,
+        details: {
+          purpose: w.purpose,
+          subject: w.activity.subject,
+          type: w.activity.type,
+          ownerId: w.activity.owner_id,
+          dueDate: w.activity.due_date,
+          dealId: w.activity.deal_id ?? null,
+          ...(w.carries ? { carries: w.carries } : {}),
+        },
+      });
+      record(run, { key: w.key, kind: w.kind, orgId, outcome: 'created', pipedriveId: a.id });
+    } catch (err) {
+      if (err instanceof AmbiguousWriteError) ambiguous.push(w);
+      else fail(run, w, err);
+    }
+  }
+  return { created, ambiguous };
+}
+
+/** Verification: another replica may have created the same key between our check and our POST. */
+async function verifyCreates(run: ApplyRun, orgId: number, todo: readonly CreateActivity[], created: ReadonlyMap<string, number>, ambiguous: readonly CreateActivity[]): Promise<void> {
+  const after = byKeyIn(await run.client.listOpenActivitiesForOrg(orgId));
+  for (const w of todo) {
+    const mine = created.get(w.key) ?? null;
+    const isAmbiguous = ambiguous.includes(w);
+    if (mine === null && !isAmbiguous) continue;
+    const copies = after.get(w.key) ?? [];
+    if (isAmbiguous) {
+      await settleAmbiguous(run, orgId, w, copies);
+      continue;
+    }
+    if (copies.length > 1) {
+      const keeper = await dedupe(run, w, copies, mine);
+      if (keeper === mine) continue;
+      await ledgerPut(run, w, 'done', keeper);
+      const r = run.results.find((x) => x.key === w.key)!;
+      run.summary.counts[r.outcome] -= 1;
+      run.summary.counts.adopted += 1;
+      r.outcome = 'adopted';
+      r.detail = `another worker created #${keeper} at the same time; ours (#${mine}) was deleted`;
+      r.pipedriveId = keeper;
+    }
+  }
+}
+
+/** A create that timed out: adopted when it landed, else left pending for the next run. */
+async function settleAmbiguous(run: ApplyRun, orgId: number, w: CreateActivity, copies: Activity[]): Promise<void> {
+  if (copies.length === 0) {
+    record(run, { key: w.key, kind: w.kind, orgId, outcome: 'failed', detail: 'the create timed out and the activity is not in Pipedrive; left pending, the next run checks again before creating' });
+    return;
+  }
+  const id = await dedupe(run, w, copies, null);
+  await ledgerPut(run, w, 'done', id);
+  await audit(run, { action: 'adopt_activity', key: w.key, orgId, ruleId: w.ruleId, reason: `the create timed out but landed: ${w.reason}`, pipedriveId: id, details: {} });
+  record(run, { key: w.key, kind: w.kind, orgId, outcome: 'adopted', pipedriveId: id, detail: 'create timed out; found in Pipedrive' });
+}
+
+async function updateFlags(run: ApplyRun, w: UpdateOrgFlags): Promise<void> {
+  checkStop(run);
+  try {
+    await run.client.updateOrganizationCustomFields(w.orgId, w.customFields);
+  } catch (err) {
+    fail(run, w, err);
+    return;
+  }
+  await audit(run, {
+    action: 'update_org_flags',
+    key: w.key,
+    orgId: w.orgId,
+    ruleId: null,
+    reason: 'flag values changed',
+    pipedriveId: w.orgId,
+    details: { changes: w.changes },
+  });
+  record(run, { key: w.key, kind: w.kind, orgId: w.orgId, outcome: 'updated', pipedriveId: w.orgId });
+}
+
+async function deletesFor(run: ApplyRun, orgId: number, group: DeleteActivity[]): Promise<void> {
+  const todo: DeleteActivity[] = [];
+  for (const w of group) {
+    const entry = await ledgerGet(run, w.key);
+    if (entry?.status === 'done') record(run, { key: w.key, kind: w.kind, orgId, outcome: 'already_done', pipedriveId: w.activityId });
+    else todo.push(w);
+  }
+  if (todo.length === 0) return;
+  for (const w of todo) await ledgerPut(run, w, 'pending', w.activityId);
+  // The plan came from the mirror: re-read so a follow-up someone just worked on is not deleted.
+  const open = new Map((await run.client.listOpenActivitiesForOrg(orgId)).map((a) => [a.id, a]));
+  for (const w of todo) {
+    checkStop(run);
+    const a = open.get(w.activityId);
+    if (!a || !isUntouched(a)) {
+      await ledgerPut(run, w, 'done', w.activityId);
+      record(run, { key: w.key, kind: w.kind, orgId, outcome: 'not_needed', pipedriveId: w.activityId, detail: a ? 'edited since the plan; left in place' : 'no longer open' });
+      continue;
+    }
+    try {
+      const res = await run.client.deleteActivity(w.activityId);
+      await ledgerPut(run, w, 'done', w.activityId);
+      await audit(run, { action: 'delete_activity', key: w.key, orgId, ruleId: null, reason: w.reason, pipedriveId: w.activityId, details: { subject: a.subject, alreadyGone: res.alreadyGone } });
+      record(run, { key: w.key, kind: w.kind, orgId, outcome: 'deleted', pipedriveId: w.activityId });
+    } catch (err) {
+      fail(run, w, err);
+    }
+  }
+}
+
+/** Runs one group of a client's writes; a failed list or ledger call fails the group's writes without a result. */
+async function guarded(run: ApplyRun, group: readonly PlannedWrite[], step: () => Promise<void>): Promise<void> {
+  if (group.length === 0) return;
+  checkStop(run);
+  try {
+    await step();
+  } catch (err) {
+    if (err instanceof StopRun) throw err;
+    // The writes of this client are not attempted (the next run retries them).
+    for (const w of group) if (!run.results.some((r) => r.key === w.key)) fail(run, w, err);
+  }
+}
+
+/** Everything one client needs, in this order: its creates (with the Pipedrive checks), its flags, its deletions. */
+async function forClient(run: ApplyRun, orgId: number, writes: readonly PlannedWrite[]): Promise<void> {
+  const creates = writes.filter((w): w is CreateActivity => w.kind === 'create_activity');
+  const deletes = writes.filter((w): w is DeleteActivity => w.kind === 'delete_activity');
+  await guarded(run, creates, () => createsFor(run, orgId, creates));
+  for (const w of writes) if (w.kind === 'update_org_flags') await updateFlags(run, w);
+  await guarded(run, deletes, () => deletesFor(run, orgId, deletes));
 }
 
 /**

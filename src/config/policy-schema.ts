@@ -78,7 +78,10 @@ const CadenceRule = z.strictObject({
   category: Category,
   /** Optional narrower subject pattern (e.g. annual planning within executive touchpoints). */
   subjectPattern: regexSource.optional(),
-  /** `create` a follow-up activity, or `report` only (flag + report line). */
+  /**
+   * `create` a follow-up activity (for the clients `reminders` names: by default the strategic ones), or
+   * `report` only (flag + report line) for every client. `tiers[].cadence.<rule>.onGap` overrides it per tier.
+   */
   onGap: z.enum(['create', 'report']),
   /** Activity type of the follow-up the worker creates; must qualify for the rule. */
   followUpType: nonEmpty,
@@ -88,12 +91,27 @@ const CadenceRule = z.strictObject({
    * rule's category since that start ("establish the communication cadence"); the rule no longer applies after.
    */
   kind: z.enum(['cadence', 'onboarding']).default('cadence'),
+  /**
+   * Rank among the rules when several gaps of one client become one activity (docs/policy.md §10.4): the
+   * lowest number is the most senior and names the activity. Rules without one come last, in file order.
+   */
+  seniority: positiveInt.optional(),
+  /** Business days between tonight and the activity's due date: time to prepare (absent: `followUp.dueInBusinessDays`). */
+  leadBusinessDays: z.number({ error: 'expected a whole number ≥ 0' }).int('expected a whole number ≥ 0').min(0, 'expected a whole number ≥ 0').optional(),
+  /** Which checklist (`texts.<locale>.checklists.<kind>`) the activity's note carries. */
+  checklist: z.enum(['fup', 'qbr', 'planning', 'maintenance']).default('fup'),
 });
+
+export const CHECKLIST_KINDS = ['fup', 'qbr', 'planning', 'maintenance', 'renewal'] as const;
+export type ChecklistKind = (typeof CHECKLIST_KINDS)[number];
+const Checklist = z.strictObject({ title: nonEmpty, items: z.array(nonEmpty).min(1, 'expected at least one item') });
 
 const TierCadence = z.strictObject({
   days: positiveInt,
   /** Only while the client has an open deal or a deal won in the last `activeClientWindowDays`. */
   activeOnly: z.boolean().default(false),
+  /** For this tier, overrides the rule's `onGap` and `reminders`: `create` an activity, or `report` only. */
+  onGap: z.enum(['create', 'report']).optional(),
 });
 
 const Tier = z.strictObject({
@@ -150,11 +168,22 @@ const Templates = z.strictObject({
   noteEngagement: nonEmpty,
   noteRisks: nonEmpty,
   noteNoRisks: nonEmpty,
-  noteChecklistTitle: nonEmpty,
+  /** Subject tail when the activity carries more gaps than the one it names: `{count}` others. */
+  followUpSubjectMore: nonEmpty,
+  /** What to do with the activity: it is the meeting itself (move it, hold it, record the checklist, mark it done). */
+  noteAction: nonEmpty,
+  /** Heading of the list of the client's gaps the activity carries. */
+  noteGapsTitle: nonEmpty,
   noteProvenance: nonEmpty,
   renewalNote: nonEmpty,
   escalationNote: nonEmpty,
-  checklist: z.array(nonEmpty).min(1),
+  /** A minimum of 0 (revenue, tenure) where a person reads it: "no minimum", never "0 BRL" or "0 years". */
+  noMinimum: nonEmpty,
+  /** How the provenance line names a renewal-planning and an escalation activity. */
+  provenanceRenewal: nonEmpty,
+  provenanceEscalation: nonEmpty,
+  /** One checklist per kind of meeting (cadenceRules.<id>.checklist; renewal for renewal planning). */
+  checklists: z.strictObject(Object.fromEntries(CHECKLIST_KINDS.map((k) => [k, Checklist])) as Record<(typeof CHECKLIST_KINDS)[number], typeof Checklist>),
   status: z.strictObject({ on_track: nonEmpty, due_soon: nonEmpty, overdue: nonEmpty, never: nonEmpty, not_applicable: nonEmpty }),
   trend: z.strictObject({ rising: nonEmpty, stable: nonEmpty, falling: nonEmpty }),
   dataQuality: z.strictObject({ ok: nonEmpty, issues: nonEmpty }),
@@ -262,6 +291,16 @@ export const PolicySchema = z
       executive: CategoryDef,
       maintenance: CategoryDef,
     }),
+    /**
+     * Who gets follow-up activities (docs/policy.md §10.1): the tiers listed, and key accounts whatever their
+     * tier; other clients' gaps are flagged and reported. Absent `createForTiers`: every tier.
+     */
+    reminders: z
+      .strictObject({
+        createForTiers: z.array(z.number().int().min(1)).optional(),
+        keyAccounts: z.boolean().default(true),
+      })
+      .prefault({}),
     cadenceRules: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a rule id like strategic-fup'), CadenceRule),
     status: z.strictObject({
       dueSoonDays: nonNegative.default(7),
@@ -380,6 +419,9 @@ export const PolicySchema = z
           });
         }
       }
+    });
+    (p.reminders.createForTiers ?? []).forEach((level, i) => {
+      if (!levels.includes(level)) ctx.addIssue({ code: 'custom', path: ['reminders', 'createForTiers', i], message: `no tier with level ${level}` });
     });
     for (const [label, level] of Object.entries(p.tierField.options)) {
       if (!levels.includes(level)) ctx.addIssue({ code: 'custom', path: ['tierField', 'options', label], message: `no tier with level ${level}` });

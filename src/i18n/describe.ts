@@ -7,7 +7,9 @@
  * Params are shown as the locale reads them: numbers by Intl.NumberFormat, `…Date` params (calendar dates
  * `YYYY-MM-DD`, already in the firm's time zone, so formatted without shifting) by the locale's date
  * style, a health part's `rule` by the cadence rule's label and `risk` by the risk's report label; names
- * and values from the CRM as they are. The result is plain text: HTML callers escape it.
+ * and values from the CRM as they are. Amounts (MONEY_PARAMS) are shown as money in their currency, one
+ * way per locale ("R$ 300.000", "US$ 56.604"), and a minimum of 0 as "no minimum" (`texts.noMinimum`).
+ * The result is plain text: HTML callers escape it.
  */
 import type { FindingProblem, HealthPartKind, MessageParams, RiskKind, TierRuleKind } from '../domain/vocabulary.js';
 import type { Locale } from './locales.js';
@@ -33,6 +35,8 @@ export interface DescriberTexts {
   healthParts: Readonly<Record<HealthPartKind, string>>;
   notices: Readonly<Record<NoticeCode, string>>;
   report: Readonly<Record<string, string>>;
+  /** What a minimum of 0 reads as ("sem mínimo"), instead of "0 anos". */
+  noMinimum: string;
 }
 
 /**
@@ -50,6 +54,35 @@ function isRealDate(text: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
   const t = Date.parse(`${text}T00:00:00Z`);
   return !Number.isNaN(t) && new Date(t).toISOString().startsWith(text);
+}
+
+/** Amount params, by the param that names their currency. A `min…` amount of 0 reads "no minimum". */
+const MONEY_PARAMS: Readonly<Record<string, string>> = {
+  revenue: 'currency',
+  latestValue: 'currency',
+  previousValue: 'currency',
+  revenueThreshold: 'thresholdCurrency',
+  minRevenue: 'thresholdCurrency',
+};
+
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+function moneyFormat(locale: string, currency: string): Intl.NumberFormat {
+  const id = `${locale}|${currency}`;
+  let fmt = moneyFormats.get(id);
+  if (!fmt) moneyFormats.set(id, (fmt = new Intl.NumberFormat(locale, { style: 'currency', currency, maximumFractionDigits: 0 })));
+  return fmt;
+}
+
+/** The params with amounts as money text (a currency code that Intl rejects leaves the number as it is). */
+function withMoney(locale: string, noMinimum: string, params: Readonly<MessageParams>): MessageParams {
+  const out: MessageParams = { ...params };
+  for (const [name, currencyParam] of Object.entries(MONEY_PARAMS)) {
+    const value = params[name];
+    const currency = params[currencyParam] ?? (currencyParam === 'thresholdCurrency' ? params.currency : undefined);
+    if (typeof value !== 'number' || typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) continue;
+    out[name] = name.startsWith('min') && value === 0 ? noMinimum : moneyFormat(locale, currency).format(value);
+  }
+  return out;
 }
 
 export function createDescriber(policy: DescriberPolicy): Describer {
@@ -73,8 +106,8 @@ export function createDescriber(policy: DescriberPolicy): Describer {
 
   return {
     finding: (f) => fill(texts.findings[f.textKey ?? f.problem], f.params),
-    risk: (r) => fill(texts.risks[r.textKey ?? r.kind], r.params),
-    tier: (t) => fill(texts.tierRules[t.textKey ?? t.rule], t.params),
+    risk: (r) => fill(texts.risks[r.textKey ?? r.kind], withMoney(locale, texts.noMinimum, r.params)),
+    tier: (t) => fill(texts.tierRules[t.textKey ?? t.rule], withMoney(locale, texts.noMinimum, t.params)),
     healthPart: (p) => {
       const { rule, risk } = p.params;
       const labels: MessageParams = {};

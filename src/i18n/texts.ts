@@ -88,11 +88,12 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 }
 
-const DATE_STYLE: Record<Locale, Intl.DateTimeFormatOptions> = {
-  // 14/03/2026 is how Brazilian users read dates; "Mar 14, 2026" avoids the US/UK day-month ambiguity.
-  'pt-BR': { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'UTC' },
-  en: { dateStyle: 'medium', timeZone: 'UTC' },
-};
+/**
+ * One date format per locale, wherever a person reads a date (activity notes, subjects and the reports):
+ * "14 de mar. de 2026", "Mar 14, 2026" — the month spelled out avoids the day-month ambiguity.
+ */
+export const DATE_OPTIONS: Intl.DateTimeFormatOptions = { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' };
+const DATE_STYLE: Record<Locale, Intl.DateTimeFormatOptions> = { 'pt-BR': DATE_OPTIONS, en: DATE_OPTIONS };
 
 export function formatDate(locale: Locale, isoDate: string): string {
   return createDateFormatter(locale)(isoDate);

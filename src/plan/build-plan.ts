@@ -25,6 +25,7 @@ import { escalationNote, followUpNote, renewalNote } from './notes.js';
 import { isUntouched } from './untouched.js';
 import type { MessageParams } from '../domain/vocabulary.js';
 import { fillTemplate, formatDate } from '../i18n/texts.js';
+import { bySeniority, reminderDecision } from './reminders.js';
 
 export interface BuildPlanInput {
   policy: Policy;
@@ -45,6 +46,58 @@ export interface BuildPlanInput {
 }
 
 type Skip = Plan['skipped'][number];
+/** A notice the planner raises (deduplicated by code and params when the plan is assembled). */
+interface Warning {
+  code: NoticeCode;
+  params: MessageParams;
+}
+
+/** What one planning step produced: its writes, the gaps it deliberately left, and its warnings. */
+interface StepOutput {
+  writes: PlannedWrite[];
+  skipped: Skip[];
+  warnings: Warning[];
+}
+
+function emptyOutput(): StepOutput {
+  return { writes: [], skipped: [], warnings: [] };
+}
+
+function mergeInto(into: StepOutput, from: StepOutput): void {
+  into.writes.push(...from.writes);
+  into.skipped.push(...from.skipped);
+  into.warnings.push(...from.warnings);
+}
+
+/** Every activity the worker created, as the mirror knows it. */
+interface AutoActivities {
+  /** By key: open, done and deleted (a key once used is never reused). */
+  byKey: Map<string, Activity[]>;
+  /** Open auto-created follow-ups, lowest id first. */
+  openFollowUps: Activity[];
+  /** The same, per client and rule carried (an activity that carries three rules is under each). */
+  openByOrgRule: Map<string, Activity[]>;
+  /**
+   * The same per client, lowest id first: the cleared-gap step visits one client's activities only (scanning
+   * every open follow-up of the company for every client was quadratic).
+   */
+  openByOrg: Map<number, Activity[]>;
+}
+
+/** Read-only facts every step needs, computed once per plan. */
+interface PlanContext {
+  policy: Policy;
+  t: Templates;
+  snapshot: MirrorSnapshot;
+  runId: string;
+  today: string;
+  /** Due date of the activities created tonight without a lead time of their own (`followUp.dueInBusinessDays`). */
+  dueDate: string;
+  activeTypes: ReadonlySet<string>;
+  auto: AutoActivities;
+  fallbackUserId: number | null;
+  escalationUserId: number | null;
+}
 
 function isDealArchived(snapshot: MirrorSnapshot, dealId: number): boolean {
   const deal = snapshot.deals.get(dealId);
@@ -52,32 +105,57 @@ function isDealArchived(snapshot: MirrorSnapshot, dealId: number): boolean {
 }
 
 export function buildPlan(input: BuildPlanInput): Plan {
-  const { policy, result, snapshot, runId, companyId, escalationUserId } = input;
-  const t = policy.texts[policy.locale];
-  const today = result.today;
-  const dueDate = addBusinessDays(today, policy.followUp.dueInBusinessDays, policy.followUp);
-  const writes: PlannedWrite[] = [];
-  const skipped: Skip[] = [];
-  // Each notice once per run, not once per client.
-  const warnings = new Map<string, Notice>();
-  const warn = (code: NoticeCode, params: MessageParams = {}): void => {
-    const id = `${code}:${JSON.stringify(params)}`;
-    if (!warnings.has(id)) warnings.set(id, notice(policy, code, params));
-  };
-
+  const { policy, result, snapshot } = input;
+  const out = emptyOutput();
   const resolved = input.flagFields ? { fields: input.flagFields, missing: [] } : resolveFlagFields(policy, snapshot.fields);
-  for (const m of resolved.missing) {
-    warn('flag_field_missing', { field: m.name, flag: m.flag });
-  }
-
-  const activeTypes = new Set(snapshot.activityTypes.filter((a) => a.active).map((a) => a.keyString));
-  const typeUsable = (type: string): boolean => {
-    if (activeTypes.has(type)) return true;
-    warn('activity_type_unavailable', { type });
-    return false;
+  for (const m of resolved.missing) out.warnings.push({ code: 'flag_field_missing', params: { field: m.name, flag: m.flag } });
+  const ctx: PlanContext = {
+    policy,
+    t: policy.texts[policy.locale],
+    snapshot,
+    runId: input.runId,
+    today: result.today,
+    dueDate: addBusinessDays(result.today, policy.followUp.dueInBusinessDays, policy.followUp),
+    activeTypes: new Set(snapshot.activityTypes.filter((a) => a.active).map((a) => a.keyString)),
+    auto: indexAutoActivities(snapshot),
+    fallbackUserId: input.fallbackUserId ?? null,
+    escalationUserId: input.escalationUserId,
   };
+  const orgs = [...result.organizations].sort((a, b) => a.orgId - b.orgId);
+  /** Auto follow-ups whose gap is closed (deleted, left, or duplicates): never escalated. */
+  const clearedIds = new Set<number>();
+  for (const org of orgs) {
+    mergeInto(out, planFollowUps(ctx, org));
+    mergeInto(out, planRenewal(ctx, org));
+    const cleared = planClearedFollowUps(ctx, org);
+    for (const id of cleared.clearedIds) clearedIds.add(id);
+    mergeInto(out, cleared);
+    const flags = flagDiff(policy, org, snapshot, resolved.fields);
+    out.warnings.push(...flags.warnings);
+    if (flags.write) out.writes.push(flags.write);
+  }
+  mergeInto(out, planEscalations(ctx, new Map(orgs.map((o) => [o.orgId, o])), clearedIds));
+  return {
+    companyId: input.companyId,
+    runId: input.runId,
+    now: typeof input.now === 'string' ? input.now : input.now.toISOString(),
+    writes: out.writes,
+    skipped: out.skipped,
+    warnings: uniqueNotices(policy, out.warnings),
+  };
+}
 
-  // Every auto-created activity the mirror knows, by key (open, done and deleted: a key once used is never reused).
+/** Each notice once per run, not once per client, in the order first raised. */
+function uniqueNotices(policy: Policy, warnings: readonly Warning[]): Notice[] {
+  const byId = new Map<string, Notice>();
+  for (const w of warnings) {
+    const id = `${w.code}:${JSON.stringify(w.params)}`;
+    if (!byId.has(id)) byId.set(id, notice(policy, w.code, w.params));
+  }
+  return [...byId.values()];
+}
+
+function indexAutoActivities(snapshot: MirrorSnapshot): AutoActivities {
   const byKey = new Map<string, Activity[]>();
   const openFollowUps: Activity[] = [];
   for (const a of snapshot.activities.values()) {
@@ -88,36 +166,55 @@ export function buildPlan(input: BuildPlanInput): Plan {
     if (!a.done && !a.isDeleted && parseFollowUpKey(a.cadenceKey)) openFollowUps.push(a);
   }
   openFollowUps.sort((a, b) => a.id - b.id);
-  const openAutoByOrgRule = new Map<string, Activity[]>();
-  // The same lists per client, in the order their first activity was created: step 3 visits one client's
-  // lists only (scanning every open follow-up of the company for every client was quadratic).
-  const openAutoByOrg = new Map<number, Array<{ ruleId: string; list: Activity[] }>>();
+  const openByOrgRule = new Map<string, Activity[]>();
+  const openByOrg = new Map<number, Activity[]>();
   for (const a of openFollowUps) {
     const k = parseFollowUpKey(a.cadenceKey!)!;
-    const id = `${k.orgId}:${k.ruleId}`;
-    const list = openAutoByOrgRule.get(id);
-    if (list) {
-      list.push(a);
-      continue;
+    for (const ruleId of k.ruleIds) {
+      const id = `${k.orgId}:${ruleId}`;
+      openByOrgRule.set(id, [...(openByOrgRule.get(id) ?? []), a]);
     }
-    const fresh = [a];
-    openAutoByOrgRule.set(id, fresh);
-    const perOrg = openAutoByOrg.get(k.orgId) ?? [];
-    perOrg.push({ ruleId: k.ruleId, list: fresh });
-    openAutoByOrg.set(k.orgId, perOrg);
+    openByOrg.set(k.orgId, [...(openByOrg.get(k.orgId) ?? []), a]);
   }
-  const existing = (key: string): Activity | undefined => byKey.get(key)?.[0];
+  return { byKey, openFollowUps, openByOrgRule, openByOrg };
+}
 
-  const orgs = [...result.organizations].sort((a, b) => a.orgId - b.orgId);
-  const byOrg = new Map(orgs.map((o) => [o.orgId, o]));
+function skipOf(orgId: number, ruleId: string | null, code: SkipCode, reason: string, key?: string): Skip {
+  return { orgId, ruleId, code, reason, ...(key !== undefined ? { key } : {}) };
+}
 
-  const assignee = (org: OrgAssessment): number | null => {
-    const candidate = org.assigneeId;
-    if (candidate !== null && snapshot.users.get(candidate)?.active !== false) return candidate;
-    return input.fallbackUserId ?? null;
-  };
+/** The skip when an activity with this key was already created (open, done or deleted), else null. */
+function alreadyCreated(ctx: PlanContext, orgId: number, ruleId: string | null, key: string): Skip | null {
+  const a = ctx.auto.byKey.get(key)?.[0];
+  if (!a) return null;
+  const state = a.isDeleted ? 'was deleted in Pipedrive and is not recreated for the same window' : a.done ? 'is done' : 'is open';
+  return skipOf(orgId, ruleId, 'already_created', `activity #${a.id} with key ${key} ${state}`, key);
+}
 
-  const draft = (org: OrgAssessment, ownerId: number, type: string, subject: string, note: string, dealId: number | null): ActivityDraft => ({
+/** The client's owner when active, else the fallback user (the rules apply it too; this is the second line). */
+function assigneeOf(ctx: PlanContext, org: OrgAssessment): number | null {
+  const candidate = org.assigneeId;
+  if (candidate !== null && ctx.snapshot.users.get(candidate)?.active !== false) return candidate;
+  return ctx.fallbackUserId;
+}
+
+/** Why an activity of this purpose cannot be created for the client (no assignee, unusable type), or null. */
+function cannotCreate(ctx: PlanContext, orgId: number, ruleId: string | null, ownerId: number | null, type: string, key: string, what: string): StepOutput | null {
+  if (ownerId === null) {
+    return { writes: [], skipped: [skipOf(orgId, ruleId, 'no_assignee', `${what}no owner and no active fallback user`, key)], warnings: [{ code: 'no_assignee', params: {} }] };
+  }
+  if (!ctx.activeTypes.has(type)) {
+    return {
+      writes: [],
+      skipped: [skipOf(orgId, ruleId, 'no_activity_type', `${what}activity type "${type}" is not available`, key)],
+      warnings: [{ code: 'activity_type_unavailable', params: { type } }],
+    };
+  }
+  return null;
+}
+
+function draft(ctx: PlanContext, org: OrgAssessment, ownerId: number, type: string, subject: string, note: string, dealId: number | null, dueDate = ctx.dueDate): ActivityDraft {
+  return {
     subject,
     type,
     owner_id: ownerId,
@@ -127,206 +224,230 @@ export function buildPlan(input: BuildPlanInput): Plan {
     due_date: dueDate,
     done: false,
     note,
-  });
-
-  const skip = (orgId: number, ruleId: string | null, code: SkipCode, reason: string, key?: string): void => {
-    skipped.push({ orgId, ruleId, code, reason, ...(key !== undefined ? { key } : {}) });
   };
+}
 
-  const alreadyCreated = (orgId: number, ruleId: string | null, key: string): boolean => {
-    const a = existing(key);
-    if (!a) return false;
-    const state = a.isDeleted ? 'was deleted in Pipedrive and is not recreated for the same window' : a.done ? 'is done' : 'is open';
-    skip(orgId, ruleId, 'already_created', `activity #${a.id} with key ${key} ${state}`, key);
-    return true;
-  };
-
-  /** Auto follow-ups whose gap is closed (deleted, left, or duplicates): never escalated. */
-  const clearedIds = new Set<number>();
-
-  for (const org of orgs) {
-    const rulePlans: PlannedWrite[] = [];
-    // 1. Follow-ups for cadence gaps.
-    for (const cr of org.cadence) {
-      if (cr.status === 'on_track') continue;
-      const key = followUpKey(org.orgId, cr.ruleId, cr.nextDueDate);
-      if (!cr.applies) {
-        skip(org.orgId, cr.ruleId, 'not_applicable', `rule ${cr.ruleId} is ${cr.status} but applies only to active clients`);
-        continue;
-      }
-      if (cr.onGap === 'report') {
-        skip(org.orgId, cr.ruleId, 'report_only', `rule ${cr.ruleId} is ${cr.status}; the policy only reports it (onGap: report)`);
-        continue;
-      }
-      const ownAuto = openAutoByOrgRule.get(`${org.orgId}:${cr.ruleId}`)?.[0];
-      if (cr.openScheduled || ownAuto) {
-        const id = cr.openScheduled?.activityId ?? ownAuto!.id;
-        skip(org.orgId, cr.ruleId, 'already_scheduled', `open qualifying activity #${id} is already scheduled`, key);
-        continue;
-      }
-      if (alreadyCreated(org.orgId, cr.ruleId, key)) continue;
-      const rule = policy.cadenceRules[cr.ruleId];
-      if (!rule) continue; // the rules only emit policy rules; nothing sensible to create otherwise
-      const ownerId = assignee(org);
-      if (ownerId === null) {
-        warn('no_assignee');
-        skip(org.orgId, cr.ruleId, 'no_assignee', 'no owner and no active fallback user', key);
-        continue;
-      }
-      if (!typeUsable(rule.followUpType)) {
-        skip(org.orgId, cr.ruleId, 'no_activity_type', `activity type "${rule.followUpType}" is not available`, key);
-        continue;
-      }
-      // A missed activity (open, past its due date) reopened this gap: the note says which and whose.
-      const missedLine = cr.missed
-        ? ` ${fillTemplate(t.noteMissed, {
-            subject: cr.missed.subject,
-            owner: (cr.missed.ownerId !== null ? snapshot.users.get(cr.missed.ownerId)?.name : undefined) ?? (cr.missed.ownerId !== null ? `#${cr.missed.ownerId}` : '—'),
-            date: formatDate(policy.locale, cr.missed.dueDate),
-            id: String(cr.missed.activityId),
-          })}`
-        : '';
-      const fact = `${cadenceFact(policy, t, org, cr)}${missedLine}`;
-      // "Never touched" beside a recent contact reads as false: a rule with no touchpoint of its category
-      // says which category, with the client's last touchpoint of any kind.
-      const reason =
-        cr.status === 'never'
-          ? `${fact}${org.lastTouchpointDate ? ` (${fillTemplate(t.lastAnyTouchpoint, { date: formatDate(policy.locale, org.lastTouchpointDate) })})` : ''}`
-          : `${t.status[cr.status]} — ${fact}`;
-      const subjectValues = { rule: rule.label[policy.locale], tier: org.tier.level, org: org.name, days: cr.daysSinceLast ?? 0, category: categoryLabel(policy, cr.category) };
-      const subject = fillTemplate(cr.lastTouchpoint ? t.followUpSubject : t.followUpSubjectNever, subjectValues);
-      const note = followUpNote(policy, org, fact, { rule: cr.ruleId, reason, runId, key });
-      const write: CreateActivity = {
-        kind: 'create_activity',
-        key,
-        purpose: 'follow_up',
-        orgId: org.orgId,
-        ruleId: cr.ruleId,
-        reason,
-        activity: draft(org, ownerId, rule.followUpType, subject, note, org.relevantOpenDealId),
-      };
-      rulePlans.push(write);
-    }
-
-    // 2. Renewal planning when the contract end date is within the window.
-    if (org.contractEndDate) {
-      const daysLeft = daysBetween(today, org.contractEndDate);
-      if (daysLeft >= 0 && daysLeft <= policy.renewal.windowDays) {
-        const key = renewalKey(org.orgId, org.contractEndDate);
-        if (!alreadyCreated(org.orgId, null, key)) {
-          const ownerId = assignee(org);
-          const type = policy.renewal.activityType;
-          if (ownerId === null) {
-            warn('no_assignee');
-            skip(org.orgId, null, 'no_assignee', 'renewal planning: no owner and no active fallback user', key);
-          } else if (!typeUsable(type)) {
-            skip(org.orgId, null, 'no_activity_type', `renewal planning: activity type "${type}" is not available`, key);
-          } else {
-            const date = formatDate(policy.locale, org.contractEndDate);
-            const fact = fillTemplate(t.renewalNote, { org: org.name, date });
-            const subject = fillTemplate(t.renewalSubject, { org: org.name, date, days: daysLeft });
-            rulePlans.push({
-              kind: 'create_activity',
-              key,
-              purpose: 'renewal',
-              orgId: org.orgId,
-              ruleId: null,
-              reason: subject,
-              activity: draft(org, ownerId, type, subject, renewalNote(policy, org, fact, { rule: 'renewal', reason: subject, runId, key }), org.relevantOpenDealId),
-            });
-          }
-        }
-      }
-    }
-
-    // 3. Cleared follow-ups: the gap closed before anyone worked the activity the worker created.
-    for (const { ruleId, list } of openAutoByOrg.get(org.orgId) ?? []) {
-      const cr = org.cadence.find((c) => c.ruleId === ruleId);
-      const cleared = !cr || !cr.applies || cr.status === 'on_track';
-      list.forEach((a, i) => {
-        // A second open auto follow-up for the same client and rule (left by a race) is never wanted.
-        const duplicate = i > 0;
-        if (!cleared && !duplicate) return;
-        clearedIds.add(a.id);
-        const why = duplicate
-          ? `another auto-created follow-up (#${list[0]!.id}) is already open for rule ${ruleId}`
-          : !cr
-            ? `rule ${ruleId} no longer applies to tier ${org.tier.level}`
-            : !cr.applies
-              ? `rule ${ruleId} no longer applies (client not active)`
-              : `rule ${ruleId} is on track again`;
-        if (!isUntouched(a)) {
-          skip(org.orgId, ruleId, 'cleared_touched', `activity #${a.id}: ${why}, but someone edited it; left in place`, a.cadenceKey!);
-          return;
-        }
-        if (policy.followUp.whenCleared === 'leave' && !duplicate) {
-          skip(org.orgId, ruleId, 'cleared_left', `activity #${a.id}: ${why}; left in place (followUp.whenCleared: leave)`, a.cadenceKey!);
-          return;
-        }
-        rulePlans.push({ kind: 'delete_activity', key: clearKey(a.id), orgId: org.orgId, activityId: a.id, reason: `${why}; untouched auto-created follow-up deleted` });
-      });
-    }
-
-    writes.push(...rulePlans);
-
-    // 4. Flags: only the values that changed.
-    const flags = flagDiff(policy, org, snapshot, resolved.fields, warn);
-    if (flags) writes.push(flags);
+/**
+ * Step 1: one follow-up for the client's cadence gaps (docs/policy.md §10.4): every gap that may become an
+ * activity tonight goes into one, named by the most senior rule, due after that rule's lead time.
+ */
+function planFollowUps(ctx: PlanContext, org: OrgAssessment): StepOutput {
+  const out = emptyOutput();
+  const due: CadenceResult[] = [];
+  for (const cr of org.cadence) {
+    if (cr.status === 'on_track') continue;
+    const blocked = followUpBlocked(ctx, org, cr);
+    if (blocked) out.skipped.push(blocked);
+    else if (ctx.policy.cadenceRules[cr.ruleId]) due.push(cr); // the rules only emit policy rules
   }
+  if (due.length === 0) return out;
+  const gaps = bySeniority(ctx.policy, due);
+  const senior = gaps[0]!;
+  const key = followUpKey(org.orgId, gaps.map((g) => g.ruleId), senior.nextDueDate);
+  const created = alreadyCreated(ctx, org.orgId, senior.ruleId, key);
+  if (created) {
+    out.skipped.push(...gaps.map((g) => ({ ...created, ruleId: g.ruleId })));
+    return out;
+  }
+  const ownerId = assigneeOf(ctx, org);
+  const cannot = cannotCreate(ctx, org.orgId, senior.ruleId, ownerId, ctx.policy.cadenceRules[senior.ruleId]!.followUpType, key, '');
+  if (cannot) {
+    out.skipped.push(...gaps.slice(1).map((g) => ({ ...cannot.skipped[0]!, ruleId: g.ruleId })));
+    mergeInto(out, cannot);
+    return out;
+  }
+  out.writes.push(followUpWrite(ctx, org, gaps, key, ownerId!));
+  return out;
+}
 
-  // 5. Escalations: an auto-created follow-up still open afterDays after its due date, once per follow-up.
-  for (const a of openFollowUps) {
+/** Why a gap gets no follow-up (not applicable, report only, already scheduled, already created alone), or null. */
+function followUpBlocked(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult): Skip | null {
+  const key = followUpKey(org.orgId, cr.ruleId, cr.nextDueDate);
+  if (!cr.applies) return skipOf(org.orgId, cr.ruleId, 'not_applicable', `rule ${cr.ruleId} is ${cr.status} but applies only to active clients`);
+  const decision = reminderDecision(ctx.policy, org, cr.ruleId);
+  if (decision.mode === 'report') {
+    const why =
+      decision.why === 'not_strategic'
+        ? `tier ${org.tier.level} is not in reminders.createForTiers: the gap is flagged and reported, no activity`
+        : decision.why === 'tier_override'
+          ? `tier ${org.tier.level} sets onGap: report for this rule`
+          : 'the policy only reports it (onGap: report)';
+    return skipOf(org.orgId, cr.ruleId, decision.why === 'not_strategic' ? 'not_strategic' : 'report_only', `rule ${cr.ruleId} is ${cr.status}; ${why}`);
+  }
+  const ownAuto = ctx.auto.openByOrgRule.get(`${org.orgId}:${cr.ruleId}`)?.[0];
+  if (cr.openScheduled || ownAuto) {
+    const id = cr.openScheduled?.activityId ?? ownAuto!.id;
+    return skipOf(org.orgId, cr.ruleId, 'already_scheduled', `open qualifying activity #${id} is already scheduled`, key);
+  }
+  return alreadyCreated(ctx, org.orgId, cr.ruleId, key);
+}
+
+/** Why one gap is open, in the policy's words: status, last touchpoint of its category (or of any kind), cadence. */
+function gapReason(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult): string {
+  const { policy, t, snapshot } = ctx;
+  // A missed activity (open, past its due date) reopened this gap: the note says which and whose.
+  const missedLine = cr.missed
+    ? ` ${fillTemplate(t.noteMissed, {
+        subject: cr.missed.subject,
+        owner: (cr.missed.ownerId !== null ? snapshot.users.get(cr.missed.ownerId)?.name : undefined) ?? (cr.missed.ownerId !== null ? `#${cr.missed.ownerId}` : '—'),
+        date: formatDate(policy.locale, cr.missed.dueDate),
+        id: String(cr.missed.activityId),
+      })}`
+    : '';
+  const fact = `${cadenceFact(policy, t, org, cr)}${missedLine}`;
+  // "Never touched" beside a recent contact reads as false: a rule with no touchpoint of its category
+  // says which category, with the client's last touchpoint of any kind.
+  if (cr.status !== 'never') return `${t.status[cr.status]} — ${fact}`;
+  return `${fact}${org.lastTouchpointDate ? ` (${fillTemplate(t.lastAnyTouchpoint, { date: formatDate(policy.locale, org.lastTouchpointDate) })})` : ''}`;
+}
+
+function followUpWrite(ctx: PlanContext, org: OrgAssessment, gaps: readonly CadenceResult[], key: string, ownerId: number): CreateActivity {
+  const { policy, t } = ctx;
+  const senior = gaps[0]!;
+  const rule = policy.cadenceRules[senior.ruleId]!;
+  const label = (ruleId: string): string => policy.cadenceRules[ruleId]?.label[policy.locale] ?? ruleId;
+  const reasons = gaps.map((cr) => gapReason(ctx, org, cr));
+  const lines = gaps.map((cr, i) => `${label(cr.ruleId)}: ${reasons[i]!}`);
+  const subjectValues = { rule: label(senior.ruleId), tier: org.tier.level, org: org.name, days: senior.daysSinceLast ?? 0, category: categoryLabel(policy, senior.category) };
+  const more = gaps.length > 1 ? fillTemplate(t.followUpSubjectMore, { count: gaps.length - 1 }, { locale: policy.locale }) : '';
+  const subject = fillTemplate(senior.lastTouchpoint ? t.followUpSubject : t.followUpSubjectNever, subjectValues, { locale: policy.locale }) + more;
+  const note = followUpNote(policy, org, { gaps: lines, checklist: rule.checklist }, { rule: label(senior.ruleId), reason: '', runId: ctx.runId, key });
+  const lead = rule.leadBusinessDays ?? policy.followUp.dueInBusinessDays;
+  const dueDate = addBusinessDays(ctx.today, lead, policy.followUp);
+  return {
+    kind: 'create_activity',
+    key,
+    purpose: 'follow_up',
+    orgId: org.orgId,
+    ruleId: senior.ruleId,
+    ...(gaps.length > 1 ? { carries: gaps.map((g) => g.ruleId) } : {}),
+    reason: gaps.length === 1 ? reasons[0]! : lines.join('; '),
+    activity: draft(ctx, org, ownerId, rule.followUpType, subject, note, org.relevantOpenDealId, dueDate),
+  };
+}
+
+/** Step 2: renewal planning when the contract end date is within the window. */
+function planRenewal(ctx: PlanContext, org: OrgAssessment): StepOutput {
+  const { policy, t } = ctx;
+  if (!org.contractEndDate) return emptyOutput();
+  const daysLeft = daysBetween(ctx.today, org.contractEndDate);
+  if (daysLeft < 0 || daysLeft > policy.renewal.windowDays) return emptyOutput();
+  const key = renewalKey(org.orgId, org.contractEndDate);
+  const created = alreadyCreated(ctx, org.orgId, null, key);
+  if (created) return { writes: [], skipped: [created], warnings: [] };
+  const ownerId = assigneeOf(ctx, org);
+  const type = policy.renewal.activityType;
+  const cannot = cannotCreate(ctx, org.orgId, null, ownerId, type, key, 'renewal planning: ');
+  if (cannot) return cannot;
+  const date = formatDate(policy.locale, org.contractEndDate);
+  const fact = fillTemplate(t.renewalNote, { org: org.name, date });
+  const subject = fillTemplate(t.renewalSubject, { org: org.name, date, days: daysLeft }, { locale: policy.locale });
+  const note = renewalNote(policy, org, fact, { rule: t.provenanceRenewal, reason: subject, runId: ctx.runId, key });
+  const write: CreateActivity = {
+    kind: 'create_activity',
+    key,
+    purpose: 'renewal',
+    orgId: org.orgId,
+    ruleId: null,
+    reason: subject,
+    activity: draft(ctx, org, ownerId!, type, subject, note, org.relevantOpenDealId),
+  };
+  return { writes: [write], skipped: [], warnings: [] };
+}
+
+/** Why the gap of one carried rule is closed, or null while it is still open. */
+function clearedWhy(org: OrgAssessment, ruleId: string): string | null {
+  const cr = org.cadence.find((c) => c.ruleId === ruleId);
+  if (!cr) return `rule ${ruleId} no longer applies to tier ${org.tier.level}`;
+  if (!cr.applies) return `rule ${ruleId} no longer applies (client not active)`;
+  return cr.status === 'on_track' ? `rule ${ruleId} is on track again` : null;
+}
+
+/**
+ * Step 3: cleared follow-ups — every gap an activity the worker created carries closed before anyone worked
+ * it; or a second open one for a rule another (lower id) already carries, left by a race.
+ */
+function planClearedFollowUps(ctx: PlanContext, org: OrgAssessment): StepOutput & { clearedIds: number[] } {
+  const out = { ...emptyOutput(), clearedIds: [] as number[] };
+  const keeperOf = new Map<string, number>(); // rule → the lowest open auto follow-up carrying it
+  for (const a of ctx.auto.openByOrg.get(org.orgId) ?? []) {
+    const { ruleId, ruleIds } = parseFollowUpKey(a.cadenceKey!)!;
+    const shared = ruleIds.find((r) => keeperOf.has(r));
+    for (const r of ruleIds) if (!keeperOf.has(r)) keeperOf.set(r, a.id);
+    const reasons = ruleIds.map((r) => clearedWhy(org, r));
+    const duplicate = shared !== undefined;
+    if (!duplicate && reasons.some((r) => r === null)) continue;
+    out.clearedIds.push(a.id);
+    const why = duplicate ? `another auto-created follow-up (#${keeperOf.get(shared)!}) is already open for rule ${shared}` : reasons.join('; ');
+    if (!isUntouched(a)) {
+      out.skipped.push(skipOf(org.orgId, ruleId, 'cleared_touched', `activity #${a.id}: ${why}, but someone edited it; left in place`, a.cadenceKey!));
+      continue;
+    }
+    if (ctx.policy.followUp.whenCleared === 'leave' && !duplicate) {
+      out.skipped.push(skipOf(org.orgId, ruleId, 'cleared_left', `activity #${a.id}: ${why}; left in place (followUp.whenCleared: leave)`, a.cadenceKey!));
+      continue;
+    }
+    out.writes.push({ kind: 'delete_activity', key: clearKey(a.id), orgId: org.orgId, activityId: a.id, reason: `${why}; untouched auto-created follow-up deleted` });
+  }
+  return out;
+}
+
+/** Step 5: escalations — an auto-created follow-up still open afterDays after its due date, once per follow-up. */
+function planEscalations(ctx: PlanContext, byOrg: ReadonlyMap<number, OrgAssessment>, clearedIds: ReadonlySet<number>): StepOutput {
+  const out = emptyOutput();
+  for (const a of ctx.auto.openFollowUps) {
     if (clearedIds.has(a.id) || !a.dueDate) continue;
-    const overdueDays = daysBetween(a.dueDate, today);
-    if (overdueDays < policy.escalation.afterDays) continue;
+    const overdueDays = daysBetween(a.dueDate, ctx.today);
+    if (overdueDays < ctx.policy.escalation.afterDays) continue;
     const parts = parseFollowUpKey(a.cadenceKey!)!;
     const org = byOrg.get(parts.orgId);
     if (!org) continue;
     const key = escalationKey(a.cadenceKey!);
-    if (alreadyCreated(org.orgId, parts.ruleId, key)) continue;
-    if (escalationUserId === null) {
-      warn('no_escalation_user');
-      skip(org.orgId, parts.ruleId, 'no_escalation_user', `follow-up #${a.id} is ${overdueDays} days past due`, key);
+    const created = alreadyCreated(ctx, org.orgId, parts.ruleId, key);
+    if (created) {
+      out.skipped.push(created);
       continue;
     }
-    const type = policy.escalation.activityType;
-    if (!typeUsable(type)) {
-      skip(org.orgId, parts.ruleId, 'no_activity_type', `escalation: activity type "${type}" is not available`, key);
+    if (ctx.escalationUserId === null) {
+      out.warnings.push({ code: 'no_escalation_user', params: {} });
+      out.skipped.push(skipOf(org.orgId, parts.ruleId, 'no_escalation_user', `follow-up #${a.id} is ${overdueDays} days past due`, key));
       continue;
     }
-    const ownerName = a.ownerId !== null ? (snapshot.users.get(a.ownerId)?.name ?? `#${a.ownerId}`) : '—';
-    const fact = fillTemplate(t.escalationNote, { subject: a.subject, owner: ownerName, dueDate: formatDate(policy.locale, a.dueDate), days: overdueDays });
-    const subject = fillTemplate(t.escalationSubject, { org: org.name, subject: a.subject, days: overdueDays });
-    const ruleLabel = `escalation:${parts.ruleId}`;
-    writes.push({
-      kind: 'create_activity',
-      key,
-      purpose: 'escalation',
-      orgId: org.orgId,
-      ruleId: parts.ruleId,
-      reason: fact,
-      activity: {
-        subject,
-        type,
-        owner_id: escalationUserId,
-        org_id: org.orgId,
-        // Never linked to an archived deal (not editable through the API; it is no longer worked).
-        ...(a.dealId !== null && !isDealArchived(snapshot, a.dealId) ? { deal_id: a.dealId } : {}),
-        ...(a.personId !== null ? { participants: [{ person_id: a.personId, primary: true }] } : {}),
-        due_date: dueDate,
-        done: false,
-        note: escalationNote(policy, fact, { rule: ruleLabel, reason: fact, runId, key }),
-      },
-    });
+    const type = ctx.policy.escalation.activityType;
+    const cannot = cannotCreate(ctx, org.orgId, parts.ruleId, ctx.escalationUserId, type, key, 'escalation: ');
+    if (cannot) {
+      mergeInto(out, cannot);
+      continue;
+    }
+    out.writes.push(escalationWrite(ctx, org, a, parts.ruleId, key, overdueDays));
   }
+  return out;
+}
 
+function escalationWrite(ctx: PlanContext, org: OrgAssessment, a: Activity, ruleId: string, key: string, overdueDays: number): CreateActivity {
+  const { policy, t, snapshot } = ctx;
+  const ownerName = a.ownerId !== null ? (snapshot.users.get(a.ownerId)?.name ?? `#${a.ownerId}`) : '—';
+  const fact = fillTemplate(t.escalationNote, { subject: a.subject, owner: ownerName, dueDate: formatDate(policy.locale, a.dueDate!), days: overdueDays }, { locale: policy.locale });
+  const subject = fillTemplate(t.escalationSubject, { org: org.name, subject: a.subject, days: overdueDays }, { locale: policy.locale });
   return {
-    companyId,
-    runId,
-    now: typeof input.now === 'string' ? input.now : input.now.toISOString(),
-    writes,
-    skipped,
-    warnings: [...warnings.values()],
+    kind: 'create_activity',
+    key,
+    purpose: 'escalation',
+    orgId: org.orgId,
+    ruleId,
+    reason: fact,
+    activity: {
+      subject,
+      type: policy.escalation.activityType,
+      owner_id: ctx.escalationUserId!,
+      org_id: org.orgId,
+      // Never linked to an archived deal (not editable through the API; it is no longer worked).
+      ...(a.dealId !== null && !isDealArchived(snapshot, a.dealId) ? { deal_id: a.dealId } : {}),
+      ...(a.personId !== null ? { participants: [{ person_id: a.personId, primary: true }] } : {}),
+      due_date: ctx.dueDate,
+      done: false,
+      note: escalationNote(policy, fact, { rule: fillTemplate(t.provenanceEscalation, { rule: policy.cadenceRules[ruleId]?.label[policy.locale] ?? ruleId }), reason: fact, runId: ctx.runId, key }),
+    },
   };
 }
 
@@ -338,8 +459,9 @@ function categoryLabel(policy: Policy, category: Category): string {
 /** The sentence that says why a follow-up exists (last touchpoint and the tier's cadence). */
 function cadenceFact(policy: Policy, t: Templates, org: OrgAssessment, cr: CadenceResult): string {
   const common = { category: categoryLabel(policy, cr.category), tier: org.tier.level, cadenceDays: cr.cadenceDays };
-  if (!cr.lastTouchpoint) return fillTemplate(t.noteNoTouchpoint, common);
-  return fillTemplate(t.noteLastTouchpoint, { ...common, date: formatDate(policy.locale, cr.lastTouchpoint.date), days: cr.daysSinceLast ?? 0 });
+  const options = { locale: policy.locale };
+  if (!cr.lastTouchpoint) return fillTemplate(t.noteNoTouchpoint, common, options);
+  return fillTemplate(t.noteLastTouchpoint, { ...common, date: formatDate(policy.locale, cr.lastTouchpoint.date), days: cr.daysSinceLast ?? 0 }, options);
 }
 
 function flagDiff(
@@ -347,18 +469,18 @@ function flagDiff(
   org: OrgAssessment,
   snapshot: MirrorSnapshot,
   fields: FlagFields,
-  warn: (code: NoticeCode, params: MessageParams) => void,
-): UpdateOrgFlags | null {
+): { write: UpdateOrgFlags | null; warnings: Warning[] } {
   const current = snapshot.organizations.get(org.orgId)?.customFields ?? {};
   const desired = desiredFlagValues(policy, org);
   const customFields: Record<string, unknown> = {};
   const changes: UpdateOrgFlags['changes'] = [];
+  const warnings: Warning[] = [];
   for (const flag of FLAG_NAMES) {
     const def = fields[flag];
     if (!def) continue;
     const shaped = shapeFlagValue(def, desired[flag]);
     if (!shaped.ok) {
-      warn(shaped.problem.code, shaped.problem.params);
+      warnings.push({ code: shaped.problem.code, params: shaped.problem.params });
       continue;
     }
     const now = normalizeCurrent(def, current[def.key]);
@@ -367,6 +489,6 @@ function flagDiff(
     customFields[def.key] = shaped.value;
     changes.push({ flag: def.name, from: displayCurrent(def, now), to: shaped.display });
   }
-  if (changes.length === 0) return null;
-  return { kind: 'update_org_flags', key: flagsKey(org.orgId, customFields), orgId: org.orgId, customFields, changes };
+  if (changes.length === 0) return { write: null, warnings };
+  return { write: { kind: 'update_org_flags', key: flagsKey(org.orgId, customFields), orgId: org.orgId, customFields, changes }, warnings };
 }

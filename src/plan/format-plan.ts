@@ -42,6 +42,7 @@ export function summarizePlan(plan: Plan): PlanSummary {
 
 const SKIP_WORDS: Record<SkipCode | 'other', string> = {
   report_only: 'report-only rule',
+  not_strategic: 'tier without reminders (flagged and reported)',
   not_applicable: 'rule not applicable (client not active)',
   already_scheduled: 'an open activity is already scheduled',
   already_created: 'already created for this window',

@@ -8,7 +8,10 @@
  *
  * - follow-up   `fu:<orgId>:<ruleId>:<nextDueDate | never>` — the window is the cadence period that ends
  *               at the next due date (last touchpoint + cadence days). A new touchpoint, or a new cadence
- *               length for the client's tier, moves the due date and so opens a new window.
+ *               length for the client's tier, moves the due date and so opens a new window. One activity that
+ *               carries several rules of the client (docs/policy.md §10.4) names them all, most senior first,
+ *               joined by `.`, with the window of the most senior: `fu:<orgId>:qbr.strategic.maintenance:<date>`;
+ *               the rules read the carried rules back from it (domain/provenance.ts followUpKeyRuleIds).
  * - renewal     `rn:<orgId>:<contractEndDate>` — one per contract end date.
  * - escalation  `esc:<follow-up key>` — once per follow-up.
  * - clear       `clr:<activityId>` — deleting an auto-created follow-up whose gap cleared.
@@ -20,8 +23,10 @@ import { createHash } from 'node:crypto';
 
 export type KeyKind = 'follow_up' | 'renewal' | 'escalation' | 'clear' | 'flags';
 
-export function followUpKey(orgId: number, ruleId: string, nextDueDate: string | null): string {
-  return `fu:${orgId}:${ruleId}:${nextDueDate ?? 'never'}`;
+/** The key of a follow-up for one rule, or for several (most senior first; the window is the first one's). */
+export function followUpKey(orgId: number, ruleIds: string | readonly string[], nextDueDate: string | null): string {
+  const rules = typeof ruleIds === 'string' ? ruleIds : ruleIds.join('.');
+  return `fu:${orgId}:${rules}:${nextDueDate ?? 'never'}`;
 }
 
 export function renewalKey(orgId: number, contractEndDate: string): string {
@@ -43,16 +48,20 @@ export function flagsKey(orgId: number, customFields: Record<string, unknown>): 
 
 export interface FollowUpKeyParts {
   orgId: number;
+  /** The most senior rule the follow-up carries (the one its subject names). */
   ruleId: string;
+  /** Every rule it carries, most senior first. */
+  ruleIds: string[];
   /** Next due date of the window, or null for a client never touched. */
   window: string | null;
 }
 
 /** Reads a follow-up key back (null for any other key, e.g. an escalation's). */
 export function parseFollowUpKey(key: string): FollowUpKeyParts | null {
-  const m = /^fu:(\d+):([a-z][a-z0-9-]*):(never|\d{4}-\d{2}-\d{2})$/.exec(key);
+  const m = /^fu:(\d+):([a-z][a-z0-9-]*(?:\.[a-z][a-z0-9-]*)*):(never|\d{4}-\d{2}-\d{2})$/.exec(key);
   if (!m) return null;
-  return { orgId: Number(m[1]), ruleId: m[2]!, window: m[3] === 'never' ? null : m[3]! };
+  const ruleIds = m[2]!.split('.');
+  return { orgId: Number(m[1]), ruleId: ruleIds[0]!, ruleIds, window: m[3] === 'never' ? null : m[3]! };
 }
 
 export function keyKind(key: string): KeyKind | null {

@@ -1,17 +1,18 @@
 /**
- * The HTML notes of the activities the worker creates: the facts behind the activity, the policy's
- * checklist, and the provenance block (rule, reason, run id, deterministic key + the `cadence-key:` marker
- * the sync reads back). Every interpolated value is escaped; the templates come from the policy file.
+ * The HTML notes of the activities the worker creates: what to do with the activity, the gaps behind it, the
+ * policy's checklist for its kind, and the provenance block (what created it, run id, the `cadence-key:`
+ * marker the sync reads back). Every interpolated value is escaped; the templates come from the policy file.
  */
-import type { Policy, Templates } from '../config/policy-schema.js';
+import type { ChecklistKind, Policy, Templates } from '../config/policy-schema.js';
 import { provenanceMarker } from '../domain/provenance.js';
 import { createDescriber } from '../i18n/describe.js';
 import type { OrgAssessment } from '../rules/types.js';
 import { escapeHtml, fillTemplate } from '../i18n/texts.js';
 
 export interface Provenance {
-  /** Rule id, or `renewal` / `escalation`. */
+  /** What created it, in the policy's words: the rule's label, "Renewal planning", "Escalation of …". */
   rule: string;
+  /** Why, when the note does not already say it above (empty: nothing more). */
   reason: string;
   runId: string;
   key: string;
@@ -36,19 +37,34 @@ export function risksLine(policy: Policy, t: Templates, org: OrgAssessment): str
 
 export function provenanceBlock(t: Templates, prov: Provenance): string {
   const line = fillTemplate(t.noteProvenance, { rule: prov.rule, runId: prov.runId, key: prov.key });
+  const reason = prov.reason ? `<br>${escapeHtml(prov.reason)}` : '';
   // The marker stays on its own line so it survives an admin editing the text around it.
-  return `<p><small>${escapeHtml(line)}<br>${escapeHtml(prov.reason)}<br>${escapeHtml(provenanceMarker(prov.key))}</small></p>`;
+  return `<p><small>${escapeHtml(line)}${reason}<br>${escapeHtml(provenanceMarker(prov.key))}</small></p>`;
 }
 
-export function followUpNote(policy: Policy, org: OrgAssessment, factLine: string, prov: Provenance): string {
+function checklistBlock(t: Templates, kind: ChecklistKind): string {
+  const list = t.checklists[kind];
+  return `<p><b>${escapeHtml(list.title)}</b></p>\n<ul>${list.items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>`;
+}
+
+export interface FollowUpNoteContent {
+  /** One line per gap the activity carries, most senior first ("FUP estratégico: Atrasado — …"). */
+  gaps: readonly string[];
+  /** The most senior rule's checklist. */
+  checklist: ChecklistKind;
+}
+
+/** The activity is the meeting: what to do with it, every gap it carries, the facts, and the checklist. */
+export function followUpNote(policy: Policy, org: OrgAssessment, content: FollowUpNoteContent, prov: Provenance): string {
   const t = policy.texts[policy.locale];
   return [
     `<p><b>${escapeHtml(t.noteTitle)}</b></p>`,
-    p(factLine),
+    p(t.noteAction),
+    `<p><b>${escapeHtml(t.noteGapsTitle)}</b></p>`,
+    `<ul>${content.gaps.map((g) => `<li>${escapeHtml(g)}</li>`).join('')}</ul>`,
     p(engagementLine(policy, t, org)),
     p(risksLine(policy, t, org)),
-    `<p><b>${escapeHtml(t.noteChecklistTitle)}</b></p>`,
-    `<ul>${t.checklist.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>`,
+    checklistBlock(t, content.checklist),
     provenanceBlock(t, prov),
   ].join('\n');
 }
@@ -60,6 +76,7 @@ export function renewalNote(policy: Policy, org: OrgAssessment, factLine: string
     p(factLine),
     p(engagementLine(policy, t, org)),
     p(risksLine(policy, t, org)),
+    checklistBlock(t, 'renewal'),
     provenanceBlock(t, prov),
   ].join('\n');
 }

@@ -15,7 +15,10 @@ export const CreateActivity = z.object({
   key: z.string(),
   purpose: WritePurpose,
   orgId: z.number().int(),
+  /** The rule the activity is for (a follow-up that carries several: the most senior, which its subject names). */
   ruleId: z.string().nullable(),
+  /** Every rule a follow-up carries, most senior first, when it carries more than one (docs/policy.md §10.4). */
+  carries: z.array(z.string()).optional(),
   /** Why, in the firm's language (also in the note). */
   reason: z.string(),
   activity: ActivityDraft,
@@ -46,6 +49,8 @@ export type PlannedWrite = z.infer<typeof PlannedWrite>;
 
 export const SkipCode = z.enum([
   'report_only',
+  /** A client outside `reminders.createForTiers` (not strategic): the gap is flagged and reported, no activity. */
+  'not_strategic',
   'not_applicable',
   'already_scheduled',
   'already_created',

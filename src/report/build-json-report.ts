@@ -7,6 +7,7 @@ import { CATEGORIES, type Policy } from '../config/policy-schema.js';
 import { createDescriber, type Describer } from '../i18n/describe.js';
 import type { EntityKind, MirrorSnapshot } from '../domain/entities.js';
 import type { Plan } from '../plan/types.js';
+import { reminderMode } from '../plan/reminders.js';
 import type { Finding, HealthPart, OrgAssessment, OverallStatus, RulesResult } from '../rules/types.js';
 import { appOrigin, recordUrl } from './record-url.js';
 import {
@@ -184,7 +185,8 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
           assigneeId: o.assigneeId,
           assigneeName: userName(o.assigneeId),
           openScheduledActivityId: c.openScheduled?.activityId ?? null,
-          onGap: c.onGap,
+          // Who gets reminders (docs/policy.md §10.1): a Tier 1–2 gap is reported, not turned into an activity.
+          onGap: reminderMode(policy, o, c.ruleId),
         })),
     )
     // "Never touched" is the largest gap of all.
@@ -199,6 +201,7 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
   const outcomes = new Map((applied?.results ?? []).map((r) => [r.key, r]));
   const writes = plan?.writes ?? [];
   const created: CreatedEntry[] = [];
+  const typeNames = new Map(snapshot.activityTypes.map((t) => [t.keyString, t.name]));
   const deletions: ReportV1['cadence']['deletions'] = [];
   const flagChanges: ReportV1['cadence']['flagChanges'] = [];
   for (const w of writes) {
@@ -212,6 +215,7 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
         reason: w.reason,
         subject: w.activity.subject,
         type: w.activity.type,
+        ...(typeNames.has(w.activity.type) ? { typeName: typeNames.get(w.activity.type)! } : {}),
         dueDate: w.activity.due_date,
         ownerId: w.activity.owner_id,
         ownerName: userName(w.activity.owner_id),

@@ -2,6 +2,7 @@
  * Locale-aware formatting for the reports (Intl): dates in the firm's time zone, numbers, currency,
  * durations and ISO-week labels. Pure: the locale, time zone and currency are parameters.
  */
+import { DATE_OPTIONS } from '../i18n/texts.js';
 
 export interface Formatters {
   /** A calendar date `YYYY-MM-DD` (already in the firm's zone: formatted without shifting). */
@@ -20,7 +21,8 @@ export interface Formatters {
 const DASH = '—';
 
 export function createFormatters(locale: string, timeZone: string, currency: string): Formatters {
-  const dateFmt = new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
+  // The same date format as the activity notes (src/plan/texts.ts): one per locale.
+  const dateFmt = new Intl.DateTimeFormat(locale, DATE_OPTIONS);
   const instantFmt = new Intl.DateTimeFormat(locale, {
     year: 'numeric',
     month: 'short',

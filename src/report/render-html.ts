@@ -236,7 +236,7 @@ ${more(dq.findings.length, shownFindings.length)}
     html`<th>${L('client')}</th><th>${L('type')}</th><th>${L('subject')}</th><th>${L('dueDate')}</th><th>${L('owner')}</th><th>${L('reason')}</th><th>${L('outcome')}</th>`,
     cadence.created,
     (c) =>
-      html`<tr class="created" data-key="${c.key}"><td>${orgLink(c)}</td><td>${L.purpose(c.purpose)} · ${c.type}</td><td>${c.subject}</td><td>${fmt.date(c.dueDate)}</td><td>${ownerLabel(
+      html`<tr class="created" data-key="${c.key}"><td>${orgLink(c)}</td><td>${L.purpose(c.purpose)} · ${c.typeName ?? c.type}</td><td>${c.subject}</td><td>${fmt.date(c.dueDate)}</td><td>${ownerLabel(
         c.ownerName,
         c.ownerId,
       )}</td><td>${c.reason}</td><td class="outcome-${c.outcome}">${L.outcome(c.outcome)}${c.activityId === null ? '' : ` #${c.activityId}`}${

@@ -130,6 +130,7 @@ export const REPORT_LABEL_KEYS = [
   'outcome_not_attempted',
   'duplicatesRemoved',
   'skip_report_only',
+  'skip_not_strategic',
   'skip_not_applicable',
   'skip_already_scheduled',
   'skip_already_created',

@@ -141,6 +141,8 @@ export const CreatedEntry = OrgRef.extend({
   reason: z.string(),
   subject: z.string(),
   type: z.string(),
+  /** The activity type's name as the account spells it ("Reunião"); absent when the mirror does not know it. */
+  typeName: z.string().optional(),
   dueDate: z.string(),
   ownerId: int,
   ownerName: z.string().nullable(),

@@ -114,43 +114,21 @@ describe('demo company, first apply', () => {
     const storyIds = new Set(Object.values(DEMO_STORY).map((s) => s.orgId));
     expect(acts.filter((a) => storyIds.has(a.orgId)).map(tuple).sort()).toEqual(
       [
-        // One category per touchpoint (docs/policy.md §10.3): a meeting or call without a FUP subject is no
-        // strategic touchpoint, and one linked to an open deal no maintenance touchpoint. New clients (§10.4):
-        // no rule is due before one full period since the first won deal.
+        // One activity per client per night, named by its most senior gap; the key lists every rule it carries.
         // keyAccountSquad: Tier 3 through the squad deal won 60 days ago: a new client whose FUP 20 days ago
-        // established its cadence (onboarding on track); no QBR nor annual planning in its first period
-        // explicitTier3Overdue: "Reunião de acompanhamento" (a FUP) 75 days ago (30-day cadence), no QBR since
-        // its first won deal 200 days ago; the annual planning is not due before 365 days
-        `${org('explicitTier3Overdue')} fu strategic meeting owner=${U.marcos.id}`,
-        `${org('explicitTier3Overdue')} fu qbr meeting owner=${U.marcos.id}`,
-        // renewalDue: contract ends in 120 days
+        // established its cadence (onboarding on track); no QBR nor annual planning in its first period (§10.4)
+        // explicitTier3Overdue: three gaps (a FUP 75 days ago on a 30-day cadence, no QBR, no planning since its
+        // first won deal 500 days ago) → one activity
+        `${org('explicitTier3Overdue')} fu annual-planning.qbr.strategic meeting owner=${U.marcos.id}`,
+        // renewalDue: contract ends in 120 days (renewal planning is on for every tier, Tier 2 included)
         `${org('renewalDue')} rn - task owner=${U.fernanda.id}`,
-        // neverTouched: Tier 2, no activity at all
-        `${org('neverTouched')} fu strategic meeting owner=${U.fernanda.id}`,
-        `${org('neverTouched')} fu maintenance call owner=${U.fernanda.id}`,
-        // overdue: "Ligação de acompanhamento" (a FUP) 150 days ago (90-day cadence)
-        `${org('overdue')} fu strategic meeting owner=${U.marcos.id}`,
-        // dueSoon: strategic due in 4 days
-        `${org('dueSoon')} fu strategic meeting owner=${U.ricardo.id}`,
-        // noOwner and deactivatedOwner: the fallback user (head of accounts)
-        `${org('noOwner')} fu maintenance call owner=${U.head.id}`,
-        `${org('deactivatedOwner')} fu strategic meeting owner=${U.head.id}`,
-        `${org('deactivatedOwner')} fu maintenance call owner=${U.head.id}`,
-        // Tier 3 clients by revenue whose annual planning never happened, and whose contacts are no FUP
-        `${org('outreachCollision')} fu annual-planning meeting owner=${U.ricardo.id}`,
-        `${org('outreachCollision')} fu strategic meeting owner=${U.ricardo.id}`,
+        // neverTouched, overdue, dueSoon, deactivatedOwner (Tier 2) and noOwner (Tier 1): gaps flagged and
+        // reported, no activity ("Demais clientes as reuniões serão sob necessidade")
+        // Tier 3 clients by revenue whose annual planning never happened and whose contacts are no FUP (§10.3)
+        `${org('outreachCollision')} fu annual-planning.strategic meeting owner=${U.ricardo.id}`,
         `${org('fallingEngagement')} fu strategic meeting owner=${U.juliana.id}`,
-        `${org('keyPersonDependency')} fu annual-planning meeting owner=${U.marcos.id}`,
-        `${org('keyPersonDependency')} fu strategic meeting owner=${U.marcos.id}`,
-        `${org('foreignCurrency')} fu qbr meeting owner=${U.juliana.id}`,
-        `${org('foreignCurrency')} fu annual-planning meeting owner=${U.juliana.id}`,
-        `${org('foreignCurrency')} fu strategic meeting owner=${U.juliana.id}`,
-        `${org('foreignCurrency')} fu maintenance call owner=${U.juliana.id}`,
-        // Tier 2 clients whose contacts are no FUP
-        `${org('personMissingRole')} fu strategic meeting owner=${U.camila.id}`,
-        `${org('atRiskStakeholder')} fu strategic meeting owner=${U.fernanda.id}`,
-        `${org('risingEngagement')} fu strategic meeting owner=${U.marcos.id}`,
-        `${org('risingEngagement')} fu maintenance call owner=${U.marcos.id}`,
+        `${org('keyPersonDependency')} fu annual-planning.strategic meeting owner=${U.marcos.id}`,
+        `${org('foreignCurrency')} fu annual-planning.qbr.strategic.maintenance meeting owner=${U.juliana.id}`,
         // explicitTier4: 14-day strategic cadence missed (21 days)
         `${org('explicitTier4')} fu strategic meeting owner=${U.ricardo.id}`,
       ].sort(),
@@ -163,22 +141,39 @@ describe('demo company, first apply', () => {
     expect(nonGetWrites().filter((w) => w.startsWith('DELETE'))).toEqual([]);
   });
 
-  it('links org, most relevant open deal and main contact; due next business day; subject, note and provenance in pt-BR', async () => {
-    await run();
-    const a = live().find((x) => x.orgId === org('overdue') && x.key.startsWith('fu:'))!;
-    expect(a.key).toBe(`fu:${org('overdue')}:strategic:2026-01-11`);
-    expect(a.dueDate).toBe('2026-03-13');
-    expect(a.subject).toBe('FUP estratégico (Tier 2) — Logística Rápida Transportes: 150 dias desde o último contato');
+  it('links org, most relevant open deal and main contact; due after the rule\'s lead time; subject, note and provenance in pt-BR', async () => {
+    const out = await run();
+    const a = live().find((x) => x.orgId === org('explicitTier4') && x.key.startsWith('fu:'))!;
+    expect(a.key).toBe(`fu:${org('explicitTier4')}:strategic:2026-03-05`);
+    expect(a.dueDate).toBe('2026-03-13'); // the FUP: the next business day
+    expect(a.subject).toBe('FUP estratégico — Petroquímica Baía de Todos: agendar (21 dias sem contato estratégico)');
     expect(a.personId).not.toBeNull();
-    expect(sb.state.get('person', a.personId!)!.name).toBe('Vânia Carvalho'); // the decision maker
-    expect(a.note).toContain('Último contato (estratégico): 13/10/2025, há 150 dias. Cadência do Tier 2: a cada 90 dias.');
+    expect(sb.state.get('person', a.personId!)!.name).toBe('Augusto Magalhães'); // the decision maker
+    expect(a.note).toContain('Último contato (estratégico): 19 de fev. de 2026, há 21 dias. Cadência do Tier 4: a cada 14 dias.');
+    expect(a.note).toContain('Esta atividade é a própria reunião: mova-a para a data combinada com o cliente.');
     expect(a.note).toContain('<li>Revisar entregas e status do projeto desde o último contato</li>');
-    expect(a.note).toMatch(/Criada por pipedrive-cadence · regra strategic · execução run-\d+ · chave fu:6:strategic:2026-01-11/);
-    expect(a.note).toContain('cadence-key:fu:6:strategic:2026-01-11');
+    expect(a.note).toMatch(/Criada por pipedrive-cadence · FUP estratégico · execução run-\d+/);
+    expect(a.note).toContain(`cadence-key:fu:${org('explicitTier4')}:strategic:2026-03-05`);
+
+    // Three gaps of one Tier 3 client: one activity, the most senior rule in the subject, every gap in the note,
+    // 20 business days to prepare the planning, and the planning's agenda.
+    const three = live().find((x) => x.orgId === org('explicitTier3Overdue'))!;
+    expect(three.subject).toBe('Planejamento estratégico anual — Cooperativa Agro Cerrado: agendar (nenhum contato executivo registrado) + 2 outras pendências');
+    expect(three.dueDate).toBe('2026-04-09');
+    expect(three.note).toContain('<li>Planejamento estratégico anual: Nenhum contato executivo registrado.');
+    expect(three.note).toContain('<li>Revisão trimestral de negócios (QBR): Nenhum contato executivo registrado.');
+    expect(three.note).toMatch(/<li>FUP estratégico: Atrasado — Último contato \(estratégico\): \d{1,2} de [a-z]{3}\. de 2025, há 75 dias\./);
+    expect(three.note).toContain('(último contato de qualquer tipo: ');
+    expect(three.note).toContain('<b>Roteiro do planejamento estratégico anual</b>');
+
+    // A Tier 2 client with a gap: flagged and reported, no activity.
+    expect(live().filter((x) => x.orgId === org('overdue'))).toEqual([]);
+    expect(out.plan.skipped).toContainEqual(expect.objectContaining({ orgId: org('overdue'), ruleId: 'strategic', code: 'not_strategic' }));
+    expect(flagsOf(org('overdue'))).toMatchObject({ 'Cadence status': 'Atrasado' });
 
     const squad = live().find((x) => x.orgId === org('anchorByRevenue'));
     expect(squad).toBeUndefined(); // on cadence in every create rule
-    const fin = live().find((x) => x.orgId === org('foreignCurrency') && x.key.includes(':qbr:'))!;
+    const fin = live().find((x) => x.orgId === org('foreignCurrency') && x.key.includes('qbr'))!;
     expect(sb.state.get('deal', fin.dealId!)!.title).toBe('EU compliance consulting'); // its only open deal
   });
 
@@ -189,7 +184,7 @@ describe('demo company, first apply', () => {
     const keyPerson = risksLine(note('keyPersonDependency'));
     expect(keyPerson).toMatch(/Contatos nos últimos 90 dias: \d+, todos só com [A-ZÀ-Ú][a-zà-ú]+ [A-ZÀ-Ú]/);
     const collision = risksLine(note('outreachCollision'));
-    expect(collision).toMatch(/\d+ usuários \([^)#]+\) contataram o cliente na semana de \d{2}\/\d{2}\/\d{4}/);
+    expect(collision).toMatch(/\d+ usuários \([^)#]+\) contataram o cliente na semana de \d{1,2} de [a-z]{3}\. de \d{4}/);
     for (const line of [keyPerson, collision]) {
       expect(line).not.toMatch(/#\d/);
       expect(line).not.toMatch(/touchpoint|reached only|touched the client|decision maker|relationship strength/i);
@@ -229,64 +224,72 @@ describe('demo company, first apply', () => {
   });
 
   it('an org whose owner was deactivated gets its follow-ups assigned to the fallback user', async () => {
-    sb.state.deactivateUser(U.fernanda.id);
+    sb.state.deactivateUser(U.marcos.id);
     await run();
-    const fernandasOrgs = [org('renewalDue'), org('neverTouched')];
-    const theirs = live().filter((a) => fernandasOrgs.includes(a.orgId));
-    expect(theirs.length).toBe(3);
+    const marcosOrgs = [org('explicitTier3Overdue'), org('keyPersonDependency')];
+    const theirs = live().filter((a) => marcosOrgs.includes(a.orgId));
+    expect(theirs.length).toBe(2);
     for (const a of theirs) expect(a.ownerId).toBe(U.head.id);
-    expect(live().find((a) => a.orgId === org('overdue'))!.ownerId).toBe(U.marcos.id); // others unchanged
+    expect(live().find((a) => a.orgId === org('explicitTier4'))!.ownerId).toBe(U.ricardo.id); // others unchanged
   });
 });
 
 describe('demo company, later runs', () => {
   it('marking a follow-up done turns the flag back to on track on the next run, and creates nothing new', async () => {
     await run();
-    const fu = live().find((a) => a.orgId === org('overdue') && a.key.startsWith('fu:'))!;
+    // The one activity of a client with three gaps: done, it counts for every rule it carried.
+    const fu = live().find((a) => a.orgId === org('explicitTier3Overdue') && a.key.startsWith('fu:'))!;
     sb.state.markActivityDone(fu.id);
     sb.clearWrites();
     const next = await run();
-    expect(flagsOf(org('overdue'))).toMatchObject({ 'Cadence status': 'Em dia', 'Last touchpoint': '2026-03-12', 'Next touchpoint due': '2026-04-11' }); // maintenance (180 days) is next now
-    expect(nonGetWrites()).toEqual([`PATCH /api/v2/organizations/${org('overdue')}`]);
+    const statuses = next.result.organizations.find((o) => o.orgId === org('explicitTier3Overdue'))!.cadence.filter((c) => c.applies);
+    expect(Object.fromEntries(statuses.map((c) => [c.ruleId, c.status]))).toMatchObject({ strategic: 'on_track', qbr: 'on_track', 'annual-planning': 'on_track' });
+    expect(flagsOf(org('explicitTier3Overdue'))).toMatchObject({ 'Cadence status': 'Em dia', 'Last touchpoint': '2026-03-12' });
+    expect(nonGetWrites()).toEqual([`PATCH /api/v2/organizations/${org('explicitTier3Overdue')}`]);
     expect(next.apply!.counts).toMatchObject({ created: 0, updated: 1 });
   });
 
   it('a gap cleared by someone else deletes the untouched follow-up (followUp.whenCleared: delete)', async () => {
     await run();
-    const fu = live().find((a) => a.orgId === org('overdue') && a.key.startsWith('fu:'))!;
+    const fu = live().find((a) => a.orgId === org('explicitTier4') && a.key.startsWith('fu:'))!;
     // A colleague meets the client today (a done strategic touchpoint the worker did not create: a FUP, §10.3).
-    sb.state.upsert('activity', { subject: 'FUP — visita ao cliente', type: 'meeting', org_id: org('overdue'), owner_id: U.marcos.id, done: true, due_date: '2026-03-12' });
+    sb.state.upsert('activity', { subject: 'FUP — visita ao cliente', type: 'meeting', org_id: org('explicitTier4'), owner_id: U.ricardo.id, done: true, due_date: '2026-03-12' });
     sb.clearWrites();
     const next = await run();
     expect(autoActivities().find((a) => a.id === fu.id)!.deleted).toBe(true);
-    expect(nonGetWrites()).toEqual([`PATCH /api/v2/organizations/${org('overdue')}`, `DELETE /api/v2/activities/${fu.id}`]);
+    expect(nonGetWrites()).toEqual([`PATCH /api/v2/organizations/${org('explicitTier4')}`, `DELETE /api/v2/activities/${fu.id}`]);
     expect(next.apply!.counts).toMatchObject({ deleted: 1, created: 0 });
-    expect(flagsOf(org('overdue'))['Cadence status']).toBe('Em dia');
+    expect(flagsOf(org('explicitTier4'))['Cadence status']).toBe('Em dia');
   });
 
   it('followUp.whenCleared: leave keeps it', async () => {
     const leave: Policy = { ...basePolicy, followUp: { ...basePolicy.followUp, whenCleared: 'leave' } };
     await run(leave);
-    const fu = live().find((a) => a.orgId === org('overdue') && a.key.startsWith('fu:'))!;
-    sb.state.upsert('activity', { subject: 'FUP — visita ao cliente', type: 'meeting', org_id: org('overdue'), owner_id: U.marcos.id, done: true, due_date: '2026-03-12' });
+    const fu = live().find((a) => a.orgId === org('explicitTier4') && a.key.startsWith('fu:'))!;
+    sb.state.upsert('activity', { subject: 'FUP — visita ao cliente', type: 'meeting', org_id: org('explicitTier4'), owner_id: U.ricardo.id, done: true, due_date: '2026-03-12' });
     const next = await run(leave);
     expect(autoActivities().find((a) => a.id === fu.id)!.deleted).toBe(false);
-    expect(next.plan.skipped).toContainEqual(expect.objectContaining({ orgId: org('overdue'), code: 'cleared_left' }));
+    expect(next.plan.skipped).toContainEqual(expect.objectContaining({ orgId: org('explicitTier4'), code: 'cleared_left' }));
   });
 
   it('escalates each follow-up still open 7 days after its due date, once, to the escalation user', async () => {
     await run();
     const followUps = live().filter((a) => a.key.startsWith('fu:'));
     // One follow-up gets done in time; the rest stay open past 2026-03-13 + 7 days.
-    const worked = followUps.find((a) => a.orgId === org('dueSoon'))!;
+    const worked = followUps.find((a) => a.orgId === org('fallingEngagement'))!;
     sb.state.markActivityDone(worked.id);
-    clock = new Date('2026-03-20T15:00:00Z');
+    // A planning is due 20 business days ahead (2026-04-09); a FUP the next business day (2026-03-13).
+    clock = new Date('2026-04-16T15:00:00Z');
     await run();
     const escalations = live().filter((a) => a.key.startsWith('esc:'));
-    expect(escalations.map((e) => e.key).sort()).toEqual(followUps.filter((f) => f.id !== worked.id).map((f) => `esc:${f.key}`).sort());
+    const late = followUps.filter((f) => f.id !== worked.id && f.dueDate <= '2026-04-09');
+    expect(late.map((f) => f.orgId)).toContain(org('explicitTier3Overdue'));
+    expect(late.map((f) => f.orgId)).toContain(org('explicitTier4'));
+    expect(escalations.map((e) => e.key).sort()).toEqual(late.map((f) => `esc:${f.key}`).sort());
     for (const e of escalations) {
-      expect(e).toMatchObject({ ownerId: U.head.id, type: 'task', dueDate: '2026-03-23' });
-      expect(e.subject).toMatch(/^Escalonamento — .+: follow-up ".+" pendente há 7 dias$/);
+      expect(e).toMatchObject({ ownerId: U.head.id, type: 'task', dueDate: '2026-04-17' });
+      expect(e.subject).toMatch(/^Escalonamento — .+: lembrete ".+" pendente há \d+ dias$/);
+      expect(e.note).toMatch(/Criada por pipedrive-cadence · Escalonamento de (FUP estratégico|Planejamento estratégico anual|Revisão trimestral de negócios \(QBR\)|Contato de manutenção|Estabelecer a cadência de comunicação) · execução/);
     }
     sb.clearWrites();
     const third = await run();
@@ -302,7 +305,8 @@ describe('demo company, later runs', () => {
       await runSetup({ client: makeClient(fresh.url, fresh.token, logger), policy: en, logger });
       const out = await runPipeline({ baseUrl: fresh.url, token: fresh.token, stateUrl: 'memory://', companyId: 'en', now: T0, policy: en, logger, runId: 'en-1', apply: true });
       const subjects = out.plan.writes.flatMap((w) => (w.kind === 'create_activity' ? [w.activity.subject] : []));
-      expect(subjects).toContain('Strategic follow-up (Tier 2) — Logística Rápida Transportes: 150 days since last touchpoint');
+      expect(subjects).toContain('Strategic follow-up — Petroquímica Baía de Todos: schedule (21 days without a strategic touchpoint)');
+      expect(subjects).toContain('Annual strategic planning — Cooperativa Agro Cerrado: schedule (no executive touchpoint on record) + 2 other gaps');
       expect(subjects).toContain('Plan renewal — Hospital São Lucas Paulista: contract ends Jul 10, 2026 (in 120 days)');
       const status = fresh.state.fieldByName('organization', 'Cadence status')!;
       const cf = fresh.state.get('organization', org('overdue'))!.custom_fields as Record<string, unknown>;

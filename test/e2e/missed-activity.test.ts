@@ -21,7 +21,8 @@ import { makeClient, runPipeline, type PipelineOutcome } from './support/pipelin
 const logger = pino({ level: 'silent' });
 const basePolicy = parsePolicy(readFileSync('config/policy.yaml', 'utf8'), 'config/policy.yaml');
 const T0 = new Date('2026-03-12T15:00:00Z'); // Thursday; "today" in São Paulo is 2026-03-12
-const ORG = DEMO_STORY.overdue!.orgId;
+// A strategic client (Tier 4) with an overdue FUP: Tier 1–2 gaps are reported, not turned into activities.
+const ORG = DEMO_STORY.explicitTier4!.orgId;
 
 let sb: Sandbox;
 let clock: Date;
@@ -74,7 +75,7 @@ describe('a missed activity reopens the gap', () => {
     expect(cr.missed).toMatchObject({ activityId: missed.id, dueDate: '2026-03-11', subject: missed.subject });
     const created = followUpsFor(ORG, gap.ruleId);
     expect(created).toHaveLength(1);
-    expect(created[0]!.note).toContain(`“${missed.subject}” (#${missed.id}) de ${missed.ownerName}, prevista para 11/03/2026, não foi concluída`);
+    expect(created[0]!.note).toContain(`“${missed.subject}” (#${missed.id}) de ${missed.ownerName}, prevista para 11 de mar. de 2026, não foi concluída`);
 
     // The report lists it under its owner.
     const report = buildJsonReport({

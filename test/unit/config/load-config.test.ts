@@ -63,7 +63,10 @@ describe('the shipped policy', () => {
     expect(p.escalation.afterDays).toBe(7);
     expect(p.keyAccount.minTier).toBe(3);
     expect(p.risks.collisionUsers).toBe(3);
-    expect(p.texts.en.checklist.length).toBe(p.texts['pt-BR'].checklist.length);
+    for (const kind of ['fup', 'qbr', 'planning', 'maintenance', 'renewal'] as const) {
+      expect(p.texts.en.checklists[kind].items.length).toBe(p.texts['pt-BR'].checklists[kind].items.length);
+    }
+    expect(p.reminders.createForTiers).toEqual([3, 4]);
   });
 
   it('ships the same template keys in Portuguese and English', () => {

@@ -188,10 +188,10 @@ describe('each risk template is filled by the params the rules give (one rules s
   it('names people, users and deals instead of numbering them', () => {
     const message = (key: RiskTextKey) => describers['pt-BR'].risk(run(RISK_SCENARIOS[key]).organizations[0]!.risks.find((x) => (x.textKey ?? x.kind) === key)!);
     expect(message('key_person_dependency')).toBe('Contatos nos últimos 90 dias: 1, todos só com Decisora 10');
-    expect(message('no_decision_maker_contact')).toBe('Nenhum contato com o decisor (Decisora 10) em 90 dias; o último foi em 01/10/2025');
-    expect(message('outreach_collision')).toBe('3 usuários (Ana Owner, Bruno, Carla) contataram o cliente na semana de 02/03/2026; semanas assim nas últimas 8: 1');
+    expect(message('no_decision_maker_contact')).toBe('Nenhum contato com o decisor (Decisora 10) em 90 dias; o último foi em 1 de out. de 2025');
+    expect(message('outreach_collision')).toBe('3 usuários (Ana Owner, Bruno, Carla) contataram o cliente na semana de 2 de mar. de 2026; semanas assim nas últimas 8: 1');
     expect(message('stakeholder_at_risk')).toBe('Relacionamento em risco com: Pessoa 10');
-    expect(message('shrinking_deals')).toBe('O último negócio ganho, “Projeto menor” (60.000 BRL), vale 60 % do anterior, “Projeto grande” (100.000 BRL)');
+    expect(message('shrinking_deals')).toBe('O último negócio ganho, “Projeto menor” (R$\u00a060.000), vale 60 % do anterior, “Projeto grande” (R$\u00a0100.000)');
     expect(message('recent_loss')).toBe('Negócios perdidos nos últimos 180 dias (1): Perdido');
   });
 });
@@ -244,7 +244,7 @@ describe('createDescriber', () => {
   it('formats numbers and `…Date` params for the locale', () => {
     expect(describers['pt-BR'].finding(finding)).toBe('Negócio ganho de 1.234.567,89 JPY sem cotação para BRL em currencyRates: ficou fora da receita de 12 meses');
     expect(describers.en.finding(finding)).toBe('Won deal of 1,234,567.89 JPY has no rate to BRL in currencyRates: left out of the 12-month revenue');
-    expect(describers['pt-BR'].risk(renewal)).toBe('O contrato termina em 10/07/2026, daqui a 1.200 dias (janela de renovação: 180 dias)');
+    expect(describers['pt-BR'].risk(renewal)).toBe('O contrato termina em 10 de jul. de 2026, daqui a 1.200 dias (janela de renovação: 180 dias)');
     expect(describers.en.risk(renewal)).toBe('The contract ends on Jul 10, 2026, in 1,200 days (renewal window: 180 days)');
   });
 

@@ -95,7 +95,7 @@ describe('follow-ups for cadence gaps', () => {
       orgId: 7,
       ruleId: 'strategic',
       activity: {
-        subject: 'FUP estratégico (Tier 3) — Acme <Brasil> & Cia: 41 dias desde o último contato',
+        subject: 'FUP estratégico — Acme <Brasil> & Cia: agendar (41 dias sem contato estratégico)',
         type: 'meeting',
         owner_id: OWNER,
         org_id: 7,
@@ -107,17 +107,24 @@ describe('follow-ups for cadence gaps', () => {
     });
     const note = c!.activity.note;
     expect(extractCadenceKey(note)).toBe('fu:7:strategic:2026-03-01');
-    expect(note).toContain('Último contato (estratégico): 30/01/2026, há 41 dias. Cadência do Tier 3: a cada 30 dias.');
+    expect(note).toContain('Último contato (estratégico): 30 de jan. de 2026, há 41 dias. Cadência do Tier 3: a cada 30 dias.');
     expect(note).toContain('Engajamento: 3 contatos nas últimas 4 semanas (Em queda); 2 pessoas contatadas em 90 dias.');
     // The risks in the policy's Portuguese, with names, dates and numbers for pt-BR, never the English detail.
     expect(note).toContain(
-      'Riscos em aberto: Contatos nos últimos 90 dias: 3, todos só com Ana &lt;one&gt;; O contrato termina em 30/06/2026, daqui a 110 dias (janela de renovação: 180 dias).',
+      'Riscos em aberto: Contatos nos últimos 90 dias: 3, todos só com Ana &lt;one&gt;; O contrato termina em 30 de jun. de 2026, daqui a 110 dias (janela de renovação: 180 dias).',
     );
     expect(note).not.toMatch(/touchpoint\(s\)|reached only|contract ends/);
+    expect(note).toContain('<b>Check-list do FUP</b>');
     expect(note).toContain('<li>Confirmar decisores e patrocinadores atuais</li>');
-    expect(note).toContain('Criada por pipedrive-cadence · regra strategic · execução run-1 · chave fu:7:strategic:2026-03-01');
+    // The activity is the meeting: move it, hold it, record the checklist's answers, mark it done.
+    expect(note).toContain('Esta atividade é a própria reunião: mova-a para a data combinada com o cliente.');
+    expect(note).toContain('registre nesta nota as respostas do check-list e marque-a como concluída');
+    expect(note).toContain('<li>FUP estratégico: Atrasado — Último contato (estratégico): 30 de jan. de 2026, há 41 dias.');
+    // The provenance names the rule in the policy's words; the rule id lives only in the key marker.
+    expect(note).toContain('Criada por pipedrive-cadence · FUP estratégico · execução run-1');
+    expect(note.replace(/cadence-key:\S+/, '')).not.toMatch(/\bstrategic\b/);
     expect(note).not.toContain('<one>');
-    expect(c!.reason).toBe('Atrasado — Último contato (estratégico): 30/01/2026, há 41 dias. Cadência do Tier 3: a cada 30 dias.');
+    expect(c!.reason).toBe('Atrasado — Último contato (estratégico): 30 de jan. de 2026, há 41 dias. Cadência do Tier 3: a cada 30 dias.');
   });
 
   it('omits deal and participant when the client has none', () => {
@@ -166,10 +173,11 @@ describe('follow-ups for cadence gaps', () => {
     expect(p.skipped[0]).toMatchObject({ code: 'already_created', key: 'fu:1:strategic:2026-03-01' });
   });
 
-  it('one follow-up per rule with a gap: several rules → several activities with distinct keys', () => {
+  it('one reminder per client per night: three gaps → one activity named by the most senior rule, its note lists every gap (§10.4)', () => {
     const p = plan([
       assessment({
         orgId: 1,
+        lastTouchpointDate: '2026-03-08',
         cadence: [
           cadence({ ruleId: 'strategic' }),
           cadence({ ruleId: 'qbr', cadenceDays: 90, nextDueDate: '2026-02-01' }),
@@ -178,12 +186,41 @@ describe('follow-ups for cadence gaps', () => {
         ],
       }),
     ]);
-    expect(creates(p).map((c) => [c.key, c.activity.type])).toEqual([
-      ['fu:1:strategic:2026-03-01', 'meeting'],
-      ['fu:1:qbr:2026-02-01', 'meeting'],
-      ['fu:1:annual-planning:never', 'meeting'],
+    expect(creates(p)).toHaveLength(1);
+    const [c] = creates(p);
+    expect(c).toMatchObject({ key: 'fu:1:annual-planning.qbr.strategic:never', ruleId: 'annual-planning', carries: ['annual-planning', 'qbr', 'strategic'] });
+    expect(c!.activity.type).toBe('meeting');
+    expect(c!.activity.subject).toBe('Planejamento estratégico anual — Org 1: agendar (nenhum contato executivo registrado) + 2 outras pendências');
+    // Annual planning: 20 business days to prepare (Thursday 12 March → Thursday 9 April).
+    expect(c!.activity.due_date).toBe('2026-04-09');
+    const note = c!.activity.note;
+    // No touchpoint of its category: the note says which category and gives the last contact of any kind.
+    expect(note).toContain('<li>Planejamento estratégico anual: Nenhum contato executivo registrado. Cadência do Tier 3: a cada 30 dias. (último contato de qualquer tipo: 8 de mar. de 2026)</li>');
+    expect(note).toContain('<li>Revisão trimestral de negócios (QBR): Atrasado — ');
+    expect(note).toContain('<li>FUP estratégico: Atrasado — ');
+    expect(note).toContain('<b>Roteiro do planejamento estratégico anual</b>');
+    expect(note).toContain('Reservar meio período ou um dia inteiro com a liderança do cliente');
+    expect(extractCadenceKey(note)).toBe('fu:1:annual-planning.qbr.strategic:never');
+    // Every rule it carries is held as scheduled by it the next night: nothing more is created.
+    const open = activity({ id: 70, orgId: 1, cadenceKey: c!.key, dueDate: '2026-04-09' });
+    const again = plan([assessment({ orgId: 1, cadence: [cadence({ ruleId: 'strategic' }), cadence({ ruleId: 'qbr', nextDueDate: '2026-02-01' })] })], { activities: [open], today: '2026-03-13' });
+    expect(creates(again)).toEqual([]);
+    expect(again.skipped.map((k) => [k.ruleId, k.code])).toEqual([
+      ['strategic', 'already_scheduled'],
+      ['qbr', 'already_scheduled'],
     ]);
-    expect(creates(p)[2]!.activity.subject).toBe('Planejamento estratégico anual (Tier 3) — Org 1: nenhum contato executivo registrado');
+  });
+
+  it('each kind gets its lead time and checklist: QBR 10 business days with the agenda, maintenance the next day with no agenda', () => {
+    const qbr = creates(plan([assessment({ orgId: 1, cadence: [cadence({ ruleId: 'qbr' })] })]))[0]!;
+    expect(qbr.activity.due_date).toBe('2026-03-26');
+    expect(qbr.activity.note).toContain('<b>Roteiro do QBR</b>');
+    expect(qbr.activity.note).toContain('Agendar de 60 a 90 minutos com os decisores do cliente');
+    expect(qbr.activity.note).toContain('Enviar o material prévio de 24 a 48 horas antes da reunião');
+    expect(qbr.activity.note).not.toContain('Check-list do FUP');
+    const mnt = creates(plan([assessment({ orgId: 1, cadence: [cadence({ ruleId: 'maintenance' })] })]))[0]!;
+    expect(mnt.activity.due_date).toBe('2026-03-13');
+    expect(mnt.activity.note).toContain('Conversa breve, sem pauta');
   });
 
   it('skips and warns when the follow-up type is missing or inactive in Pipedrive', () => {
@@ -230,7 +267,8 @@ describe('renewal planning', () => {
         activity: { type: 'task', owner_id: OWNER, org_id: 3, due_date: '2026-03-13' },
       });
       const [y, m, d] = end.split('-');
-      expect(creates(p)[0]!.activity.subject).toBe(`Planejar renovação — Beta: contrato termina em ${d}/${m}/${y} (${days} dias)`);
+      const month = ['jan', 'fev', 'mar', 'abr', 'mai', 'jun', 'jul', 'ago', 'set', 'out', 'nov', 'dez'][Number(m) - 1];
+      expect(creates(p)[0]!.activity.subject).toBe(`Planejar renovação — Beta: contrato termina em ${Number(d)} de ${month}. de ${y} (${days === 0 ? 'hoje' : days === 1 ? '1 dia' : `${days} dias`})`);
       expect(extractCadenceKey(creates(p)[0]!.activity.note)).toBe(`rn:3:${end}`);
     }
   });
@@ -264,8 +302,8 @@ describe('escalation', () => {
       ruleId: 'strategic',
       activity: { type: 'task', owner_id: ESCALATION, org_id: 1, deal_id: 401, participants: [{ person_id: 301, primary: true }], due_date: '2026-03-13' },
     });
-    expect(e!.activity.subject).toBe('Escalonamento — Org 1: follow-up "FUP estratégico (Tier 3) — Org 1: 41 dias" pendente há 7 dias');
-    expect(e!.activity.note).toContain('(responsável: User 11) venceu em 05/03/2026 e segue pendente há 7 dias.');
+    expect(e!.activity.subject).toBe('Escalonamento — Org 1: lembrete "FUP estratégico (Tier 3) — Org 1: 41 dias" pendente há 7 dias');
+    expect(e!.activity.note).toContain('(responsável: User 11) venceu em 5 de mar. de 2026 e segue pendente há 7 dias.');
     expect(extractCadenceKey(e!.activity.note)).toBe('esc:fu:1:strategic:2026-03-01');
   });
 
@@ -450,6 +488,54 @@ describe('flags', () => {
   });
 });
 
+describe('who gets reminders (§10.1): strategic clients only, by default', () => {
+  const tier = (level: number, rule: OrgAssessment['tier']['rule'] = 'revenue_tenure'): OrgAssessment['tier'] => ({ ...assessment({ orgId: 0 }).tier, level, rule });
+
+  it.each([
+    { level: 1, create: false },
+    { level: 2, create: false },
+    { level: 3, create: true },
+    { level: 4, create: true },
+  ])('Tier $level with a strategic gap → activity: $create (else flagged and reported)', ({ level, create }) => {
+    const p = plan([assessment({ orgId: 1, tier: tier(level), cadence: [cadence({ ruleId: 'strategic' })] })]);
+    expect(creates(p)).toHaveLength(create ? 1 : 0);
+    if (!create) expect(p.skipped).toEqual([expect.objectContaining({ orgId: 1, ruleId: 'strategic', code: 'not_strategic' })]);
+  });
+
+  it('a key account gets reminders whatever its tier', () => {
+    const p = plan([assessment({ orgId: 1, tier: tier(2, 'key_account'), cadence: [cadence({ ruleId: 'strategic' })] })]);
+    expect(creates(p)).toHaveLength(1);
+  });
+
+  it('renewal planning stays on for every tier', () => {
+    const p = plan([assessment({ orgId: 1, tier: tier(1), cadence: [cadence({ ruleId: 'maintenance' })], contractEndDate: '2026-06-30' })]);
+    expect(creates(p).map((c) => c.purpose)).toEqual(['renewal']);
+  });
+
+  it('create/report can be set per tier and rule, and reminders.createForTiers changes the default', () => {
+    const perTier = loadPolicy('pt-BR', (p) => ({
+      ...p,
+      tiers: p.tiers.map((t) =>
+        t.level === 2 ? { ...t, cadence: { ...t.cadence, strategic: { ...t.cadence.strategic!, onGap: 'create' as const } } } : t.level === 3 ? { ...t, cadence: { ...t.cadence, maintenance: { ...t.cadence.maintenance!, onGap: 'report' as const } } } : t,
+      ),
+    }));
+    const p = plan(
+      [
+        assessment({ orgId: 1, tier: tier(2), cadence: [cadence({ ruleId: 'strategic' }), cadence({ ruleId: 'maintenance' })] }),
+        assessment({ orgId: 2, tier: tier(3), cadence: [cadence({ ruleId: 'maintenance' })] }),
+      ],
+      { policy: perTier },
+    );
+    expect(creates(p).map((c) => c.key)).toEqual(['fu:1:strategic:2026-03-01']);
+    expect(p.skipped.map((k) => [k.orgId, k.ruleId, k.code])).toEqual([
+      [1, 'maintenance', 'not_strategic'],
+      [2, 'maintenance', 'report_only'],
+    ]);
+    const everyTier = loadPolicy('pt-BR', (p) => ({ ...p, reminders: { ...p.reminders, createForTiers: [1, 2, 3, 4] } }));
+    expect(creates(plan([assessment({ orgId: 1, tier: tier(1), cadence: [cadence({ ruleId: 'maintenance' })] })], { policy: everyTier }))).toHaveLength(1);
+  });
+});
+
 describe('deterministic keys', () => {
   const orgs = () => [
     assessment({ orgId: 2, cadence: [cadence({ ruleId: 'strategic' }), cadence({ ruleId: 'maintenance', status: 'never', lastTouchpoint: null, nextDueDate: null, daysSinceLast: null, gapDays: null })], contractEndDate: '2026-05-01' }),
@@ -460,7 +546,7 @@ describe('deterministic keys', () => {
     const a = plan(orgs(), { runId: 'run-A' });
     const b = plan(orgs().reverse(), { runId: 'run-B' });
     expect(b.writes.map((w) => w.key)).toEqual(a.writes.map((w) => w.key));
-    expect(a.writes.map((w) => w.key)).toEqual(['fu:1:qbr:2026-03-01', 'fu:2:strategic:2026-03-01', 'fu:2:maintenance:never', 'rn:2:2026-05-01']);
+    expect(a.writes.map((w) => w.key)).toEqual(['fu:1:qbr:2026-03-01', 'fu:2:strategic.maintenance:2026-03-01', 'rn:2:2026-05-01']);
   });
 
   it('the same window on a later day keeps its key; a new touchpoint opens a new window with a new key', () => {
@@ -479,12 +565,14 @@ describe('texts in the policy locale', () => {
     const risks: Risk[] = [{ kind: 'stakeholder_at_risk', detail: 'relationship strength at risk: #42', evidence: { personIds: [42] }, params: { persons: 'Rita Lee', count: 1 } }];
     const p = plan([assessment({ orgId: 1, name: 'Acme', cadence: [cadence({ ruleId: 'strategic' })], contractEndDate: '2026-06-30', risks, engagement: { weeks: [], last4: 1234, previous4: 5, trend: 'rising', breadth: 2 } })], { policy });
     const [fu, rn] = creates(p);
-    expect(fu!.activity.subject).toBe('Strategic follow-up (Tier 3) — Acme: 41 days since last touchpoint');
+    expect(fu!.activity.subject).toBe('Strategic follow-up — Acme: schedule (41 days without a strategic touchpoint)');
     expect(fu!.activity.note).toContain('Last strategic touchpoint: Jan 30, 2026, 41 days ago. Tier 3 cadence: every 30 days.');
     expect(fu!.activity.note).toContain('Engagement: 1,234 touchpoints in the last 4 weeks (Rising)');
     expect(fu!.activity.note).toContain('<b>Follow-up checklist</b>');
     expect(fu!.activity.note).toContain('Open risks: Relationship at risk with: Rita Lee.');
-    expect(fu!.activity.note).toContain('Created by pipedrive-cadence · rule strategic · run run-1 · key fu:1:strategic:2026-03-01');
+    expect(fu!.activity.note).toContain('Created by pipedrive-cadence · Strategic follow-up · run run-1');
+    expect(fu!.activity.note).toContain('This activity is the meeting itself: move it to the date agreed with the client.');
+    expect(rn!.activity.note).toContain('<b>Renewal steps</b>');
     expect(fu!.reason).toMatch(/^Overdue — /);
     expect(rn!.activity.subject).toBe('Plan renewal — Acme: contract ends Jun 30, 2026 (in 110 days)');
   });

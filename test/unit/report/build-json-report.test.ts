@@ -63,7 +63,7 @@ describe('buildJsonReport', () => {
     const report = build({ policy: { ...fx.policy, locale: 'en' } });
     expect(report.dataQuality.findings.find((f) => f.problem === 'invalid_email')!.message).toBe('Email: invalid e-mail (open the record to correct it)');
     expect(report.organizations.find((o) => o.orgId === 11)!.tier.message).toBe(
-      '12-month revenue of 5,830,000 BRL (1,100,000 USD) and 7 years as a client (Tier 4 needs at least 1,000,000 USD and 5 years)',
+      '12-month revenue of R$5,830,000 ($1,100,000) and 7 years as a client (Tier 4 minimums: revenue $1,000,000; tenure 5 years)',
     );
   });
 

@@ -153,7 +153,11 @@ describe('reports of the demo company', () => {
   it('show what the run would create, with the reason, as planned on a dry run', () => {
     expect(report.cadence.created.length).toBeGreaterThan(0);
     expect(report.cadence.created.every((c) => c.outcome === 'planned' && c.reason.length > 0)).toBe(true);
-    expect(report.cadence.created.some((c) => c.orgId === story('neverTouched'))).toBe(true);
+    // A Tier 3 client with three gaps: one activity. A Tier 2 client with a gap: flagged and reported, no activity.
+    expect(report.cadence.created.filter((c) => c.orgId === story('explicitTier3Overdue'))).toHaveLength(1);
+    expect(report.cadence.created.some((c) => c.orgId === story('neverTouched'))).toBe(false);
+    expect(report.cadence.skipped).toContainEqual(expect.objectContaining({ orgId: story('neverTouched'), code: 'not_strategic' }));
+    expect(report.cadence.overdue.filter((o) => o.orgId === story('neverTouched')).every((o) => o.onGap === 'report')).toBe(true);
     expect(report.summary.plannedWrites).toBe(report.plan!.writes.length);
   });
 

@@ -125,7 +125,7 @@ describe('renderHtml', () => {
     expect(html).toContain('<td>Contatos nos últimos 90 dias: 4, todos só com Maria &quot;Mimi&quot; Silva</td>');
     expect(html).toContain('<td>Contatos: 2 nas últimas 4 semanas, contra 20 nas 4 anteriores</td>');
     expect(html).toContain('<td>Definido pela gestão no campo Tier: “Tier 3”</td>');
-    expect(html).toContain('Receita de 12 meses de 5.830.000 BRL (1.100.000 USD) e 7 anos de relacionamento (o Tier 4 pede ao menos 1.000.000 USD e 5 anos)');
+    expect(html).toContain('Receita de 12 meses de R$\u00a05.830.000 (US$\u00a01.100.000) e 7 anos de relacionamento (mínimos do Tier 4: receita US$\u00a01.000.000; relacionamento 5 anos)');
     expect(html).toContain('title="Atrasado: FUP estratégico (−15)\nSem contato: Revisão trimestral de negócios (QBR) (−20)\nRisco: Dependência de uma só pessoa (−8)\nPendências de dados: 3 (−6)">41</td>');
   });
 
@@ -135,7 +135,7 @@ describe('renderHtml', () => {
     expect(html).toContain('<td>Email: invalid e-mail (open the record to correct it)</td>');
     expect(html).toContain('<td>Touchpoints in the last 90 days: 4, all with Maria &quot;Mimi&quot; Silva only</td>');
     expect(html).toContain('<td>Set by management in the field Tier: “Tier 3”</td>');
-    expect(html).toContain('12-month revenue of 5,830,000 BRL (1,100,000 USD) and 7 years as a client (Tier 4 needs at least 1,000,000 USD and 5 years)');
+    expect(html).toContain('12-month revenue of R$5,830,000 ($1,100,000) and 7 years as a client (Tier 4 minimums: revenue $1,000,000; tenure 5 years)');
     expect(html).toContain('title="Overdue: Strategic follow-up (−15)');
     expect(html).not.toContain('não é um e-mail válido');
   });

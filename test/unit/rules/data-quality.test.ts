@@ -310,7 +310,7 @@ describe('"FUP sem registro" (docs/policy.md §10.3): a done FUP, QBR or plannin
     ]);
     expect(found[3]).toMatchObject({ orgId: 1, field: 'Note', params: { subject: 'FUP de março', heldDate: '2026-03-02' } });
     const pt = createDescriber(policy()).finding(found[3]!);
-    expect(pt).toBe('A atividade FUP estratégico "FUP de março" de 02/03/2026 foi concluída sem registro: anote nela as respostas do check-list');
+    expect(pt).toBe('A atividade FUP estratégico "FUP de março" de 2 de mar. de 2026 foi concluída sem registro: anote nela as respostas do check-list');
     const enPolicy = policy((pp) => void (pp.locale = 'en'));
     const en = notesFindings(acts, enPolicy).find((f) => f.entityId === 1)!;
     expect(createDescriber(enPolicy).finding(en)).toBe('The Strategic follow-up activity "FUP de março" of Mar 2, 2026 was marked done without notes: record the checklist\'s answers in it');
