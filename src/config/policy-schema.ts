@@ -137,6 +137,18 @@ const Templates = z.strictObject({
   noteProvenance: nonEmpty,
   renewalNote: nonEmpty,
   escalationNote: nonEmpty,
+  /** The new owner's handover activity (docs/policy.md §10.5): `{org}`, `{from}`, `{to}`, `{date}`. */
+  handoverSubject: nonEmpty,
+  handoverNote: nonEmpty,
+  /** Titles of the handover note's sections, and what an empty section says. */
+  handoverTouchpoints: nonEmpty,
+  handoverOpenDeals: nonEmpty,
+  handoverStakeholders: nonEmpty,
+  handoverNone: nonEmpty,
+  /** The account-plan review reminder: `{org}`, `{tier}`, `{date}`, `{days}`. */
+  accountPlanSubject: nonEmpty,
+  accountPlanNote: nonEmpty,
+  accountPlanNoteNever: nonEmpty,
   checklist: z.array(nonEmpty).min(1),
   status: z.strictObject({ on_track: nonEmpty, due_soon: nonEmpty, overdue: nonEmpty, never: nonEmpty, not_applicable: nonEmpty }),
   trend: z.strictObject({ rising: nonEmpty, stable: nonEmpty, falling: nonEmpty }),
@@ -260,6 +272,58 @@ export const PolicySchema = z
         maxDaysInStage: positiveInt.default(60),
         /** Days past the expected close date before an open deal counts as late (0: the day after). */
         closeGraceDays: z.number().int().min(0).default(0),
+      })
+      .prefault({}),
+    /**
+     * What else is measured for Tier `minTier`+ clients (docs/policy.md §10.5): satisfaction, the executive
+     * sponsor and the account-plan review, each read from an organization field named as the admin sees it.
+     * The fields are the firm's data: `cadence doctor` checks that they exist, `cadence setup` never creates them.
+     */
+    accountCare: z
+      .strictObject({
+        minTier: positiveInt.default(3),
+        satisfaction: z
+          .strictObject({
+            /** Number field (0–10) and date field of the latest satisfaction score. */
+            scoreField: nonEmpty.default('NPS'),
+            dateField: nonEmpty.default('NPS date'),
+            /** No score dated within this many days → finding `stale_nps`. */
+            maxAgeDays: positiveInt.default(180),
+            /** A latest score at or below this → risk `detractor`. */
+            detractorMax: z.number().min(0).max(10).default(6),
+          })
+          .prefault({}),
+        /** User field: the firm's executive sponsor of the client (required; empty or deactivated → finding). */
+        executiveSponsorField: nonEmpty.default('Executive sponsor'),
+        accountPlan: z
+          .strictObject({
+            /** Date field: when the account plan was last reviewed. */
+            reviewedField: nonEmpty.default('Account plan reviewed'),
+            /** Older than this (or empty) → finding `stale_account_plan` … */
+            maxAgeDays: positiveInt.default(90),
+            /** … and, for clients from this tier up, a reminder activity for the owner (0: never). */
+            reminderMinTier: z.number().int().min(0).default(3),
+            activityType: nonEmpty.default('task'),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    /** Owner handovers between nights (docs/policy.md §10.5), detected from the previous night's state. */
+    handover: z
+      .strictObject({
+        /** The new owner's activity carrying the client's history. */
+        activityType: nonEmpty.default('task'),
+        /** The previous owner is left out of outreach collisions for this many days after the handover. */
+        previousOwnerDays: positiveInt.default(90),
+        /** Touchpoints listed in the handover note. */
+        lastTouchpoints: positiveInt.default(5),
+      })
+      .prefault({}),
+    /** Decision makers and champions deleted, moved or whose role changed (docs/policy.md §10.5). */
+    stakeholderChanges: z
+      .strictObject({
+        /** A change stays a risk of the client for this many days after the night it was seen. */
+        riskDays: positiveInt.default(90),
       })
       .prefault({}),
     /** The report's per-executive and portfolio views (docs/policy.md §10.5). */

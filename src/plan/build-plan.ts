@@ -23,6 +23,7 @@ import {
 import { clearKey, escalationKey, flagsKey, followUpKey, parseFollowUpKey, renewalKey } from './keys.js';
 import { escalationNote, followUpNote, renewalNote } from './notes.js';
 import { isUntouched } from './untouched.js';
+import { planOrgExtras } from './handover.js';
 import type { MessageParams } from '../domain/vocabulary.js';
 import { fillTemplate, formatDate } from '../i18n/texts.js';
 
@@ -238,6 +239,9 @@ export function buildPlan(input: BuildPlanInput): Plan {
         }
       }
     }
+
+    // 2b. docs/policy.md §10.5: the handover activity and the account-plan review reminder (handover.ts).
+    rulePlans.push(...planOrgExtras(org, { policy, snapshot, runId, alreadyCreated, typeUsable, assignee, skip, draft, noAssignee: () => warn('no_assignee') }));
 
     // 3. Cleared follow-ups: the gap closed before anyone worked the activity the worker created.
     for (const { ruleId, list } of openAutoByOrg.get(org.orgId) ?? []) {

@@ -42,6 +42,7 @@ const qualifying: Record<string, Partial<Activity>> = {
   qbr: { type: 'meeting', subject: 'QBR Q1' },
   'annual-planning': { type: 'meeting', subject: 'Planejamento estratégico 2027' },
   maintenance: { type: 'email', subject: 'Feliz aniversário' },
+  'executive-events': { type: 'lunch', subject: 'Jantar executivo com o CEO' },
 };
 
 function assess(p: Policy, tier: number, acts: Activity[], deals: Deal[] = [deal({ id: 900, orgId: 1 })]) {
@@ -70,8 +71,8 @@ describe('cadence per tier (the tier.cadence map of the shipped policy)', () => 
   it.each([
     [1, ['operational', 'maintenance']],
     [2, ['operational', 'strategic', 'maintenance']],
-    [3, ['operational', 'strategic', 'qbr', 'annual-planning', 'maintenance']],
-    [4, ['operational', 'strategic', 'qbr', 'annual-planning', 'maintenance']],
+    [3, ['operational', 'strategic', 'qbr', 'annual-planning', 'maintenance', 'executive-events']],
+    [4, ['operational', 'strategic', 'qbr', 'annual-planning', 'maintenance', 'executive-events']],
   ])('Tier %i has exactly the rules %j, each never touched without activities', (tier, rules) => {
     const a = assess(p, tier, []);
     expect(a.cadence.map((c) => c.ruleId)).toEqual(rules);
@@ -87,6 +88,8 @@ describe('cadence per tier (the tier.cadence map of the shipped policy)', () => 
       qbr: 'create',
       'annual-planning': 'create',
       maintenance: 'create',
+      // docs/policy.md §10.5: executive dinners and events are reported, not created.
+      'executive-events': 'report',
     });
   });
 });
@@ -98,6 +101,14 @@ describe('rule subject patterns narrow the category', () => {
     const annual = a.cadence.find((c) => c.ruleId === 'annual-planning')!;
     expect(qbr.lastTouchpoint).toEqual({ activityId: 1, date: '2026-03-01' });
     expect(annual.lastTouchpoint).toEqual({ activityId: 2, date: '2025-06-01' });
+  });
+
+  it('an executive dinner or event (docs/policy.md §10.5) meets the executive-events rule; a word merely containing "event" does not', () => {
+    const dinner = assess(policy(), 3, [touch(1, 1, '2026-03-01', { type: 'lunch', subject: 'Jantar com a diretoria' }), touch(2, 1, '2026-02-01', { type: 'meeting', subject: 'Evento de lançamento' })]);
+    expect(dinner.cadence.find((c) => c.ruleId === 'executive-events')!.lastTouchpoint).toEqual({ activityId: 1, date: '2026-03-01' });
+    const other = assess(policy(), 3, [touch(1, 1, '2026-03-01', { type: 'meeting', subject: 'Prevent churn workshop' })]);
+    expect(other.cadence.find((c) => c.ruleId === 'executive-events')!.status).toBe('never');
+    expect(other.cadence.find((c) => c.ruleId === 'executive-events')!.onGap).toBe('report');
   });
 
   it('an operational-only e-mail does not touch the strategic rule', () => {
