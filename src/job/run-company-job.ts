@@ -282,7 +282,7 @@ async function recordHealth(state: CompanyParts['state'], result: RulesResult, p
  * in their windows handed to the rules. A store that cannot be read or written is logged and the night
  * goes on without them (a change not written is seen again, with the same identity, the next night).
  */
-async function trackChanges(state: CompanyParts['state'], snapshot: MirrorSnapshot, at: Date, policy: CompanyParts['config']['policy'], logger: CompanyParts['logger']): Promise<ChangeEvent[]> {
+export async function trackChanges(state: CompanyParts['state'], snapshot: MirrorSnapshot, at: Date, policy: CompanyParts['config']['policy'], logger: CompanyParts['logger']): Promise<ChangeEvent[]> {
   let previous;
   try {
     previous = parseMemory(await state.changes.read());
