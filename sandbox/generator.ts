@@ -322,6 +322,7 @@ function storyOrgs(now: Date): StoryOrg[] {
       deals: [{ title: 'Squad de manutenção preditiva', value: 800_000, status: 'won', daysAgo: 330, serviceLine: 'Squad' }],
       activities: [
         done('meeting', 'Follow-up executivo', 21, { time: '14:00' }), done('lunch', 'Almoço de relacionamento', 21, { person: 1 }),
+        done('lunch', 'Jantar executivo de fim de ano', 100, { time: '22:00' }),
         done('meeting', 'QBR — revisão de negócios', 80, { time: '13:00' }), done('meeting', 'Planejamento estratégico 2026', 300, { time: '13:00' }),
       ],
     },
