@@ -112,3 +112,26 @@ describe('stakeholder change', () => {
     expect(parseMemory(undefined)).toBeUndefined();
   });
 });
+
+describe('the memory at the benchmark size', () => {
+  it('stays a few MB for 50,000 clients with 4 persons each (printed; the bench dataset maps the first person as decision maker)', () => {
+    const orgs: Organization[] = [];
+    const persons: Person[] = [];
+    const roles = [ROLE['Decision maker'], ROLE.Champion, ROLE.Influencer, ROLE.User, ROLE.Blocker];
+    for (let id = 1; id <= 50_000; id += 1) {
+      orgs.push(org({ id, ownerId: 2 + (id % 6) }));
+      for (let i = 0; i < 4; i += 1) {
+        const pid = id * 4 + i;
+        persons.push(person({ id: pid, orgId: id, name: `Gabriela Rodrigues ${pid}`, customFields: { [F.role]: i === 0 ? roles[0] : roles[pid % 5] } }));
+      }
+    }
+    const mirror = snapshot({ orgs, persons });
+    const started = performance.now();
+    const memory = nextMemory(undefined, mirror, night('2026-03-10'), P);
+    const ms = performance.now() - started;
+    const bytes = Buffer.byteLength(JSON.stringify(memory));
+    console.log(`relationship memory at 50,000 clients: ${(bytes / 1_048_576).toFixed(1)} MiB of JSON, taken in ${ms.toFixed(0)} ms`);
+    expect(memory.picture.owners).toHaveLength(50_000);
+    expect(bytes).toBeLessThan(10 * 1_048_576);
+  });
+});
