@@ -94,6 +94,8 @@ export function detectChanges(before: RelationshipPicture | undefined, snapshot:
     if (!org || org.isDeleted || from === null || org.ownerId === null || org.ownerId === from) continue;
     out.push({ kind: 'handover', day, since, orgId, fromOwnerId: from, toOwnerId: org.ownerId });
   }
+  // Without the role field (renamed or deleted in Pipedrive) no one's role can be read: that is no change of role.
+  if (!stakeholders.roleField) return out;
   for (const [personId, orgId, role, name] of before.people) {
     const person = snapshot.persons.get(personId);
     const base = { kind: 'stakeholder' as const, day, since, orgId, personId, name, role };
@@ -139,7 +141,10 @@ export function nextMemory(previous: RelationshipMemory | undefined, snapshot: M
   const stakeholders = createStakeholders(policy.stakeholders, createFieldCatalogue(snapshot.fields));
   const fresh = detectChanges(previous?.picture, snapshot, stakeholders, day);
   const events = keepRecent([...(previous?.events ?? []), ...fresh], day, eventKeepDays(policy));
-  return { v: 1, picture: takePicture(snapshot, stakeholders, day), events };
+  const picture = takePicture(snapshot, stakeholders, day);
+  // …and the stakeholders seen last are kept until the field can be read again.
+  if (!stakeholders.roleField && previous) picture.people = previous.picture.people;
+  return { v: 1, picture, events };
 }
 
 /** A memory read back from the store, or undefined when there is none or it is not one (then the night starts afresh). */

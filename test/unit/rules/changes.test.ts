@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { MirrorSnapshot, Organization, Person } from '../../../src/domain/entities.js';
 import { assessCompany } from '../../../src/rules/assess-company.js';
 import { keepRecent, nextMemory, parseMemory, type ChangeEvent, type RelationshipMemory } from '../../../src/rules/changes.js';
-import { F, ROLE, clock, deal, org, person, policy, snapshot, touch } from './fixtures.js';
+import { F, FIELDS, ROLE, clock, deal, org, person, policy, snapshot, touch } from './fixtures.js';
 
 const P = policy();
 const night = (date: string) => new Date(`${date}T15:00:00Z`);
@@ -105,6 +105,14 @@ describe('stakeholder change', () => {
     const champ = person({ id: 12, orgId: 1, name: 'Carlos Champion', customFields: { [F.role]: ROLE.Champion } });
     const { fresh } = nights(['2026-03-01', snapshot({ orgs: [client()], persons: [inf, champ] })], ['2026-03-02', snapshot({ orgs: [client()], persons: [] })]);
     expect(fresh[1]!.map((e) => (e.kind === 'stakeholder' ? e.personId : null))).toEqual([12]);
+  });
+
+  it('a role field missing for a night (renamed in Pipedrive) is no change of role, and the stakeholders are kept until it is back', () => {
+    const withField = snapshot({ orgs: [client()], persons: [decisionMaker()] });
+    const without = snapshot({ orgs: [client()], persons: [decisionMaker()], fields: FIELDS.filter((f) => f.key !== F.role) });
+    const { fresh } = nights(['2026-03-01', withField], ['2026-03-02', without], ['2026-03-03', withField], ['2026-03-04', snapshot({ orgs: [client()] })]);
+    expect(fresh.slice(0, 3).flat()).toEqual([]);
+    expect(fresh[3]!.map((e) => (e.kind === 'stakeholder' ? e.change : e.kind))).toEqual(['deleted']);
   });
 
   it('a memory that is not one (a damaged or older value) starts afresh', () => {
