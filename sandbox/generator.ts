@@ -55,13 +55,18 @@ const ACTIVITY_TYPES: Array<[string, string, string]> = [
 ];
 
 /** Custom fields the generator defines (names are what config/policy.yaml references). */
-export const CUSTOM_FIELDS: Array<{ entity: Kind; name: string; type: 'enum' | 'date'; options?: string[] }> = [
+export const CUSTOM_FIELDS: Array<{ entity: Kind; name: string; type: 'enum' | 'date' | 'double' | 'user'; options?: string[] }> = [
   { entity: 'organization', name: 'Tier', type: 'enum', options: ['Tier 1', 'Tier 2', 'Tier 3', 'Tier 4'] },
   { entity: 'organization', name: 'Segment', type: 'enum', options: ['Indústria', 'Varejo', 'Serviços financeiros', 'Saúde', 'Tecnologia', 'Setor público'] },
   { entity: 'organization', name: 'Contract end date', type: 'date' },
   { entity: 'person', name: 'Stakeholder role', type: 'enum', options: ['Decision maker', 'Champion', 'Influencer', 'User', 'Blocker'] },
   { entity: 'person', name: 'Relationship strength', type: 'enum', options: ['Strong', 'Developing', 'Weak', 'At risk'] },
   { entity: 'deal', name: 'Service line', type: 'enum', options: ['Squad', 'Consulting', 'Training', 'Assessment'] },
+  // docs/policy.md §10.5 (accountCare): the firm's own fields, which `cadence setup` does not create.
+  { entity: 'organization', name: 'NPS', type: 'double' },
+  { entity: 'organization', name: 'NPS date', type: 'date' },
+  { entity: 'organization', name: 'Executive sponsor', type: 'user' },
+  { entity: 'organization', name: 'Account plan reviewed', type: 'date' },
 ];
 
 // ---- the demo story -------------------------------------------------------------------------------
@@ -82,7 +87,11 @@ interface StoryOrg {
   role: string; description: string; name: string; owner: UserKey | null; tier?: 1 | 2 | 3 | 4; segment?: string | null;
   address?: string | null; contractEndInDays?: number; addYearsAgo: number;
   persons: StoryPerson[]; deals: StoryDeal[]; activities: StoryActivity[];
+  /** docs/policy.md §10.5 fields; default: a promoter (9) scored 60 days ago, sponsor Helena, plan reviewed 30 days ago. */
+  care?: { nps?: number | null; npsDaysAgo?: number | null; sponsor?: UserKey | null; planDaysAgo?: number | null };
 }
+
+const WELL_CARED = { nps: 9, npsDaysAgo: 60, sponsor: 'head', planDaysAgo: 30 } as const;
 
 const P = (name: string, role: string | null, strength: string | null, extra: Partial<StoryPerson> = {}): StoryPerson => ({ name, role, strength, ...extra });
 /** A done touchpoint; its note records what was discussed (the checklist used), unless the story says otherwise. */
@@ -198,6 +207,7 @@ function storyOrgs(now: Date): StoryOrg[] {
         done('meeting', 'Revisão de negócios (QBR) Q3', 40, { time: '13:00' }),
         done('meeting', 'Planejamento estratégico anual', 150, { time: '12:00' }),
         done('email', 'Compartilhamento de estudo de caso', 6, { person: 2, deal: null }), // no deal: a maintenance touch (docs/policy.md §10.3)
+        done('lunch', 'Jantar executivo com o patrocinador', 90, { time: '22:00' }),
         open('meeting', 'FUP mensal com o patrocinador', 18, { time: '14:30' }),
       ],
     },
@@ -321,6 +331,7 @@ function storyOrgs(now: Date): StoryOrg[] {
       deals: [{ title: 'Squad de manutenção preditiva', value: 800_000, status: 'won', daysAgo: 330, serviceLine: 'Squad' }],
       activities: [
         done('meeting', 'Follow-up executivo', 21, { time: '14:00' }), done('lunch', 'Almoço de relacionamento', 21, { person: 1 }),
+        done('lunch', 'Jantar executivo de fim de ano', 100, { time: '22:00' }),
         done('meeting', 'QBR — revisão de negócios', 80, { time: '13:00' }), done('meeting', 'Planejamento estratégico 2026', 300, { time: '13:00' }),
       ],
     },
@@ -345,6 +356,53 @@ function storyOrgs(now: Date): StoryOrg[] {
       activities: [
         done('meeting', 'Kick-off da proposta', 40, { time: '13:00' }),
         ...[8, 10, 13, 16, 20].map((d, i) => done(i % 2 ? 'meeting' : 'call', i % 2 ? 'Workshop de descoberta' : 'Alinhamento da proposta', d, { person: 1, ...(i % 2 ? { time: '16:00' } : {}) })),
+      ],
+    },
+    // docs/policy.md §10.5 situations.
+    {
+      role: 'detractor', name: 'Laboratório Vita Diagnósticos', owner: 'juliana', tier: 3, segment: 'Saúde', addYearsAgo: 4,
+      address: 'Av. Brasil, 2000 - Jardim América, São Paulo - SP, 01430-001', contractEndInDays: 400,
+      care: { nps: 4, npsDaysAgo: 20 },
+      description: 'Tier 3 detractor: the last NPS, 20 days ago, is 4 (detractors score 6 or less): a risk in its health score.',
+      persons: [P('Marta Vilela', 'Decision maker', 'Developing'), P('Jonas Prado', 'Champion', 'Developing')],
+      deals: [{ title: 'Consultoria de operações laboratoriais', value: 420_000, status: 'won', daysAgo: 150, serviceLine: 'Consulting', person: 1 }],
+      activities: [
+        done('call', 'Status semanal', 3, { person: 1 }), done('meeting', 'FUP mensal', 12, { time: '14:00' }),
+        done('meeting', 'QBR — revisão de negócios', 45, { time: '13:00' }), done('meeting', 'Planejamento estratégico anual', 120, { time: '13:00' }),
+        done('lunch', 'Jantar executivo com a diretoria', 70, { time: '22:00' }), done('email', 'Pesquisa de satisfação', 21),
+      ],
+    },
+    {
+      role: 'accountCareGaps', name: 'Mineradora Serra Dourada', owner: 'ricardo', tier: 4, segment: 'Indústria', addYearsAgo: 10,
+      address: 'Av. Afonso Pena, 4000 - Mangabeiras, Belo Horizonte - MG, 30130-009', contractEndInDays: 700,
+      care: { npsDaysAgo: 400, sponsor: null, planDaysAgo: 150 },
+      description: 'Tier 4 with its account care out of date: the last NPS is 400 days old (more than 180), no executive sponsor, the account plan reviewed 150 days ago (more than 90: a review reminder is created); no executive dinner or event in 180 days (reported only).',
+      persons: [P('Otávio Brandão', 'Decision maker', 'Strong'), P('Lívia Campos', 'Champion', 'Strong')],
+      // A client for years (first won deal 800 days ago), so every rule has had a full period (docs/policy.md §10.4).
+      deals: [
+        { title: 'Diagnóstico de frota', value: 200_000, status: 'won', daysAgo: 800, serviceLine: 'Consulting' },
+        { title: 'Squad de manutenção de frota', value: 1_600_000, status: 'won', daysAgo: 100, serviceLine: 'Squad', person: 1 },
+      ],
+      activities: [
+        done('call', 'Status semanal', 2, { person: 1 }), done('meeting', 'FUP quinzenal', 6, { time: '15:00' }),
+        done('meeting', 'QBR — revisão de negócios', 30, { time: '13:00' }), done('meeting', 'Planejamento estratégico anual', 200, { time: '13:00' }),
+        done('call', 'Check-in de relacionamento', 20),
+      ],
+    },
+    {
+      role: 'handover', name: 'Transportes Via Norte', owner: 'fernanda', tier: 3, segment: 'Serviços financeiros', addYearsAgo: 5,
+      address: 'Av. Djalma Batista, 1661 - Chapada, Manaus - AM, 69050-010', contractEndInDays: 450,
+      description: 'A Tier 3 client on cadence whose owner changes between two nights (test/e2e/handover.test.ts moves it from Fernanda to Marcos, and its champion to another client): one handover activity for Marcos with the history, and a stakeholder-change risk.',
+      persons: [P('Sílvio Amazonas', 'Decision maker', 'Strong'), P('Regina Tapajós', 'Champion', 'Strong')],
+      deals: [
+        { title: 'Consultoria de roteirização fluvial', value: 1_300_000, status: 'won', daysAgo: 160, serviceLine: 'Consulting', person: 1 },
+        { title: 'Treinamento de operação portuária', value: 90_000, status: 'open', daysAgo: 10, serviceLine: 'Training', expectedCloseInDays: 40 },
+      ],
+      activities: [
+        done('call', 'Status semanal', 2, { person: 1 }), done('meeting', 'FUP mensal', 9, { time: '15:00' }),
+        done('meeting', 'QBR — revisão de negócios', 35, { time: '13:00' }), done('meeting', 'Planejamento estratégico anual', 100, { time: '13:00' }),
+        done('lunch', 'Jantar executivo de fim de ano', 60, { time: '22:00' }),
+        done('email', 'Envio do relatório mensal', 15, { person: 2, deal: null }), // a maintenance touch (docs/policy.md §10.3)
       ],
     },
   ];
@@ -515,6 +573,11 @@ function addStory(b: Builder, now: Date): void {
     if (s.tier) cf[b.fieldKey('organization', 'Tier')] = b.option('organization', 'Tier', `Tier ${s.tier}`);
     if (s.segment) cf[b.fieldKey('organization', 'Segment')] = b.option('organization', 'Segment', s.segment);
     if (s.contractEndInDays !== undefined) cf[b.fieldKey('organization', 'Contract end date')] = b.date(b.today + s.contractEndInDays * DAY_MS);
+    const care = { ...WELL_CARED, ...s.care };
+    if (care.nps !== null) cf[b.fieldKey('organization', 'NPS')] = care.nps;
+    if (care.npsDaysAgo !== null) cf[b.fieldKey('organization', 'NPS date')] = b.date(b.today - care.npsDaysAgo * DAY_MS);
+    if (care.sponsor !== null) cf[b.fieldKey('organization', 'Executive sponsor')] = DEMO_USERS[care.sponsor].id;
+    if (care.planDaysAgo !== null) cf[b.fieldKey('organization', 'Account plan reviewed')] = b.date(b.today - care.planDaysAgo * DAY_MS);
     const org = b.addOrg({
       name: s.name, ownerId: uid(s.owner), address: b.address(s.address === undefined ? null : s.address),
       addTime: orgAdd, updateTime: b.now - (10 + (b.orgs.length * 7) % 40) * DAY_MS - ((b.orgs.length * 1237) % 86_400) * 1000, cf,
@@ -560,6 +623,18 @@ function addStory(b: Builder, now: Date): void {
   }
 }
 
+/**
+ * docs/policy.md §10.5 fields of a filler client, from its id rather than the random stream (so the rest of
+ * a seed's dataset is what it was before these fields): scores 3–10 up to 400 days old, plans reviewed up
+ * to 200 days ago, one client in 10 without a sponsor.
+ */
+function addCare(b: Builder, id: number, cf: Record<string, unknown>, ownerIds: readonly number[]): void {
+  cf[b.fieldKey('organization', 'NPS')] = 3 + ((id * 7) % 8);
+  cf[b.fieldKey('organization', 'NPS date')] = b.date(b.today - ((id * 37) % 400) * DAY_MS);
+  if (id % 10 !== 0) cf[b.fieldKey('organization', 'Executive sponsor')] = ownerIds[id % ownerIds.length];
+  cf[b.fieldKey('organization', 'Account plan reviewed')] = b.date(b.today - ((id * 53) % 200) * DAY_MS);
+}
+
 function addRandomOrgs(b: Builder, rng: Prng, count: number, perOrg: { persons: number; deals: number; activities: number }, ownersPool: UserKey[]): void {
   const tierKey = b.fieldKey('organization', 'Tier');
   const segKey = b.fieldKey('organization', 'Segment');
@@ -589,6 +664,7 @@ function addRandomOrgs(b: Builder, rng: Prng, count: number, perOrg: { persons: 
       address: rng.chance(0.9) ? b.address(`${rng.pick(STREETS)}, ${rng.int(10, 3000)} - ${rng.pick(CITIES)}`) : null,
       addTime, updateTime: now - rng.int(0, 365) * day - rng.int(0, 86_399) * 1000, cf,
     });
+    addCare(b, org.id, cf, ownerIds);
     const firstPerson = b.persons.length + 1;
     const nPersons = Math.max(1, perOrg.persons);
     for (let i = 0; i < nPersons; i++) {

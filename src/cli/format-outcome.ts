@@ -43,7 +43,7 @@ export function formatJobOutcome(o: JobOutcome): string {
     const w = o.plan.writes;
     const count = (p: string) => w.filter((x) => x.kind === 'create_activity' && x.purpose === p).length;
     lines.push(
-      `Plan: ${count('follow_up')} follow-ups, ${count('renewal')} renewal plannings, ${count('escalation')} escalations, ${w.filter((x) => x.kind === 'update_org_flags').length} flag updates, ${w.filter((x) => x.kind === 'delete_activity').length} cleared follow-ups to remove; ${o.plan.skipped.length} gaps need no write`,
+      `Plan: ${count('follow_up')} follow-ups, ${count('renewal')} renewal plannings, ${count('escalation')} escalations, ${count('handover') > 0 ? `${count('handover')} handovers, ` : ''}${count('account_plan') > 0 ? `${count('account_plan')} account-plan reviews, ` : ''}${w.filter((x) => x.kind === 'update_org_flags').length} flag updates, ${w.filter((x) => x.kind === 'delete_activity').length} cleared follow-ups to remove; ${o.plan.skipped.length} gaps need no write`,
     );
   }
   if (o.apply) lines.push(formatApplySummary(o.apply).trimEnd());

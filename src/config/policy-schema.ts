@@ -92,6 +92,11 @@ const CadenceRule = z.strictObject({
    */
   kind: z.enum(['cadence', 'onboarding']).default('cadence'),
   /**
+   * Whether the rule's gap sets the client's overall cadence status (the `Cadence status` flag, the next due
+   * date) and costs health points; false: measured and listed in the report only (executive events, §10.5).
+   */
+  inOverallStatus: z.boolean().default(true),
+  /**
    * Rank among the rules when several gaps of one client become one activity (docs/policy.md §10.4): the
    * lowest number is the most senior and names the activity. Rules without one come last, in file order.
    */
@@ -184,6 +189,18 @@ const Templates = z.strictObject({
   provenanceEscalation: nonEmpty,
   /** One checklist per kind of meeting (cadenceRules.<id>.checklist; renewal for renewal planning). */
   checklists: z.strictObject(Object.fromEntries(CHECKLIST_KINDS.map((k) => [k, Checklist])) as Record<(typeof CHECKLIST_KINDS)[number], typeof Checklist>),
+  /** The new owner's handover activity (docs/policy.md §10.5): `{org}`, `{from}`, `{to}`, `{date}`. */
+  handoverSubject: nonEmpty,
+  handoverNote: nonEmpty,
+  /** Titles of the handover note's sections, and what an empty section says. */
+  handoverTouchpoints: nonEmpty,
+  handoverOpenDeals: nonEmpty,
+  handoverStakeholders: nonEmpty,
+  handoverNone: nonEmpty,
+  /** The account-plan review reminder: `{org}`, `{tier}`, `{date}`, `{days}`. */
+  accountPlanSubject: nonEmpty,
+  accountPlanNote: nonEmpty,
+  accountPlanNoteNever: nonEmpty,
   status: z.strictObject({ on_track: nonEmpty, due_soon: nonEmpty, overdue: nonEmpty, never: nonEmpty, not_applicable: nonEmpty }),
   trend: z.strictObject({ rising: nonEmpty, stable: nonEmpty, falling: nonEmpty }),
   dataQuality: z.strictObject({ ok: nonEmpty, issues: nonEmpty }),
@@ -284,6 +301,8 @@ export const PolicySchema = z
         .strictObject({
           categories: z.array(Category).default(['strategic', 'executive']),
           days: positiveInt.default(90),
+          /** Cadence rules whose touchpoints need no note (a dinner is not a meeting with a checklist). */
+          exceptRules: z.array(nonEmpty).default([]),
         })
         .prefault({}),
       operational: CategoryDef,
@@ -335,6 +354,58 @@ export const PolicySchema = z
         maxDaysInStage: positiveInt.default(60),
         /** Days past the expected close date before an open deal counts as late (0: the day after). */
         closeGraceDays: z.number().int().min(0).default(0),
+      })
+      .prefault({}),
+    /**
+     * What else is measured for Tier `minTier`+ clients (docs/policy.md §10.5): satisfaction, the executive
+     * sponsor and the account-plan review, each read from an organization field named as the admin sees it.
+     * The fields are the firm's data: `cadence doctor` checks that they exist, `cadence setup` never creates them.
+     */
+    accountCare: z
+      .strictObject({
+        minTier: positiveInt.default(3),
+        satisfaction: z
+          .strictObject({
+            /** Number field (0–10) and date field of the latest satisfaction score. */
+            scoreField: nonEmpty.default('NPS'),
+            dateField: nonEmpty.default('NPS date'),
+            /** No score dated within this many days → finding `stale_nps`. */
+            maxAgeDays: positiveInt.default(180),
+            /** A latest score at or below this → risk `detractor`. */
+            detractorMax: z.number().min(0).max(10).default(6),
+          })
+          .prefault({}),
+        /** User field: the firm's executive sponsor of the client (required; empty or deactivated → finding). */
+        executiveSponsorField: nonEmpty.default('Executive sponsor'),
+        accountPlan: z
+          .strictObject({
+            /** Date field: when the account plan was last reviewed. */
+            reviewedField: nonEmpty.default('Account plan reviewed'),
+            /** Older than this (or empty) → finding `stale_account_plan` … */
+            maxAgeDays: positiveInt.default(90),
+            /** … and, for clients from this tier up, a reminder activity for the owner (0: never). */
+            reminderMinTier: z.number().int().min(0).default(3),
+            activityType: nonEmpty.default('task'),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    /** Owner handovers between nights (docs/policy.md §10.5), detected from the previous night's state. */
+    handover: z
+      .strictObject({
+        /** The new owner's activity carrying the client's history. */
+        activityType: nonEmpty.default('task'),
+        /** The previous owner is left out of outreach collisions for this many days after the handover. */
+        previousOwnerDays: positiveInt.default(90),
+        /** Touchpoints listed in the handover note. */
+        lastTouchpoints: positiveInt.default(5),
+      })
+      .prefault({}),
+    /** Decision makers and champions deleted, moved or whose role changed (docs/policy.md §10.5). */
+    stakeholderChanges: z
+      .strictObject({
+        /** A change stays a risk of the client for this many days after the night it was seen. */
+        riskDays: positiveInt.default(90),
       })
       .prefault({}),
     /** The report's per-executive and portfolio views (docs/policy.md §10.5). */

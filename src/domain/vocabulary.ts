@@ -28,6 +28,12 @@ export const FINDING_PROBLEMS = [
   'missing_relationship_strength',
   'unknown_currency',
   'held_without_notes',
+  /** docs/policy.md §10.5: a Tier 3+ client without a satisfaction score (NPS) in `accountCare.satisfaction.maxAgeDays`. */
+  'stale_nps',
+  /** docs/policy.md §10.5: a Tier 3+ client without an (active) executive sponsor. */
+  'no_executive_sponsor',
+  /** docs/policy.md §10.5: a Tier 3+ client whose account plan was not reviewed in `accountCare.accountPlan.maxAgeDays`. */
+  'stale_account_plan',
 ] as const;
 export const FindingProblem = z.enum(FINDING_PROBLEMS);
 export type FindingProblem = z.infer<typeof FindingProblem>;
@@ -43,6 +49,10 @@ export const RISK_KINDS = [
   'shrinking_deals',
   'recent_loss',
   'stalled_deals',
+  /** docs/policy.md §10.5: the latest satisfaction score is a detractor's (≤ `accountCare.satisfaction.detractorMax`). */
+  'detractor',
+  /** docs/policy.md §10.5: a decision maker or champion was deleted, moved to another organization or changed role. */
+  'stakeholder_change',
 ] as const;
 export const RiskKind = z.enum(RISK_KINDS);
 export type RiskKind = z.infer<typeof RiskKind>;

@@ -44,6 +44,17 @@ export const FINDING_TEXTS = {
   unknown_currency: ['field', 'amount', 'currency', 'firmCurrency'],
   /** docs/policy.md §10.3: a done FUP, QBR or planning session with an empty note; `kind` is the rule's (else the category's) label. */
   held_without_notes: ['field', 'subject', 'heldDate', 'kind'],
+  /** docs/policy.md §10.5: the last score (`{field}`, dated `npsDate`) is older than `days`. */
+  stale_nps: ['field', 'npsDate', 'days', 'tier'],
+  /** stale_nps: no score or no date at all. */
+  stale_nps_never: ['field', 'days', 'tier'],
+  no_executive_sponsor: ['field', 'tier'],
+  /** no_executive_sponsor: the sponsor is a deactivated user (or not a user of the company). */
+  executive_sponsor_inactive: ['field', 'sponsor', 'tier'],
+  /** docs/policy.md §10.5: the account plan was last reviewed on `reviewedDate`, more than `days` ago. */
+  stale_account_plan: ['field', 'reviewedDate', 'days', 'tier'],
+  /** stale_account_plan: never reviewed (the date is empty). */
+  stale_account_plan_never: ['field', 'days', 'tier'],
 } as const satisfies Placeholders<FindingProblem>;
 export type FindingTextKey = keyof typeof FINDING_TEXTS;
 export const FINDING_TEXT_KEYS = Object.keys(FINDING_TEXTS) as [FindingTextKey, ...FindingTextKey[]];
@@ -64,6 +75,14 @@ export const RISK_TEXTS = {
   recent_loss: ['deals', 'count', 'days'],
   /** docs/policy.md §10.5: open deals past their expected close date (`pastClose`) or in one stage over `maxDays` (`inStage`). */
   stalled_deals: ['deals', 'count', 'pastClose', 'inStage', 'maxDays'],
+  /** docs/policy.md §10.5: the last satisfaction score, its date and the highest detractor score. */
+  detractor: ['score', 'npsDate', 'max'],
+  /** docs/policy.md §10.5: the person was deleted (or vanished) since the night `changeDate` compares with. */
+  stakeholder_change: ['person', 'role', 'changeDate'],
+  /** stakeholder_change: the person moved to another organization (`newOrg`). */
+  stakeholder_moved: ['person', 'role', 'newOrg', 'changeDate'],
+  /** stakeholder_change: the person's stakeholder role changed (`newRole`, "—" when emptied). */
+  stakeholder_role_changed: ['person', 'role', 'newRole', 'changeDate'],
 } as const satisfies Placeholders<RiskKind>;
 export type RiskTextKey = keyof typeof RISK_TEXTS;
 export const RISK_TEXT_KEYS = Object.keys(RISK_TEXTS) as [RiskTextKey, ...RiskTextKey[]];

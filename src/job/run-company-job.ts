@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { assessCompany } from '../rules/assess-company.js';
+import { nextMemory, parseMemory, type ChangeEvent } from '../rules/changes.js';
 import { resolveUserRef } from '../rules/resolve-user-ref.js';
 import type { RulesResult } from '../rules/types.js';
 import { buildPlan } from '../plan/build-plan.js';
@@ -144,7 +145,8 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
     if (fallbackUserId === null) warn('fallback_user_unknown', { user: String(policy.owners.fallbackUser) });
     if (escalationUserId === null) warn('escalation_user_unknown', { user: String(policy.owners.escalationUser) });
     const at = now();
-    outcome.result = assessCompany(policy, snapshot, { now: at, timeZone: policy.timeZone }, { fallbackUserId });
+    const changes = await trackChanges(state, snapshot, at, policy, logger);
+    outcome.result = assessCompany(policy, snapshot, { now: at, timeZone: policy.timeZone }, { fallbackUserId, changes });
     await recordHealth(state, outcome.result, policy, logger);
     outcome.plan = buildPlan({
       policy,
@@ -272,4 +274,27 @@ async function recordHealth(state: CompanyParts['state'], result: RulesResult, p
   } catch (err) {
     logger.warn({ err, week }, 'health history not recorded for this week: check the state store (CADENCE_STATE_URL)');
   }
+}
+
+/**
+ * Owner handovers and stakeholder changes (docs/policy.md §10.5): tonight's mirror against the relationships
+ * kept last night, the picture replaced at once so a change is seen one night only, and the changes still
+ * in their windows handed to the rules. A store that cannot be read or written is logged and the night
+ * goes on without them (a change not written is seen again, with the same identity, the next night).
+ */
+export async function trackChanges(state: CompanyParts['state'], snapshot: MirrorSnapshot, at: Date, policy: CompanyParts['config']['policy'], logger: CompanyParts['logger']): Promise<ChangeEvent[]> {
+  let previous;
+  try {
+    previous = parseMemory(await state.changes.read());
+  } catch (err) {
+    logger.warn({ err }, 'relationship changes not read: handovers and stakeholder changes are not detected tonight');
+    return [];
+  }
+  const memory = nextMemory(previous, snapshot, at, policy);
+  try {
+    await state.changes.write(memory);
+  } catch (err) {
+    logger.warn({ err }, 'relationship changes not recorded: check the state store (CADENCE_STATE_URL)');
+  }
+  return memory.events;
 }

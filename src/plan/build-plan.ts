@@ -23,6 +23,7 @@ import {
 import { clearKey, escalationKey, flagsKey, followUpKey, parseFollowUpKey, renewalKey } from './keys.js';
 import { escalationNote, followUpNote, renewalNote } from './notes.js';
 import { isUntouched } from './untouched.js';
+import { planOrgExtras } from './handover.js';
 import type { MessageParams } from '../domain/vocabulary.js';
 import { fillTemplate, formatDate } from '../i18n/texts.js';
 import { bySeniority, reminderDecision } from './reminders.js';
@@ -127,6 +128,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
   for (const org of orgs) {
     mergeInto(out, planFollowUps(ctx, org));
     mergeInto(out, planRenewal(ctx, org));
+    mergeInto(out, planExtras(ctx, org));
     const cleared = planClearedFollowUps(ctx, org);
     for (const id of cleared.clearedIds) clearedIds.add(id);
     mergeInto(out, cleared);
@@ -324,6 +326,32 @@ function followUpWrite(ctx: PlanContext, org: OrgAssessment, gaps: readonly Cade
     reason: gaps.length === 1 ? reasons[0]! : lines.join('; '),
     activity: draft(ctx, org, ownerId, rule.followUpType, subject, note, org.relevantOpenDealId, dueDate),
   };
+}
+
+
+/** Step 2b (docs/policy.md §10.5): the handover activity and the account-plan reminder (src/plan/handover.ts). */
+function planExtras(ctx: PlanContext, org: OrgAssessment): StepOutput {
+  const out = emptyOutput();
+  const writes = planOrgExtras(org, {
+    policy: ctx.policy,
+    snapshot: ctx.snapshot,
+    runId: ctx.runId,
+    alreadyCreated: (orgId, ruleId, key) => {
+      const skip = alreadyCreated(ctx, orgId, ruleId, key);
+      if (skip) out.skipped.push(skip);
+      return skip !== null;
+    },
+    typeUsable: (type) => {
+      if (!ctx.activeTypes.has(type)) out.warnings.push({ code: 'activity_type_unavailable', params: { type } });
+      return ctx.activeTypes.has(type);
+    },
+    assignee: (o) => assigneeOf(ctx, o),
+    skip: (orgId, ruleId, code, reason, key) => out.skipped.push(skipOf(orgId, ruleId, code, reason, key)),
+    draft: (o, ownerId, type, subject, note, dealId) => draft(ctx, o, ownerId, type, subject, note, dealId),
+    noAssignee: () => out.warnings.push({ code: 'no_assignee', params: {} }),
+  });
+  out.writes.push(...writes);
+  return out;
 }
 
 /** Step 2: renewal planning when the contract end date is within the window. */

@@ -18,7 +18,7 @@ export interface PlanSummary {
 export function summarizePlan(plan: Plan): PlanSummary {
   const s: PlanSummary = {
     total: plan.writes.length,
-    creates: { follow_up: 0, renewal: 0, escalation: 0 },
+    creates: { follow_up: 0, renewal: 0, escalation: 0, handover: 0, account_plan: 0 },
     deletes: 0,
     flagUpdates: 0,
     flagChanges: {},
@@ -65,6 +65,9 @@ export function formatPlanSummary(plan: Plan): string {
     `  cleared follow-ups to delete: ${s.deletes}`,
     `  organizations with flag changes: ${s.flagUpdates}`,
   ];
+  // docs/policy.md §10.5: shown only when there are any, so a plan without them reads as before.
+  if (s.creates.handover > 0) lines.splice(4, 0, `  handovers to create:          ${s.creates.handover}`);
+  if (s.creates.account_plan > 0) lines.splice(4, 0, `  account-plan reviews to create: ${s.creates.account_plan}`);
   for (const [flag, n] of Object.entries(s.flagChanges).sort()) lines.push(`    ${flag}: ${n}`);
   const skipped = Object.entries(s.skipped) as [SkipCode | 'other', number][];
   if (skipped.length > 0) {

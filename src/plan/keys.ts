@@ -16,12 +16,14 @@
  * - escalation  `esc:<follow-up key>` — once per follow-up.
  * - clear       `clr:<activityId>` — deleting an auto-created follow-up whose gap cleared.
  * - flags       `fl:<orgId>:<hash of the new values>` — PATCHes are idempotent; the key only names them.
+ * - handover    `ho:<orgId>:<date of the picture compared with>:<new owner id>` — once per handover (§10.5).
+ * - account plan `ap:<orgId>:<last review date | never>` — once per review window (§10.5).
  *
  * Only letters, digits and `_ . : -` are allowed (provenance.ts), so rule ids and ISO dates fit as-is.
  */
 import { createHash } from 'node:crypto';
 
-export type KeyKind = 'follow_up' | 'renewal' | 'escalation' | 'clear' | 'flags';
+export type KeyKind = 'follow_up' | 'renewal' | 'escalation' | 'clear' | 'flags' | 'handover' | 'account_plan';
 
 /** The key of a follow-up for one rule, or for several (most senior first; the window is the first one's). */
 export function followUpKey(orgId: number, ruleIds: string | readonly string[], nextDueDate: string | null): string {
@@ -35,6 +37,14 @@ export function renewalKey(orgId: number, contractEndDate: string): string {
 
 export function escalationKey(followUpKey: string): string {
   return `esc:${followUpKey}`;
+}
+
+export function handoverKey(orgId: number, since: string, toOwnerId: number): string {
+  return `ho:${orgId}:${since}:${toOwnerId}`;
+}
+
+export function accountPlanKey(orgId: number, reviewedDate: string | null): string {
+  return `ap:${orgId}:${reviewedDate ?? 'never'}`;
 }
 
 export function clearKey(activityId: number): string {
@@ -70,5 +80,7 @@ export function keyKind(key: string): KeyKind | null {
   if (key.startsWith('esc:')) return 'escalation';
   if (key.startsWith('clr:')) return 'clear';
   if (key.startsWith('fl:')) return 'flags';
+  if (key.startsWith('ho:')) return 'handover';
+  if (key.startsWith('ap:')) return 'account_plan';
   return null;
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { Notice } from '../i18n/notice.js';
 import { ActivityDraft } from '../domain/entities.js';
 
-export const WritePurpose = z.enum(['follow_up', 'renewal', 'escalation']);
+export const WritePurpose = z.enum(['follow_up', 'renewal', 'escalation', 'handover', 'account_plan']);
 export type WritePurpose = z.infer<typeof WritePurpose>;
 
 export const CreateActivity = z.object({

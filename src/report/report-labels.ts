@@ -107,6 +107,9 @@ export const REPORT_LABEL_KEYS = [
   'problem_missing_relationship_strength',
   'problem_unknown_currency',
   'problem_held_without_notes',
+  'problem_stale_nps',
+  'problem_no_executive_sponsor',
+  'problem_stale_account_plan',
   'risk_key_person_dependency',
   'risk_no_decision_maker_contact',
   'risk_outreach_collision',
@@ -116,9 +119,13 @@ export const REPORT_LABEL_KEYS = [
   'risk_shrinking_deals',
   'risk_recent_loss',
   'risk_stalled_deals',
+  'risk_detractor',
+  'risk_stakeholder_change',
   'purpose_follow_up',
   'purpose_renewal',
   'purpose_escalation',
+  'purpose_handover',
+  'purpose_account_plan',
   'outcome_planned',
   'outcome_created',
   'outcome_adopted',
@@ -198,7 +205,7 @@ export interface Labels {
   entity(e: EntityKind): string;
   problem(p: FindingProblem): string;
   risk(r: RiskKind): string;
-  purpose(p: 'follow_up' | 'renewal' | 'escalation'): string;
+  purpose(p: 'follow_up' | 'renewal' | 'escalation' | 'handover' | 'account_plan'): string;
   outcome(o: WriteOutcome): string;
 }
 

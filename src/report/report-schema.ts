@@ -136,7 +136,7 @@ export type OverdueEntry = z.infer<typeof OverdueEntry>;
 
 export const CreatedEntry = OrgRef.extend({
   key: z.string(),
-  purpose: z.enum(['follow_up', 'renewal', 'escalation']),
+  purpose: z.enum(['follow_up', 'renewal', 'escalation', 'handover', 'account_plan']),
   ruleId: z.string().nullable(),
   reason: z.string(),
   subject: z.string(),

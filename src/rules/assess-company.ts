@@ -11,6 +11,9 @@ import { cadenceStart, compileCadenceRules, evaluateCadenceRule, isMissed, overa
 import type { EpochDay } from './calendar.js';
 import { createDayFormatter, createZoneCalendar, parseInstant, parseIsoDate } from './calendar.js';
 import { toFirmCurrency } from './currency.js';
+import { createAccountCare } from './account-care.js';
+import { handoverFacts, indexChanges, previousOwners, stakeholderChangeRisks } from './change-effects.js';
+import type { ChangeEvent } from './changes.js';
 import { createDataQuality } from './data-quality.js';
 import { assessEngagement, engagementWindow } from './engagement.js';
 import { createFieldCatalogue } from './field-catalogue.js';
@@ -33,6 +36,11 @@ export interface AssessOptions {
    * resolved against the company's users (null when it matches no active user).
    */
   fallbackUserId?: number | null;
+  /**
+   * Changes seen between nights that are still in their windows (changes.ts, docs/policy.md §10.5): handovers
+   * and stakeholder changes. None when omitted.
+   */
+  changes?: readonly ChangeEvent[];
 }
 
 /** Policy field names the rules read (flag fields are the planner's and created by `cadence setup`). */
@@ -45,6 +53,8 @@ function policyFieldNames(policy: Policy): { entity: EntityKind; name: string }[
   ];
   if (policy.keyAccount.dealField) out.push({ entity: 'deal', name: policy.keyAccount.dealField.name });
   if (policy.tierCriteria.recurrence.retainerField) out.push({ entity: 'deal', name: policy.tierCriteria.recurrence.retainerField.name });
+  const care = policy.accountCare;
+  for (const name of [care.satisfaction.scoreField, care.satisfaction.dateField, care.executiveSponsorField, care.accountPlan.reviewedField]) out.push({ entity: 'organization', name });
   for (const entity of ['organization', 'person', 'deal'] as const) {
     for (const r of policy.requiredFields[entity]) out.push({ entity, name: r.field });
   }
@@ -116,6 +126,8 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
   const stakeholders = createStakeholders(policy.stakeholders, catalogue);
   const contractEndField = catalogue.resolve('organization', policy.renewal.contractEndField);
   const dataQuality = createDataQuality({ policy, catalogue, snapshot, stakeholders, fallbackUserId, today, rules });
+  const accountCare = createAccountCare(policy, catalogue, snapshot);
+  const changesByOrg = indexChanges(opts.changes ?? []);
   const tiersByLevel = new Map(policy.tiers.map((t) => [t.level, t]));
   const window = engagementWindow(today, policy.engagement.weeks);
 
@@ -153,18 +165,27 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
     const contractEnd = contractEndField ? dateValue(contractEndField.read(org)) : null;
     const contractEndDay = contractEnd === null ? null : parseIsoDate(contractEnd);
     const findings: Finding[] = [...tierFindings, ...dataQuality.forOrg(om, tier.level)];
-    const risks = assessRisks({ org: om, clientIds, tier: tier.level, engagement, contractEndDay, today, window }, { policy, stakeholders, userName });
+    const changes = changesByOrg.get(org.id);
+    const excludedUsers = previousOwners(changes, org.ownerId, today, policy);
+    const risks = assessRisks({ org: om, clientIds, tier: tier.level, engagement, contractEndDay, today, window, ...(excludedUsers ? { excludedUsers } : {}) }, { policy, stakeholders, userName });
     const stalledDeals = findStalledDeals(deals, today, cal, policy);
     const stalled = stalledRisk(stalledDeals, policy);
     if (stalled) risks.push(stalled);
+    // docs/policy.md §10.5: satisfaction, executive sponsor, account plan, stakeholder changes, handover.
+    const care = accountCare.assess(org, tier.level, today, snapshot.users.get(org.ownerId ?? -1)?.active === true ? org.ownerId : fallbackUserId);
+    findings.push(...care.findings);
+    risks.push(...care.risks, ...stakeholderChangeRisks(changes, today, policy));
+    const handover = handoverFacts(om, changes, today, stakeholders, policy);
 
     const lastTouch = new Map<number, EpochDay>();
     for (const e of touchpoints) for (const p of e.personIds) if (clientIds.has(p)) lastTouch.set(p, e.day!);
 
     const owner = org.ownerId === null ? undefined : snapshot.users.get(org.ownerId);
     const ownerActive = owner?.active === true;
+    // A rule with inOverallStatus: false (executive events) is measured and reported, not part of the flag.
+    const flagged = cadence.filter((c) => policy.cadenceRules[c.ruleId]?.inOverallStatus !== false);
     let nextDue: string | null = null;
-    for (const c of cadence) if (c.applies && c.nextDueDate !== null && (nextDue === null || c.nextDueDate < nextDue)) nextDue = c.nextDueDate;
+    for (const c of flagged) if (c.applies && c.nextDueDate !== null && (nextDue === null || c.nextDueDate < nextDue)) nextDue = c.nextDueDate;
     const last = touchpoints[touchpoints.length - 1];
 
     return {
@@ -176,18 +197,20 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
       tier,
       active,
       cadence,
-      overallStatus: overallStatus(cadence),
+      overallStatus: overallStatus(flagged),
       lastTouchpointDate: last ? formatDay(last.day!) : null,
       nextDueDate: nextDue,
       engagement,
       findings,
       risks,
-      health: healthScore(cadence, engagement, risks, findings.length, policy.health, healthParts),
+      health: healthScore(flagged, engagement, risks, findings.length, policy.health, healthParts),
       contractEndDate: contractEnd,
       mainContactPersonId: mainContact(persons, lastTouch, stakeholders),
       relevantOpenDealId: relevantOpenDeal(deals, policy),
       stalledDeals,
       missedActivities: om.open.reduce((n, e) => (isMissed(e, today, policy.status.missedGraceDays) ? n + 1 : n), 0),
+      ...(care.accountPlanDue ? { accountPlanDue: care.accountPlanDue } : {}),
+      ...(handover ? { handover } : {}),
     };
   };
 

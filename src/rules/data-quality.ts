@@ -217,13 +217,17 @@ function createNotesCheck(policy: Policy, today: EpochDay, rules: ReadonlyMap<st
   // Narrower rules (a subject pattern: annual planning) name it before broader ones (QBR); onboarding last.
   const ordered = [...rules.values()].sort((a, b) => rank(a) - rank(b));
   const label = (l: { 'pt-BR': string; en: string }) => l[policy.locale];
+  const except = new Set(policy.categories.requireNotes.exceptRules);
+  const ruleOf = (e: ActivityEntry): CompiledRule | undefined => ordered.find((r) => (e.mask & r.bit) !== 0 && qualifies(r, e));
   const kindOf = (e: ActivityEntry): string => {
-    const rule = ordered.find((r) => (e.mask & r.bit) !== 0 && qualifies(r, e));
+    const rule = ruleOf(e);
     return rule ? label(rule.rule.label) : label(policy.categories[categoriesOfMask(e.mask & mask)[0]!].label);
   };
   return (out: Finding[], om: OrgMirror, ownerOf: (a: Activity) => number | null): void => {
     for (const e of om.touchpoints) {
       if (e.activity.hasNote !== false || (e.mask & mask) === 0 || today - e.day! > days) continue;
+      const rule = ruleOf(e);
+      if (rule && except.has(rule.id)) continue;
       const heldDate = formatEpochDay(e.day!);
       out.push({
         entity: 'activity',

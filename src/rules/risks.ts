@@ -24,6 +24,8 @@ export interface RiskInput {
   contractEndDay: EpochDay | null;
   today: EpochDay;
   window: EngagementWindow;
+  /** Users left out of outreach collisions: the client's previous owner after a handover (docs/policy.md §10.5). */
+  excludedUsers?: ReadonlySet<number>;
 }
 
 export interface RiskContext {
@@ -101,7 +103,7 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
   const firstShown = window.span - window.shown;
   for (const e of org.touchpoints) {
     const w = weekIndex(window, e.day!);
-    if (w < firstShown || e.activity.ownerId === null) continue;
+    if (w < firstShown || e.activity.ownerId === null || input.excludedUsers?.has(e.activity.ownerId)) continue;
     let set = usersByWeek.get(w);
     if (!set) usersByWeek.set(w, (set = new Set()));
     set.add(e.activity.ownerId);

@@ -214,6 +214,21 @@ export const StalledDeal = z.object({
 });
 export type StalledDeal = z.infer<typeof StalledDeal>;
 
+/** What the new owner of a client is told (docs/policy.md §10.5): who had it, since when, and the client's history. */
+export const HandoverFacts = z.object({
+  fromOwnerId: z.number().int(),
+  toOwnerId: z.number().int(),
+  /** The night the change was seen, and the night of the picture it was compared with (the handover's identity). */
+  day: isoDate,
+  since: isoDate,
+  /** The last touchpoints, most recent first. */
+  touchpoints: z.array(z.object({ date: isoDate, subject: z.string(), ownerId: z.number().int().nullable() })),
+  openDeals: z.array(z.object({ title: z.string(), value: z.number(), currency: z.string() })),
+  /** The client's people with their stakeholder role ("" when none). */
+  stakeholders: z.array(z.object({ name: z.string(), role: z.string() })),
+});
+export type HandoverFacts = z.infer<typeof HandoverFacts>;
+
 export const OrgAssessment = z.object({
   orgId: z.number().int(),
   name: z.string(),
@@ -243,6 +258,10 @@ export const OrgAssessment = z.object({
   stalledDeals: z.array(StalledDeal).optional(),
   /** Open activities of the client missed as cadence.ts `isMissed` says (due date + status.missedGraceDays passed, not the worker's own follow-ups), for the per-executive view; always set by the rules. */
   missedActivities: z.number().int().min(0).optional(),
+  /** docs/policy.md §10.5: the account plan's review is due (Tier `accountCare.minTier`+); its last review date, null when none. */
+  accountPlanDue: z.object({ reviewedDate: isoDate.nullable() }).optional(),
+  /** docs/policy.md §10.5: the owner changed between nights (within `handover.previousOwnerDays`), with the client's history for the new owner. */
+  handover: HandoverFacts.optional(),
 });
 export type OrgAssessment = z.infer<typeof OrgAssessment>;
 

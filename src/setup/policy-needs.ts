@@ -23,6 +23,8 @@ export function neededActivityTypes(policy: Policy): NeededActivityType[] {
   };
   for (const [id, rule] of Object.entries(policy.cadenceRules)) add(rule.followUpType, `cadenceRules.${id}.followUpType`, rule.onGap === 'create');
   add(policy.renewal.activityType, 'renewal.activityType', true);
+  add(policy.accountCare.accountPlan.activityType, 'accountCare.accountPlan.activityType', true);
+  add(policy.handover.activityType, 'handover.activityType', true);
   add(policy.escalation.activityType, 'escalation.activityType', true);
   for (const category of CATEGORIES) {
     policy.categories[category].match.forEach((m, i) => m.activityTypes.forEach((t) => add(t, `categories.${category}.match[${i}].activityTypes`, false)));
@@ -60,6 +62,12 @@ export function neededFields(policy: Policy): NeededField[] {
   if (policy.keyAccount.dealField) add('deal', policy.keyAccount.dealField.name, 'keyAccount.dealField.name', policy.keyAccount.dealField.values);
   const retainer = policy.tierCriteria.recurrence.retainerField;
   if (retainer) add('deal', retainer.name, 'tierCriteria.recurrence.retainerField.name', retainer.values);
+  // docs/policy.md §10.5: the firm's own data, checked by doctor and never created by setup.
+  const care = policy.accountCare;
+  add('organization', care.satisfaction.scoreField, 'accountCare.satisfaction.scoreField');
+  add('organization', care.satisfaction.dateField, 'accountCare.satisfaction.dateField');
+  add('organization', care.executiveSponsorField, 'accountCare.executiveSponsorField');
+  add('organization', care.accountPlan.reviewedField, 'accountCare.accountPlan.reviewedField');
   return [...out.values()];
 }
 

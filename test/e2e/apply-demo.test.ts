@@ -129,6 +129,8 @@ describe('demo company, first apply', () => {
         `${org('fallingEngagement')} fu strategic meeting owner=${U.juliana.id}`,
         `${org('keyPersonDependency')} fu annual-planning.strategic meeting owner=${U.marcos.id}`,
         `${org('foreignCurrency')} fu annual-planning.qbr.strategic.maintenance meeting owner=${U.juliana.id}`,
+        // accountCareGaps (docs/policy.md §10.5): Tier 4 whose account plan was reviewed 150 days ago
+        `${org('accountCareGaps')} ap - task owner=${U.ricardo.id}`,
         // explicitTier4: 14-day strategic cadence missed (21 days)
         `${org('explicitTier4')} fu strategic meeting owner=${U.ricardo.id}`,
       ].sort(),

@@ -43,6 +43,11 @@ describe('generateDataset', () => {
       'person:Stakeholder role:enum:Decision maker|Champion|Influencer|User|Blocker',
       'person:Relationship strength:enum:Strong|Developing|Weak|At risk',
       'deal:Service line:enum:Squad|Consulting|Training|Assessment',
+      // docs/policy.md §10.5 (accountCare)
+      'organization:NPS:double:',
+      'organization:NPS date:date:',
+      'organization:Executive sponsor:user:',
+      'organization:Account plan reviewed:date:',
     ]);
     expect(d.fields.filter((f) => f.isCustom).every((f) => /^[0-9a-f]{40}$/.test(f.key))).toBe(true);
     expect(d.activityTypes.map((t) => t.keyString)).toEqual(['call', 'meeting', 'task', 'deadline', 'email', 'lunch']);

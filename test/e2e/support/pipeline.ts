@@ -11,6 +11,7 @@ import { createPipedriveClient, type PipedriveClient } from '../../../src/pipedr
 import { buildPlan } from '../../../src/plan/build-plan.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { assessCompany } from '../../../src/rules/assess-company.js';
+import { trackChanges } from '../../../src/job/run-company-job.js';
 import { resolveUserRef } from '../../../src/rules/resolve-user-ref.js';
 import type { RulesResult } from '../../../src/rules/types.js';
 import { openStateStore, type StateStore } from '../../../src/store/open-state-store.js';
@@ -67,7 +68,9 @@ export async function runPipeline(input: PipelineInput, store?: StateStore): Pro
     const escalationUser = resolveUserRef(policy.owners.escalationUser, snapshot.users);
     const fallbackUserId = fallbackUser?.active ? fallbackUser.id : null;
     const escalationUserId = escalationUser?.active ? escalationUser.id : null;
-    const result = assessCompany(policy, snapshot, { now: input.now, timeZone: policy.timeZone }, { fallbackUserId });
+    // As the nightly job does: changes since the picture kept last night (docs/policy.md §10.5).
+    const changes = await trackChanges(state, snapshot, input.now, policy, logger);
+    const result = assessCompany(policy, snapshot, { now: input.now, timeZone: policy.timeZone }, { fallbackUserId, changes });
     const plan = buildPlan({ policy, result, snapshot, runId: input.runId, companyId: input.companyId, now: input.now, escalationUserId, fallbackUserId });
     if (input.apply) await input.beforeApply?.(plan);
     const apply = input.apply

@@ -40,8 +40,8 @@ describe('the shipped policy', () => {
     expect(cadence).toEqual({
       1: { operational: 14, maintenance: 365 },
       2: { operational: 30, strategic: 90, maintenance: 180 },
-      3: { operational: 7, strategic: 30, qbr: 90, 'annual-planning': 365, maintenance: 90, onboarding: 90 },
-      4: { operational: 7, strategic: 14, qbr: 90, 'annual-planning': 365, maintenance: 60, onboarding: 90 },
+      3: { operational: 7, strategic: 30, qbr: 90, 'annual-planning': 365, maintenance: 90, onboarding: 90, 'executive-events': 180 },
+      4: { operational: 7, strategic: 14, qbr: 90, 'annual-planning': 365, maintenance: 60, onboarding: 90, 'executive-events': 180 },
     });
     // docs/policy.md §10.3: one category per touchpoint, in this order; §10.4: the new-client rule
     expect([p.categories.order, p.categories.overlap]).toEqual([['executive', 'strategic', 'operational', 'maintenance'], false]);
@@ -57,6 +57,15 @@ describe('the shipped policy', () => {
     expect(p.cadenceRules.qbr?.kind).toBe('cadence');
     expect(p.tiers.every((t) => t.cadence.operational?.activeOnly === true)).toBe(true);
     expect(p.cadenceRules.operational?.onGap).toBe('report');
+    expect(p.cadenceRules['executive-events']).toMatchObject({ category: 'executive', onGap: 'report' }); // docs/policy.md §10.5
+    expect(p.accountCare).toEqual({
+      minTier: 3,
+      satisfaction: { scoreField: 'NPS', dateField: 'NPS date', maxAgeDays: 180, detractorMax: 6 },
+      executiveSponsorField: 'Executive sponsor',
+      accountPlan: { reviewedField: 'Account plan reviewed', maxAgeDays: 90, reminderMinTier: 3, activityType: 'task' },
+    });
+    expect(p.handover).toEqual({ activityType: 'task', previousOwnerDays: 90, lastTouchpoints: 5 });
+    expect(p.stakeholderChanges).toEqual({ riskDays: 90 });
     expect(['strategic', 'qbr', 'annual-planning', 'maintenance'].map((r) => p.cadenceRules[r]?.onGap)).toEqual(['create', 'create', 'create', 'create']);
     expect(p.status.dueSoonDays).toBe(7);
     expect(p.renewal.windowDays).toBe(180);
@@ -302,7 +311,7 @@ describe('a short policy: extends: default', () => {
     expect(p.tiers.map((t) => [t.level, t.minRevenue12m, t.minTenureYears])).toEqual([[1, 0, 0], [2, 30_000, 0], [3, 150_000, 2], [4, 800_000, 3]]);
     const days = (level: number) => Object.fromEntries(Object.entries(p.tiers.find((t) => t.level === level)!.cadence).map(([k, v]) => [k, v.days]));
     expect(days(2)).toEqual({ operational: 30, strategic: 60 });
-    expect(days(3)).toEqual({ operational: 7, strategic: 21, qbr: 120, 'annual-planning': 365, maintenance: 90, onboarding: 90 });
+    expect(days(3)).toEqual({ operational: 7, strategic: 21, qbr: 120, 'annual-planning': 365, maintenance: 90, onboarding: 90, 'executive-events': 180 });
     expect(days(4).strategic).toBe(7);
     expect(p.tiers[2]!.cadence.operational!.activeOnly).toBe(true);
     expect(p.locale).toBe('en');

@@ -20,6 +20,7 @@ import {
   type TierTextKey,
 } from '../../../src/i18n/message-keys.js';
 import { assessCompany } from '../../../src/rules/assess-company.js';
+import type { ChangeEvent } from '../../../src/rules/changes.js';
 import type { Activity, FieldDefinition } from '../../../src/domain/entities.js';
 import type { Finding, HealthPart, Risk, RulesResult, TierDecision } from '../../../src/rules/types.js';
 import {
@@ -34,6 +35,8 @@ const shipped = policy();
 interface Scenario {
   parts: SnapshotParts;
   adjust?: (p: Policy) => void;
+  /** Changes seen between nights (docs/policy.md §10.5), as the job hands them to the rules. */
+  changes?: ChangeEvent[];
 }
 
 /** Extra fields some scenarios require (a number, a whole number, an amount, a person reference). */
@@ -79,8 +82,18 @@ const FINDING_SCENARIOS: Record<Exclude<FindingTextKey, 'unknown_field'>, Scenar
   missing_relationship_strength: { parts: { orgs: [org({ id: 1 })], persons: [person({ id: 10, orgId: 1, customFields: { [F.strength]: null } })] } },
   unknown_currency: { parts: { orgs: [org({ id: 1 })], deals: [wonDeal({ id: 2, orgId: 1, won: '2026-01-15', value: 5000, currency: 'JPY' })] } },
   held_without_notes: { parts: { orgs: [org({ id: 1 })], activities: [touch(1, 1, '2026-03-02', { type: 'meeting', subject: 'FUP de março', hasNote: false })] } },
+  // docs/policy.md §10.5 (Tier 3+ clients).
+  stale_nps: { parts: { orgs: [org({ id: 1, customFields: { ...tier(3), [F.contractEnd]: '2027-01-01', [F.npsDate]: '2025-06-01' } })], persons: [dm(10)] } },
+  stale_nps_never: { parts: { orgs: [org({ id: 1, customFields: { ...tier(3), [F.contractEnd]: '2027-01-01', [F.nps]: null } })], persons: [dm(10)] } },
+  no_executive_sponsor: { parts: { orgs: [org({ id: 1, customFields: { ...tier(3), [F.contractEnd]: '2027-01-01', [F.sponsor]: null } })], persons: [dm(10)] } },
+  executive_sponsor_inactive: { parts: { orgs: [org({ id: 1, customFields: { ...tier(3), [F.contractEnd]: '2027-01-01', [F.sponsor]: 8 } })], persons: [dm(10)] } },
+  stale_account_plan: { parts: { orgs: [org({ id: 1, customFields: { ...tier(3), [F.contractEnd]: '2027-01-01', [F.planReviewed]: '2025-11-01' } })], persons: [dm(10)] } },
+  stale_account_plan_never: { parts: { orgs: [org({ id: 1, customFields: { ...tier(3), [F.contractEnd]: '2027-01-01', [F.planReviewed]: null } })], persons: [dm(10)] } },
 };
 
+const stakeholderEvent = (change: 'deleted' | 'moved' | 'role_changed', now?: string): ChangeEvent => ({
+  kind: 'stakeholder', day: '2026-03-09', since: '2026-03-02', orgId: 1, personId: 10, name: 'Decisora 10', role: 'Decision maker', change, ...(now ? { now } : {}),
+});
 const strategic = (over: SnapshotParts) => ({ ...over, orgs: [org({ id: 1, customFields: { ...tier(3), [F.contractEnd]: '2027-12-31' } })] });
 const RISK_SCENARIOS: Record<RiskTextKey, Scenario> = {
   key_person_dependency: { parts: strategic({ persons: [dm(10), inf(11)], activities: [withPersons(1, '2026-03-01', [10])] }) },
@@ -101,6 +114,10 @@ const RISK_SCENARIOS: Record<RiskTextKey, Scenario> = {
   },
   recent_loss: { parts: { orgs: [org({ id: 1 })], deals: [deal({ id: 2, orgId: 1, title: 'Perdido', status: 'lost', lostTime: '2026-03-01T15:00:00Z' })] } },
   stalled_deals: { parts: { orgs: [org({ id: 1 })], deals: [deal({ id: 2, orgId: 1, title: 'Proposta parada', expectedCloseDate: '2026-02-01' })] } },
+  detractor: { parts: { orgs: [org({ id: 1, customFields: { [F.nps]: 4 } })] } },
+  stakeholder_change: { parts: { orgs: [org({ id: 1 })] }, changes: [stakeholderEvent('deleted')] },
+  stakeholder_moved: { parts: { orgs: [org({ id: 1 })] }, changes: [stakeholderEvent('moved', 'Outra Empresa')] },
+  stakeholder_role_changed: { parts: { orgs: [org({ id: 1 })] }, changes: [stakeholderEvent('role_changed', 'Influencer')] },
 };
 
 const TIER_SCENARIOS: Record<TierTextKey, Scenario> = {
@@ -120,7 +137,7 @@ const TIER_SCENARIOS: Record<TierTextKey, Scenario> = {
 };
 
 function run(s: Scenario): RulesResult {
-  return assessCompany(policy(s.adjust), snapshot(s.parts), clock(TODAY));
+  return assessCompany(policy(s.adjust), snapshot(s.parts), clock(TODAY), s.changes ? { changes: s.changes } : {});
 }
 
 /** Every placeholder of the key's template, in each language, is a param of the record and gets filled. */

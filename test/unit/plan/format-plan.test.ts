@@ -40,7 +40,7 @@ describe('plan formatters', () => {
   it('counts writes by purpose and skips by reason', () => {
     expect(summarizePlan(plan)).toEqual({
       total: 3,
-      creates: { follow_up: 1, renewal: 0, escalation: 0 },
+      creates: { follow_up: 1, renewal: 0, escalation: 0, handover: 0, account_plan: 0 },
       deletes: 1,
       flagUpdates: 1,
       flagChanges: { 'Cadence status': 1, 'Health score': 1 },

@@ -53,6 +53,23 @@ afterAll(async () => {
 const findingsOf = (orgId: number) => report.dataQuality.findings.filter((f) => f.orgId === orgId);
 
 describe('reports of the demo company', () => {
+  it('show the account care of strategic clients (docs/policy.md §10.5): a detractor, a stale score, no sponsor, an old account plan with its reminder, executive events reported only', () => {
+    const detractor = report.organizations.find((o) => o.orgId === story('detractor'))!;
+    expect(detractor.risks.map((r) => r.kind)).toContain('detractor');
+    expect(html).toContain('Cliente detrator: última nota de satisfação 4');
+    const gaps = story('accountCareGaps');
+    expect(findingsOf(gaps).map((f) => f.textKey ?? f.problem).sort()).toEqual(['no_executive_sponsor', 'stale_account_plan', 'stale_nps']);
+    const storyIds = new Set(Object.values(DEMO_STORY).map((x) => x.orgId));
+    const reminders = demo.plan.writes.filter((w) => w.kind === 'create_activity' && w.purpose === 'account_plan').map((w) => w.orgId);
+    expect(reminders.filter((id) => storyIds.has(id))).toEqual([gaps]);
+    const events = report.organizations.find((o) => o.orgId === gaps)!.cadence.find((c) => c.ruleId === 'executive-events')!;
+    expect(events).toMatchObject({ status: 'never', onGap: 'report' });
+    expect(report.organizations.find((o) => o.orgId === story('handover'))!.cadence.find((c) => c.ruleId === 'executive-events')!.status).toBe('on_track');
+    // The other story clients keep their care up to date: no §10.5 finding.
+    const careFindings = report.dataQuality.findings.filter((f) => ['stale_nps', 'no_executive_sponsor', 'stale_account_plan'].includes(f.problem) && f.orgId !== null && storyIds.has(f.orgId));
+    expect([...new Set(careFindings.map((f) => f.orgId))]).toEqual([gaps]);
+  });
+
   it('list stalled work per owner: the open proposal past its expected close date and stuck in its stage (docs/policy.md §10.5)', () => {
     const sw = report.stalledWork!;
     const entry = sw.deals.find((d) => d.orgId === story('risingEngagement'))!;
@@ -127,7 +144,7 @@ describe('reports of the demo company', () => {
     // docs/policy.md §10.3: the one FUP the story marks done with an empty note, for its owner; every other one has notes.
     const fup = report.dataQuality.findings.filter((f) => f.problem === 'held_without_notes');
     expect(fup).toEqual([expect.objectContaining({ entity: 'activity', orgId: story('onCadence'), url: null })]);
-    expect(fup[0]!.message).toMatch(/^A atividade FUP estratégico "FUP mensal com o patrocinador" de \d{2}\/\d{2}\/\d{4} foi concluída sem registro/);
+    expect(fup[0]!.message).toMatch(/^A atividade FUP estratégico "FUP mensal com o patrocinador" de \d{1,2} de [a-z]{3}\. de \d{4} foi concluída sem registro/);
     for (const f of report.dataQuality.findings) {
       if (f.url !== null) expect(f.url).toBe(`https://demo.pipedrive.com/${f.entity}/${f.entityId}`);
     }

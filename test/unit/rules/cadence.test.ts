@@ -42,6 +42,7 @@ const qualifying: Record<string, Partial<Activity>> = {
   qbr: { type: 'meeting', subject: 'QBR Q1' },
   'annual-planning': { type: 'meeting', subject: 'Planejamento estratégico 2027' },
   maintenance: { type: 'email', subject: 'Feliz aniversário' },
+  'executive-events': { type: 'lunch', subject: 'Jantar executivo com o CEO' },
 };
 
 function assess(p: Policy, tier: number, acts: Activity[], deals: Deal[] = [deal({ id: 900, orgId: 1 })]) {
@@ -71,8 +72,8 @@ describe('cadence per tier (the tier.cadence map of the shipped policy)', () => 
   it.each([
     [1, ['operational', 'maintenance']],
     [2, ['operational', 'strategic', 'maintenance']],
-    [3, ['operational', 'strategic', 'qbr', 'annual-planning', 'maintenance', 'onboarding']],
-    [4, ['operational', 'strategic', 'qbr', 'annual-planning', 'maintenance', 'onboarding']],
+    [3, ['operational', 'strategic', 'qbr', 'annual-planning', 'maintenance', 'onboarding', 'executive-events']],
+    [4, ['operational', 'strategic', 'qbr', 'annual-planning', 'maintenance', 'onboarding', 'executive-events']],
   ])('Tier %i has exactly the rules %j, each never touched without activities', (tier, rules) => {
     const a = assess(p, tier, []);
     expect(a.cadence.map((c) => c.ruleId)).toEqual(rules);
@@ -91,6 +92,8 @@ describe('cadence per tier (the tier.cadence map of the shipped policy)', () => 
       'annual-planning': 'create',
       maintenance: 'create',
       onboarding: 'create',
+      // docs/policy.md §10.5: executive dinners and events are reported, not created.
+      'executive-events': 'report',
     });
   });
 });
@@ -102,6 +105,14 @@ describe('rule subject patterns narrow the category', () => {
     const annual = a.cadence.find((c) => c.ruleId === 'annual-planning')!;
     expect(qbr.lastTouchpoint).toEqual({ activityId: 1, date: '2026-03-01' });
     expect(annual.lastTouchpoint).toEqual({ activityId: 2, date: '2025-06-01' });
+  });
+
+  it('an executive dinner or event (docs/policy.md §10.5) meets the executive-events rule; a word merely containing "event" does not', () => {
+    const dinner = assess(policy(), 3, [touch(1, 1, '2026-03-01', { type: 'lunch', subject: 'Jantar com a diretoria' }), touch(2, 1, '2026-02-01', { type: 'meeting', subject: 'Evento de lançamento' })]);
+    expect(dinner.cadence.find((c) => c.ruleId === 'executive-events')!.lastTouchpoint).toEqual({ activityId: 1, date: '2026-03-01' });
+    const other = assess(policy(), 3, [touch(1, 1, '2026-03-01', { type: 'meeting', subject: 'Prevent churn workshop' })]);
+    expect(other.cadence.find((c) => c.ruleId === 'executive-events')!.status).toBe('never');
+    expect(other.cadence.find((c) => c.ruleId === 'executive-events')!.onGap).toBe('report');
   });
 
   it('an operational-only e-mail does not touch the strategic rule', () => {
@@ -142,6 +153,29 @@ describe('activeOnly rules (activeClientWindowDays = 90)', () => {
     expect(inactive.overallStatus).toBe('not_applicable');
     const active = assess(p, 1, []);
     expect(active.overallStatus).toBe('never');
+  });
+});
+
+describe('a rule outside the overall status (cadenceRules.<id>.inOverallStatus: false, executive events §10.5)', () => {
+  const only = (inOverallStatus: boolean) =>
+    policy((pp) => {
+      pp.tiers[0]!.cadence = { maintenance: { days: 60, activeOnly: false }, 'executive-events': { days: 180, activeOnly: false } };
+      pp.cadenceRules['executive-events']!.inOverallStatus = inOverallStatus;
+    });
+  const acts = [activity({ id: 1, orgId: 1, type: 'call', subject: 'Check-in', done: true, dueDate: addDays(TODAY, -10), dealId: null })];
+
+  it('is measured and reported (never) but leaves the flag, the next due date and the health score alone', () => {
+    const a = assess(only(false), 1, acts, []);
+    expect(a.cadence.find((c) => c.ruleId === 'executive-events')).toMatchObject({ status: 'never', onGap: 'report' });
+    expect(a.overallStatus).toBe('on_track');
+    expect(a.nextDueDate).toBe(addDays(TODAY, 50));
+    expect(a.health.parts.map((part) => part.kind)).not.toContain('never');
+  });
+
+  it('with inOverallStatus: true the same gap sets the client to never and costs health points', () => {
+    const a = assess(only(true), 1, acts, []);
+    expect(a.overallStatus).toBe('never');
+    expect(a.health.parts.map((part) => part.kind)).toContain('never');
   });
 });
 

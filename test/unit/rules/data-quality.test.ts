@@ -328,10 +328,17 @@ describe('"FUP sem registro" (docs/policy.md §10.3): a done FUP, QBR or plannin
     expect(notesFindings(acts)).toEqual([]);
   });
 
+  it('is no finding for a dinner or an event (categories.requireNotes.exceptRules: executive-events), while a QBR held the same day is', () => {
+    const acts = [held(1, '2026-03-02', { type: 'lunch', subject: 'Jantar executivo com o patrocinador' }), held(2, '2026-03-02', { subject: 'QBR' })];
+    expect(notesFindings(acts).map((f) => f.entityId)).toEqual([2]);
+    const strict = policy((pp) => void (pp.categories.requireNotes.exceptRules = []));
+    expect(notesFindings(acts, strict).map((f) => f.entityId).sort()).toEqual([1, 2]);
+  });
+
   it('looks back categories.requireNotes.days (90): an older session is history', () => {
     expect(notesFindings([held(1, '2025-12-10', { subject: 'FUP' })]).map((f) => f.entityId)).toEqual([1]); // 90 days ago
     expect(notesFindings([held(1, '2025-12-09', { subject: 'FUP' })])).toEqual([]);
-    const onlyExecutive = policy((pp) => void (pp.categories.requireNotes = { categories: ['executive'], days: 30 }));
+    const onlyExecutive = policy((pp) => void (pp.categories.requireNotes = { categories: ['executive'], days: 30, exceptRules: [] }));
     expect(notesFindings([held(1, '2026-03-02', { subject: 'FUP' }), held(2, '2026-03-02', { subject: 'QBR' })], onlyExecutive).map((f) => f.entityId)).toEqual([2]);
   });
 

@@ -27,6 +27,10 @@ export const F = {
   role: 'f_person_role',
   strength: 'f_person_strength',
   serviceLine: 'f_deal_service_line',
+  nps: 'f_org_nps',
+  npsDate: 'f_org_nps_date',
+  sponsor: 'f_org_sponsor',
+  planReviewed: 'f_org_plan_reviewed',
 } as const;
 
 export const TIER_OPT = { 'Tier 1': 11, 'Tier 2': 12, 'Tier 3': 13, 'Tier 4': 14, Unassigned: 19 } as const;
@@ -41,6 +45,10 @@ export const FIELDS: FieldDefinition[] = [
   { entity: 'organization', key: F.segment, name: 'Segment', fieldType: 'varchar', options: null, isCustom: true },
   { entity: 'organization', key: F.contractEnd, name: 'Contract end date', fieldType: 'date', options: null, isCustom: true },
   { entity: 'organization', key: 'address', name: 'Address', fieldType: 'address', options: null, isCustom: false },
+  { entity: 'organization', key: F.nps, name: 'NPS', fieldType: 'double', options: null, isCustom: true },
+  { entity: 'organization', key: F.npsDate, name: 'NPS date', fieldType: 'date', options: null, isCustom: true },
+  { entity: 'organization', key: F.sponsor, name: 'Executive sponsor', fieldType: 'user', options: null, isCustom: true },
+  { entity: 'organization', key: F.planReviewed, name: 'Account plan reviewed', fieldType: 'date', options: null, isCustom: true },
   { entity: 'person', key: F.role, name: 'Stakeholder role', fieldType: 'enum', options: opts(ROLE), isCustom: true },
   { entity: 'person', key: F.strength, name: 'Relationship strength', fieldType: 'enum', options: opts(STRENGTH), isCustom: true },
   { entity: 'deal', key: F.serviceLine, name: 'Service line', fieldType: 'enum', options: opts(SERVICE), isCustom: true },
@@ -62,6 +70,12 @@ export const USERS: User[] = [
   user({ id: FALLBACK, name: 'Head of accounts', email: 'head.accounts@exemplo.com.br', isAdmin: true }),
 ];
 
+/**
+ * The §10.5 fields of a well-kept client: a promoter's score and a plan review in early March 2026 (the
+ * rules tests' usual today is 2026-03-10) and an active executive sponsor.
+ */
+export const CARED_FOR = { [F.nps]: 9, [F.npsDate]: '2026-03-01', [F.sponsor]: 7, [F.planReviewed]: '2026-03-01' } as const;
+
 /** A complete organization: owner, address, segment and tier field set, so data quality is clean. */
 export function org(over: Partial<Organization> & { id: number }): Organization {
   return {
@@ -72,7 +86,7 @@ export function org(over: Partial<Organization> & { id: number }): Organization 
     updateTime: '2025-01-01T12:00:00Z',
     isDeleted: false,
     ...over,
-    customFields: { [F.segment]: 'Retail', ...over.customFields },
+    customFields: { [F.segment]: 'Retail', ...CARED_FOR, ...over.customFields },
   };
 }
 

@@ -104,7 +104,7 @@ describe('property: a touchpoint never makes a status worse', () => {
 const TODAY_TOUCH: Record<Category, Partial<Activity>> = {
   operational: { type: 'email', subject: 'Status', dealId: 100 }, // linked to an open deal (docs/policy.md §10.3)
   strategic: { type: 'lunch', subject: 'FUP' },
-  executive: { type: 'meeting', subject: 'QBR + planejamento estratégico anual' },
+  executive: { type: 'meeting', subject: 'QBR + planejamento estratégico anual + jantar executivo' },
   maintenance: { type: 'call', subject: 'Check-in' },
 };
 
