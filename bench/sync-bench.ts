@@ -23,6 +23,7 @@ import { createLogger } from '../src/log/logger.js';
 import { createPipedriveClient, type PipedriveClient } from '../src/pipedrive/client.js';
 import { openStateStore } from '../src/store/open-state-store.js';
 import { runSync, type SyncSummary } from '../src/sync/run-sync.js';
+import { systemClock } from '../src/domain/clock.js';
 
 const { values } = parseArgs({
   options: {
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
     const minTotal = Object.values(minimum).reduce((a, b) => a + b, 0);
     let mem = memorySampler();
     let t = performance.now();
-    const full = await runSync({ client: makeClient(), companyState: state, logger, now: () => new Date(), reconcile: 'skip' });
+    const full = await runSync({ client: makeClient(), companyState: state, logger, clock: systemClock(), reconcile: 'skip' });
     const fullMs = performance.now() - t;
     const fullMem = mem.stop();
     const fullPages = perEntity(full);
@@ -147,7 +148,7 @@ async function main(): Promise<void> {
     console.log(`\nchanged 1 % of records in ${sec(performance.now() - t)}: ${JSON.stringify(changed)}`);
     mem = memorySampler();
     t = performance.now();
-    const inc = await runSync({ client: makeClient(), companyState: state, logger, now: () => new Date(), reconcile: 'skip' });
+    const inc = await runSync({ client: makeClient(), companyState: state, logger, clock: systemClock(), reconcile: 'skip' });
     const incMs = performance.now() - t;
     const incMem = mem.stop();
     const incPages = perEntity(inc);
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
     // 4. Optionally, a forced reconciliation (id walk of every entity).
     if (values.reconcile) {
       t = performance.now();
-      const rec = await runSync({ client: makeClient(), companyState: state, logger, now: () => new Date(), reconcile: 'force' });
+      const rec = await runSync({ client: makeClient(), companyState: state, logger, clock: systemClock(), reconcile: 'force' });
       const recMs = performance.now() - t;
       console.log('\nforced reconciliation run');
       console.log(`  requests ${rec.requests}, wall ${sec(recMs)}, removed ${JSON.stringify(rec.reconcile.result?.removed)}`);

@@ -1,43 +1,25 @@
 #!/usr/bin/env node
 /**
- * `cadence <command>`: sync · plan · apply · report · setup · doctor · run-once · schedule · demo.
- * The CLI maps flags onto the config and prints; it holds no logic (STYLE.md habit 7).
+ * `cadence <command>`: sync · plan · apply · report · setup · doctor · run-once · schedule · demo ·
+ * rotate-key · purge. The commands and their options are declared in src/cli/commands.ts and parsed by
+ * src/cli/program.ts. The CLI maps flags onto the config and prints; it holds no logic (STYLE.md habit 7).
  */
 import { existsSync } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeFailure, EXIT } from './cli/errors-to-exit.js';
-import { COMMANDS, USAGE, commandUsage, type Command, type CommandName } from './cli/commands.js';
+import { COMMANDS } from './cli/commands.js';
+import { runCommandLine } from './cli/program.js';
 import { installLastDefence } from './ops/last-defence.js';
+import { processEnv } from './config/process-env.js';
 
 // Before anything else: a bug that escapes a command is logged once, recorded and exits 70 (README).
 const defence = installLastDefence({ exitCode: EXIT.internal });
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(USAGE);
-    return name ? EXIT.ok : EXIT.config;
-  }
-  if (!(name in COMMANDS)) {
-    process.stderr.write(`unknown command "${name}"\n\n${USAGE}`);
-    return EXIT.config;
-  }
-  const command: Command = COMMANDS[name as CommandName];
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(commandUsage(name, command));
-    return EXIT.ok;
-  }
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const parsed = parseArgs({ args: rest, options: command.options as NonNullable<ParseArgsConfig['options']>, allowPositionals: false, strict: true });
-    values = parsed.values as Record<string, string | boolean | undefined>;
-  } catch (err) {
-    process.stderr.write(`${name}: ${(err as Error).message}\n\n${USAGE}`);
-    return EXIT.config;
-  }
-  // A .env file in the working directory fills variables the environment does not already set.
-  if (existsSync('.env') && name !== 'demo') process.loadEnvFile('.env');
-  return command.run(values, process.env);
+  return runCommandLine(argv, COMMANDS, (name, command, values) => {
+    // A .env file in the working directory fills variables the environment does not already set.
+    if (existsSync('.env') && name !== 'demo') process.loadEnvFile('.env');
+    return command.run(values, processEnv());
+  });
 }
 
 main(process.argv.slice(2)).then(

@@ -5,22 +5,9 @@
 import { configSecrets, type AppConfig } from '../config/load-config.js';
 import { createLogger, type Logger, type LoggerOptions } from '../log/logger.js';
 import { createPipedriveClient, type PipedriveClient } from '../pipedrive/client.js';
-import type { CompanyState } from '../store/company-state.js';
 import { openStateStore, type StateStore } from '../store/open-state-store.js';
 import { encryptedSecretStore, secretKeyring, type SecretStore } from '../store/secret-store.js';
-
-export interface CompanyParts {
-  config: AppConfig;
-  logger: Logger;
-  client: PipedriveClient;
-  store: StateStore;
-  state: CompanyState;
-  /**
-   * This company's credentials at rest (OAuth tokens, webhook passwords): AES-256-GCM under
-   * CADENCE_SECRET_KEY; storing one without the key is refused.
-   */
-  secrets: SecretStore;
-}
+import type { CompanyParts } from '../job/company-parts.js';
 
 /** A logger that censors every secret of this configuration, wherever it appears. */
 export function loggerFor(

@@ -3,6 +3,7 @@
  * file): one shared state store, one logger that censors every company's token, the status server and
  * its metrics, and the per-company job handed to the operations layer (locks, ticks, shutdown).
  */
+import { Counter } from 'prom-client';
 import { ConfigError } from '../config/config-error.js';
 import { loadDeployment, type Deployment } from '../ops/deployment.js';
 import type { CompanyResult, RunSummary } from '../ops/run-all-companies.js';
@@ -14,14 +15,15 @@ import { composeCompany } from './compose.js';
 import { runCompanyJob, type JobOptions, type JobOutcome } from '../job/run-company-job.js';
 import { createMetrics, observeRun, type CadenceMetrics } from '../status/metrics.js';
 import { assessReadiness, type RunHistory } from '../status/readiness.js';
-import { parseHostPort, startStatusServer, type StatusServer } from '../status/status-server.js';
+import { startStatusServer, type StatusServer } from '../status/status-server.js';
 import { latestReportPath } from '../report/write-reports.js';
-import type { FindingProblem } from '../rules/types.js';
-import { secretKeysOf } from '../config/load-config.js';
 import { encryptedSecretStore, secretKeyring } from '../store/secret-store.js';
 import { readWebhookCredentials } from '../setup/webhooks.js';
 import { webhookInbox } from '../webhooks/event-store.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../webhooks/receiver.js';
+import type { FindingProblem } from '../domain/vocabulary.js';
+import { parseHostPort } from '../config/host-port.js';
+import { dateNow, systemClock } from '../domain/clock.js';
 
 export interface DeploymentParts {
   deployment: Deployment;
@@ -52,11 +54,12 @@ export async function composeDeployment(
   const logger = createLogger({ level: deployment.logLevel, secrets: deployment.secrets });
   setFatalLogger(logger);
   const store = await openStateStore(deployment.stateUrl, logger.child({ component: 'store' }));
-  await refuseSecretsWithoutKey(store, deployment.companyIds, env).catch(async (err: unknown) => {
+  await refuseSecretsWithoutKey(store, deployment.companyIds, deployment.shared.secretKeys).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
   const metrics = createMetrics();
+  const clock = jobOptions.clock ?? systemClock();
   const history: RunHistory = { lastSuccessAt: null, lastFailure: null };
   let status: StatusServer | null = null;
   let receiver: WebhookReceiver | null = null;
@@ -77,7 +80,7 @@ export async function composeDeployment(
     observe(result) {
       const o = result.outcome;
       const ok = result.status === 'succeeded';
-      const finishedAt = o?.finishedAt ?? new Date().toISOString();
+      const finishedAt = o?.finishedAt ?? dateNow(clock).toISOString();
       if (result.status === 'done-elsewhere' || result.status === 'locked-elsewhere' || result.status === 'not-started') return;
       const budgetStop = result.status === 'stopped-budget';
       if (ok) history.lastSuccessAt = Date.parse(finishedAt);
@@ -101,32 +104,34 @@ export async function composeDeployment(
         ...(o?.result ? { findingsByKind } : {}),
       });
     },
-    readiness: () => assessReadiness(history, Date.now(), READY_MAX_AGE_MS),
+    readiness: () => assessReadiness(history, clock.now(), READY_MAX_AGE_MS),
     async startStatus() {
-      const addr = env.CADENCE_STATUS_ADDR;
+      const addr = deployment.shared.statusAddr;
       if (!addr) return null;
       const { host, port } = parseHostPort(addr);
-      const reportDir = deployment.mode === 'single' ? deployment.configFor(deployment.companyIds[0]!).reportDir : (env.CADENCE_REPORT_DIR ?? 'reports');
+      const reportDir = deployment.shared.reportDir;
       status = await startStatusServer({
         host,
         port,
         metrics,
-        readiness: () => assessReadiness(history, Date.now(), READY_MAX_AGE_MS),
+        readiness: () => assessReadiness(history, clock.now(), READY_MAX_AGE_MS),
+        clock,
         latestReportPath: () => latestReportPath(reportDir),
-        ...(env.CADENCE_STATUS_TOKEN ? { token: env.CADENCE_STATUS_TOKEN } : {}),
+        ...(deployment.shared.statusToken ? { token: deployment.shared.statusToken } : {}),
         logger: logger.child({ component: 'status' }),
       });
       logger.info({ url: status.url }, 'status server listening');
       return status;
     },
     async startWebhooks() {
-      const addr = env.CADENCE_WEBHOOK_ADDR;
+      const addr = deployment.shared.webhookAddr;
       if (!addr) return null;
-      const keyring = secretKeyring(secretKeysOf(env));
-      const received = metrics.registry.counter({
+      const keyring = secretKeyring(deployment.shared.secretKeys);
+      const received = new Counter({
         name: 'cadence_webhook_requests_total',
         help: 'Webhook deliveries answered by the receiver: recorded, duplicate, or the refusal reason.',
         labelNames: ['company', 'outcome'],
+        registers: [metrics.registry],
       });
       receiver = await startWebhookReceiver({
         onRequest: (company, outcome) => received.inc({ company: company ?? 'unknown', outcome }),
@@ -136,6 +141,7 @@ export async function composeDeployment(
           return { companyId: id, credentials: () => readWebhookCredentials(secrets), inbox: webhookInbox(store.keyv, id) };
         }),
         logger: logger.child({ component: 'webhooks' }),
+        clock,
       });
       return receiver;
     },
@@ -152,8 +158,8 @@ export async function composeDeployment(
  * CADENCE_SECRET_KEY is not set: they could neither be read nor written back, and nothing may fall
  * back to storing them in clear.
  */
-async function refuseSecretsWithoutKey(store: StateStore, companyIds: readonly string[], env: Record<string, string | undefined>): Promise<void> {
-  if (env.CADENCE_SECRET_KEY) return;
+async function refuseSecretsWithoutKey(store: StateStore, companyIds: readonly string[], keys: Deployment['shared']['secretKeys']): Promise<void> {
+  if (keys.current) return;
   const problems: string[] = [];
   for (const id of companyIds) {
     const n = (await store.keysWithPrefix(`c:${id}:secret:`)).length;

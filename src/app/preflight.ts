@@ -12,15 +12,16 @@ import type { Logger } from '../log/logger.js';
 import { nextRunAfter, parseSchedule } from '../ops/next-run.js';
 import { ensureDir, withFsTimeout } from '../store/fs-paths.js';
 import { openStateStore, type StateStore } from '../store/open-state-store.js';
+import { dateNow, systemClock, type Clock } from '../domain/clock.js';
 
 /** Connect, write, read back and delete a probe key. `store`: an already open store (else one is opened and closed). */
-export async function checkStateStore(stateUrl: string, logger: Logger, store?: StateStore): Promise<DoctorCheck> {
+export async function checkStateStore(stateUrl: string, logger: Logger, store?: StateStore, clock: Pick<Clock, 'now'> = systemClock()): Promise<DoctorCheck> {
   const fix = 'check CADENCE_STATE_URL and that the store is running and writable';
   let opened: StateStore | undefined;
   try {
     const s = store ?? (opened = await openStateStore(stateUrl, logger));
     const key = `__probe__:${randomBytes(4).toString('hex')}`;
-    const value = { probe: key, at: new Date().toISOString() };
+    const value = { probe: key, at: dateNow(clock).toISOString() };
     await s.keyv.set(key, value);
     const back = (await s.keyv.get(key)) as typeof value | undefined;
     await s.keyv.delete(key);
@@ -33,7 +34,7 @@ export async function checkStateStore(stateUrl: string, logger: Logger, store?: 
   }
 }
 
-export function checkSchedule(schedule: string, timeZone: string, now = new Date()): DoctorCheck {
+export function checkSchedule(schedule: string, timeZone: string, now: Date = dateNow(systemClock())): DoctorCheck {
   try {
     const next = nextRunAfter(parseSchedule(schedule), timeZone, now);
     return { id: 'schedule', status: 'ok', detail: `schedule "${schedule}" (${timeZone}): next run ${next.toISOString()}` };

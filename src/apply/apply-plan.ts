@@ -26,22 +26,8 @@ import { formatPlanSummary } from '../plan/format-plan.js';
 import type { CreateActivity, DeleteActivity, Plan, PlannedWrite, UpdateOrgFlags } from '../plan/types.js';
 import { isUntouched } from '../plan/untouched.js';
 import { LedgerEntry, type ApplyClient, type ApplyState, type AuditEntry } from './ports.js';
-
-export type WriteOutcome =
-  /** Dry run: would be written. */
-  | 'planned'
-  | 'created'
-  /** Found in Pipedrive under its key (an earlier run, crashed before its ledger write, or another replica). */
-  | 'adopted'
-  | 'updated'
-  | 'deleted'
-  /** The ledger already has it done. */
-  | 'already_done'
-  /** Nothing to do any more (the activity to delete was done, edited or gone). */
-  | 'not_needed'
-  | 'failed'
-  /** The run stopped before this write (fatal error, lost lock, not confirmed). */
-  | 'not_attempted';
+import type { WriteOutcome } from '../domain/vocabulary.js';
+import { dateNow, systemClock, type Clock } from '../domain/clock.js';
 
 export interface WriteResult {
   key: string;
@@ -102,7 +88,8 @@ export interface ApplyPlanInput {
    * the HTTP client's own concurrency bound and pacing keep the total under Pipedrive's rate limit.
    */
   concurrency?: number;
-  now?: () => Date;
+  /** Where apply reads the time for the ledger and the audit log (default: the system clock). */
+  clock?: Pick<Clock, 'now'>;
 }
 
 /** Consecutive failed writes after which the run stops instead of hammering a failing API. */
@@ -136,7 +123,8 @@ export function applyStopNotices(s: Pick<ApplySummary, 'refused' | 'aborted' | '
 
 export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
   const { plan, client, companyState: state, logger, maxWrites, force = false, dryRun = false } = input;
-  const now = input.now ?? (() => new Date());
+  const clock = input.clock ?? systemClock();
+  const now = (): Date => dateNow(clock);
   const actor = input.actor ?? 'pipedrive-cadence';
   const results: WriteResult[] = [];
   const summary: ApplySummary = {

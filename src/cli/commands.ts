@@ -2,13 +2,12 @@
  * The commands: each maps its flags onto the configuration, composes the parts it needs and prints.
  * Human output goes to stdout; logs (pino, JSON) go to stderr.
  */
-import type { ParseArgsConfig } from 'node:util';
 import { loadConfig, type AppConfig, type ConfigOverrides } from '../config/load-config.js';
-import { ConfigError } from '../config/config-error.js';
-import { composeCompany, loggerFor, commandClient, type CompanyParts } from '../app/compose.js';
-import { runCompanyJob, type JobOptions, type JobOutcome } from '../job/run-company-job.js';
+import { LOCALES } from '../i18n/locales.js';
+import { composeCompany, loggerFor, commandClient } from '../app/compose.js';
+import { runCompanyJob, type JobOutcome } from '../job/run-company-job.js';
 import { formatJobOutcome, formatSyncSummary } from './format-outcome.js';
-import { createProgress, type ProgressSink } from './progress.js';
+import { createProgress, jobProgress, type ProgressSink } from './progress.js';
 import { EXIT } from './errors-to-exit.js';
 import { setFatalLogger } from '../ops/last-defence.js';
 import { runSync } from '../sync/run-sync.js';
@@ -20,39 +19,67 @@ import { runScheduleCommand, runOnceCommand } from './schedule.js';
 import { runPurgeCommand, runRotateKeyCommand, withDoctorSecrets } from './privacy.js';
 import { preflightChecks } from '../app/preflight.js';
 import { checkWebhookSetup, runWebhookSetup, withWebhookChecks } from './webhooks.js';
+import type { CompanyParts } from '../job/company-parts.js';
+import { systemClock } from '../domain/clock.js';
 
-type Values = Record<string, string | boolean | undefined>;
 type Env = Record<string, string | undefined>;
+
+/**
+ * One option of a command, declared once: the CLI parser (src/cli/program.ts) builds the parsing,
+ * the validation and `--help` from it, and README's command table is checked against it.
+ */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  /** What the option does, for `cadence <command> --help`. */
+  help: string;
+  /** The value's placeholder in the help (`<file>`); string options only. */
+  arg?: string;
+  /** The only values accepted. */
+  choices?: readonly string[];
+  /** What is wrong with a value (e.g. "Expected a whole number ≥ 1."), or null when it is fine. */
+  check?: (value: string) => string | null;
+  /** Options this one cannot be given with. */
+  conflicts?: readonly string[];
+}
+
+/** Parsed and validated options, by option name (`values['dry-run'] === true`, `values.policy === 'x.yaml'`). */
+export type Values = Record<string, string | boolean | undefined>;
 
 export interface Command {
   summary: string;
-  options: NonNullable<ParseArgsConfig['options']>;
-  /** What each option does, by option name, for `cadence <command> --help`. */
-  optionHelp?: Record<string, string>;
+  options: Record<string, OptionSpec>;
   run(values: Values, env: Env): Promise<number>;
 }
 
-const common = {
-  policy: { type: 'string' },
-} as const;
+const COMPANY_ID = /^[A-Za-z0-9._:-]+$/;
+const RECONCILE = ['auto', 'force', 'skip'] as const;
 
-const HELP = {
-  policy: '<file>  the policy file (default CADENCE_POLICY_FILE, else config/policy.yaml)',
-  'no-sync': 'work from the state store as it is, without pulling changes from Pipedrive first',
-  'dry-run': 'plan and report without writing to Pipedrive (same as CADENCE_DRY_RUN=true)',
-  'max-writes': '<N>  refuse a plan with more than N writes (default CADENCE_MAX_WRITES, else writes.maxWrites)',
-  force: 'apply a plan larger than the write cap',
-} as const;
+/** Each option that several commands share, defined once. */
+const OPTION = {
+  policy: { type: 'string', arg: '<file>', help: 'the policy file (default CADENCE_POLICY_FILE, else config/policy.yaml)' },
+  'no-sync': { type: 'boolean', help: 'work from the state store as it is, without pulling changes from Pipedrive first' },
+  'dry-run': { type: 'boolean', help: 'plan and report without writing to Pipedrive (same as CADENCE_DRY_RUN=true)' },
+  'max-writes': {
+    type: 'string',
+    arg: '<N>',
+    help: 'refuse a plan with more than N writes (default CADENCE_MAX_WRITES, else writes.maxWrites)',
+    check: (v) => (Number.isInteger(Number(v)) && Number(v) >= 1 ? null : 'Expected a whole number ≥ 1.'),
+  },
+  force: { type: 'boolean', help: 'apply a plan larger than the write cap' },
+  company: {
+    type: 'string',
+    arg: '<id>',
+    help: 'only this company of the companies file (default: every company)',
+    check: (v) => (COMPANY_ID.test(v) ? null : 'Expected a company id (letters, digits, . _ : -).'),
+  },
+} as const satisfies Record<string, OptionSpec>;
 
 function overridesOf(values: Values): ConfigOverrides {
   const o: ConfigOverrides = {};
   if (typeof values.policy === 'string') o.policyFile = values.policy;
   if (values['dry-run'] === true) o.dryRun = true;
-  if (typeof values['max-writes'] === 'string') {
-    const n = Number(values['max-writes']);
-    if (!Number.isInteger(n) || n < 1) throw new ConfigError([`--max-writes: expected a whole number ≥ 1, got "${values['max-writes']}"`]);
-    o.maxWrites = n;
-  }
+  // Checked by the parser (OPTION['max-writes'].check): a whole number ≥ 1.
+  if (typeof values['max-writes'] === 'string') o.maxWrites = Number(values['max-writes']);
   return o;
 }
 
@@ -62,22 +89,6 @@ function configOf(values: Values, env: Env): AppConfig {
 
 function progressFor(parts: Pick<CompanyParts, 'logger'>): ProgressSink {
   return createProgress(process.stderr, parts.logger);
-}
-
-/** Progress callbacks for a job, rendered on a TTY or as log lines. */
-export function jobProgress(progress: ProgressSink): Pick<JobOptions, 'onSyncProgress' | 'onApplyProgress'> {
-  return {
-    onSyncProgress: (p) =>
-      progress.update(`sync ${p.phase}${p.entity ? ` ${p.entity}` : ''}`, {
-        records: p.records,
-        pages: p.pages,
-        requests: p.requests,
-        retries: p.retries,
-        burstLeft: p.headroom.burstRemaining,
-        dailyLeft: p.headroom.dailyRemaining,
-      }),
-    onApplyProgress: (p) => progress.update('apply', { done: p.done, total: p.total, last: p.result.outcome }),
-  };
 }
 
 async function withCompany<T>(values: Values, env: Env, fn: (parts: CompanyParts) => Promise<T>): Promise<T> {
@@ -110,19 +121,21 @@ function exitFor(outcome: JobOutcome): number {
 export const COMMANDS = {
   sync: {
     summary: 'pull what changed since the last checkpoint into the state store',
-    options: { ...common, full: { type: 'boolean' }, reconcile: { type: 'string' } },
-    optionHelp: { policy: HELP.policy, full: 'pull everything again, ignoring the checkpoint', reconcile: 'auto|force|skip  the weekly id reconciliation that finds deleted and merged records (default auto)' },
+    options: {
+      policy: OPTION.policy,
+      full: { type: 'boolean', help: 'pull everything again, ignoring the checkpoint' },
+      reconcile: { type: 'string', arg: '<mode>', choices: RECONCILE, help: 'the weekly id reconciliation that finds deleted and merged records (default auto)' },
+    },
     async run(values, env) {
-      const reconcile = (values.reconcile as string | undefined) ?? 'auto';
-      if (!['auto', 'force', 'skip'].includes(reconcile)) throw new ConfigError([`--reconcile: expected auto, force or skip, got "${reconcile}"`]);
+      const reconcile = (values.reconcile ?? 'auto') as (typeof RECONCILE)[number];
       return withCompany(values, env, async (parts) => {
         const progress = progressFor(parts);
         const summary = await runSync({
           client: parts.client,
           companyState: parts.state,
           logger: parts.logger,
-          now: () => new Date(),
-          reconcile: reconcile as 'auto' | 'force' | 'skip',
+          clock: systemClock(),
+          reconcile,
           reconcileEveryDays: parts.config.reconcileEveryDays,
           full: values.full === true,
           onProgress: jobProgress(progress).onSyncProgress,
@@ -135,8 +148,7 @@ export const COMMANDS = {
   },
   plan: {
     summary: 'print the write-backs the policy asks for; changes nothing in Pipedrive',
-    options: { ...common, json: { type: 'boolean' }, 'no-sync': { type: 'boolean' } },
-    optionHelp: { policy: HELP.policy, json: 'print the plan as JSON', 'no-sync': HELP['no-sync'] },
+    options: { policy: OPTION.policy, json: { type: 'boolean', help: 'print the plan as JSON' }, 'no-sync': OPTION['no-sync'] },
     async run(values, env) {
       return withCompany(values, env, async (parts) => {
         const progress = progressFor(parts);
@@ -153,8 +165,7 @@ export const COMMANDS = {
   },
   apply: {
     summary: 'execute the plan idempotently (sync first unless --no-sync)',
-    options: { ...common, 'dry-run': { type: 'boolean' }, 'max-writes': { type: 'string' }, force: { type: 'boolean' }, 'no-sync': { type: 'boolean' } },
-    optionHelp: { policy: HELP.policy, 'dry-run': HELP['dry-run'], 'max-writes': HELP['max-writes'], force: HELP.force, 'no-sync': HELP['no-sync'] },
+    options: { policy: OPTION.policy, 'dry-run': OPTION['dry-run'], 'max-writes': OPTION['max-writes'], force: OPTION.force, 'no-sync': OPTION['no-sync'] },
     async run(values, env) {
       return withCompany(values, env, async (parts) => {
         const progress = progressFor(parts);
@@ -172,8 +183,7 @@ export const COMMANDS = {
   },
   report: {
     summary: 'write the HTML/CSV/JSON reports (sync first unless --no-sync); writes nothing to Pipedrive',
-    options: { ...common, 'no-sync': { type: 'boolean' } },
-    optionHelp: { policy: HELP.policy, 'no-sync': HELP['no-sync'] },
+    options: { policy: OPTION.policy, 'no-sync': OPTION['no-sync'] },
     async run(values, env) {
       return withCompany(values, env, async (parts) => {
         const progress = progressFor(parts);
@@ -186,16 +196,14 @@ export const COMMANDS = {
   },
   setup: {
     summary: 'create the flag fields and activity types the policy names, when missing (--webhooks URL: subscribe to Pipedrive webhooks)',
-    options: { ...common, 'dry-run': { type: 'boolean' }, webhooks: { type: 'string' }, 'remove-webhooks': { type: 'boolean' } },
-    optionHelp: {
-      policy: HELP.policy,
-      'dry-run': 'say what would be created without creating it',
-      webhooks: '<public URL>  also subscribe to Pipedrive webhooks delivering to this URL (needs CADENCE_SECRET_KEY)',
-      'remove-webhooks': "remove this worker's webhook subscriptions (others are left alone)",
+    options: {
+      policy: OPTION.policy,
+      'dry-run': { type: 'boolean', help: 'say what would be created without creating it' },
+      webhooks: { type: 'string', arg: '<public URL>', help: 'also subscribe to Pipedrive webhooks delivering to this URL (needs CADENCE_SECRET_KEY)' },
+      'remove-webhooks': { type: 'boolean', help: "remove this worker's webhook subscriptions (others are left alone)", conflicts: ['webhooks'] },
     },
     async run(values, env) {
       const remove = values['remove-webhooks'] === true;
-      if (remove && typeof values.webhooks === 'string') throw new ConfigError(['setup: --webhooks and --remove-webhooks exclude each other']);
       if (remove || typeof values.webhooks === 'string') {
         const url = typeof values.webhooks === 'string' ? values.webhooks : undefined;
         return withCompany(values, env, async (parts) => {
@@ -219,7 +227,7 @@ export const COMMANDS = {
   },
   doctor: {
     summary: 'check token, permissions, fields, users, activity types and time zone; say what to fix',
-    options: { ...common },
+    options: { policy: OPTION.policy },
     async run(values, env) {
       const config = configOf(values, env);
       const logger = loggerFor(config);
@@ -241,71 +249,40 @@ export const COMMANDS = {
   },
   'run-once': {
     summary: 'the nightly job once for every configured company (cron / Kubernetes CronJob)',
-    options: { ...common, force: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
-    optionHelp: { policy: HELP.policy, force: HELP.force, 'dry-run': HELP['dry-run'] },
+    options: { policy: OPTION.policy, force: OPTION.force, 'dry-run': OPTION['dry-run'] },
     run: (values, env) => runOnceCommand(values, env),
   },
   schedule: {
     summary: 'run the nightly job on CADENCE_SCHEDULE in the firm time zone, with the status server',
-    options: { ...common },
+    options: { policy: OPTION.policy },
     run: (values, env) => runScheduleCommand(values, env),
   },
   demo: {
     summary: 'start the built-in Pipedrive sandbox with demo data and run setup + the nightly job against it',
-    options: { ...common, locale: { type: 'string' }, 'keep-running': { type: 'boolean' }, 'report-dir': { type: 'string' } },
-    optionHelp: {
-      policy: HELP.policy,
-      locale: 'pt-BR|en  the language of the texts and the report (default pt-BR)',
-      'keep-running': 'keep the sandbox running afterwards, to look around in it',
-      'report-dir': '<dir>  where the reports go (default reports/demo)',
+    options: {
+      policy: OPTION.policy,
+      locale: { type: 'string', arg: '<locale>', choices: LOCALES, help: 'the language of the texts and the report (default pt-BR)' },
+      'keep-running': { type: 'boolean', help: 'keep the sandbox running afterwards, to look around in it' },
+      'report-dir': { type: 'string', arg: '<dir>', help: 'where the reports go (default reports/demo)' },
     },
     run: (values, env) => runDemo(values, env),
   },
   'rotate-key': {
     summary: 're-encrypt the stored secrets under CADENCE_SECRET_KEY (old key in CADENCE_SECRET_KEY_PREVIOUS)',
-    options: { company: { type: 'string' } },
-    optionHelp: { company: '<id>  only this company of the companies file (default: every company)' },
+    options: { company: OPTION.company },
     run: (values, env) => runRotateKeyCommand(values, env),
   },
   purge: {
     summary: "erase a company's mirror, ledger, history, secrets and reports (--company X --yes)",
-    options: { company: { type: 'string' }, yes: { type: 'boolean' } },
-    optionHelp: { company: '<id>  the company to erase (required)', yes: 'really erase; without it nothing is changed (exit 2)' },
+    options: {
+      company: { ...OPTION.company, help: 'the company to erase (required)' },
+      yes: { type: 'boolean', help: 'really erase; without it nothing is changed (exit 2)' },
+    },
     run: (values, env) => runPurgeCommand(values, env),
   },
 } satisfies Record<string, Command>;
 
 export type CommandName = keyof typeof COMMANDS;
 
-/** `cadence <command> --help`: what the command does and each of its options. */
-export function commandUsage(name: string, command: Command): string {
-  const lines = [`Usage: cadence ${name} [options]`, '', `${command.summary}.`, '', 'Options:'];
-  const rows: [string, string][] = Object.entries(command.options).map(([opt, spec]) => {
-    const help = command.optionHelp?.[opt] ?? '';
-    // "<file>  the policy file": the option's argument, then what it does.
-    const [arg, text] = help.includes('  ') ? [` ${help.slice(0, help.indexOf('  '))}`, help.slice(help.indexOf('  ') + 2)] : [spec.type === 'string' ? ' <value>' : '', help];
-    return [`--${opt}${arg}`, text];
-  });
-  rows.push(['--help', 'this text']);
-  const width = Math.max(...rows.map(([o]) => o.length));
-  for (const [o, text] of rows) lines.push(`  ${o.padEnd(width)}  ${text}`.trimEnd());
-  lines.push('', EXIT_CODES_LINE, '');
-  return lines.join('\n');
-}
-
+/** Printed after every help text. */
 export const EXIT_CODES_LINE = 'Exit codes: 0 ok, 1 failed, 2 configuration, 3 credentials, 4 daily budget, 5 write cap, 6 report not written, 70 internal error, 130 interrupted.';
-
-export const USAGE = `Usage: cadence <command> [options]
-
-Commands:
-${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
-  .join('\n')}
-
-Common options: --policy <file> (default CADENCE_POLICY_FILE or config/policy.yaml)
-apply: --dry-run --max-writes N --force --no-sync    plan: --json --no-sync    sync: --full --reconcile auto|force|skip
-setup: --dry-run --webhooks URL --remove-webhooks
-demo: --locale pt-BR|en --keep-running --report-dir DIR    rotate-key: --company ID    purge: --company ID --yes
-\`cadence <command> --help\` describes a command and its options.
-Configuration: environment variables, see .env.example. ${EXIT_CODES_LINE}
-`;

@@ -8,21 +8,20 @@ import { resolve } from 'node:path';
 import { startSandbox } from '../../sandbox/server.js';
 import { generateDataset } from '../../sandbox/generator.js';
 import { loadConfig, type AppConfig } from '../config/load-config.js';
-import { LOCALES, type Locale } from '../config/policy-schema.js';
 import { composeCompany, loggerFor } from '../app/compose.js';
 import { runSetup, formatSetupReport } from '../setup/run-setup.js';
 import { runCompanyJob } from '../job/run-company-job.js';
 import { formatJobOutcome } from './format-outcome.js';
-import { createProgress } from './progress.js';
-import { jobProgress } from './commands.js';
+import { createProgress, jobProgress } from './progress.js';
 import { EXIT } from './errors-to-exit.js';
-import { ConfigError } from '../config/config-error.js';
+import type { Locale } from '../i18n/locales.js';
+import { dateNow, systemClock } from '../domain/clock.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
 export async function runDemo(values: Values, env: Record<string, string | undefined>): Promise<number> {
-  const locale = (values.locale as string | undefined) ?? 'pt-BR';
-  if (!(LOCALES as readonly string[]).includes(locale)) throw new ConfigError([`--locale: expected ${LOCALES.join(' or ')}, got "${locale}"`]);
+  // --locale is one of LOCALES: the parser checks its choices (COMMANDS.demo in commands.ts).
+  const locale = (values.locale ?? 'pt-BR') as Locale;
   const reportDir = (values['report-dir'] as string | undefined) ?? 'reports/demo';
   const stateFile = 'data/demo.sqlite';
   // Each demo starts a fresh sandbox, so its state starts fresh too.
@@ -30,7 +29,7 @@ export async function runDemo(values: Values, env: Record<string, string | undef
 
   const out = (s: string) => process.stdout.write(s);
   out('Starting the Pipedrive sandbox with the demo firm…\n');
-  const sandbox = await startSandbox({ dataset: generateDataset({ seed: 42, now: new Date(), scale: 'demo' }) });
+  const sandbox = await startSandbox({ dataset: generateDataset({ seed: 42, now: dateNow(systemClock()), scale: 'demo' }) });
   try {
     const loaded = loadConfig({
       env: {
@@ -43,7 +42,7 @@ export async function runDemo(values: Values, env: Record<string, string | undef
         LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
       },
     });
-    const config: AppConfig = { ...loaded, policy: { ...loaded.policy, locale: locale as Locale } };
+    const config: AppConfig = { ...loaded, policy: { ...loaded.policy, locale } };
     const logger = loggerFor(config);
     out(`Sandbox listening on ${sandbox.url} (token ${sandbox.token}); state in ${stateFile}; reports in ${reportDir}/\n\n`);
 

@@ -5,8 +5,7 @@
 import { join } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { loadCompaniesFile } from '../config/companies.js';
-import { secretEnvValues } from '../config/env-schema.js';
-import { parseEnv, secretKeysOf, type AppConfig } from '../config/load-config.js';
+import { configSecrets, envSecretHolder, parseEnv, secretKeysOf, type AppConfig } from '../config/load-config.js';
 import type { RunDoctorInput } from '../doctor/run-doctor.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { purgeCompany, rotateSecretKey } from '../ops/privacy.js';
@@ -17,24 +16,20 @@ import { EXIT } from './errors-to-exit.js';
 type Values = Record<string, string | boolean | undefined>;
 type Env = Record<string, string | undefined>;
 
-const COMPANY_ID = /^[A-Za-z0-9._:-]+$/;
-
 /** The company of a single-company environment: its domain, or the host of its base URL. */
 function envCompanyId(env: ReturnType<typeof parseEnv>): string | undefined {
   if (env.PIPEDRIVE_COMPANY_DOMAIN) return env.PIPEDRIVE_COMPANY_DOMAIN;
   return env.PIPEDRIVE_BASE_URL ? new URL(env.PIPEDRIVE_BASE_URL).host : undefined;
 }
 
+/** --company, checked by the parser (COMMANDS in commands.ts: letters, digits, . _ : -). */
 function companyOption(values: Values): string | undefined {
-  const c = values.company;
-  if (c === undefined) return undefined;
-  if (typeof c !== 'string' || !COMPANY_ID.test(c)) throw new ConfigError([`--company: expected a company id (letters, digits, . _ : -), got "${String(c)}"`]);
-  return c;
+  return typeof values.company === 'string' ? values.company : undefined;
 }
 
 async function withStore<T>(env: Env, fn: (parts: { store: Awaited<ReturnType<typeof openStateStore>>; logger: ReturnType<typeof createLogger>; parsed: ReturnType<typeof parseEnv> }) => Promise<T>): Promise<T> {
   const parsed = parseEnv(env);
-  const logger = createLogger({ level: parsed.LOG_LEVEL, secrets: secretEnvValues(env) });
+  const logger = createLogger({ level: parsed.LOG_LEVEL, secrets: configSecrets(envSecretHolder(parsed)) });
   const store = await openStateStore(parsed.CADENCE_STATE_URL, logger.child({ component: 'store' }));
   try {
     return await fn({ store, logger, parsed });

@@ -14,13 +14,14 @@ import { opsStoreFor } from '../ops/ops-store.js';
 import { formatJobOutcome } from './format-outcome.js';
 import type { RunSummary } from '../ops/run-all-companies.js';
 import type { JobOutcome } from '../job/run-company-job.js';
+import type { Deployment } from '../ops/deployment.js';
 import { EXIT } from './errors-to-exit.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
-/** CADENCE_LOCK_TTL_MS (validated with the rest of the environment by loadDeployment). */
-function lockTtl(env: Record<string, string | undefined>): { lockTtlMs?: number } {
-  return env.CADENCE_LOCK_TTL_MS ? { lockTtlMs: Number(env.CADENCE_LOCK_TTL_MS) } : {};
+/** CADENCE_LOCK_TTL_MS, parsed with the rest of the environment by loadDeployment. */
+function lockTtl(deployment: Deployment): { lockTtlMs?: number } {
+  return deployment.shared.lockTtlMs !== undefined ? { lockTtlMs: deployment.shared.lockTtlMs } : {};
 }
 
 export async function runOnceCommand(values: Values, env: Record<string, string | undefined>): Promise<number> {
@@ -36,7 +37,7 @@ export async function runOnceCommand(values: Values, env: Record<string, string 
     store: opsStoreFor(parts.store),
     logger: parts.logger,
     classify: jobOutcomeVerdict,
-    ...lockTtl(env),
+    ...lockTtl(parts.deployment),
     onCompanyFinished: (r) => {
       parts.observe(r);
       if (r.outcome) process.stdout.write(`\n== ${r.companyId}\n${formatJobOutcome(r.outcome)}`);
@@ -119,7 +120,7 @@ export async function runScheduleCommand(values: Values, env: Record<string, str
     store: opsStoreFor(parts.store),
     logger: parts.logger,
     classify: jobOutcomeVerdict,
-    ...lockTtl(env),
+    ...lockTtl(parts.deployment),
     onCompanyFinished: (r) => parts.observe(r),
     onRunFinished: (s) => parts.logger.info({ counts: s.counts, slot: s.slot }, 'tick finished'),
     close: () => parts.close(),

@@ -4,12 +4,12 @@
 import type { AppConfig } from '../config/load-config.js';
 import { ConfigError } from '../config/config-error.js';
 import type { Logger } from '../log/logger.js';
-import type { CompanyParts } from '../app/compose.js';
 import { checkWebhooks } from '../doctor/check-webhooks.js';
 import type { DoctorReport } from '../doctor/run-doctor.js';
 import type { PipedriveClient } from '../pipedrive/client.js';
 import type { SecretStatus } from '../store/secret-store.js';
 import { ensureWebhooks, formatWebhookReport, removeWebhooks, type WebhookSetupReport } from '../setup/webhooks.js';
+import type { CompanyParts } from '../job/company-parts.js';
 
 /** The public base URL for `setup --webhooks`: the flag's value, else CADENCE_WEBHOOK_URL. */
 export function webhookBaseUrl(flag: string | undefined, config: Pick<AppConfig, 'webhookUrl'>): string {

@@ -17,7 +17,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, formatIssues } from './config-error.js';
-import { loadConfig, parseYamlFile, type AppConfig, type ConfigOverrides } from './load-config.js';
+import type { Env } from './env-schema.js';
+import { configFromParts, parseEnv, parseYamlFile, type AppConfig, type ConfigOverrides, type ConnectionVars } from './load-config.js';
+import type { Policy } from './policy-schema.js';
 
 const envVarName = z
   .string({ error: 'expected the name of an environment variable, e.g. ACME_PIPEDRIVE_TOKEN' })
@@ -127,57 +129,70 @@ export function enabledCompanyIds(companies: readonly Company[]): string[] {
   return companies.filter((c) => c.enabled).map((c) => c.id);
 }
 
-/**
- * The environment one company's job sees: the shared variables, with the single-company Pipedrive
- * variables replaced by this company's (its token read from the variable it names), and reports in a
- * folder of its own (CADENCE_REPORT_DIR/<id>).
- */
-export function companyEnv(company: Company, env: Record<string, string | undefined>): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {
-    ...env,
-    PIPEDRIVE_API_TOKEN: company.tokenEnv ? env[company.tokenEnv] : undefined,
-    PIPEDRIVE_OAUTH_ACCESS_TOKEN: company.oauthTokenEnv ? env[company.oauthTokenEnv] : undefined,
-    PIPEDRIVE_OAUTH_CLIENT_ID: company.oauthApp ? env[company.oauthApp.clientIdEnv] : undefined,
-    PIPEDRIVE_OAUTH_CLIENT_SECRET: company.oauthApp ? env[company.oauthApp.clientSecretEnv] : undefined,
-    PIPEDRIVE_OAUTH_REFRESH_TOKEN: company.oauthApp ? env[company.oauthApp.refreshTokenEnv] : undefined,
-    PIPEDRIVE_OAUTH_HOST: company.oauthApp?.host ?? env.PIPEDRIVE_OAUTH_HOST,
+/** The company's credentials, read from the variables its entry names, and its address. */
+export function companyConnection(company: Company, vars: Record<string, string | undefined>, shared: Pick<Env, 'PIPEDRIVE_OAUTH_HOST'>): ConnectionVars {
+  const read = (name: string | undefined) => (name && vars[name] ? vars[name] : undefined);
+  const host = company.oauthApp?.host ?? shared.PIPEDRIVE_OAUTH_HOST;
+  const values: Record<keyof ConnectionVars, string | undefined> = {
+    PIPEDRIVE_API_TOKEN: read(company.tokenEnv),
+    PIPEDRIVE_OAUTH_ACCESS_TOKEN: read(company.oauthTokenEnv),
+    PIPEDRIVE_OAUTH_CLIENT_ID: read(company.oauthApp?.clientIdEnv),
+    PIPEDRIVE_OAUTH_CLIENT_SECRET: read(company.oauthApp?.clientSecretEnv),
+    PIPEDRIVE_OAUTH_REFRESH_TOKEN: read(company.oauthApp?.refreshTokenEnv),
+    PIPEDRIVE_OAUTH_HOST: company.oauthApp ? host : undefined,
     PIPEDRIVE_COMPANY_DOMAIN: company.domain,
     PIPEDRIVE_BASE_URL: company.baseUrl,
-    CADENCE_COMPANIES_FILE: undefined,
-    // One report folder per company, so each company's "latest" report stays its own.
-    CADENCE_REPORT_DIR: join(env.CADENCE_REPORT_DIR || 'reports', company.id),
   };
-  if (company.policyPath) out.CADENCE_POLICY_FILE = company.policyPath;
-  return out;
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as ConnectionVars;
 }
 
-/** Every token the companies name (to register as logger secrets, so none is ever written). */
-export function companyTokens(companies: readonly Company[], env: Record<string, string | undefined>): string[] {
-  return companies.flatMap((c) =>
-    [c.tokenEnv, c.oauthTokenEnv, c.oauthApp?.clientSecretEnv, c.oauthApp?.refreshTokenEnv].flatMap((name) => (name && env[name] ? [env[name]] : [])),
-  );
+/** The policy file a company runs under: the flag, else its entry's, else CADENCE_POLICY_FILE. */
+export function companyPolicyFile(company: Company, shared: Pick<Env, 'CADENCE_POLICY_FILE'>, overrides: ConfigOverrides = {}): string {
+  return overrides.policyFile ?? company.policyPath ?? shared.CADENCE_POLICY_FILE;
+}
+
+export interface CompanyConfigOptions {
+  overrides?: ConfigOverrides;
+  /** The environment already parsed (the deployment parses it once); else `vars` is parsed. */
+  env?: Env;
+  /** Policies already parsed, by file (the deployment reads each once, at start). */
+  policies?: ReadonlyMap<string, Policy>;
+  /** False while only reading the policies at start-up (the token is checked when the company runs). */
+  requireToken?: boolean;
 }
 
 /**
- * One company's resolved configuration (the same parseConfig as single-company mode), with
- * `companyId` set to the entry's id. Throws ConfigError naming the company and the variable to set.
+ * One company's resolved configuration, built from the parsed environment, the entry and its policy
+ * (the same checks as single-company mode), with `companyId` set to the entry's id and reports in a folder
+ * of its own (CADENCE_REPORT_DIR/<id>). Throws ConfigError naming the company and the variable to set.
  */
-export function loadCompanyConfig(company: Company, env: Record<string, string | undefined>, overrides: ConfigOverrides = {}): AppConfig {
+export function loadCompanyConfig(company: Company, vars: Record<string, string | undefined>, options: CompanyConfigOptions = {}): AppConfig {
+  const { overrides = {}, requireToken = true } = options;
+  if (requireToken) checkCompanyCredentials(company, vars);
+  try {
+    const env = options.env ?? parseEnv(vars);
+    const policyFile = companyPolicyFile(company, env, overrides);
+    const policy = options.policies?.get(policyFile);
+    const config = configFromParts({ env, connection: companyConnection(company, vars, env), policyFile, ...(policy ? { policy } : {}), overrides, requireToken });
+    const { companiesFile: _shared, ...own } = config;
+    // One report folder per company, so each company's "latest" report stays its own.
+    return { ...own, companyId: company.id, reportDir: join(env.CADENCE_REPORT_DIR, company.id) };
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(err.issues.map((i) => `company "${company.id}": ${i}`));
+    throw err;
+  }
+}
+
+function checkCompanyCredentials(company: Company, vars: Record<string, string | undefined>): void {
   if (company.oauthApp) {
-    const unset = [company.oauthApp.clientIdEnv, company.oauthApp.clientSecretEnv, company.oauthApp.refreshTokenEnv].filter((name) => !env[name]);
+    const unset = [company.oauthApp.clientIdEnv, company.oauthApp.clientSecretEnv, company.oauthApp.refreshTokenEnv].filter((name) => !vars[name]);
     if (unset.length > 0) {
       throw new ConfigError([`company "${company.id}": environment variable${unset.length > 1 ? 's' : ''} ${unset.join(', ')} not set (its oauthApp); set them to the app's client id, client secret and the install's refresh token`]);
     }
   } else {
     const tokenVar = company.tokenEnv ?? company.oauthTokenEnv ?? '';
-    if (!env[tokenVar]) {
+    if (!vars[tokenVar]) {
       throw new ConfigError([`company "${company.id}": environment variable ${tokenVar} is not set (its tokenEnv); set it to the company's Pipedrive API token`]);
     }
-  }
-  try {
-    return { ...loadConfig({ env: companyEnv(company, env), overrides }), companyId: company.id };
-  } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigError(err.issues.map((i) => `company "${company.id}": ${i}`));
-    throw err;
   }
 }

@@ -101,8 +101,3 @@ export const SECRET_ENV_KEYS = [
   'CADENCE_SECRET_KEY',
   'CADENCE_SECRET_KEY_PREVIOUS',
 ] as const;
-
-/** The values of the deployment-wide secret variables that are set (to censor from every log line). */
-export function secretEnvValues(env: Record<string, string | undefined>): string[] {
-  return SECRET_ENV_KEYS.map((k) => env[k]).filter((v): v is string => typeof v === 'string' && v !== '');
-}

@@ -35,6 +35,7 @@ export interface AppConfig {
   maxWrites: number;
   schedule: string;
   reconcileEveryDays: number;
+  /** CADENCE_STATUS_ADDR: where the status server listens (off when unset). */
   statusAddr?: string;
   /** CADENCE_STATUS_TOKEN: bearer token of /metrics and /reports/* on the status server. */
   statusToken?: string;
@@ -165,9 +166,22 @@ export interface ParseConfigInput {
   env: Record<string, string | undefined>;
   policyText: string;
   overrides?: ConfigOverrides;
-  /** Commands that never call Pipedrive (e.g. `plan --offline`) may skip the token check. */
+  /** False while only reading the policies at start-up (a company's token is checked when it runs). */
   requireToken?: boolean;
 }
+
+/** A company's Pipedrive credentials and address: the PIPEDRIVE_* variables, or what a companies-file entry names. */
+export type ConnectionVars = Pick<
+  Env,
+  | 'PIPEDRIVE_API_TOKEN'
+  | 'PIPEDRIVE_OAUTH_ACCESS_TOKEN'
+  | 'PIPEDRIVE_OAUTH_CLIENT_ID'
+  | 'PIPEDRIVE_OAUTH_CLIENT_SECRET'
+  | 'PIPEDRIVE_OAUTH_REFRESH_TOKEN'
+  | 'PIPEDRIVE_OAUTH_HOST'
+  | 'PIPEDRIVE_COMPANY_DOMAIN'
+  | 'PIPEDRIVE_BASE_URL'
+>;
 
 export function parseConfig({ env: rawEnv, policyText, overrides = {}, requireToken = true }: ParseConfigInput): AppConfig {
   const problems: string[] = [];
@@ -186,54 +200,96 @@ export function parseConfig({ env: rawEnv, policyText, overrides = {}, requireTo
     if (err instanceof ConfigError) problems.push(...err.issues);
     else throw err;
   }
-  if (env) {
-    const app = [env.PIPEDRIVE_OAUTH_CLIENT_ID, env.PIPEDRIVE_OAUTH_CLIENT_SECRET, env.PIPEDRIVE_OAUTH_REFRESH_TOKEN];
-    if (requireToken && !env.PIPEDRIVE_API_TOKEN && !env.PIPEDRIVE_OAUTH_ACCESS_TOKEN && !app.some(Boolean)) {
-      problems.push('environment: PIPEDRIVE_API_TOKEN: missing: set it to your Pipedrive API token (Settings → Personal preferences → API), or set PIPEDRIVE_OAUTH_ACCESS_TOKEN');
-    }
-    if (app.some(Boolean) && !app.every(Boolean)) {
-      const names = ['PIPEDRIVE_OAUTH_CLIENT_ID', 'PIPEDRIVE_OAUTH_CLIENT_SECRET', 'PIPEDRIVE_OAUTH_REFRESH_TOKEN'].filter((_, i) => !app[i]);
-      problems.push(`environment: ${names.join(', ')}: missing: an OAuth app install needs the client id, the client secret and the refresh token together`);
-    }
-    if (app.every(Boolean) && !env.CADENCE_SECRET_KEY) {
-      problems.push(
-        'environment: CADENCE_SECRET_KEY: missing: an OAuth app install keeps its rotated tokens in the state store, encrypted under this key; set it to 32 random bytes in base64 (`openssl rand -base64 32`)',
-      );
-    }
-    if (!env.PIPEDRIVE_BASE_URL && !env.PIPEDRIVE_COMPANY_DOMAIN) {
-      problems.push('environment: PIPEDRIVE_COMPANY_DOMAIN: missing: set it to your company subdomain ("acme" for https://acme.pipedrive.com), or set PIPEDRIVE_BASE_URL');
-    }
-    if (env.CADENCE_TIME_ZONE && !isTimeZone(env.CADENCE_TIME_ZONE)) {
-      problems.push(`environment: CADENCE_TIME_ZONE: expected an IANA time zone like America/Sao_Paulo, got "${env.CADENCE_TIME_ZONE}"`);
-    }
-    if (env.CADENCE_WEBHOOK_ADDR && env.CADENCE_STATUS_ADDR && portOf(env.CADENCE_WEBHOOK_ADDR) === portOf(env.CADENCE_STATUS_ADDR)) {
-      problems.push('environment: CADENCE_WEBHOOK_ADDR: the webhook receiver needs its own port, not the status server\'s (CADENCE_STATUS_ADDR): choose another port');
+  if (env) problems.push(...configProblems(env, env, requireToken));
+  if (problems.length > 0 || !env || !policy) throw new ConfigError(problems);
+  return assembleConfig(env, env, policy, policyFile, overrides);
+}
+
+export interface ConfigFromPartsInput {
+  /** The environment, parsed once. */
+  env: Env;
+  connection: ConnectionVars;
+  policyFile: string;
+  /** The policy, when already parsed (else the file is read). */
+  policy?: Policy;
+  overrides?: ConfigOverrides;
+  requireToken?: boolean;
+}
+
+/** A configuration from values already parsed: the deployment builds each company's this way, without re-reading the environment. */
+export function configFromParts({ env, connection, policyFile, policy, overrides = {}, requireToken = true }: ConfigFromPartsInput): AppConfig {
+  const problems: string[] = [];
+  let resolved = policy;
+  if (!resolved) {
+    try {
+      resolved = loadPolicyFile(policyFile);
+    } catch (err) {
+      if (err instanceof ConfigError) problems.push(...err.issues);
+      else throw err;
     }
   }
-  if (problems.length > 0 || !env || !policy) throw new ConfigError(problems);
+  problems.push(...configProblems(env, connection, requireToken));
+  if (problems.length > 0 || !resolved) throw new ConfigError(problems);
+  return assembleConfig(env, connection, resolved, policyFile, overrides);
+}
 
-  const baseUrl = (env.PIPEDRIVE_BASE_URL ?? `https://${env.PIPEDRIVE_COMPANY_DOMAIN}.pipedrive.com`).replace(/\/+$/, '');
-  const companyId = env.PIPEDRIVE_COMPANY_DOMAIN ?? new URL(baseUrl).host;
+/** What parsing each variable alone cannot see: credentials that go together, the time zone, two servers on one port. */
+function configProblems(env: Env, c: ConnectionVars, requireToken: boolean): string[] {
+  const problems: string[] = [];
+  const app = [c.PIPEDRIVE_OAUTH_CLIENT_ID, c.PIPEDRIVE_OAUTH_CLIENT_SECRET, c.PIPEDRIVE_OAUTH_REFRESH_TOKEN];
+  if (requireToken && !c.PIPEDRIVE_API_TOKEN && !c.PIPEDRIVE_OAUTH_ACCESS_TOKEN && !app.some(Boolean)) {
+    problems.push('environment: PIPEDRIVE_API_TOKEN: missing: set it to your Pipedrive API token (Settings → Personal preferences → API), or set PIPEDRIVE_OAUTH_ACCESS_TOKEN');
+  }
+  if (app.some(Boolean) && !app.every(Boolean)) {
+    const names = ['PIPEDRIVE_OAUTH_CLIENT_ID', 'PIPEDRIVE_OAUTH_CLIENT_SECRET', 'PIPEDRIVE_OAUTH_REFRESH_TOKEN'].filter((_, i) => !app[i]);
+    problems.push(`environment: ${names.join(', ')}: missing: an OAuth app install needs the client id, the client secret and the refresh token together`);
+  }
+  if (app.every(Boolean) && !env.CADENCE_SECRET_KEY) {
+    problems.push(
+      'environment: CADENCE_SECRET_KEY: missing: an OAuth app install keeps its rotated tokens in the state store, encrypted under this key; set it to 32 random bytes in base64 (`openssl rand -base64 32`)',
+    );
+  }
+  if (!c.PIPEDRIVE_BASE_URL && !c.PIPEDRIVE_COMPANY_DOMAIN) {
+    problems.push('environment: PIPEDRIVE_COMPANY_DOMAIN: missing: set it to your company subdomain ("acme" for https://acme.pipedrive.com), or set PIPEDRIVE_BASE_URL');
+  }
+  if (env.CADENCE_TIME_ZONE && !isTimeZone(env.CADENCE_TIME_ZONE)) {
+    problems.push(`environment: CADENCE_TIME_ZONE: expected an IANA time zone like America/Sao_Paulo, got "${env.CADENCE_TIME_ZONE}"`);
+  }
+  if (env.CADENCE_WEBHOOK_ADDR && env.CADENCE_STATUS_ADDR && portOf(env.CADENCE_WEBHOOK_ADDR) === portOf(env.CADENCE_STATUS_ADDR)) {
+    problems.push('environment: CADENCE_WEBHOOK_ADDR: the webhook receiver needs its own port, not the status server\'s (CADENCE_STATUS_ADDR): choose another port');
+  }
+  return problems;
+}
+
+/** The Pipedrive connection of a company's credentials and address. */
+export function connectionOf(env: Env, c: ConnectionVars): PipedriveConnection {
+  const baseUrl = (c.PIPEDRIVE_BASE_URL ?? `https://${c.PIPEDRIVE_COMPANY_DOMAIN}.pipedrive.com`).replace(/\/+$/, '');
+  return {
+    baseUrl,
+    ...(c.PIPEDRIVE_API_TOKEN ? { apiToken: c.PIPEDRIVE_API_TOKEN } : {}),
+    ...(c.PIPEDRIVE_OAUTH_ACCESS_TOKEN ? { oauthAccessToken: c.PIPEDRIVE_OAUTH_ACCESS_TOKEN } : {}),
+    ...(c.PIPEDRIVE_OAUTH_CLIENT_ID && c.PIPEDRIVE_OAUTH_CLIENT_SECRET && c.PIPEDRIVE_OAUTH_REFRESH_TOKEN
+      ? {
+          oauthApp: {
+            clientId: c.PIPEDRIVE_OAUTH_CLIENT_ID,
+            clientSecret: c.PIPEDRIVE_OAUTH_CLIENT_SECRET,
+            refreshToken: c.PIPEDRIVE_OAUTH_REFRESH_TOKEN,
+            ...(c.PIPEDRIVE_OAUTH_HOST ? { host: c.PIPEDRIVE_OAUTH_HOST } : {}),
+          },
+        }
+      : {}),
+    timeoutMs: env.CADENCE_REQUEST_TIMEOUT_MS,
+    concurrency: env.CADENCE_CONCURRENCY,
+  };
+}
+
+function assembleConfig(env: Env, c: ConnectionVars, policy: Policy, policyFile: string, overrides: ConfigOverrides): AppConfig {
+  const pipedrive = connectionOf(env, c);
+  const companyId = c.PIPEDRIVE_COMPANY_DOMAIN ?? new URL(pipedrive.baseUrl).host;
   const resolvedPolicy: Policy = env.CADENCE_TIME_ZONE ? { ...policy, timeZone: env.CADENCE_TIME_ZONE } : policy;
   return {
     companyId,
-    pipedrive: {
-      baseUrl,
-      ...(env.PIPEDRIVE_API_TOKEN ? { apiToken: env.PIPEDRIVE_API_TOKEN } : {}),
-      ...(env.PIPEDRIVE_OAUTH_ACCESS_TOKEN ? { oauthAccessToken: env.PIPEDRIVE_OAUTH_ACCESS_TOKEN } : {}),
-      ...(env.PIPEDRIVE_OAUTH_CLIENT_ID && env.PIPEDRIVE_OAUTH_CLIENT_SECRET && env.PIPEDRIVE_OAUTH_REFRESH_TOKEN
-        ? {
-            oauthApp: {
-              clientId: env.PIPEDRIVE_OAUTH_CLIENT_ID,
-              clientSecret: env.PIPEDRIVE_OAUTH_CLIENT_SECRET,
-              refreshToken: env.PIPEDRIVE_OAUTH_REFRESH_TOKEN,
-              ...(env.PIPEDRIVE_OAUTH_HOST ? { host: env.PIPEDRIVE_OAUTH_HOST } : {}),
-            },
-          }
-        : {}),
-      timeoutMs: env.CADENCE_REQUEST_TIMEOUT_MS,
-      concurrency: env.CADENCE_CONCURRENCY,
-    },
+    pipedrive,
     policy: resolvedPolicy,
     policyFile,
     stateUrl: env.CADENCE_STATE_URL,
@@ -267,8 +323,27 @@ export function secretKeysOf(env: Pick<Env, 'CADENCE_SECRET_KEY' | 'CADENCE_SECR
   return { ...(env.CADENCE_SECRET_KEY ? { current: env.CADENCE_SECRET_KEY } : {}), previous };
 }
 
-/** Every secret value of a configuration, for the logger to censor wherever it appears. */
-export function configSecrets(config: Pick<AppConfig, 'pipedrive'> & Partial<Pick<AppConfig, 'statusToken' | 'secretKeys'>>): string[] {
+/** What holds secrets: a configuration, or the deployment's shared settings. */
+export type SecretHolder = { pipedrive: Pick<PipedriveConnection, 'apiToken' | 'oauthAccessToken' | 'oauthApp'> } & Partial<Pick<AppConfig, 'statusToken' | 'secretKeys'>>;
+
+/** The secrets of the environment itself (its PIPEDRIVE_* credentials, status token and keys), as a holder. */
+export function envSecretHolder(env: Env): SecretHolder {
+  return {
+    pipedrive: connectionOf(env, env),
+    ...(env.CADENCE_STATUS_TOKEN ? { statusToken: env.CADENCE_STATUS_TOKEN } : {}),
+    secretKeys: secretKeysOf(env),
+  };
+}
+
+/**
+ * Every secret value of one or more configurations, without repeats: the one list the logger censors
+ * wherever a value appears (a company, a deployment of several, a maintenance command).
+ */
+export function configSecrets(...holders: SecretHolder[]): string[] {
+  return [...new Set(holders.flatMap(secretsOfOne))];
+}
+
+function secretsOfOne(config: SecretHolder): string[] {
   return [
     config.pipedrive.apiToken,
     config.pipedrive.oauthAccessToken,
@@ -289,15 +364,22 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
-/** Reads the policy file named by the environment (or the override) and parses everything. */
-export function loadConfig(input: Omit<ParseConfigInput, 'policyText'>): AppConfig {
-  const policyFile = input.overrides?.policyFile ?? input.env.CADENCE_POLICY_FILE ?? 'config/policy.yaml';
-  let policyText: string;
+function readPolicyText(policyFile: string): string {
   try {
-    policyText = readFileSync(policyFile, 'utf8');
+    return readFileSync(policyFile, 'utf8');
   } catch (err) {
     throw new ConfigError([`${policyFile}: cannot read the policy file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); set CADENCE_POLICY_FILE or --policy`]);
   }
-  return parseConfig({ ...input, policyText });
+}
+
+/** Reads and parses one policy file. */
+export function loadPolicyFile(policyFile: string): Policy {
+  return parsePolicy(readPolicyText(policyFile), policyFile);
+}
+
+/** Reads the policy file named by the environment (or the override) and parses everything. */
+export function loadConfig(input: Omit<ParseConfigInput, 'policyText'>): AppConfig {
+  const policyFile = input.overrides?.policyFile ?? input.env.CADENCE_POLICY_FILE ?? 'config/policy.yaml';
+  return parseConfig({ ...input, policyText: readPolicyText(policyFile) });
 }
 

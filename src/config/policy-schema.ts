@@ -6,7 +6,6 @@ import { z } from 'zod';
 import {
   FINDING_TEXT_KEYS,
   FINDING_TEXTS,
-  HEALTH_PART_KINDS,
   HEALTH_PART_TEXTS,
   NOTICE_CODES,
   NOTICE_TEXTS,
@@ -16,10 +15,9 @@ import {
   TIER_TEXTS,
   templatePlaceholders,
 } from '../i18n/message-keys.js';
+import { HEALTH_PART_KINDS } from '../domain/vocabulary.js';
+import { LOCALES, Locale } from '../i18n/locales.js';
 
-export const LOCALES = ['pt-BR', 'en'] as const;
-export const Locale = z.enum(LOCALES);
-export type Locale = z.infer<typeof Locale>;
 
 export const CATEGORIES = ['operational', 'strategic', 'executive', 'maintenance'] as const;
 export const Category = z.enum(CATEGORIES);

@@ -122,6 +122,21 @@ export const Activity = z.object({
 });
 export type Activity = z.infer<typeof Activity>;
 
+/** A new activity's body in Pipedrive API v2 shape (POST /api/v2/activities): what the planner writes, the client sends. */
+export const ActivityDraft = z.object({
+  subject: z.string(),
+  type: z.string(),
+  owner_id: z.number().int(),
+  org_id: z.number().int(),
+  deal_id: z.number().int().optional(),
+  participants: z.array(z.object({ person_id: z.number().int(), primary: z.boolean() })).optional(),
+  due_date: z.string(),
+  done: z.literal(false),
+  /** HTML: the facts, the checklist and the provenance block with the deterministic key. */
+  note: z.string(),
+});
+export type ActivityDraft = z.infer<typeof ActivityDraft>;
+
 export const User = z.object({
   id,
   name: z.string(),

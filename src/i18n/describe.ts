@@ -9,22 +9,41 @@
  * style, a health part's `rule` by the cadence rule's label and `risk` by the risk's report label; names
  * and values from the CRM as they are. The result is plain text: HTML callers escape it.
  */
-import type { Policy } from '../config/policy-schema.js';
-import { createDateFormatter, fillTemplate, numberFormat } from '../plan/texts.js';
-import type { Finding, HealthPart, MessageParams, Risk, TierDecision } from '../rules/types.js';
-import { DATE_PARAM_SUFFIX, type NoticeCode } from './message-keys.js';
+import type { FindingProblem, HealthPartKind, MessageParams, RiskKind, TierRuleKind } from '../domain/vocabulary.js';
+import type { Locale } from './locales.js';
+import { DATE_PARAM_SUFFIX, type FindingTextKey, type NoticeCode, type RiskTextKey, type TierTextKey } from './message-keys.js';
+import { createDateFormatter, fillTemplate, numberFormat } from './texts.js';
+
+type Params = Readonly<MessageParams>;
 
 export interface Describer {
-  finding(f: Pick<Finding, 'problem' | 'params' | 'textKey'>): string;
-  risk(r: Pick<Risk, 'kind' | 'params' | 'textKey'>): string;
-  tier(t: Pick<TierDecision, 'rule' | 'params' | 'textKey'>): string;
-  healthPart(p: Pick<HealthPart, 'kind' | 'params'>): string;
+  finding(f: { problem: FindingProblem; params: Params; textKey?: FindingTextKey | undefined }): string;
+  risk(r: { kind: RiskKind; params: Params; textKey?: RiskTextKey | undefined }): string;
+  tier(t: { rule: TierRuleKind; params: Params; textKey?: TierTextKey | undefined }): string;
+  healthPart(p: { kind: HealthPartKind; params: Params }): string;
   /** A notice about the run itself (src/i18n/notice.ts). */
-  notice(n: { code: NoticeCode; params: Readonly<MessageParams> }): string;
+  notice(n: { code: NoticeCode; params: Params }): string;
 }
 
-/** What the describer reads from the policy: the language, its texts, and the cadence rules' labels. */
-export type DescriberPolicy = Pick<Policy, 'locale' | 'texts' | 'cadenceRules'>;
+/** The templates the describer fills, in one language (the policy's `texts.<locale>`). */
+export interface DescriberTexts {
+  findings: Readonly<Record<FindingTextKey, string>>;
+  risks: Readonly<Record<RiskTextKey, string>>;
+  tierRules: Readonly<Record<TierTextKey, string>>;
+  healthParts: Readonly<Record<HealthPartKind, string>>;
+  notices: Readonly<Record<NoticeCode, string>>;
+  report: Readonly<Record<string, string>>;
+}
+
+/**
+ * What the describer reads from the policy (src/config/policy-schema.ts, which satisfies this shape): the
+ * language, its texts, and the cadence rules' labels.
+ */
+export interface DescriberPolicy {
+  locale: Locale;
+  texts: Readonly<Record<Locale, DescriberTexts>>;
+  cadenceRules: Readonly<Record<string, { label: Readonly<Record<Locale, string>> }>>;
+}
 
 /** A real calendar date `YYYY-MM-DD` (Date.parse would roll 2026-02-31 over to 3 March). */
 function isRealDate(text: string): boolean {

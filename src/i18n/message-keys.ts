@@ -3,53 +3,15 @@
  * template keys (`texts.<locale>.findings / risks / tierRules / healthParts`) and, for each key, the
  * placeholders its sentence may use — the `params` the rules put on the record.
  *
- * A leaf module (no imports): the rules' contract (src/rules/types.ts) builds its enums from these lists,
- * the policy schema requires a template for every key in every language and rejects a placeholder the
- * record does not carry, and the describer (describe.ts) fills the templates. Keeping the lists here lets
- * the policy schema use them without importing the rules (which import the policy schema).
+ * The kinds themselves are the domain's vocabulary (src/domain/vocabulary.ts); this module adds, per kind
+ * and per narrower case, the placeholders its sentence may use. The policy schema requires a template for
+ * every key in every language and rejects a placeholder the record does not carry, and the describer
+ * (describe.ts) fills the templates.
  *
  * A key is the problem / risk kind / tier rule itself, or a narrower case of it that needs its own
  * sentence (the record's `textKey` names it then): e.g. `too_many_options` is an `invalid_option`.
  */
-
-export const FINDING_PROBLEMS = [
-  'missing',
-  'invalid_option',
-  'not_a_number',
-  'invalid_monetary',
-  'invalid_date',
-  'invalid_email',
-  'invalid_phone',
-  'dangling_reference',
-  'unknown_field',
-  'no_owner',
-  'inactive_owner',
-  'no_decision_maker',
-  'missing_stakeholder_role',
-  'missing_relationship_strength',
-  'unknown_currency',
-] as const;
-export type FindingProblemKey = (typeof FINDING_PROBLEMS)[number];
-
-export const RISK_KINDS = [
-  'key_person_dependency',
-  'no_decision_maker_contact',
-  'outreach_collision',
-  'falling_engagement',
-  'renewal_due',
-  'stakeholder_at_risk',
-  'shrinking_deals',
-  'recent_loss',
-  'stalled_deals',
-] as const;
-export type RiskKindKey = (typeof RISK_KINDS)[number];
-
-export const TIER_RULE_KINDS = ['explicit_field', 'key_account', 'revenue_tenure'] as const;
-export type TierRuleKey = (typeof TIER_RULE_KINDS)[number];
-
-/** What a health-score penalty is for (src/rules/health.ts). */
-export const HEALTH_PART_KINDS = ['overdue', 'never', 'due_soon', 'falling_engagement', 'risk', 'data_quality'] as const;
-export type HealthPartKey = (typeof HEALTH_PART_KINDS)[number];
+import type { FindingProblem, HealthPartKind, RiskKind, TierRuleKind } from '../domain/vocabulary.js';
 
 type Placeholders<K extends string> = Record<K, readonly string[]> & Record<string, readonly string[]>;
 
@@ -80,7 +42,7 @@ export const FINDING_TEXTS = {
   missing_stakeholder_role: ['field'],
   missing_relationship_strength: ['field'],
   unknown_currency: ['field', 'amount', 'currency', 'firmCurrency'],
-} as const satisfies Placeholders<FindingProblemKey>;
+} as const satisfies Placeholders<FindingProblem>;
 export type FindingTextKey = keyof typeof FINDING_TEXTS;
 export const FINDING_TEXT_KEYS = Object.keys(FINDING_TEXTS) as [FindingTextKey, ...FindingTextKey[]];
 
@@ -100,7 +62,7 @@ export const RISK_TEXTS = {
   recent_loss: ['deals', 'count', 'days'],
   /** docs/policy.md §10.5: open deals past their expected close date (`pastClose`) or in one stage over `maxDays` (`inStage`). */
   stalled_deals: ['deals', 'count', 'pastClose', 'inStage', 'maxDays'],
-} as const satisfies Placeholders<RiskKindKey>;
+} as const satisfies Placeholders<RiskKind>;
 export type RiskTextKey = keyof typeof RISK_TEXTS;
 export const RISK_TEXT_KEYS = Object.keys(RISK_TEXTS) as [RiskTextKey, ...RiskTextKey[]];
 
@@ -119,7 +81,7 @@ export const TIER_TEXTS = {
   held_back_tenure: ['tier', 'heldTier', 'revenue', 'currency', 'revenueThreshold', 'thresholdCurrency', 'tenureYears', 'minTenureYears'],
   /** revenue_tenure: the revenue reached `heldTier`, but the client does not buy recurrently (docs/policy.md §10.2). */
   held_back_recurrence: ['tier', 'heldTier', 'revenue', 'currency', 'revenueThreshold', 'thresholdCurrency', 'wonDeals', 'minWonDeals', 'windowMonths'],
-} as const satisfies Placeholders<TierRuleKey>;
+} as const satisfies Placeholders<TierRuleKind>;
 export type TierTextKey = keyof typeof TIER_TEXTS;
 export const TIER_TEXT_KEYS = Object.keys(TIER_TEXTS) as [TierTextKey, ...TierTextKey[]];
 
@@ -131,7 +93,7 @@ export const HEALTH_PART_TEXTS = {
   falling_engagement: [],
   risk: ['risk'],
   data_quality: ['count'],
-} as const satisfies Record<HealthPartKey, readonly string[]>;
+} as const satisfies Record<HealthPartKind, readonly string[]>;
 
 /**
  * Placeholders by notice: what the job tells the people who run it about itself (a missing field, a user

@@ -7,10 +7,9 @@
  * `describer.notice(n)` in the policy's language.
  */
 import { z } from 'zod';
-import type { Policy } from '../config/policy-schema.js';
-import { MessageParams } from '../rules/types.js';
-import { createDescriber } from './describe.js';
+import { createDescriber, type DescriberPolicy } from './describe.js';
 import { NOTICE_CODES, type NoticeCode } from './message-keys.js';
+import { MessageParams } from '../domain/vocabulary.js';
 
 export const Notice = z.object({
   code: z.enum(NOTICE_CODES),
@@ -22,7 +21,7 @@ export type Notice = z.infer<typeof Notice>;
 /** A notice by code and params, before anyone words it. */
 export type NoticeRef = Pick<Notice, 'code' | 'params'>;
 
-type NoticePolicy = Pick<Policy, 'texts' | 'cadenceRules'>;
+type NoticePolicy = Pick<DescriberPolicy, 'texts' | 'cadenceRules'>;
 
 /** Builds a notice; its `message` is the policy's English template filled with the params. */
 export function notice(policy: NoticePolicy, code: NoticeCode, params: MessageParams = {}): Notice {

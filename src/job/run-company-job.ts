@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { assessCompany } from '../rules/assess-company.js';
 import { resolveUserRef } from '../rules/resolve-user-ref.js';
-import type { MessageParams, RulesResult } from '../rules/types.js';
+import type { RulesResult } from '../rules/types.js';
 import { buildPlan } from '../plan/build-plan.js';
 import type { Plan } from '../plan/types.js';
 import { applyPlan, applyStopNotices, type ApplyProgress, type ApplySummary } from '../apply/apply-plan.js';
@@ -19,7 +19,9 @@ import { writeReports, type WrittenReports } from '../report/write-reports.js';
 import { recentIsoWeeks } from '../report/health-trend.js';
 import type { RunInfo } from '../report/report-schema.js';
 import type { MirrorSnapshot } from '../domain/entities.js';
-import type { CompanyParts } from '../app/compose.js';
+import type { MessageParams } from '../domain/vocabulary.js';
+import type { CompanyParts } from './company-parts.js';
+import { dateNow, systemClock, type Clock } from '../domain/clock.js';
 
 export interface JobSteps {
   sync: boolean;
@@ -29,7 +31,8 @@ export interface JobSteps {
 
 export interface JobOptions {
   steps?: Partial<JobSteps>;
-  now?: () => Date;
+  /** Where the run reads the time (default: the system clock). */
+  clock?: Pick<Clock, 'now'>;
   signal?: AbortSignal;
   reconcile?: ReconcileMode;
   /** Apply even when the plan exceeds the write cap. */
@@ -85,6 +88,7 @@ interface JobRun {
   parts: CompanyParts;
   options: JobOptions;
   steps: JobSteps;
+  clock: Pick<Clock, 'now'>;
   now: () => Date;
   started: Date;
   runId: string;
@@ -93,13 +97,15 @@ interface JobRun {
 
 export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {}): Promise<JobOutcome> {
   const { config, client, state } = parts;
-  const now = options.now ?? (() => new Date());
+  const clock = options.clock ?? systemClock();
+  const now = (): Date => dateNow(clock);
   const started = now();
   const runId = options.runId ?? newRunId(started);
   const job: JobRun = {
     parts,
     options,
     steps: { sync: true, apply: true, report: true, ...options.steps },
+    clock,
     now,
     started,
     runId,
@@ -171,13 +177,13 @@ function warn(job: JobRun, outcome: JobOutcome, code: NoticeCode, params: Messag
 
 /** Pull from Pipedrive; a sync that stopped early makes the run partial. */
 async function syncStep(job: JobRun, outcome: JobOutcome): Promise<void> {
-  const { parts, options, logger, now, runId } = job;
+  const { parts, options, logger, clock, runId } = job;
   const { config, client, state } = parts;
   const sync = await runSync({
     client,
     companyState: state,
     logger,
-    now,
+    clock,
     runId,
     reconcile: options.reconcile ?? 'auto',
     reconcileEveryDays: config.reconcileEveryDays,
@@ -224,7 +230,7 @@ async function assessAndPlan(job: JobRun, outcome: JobOutcome, snapshot: MirrorS
 
 /** Write the plan back when asked and the mirror is complete; a refused, aborted or failed write makes the run partial. */
 async function applyStep(job: JobRun, outcome: JobOutcome): Promise<void> {
-  const { parts, options, logger, now, steps } = job;
+  const { parts, options, logger, clock, steps } = job;
   const { config, client, state } = parts;
   // A sync stopped by the daily budget leaves a partial mirror: planning from it is fine for the report,
   // but writing from it could create follow-ups a newer touchpoint would have prevented.
@@ -241,7 +247,7 @@ async function applyStep(job: JobRun, outcome: JobOutcome): Promise<void> {
     maxWrites: config.maxWrites,
     force: options.force ?? false,
     concurrency: config.pipedrive.concurrency,
-    now,
+    clock,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onFirstApply ? { onFirstApply: options.onFirstApply } : {}),
     ...(options.onApplyProgress ? { onProgress: options.onApplyProgress } : {}),

@@ -15,6 +15,7 @@
  */
 import cron from 'node-cron';
 import { ConfigError } from '../config/config-error.js';
+import { wallTimeFormat } from '../rules/calendar.js';
 
 export interface CronFields {
   readonly expression: string;
@@ -102,16 +103,7 @@ interface WallTime {
 
 /** Local wall time of instants in one zone (one formatter per call of nextRunAfter, no global cache). */
 function wallClock(timeZone: string): (epochMs: number) => WallTime {
-  const fmt = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  });
+  const fmt = wallTimeFormat(timeZone);
   return (epochMs) => {
     const out: Record<string, number> = {};
     for (const p of fmt.formatToParts(epochMs)) if (p.type !== 'literal') out[p.type] = Number(p.value);

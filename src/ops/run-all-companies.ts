@@ -15,11 +15,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
-import { LockLostError, newOwnerId, withLock, type Lease, type LockBackend } from '../store/lock.js';
-import { sleep, systemClock, type Clock } from './clock.js';
+import { LockLostError, newOwnerId, withLock, type Lease } from '../store/lock.js';
 import { describeFailure, type Failure, type FailureKind } from './describe-failure.js';
 import { onFatal } from './last-defence.js';
 import { nextRunRecord, readRunRecord, runRecordKey, type CompanyRunRecord, type RecordStore } from './run-record.js';
+import { sleep, systemClock, type Clock } from '../domain/clock.js';
+import type { LockBackend } from '../store/lock-backend.js';
 
 export type RunCompany<O> = (companyId: string, signal: AbortSignal) => Promise<O>;
 

@@ -9,9 +9,9 @@
  * skipped (and counted), and across processes each company's lock and run record decide who works.
  * A run that fails is simply retried on the next tick; the run record keeps the consecutive count.
  */
-import { systemClock, type Clock } from './clock.js';
 import { checkTimeZone, nextRunAfter, parseSchedule } from './next-run.js';
 import { DEFAULT_LOCK_TTL_MS, runAllCompanies, type CompanyStatus, type RunAllOptions, type RunSummary } from './run-all-companies.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 
 export interface SchedulerOptions<O> extends Omit<RunAllOptions<O>, 'slot' | 'clock'> {
   /** node-cron expression (5 fields, or 6 with seconds). */

@@ -7,7 +7,7 @@
  * If the grace runs out first: exit 1, with a log line saying so (the leases expire by themselves).
  */
 import type { Logger } from '../log/logger.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 
 /** The part of `process` used here, injectable so tests need not send real signals to themselves. */
 export interface ShutdownProcess {

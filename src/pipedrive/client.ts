@@ -21,9 +21,8 @@ import {
 import { Configuration as V1Configuration, ActivityTypesApiFactory, UsersApiFactory, WebhooksApiFactory } from 'pipedrive/v1';
 import { z } from 'zod';
 import type { PipedriveConnection } from '../config/load-config.js';
-import type { Activity, ActivityType, EntityKind, FieldDefinition, Organization, User } from '../domain/entities.js';
+import type { Activity, ActivityType, EntityKind, FieldDefinition, Organization, User, ActivityDraft } from '../domain/entities.js';
 import type { Logger } from '../log/logger.js';
-import type { ActivityDraft } from '../plan/types.js';
 import type { RetryPolicy } from './decide-retry.js';
 import { AmbiguousWriteError, MalformedResponseError, PipedriveNotFoundError, PipedriveRequestError } from './errors.js';
 import { createPipedriveHttp, type BudgetSnapshot, type HttpStats, type PipedriveHttp } from './http.js';
@@ -49,6 +48,7 @@ import { PAGE_SIZE } from './token-costs.js';
 import { WebhookRecord, toWebhookSubscription, type NewWebhook, type WebhookSubscription } from './webhook-records.js';
 import { OAuthSession } from './oauth.js';
 import type { SecretStore } from '../store/secret-store.js';
+import type { Clock } from '../domain/clock.js';
 
 type SdkAxios = NonNullable<Parameters<typeof DealsApiFactory>[2]>;
 
@@ -120,7 +120,7 @@ export interface PipedriveClientOptions {
   connection: PipedriveConnection;
   logger: Logger;
   /** Test seams: the clock, the sleep used for waits, and the jitter source. */
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   retry?: Partial<RetryPolicy>;
@@ -129,7 +129,7 @@ export interface PipedriveClientOptions {
   /** Where an OAuth app's tokens are kept (required with `connection.oauthApp`). */
   secrets?: SecretStore;
   /** Test seam: the clock that decides when an OAuth access token is due for refresh. */
-  oauthNow?: () => number;
+  oauthClock?: Pick<Clock, 'now'>;
 }
 
 function missingSecretStore(): never {
@@ -154,13 +154,74 @@ const ENTITY_PATH: Record<EntityKind, string> = {
   activity: '/api/v2/activities',
 };
 
+function v2Apis(cfg: Configuration, ax: SdkAxios) {
+  return {
+    organizations: OrganizationsApiFactory(cfg, undefined, ax),
+    persons: PersonsApiFactory(cfg, undefined, ax),
+    deals: DealsApiFactory(cfg, undefined, ax),
+    activities: ActivitiesApiFactory(cfg, undefined, ax),
+    organizationFields: OrganizationFieldsApiFactory(cfg, undefined, ax),
+    personFields: PersonFieldsApiFactory(cfg, undefined, ax),
+    dealFields: DealFieldsApiFactory(cfg, undefined, ax),
+    activityFields: ActivityFieldsApiFactory(cfg, undefined, ax),
+  };
+}
+type V2Apis = ReturnType<typeof v2Apis>;
+
+type ListParams = { limit: number; cursor?: string; updated_since?: string; updated_until?: string; sort_by?: string; sort_direction?: string; ids?: string };
+type ListExtra = { org_id?: number; done?: boolean };
+
+/** What the client calls for one entity: its list, its Fields API list, and field creation where the API allows it. */
+interface EntityApi {
+  list(params: ListParams, options: IterateOptions, extra: ListExtra): Promise<unknown>;
+  listFields(params: { limit: number; cursor?: string }): Promise<unknown>;
+  /** Absent for activities: v2 activityFields is read-only. */
+  addField?(request: object): Promise<unknown>;
+}
+
+/** One row per entity: adding an entity is adding a row here (and its path in ENTITY_PATH). */
+function entityApis(v2: V2Apis): Record<EntityKind, EntityApi> {
+  return {
+    organization: {
+      list: (params) => v2.organizations.getOrganizations(params as never),
+      listFields: (params) => v2.organizationFields.getOrganizationFields(params),
+      addField: (request) => v2.organizationFields.addOrganizationField({ AddOrganizationFieldRequest: request as never }),
+    },
+    person: {
+      list: (params) => v2.persons.getPersons(params as never),
+      listFields: (params) => v2.personFields.getPersonFields(params),
+      addField: (request) => v2.personFields.addPersonField({ AddPersonFieldRequest: request as never }),
+    },
+    deal: {
+      list: (params, options) => {
+        // The SDK types `status` as one literal; the API takes a comma list (PIPEDRIVE.md §9).
+        const status = options.includeDeleted ? ('open,won,lost,deleted' as 'open') : undefined;
+        const request = { ...(params as object), ...(status ? { status } : {}) };
+        return options.archived ? v2.deals.getArchivedDeals(request as never) : v2.deals.getDeals(request as never);
+      },
+      listFields: (params) => v2.dealFields.getDealFields(params),
+      addField: (request) => v2.dealFields.addDealField({ AddDealFieldRequest: request as never }),
+    },
+    activity: {
+      list: (params, _options, extra) =>
+        v2.activities.getActivities({
+          ...params,
+          ...(extra.org_id !== undefined ? { org_id: extra.org_id } : {}),
+          ...(extra.done !== undefined ? { done: extra.done } : {}),
+        } as never),
+      listFields: (params) => v2.activityFields.getActivityFields(params),
+    },
+  };
+}
+
 export class PipedriveClient {
   private readonly http: PipedriveHttp;
   private readonly log: Logger;
   private readonly pageSize: number;
   private readonly malformed: MalformedRecord[] = [];
   private malformedCount = 0;
-  private readonly v2;
+  private readonly v2: V2Apis;
+  private readonly byEntity: Record<EntityKind, EntityApi>;
   private readonly v1;
   /** The OAuth app session, when the connection is an OAuth app install. */
   readonly oauth: OAuthSession | undefined;
@@ -177,7 +238,7 @@ export class PipedriveClient {
             app: connection.oauthApp,
             secrets: options.secrets ?? missingSecretStore(),
             logger: options.logger,
-            ...(options.oauthNow ? { now: options.oauthNow } : {}),
+            ...(options.oauthClock ? { clock: options.oauthClock } : {}),
           })
         : undefined;
     this.oauth = session;
@@ -192,7 +253,7 @@ export class PipedriveClient {
         ? { onUnauthorized: async (rejected: string | undefined) => `Bearer ${(await session.refresh('401', rejected?.replace(/^Bearer\s+/i, ''))).accessToken}` }
         : {}),
       ...(options.retry ? { retry: options.retry } : {}),
-      ...(options.now ? { now: options.now } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
       ...(options.random ? { random: options.random } : {}),
     });
@@ -206,16 +267,8 @@ export class PipedriveClient {
     const v2cfg = new Configuration({ ...auth, basePath: `${base}/api/v2` });
     const v1cfg = new V1Configuration({ ...auth, basePath: `${base}/api/v1` });
     const ax = this.http.axios as unknown as SdkAxios;
-    this.v2 = {
-      organizations: OrganizationsApiFactory(v2cfg, undefined, ax),
-      persons: PersonsApiFactory(v2cfg, undefined, ax),
-      deals: DealsApiFactory(v2cfg, undefined, ax),
-      activities: ActivitiesApiFactory(v2cfg, undefined, ax),
-      organizationFields: OrganizationFieldsApiFactory(v2cfg, undefined, ax),
-      personFields: PersonFieldsApiFactory(v2cfg, undefined, ax),
-      dealFields: DealFieldsApiFactory(v2cfg, undefined, ax),
-      activityFields: ActivityFieldsApiFactory(v2cfg, undefined, ax),
-    };
+    this.v2 = v2Apis(v2cfg, ax);
+    this.byEntity = entityApis(this.v2);
     const ax1 = this.http.axios as unknown as NonNullable<Parameters<typeof UsersApiFactory>[2]>;
     this.v1 = {
       users: UsersApiFactory(v1cfg, undefined, ax1),
@@ -286,14 +339,7 @@ export class PipedriveClient {
     const pages = paginateCursor(
       async (cursor) => {
         const params = { limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) };
-        const body =
-          entity === 'organization'
-            ? await this.v2.organizationFields.getOrganizationFields(params)
-            : entity === 'person'
-              ? await this.v2.personFields.getPersonFields(params)
-              : entity === 'deal'
-                ? await this.v2.dealFields.getDealFields(params)
-                : await this.v2.activityFields.getActivityFields(params);
+        const body = await this.byEntity[entity].listFields(params);
         return this.readList(body, 'GET', path);
       },
       { path },
@@ -357,13 +403,11 @@ export class PipedriveClient {
       field_type: field.fieldType,
       ...(field.options ? { options: field.options.map((label) => ({ label })) } : {}),
     };
-    let body: unknown;
-    if (entity === 'organization') body = await this.v2.organizationFields.addOrganizationField({ AddOrganizationFieldRequest: request as never });
-    else if (entity === 'person') body = await this.v2.personFields.addPersonField({ AddPersonFieldRequest: request as never });
-    else if (entity === 'deal') body = await this.v2.dealFields.addDealField({ AddDealFieldRequest: request as never });
-    else {
-      throw new PipedriveRequestError('activity custom fields cannot be created through the API (v2 activityFields is read-only): create the field in Pipedrive settings', { method: 'POST', path });
+    const { addField } = this.byEntity[entity];
+    if (!addField) {
+      throw new PipedriveRequestError(`${entity} custom fields cannot be created through the API (v2 ${entity}Fields is read-only): create the field in Pipedrive settings`, { method: 'POST', path });
     }
+    const body = await addField(request);
     const parsed = FieldRecord.safeParse(this.readItem(body, 'POST', path));
     if (!parsed.success) throw new AmbiguousWriteError(`POST ${path}: the field was probably created but the response is unreadable: refresh the field catalogue`, { method: 'POST', path });
     return toFieldDefinition(entity, parsed.data);
@@ -497,22 +541,7 @@ export class PipedriveClient {
     yield* paginateCursor(
       async (cursor) => {
         const params = { ...common, ...(cursor ? { cursor } : {}) };
-        let body: unknown;
-        if (entity === 'organization') body = await this.v2.organizations.getOrganizations(params);
-        else if (entity === 'person') body = await this.v2.persons.getPersons(params);
-        else if (entity === 'deal') {
-          // The SDK types `status` as one literal; the API takes a comma list (PIPEDRIVE.md §9).
-          const status = options.includeDeleted ? ('open,won,lost,deleted' as 'open') : undefined;
-          const request = { ...params, ...(status ? { status } : {}) };
-          body = options.archived ? await this.v2.deals.getArchivedDeals(request) : await this.v2.deals.getDeals(request);
-        }
-        else {
-          body = await this.v2.activities.getActivities({
-            ...params,
-            ...(extra.org_id !== undefined ? { org_id: extra.org_id } : {}),
-            ...(extra.done !== undefined ? { done: extra.done } : {}),
-          });
-        }
+        const body = await this.byEntity[entity].list(params, options, extra);
         return this.readList(body, 'GET', path);
       },
       { path, startCursor: options.cursor },

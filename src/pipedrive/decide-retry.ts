@@ -140,7 +140,8 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
 
 export interface DecideRetryOptions {
   policy?: Partial<RetryPolicy>;
-  nowMs?: number;
+  /** The instant of the decision (epoch ms), from the caller's clock. */
+  nowMs: number;
   random?: () => number;
 }
 
@@ -148,10 +149,10 @@ export interface DecideRetryOptions {
  * @param errorOrResponse the failed attempt: AxiosError, AxiosResponse (e.g. a 2xx with a malformed body) or AttemptOutcome
  * @param attempt 1 for the first attempt
  */
-export function decideRetry(errorOrResponse: unknown, attempt: number, options: DecideRetryOptions = {}): RetryDecision {
+export function decideRetry(errorOrResponse: unknown, attempt: number, options: DecideRetryOptions): RetryDecision {
   const policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
   const random = options.random ?? Math.random;
-  const nowMs = options.nowMs ?? Date.now();
+  const { nowMs } = options;
   const o = toAttemptOutcome(errorOrResponse);
   const idempotent = IDEMPOTENT.has(o.method);
   const where = `${o.method} ${o.path}`;

@@ -23,6 +23,7 @@ import {
   type RequestInfo,
 } from './errors.js';
 import { decideRetry, DEFAULT_RETRY_POLICY, toAttemptOutcome, type RetryDecision, type RetryPolicy } from './decide-retry.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 import { headerValue, parseRateLimitHeaders } from './rate-limit-headers.js';
 import { Throttle } from './throttle.js';
 import { requestCost } from './token-costs.js';
@@ -34,7 +35,7 @@ export interface HttpOptions {
   /** `oauth` changes the 401 message: the fix is a token refresh, not a new API token. */
   authKind: 'api-token' | 'oauth';
   retry?: Partial<RetryPolicy>;
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   userAgent?: string;
@@ -130,7 +131,8 @@ interface HttpRuntime {
 }
 
 export function createPipedriveHttp(options: HttpOptions): PipedriveHttp {
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock();
+  const now = (): number => clock.now();
   const sleep = options.sleep ?? realSleep;
   const rt: HttpRuntime = {
     options,
@@ -280,7 +282,7 @@ async function sendRequest(rt: HttpRuntime, config: InternalAxiosRequestConfig):
           continue;
         }
       }
-      throw toPipedriveError(err, lastDecision, { method, path }, options.authKind);
+      throw toPipedriveError(err, lastDecision, { method, path, nowMs: rt.now() }, options.authKind);
     }
   }
 }
@@ -313,7 +315,7 @@ const FIX: Record<string, string> = {
 };
 
 /** Maps the final failure of a request onto one error class per intent, without headers or secrets. */
-export function toPipedriveError(err: unknown, decision: RetryDecision | undefined, base: { method: string; path: string }, authKind: 'api-token' | 'oauth'): Error {
+export function toPipedriveError(err: unknown, decision: RetryDecision | undefined, base: { method: string; path: string; nowMs: number }, authKind: 'api-token' | 'oauth'): Error {
   if (err instanceof PipedriveError) return err;
   const outcome = toAttemptOutcome(err);
   const status = outcome.status ?? (err instanceof MalformedBody ? err.status : undefined);
@@ -344,7 +346,7 @@ export function toPipedriveError(err: unknown, decision: RetryDecision | undefin
     case 'invalid-request':
       return new PipedriveRequestError(`${status} on ${where}: Pipedrive rejected the request${said}`, info, cause);
     case 'daily-budget': {
-      const rl = parseRateLimitHeaders(outcome.headers, Date.now());
+      const rl = parseRateLimitHeaders(outcome.headers, base.nowMs);
       return new DailyBudgetExhaustedError(
         `the company's daily Pipedrive API token budget is spent (${dailyEvidence(rl, decision)}, on ${where}): the run stopped early and kept its checkpoint; it resumes after the budget resets at midnight (Pipedrive server time)`,
         info,

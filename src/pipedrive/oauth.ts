@@ -17,6 +17,7 @@ import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
 import type { SecretStore } from '../store/secret-store.js';
 import { PipedriveAuthError, PipedriveNetworkError } from './errors.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 
 export interface OAuthAppSettings {
   clientId: string;
@@ -46,7 +47,7 @@ export interface OAuthSessionOptions {
   app: OAuthAppSettings;
   secrets: SecretStore;
   logger: Logger;
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
 }
 
 const REAUTHORIZE =
@@ -59,7 +60,8 @@ export class OAuthSession {
   private readonly seed: string;
 
   constructor(private readonly options: OAuthSessionOptions) {
-    this.now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock();
+    this.now = () => clock.now();
     this.seed = createHash('sha256').update(options.app.refreshToken).digest('hex');
   }
 

@@ -4,12 +4,12 @@
  * Pure: no IO, the clock and the run id come in. `apply` executes the plan idempotently.
  */
 import type { Category, Policy, Templates } from '../config/policy-schema.js';
-import { isArchivedDeal, type Activity, type MirrorSnapshot } from '../domain/entities.js';
+import { isArchivedDeal, type Activity, type MirrorSnapshot, type ActivityDraft } from '../domain/entities.js';
 import { notice, type Notice } from '../i18n/notice.js';
 import type { NoticeCode } from '../i18n/message-keys.js';
-import type { CadenceResult, MessageParams, OrgAssessment, RulesResult } from '../rules/types.js';
-import type { ActivityDraft, CreateActivity, Plan, PlannedWrite, SkipCode, UpdateOrgFlags } from './types.js';
-import { addBusinessDays } from '../rules/calendar.js';
+import type { CadenceResult, OrgAssessment, RulesResult } from '../rules/types.js';
+import type { CreateActivity, Plan, PlannedWrite, SkipCode, UpdateOrgFlags } from './types.js';
+import { addBusinessDays, daysBetween } from '../rules/calendar.js';
 import {
   FLAG_NAMES,
   desiredFlagValues,
@@ -22,8 +22,9 @@ import {
 } from './flag-fields.js';
 import { clearKey, escalationKey, flagsKey, followUpKey, parseFollowUpKey, renewalKey } from './keys.js';
 import { escalationNote, followUpNote, renewalNote } from './notes.js';
-import { daysBetween, fillTemplate, formatDate } from './texts.js';
 import { isUntouched } from './untouched.js';
+import type { MessageParams } from '../domain/vocabulary.js';
+import { fillTemplate, formatDate } from '../i18n/texts.js';
 
 export interface BuildPlanInput {
   policy: Policy;

@@ -7,7 +7,7 @@ import type { Policy, Templates } from '../config/policy-schema.js';
 import { provenanceMarker } from '../domain/provenance.js';
 import { createDescriber } from '../i18n/describe.js';
 import type { OrgAssessment } from '../rules/types.js';
-import { escapeHtml, fillTemplate } from './texts.js';
+import { escapeHtml, fillTemplate } from '../i18n/texts.js';
 
 export interface Provenance {
   /** Rule id, or `renewal` / `escalation`. */

@@ -4,21 +4,7 @@
  */
 import { z } from 'zod';
 import { Notice } from '../i18n/notice.js';
-
-/** Activity body in Pipedrive API v2 shape (POST /api/v2/activities). */
-export const ActivityDraft = z.object({
-  subject: z.string(),
-  type: z.string(),
-  owner_id: z.number().int(),
-  org_id: z.number().int(),
-  deal_id: z.number().int().optional(),
-  participants: z.array(z.object({ person_id: z.number().int(), primary: z.boolean() })).optional(),
-  due_date: z.string(),
-  done: z.literal(false),
-  /** HTML: the facts, the checklist and the provenance block with the deterministic key. */
-  note: z.string(),
-});
-export type ActivityDraft = z.infer<typeof ActivityDraft>;
+import { ActivityDraft } from '../domain/entities.js';
 
 export const WritePurpose = z.enum(['follow_up', 'renewal', 'escalation']);
 export type WritePurpose = z.infer<typeof WritePurpose>;

@@ -24,8 +24,8 @@
  * `parseFindingsCsv` can always remove exactly one.
  */
 import { EntityKind } from '../domain/entities.js';
-import { FindingProblem } from '../rules/types.js';
 import type { ReportFinding } from './report-schema.js';
+import { FindingProblem } from '../domain/vocabulary.js';
 
 /** One row of the findings CSV (empty cells read back as null). */
 export interface FindingsCsvRow {

@@ -12,7 +12,7 @@ import { createFormatters, type Formatters } from './format.js';
 import { createLabels, type Labels, type ReportLabelKey } from './report-labels.js';
 import type { ReportFinding, ReportV1 } from './report-schema.js';
 import { html, raw, type HtmlValue, type SafeHtml } from './safe-html.js';
-import { fillTemplate } from '../plan/texts.js';
+import { fillTemplate } from '../i18n/texts.js';
 
 const STATUSES: readonly OverallStatus[] = ['overdue', 'never', 'due_soon', 'on_track', 'not_applicable'];
 

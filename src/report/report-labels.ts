@@ -5,8 +5,7 @@
  */
 import type { Templates } from '../config/policy-schema.js';
 import type { EntityKind } from '../domain/entities.js';
-import type { FindingProblem, RiskKind } from '../rules/types.js';
-import type { WriteOutcome } from './report-schema.js';
+import type { FindingProblem, RiskKind, WriteOutcome } from '../domain/vocabulary.js';
 
 export const REPORT_LABEL_KEYS = [
   'title',

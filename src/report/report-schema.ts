@@ -15,11 +15,13 @@
  * language from; and `detail` / `reason`, a technical English sentence with record ids, for logs.
  */
 import { z } from 'zod';
-import { Category, Locale } from '../config/policy-schema.js';
+import { Category } from '../config/policy-schema.js';
 import { EntityKind } from '../domain/entities.js';
+import { WriteOutcome } from '../domain/vocabulary.js';
 import { Plan, SkipCode } from '../plan/types.js';
 import { ExecutiveView, HealthTrend, PortfolioView } from './views-schema.js';
 import { CadenceStatus, Finding, Health, HealthPart, OrgAssessment, Risk, StalledDeal, TierDecision, Trend, WeekCount } from '../rules/types.js';
+import { Locale } from '../i18n/locales.js';
 
 export const REPORT_SCHEMA_VERSION = 1 as const;
 
@@ -55,19 +57,6 @@ export const RunInfo = z.object({
 });
 export type RunInfo = z.input<typeof RunInfo>;
 
-/** What apply did with one planned write (src/apply/apply-plan.ts `WriteOutcome`). */
-export const WriteOutcome = z.enum([
-  'planned',
-  'created',
-  'adopted',
-  'updated',
-  'deleted',
-  'already_done',
-  'not_needed',
-  'failed',
-  'not_attempted',
-]);
-export type WriteOutcome = z.infer<typeof WriteOutcome>;
 
 /** What apply did (null when the run did not apply: `plan`, report-only runs). Mirrors apply's summary. */
 export const AppliedSummary = z.object({

@@ -3,6 +3,8 @@
  * Escaping by default (rather than remembering to call an escape function) is what keeps a client named
  * `<script>alert(1)</script>` inert, in text and in attributes alike.
  */
+import { escapeHtml } from '../i18n/texts.js';
+
 export class SafeHtml {
   constructor(readonly value: string) {}
   toString(): string {
@@ -10,11 +12,6 @@ export class SafeHtml {
   }
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
-}
 
 /** Interpolated values: SafeHtml as is, arrays concatenated, null/undefined/false as nothing, the rest escaped. */
 export type HtmlValue = SafeHtml | string | number | boolean | null | undefined | readonly HtmlValue[];

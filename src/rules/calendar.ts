@@ -180,19 +180,18 @@ export function createZoneCalendar(timeZone: string): ZoneCalendar {
   };
 }
 
-/** The formatter that reads a zone's wall clock; a RangeError naming the zone when it is not an IANA time zone. */
+/**
+ * The one formatter that reads an instant's wall time in a zone (24-hour clock, numeric parts), for the
+ * rules' calendar and the schedule (src/ops/next-run.ts). Throws a RangeError for an unknown zone.
+ */
+export function wallTimeFormat(timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+}
+
+/** The zone's wall-clock formatter; a RangeError naming the zone when it is not an IANA time zone. */
 function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
   try {
-    return new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
+    return wallTimeFormat(timeZone);
   } catch {
     throw new RangeError(`unknown time zone "${timeZone}": expected an IANA time zone like America/Sao_Paulo`);
   }
@@ -255,4 +254,9 @@ export function addBusinessDays(date: string, n: number, calendar: BusinessCalen
     if (isBusiness(day)) left -= 1;
   }
   return formatEpochDay(day);
+}
+
+/** Whole days from `from` to `to` (calendar dates, `to − from`). */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }

@@ -6,8 +6,9 @@
  * `{id, label}` objects of `include_option_labels`, so a value is never misjudged because of its shape.
  */
 import type { FieldOption, FieldOptionId } from '../domain/entities.js';
-import type { FindingProblem, FindingTextKey } from './types.js';
+import type { FindingTextKey } from './types.js';
 import { isRealIsoDate } from './calendar.js';
+import type { FindingProblem } from '../domain/vocabulary.js';
 
 function isBlank(value: unknown): boolean {
   return value === null || value === undefined || (typeof value === 'string' && value.trim() === '') || (Array.isArray(value) && value.length === 0);

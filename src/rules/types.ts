@@ -6,14 +6,11 @@ import { z } from 'zod';
 import { Category } from '../config/policy-schema.js';
 import { EntityKind } from '../domain/entities.js';
 import {
-  FINDING_PROBLEMS,
   FINDING_TEXT_KEYS,
-  HEALTH_PART_KINDS,
-  RISK_KINDS,
   RISK_TEXT_KEYS,
-  TIER_RULE_KINDS,
   TIER_TEXT_KEYS,
 } from '../i18n/message-keys.js';
+import { FindingProblem, HealthPartKind, MessageParams, RiskKind, TierRuleKind } from '../domain/vocabulary.js';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 
@@ -23,16 +20,6 @@ export type CadenceStatus = z.infer<typeof CadenceStatus>;
 export const OverallStatus = z.enum(['on_track', 'due_soon', 'overdue', 'never', 'not_applicable']);
 export type OverallStatus = z.infer<typeof OverallStatus>;
 
-/**
- * The facts a record's sentence needs, by placeholder name (src/i18n/message-keys.ts lists them per
- * template): names of fields, people and deals, offending values, counts, amounts, `…Date` calendar
- * dates. Raw values: the describer formats numbers and dates for the locale when it fills the template.
- */
-export const MessageParams = z.record(z.string(), z.union([z.string(), z.number()]));
-export type MessageParams = z.infer<typeof MessageParams>;
-
-export const TierRuleKind = z.enum(TIER_RULE_KINDS);
-export type TierRuleKind = z.infer<typeof TierRuleKind>;
 export const TierTextKey = z.enum(TIER_TEXT_KEYS);
 export type TierTextKey = z.infer<typeof TierTextKey>;
 
@@ -139,8 +126,6 @@ export const Engagement = z.object({
 });
 export type Engagement = z.infer<typeof Engagement>;
 
-export const FindingProblem = z.enum(FINDING_PROBLEMS);
-export type FindingProblem = z.infer<typeof FindingProblem>;
 export const FindingTextKey = z.enum(FINDING_TEXT_KEYS);
 export type FindingTextKey = z.infer<typeof FindingTextKey>;
 
@@ -166,8 +151,6 @@ export const Finding = z.object({
 });
 export type Finding = z.infer<typeof Finding>;
 
-export const RiskKind = z.enum(RISK_KINDS);
-export type RiskKind = z.infer<typeof RiskKind>;
 export const RiskTextKey = z.enum(RISK_TEXT_KEYS);
 export type RiskTextKey = z.infer<typeof RiskTextKey>;
 
@@ -186,9 +169,6 @@ export const Risk = z.object({
   textKey: RiskTextKey.optional(),
 });
 export type Risk = z.infer<typeof Risk>;
-
-export const HealthPartKind = z.enum(HEALTH_PART_KINDS);
-export type HealthPartKind = z.infer<typeof HealthPartKind>;
 
 export const HealthPart = z.object({
   /** Technical English reason (`overdue: qbr`); people read `texts.<locale>.healthParts[kind]` filled with `params`. */

@@ -9,11 +9,11 @@ import type { Policy } from '../config/policy-schema.js';
 import { nearMiss } from './near-miss.js';
 import type { ActivityType, FieldDefinition, User } from '../domain/entities.js';
 import type { NoticeCode } from '../i18n/message-keys.js';
-import type { MessageParams } from '../rules/types.js';
 import { createFieldCatalogue } from '../rules/field-catalogue.js';
 import { resolveUserRef } from '../rules/resolve-user-ref.js';
 import { sameName } from '../plan/flag-fields.js';
 import { neededActivityTypes, neededFields } from './policy-needs.js';
+import type { MessageParams } from '../domain/vocabulary.js';
 
 export interface PolicyProblem {
   code: NoticeCode;

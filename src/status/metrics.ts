@@ -1,67 +1,78 @@
 /**
  * The worker's metrics: what an operator watches (runs, their duration, records synced, Pipedrive
- * requests by status, retries, 429s, writes, findings by kind, consecutive failures per company).
- * Build one with `createMetrics()` in the composition root and pass it to the parts that count.
+ * requests by status, retries, 429s, writes, findings by kind, consecutive failures per company), and
+ * beside them prom-client's default process metrics (memory, CPU, event-loop lag, GC, handles).
+ * Build one with `createMetrics()` in the composition root and pass it to the parts that count; each
+ * has its own prom-client `Registry` (never the library's global one), so two deployments or two
+ * tests in one process do not share series.
  */
-import { FindingProblem } from '../rules/types.js';
-import { createRegistry, type Counter, type Gauge, type Histogram, type MetricsRegistry } from './metrics-registry.js';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { FindingProblem } from '../domain/vocabulary.js';
 
 export interface CadenceMetrics {
-  registry: MetricsRegistry;
+  /** The worker's own registry: register further metrics on it with `registers: [metrics.registry]`. */
+  registry: Registry;
   /** {company, outcome: success|failure|stopped_budget} */
-  runs: Counter;
+  runs: Counter<'company' | 'outcome'>;
   /** {company} seconds */
-  runDuration: Histogram;
+  runDuration: Histogram<'company'>;
   /** {company, entity} */
-  recordsSynced: Counter;
+  recordsSynced: Counter<'company' | 'entity'>;
   /** {company, status}: the HTTP status code, or `error` when no answer came back */
-  requests: Counter;
+  requests: Counter<'company' | 'status'>;
   /** {company} */
-  retries: Counter;
+  retries: Counter<'company'>;
   /** {company} */
-  rateLimited: Counter;
+  rateLimited: Counter<'company'>;
   /** {company} */
-  activitiesCreated: Counter;
+  activitiesCreated: Counter<'company'>;
   /** {company}: organizations whose flags were written */
-  flagsWritten: Counter;
+  flagsWritten: Counter<'company'>;
   /** {company, kind}: findings of the latest run, by problem */
-  findings: Gauge;
+  findings: Gauge<'company' | 'kind'>;
   /** {company}: runs failed in a row since the last success */
-  consecutiveFailures: Gauge;
+  consecutiveFailures: Gauge<'company'>;
   /** {company} Unix seconds */
-  lastRunTimestamp: Gauge;
+  lastRunTimestamp: Gauge<'company'>;
   /** {company} Unix seconds */
-  lastSuccessTimestamp: Gauge;
-  render(): string;
+  lastSuccessTimestamp: Gauge<'company'>;
+  /** Every metric in the Prometheus text format (prom-client's exposition of the registry). */
+  render(): Promise<string>;
 }
 
 /** Run durations range from seconds (small accounts) to the better part of an hour (first sync of 1M activities). */
 export const RUN_DURATION_BUCKETS_SECONDS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 
 export function createMetrics(): CadenceMetrics {
-  const registry = createRegistry();
-  const company = ['company'];
-  return {
+  const registry = new Registry();
+  const registers = [registry];
+  const company = ['company'] as const;
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter<L>({ name, help, labelNames, registers });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Gauge<L>({ name, help, labelNames, registers });
+  const metrics: CadenceMetrics = {
     registry,
-    runs: registry.counter({ name: 'cadence_runs_total', help: 'Worker runs, by outcome.', labelNames: ['company', 'outcome'] }),
-    runDuration: registry.histogram({
+    runs: counter('cadence_runs_total', 'Worker runs, by outcome.', ['company', 'outcome']),
+    runDuration: new Histogram({
       name: 'cadence_run_duration_seconds',
       help: 'Wall-clock duration of a run (sync, rules, plan, apply, reports).',
       labelNames: company,
       buckets: RUN_DURATION_BUCKETS_SECONDS,
+      registers,
     }),
-    recordsSynced: registry.counter({ name: 'cadence_records_synced_total', help: 'Records received from Pipedrive, by entity.', labelNames: ['company', 'entity'] }),
-    requests: registry.counter({ name: 'cadence_pipedrive_requests_total', help: 'HTTP requests sent to Pipedrive, by response status.', labelNames: ['company', 'status'] }),
-    retries: registry.counter({ name: 'cadence_pipedrive_retries_total', help: 'Pipedrive requests retried.', labelNames: company }),
-    rateLimited: registry.counter({ name: 'cadence_pipedrive_rate_limited_total', help: 'HTTP 429 answers received from Pipedrive.', labelNames: company }),
-    activitiesCreated: registry.counter({ name: 'cadence_activities_created_total', help: 'Follow-up, renewal and escalation activities created.', labelNames: company }),
-    flagsWritten: registry.counter({ name: 'cadence_flags_written_total', help: 'Organizations whose cadence flags were written.', labelNames: company }),
-    findings: registry.gauge({ name: 'cadence_findings', help: 'Data-quality findings in the latest run, by kind.', labelNames: ['company', 'kind'] }),
-    consecutiveFailures: registry.gauge({ name: 'cadence_consecutive_failures', help: 'Runs failed in a row since the last success.', labelNames: company }),
-    lastRunTimestamp: registry.gauge({ name: 'cadence_last_run_timestamp_seconds', help: 'When the latest run finished (Unix time).', labelNames: company }),
-    lastSuccessTimestamp: registry.gauge({ name: 'cadence_last_success_timestamp_seconds', help: 'When the latest successful run finished (Unix time).', labelNames: company }),
-    render: () => registry.render(),
+    recordsSynced: counter('cadence_records_synced_total', 'Records received from Pipedrive, by entity.', ['company', 'entity']),
+    requests: counter('cadence_pipedrive_requests_total', 'HTTP requests sent to Pipedrive, by response status.', ['company', 'status']),
+    retries: counter('cadence_pipedrive_retries_total', 'Pipedrive requests retried.', company),
+    rateLimited: counter('cadence_pipedrive_rate_limited_total', 'HTTP 429 answers received from Pipedrive.', company),
+    activitiesCreated: counter('cadence_activities_created_total', 'Follow-up, renewal and escalation activities created.', company),
+    flagsWritten: counter('cadence_flags_written_total', 'Organizations whose cadence flags were written.', company),
+    findings: gauge('cadence_findings', 'Data-quality findings in the latest run, by kind.', ['company', 'kind']),
+    consecutiveFailures: gauge('cadence_consecutive_failures', 'Runs failed in a row since the last success.', company),
+    lastRunTimestamp: gauge('cadence_last_run_timestamp_seconds', 'When the latest run finished (Unix time).', company),
+    lastSuccessTimestamp: gauge('cadence_last_success_timestamp_seconds', 'When the latest successful run finished (Unix time).', company),
+    render: () => registry.metrics(),
   };
+  collectDefaultMetrics({ register: registry });
+  return metrics;
 }
 
 export interface RunObservation {

@@ -15,6 +15,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import type { Readiness } from './readiness.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -32,14 +33,11 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
 };
 
-/** The default bind address: the status server is reachable from this host only unless configured. */
-export const DEFAULT_STATUS_HOST = '127.0.0.1';
-
 export interface StatusServerOptions {
   host: string;
   /** 0 picks a free port (tests). */
   port: number;
-  metrics: { render(): string };
+  metrics: { render(): Promise<string> };
   readiness: () => Readiness | Promise<Readiness>;
   /** Path of the newest report.html, or null before the first report. */
   latestReportPath: () => string | null | Promise<string | null>;
@@ -49,6 +47,8 @@ export interface StatusServerOptions {
    */
   token?: string;
   logger: Logger;
+  /** Paces the refusal log (default: the system clock). */
+  clock?: Pick<Clock, 'now'>;
 }
 
 export interface StatusServer {
@@ -67,19 +67,6 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
     ...headers,
   });
   res.end(res.req.method === 'HEAD' ? undefined : body);
-}
-
-/**
- * "host:port" → its parts; IPv6 literals may be given in brackets. A bare port (`9464` or `:9464`)
- * binds to 127.0.0.1: reachable from other hosts only when an address says so.
- */
-export function parseHostPort(addr: string): { host: string; port: number } {
-  const trimmed = addr.trim();
-  const bare = /^:?(\d{1,5})$/.exec(trimmed);
-  const m = bare ? [trimmed, DEFAULT_STATUS_HOST, bare[1]] : /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(trimmed);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new Error(`invalid status address "${addr}": expected host:port (e.g. 127.0.0.1:9464) or a port (bound to 127.0.0.1)`);
-  return { host: m[1]!, port };
 }
 
 /** True for addresses only this host can reach. */
@@ -117,7 +104,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     if (bearerMatches(req.headers.authorization, token)) return true;
     // One line per REFUSAL_LOG_EVERY_MS at most, with the count since the last: a scanner must not flood the logs.
     refusedSinceLog += 1;
-    const now = Date.now();
+    const now = (options.clock ?? systemClock()).now();
     if (now - lastRefusalLog >= REFUSAL_LOG_EVERY_MS) {
       logger.warn(
         { path, remote: req.socket.remoteAddress ?? null, presented: req.headers.authorization ? 'wrong' : 'none', refused: refusedSinceLog },
@@ -148,7 +135,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
         return;
       }
       case '/metrics':
-        if (authorized(req, res, path)) send(res, 200, PROMETHEUS_CONTENT_TYPE, metrics.render());
+        if (authorized(req, res, path)) send(res, 200, PROMETHEUS_CONTENT_TYPE, await metrics.render());
         return;
       case '/':
         send(res, 200, 'text/plain; charset=utf-8', `pipedrive-cadence status\n${ROUTES.join('\n')}\n`);

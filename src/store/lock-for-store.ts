@@ -5,16 +5,17 @@
  * store's map. Each call returns a new object over the same shared state, so calling it twice is safe.
  */
 import type { StateStore } from './open-state-store.js';
-import type { LockBackend } from './lock.js';
 import { memoryLockBackend } from './lock-memory.js';
 import { postgresLockBackend } from './lock-postgres.js';
 import { redisLockBackend, type RedisLockClient } from './lock-redis.js';
 import { sqliteLockBackend } from './lock-sqlite.js';
 import type { SqlQuery } from './lock-sql.js';
+import type { LockBackend } from './lock-backend.js';
+import type { Clock } from '../domain/clock.js';
 
 export interface LockForStoreOptions {
-  /** Clock for SQLite and memory leases (Redis and PostgreSQL use the server's). */
-  now?: () => number;
+  /** Clock for SQLite and memory leases and a Redis lease's end (Redis and PostgreSQL keep leases on the server's clock). */
+  clock?: Pick<Clock, 'now'>;
   /** SQL table for SQLite/PostgreSQL (default `cadence_locks`). */
   table?: string;
 }
@@ -32,20 +33,20 @@ function namespaced(backend: LockBackend, namespace: string): LockBackend {
   };
 }
 
-export function lockBackendFor(store: Pick<StateStore, 'backend' | 'namespace'>, { now, table = 'cadence_locks' }: LockForStoreOptions = {}): LockBackend {
+export function lockBackendFor(store: Pick<StateStore, 'backend' | 'namespace'>, { clock, table = 'cadence_locks' }: LockForStoreOptions = {}): LockBackend {
   const b = store.backend;
   switch (b.kind) {
     case 'redis':
-      return redisLockBackend(b.client as RedisLockClient, { prefix: `${store.namespace}:lock:` });
+      return redisLockBackend(b.client as RedisLockClient, { prefix: `${store.namespace}:lock:`, ...(clock ? { clock } : {}) });
     case 'postgres': {
       const query: SqlQuery = async (sql, params) => (await b.query(sql, [...params])) as Record<string, unknown>[];
       return namespaced(postgresLockBackend(query, { table }), store.namespace);
     }
     case 'sqlite': {
       const query: SqlQuery = async (sql, params) => (await b.query(sql, ...params)) as Record<string, unknown>[];
-      return namespaced(sqliteLockBackend(query, { table, ...(now ? { now } : {}) }), store.namespace);
+      return namespaced(sqliteLockBackend(query, { table, ...(clock ? { clock } : {}) }), store.namespace);
     }
     case 'memory':
-      return namespaced(memoryLockBackend({ map: b.map, ...(now ? { now } : {}) }), store.namespace);
+      return namespaced(memoryLockBackend({ map: b.map, ...(clock ? { clock } : {}) }), store.namespace);
   }
 }

@@ -1,11 +1,12 @@
+import type { LockBackend } from './lock-backend.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 /**
  * In-process lock backend for the memory:// store and for tests. Atomic because JavaScript runs one
  * operation at a time; it cannot coordinate separate processes (neither can a memory store).
  */
-import type { LockBackend } from './lock.js';
 
 export interface MemoryLockOptions {
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
   /** Where leases live; pass the memory store's map so every user of that store shares the locks. */
   map?: Map<string, unknown>;
 }
@@ -13,7 +14,7 @@ export interface MemoryLockOptions {
 type Entry = { owner: string; expiresAt: number };
 const PREFIX = 'lock\u0000';
 
-export function memoryLockBackend({ now = () => Date.now(), map = new Map() }: MemoryLockOptions = {}): LockBackend {
+export function memoryLockBackend({ clock = systemClock(), map = new Map() }: MemoryLockOptions = {}): LockBackend {
   // Keys carry a NUL prefix so they cannot collide with keyv's namespaced keys in a shared map.
   const held = {
     get: (name: string) => map.get(PREFIX + name) as Entry | undefined,
@@ -22,19 +23,19 @@ export function memoryLockBackend({ now = () => Date.now(), map = new Map() }: M
   };
   const live = (name: string) => {
     const entry = held.get(name);
-    return entry && entry.expiresAt > now() ? entry : undefined;
+    return entry && entry.expiresAt > clock.now() ? entry : undefined;
   };
   return {
     kind: 'memory',
     async tryAcquire(name, owner, ttlMs) {
       if (live(name)) return false;
-      held.set(name, { owner, expiresAt: now() + ttlMs });
+      held.set(name, { owner, expiresAt: clock.now() + ttlMs });
       return true;
     },
     async renew(name, owner, ttlMs) {
       const entry = live(name);
       if (entry?.owner !== owner) return false;
-      entry.expiresAt = now() + ttlMs;
+      entry.expiresAt = clock.now() + ttlMs;
       return true;
     },
     async release(name, owner) {

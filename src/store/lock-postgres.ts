@@ -5,8 +5,8 @@
  *   INSERT … ON CONFLICT (name) DO UPDATE … WHERE expires_at <= now() RETURNING owner
  * which returns a row exactly when this owner got the lock.
  */
-import type { LockBackend } from './lock.js';
 import { checkTableName, type SqlQuery } from './lock-sql.js';
+import type { LockBackend } from './lock-backend.js';
 
 export function postgresLockBackend(query: SqlQuery, { table = 'cadence_locks' }: { table?: string } = {}): LockBackend {
   const t = checkTableName(table);

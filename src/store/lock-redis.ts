@@ -1,9 +1,10 @@
+import type { LockBackend } from './lock-backend.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 /**
  * Redis lock backend: `SET key owner NX PX ttl` takes the lock; renew and release are Lua scripts
  * that compare the owner and act in one step, so a worker whose lease expired can never extend or
  * delete the lease of the worker that took over. Redis expires the key itself: one clock, Redis's.
  */
-import type { LockBackend } from './lock.js';
 
 /** The part of a node-redis v5 client (`@redis/client`, also `KeyvRedis#client`) this backend uses. */
 export interface RedisLockClient {
@@ -16,7 +17,7 @@ export interface RedisLockClient {
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
-export function redisLockBackend(client: RedisLockClient, { prefix = 'cadence:lock:' }: { prefix?: string } = {}): LockBackend {
+export function redisLockBackend(client: RedisLockClient, { prefix = 'cadence:lock:', clock = systemClock() }: { prefix?: string; clock?: Pick<Clock, 'now'> } = {}): LockBackend {
   const key = (name: string) => `${prefix}${name}`;
   return {
     kind: 'redis',
@@ -36,7 +37,7 @@ export function redisLockBackend(client: RedisLockClient, { prefix = 'cadence:lo
     async lease(name) {
       const [owner, ttl] = await Promise.all([client.get(key(name)), client.pTTL?.(key(name))]);
       const ms = Number(ttl);
-      return typeof owner === 'string' && ms > 0 ? { owner, expiresAt: Date.now() + ms } : null;
+      return typeof owner === 'string' && ms > 0 ? { owner, expiresAt: clock.now() + ms } : null;
     },
   };
 }

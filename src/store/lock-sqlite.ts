@@ -5,12 +5,13 @@
  * judged by the injected clock: every process on the host shares the same system clock. The
  * connection should have a busy timeout so that two processes wait for each other instead of failing.
  */
-import type { LockBackend } from './lock.js';
 import { checkTableName, type SqlQuery } from './lock-sql.js';
+import type { LockBackend } from './lock-backend.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 
 export function sqliteLockBackend(
   query: SqlQuery,
-  { table = 'cadence_locks', now = () => Date.now() }: { table?: string; now?: () => number } = {},
+  { table = 'cadence_locks', clock = systemClock() }: { table?: string; clock?: Pick<Clock, 'now'> } = {},
 ): LockBackend {
   const t = checkTableName(table);
   let ready: Promise<void> | undefined;
@@ -28,7 +29,7 @@ export function sqliteLockBackend(
   return {
     kind: 'sqlite',
     async tryAcquire(name, owner, ttlMs) {
-      const at = now();
+      const at = clock.now();
       const rows = await run(
         `INSERT INTO ${t} (name, owner, expires_at) VALUES (?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
@@ -39,7 +40,7 @@ export function sqliteLockBackend(
       return rows.length === 1;
     },
     async renew(name, owner, ttlMs) {
-      const at = now();
+      const at = clock.now();
       const rows = await run(`UPDATE ${t} SET expires_at = ? WHERE name = ? AND owner = ? AND expires_at > ? RETURNING name`, [
         at + ttlMs,
         name,
@@ -53,12 +54,12 @@ export function sqliteLockBackend(
       return rows.length === 1;
     },
     async holder(name) {
-      const rows = await run(`SELECT owner FROM ${t} WHERE name = ? AND expires_at > ?`, [name, now()]);
+      const rows = await run(`SELECT owner FROM ${t} WHERE name = ? AND expires_at > ?`, [name, clock.now()]);
       const owner = rows[0]?.owner;
       return typeof owner === 'string' ? owner : null;
     },
     async lease(name) {
-      const rows = await run(`SELECT owner, expires_at FROM ${t} WHERE name = ? AND expires_at > ?`, [name, now()]);
+      const rows = await run(`SELECT owner, expires_at FROM ${t} WHERE name = ? AND expires_at > ?`, [name, clock.now()]);
       const owner = rows[0]?.owner;
       return typeof owner === 'string' ? { owner, expiresAt: Number(rows[0]!.expires_at) } : null;
     },

@@ -10,26 +10,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../log/logger.js';
-import { systemClock, type Clock } from '../ops/clock.js';
 import { lockBackendFor } from './lock-for-store.js';
 import type { StateStore } from './open-state-store.js';
-
-export type LockBackendKind = 'redis' | 'postgres' | 'sqlite' | 'memory';
-
-/** The three atomic operations a store must offer. `name` is the lock's name; keys/tables are the backend's. */
-export interface LockBackend {
-  readonly kind: LockBackendKind;
-  /** Takes the lock for `owner` if it is free or its lease has expired. True when `owner` now holds it. */
-  tryAcquire(name: string, owner: string, ttlMs: number): Promise<boolean>;
-  /** Extends the lease to `ttlMs` from now, only while `owner` still holds an unexpired lease. */
-  renew(name: string, owner: string, ttlMs: number): Promise<boolean>;
-  /** Frees the lock, only if `owner` holds it. */
-  release(name: string, owner: string): Promise<boolean>;
-  /** The owner of the unexpired lease, or null (diagnostics and tests). */
-  holder(name: string): Promise<string | null>;
-  /** The unexpired lease: who holds it and until when (epoch ms), or null. For the message of a waiting run. */
-  lease?(name: string): Promise<{ owner: string; expiresAt: number } | null>;
-}
+import { systemClock, type Clock } from '../domain/clock.js';
+import type { LockBackend } from './lock-backend.js';
 
 /** A lock backend, or an open state store (its backend is picked by lockBackendFor). */
 export type LockStore = LockBackend | Pick<StateStore, 'backend' | 'namespace'>;

@@ -21,6 +21,7 @@ import type { SyncCheckpoint, SyncStream } from '../store/schemas.js';
 import { markReconciled, nextCheckpoint, reconcileDue, restartPassFromBoundary, startPass, DEFAULT_OVERLAP_MS } from './next-checkpoint.js';
 import { readAhead } from './read-ahead.js';
 import { reconcile, type ReconcileResult } from './reconcile.js';
+import { dateNow, type Clock } from '../domain/clock.js';
 
 export type ReconcileMode = 'auto' | 'force' | 'skip';
 
@@ -81,7 +82,7 @@ export interface RunSyncOptions {
   companyState: CompanyState;
   logger: Logger;
   /** The run's clock (checkpoint and history times). */
-  now: () => Date;
+  clock: Pick<Clock, 'now'>;
   reconcile: ReconcileMode;
   onProgress?: (p: SyncProgress) => void;
   /** Days between automatic reconciliations (CADENCE_RECONCILE_EVERY_DAYS, default 7). */
@@ -109,7 +110,7 @@ interface SyncRun {
   log: Logger;
   runId: string;
   startedAt: string;
-  /** `Date.now()` at the start, for the duration. */
+  /** The clock's time at the start (ms), for the duration. */
   t0: number;
   statsAtStart: ReturnType<PipedriveClient['stats']>;
   nowIso: () => string;
@@ -183,10 +184,10 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
 
 function startRun(options: RunSyncOptions): SyncRun {
   const { client, companyState, logger } = options;
-  const nowIso = () => options.now().toISOString();
+  const nowIso = () => dateNow(options.clock).toISOString();
   const runId = options.runId ?? randomUUID();
   const startedAt = nowIso();
-  const t0 = Date.now();
+  const t0 = options.clock.now();
   // Bind the run and the company unless the caller's logger already carries them (one runId per line).
   const bound = (logger as { bindings?: () => Record<string, unknown> }).bindings?.() ?? {};
   const log = logger.child({
@@ -241,7 +242,7 @@ async function finishSync(run: SyncRun, tallies: SyncTallies, outcome: SyncOutco
     status,
     startedAt,
     finishedAt,
-    durationMs: Date.now() - run.t0,
+    durationMs: run.options.clock.now() - run.t0,
     entities,
     archivedDeals: tallies.archivedDeals,
     reference: outcome.reference,

@@ -14,7 +14,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.js';
-import { parseHostPort } from '../status/status-server.js';
+import { parseHostPort } from '../config/host-port.js';
+import { dateNow, systemClock, type Clock } from '../domain/clock.js';
 import { WebhookEnvelope, toRecordedEvent } from './envelope.js';
 import type { WebhookInbox } from './event-store.js';
 
@@ -37,7 +38,8 @@ export interface WebhookReceiverOptions {
   companies: readonly ReceiverCompany[];
   logger: Logger;
   maxBodyBytes?: number;
-  now?: () => Date;
+  /** Receipt times, the credentials cache and the refusal log (default: the system clock). */
+  clock?: Pick<Clock, 'now'>;
   /** Events older than this are pruned from the inbox (default 7 days), checked at start and hourly. */
   retentionMs?: number;
   /** Called for every answered request (metrics): the company when known, and what became of it. */
@@ -96,6 +98,7 @@ interface ReceiverRuntime {
   options: WebhookReceiverOptions;
   logger: WebhookReceiverOptions['logger'];
   limit: number;
+  clock: Pick<Clock, 'now'>;
   now: () => Date;
   companies: Map<string, ReceiverCompany>;
   creds: Map<string, { value: Credentials; at: number }>;
@@ -106,11 +109,13 @@ interface ReceiverRuntime {
 
 export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<WebhookReceiver> {
   const { logger } = options;
+  const clock = options.clock ?? systemClock();
   const rt: ReceiverRuntime = {
     options,
     logger,
     limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    now: options.now ?? (() => new Date()),
+    clock,
+    now: (): Date => dateNow(clock),
     companies: new Map(options.companies.map((c) => [c.companyId, c])),
     creds: new Map(),
     stats: { recorded: 0, duplicates: 0, refused: { not_found: 0, method: 0, unauthorized: 0, media_type: 0, too_large: 0, malformed: 0, unavailable: 0 } },
@@ -187,9 +192,9 @@ function startPruning(rt: ReceiverRuntime): { stop: () => void; settled: () => P
 
 async function credentialsOf(rt: ReceiverRuntime, c: ReceiverCompany): Promise<Credentials> {
   const cached = rt.creds.get(c.companyId);
-  if (cached && Date.now() - cached.at < CREDENTIALS_TTL_MS) return cached.value;
+  if (cached && rt.clock.now() - cached.at < CREDENTIALS_TTL_MS) return cached.value;
   const value = await c.credentials();
-  rt.creds.set(c.companyId, { value, at: Date.now() });
+  rt.creds.set(c.companyId, { value, at: rt.clock.now() });
   return value;
 }
 
@@ -203,7 +208,7 @@ function refuse(rt: ReceiverRuntime, req: IncomingMessage, res: ServerResponse, 
   rt.stats.refused[reason]++;
   rt.options.onRequest?.(companyId, reason);
   rt.refusedSinceLog[reason] = (rt.refusedSinceLog[reason] ?? 0) + 1;
-  const t = Date.now();
+  const t = rt.clock.now();
   if (t - rt.lastRefusalLog >= REFUSAL_LOG_EVERY_MS) {
     rt.logger.warn({ refused: rt.refusedSinceLog, remote: req.socket.remoteAddress ?? null }, 'webhook receiver refused requests');
     rt.lastRefusalLog = t;

@@ -46,7 +46,7 @@ describe('health history across nights', () => {
       const night = async (at: Date) => {
         clock = at;
         const parts = await composeCompany(config, logger, store);
-        const outcome = await runCompanyJob(parts, { now: () => at, steps: { apply: false } });
+        const outcome = await runCompanyJob(parts, { clock: { now: () => at.getTime() }, steps: { apply: false } });
         expect(outcome.status).toBe('ok');
         return outcome;
       };

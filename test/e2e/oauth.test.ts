@@ -81,7 +81,7 @@ function night(runId: string, opts: { wrapSecrets?: (s: SecretStore) => SecretSt
         connection: { baseUrl: sb.url, oauthApp: { ...APP, refreshToken: installRefreshToken, host: sb.url }, timeoutMs: 10_000, concurrency: 4 },
         logger,
         secrets: opts.wrapSecrets ? opts.wrapSecrets(plain) : plain,
-        oauthNow: opts.clientClock ?? (() => clock.getTime()),
+        oauthClock: { now: opts.clientClock ?? (() => clock.getTime()) },
       });
     },
   });

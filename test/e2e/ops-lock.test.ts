@@ -9,7 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { RedisClientType } from '@keyv/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opsStoreFor } from '../../src/ops/ops-store.js';
-import { acquireLock, withLock, type LockBackend } from '../../src/store/lock.js';
+import { acquireLock, withLock } from '../../src/store/lock.js';
 import { lockBackendFor } from '../../src/store/lock-for-store.js';
 import { memoryLockBackend } from '../../src/store/lock-memory.js';
 import { postgresLockBackend } from '../../src/store/lock-postgres.js';
@@ -18,6 +18,7 @@ import type { SqlQuery } from '../../src/store/lock-sql.js';
 import { sqliteLockBackend } from '../../src/store/lock-sqlite.js';
 import { openStateStore, type StateStore } from '../../src/store/open-state-store.js';
 import { captureLogger } from '../unit/ops/capture-logger.js';
+import type { LockBackend } from '../../src/store/lock-backend.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -81,7 +82,7 @@ const harnesses: Record<string, () => Harness> = {
     },
   }),
   sqlite: () => ({
-    backend: sqliteLockBackend(sqliteQuery, { table: 'cadence_locks_test', now: () => fakeNow }),
+    backend: sqliteLockBackend(sqliteQuery, { table: 'cadence_locks_test', clock: { now: () => fakeNow } }),
     async expire() {
       fakeNow += 60_000;
     },
@@ -89,7 +90,7 @@ const harnesses: Record<string, () => Harness> = {
   memory: () => {
     let now = 0;
     return {
-      backend: memoryLockBackend({ now: () => now }),
+      backend: memoryLockBackend({ clock: { now: () => now } }),
       async expire() {
         now += 60_000;
       },

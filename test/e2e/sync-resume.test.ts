@@ -18,6 +18,7 @@ import { createPipedriveClient } from '../../src/pipedrive/client.js';
 import { openStateStore } from '../../src/store/open-state-store.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { expectMirrorEqualsSandbox, listRequests, pagesOf } from './support/sync-expect.js';
+import { systemClock } from '../../src/domain/clock.js';
 
 const CHILD = fileURLToPath(new URL('./support/sync-child.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'cadence-resume-'));
@@ -100,7 +101,7 @@ describe('a killed sync resumes', () => {
       const clean = await openStateStore('memory://', logger);
       const client = createPipedriveClient({ connection: { baseUrl: sandbox.url, apiToken: sandbox.token, timeoutMs: 10_000, concurrency: 2 }, logger });
       sandbox.setKnobs({ latencyMs: 0 });
-      await runSync({ client, companyState: clean.company('clean'), logger, now: () => new Date(), reconcile: 'skip' });
+      await runSync({ client, companyState: clean.company('clean'), logger, clock: systemClock(), reconcile: 'skip' });
       for (const e of SYNCED_ENTITIES) {
         expect(await resumed.mirror.loadEntity(e)).toEqual(await clean.company('clean').mirror.loadEntity(e));
       }

@@ -66,7 +66,7 @@ async function world(opts: { scale?: ScaleNumbers | 'demo'; sandbox?: Partial<Sa
     store,
     client,
     clock,
-    sync: (extra = {}) => runSync({ client, companyState: state, logger, now, reconcile: 'skip', ...extra }),
+    sync: (extra = {}) => runSync({ client, companyState: state, logger, clock: { now: () => clock.t }, reconcile: 'skip', ...extra }),
   };
 }
 

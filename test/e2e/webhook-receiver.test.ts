@@ -182,7 +182,7 @@ describe('webhook receiver', () => {
       addr: '127.0.0.1:0',
       companies: [{ companyId: COMPANY, credentials: () => readWebhookCredentials(secrets), inbox }],
       logger: logger(),
-      now: () => new Date(Date.now() + 8 * 24 * 3600_000),
+      clock: { now: () => Date.now() + 8 * 24 * 3600_000 },
     });
     await later.close(); // waits for the start-up pruning
     expect(await inbox.pending({ afterSeq: 0 })).toEqual([]);
@@ -227,7 +227,7 @@ describe('schedule mode', () => {
       expect((await post(envelope(), { authorization: basic(creds.user, 'nope') }, url)).status).toBe(401);
       expect((await post(envelope(), {}, `${receiver.url}/webhooks/elsewhere`)).status).toBe(404);
       expect(await webhookInbox(parts.store.keyv, COMPANY).count()).toBe(1);
-      const metrics = parts.metrics.render();
+      const metrics = await parts.metrics.render();
       expect(metrics).toContain(`cadence_webhook_requests_total{company="${COMPANY}",outcome="recorded"} 1`);
       expect(metrics).toContain(`cadence_webhook_requests_total{company="${COMPANY}",outcome="unauthorized"} 1`);
       expect(metrics).toContain('cadence_webhook_requests_total{company="unknown",outcome="not_found"} 1');

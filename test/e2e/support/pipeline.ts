@@ -60,8 +60,8 @@ export async function runPipeline(input: PipelineInput, store?: StateStore): Pro
     const state = theStore.company(input.companyId);
     const client = input.client ? input.client(theStore) : makeClient(input.baseUrl, input.token, logger);
     input.wrapClient?.(client);
-    const now = () => input.now;
-    const sync = await runSync({ client, companyState: state, logger, now, reconcile: input.reconcile ?? 'skip', runId: input.runId });
+    const clock = { now: () => input.now.getTime() };
+    const sync = await runSync({ client, companyState: state, logger, clock, reconcile: input.reconcile ?? 'skip', runId: input.runId });
     const snapshot = await state.mirror.load();
     const fallbackUser = resolveUserRef(policy.owners.fallbackUser, snapshot.users);
     const escalationUser = resolveUserRef(policy.owners.escalationUser, snapshot.users);
@@ -71,7 +71,7 @@ export async function runPipeline(input: PipelineInput, store?: StateStore): Pro
     const plan = buildPlan({ policy, result, snapshot, runId: input.runId, companyId: input.companyId, now: input.now, escalationUserId, fallbackUserId });
     if (input.apply) await input.beforeApply?.(plan);
     const apply = input.apply
-      ? await applyPlan({ plan, client, companyState: state, logger, maxWrites: policy.writes.maxWrites, now, ...input.applyOptions })
+      ? await applyPlan({ plan, client, companyState: state, logger, maxWrites: policy.writes.maxWrites, clock, ...input.applyOptions })
       : null;
     return { sync, snapshot, result, plan, apply };
   } finally {

@@ -7,6 +7,7 @@ import { createLogger } from '../../../src/log/logger.js';
 import { createPipedriveClient } from '../../../src/pipedrive/client.js';
 import { openStateStore } from '../../../src/store/open-state-store.js';
 import { runSync } from '../../../src/sync/run-sync.js';
+import { systemClock } from '../../../src/domain/clock.js';
 
 const [baseUrl, apiToken, file, companyId] = process.argv.slice(2);
 if (!baseUrl || !apiToken || !file || !companyId) {
@@ -20,7 +21,7 @@ const summary = await runSync({
   client,
   companyState: store.company(companyId),
   logger,
-  now: () => new Date(),
+  clock: systemClock(),
   reconcile: 'skip',
   onProgress: (p) => {
     if (p.phase === 'pull' && p.entity) process.stdout.write(`page ${p.entity} ${p.pages}\n`);

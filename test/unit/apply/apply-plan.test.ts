@@ -28,7 +28,7 @@ function planOf(writes: PlannedWrite[], runId = 'run-1'): Plan {
 const flags = (orgId: number): PlannedWrite => ({ kind: 'update_org_flags', key: `fl:${orgId}:abc`, orgId, customFields: { hash1: 7 }, changes: [{ flag: 'Health score', from: 80, to: 7 }] });
 
 function run(plan: Plan, pd: FakePipedrive, state: MemoryState, over: Partial<ApplyPlanInput> = {}) {
-  return applyPlan({ plan, client: pd, companyState: state, logger, maxWrites: 100, now: () => new Date('2026-03-12T15:00:00Z'), ...over });
+  return applyPlan({ plan, client: pd, companyState: state, logger, maxWrites: 100, clock: { now: () => Date.parse('2026-03-12T15:00:00Z') }, ...over });
 }
 
 describe('applyPlan', () => {

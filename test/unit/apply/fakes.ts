@@ -1,9 +1,8 @@
 /** In-memory fakes of the Pipedrive client and the company state, for apply's unit tests. */
 import { AuditEntry, type ApplyClient, type ApplyState } from '../../../src/apply/ports.js';
-import type { Activity, Organization } from '../../../src/domain/entities.js';
+import type { Activity, Organization, ActivityDraft } from '../../../src/domain/entities.js';
 import { extractCadenceKey } from '../../../src/domain/provenance.js';
 import { AmbiguousWriteError } from '../../../src/pipedrive/errors.js';
-import type { ActivityDraft } from '../../../src/plan/types.js';
 
 export class FakePipedrive implements ApplyClient {
   activities = new Map<number, Activity>();

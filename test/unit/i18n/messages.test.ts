@@ -4,18 +4,14 @@
  * templates use (table-driven: one rules scenario per key), so no `{placeholder}` ever reaches a reader.
  */
 import { describe, expect, it } from 'vitest';
-import { LOCALES, type Policy } from '../../../src/config/policy-schema.js';
+import { type Policy } from '../../../src/config/policy-schema.js';
 import { createDescriber } from '../../../src/i18n/describe.js';
 import { notice } from '../../../src/i18n/notice.js';
 import {
-  FINDING_PROBLEMS,
   FINDING_TEXTS,
-  HEALTH_PART_KINDS,
   HEALTH_PART_TEXTS,
   NOTICE_TEXTS,
-  RISK_KINDS,
   RISK_TEXTS,
-  TIER_RULE_KINDS,
   TIER_TEXTS,
   templatePlaceholders,
   type FindingTextKey,
@@ -25,10 +21,12 @@ import {
 } from '../../../src/i18n/message-keys.js';
 import { assessCompany } from '../../../src/rules/assess-company.js';
 import type { Activity, FieldDefinition } from '../../../src/domain/entities.js';
-import type { Finding, HealthPart, MessageParams, Risk, RulesResult, TierDecision } from '../../../src/rules/types.js';
+import type { Finding, HealthPart, Risk, RulesResult, TierDecision } from '../../../src/rules/types.js';
 import {
   F, FIELDS, ROLE, SERVICE, STRENGTH, TIER_OPT, addDays, clock, deal, org, person, policy, snapshot, touch, wonDeal, type SnapshotParts,
 } from '../rules/fixtures.js';
+import { type MessageParams, FINDING_PROBLEMS, HEALTH_PART_KINDS, RISK_KINDS, TIER_RULE_KINDS } from '../../../src/domain/vocabulary.js';
+import { LOCALES } from '../../../src/i18n/locales.js';
 
 const TODAY = '2026-03-10';
 const shipped = policy();

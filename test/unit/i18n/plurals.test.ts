@@ -6,9 +6,9 @@ import { ConfigError } from '../../../src/config/config-error.js';
 import { parsePolicy } from '../../../src/config/load-config.js';
 import { createDescriber } from '../../../src/i18n/describe.js';
 import { engagementLine } from '../../../src/plan/notes.js';
-import { fillTemplate } from '../../../src/plan/texts.js';
 import type { OrgAssessment } from '../../../src/rules/types.js';
 import { loadPolicy } from '../plan/fixtures.js';
+import { fillTemplate } from '../../../src/i18n/texts.js';
 
 describe('fillTemplate plural blocks', () => {
   const t = '{n, plural, =0 {nothing} one {# item} other {# items}} for {who}';

@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/config-error.js';
 import {
-  companyEnv,
-  companyTokens,
+  companyConnection,
+  companyPolicyFile,
   enabledCompanyIds,
   loadCompaniesFile,
   loadCompanyConfig,
   parseCompaniesFile,
 } from '../../../src/config/companies.js';
+import { loadDeployment } from '../../../src/ops/deployment.js';
+import { configSecrets } from '../../../src/config/load-config.js';
 
 const FILE = '/etc/cadence/companies.yaml';
 const problems = (text: string): readonly string[] => {
@@ -130,24 +132,16 @@ describe('per-company configuration', () => {
     CADENCE_STATE_URL: 'redis://127.0.0.1:6379',
   };
 
-  it('maps a company onto the single-company variables, dropping the shared ones', () => {
+  it('builds a company from the variables its entry names, never the single-company ones', () => {
     const [acme, globex] = loadCompaniesFile(file);
-    expect(companyEnv(acme!, env)).toMatchObject({
-      PIPEDRIVE_API_TOKEN: 'acme-secret-token-1234',
-      PIPEDRIVE_OAUTH_ACCESS_TOKEN: undefined,
-      PIPEDRIVE_COMPANY_DOMAIN: 'acme',
-      PIPEDRIVE_BASE_URL: undefined,
-      CADENCE_POLICY_FILE: join(dir, 'acme-policy.yaml'),
-      CADENCE_STATE_URL: 'redis://127.0.0.1:6379',
-      CADENCE_REPORT_DIR: join('reports', 'acme'),
-    });
-    expect(companyEnv(acme!, { ...env, CADENCE_REPORT_DIR: '/var/lib/cadence/reports' }).CADENCE_REPORT_DIR).toBe('/var/lib/cadence/reports/acme');
-    expect(companyEnv(globex!, env)).toMatchObject({
-      PIPEDRIVE_API_TOKEN: undefined,
-      PIPEDRIVE_OAUTH_ACCESS_TOKEN: 'globex-oauth-5678',
-      PIPEDRIVE_COMPANY_DOMAIN: undefined,
-      PIPEDRIVE_BASE_URL: 'http://127.0.0.1:8787',
-    });
+    expect(companyConnection(acme!, env, {})).toEqual({ PIPEDRIVE_API_TOKEN: 'acme-secret-token-1234', PIPEDRIVE_COMPANY_DOMAIN: 'acme' });
+    expect(companyPolicyFile(acme!, { CADENCE_POLICY_FILE: 'config/policy.yaml' })).toBe(join(dir, 'acme-policy.yaml'));
+    expect(loadCompanyConfig(acme!, { ...env, CADENCE_REPORT_DIR: '/var/lib/cadence/reports' }).reportDir).toBe('/var/lib/cadence/reports/acme');
+    expect(companyConnection(globex!, env, {})).toEqual({ PIPEDRIVE_OAUTH_ACCESS_TOKEN: 'globex-oauth-5678', PIPEDRIVE_BASE_URL: 'http://127.0.0.1:8787' });
+    const globexConfig = loadCompanyConfig(globex!, env);
+    expect(globexConfig.pipedrive).toMatchObject({ baseUrl: 'http://127.0.0.1:8787', oauthAccessToken: 'globex-oauth-5678' });
+    expect(globexConfig.pipedrive.apiToken).toBeUndefined();
+    expect(globexConfig.companiesFile).toBeUndefined();
   });
 
   it('loads each company through the one config parser, with its id and policy', () => {
@@ -174,7 +168,9 @@ describe('per-company configuration', () => {
   });
 
   it('collects the tokens to register as logger secrets', () => {
-    expect(companyTokens(loadCompaniesFile(file), env)).toEqual(['acme-secret-token-1234', 'globex-oauth-5678']);
+    const deployment = loadDeployment({ ...env, CADENCE_COMPANIES_FILE: file, INITECH_TOKEN: 'initech-token-9012' });
+    // The disabled company's token too: censored wherever it might appear.
+    expect(deployment.secrets).toEqual(expect.arrayContaining(['acme-secret-token-1234', 'globex-oauth-5678', 'initech-token-9012']));
   });
 
   it('says which file it could not read', () => {
@@ -197,9 +193,9 @@ companies:
 
   it('reads the client id, secret and refresh token from the variables it names; the secrets are registered for censoring', () => {
     const [company] = parseCompaniesFile(text, FILE);
-    expect(companyEnv(company!, env)).toMatchObject({ PIPEDRIVE_OAUTH_CLIENT_ID: 'cid', PIPEDRIVE_OAUTH_CLIENT_SECRET: 'csecret-777', PIPEDRIVE_OAUTH_REFRESH_TOKEN: 'rtok-888', PIPEDRIVE_API_TOKEN: undefined });
-    expect(companyTokens([company!], env).sort()).toEqual(['csecret-777', 'rtok-888']);
+    expect(companyConnection(company!, env, {})).toEqual({ PIPEDRIVE_OAUTH_CLIENT_ID: 'cid', PIPEDRIVE_OAUTH_CLIENT_SECRET: 'csecret-777', PIPEDRIVE_OAUTH_REFRESH_TOKEN: 'rtok-888', PIPEDRIVE_COMPANY_DOMAIN: 'umbrella' });
     const cfg = loadCompanyConfig(company!, { ...env, CADENCE_POLICY_FILE: 'config/policy.yaml' });
+    expect(configSecrets(cfg)).toEqual(expect.arrayContaining(['csecret-777', 'rtok-888']));
     expect(cfg.pipedrive.oauthApp).toEqual({ clientId: 'cid', clientSecret: 'csecret-777', refreshToken: 'rtok-888' });
   });
 

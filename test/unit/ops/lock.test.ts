@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { acquireLock, LockLostError, withLock, type LockBackend } from '../../../src/store/lock.js';
+import { acquireLock, LockLostError, withLock } from '../../../src/store/lock.js';
 import { memoryLockBackend } from '../../../src/store/lock-memory.js';
 import { captureLogger } from './capture-logger.js';
 import { manualClock } from './manual-clock.js';
+import type { LockBackend } from '../../../src/store/lock-backend.js';
 
 const TTL = 3_000;
 
 function setup() {
   const clock = manualClock(Date.parse('2026-01-01T00:00:00Z'));
-  const backend = memoryLockBackend({ now: clock.now });
+  const backend = memoryLockBackend({ clock });
   return { clock, backend };
 }
 

@@ -1,5 +1,5 @@
+import type { Clock } from '../../../src/domain/clock.js';
 /** A clock for tests: time moves only when the test says so, and due timers fire in order. */
-import type { Clock } from '../../../src/ops/clock.js';
 
 export interface ManualClock extends Clock {
   /** Moves time forward by `ms`, firing every timer that falls due, in order, letting async work settle after each. */

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { runAllCompanies, type CompanyResult, type OpsStore, type RunAllOptions } from '../../../src/ops/run-all-companies.js';
 import { readRunRecord } from '../../../src/ops/run-record.js';
 import { PipedriveAuthError } from '../../../src/pipedrive/errors.js';
-import type { LockBackend } from '../../../src/store/lock.js';
 import { memoryLockBackend } from '../../../src/store/lock-memory.js';
 import { captureLogger } from './capture-logger.js';
 import { manualClock, settle } from './manual-clock.js';
 import { memoryRecords } from './memory-records.js';
+import type { LockBackend } from '../../../src/store/lock-backend.js';
 
 const TTL = 3_000;
 const SLOT = new Date('2026-01-11T05:00:00Z');
@@ -14,7 +14,7 @@ const revoked = () => new PipedriveAuthError('Pipedrive rejected the API token (
 
 function world() {
   const clock = manualClock(Date.parse('2026-01-11T05:00:00Z'));
-  const store: OpsStore = { locks: memoryLockBackend({ now: clock.now }), records: memoryRecords() };
+  const store: OpsStore = { locks: memoryLockBackend({ clock }), records: memoryRecords() };
   const log = captureLogger();
   const calls: string[] = [];
   return { clock, store, log, calls };

@@ -12,7 +12,7 @@ const DAY = 24 * HOUR;
 
 function world(startIso: string) {
   const clock = manualClock(Date.parse(startIso));
-  const store: OpsStore = { locks: memoryLockBackend({ now: clock.now }), records: memoryRecords() };
+  const store: OpsStore = { locks: memoryLockBackend({ clock }), records: memoryRecords() };
   const log = captureLogger();
   const runs: Array<{ companyId: string; at: string }> = [];
   const summaries: RunSummary<string>[] = [];

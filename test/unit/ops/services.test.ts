@@ -21,7 +21,7 @@ function world() {
     exit: (code) => void exits.push(code),
   };
   const clock = manualClock(Date.parse('2026-01-10T12:00:00Z'));
-  const store: OpsStore = { locks: memoryLockBackend({ now: clock.now }), records: memoryRecords() };
+  const store: OpsStore = { locks: memoryLockBackend({ clock }), records: memoryRecords() };
   let closed = 0;
   let started!: (signal: AbortSignal) => void;
   const jobStarted = new Promise<AbortSignal>((r) => (started = r));

@@ -44,7 +44,7 @@ function setup(overrides: Partial<PipedriveClientOptions> = {}, timeoutMs = 5000
   const client = createPipedriveClient({
     connection: { baseUrl: BASE, apiToken: TOKEN, timeoutMs, concurrency: 2 },
     logger,
-    now: () => t,
+    clock: { now: () => t },
     sleep: async (ms) => {
       sleeps.push(ms);
       t += ms;

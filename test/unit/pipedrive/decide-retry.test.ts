@@ -109,7 +109,7 @@ describe('decideRetry', () => {
 
   it('reads an AxiosError-like object', () => {
     const err = { config: { method: 'get', url: 'http://x/api/v2/deals?limit=500' }, response: { status: 503, headers: {}, data: '' }, message: 'x' };
-    expect(decideRetry(err, 1, { random: () => 0 })).toMatchObject({ retry: true, kind: 'server-error' });
+    expect(decideRetry(err, 1, { nowMs: NOW, random: () => 0 })).toMatchObject({ retry: true, kind: 'server-error' });
   });
 });
 

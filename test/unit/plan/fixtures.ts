@@ -1,10 +1,11 @@
 /** Hand-built RulesResult / MirrorSnapshot fixtures for the planner tests. */
 import { readFileSync } from 'node:fs';
 import { parsePolicy } from '../../../src/config/load-config.js';
-import type { Locale, Policy } from '../../../src/config/policy-schema.js';
+import type { Policy } from '../../../src/config/policy-schema.js';
 import type { Activity, Deal, FieldDefinition, MirrorSnapshot, Organization, User } from '../../../src/domain/entities.js';
 import { flagFieldSpecs } from '../../../src/plan/flag-fields.js';
 import type { CadenceResult, OrgAssessment, RulesResult } from '../../../src/rules/types.js';
+import type { Locale } from '../../../src/i18n/locales.js';
 
 export const TODAY = '2026-03-12'; // a Thursday
 export const NOW = '2026-03-12T15:00:00Z';

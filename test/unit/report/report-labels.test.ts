@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LOCALES } from '../../../src/config/policy-schema.js';
 import { createLabels, REPORT_LABEL_KEYS } from '../../../src/report/report-labels.js';
 import { loadShippedPolicy } from './fixtures.js';
+import { LOCALES } from '../../../src/i18n/locales.js';
 
 describe('report labels', () => {
   const policy = loadShippedPolicy();

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { assessCompany } from '../../../src/rules/assess-company.js';
 import type { Activity, Deal, Person } from '../../../src/domain/entities.js';
 import type { Policy } from '../../../src/config/policy-schema.js';
-import type { RiskKind } from '../../../src/rules/types.js';
 import { F, ROLE, STRENGTH, TIER_OPT, addDays, clock, deal, org, person, policy, snapshot, touch, wonDeal } from './fixtures.js';
+import type { RiskKind } from '../../../src/domain/vocabulary.js';
 
 const TODAY = '2026-03-10'; // Tuesday
 

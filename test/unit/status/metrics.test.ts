@@ -1,84 +1,97 @@
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { Counter, Gauge, Histogram, register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FindingProblem } from '../../../src/rules/types.js';
-import { createRegistry } from '../../../src/status/metrics-registry.js';
 import { createMetrics, observeRun } from '../../../src/status/metrics.js';
 import { checkPrometheusText } from './prometheus-strict.js';
+import { FindingProblem } from '../../../src/domain/vocabulary.js';
 
-describe('metrics registry', () => {
-  it('renders counters, gauges and histograms in the Prometheus text format', () => {
-    const r = createRegistry();
-    const c = r.counter({ name: 'jobs_total', help: 'Jobs done.', labelNames: ['queue'] });
-    const g = r.gauge({ name: 'temperature', help: 'Degrees.' });
-    const h = r.histogram({ name: 'latency_seconds', help: 'Latency.', labelNames: ['route'], buckets: [1, 0.1, 0.5] });
-    c.inc({ queue: 'a' });
-    c.inc({ queue: 'a' }, 2);
-    c.inc({ queue: 'b' }, 0);
-    g.set({}, -1.5);
-    for (const v of [0.05, 0.3, 0.3, 2]) h.observe({ route: '/x' }, v);
-    expect(r.render()).toBe(
-      [
-        '# HELP jobs_total Jobs done.',
-        '# TYPE jobs_total counter',
-        'jobs_total{queue="a"} 3',
-        'jobs_total{queue="b"} 0',
-        '# HELP temperature Degrees.',
-        '# TYPE temperature gauge',
-        'temperature -1.5',
-        '# HELP latency_seconds Latency.',
-        '# TYPE latency_seconds histogram',
-        'latency_seconds_bucket{route="/x",le="0.1"} 1',
-        'latency_seconds_bucket{route="/x",le="0.5"} 3',
-        'latency_seconds_bucket{route="/x",le="1"} 3',
-        'latency_seconds_bucket{route="/x",le="+Inf"} 4',
-        'latency_seconds_sum{route="/x"} 2.65',
-        'latency_seconds_count{route="/x"} 4',
-        '',
-      ].join('\n'),
-    );
-    expect(h.get({ route: '/x' })).toEqual({ count: 4, sum: 2.65 });
-    checkPrometheusText(r.render());
+/** Every metric the worker defines: name, type and help, as operators' dashboards and alerts know them. */
+const WORKER_METRICS: [name: string, type: string, help: string][] = [
+  ['cadence_runs_total', 'counter', 'Worker runs, by outcome.'],
+  ['cadence_run_duration_seconds', 'histogram', 'Wall-clock duration of a run (sync, rules, plan, apply, reports).'],
+  ['cadence_records_synced_total', 'counter', 'Records received from Pipedrive, by entity.'],
+  ['cadence_pipedrive_requests_total', 'counter', 'HTTP requests sent to Pipedrive, by response status.'],
+  ['cadence_pipedrive_retries_total', 'counter', 'Pipedrive requests retried.'],
+  ['cadence_pipedrive_rate_limited_total', 'counter', 'HTTP 429 answers received from Pipedrive.'],
+  ['cadence_activities_created_total', 'counter', 'Follow-up, renewal and escalation activities created.'],
+  ['cadence_flags_written_total', 'counter', 'Organizations whose cadence flags were written.'],
+  ['cadence_findings', 'gauge', 'Data-quality findings in the latest run, by kind.'],
+  ['cadence_consecutive_failures', 'gauge', 'Runs failed in a row since the last success.'],
+  ['cadence_last_run_timestamp_seconds', 'gauge', 'When the latest run finished (Unix time).'],
+  ['cadence_last_success_timestamp_seconds', 'gauge', 'When the latest successful run finished (Unix time).'],
+];
+
+describe('metrics registry (prom-client, the worker\'s own registry)', () => {
+  it('exposes every worker metric with its name, type and help, and the default process metrics beside them', async () => {
+    const m = createMetrics();
+    observeRun(m, { companyId: 'acme', ok: true, finishedAt: '2026-11-20T13:00:00Z', durationMs: 5_000 });
+    const text = await m.render();
+    const { families, samples } = checkPrometheusText(text);
+    for (const [name, type, help] of WORKER_METRICS) {
+      expect(text).toContain(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`);
+    }
+    for (const [name, type] of [
+      ['process_resident_memory_bytes', 'gauge'],
+      ['process_cpu_seconds_total', 'counter'],
+      ['nodejs_eventloop_lag_seconds', 'gauge'],
+      ['nodejs_heap_size_used_bytes', 'gauge'],
+      ['nodejs_active_handles_total', 'gauge'],
+      ['nodejs_gc_duration_seconds', 'histogram'],
+    ]) {
+      expect(families.get(name!), name).toBe(type);
+    }
+    expect(samples.find((s) => s.name === 'process_resident_memory_bytes')!.value).toBeGreaterThan(0);
+    expect(samples.find((s) => s.name === 'cadence_runs_total')).toEqual({ name: 'cadence_runs_total', labels: { company: 'acme', outcome: 'success' }, value: 1 });
   });
 
-  it('escapes label values and help text so a parser reads back the original', () => {
-    const r = createRegistry();
-    const c = r.counter({ name: 'odd_total', help: 'Back\\slash and\nnewline.', labelNames: ['company'] });
+  it('keeps each deployment\'s series in its own registry, none in prom-client\'s global one', async () => {
+    const a = createMetrics();
+    const b = createMetrics(); // a second registry with the same names: no "already registered"
+    a.runs.inc({ company: 'acme', outcome: 'success' });
+    expect(await b.render()).not.toContain('cadence_runs_total{');
+    expect(await a.render()).toContain('cadence_runs_total{company="acme",outcome="success"} 1\n');
+    expect(globalRegistry.getSingleMetric('cadence_runs_total')).toBeUndefined();
+    expect(globalRegistry.getSingleMetric('process_resident_memory_bytes')).toBeUndefined();
+  });
+
+  it('escapes label values and help text so a parser reads back the original', async () => {
+    const m = createMetrics();
+    const c = new Counter({ name: 'odd_total', help: 'Back\\slash and\nnewline.', labelNames: ['company'], registers: [m.registry] });
     const nasty = 'ação "quoted" back\\slash\nline';
     c.inc({ company: nasty });
-    const text = r.render();
+    const text = await m.render();
     expect(text).toContain('odd_total{company="ação \\"quoted\\" back\\\\slash\\nline"} 1');
-    const [family] = parsePrometheusTextFormat(text);
+    const family = parsePrometheusTextFormat(text).find((f) => f.name === 'odd_total');
     expect(family!.help).toBe('Back\\slash and\nnewline.');
     expect(family!.metrics[0]!.labels).toEqual({ company: nasty });
-    expect(checkPrometheusText(text).samples[0]!.labels).toEqual({ company: nasty });
+    expect(checkPrometheusText(text).samples.find((s) => s.name === 'odd_total')!.labels).toEqual({ company: nasty });
   });
 
   it('refuses misuse with a message that says what is wrong', () => {
-    const r = createRegistry();
-    const c = r.counter({ name: 'a_total', help: 'a', labelNames: ['company'] });
-    expect(() => c.inc({})).toThrow('metric "a_total" takes labels {company}; got {}');
-    expect(() => c.inc({ company: 'x', extra: 1 })).toThrow(/takes labels \{company\}; got \{company, extra\}/);
-    expect(() => c.inc({ company: 'x' }, -1)).toThrow(/can only increase/);
-    expect(() => r.counter({ name: 'a_total', help: 'again' })).toThrow(/already registered/);
-    expect(() => r.gauge({ name: 'bad-name', help: 'x' })).toThrow(/invalid metric name/);
-    expect(() => r.gauge({ name: 'g', help: 'x', labelNames: ['__reserved'] })).toThrow(/invalid label name/);
-    expect(() => r.histogram({ name: 'h', help: 'x', labelNames: ['le'], buckets: [1] })).toThrow(/invalid label name "le"/);
-    expect(() => r.histogram({ name: 'h2', help: 'x', buckets: [] })).toThrow(/distinct finite buckets/);
+    const m = createMetrics();
+    const c = new Counter({ name: 'a_total', help: 'a', labelNames: ['company'], registers: [m.registry] });
+    expect(() => c.inc({ company: 'x', extra: 1 } as never)).toThrow(/label "extra" is not included in initial labelset/);
+    expect(() => c.inc({ company: 'x' }, -1)).toThrow(/not possible to decrease a counter/);
+    expect(() => new Counter({ name: 'cadence_runs_total', help: 'again', registers: [m.registry] })).toThrow(/already been registered/);
+    expect(() => new Gauge({ name: 'bad-name', help: 'x', registers: [m.registry] })).toThrow(/Invalid metric name/);
+    expect(() => new Histogram({ name: 'h', help: 'x', labelNames: ['le'], buckets: [1], registers: [m.registry] })).toThrow(/le is a reserved label/);
   });
 
-  it('spells infinities and NaN the Prometheus way', () => {
-    const r = createRegistry();
-    const g = r.gauge({ name: 'g', help: 'x', labelNames: ['k'] });
+  it('spells infinities and NaN so Prometheus reads them', async () => {
+    const m = createMetrics();
+    const g = new Gauge({ name: 'g', help: 'x', labelNames: ['k'], registers: [m.registry] });
     g.set({ k: 'a' }, Infinity);
     g.set({ k: 'b' }, -Infinity);
     g.set({ k: 'c' }, NaN);
-    expect(r.render()).toContain('g{k="a"} +Inf\ng{k="b"} -Inf\ng{k="c"} NaN\n');
-    checkPrometheusText(r.render());
+    const text = await m.render();
+    expect(text).toContain('g{k="a"} +Inf\ng{k="b"} -Inf\ng{k="c"} Nan\n');
+    const values = checkPrometheusText(text).samples.filter((s) => s.name === 'g').map((s) => s.value);
+    expect(values).toEqual([Infinity, -Infinity, NaN]);
   });
 });
 
 describe('cadence metrics', () => {
-  it('records runs, failures in a row, records, requests, retries, 429s, writes and findings by kind', () => {
+  it('records runs, failures in a row, records, requests, retries, 429s, writes and findings by kind', async () => {
     const m = createMetrics();
     observeRun(m, {
       companyId: 'acme', ok: true, finishedAt: '2026-11-20T13:00:00Z', durationMs: 42_000,
@@ -89,10 +102,12 @@ describe('cadence metrics', () => {
     observeRun(m, { companyId: 'acme', ok: false, finishedAt: '2026-11-22T13:00:00Z', durationMs: 2_000 });
     observeRun(m, { companyId: 'beta', ok: true, finishedAt: '2026-11-22T13:00:00Z', durationMs: 400_000 });
 
-    const text = m.render();
+    const text = await m.render();
     const { samples, families } = checkPrometheusText(text);
+    // Label order carries no meaning in the format (prom-client writes a bucket's `le` first).
+    const sorted = (labels: Record<string, string>) => JSON.stringify(Object.entries(labels).sort());
     const value = (name: string, labels: Record<string, string>) =>
-      samples.find((s) => s.name === name && JSON.stringify(s.labels) === JSON.stringify(labels))?.value;
+      samples.find((s) => s.name === name && sorted(s.labels) === sorted(labels))?.value;
     expect(value('cadence_runs_total', { company: 'acme', outcome: 'success' })).toBe(1);
     expect(value('cadence_runs_total', { company: 'acme', outcome: 'failure' })).toBe(2);
     expect(value('cadence_consecutive_failures', { company: 'acme' })).toBe(2);

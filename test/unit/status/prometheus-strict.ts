@@ -3,10 +3,12 @@
  * names and values): every line is a HELP, a TYPE or a sample; names and label names are valid; values
  * are Go floats; each family has HELP and TYPE before its samples and appears once; no series repeats;
  * histogram buckets are cumulative and end with +Inf equal to _count. Throws with the line number.
+ * As the format says, empty lines are ignored and values are what Go's ParseFloat reads (so `NaN`,
+ * `Nan` and `+Inf` alike: prom-client writes `Nan`).
  */
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL = '[a-zA-Z_][a-zA-Z0-9_]*';
-const VALUE = String.raw`(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Inf|NaN)`;
+const VALUE = String.raw`(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?[iI][nN][fF]|[nN][aA][nN])`;
 const LABEL_PAIR = String.raw`${LABEL}="(?:[^"\\\n]|\\[\\"n])*"`;
 const SAMPLE = new RegExp(String.raw`^(${NAME})(?:\{((?:${LABEL_PAIR})(?:,${LABEL_PAIR})*)?,?\})? (${VALUE})(?: -?\d+)?$`);
 const HELP = new RegExp(String.raw`^# HELP (${NAME}) (.*)$`);
@@ -29,8 +31,8 @@ function parseLabels(text: string | undefined): Record<string, string> {
 }
 
 function toNumber(v: string): number {
-  if (/^[+]?Inf$/.test(v)) return Infinity;
-  if (v === '-Inf') return -Infinity;
+  if (/^[+]?inf$/i.test(v)) return Infinity;
+  if (/^-inf$/i.test(v)) return -Infinity;
   return Number(v);
 }
 
@@ -44,6 +46,7 @@ export function checkPrometheusText(text: string): { families: Map<string, strin
   let current: string | null = null;
   const lines = text.slice(0, -1).split('\n');
   lines.forEach((line, i) => {
+    if (line === '') return;
     const where = `line ${i + 1} "${line}"`;
     let family: string;
     const help = HELP.exec(line);

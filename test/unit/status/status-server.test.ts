@@ -8,8 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
 import { createMetrics, observeRun } from '../../../src/status/metrics.js';
 import type { Readiness } from '../../../src/status/readiness.js';
-import { bearerMatches, isLoopback, parseHostPort, startStatusServer, type StatusServer } from '../../../src/status/status-server.js';
+import { bearerMatches, isLoopback, startStatusServer, type StatusServer } from '../../../src/status/status-server.js';
 import { checkPrometheusText } from './prometheus-strict.js';
+import { parseHostPort } from '../../../src/config/host-port.js';
 
 let dir: string;
 let server: StatusServer;
@@ -89,6 +90,15 @@ describe('status server', () => {
     const families = parsePrometheusTextFormat(res.body);
     expect(families.find((f) => f.name === 'cadence_runs_total')!.metrics).toEqual([{ labels: { company: 'acme', outcome: 'success' }, value: '1' }]);
     expect(families.find((f) => f.name === 'cadence_pipedrive_requests_total')!.metrics).toEqual([{ labels: { company: 'acme', status: '200' }, value: '12' }]);
+  });
+
+  it('serves the default process metrics (memory, event-loop lag, GC, handles) beside the worker\'s own', async () => {
+    const { families } = checkPrometheusText((await get('/metrics', { headers: AUTH })).body);
+    expect(families.get('cadence_runs_total')).toBe('counter');
+    expect(families.get('process_resident_memory_bytes')).toBe('gauge');
+    expect(families.get('nodejs_eventloop_lag_seconds')).toBe('gauge');
+    expect(families.get('nodejs_gc_duration_seconds')).toBe('histogram');
+    expect(families.get('nodejs_active_handles_total')).toBe('gauge');
   });
 
   it('serves the latest HTML report, 404 before the first one', async () => {

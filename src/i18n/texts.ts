@@ -3,7 +3,7 @@
  * numbers formatted for the policy's locale (docs/policy.md §8). Calendar dates (`YYYY-MM-DD`) are already
  * dates in the firm's time zone, so they are formatted as UTC to never shift by a day.
  */
-import type { Locale } from '../config/policy-schema.js';
+import type { Locale } from './locales.js';
 
 export interface FillOptions {
   /** The language whose plural rules pick a `{n, plural, …}` branch (default en). */
@@ -83,8 +83,9 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+/** The one HTML escaper: the notes the worker writes into Pipedrive and the reports' auto-escaping builder (src/report/safe-html.ts). */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 }
 
 const DATE_STYLE: Record<Locale, Intl.DateTimeFormatOptions> = {
@@ -120,9 +121,4 @@ export function numberFormat(locale: Locale, maxFractionDigits?: number): Intl.N
 
 export function formatNumber(locale: Locale, n: number): string {
   return numberFormat(locale).format(n);
-}
-
-/** Whole days from `from` to `to` (calendar dates, `to − from`). */
-export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }

@@ -19,6 +19,11 @@ export function systemClock(): Clock {
   };
 }
 
+/** The clock's instant as a Date. */
+export function dateNow(clock: Pick<Clock, 'now'>): Date {
+  return new Date(clock.now());
+}
+
 /** Resolves after `ms` on `clock`, or at once when `signal` aborts (never rejects). */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
