@@ -211,14 +211,8 @@ export function validateCustomValue(field: FieldRec, value: unknown, refs: RefCh
     case 'double':
       if (typeof value !== 'number' || !Number.isFinite(value)) return bad(field, 'expected a JSON number');
       return { ok: true, value };
-    case 'monetary': {
-      if (!isObj(value)) return bad(field, 'expected an object {value, currency}');
-      const extra = Object.keys(value).filter((k) => k !== 'value' && k !== 'currency');
-      if (extra.length > 0) return bad(field, `unknown key(s) ${extra.join(', ')}`);
-      if (typeof value.value !== 'number' || !Number.isFinite(value.value)) return bad(field, 'value must be a JSON number');
-      if (typeof value.currency !== 'string' || !/^[A-Z]{3}$/.test(value.currency)) return bad(field, 'currency must be a 3-letter code');
-      return { ok: true, value: { value: value.value, currency: value.currency } };
-    }
+    case 'monetary':
+      return monetaryValue(field, value);
     case 'enum':
       if (!isInt(value)) return bad(field, 'expected an option id (JSON integer)');
       if (!field.options?.some((o) => o.id === value)) return bad(field, `option id ${value} does not exist`);
@@ -251,24 +245,8 @@ export function validateCustomValue(field: FieldRec, value: unknown, refs: RefCh
       return { ok: true, value: { value: value.value, until: value.until } };
     }
     case 'time':
-    case 'timerange': {
-      if (!isObj(value) || typeof value.value !== 'string' || !TIME_RE.test(value.value)) {
-        return bad(field, 'expected {value: "HH:MM:SS", timezone_name?}');
-      }
-      if (field.fieldType === 'timerange' && (typeof value.until !== 'string' || !TIME_RE.test(value.until))) {
-        return bad(field, 'expected until "HH:MM:SS"');
-      }
-      const tz = typeof value.timezone_name === 'string' ? value.timezone_name : 'America/Sao_Paulo';
-      return {
-        ok: true,
-        value: {
-          value: normalizeTime(value.value),
-          ...(field.fieldType === 'timerange' ? { until: normalizeTime(value.until as string) } : {}),
-          timezone_id: null,
-          timezone_name: tz,
-        },
-      };
-    }
+    case 'timerange':
+      return timeValue(field, value);
     case 'address': {
       const addr = parseAddress(value);
       if (typeof addr === 'string') return bad(field, addr);
@@ -277,6 +255,36 @@ export function validateCustomValue(field: FieldRec, value: unknown, refs: RefCh
     default:
       return bad(field, 'field type not writable in the sandbox');
   }
+}
+
+/** A monetary value: exactly {value: number, currency: 3-letter code}. */
+function monetaryValue(field: FieldRec, value: unknown): ValueResult {
+  if (!isObj(value)) return bad(field, 'expected an object {value, currency}');
+  const extra = Object.keys(value).filter((k) => k !== 'value' && k !== 'currency');
+  if (extra.length > 0) return bad(field, `unknown key(s) ${extra.join(', ')}`);
+  if (typeof value.value !== 'number' || !Number.isFinite(value.value)) return bad(field, 'value must be a JSON number');
+  if (typeof value.currency !== 'string' || !/^[A-Z]{3}$/.test(value.currency)) return bad(field, 'currency must be a 3-letter code');
+  return { ok: true, value: { value: value.value, currency: value.currency } };
+}
+
+/** A time or time range: {value: "HH:MM[:SS]", until? (ranges), timezone_name?}, stored with seconds. */
+function timeValue(field: FieldRec, value: unknown): ValueResult {
+  if (!isObj(value) || typeof value.value !== 'string' || !TIME_RE.test(value.value)) {
+    return bad(field, 'expected {value: "HH:MM:SS", timezone_name?}');
+  }
+  if (field.fieldType === 'timerange' && (typeof value.until !== 'string' || !TIME_RE.test(value.until))) {
+    return bad(field, 'expected until "HH:MM:SS"');
+  }
+  const tz = typeof value.timezone_name === 'string' ? value.timezone_name : 'America/Sao_Paulo';
+  return {
+    ok: true,
+    value: {
+      value: normalizeTime(value.value),
+      ...(field.fieldType === 'timerange' ? { until: normalizeTime(value.until as string) } : {}),
+      timezone_id: null,
+      timezone_name: tz,
+    },
+  };
 }
 
 /** Parses a v2 address write: only `value` is required; omitted subfields become null (§3.2). */

@@ -110,8 +110,13 @@ function lastWeekDays(now: Date): number[] {
   return [1, 2, 3].map((d) => weekday + 7 - d);
 }
 
+/** The demo company's clients that each tell one story (their order fixes their org ids). */
 function storyOrgs(now: Date): StoryOrg[] {
-  const [tue, wed, thu] = lastWeekDays(now) as [number, number, number];
+  return [...revenueAndTierStories(), ...cadenceAndOwnerStories(), ...engagementStories(now), ...dataQualityStories(), ...riskAndTierStories()];
+}
+
+/** Tiers by revenue, by a key-account deal and by the Tier field; a renewal due; a client never touched. */
+function revenueAndTierStories(): StoryOrg[] {
   return [
     {
       role: 'anchorByRevenue', name: 'Grupo Andrade Metalúrgica S.A.', owner: 'ricardo', segment: 'Indústria', addYearsAgo: 8,
@@ -175,6 +180,12 @@ function storyOrgs(now: Date): StoryOrg[] {
       ],
       activities: [],
     },
+  ];
+}
+
+/** Overdue, due soon and on cadence; no owner and a deactivated owner. */
+function cadenceAndOwnerStories(): StoryOrg[] {
+  return [
     {
       role: 'overdue', name: 'Logística Rápida Transportes', owner: 'marcos', tier: 2, segment: 'Serviços financeiros', addYearsAgo: 5,
       address: 'Rod. Anhanguera, km 25 - Jaraguá, São Paulo - SP, 05275-000', contractEndInDays: 700,
@@ -227,6 +238,13 @@ function storyOrgs(now: Date): StoryOrg[] {
       deals: [{ title: 'Consultoria de precificação', value: 110_000, status: 'won', daysAgo: 280, serviceLine: 'Consulting' }],
       activities: [done('call', 'Ligação de acompanhamento', 100, { owner: 'paulo' })],
     },
+  ];
+}
+
+/** An outreach collision last week, falling engagement and a key-person dependency. */
+function engagementStories(now: Date): StoryOrg[] {
+  const [tue, wed, thu] = lastWeekDays(now) as [number, number, number];
+  return [
     {
       role: 'outreachCollision', name: 'Seguradora Atlântico', owner: 'ricardo', segment: 'Serviços financeiros', addYearsAgo: 4,
       address: 'Praia de Botafogo, 300 - Botafogo, Rio de Janeiro - RJ, 22250-040', contractEndInDays: 520,
@@ -269,6 +287,12 @@ function storyOrgs(now: Date): StoryOrg[] {
         done('meeting', 'Revisão de negócios trimestral', 55, { time: '13:00' }), done('email', 'Envio de proposta', 80),
       ],
     },
+  ];
+}
+
+/** Incomplete records and people, and deals in foreign currencies. */
+function dataQualityStories(): StoryOrg[] {
+  return [
     {
       role: 'missingSegment', name: 'Consultoria Pereira & Filhos', owner: 'fernanda', tier: 1, segment: null, addYearsAgo: 2,
       address: 'Rua da Bahia, 1148 - Centro, Belo Horizonte - MG, 30160-011',
@@ -312,6 +336,12 @@ function storyOrgs(now: Date): StoryOrg[] {
       ],
       activities: [done('meeting', 'Steering committee', 12, { time: '13:00', person: 1 }), done('call', 'Weekly sync', 3, { person: 1 })],
     },
+  ];
+}
+
+/** An at-risk stakeholder, explicit Tier 4 and Tier 1, and rising engagement with stalled work. */
+function riskAndTierStories(): StoryOrg[] {
+  return [
     {
       role: 'atRiskStakeholder', name: 'Rede Supermercados Família', owner: 'fernanda', tier: 2, segment: 'Varejo', addYearsAgo: 5,
       address: 'Av. Sete de Setembro, 1200 - Centro, Salvador - BA, 40060-001', contractEndInDays: 200,

@@ -104,6 +104,110 @@ function timeParam(q: URLSearchParams, key: string): number | undefined {
   return ms;
 }
 
+interface ListPaging {
+  limit: number;
+  sortBy: SortField;
+  direction: 'asc' | 'desc';
+}
+
+/** `limit`, `sort_by` and `sort_direction` of a v2 list, validated like the API (saved filters refused). */
+function parsePaging(kind: Kind, q: URLSearchParams): ListPaging {
+  const limitText = q.get('limit');
+  let limit = 100;
+  if (limitText !== null && limitText !== '') {
+    if (!/^\d+$/.test(limitText) || Number(limitText) < 1) throw new HttpError(400, 'Validation failed: limit: expected a positive integer');
+    limit = Number(limitText);
+    if (limit > 500) throw new HttpError(400, 'Validation failed: limit: must be less than or equal to 500');
+  }
+  const sortBy = (q.get('sort_by') ?? 'id') as SortField;
+  const sortable: SortField[] = kind === 'activity' ? ['id', 'update_time', 'add_time', 'due_date'] : ['id', 'update_time', 'add_time'];
+  if (!sortable.includes(sortBy)) throw new HttpError(400, `Validation failed: sort_by: must be one of ${sortable.join(', ')}`);
+  const direction = q.get('sort_direction') ?? 'asc';
+  if (direction !== 'asc' && direction !== 'desc') throw new HttpError(400, 'Validation failed: sort_direction: must be asc or desc');
+  if (q.get('filter_id')) throw new HttpError(400, 'Validation failed: filter_id: saved filters are not supported by the sandbox');
+  return { limit, sortBy, direction };
+}
+
+interface ListFilters {
+  since: number | undefined;
+  until: number | undefined;
+  ownerId: number | undefined;
+  orgId: number | undefined;
+  personId: number | undefined;
+  dealId: number | undefined;
+  done: boolean | undefined;
+  ids: number[] | undefined;
+  /** The `custom_fields` keys asked for (not for activities); undefined: all. */
+  customFields: string[] | undefined;
+  /** Deal statuses to list (deals only). */
+  statuses: Set<string> | undefined;
+  withAttendees: boolean;
+}
+
+/** The filters of a v2 list, each validated like the API and only where the entity has it. */
+function parseFilters(kind: Kind, q: URLSearchParams): ListFilters {
+  const since = timeParam(q, 'updated_since');
+  const until = timeParam(q, 'updated_until');
+  const ownerId = intParam(q, 'owner_id');
+  const orgId = kind === 'organization' ? undefined : intParam(q, 'org_id');
+  const personId = kind === 'deal' || kind === 'activity' ? intParam(q, 'person_id') : undefined;
+  const dealId = kind === 'person' || kind === 'activity' ? intParam(q, 'deal_id') : undefined;
+  let done: boolean | undefined;
+  if (kind === 'activity' && q.get('done') !== null && q.get('done') !== '') {
+    const d = q.get('done');
+    if (d !== 'true' && d !== 'false' && d !== '1' && d !== '0') throw new HttpError(400, 'Validation failed: done: expected true or false');
+    done = d === 'true' || d === '1';
+  }
+  let ids: number[] | undefined;
+  if (q.get('ids')) {
+    ids = q.get('ids')!.split(',').map((s) => {
+      if (!/^\d+$/.test(s.trim())) throw new HttpError(400, 'Validation failed: ids: expected a comma-separated list of integers');
+      return Number(s.trim());
+    });
+    if (ids.length > 100) throw new HttpError(400, 'Validation failed: ids: at most 100 ids');
+  }
+  let customFields: string[] | undefined;
+  if (kind !== 'activity' && q.get('custom_fields')) {
+    customFields = q.get('custom_fields')!.split(',').map((s) => s.trim()).filter(Boolean);
+    if (customFields.length > 15) throw new HttpError(400, 'Validation failed: custom_fields: at most 15 keys');
+  }
+  let statuses: Set<string> | undefined;
+  if (kind === 'deal') {
+    const s = q.get('status');
+    statuses = new Set(s ? s.split(',').map((x) => x.trim()) : ['open', 'won', 'lost']);
+    for (const x of statuses) {
+      if (!['open', 'won', 'lost', 'deleted'].includes(x)) throw new HttpError(400, 'Validation failed: status: must be open, won, lost or deleted');
+    }
+  }
+  const withAttendees = kind === 'activity' && (q.get('include_fields') ?? '').split(',').includes('attendees');
+  return { since, until, ownerId, orgId, personId, dealId, done, ids, customFields, statuses, withAttendees };
+}
+
+/** Whether a record belongs in the list: archived or not, status, time window and the id filters. */
+function listFilter(kind: Kind, f: ListFilters, archived: boolean, personOfDeal: (dealId: number) => number | null | undefined): (r: AnyRec) => boolean {
+  const { statuses, since, until, ownerId, orgId, personId, dealId, done } = f;
+  return (r: AnyRec): boolean => {
+    if (kind === 'deal' && (r as RecordOf['deal']).isArchived !== archived) return false;
+    if (statuses) {
+      if (r.isDeleted ? !statuses.has('deleted') : !statuses.has((r as RecordOf['deal']).status)) return false;
+    } else if (r.isDeleted) return false;
+    if (since !== undefined && r.updateTime < since) return false;
+    if (until !== undefined && r.updateTime >= until) return false;
+    if (ownerId !== undefined && (r as { ownerId: number | null }).ownerId !== ownerId) return false;
+    if (orgId !== undefined && (r as { orgId: number | null }).orgId !== orgId) return false;
+    if (personId !== undefined) {
+      const p = kind === 'deal' ? (r as RecordOf['deal']).personId : (r as ActivityRec).primaryPersonId;
+      if (p !== personId) return false;
+    }
+    if (dealId !== undefined) {
+      if (kind === 'activity' && (r as ActivityRec).dealId !== dealId) return false;
+      if (kind === 'person' && personOfDeal(dealId) !== r.id) return false;
+    }
+    if (done !== undefined && (r as ActivityRec).done !== done) return false;
+    return true;
+  };
+}
+
 export class SandboxState {
   readonly companyId: number;
   readonly companyName: string;
@@ -278,91 +382,15 @@ export class SandboxState {
    * list has only non-archived deals; `archived` serves GET /api/v2/deals/archived (only archived ones).
    */
   listV2(kind: Kind, q: URLSearchParams, opts: { archived?: boolean } = {}): ListResult {
-    const archived = opts.archived === true;
-    const limitText = q.get('limit');
-    let limit = 100;
-    if (limitText !== null && limitText !== '') {
-      if (!/^\d+$/.test(limitText) || Number(limitText) < 1) throw new HttpError(400, 'Validation failed: limit: expected a positive integer');
-      limit = Number(limitText);
-      if (limit > 500) throw new HttpError(400, 'Validation failed: limit: must be less than or equal to 500');
-    }
-    const sortBy = (q.get('sort_by') ?? 'id') as SortField;
-    const sortable: SortField[] = kind === 'activity' ? ['id', 'update_time', 'add_time', 'due_date'] : ['id', 'update_time', 'add_time'];
-    if (!sortable.includes(sortBy)) throw new HttpError(400, `Validation failed: sort_by: must be one of ${sortable.join(', ')}`);
-    const direction = q.get('sort_direction') ?? 'asc';
-    if (direction !== 'asc' && direction !== 'desc') throw new HttpError(400, 'Validation failed: sort_direction: must be asc or desc');
-    if (q.get('filter_id')) throw new HttpError(400, 'Validation failed: filter_id: saved filters are not supported by the sandbox');
-
+    const { limit, sortBy, direction } = parsePaging(kind, q);
     const after = q.get('cursor') ? this.decodeCursor(q.get('cursor')!, sortBy, direction) : null;
-    const since = timeParam(q, 'updated_since');
-    const until = timeParam(q, 'updated_until');
-    const ownerId = intParam(q, 'owner_id');
-    const orgId = kind === 'organization' ? undefined : intParam(q, 'org_id');
-    const personId = kind === 'deal' || kind === 'activity' ? intParam(q, 'person_id') : undefined;
-    const dealId = kind === 'person' || kind === 'activity' ? intParam(q, 'deal_id') : undefined;
-    let done: boolean | undefined;
-    if (kind === 'activity' && q.get('done') !== null && q.get('done') !== '') {
-      const d = q.get('done');
-      if (d !== 'true' && d !== 'false' && d !== '1' && d !== '0') throw new HttpError(400, 'Validation failed: done: expected true or false');
-      done = d === 'true' || d === '1';
-    }
-    let ids: number[] | undefined;
-    if (q.get('ids')) {
-      ids = q.get('ids')!.split(',').map((s) => {
-        if (!/^\d+$/.test(s.trim())) throw new HttpError(400, 'Validation failed: ids: expected a comma-separated list of integers');
-        return Number(s.trim());
-      });
-      if (ids.length > 100) throw new HttpError(400, 'Validation failed: ids: at most 100 ids');
-    }
-    let cfKeys = this.cfKeys(kind);
-    if (kind !== 'activity' && q.get('custom_fields')) {
-      const wanted = q.get('custom_fields')!.split(',').map((s) => s.trim()).filter(Boolean);
-      if (wanted.length > 15) throw new HttpError(400, 'Validation failed: custom_fields: at most 15 keys');
-      cfKeys = cfKeys.filter((k) => wanted.includes(k));
-    }
-    let statuses: Set<string> | undefined;
-    if (kind === 'deal') {
-      const s = q.get('status');
-      statuses = new Set(s ? s.split(',').map((x) => x.trim()) : ['open', 'won', 'lost']);
-      for (const x of statuses) {
-        if (!['open', 'won', 'lost', 'deleted'].includes(x)) throw new HttpError(400, 'Validation failed: status: must be open, won, lost or deleted');
-      }
-    }
-    const withAttendees = kind === 'activity' && (q.get('include_fields') ?? '').split(',').includes('attendees');
-
-    const accept = (r: AnyRec): boolean => {
-      if (kind === 'deal' && (r as RecordOf['deal']).isArchived !== archived) return false;
-      if (statuses) {
-        if (r.isDeleted ? !statuses.has('deleted') : !statuses.has((r as RecordOf['deal']).status)) return false;
-      } else if (r.isDeleted) return false;
-      if (since !== undefined && r.updateTime < since) return false;
-      if (until !== undefined && r.updateTime >= until) return false;
-      if (ownerId !== undefined && (r as { ownerId: number | null }).ownerId !== ownerId) return false;
-      if (orgId !== undefined && (r as { orgId: number | null }).orgId !== orgId) return false;
-      if (personId !== undefined) {
-        const p = kind === 'deal' ? (r as RecordOf['deal']).personId : (r as ActivityRec).primaryPersonId;
-        if (p !== personId) return false;
-      }
-      if (dealId !== undefined) {
-        if (kind === 'activity' && (r as ActivityRec).dealId !== dealId) return false;
-        if (kind === 'person' && this.tables.deal.get(dealId)?.personId !== r.id) return false;
-      }
-      if (done !== undefined && (r as ActivityRec).done !== done) return false;
-      return true;
-    };
-
+    const f = parseFilters(kind, q);
+    const wanted = f.customFields;
+    const cfKeys = wanted ? this.cfKeys(kind).filter((k) => wanted.includes(k)) : this.cfKeys(kind);
+    const accept = listFilter(kind, f, opts.archived === true, (dealId) => this.tables.deal.get(dealId)?.personId);
     let page: AnyRec[];
     const keyOf = SORT_KEYS[sortBy];
-    // A small candidate set (ids, or the records of one org/deal/person) is sorted directly instead of walking the index.
-    let candidates: Iterable<number> | undefined = ids ? new Set(ids) : undefined;
-    if (!candidates) {
-      const fk: Array<[ForeignKey, number | undefined]> = [['orgId', orgId], ['dealId', kind === 'activity' ? dealId : undefined], ['personId', personId]];
-      for (const [field, value] of fk) {
-        if (value === undefined) continue;
-        const set = this.fkIndex(kind, field).get(value) ?? new Set<number>();
-        if (!candidates || set.size < (candidates as Set<number>).size) candidates = set;
-      }
-    }
+    const candidates = this.listCandidates(kind, f);
     if (candidates) {
       const sign = direction === 'asc' ? 1 : -1;
       page = [...candidates]
@@ -377,8 +405,8 @@ export class SandboxState {
       page = this.index(kind, sortBy).query({
         direction,
         after,
-        ...(sortBy === 'update_time' && since !== undefined ? { minKey: since } : {}),
-        ...(sortBy === 'update_time' && until !== undefined ? { maxKeyExclusive: until } : {}),
+        ...(sortBy === 'update_time' && f.since !== undefined ? { minKey: f.since } : {}),
+        ...(sortBy === 'update_time' && f.until !== undefined ? { maxKeyExclusive: f.until } : {}),
         accept,
         take: limit + 1,
       });
@@ -387,9 +415,23 @@ export class SandboxState {
     if (more) page = page.slice(0, limit);
     const last = page[page.length - 1];
     return {
-      data: page.map((r) => this.out(kind, r, cfKeys, withAttendees)),
+      data: page.map((r) => this.out(kind, r, cfKeys, f.withAttendees)),
       nextCursor: more && last ? this.encodeCursor(sortBy, direction, keyOf(last), last.id) : null,
     };
+  }
+
+  /** A small candidate set (ids, or the records of one org/deal/person) is sorted directly instead of walking the index. */
+  private listCandidates(kind: Kind, f: ListFilters): Iterable<number> | undefined {
+    let candidates: Iterable<number> | undefined = f.ids ? new Set(f.ids) : undefined;
+    if (!candidates) {
+      const fk: Array<[ForeignKey, number | undefined]> = [['orgId', f.orgId], ['dealId', kind === 'activity' ? f.dealId : undefined], ['personId', f.personId]];
+      for (const [field, value] of fk) {
+        if (value === undefined) continue;
+        const set = this.fkIndex(kind, field).get(value) ?? new Set<number>();
+        if (!candidates || set.size < (candidates as Set<number>).size) candidates = set;
+      }
+    }
+    return candidates;
   }
 
   /** Cursor = base64url JSON of the last item's (sort value, id), like Pipedrive's opaque cursor. */

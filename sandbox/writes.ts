@@ -263,6 +263,22 @@ export function writeDeal(body: Body, existing: DealRec | null, id: number, ctx:
     if (!rec.isArchived) fail('archive_time', 'only allowed when is_archived is true');
     rec.archiveTime = time(body, 'archive_time');
   }
+  applyDealStatus(body, rec, ctx);
+  if (body.probability !== undefined) rec.probability = int(body, 'probability', true);
+  if (body.visible_to !== undefined) rec.visibleTo = visibleTo(body);
+  if (body.label_ids !== undefined) rec.labelIds = intArray(body, 'label_ids');
+  if (body.expected_close_date !== undefined) {
+    if (body.expected_close_date !== null && !isValidDate(body.expected_close_date)) fail('expected_close_date', 'expected YYYY-MM-DD or null');
+    rec.expectedCloseDate = body.expected_close_date as string | null;
+  }
+  rec.cf = applyCustomFields(body, 'deal', rec.cf, ctx);
+  rec.updateTime = ctx.now;
+  adminCommon(body, rec, ctx);
+  return rec;
+}
+
+/** `status` and the times and reason that go with it (won, lost, close time, lost reason). */
+function applyDealStatus(body: Body, rec: DealRec, ctx: WriteContext): void {
   if (body.status !== undefined) {
     const s = str(body, 'status')!;
     if (s !== 'open' && s !== 'won' && s !== 'lost') fail('status', 'must be open, won or lost');
@@ -292,17 +308,6 @@ export function writeDeal(body: Body, existing: DealRec | null, id: number, ctx:
     if (rec.status !== 'lost') fail('lost_reason', 'only allowed when status is lost');
     rec.lostReason = str(body, 'lost_reason', { nullable: true, max: 255 });
   }
-  if (body.probability !== undefined) rec.probability = int(body, 'probability', true);
-  if (body.visible_to !== undefined) rec.visibleTo = visibleTo(body);
-  if (body.label_ids !== undefined) rec.labelIds = intArray(body, 'label_ids');
-  if (body.expected_close_date !== undefined) {
-    if (body.expected_close_date !== null && !isValidDate(body.expected_close_date)) fail('expected_close_date', 'expected YYYY-MM-DD or null');
-    rec.expectedCloseDate = body.expected_close_date as string | null;
-  }
-  rec.cf = applyCustomFields(body, 'deal', rec.cf, ctx);
-  rec.updateTime = ctx.now;
-  adminCommon(body, rec, ctx);
-  return rec;
 }
 
 // ---- activities ----------------------------------------------------------------------------------
@@ -344,29 +349,7 @@ export function writeActivity(body: Body, existing: ActivityRec | null, id: numb
     rec.primaryPersonId = p;
     if (p !== null && !rec.participants.includes(p)) rec.participants = [p, ...rec.participants];
   }
-  if (body.participants !== undefined) {
-    const v = body.participants;
-    if (v === null) {
-      rec.participants = [];
-      rec.primaryPersonId = null;
-    } else {
-      if (!Array.isArray(v)) fail('participants', 'expected [{person_id, primary}]');
-      const ids: number[] = [];
-      let primary: number | null = null;
-      v.forEach((item: unknown, i) => {
-        if (!isObj(item) || !isInt(item.person_id)) fail(`participants[${i}].person_id`, 'expected a JSON integer');
-        if (!ctx.personExists(item.person_id)) fail(`participants[${i}].person_id`, `person ${item.person_id} does not exist`);
-        if (item.primary !== undefined && typeof item.primary !== 'boolean') fail(`participants[${i}].primary`, 'expected a boolean');
-        if (item.primary === true) {
-          if (primary !== null) fail('participants', 'at most one participant may be primary');
-          primary = item.person_id;
-        }
-        if (!ids.includes(item.person_id)) ids.push(item.person_id);
-      });
-      rec.participants = ids;
-      rec.primaryPersonId = primary ?? ids[0] ?? null;
-    }
-  }
+  if (body.participants !== undefined) applyParticipants(body.participants, rec, ctx);
   if (body.due_date !== undefined) {
     if (body.due_date !== null && !isValidDate(body.due_date)) fail('due_date', 'expected YYYY-MM-DD or null');
     rec.dueDate = body.due_date as string | null;
@@ -400,6 +383,30 @@ export function writeActivity(body: Body, existing: ActivityRec | null, id: numb
   adminCommon(body, rec, ctx);
   if (ctx.admin && body.marked_as_done_time !== undefined) rec.markedAsDoneTime = time(body, 'marked_as_done_time');
   return rec;
+}
+
+/** `participants`: the people of the activity, the primary one (or the first) as its person. */
+function applyParticipants(v: unknown, rec: ActivityRec, ctx: WriteContext): void {
+  if (v === null) {
+    rec.participants = [];
+    rec.primaryPersonId = null;
+  } else {
+    if (!Array.isArray(v)) fail('participants', 'expected [{person_id, primary}]');
+    const ids: number[] = [];
+    let primary: number | null = null;
+    v.forEach((item: unknown, i) => {
+      if (!isObj(item) || !isInt(item.person_id)) fail(`participants[${i}].person_id`, 'expected a JSON integer');
+      if (!ctx.personExists(item.person_id)) fail(`participants[${i}].person_id`, `person ${item.person_id} does not exist`);
+      if (item.primary !== undefined && typeof item.primary !== 'boolean') fail(`participants[${i}].primary`, 'expected a boolean');
+      if (item.primary === true) {
+        if (primary !== null) fail('participants', 'at most one participant may be primary');
+        primary = item.person_id;
+      }
+      if (!ids.includes(item.person_id)) ids.push(item.person_id);
+    });
+    rec.participants = ids;
+    rec.primaryPersonId = primary ?? ids[0] ?? null;
+  }
 }
 
 export const WRITERS: { [K in Kind]: (body: Body, existing: never, id: number, ctx: WriteContext) => AnyRec } = {

@@ -84,32 +84,52 @@ export async function checkSecrets({ store, keyConfigured }: NonNullable<RunDoct
 
 export async function runDoctor({ client, policy, logger, secrets }: RunDoctorInput): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
-  const add = (c: DoctorCheck): void => {
-    checks.push(c);
-    const level = c.status === 'ok' ? 'debug' : c.status === 'warn' ? 'warn' : 'error';
-    logger[level]({ check: c.id, status: c.status }, c.detail);
+  const add = (...cs: DoctorCheck[]): void => {
+    for (const c of cs) {
+      checks.push(c);
+      const level = c.status === 'ok' ? 'debug' : c.status === 'warn' ? 'warn' : 'error';
+      logger[level]({ check: c.id, status: c.status }, c.detail);
+    }
   };
-
   // Time zone first: it needs no network.
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: policy.timeZone });
-    add({ id: 'time-zone', status: 'ok', detail: `time zone ${policy.timeZone}` });
-  } catch {
-    add({ id: 'time-zone', status: 'fail', detail: `"${policy.timeZone}" is not an IANA time zone`, fix: 'set timeZone in the policy (or CADENCE_TIME_ZONE) to a zone like America/Sao_Paulo' });
-  }
-
+  add(checkTimeZone(policy));
   // Secrets at rest: the state store only, no network.
   if (secrets) add(await checkSecrets(secrets));
+  const token = await checkToken(client);
+  add(token.check);
+  if (!token.me) return { ok: false, checks, ...(token.credentialsRejected ? { credentialsRejected: true } : {}) };
+  add(...(await checkOAuthScopes(client)));
+  add(permissionsCheck(token.me));
+  const catalogue = await readFieldCatalogue(client, add);
+  add(...fieldChecks(policy, catalogue));
+  // Flag fields (created by `cadence setup`).
+  const orgFields = catalogue.get('organization');
+  if (orgFields) add(...flagChecks(policy, orgFields));
+  add(...(await checkUsers(client, policy)));
+  add(...(await checkActivityTypes(client, policy)));
+  return { ok: checks.every((c) => c.status !== 'fail'), checks };
+}
 
-  // Token.
-  let me: Awaited<ReturnType<DoctorClient['getMe']>>;
+function checkTimeZone(policy: Policy): DoctorCheck {
   try {
-    me = await client.getMe();
+    new Intl.DateTimeFormat('en', { timeZone: policy.timeZone });
+    return { id: 'time-zone', status: 'ok', detail: `time zone ${policy.timeZone}` };
+  } catch {
+    return { id: 'time-zone', status: 'fail', detail: `"${policy.timeZone}" is not an IANA time zone`, fix: 'set timeZone in the policy (or CADENCE_TIME_ZONE) to a zone like America/Sao_Paulo' };
+  }
+}
+
+type Me = Awaited<ReturnType<DoctorClient['getMe']>>;
+
+/** The token: who it authenticates as, or why not (`me` absent: the other checks cannot run). */
+async function checkToken(client: DoctorClient): Promise<{ check: DoctorCheck; me?: Me; credentialsRejected?: boolean }> {
+  try {
+    const me = await client.getMe();
     const company = me.companyName ? ` in company "${me.companyName}"${me.companyDomain ? ` (${me.companyDomain})` : ''}` : '';
-    add({ id: 'token', status: 'ok', detail: `authenticated as ${me.user.name} <${me.user.email}>${company}` });
+    return { check: { id: 'token', status: 'ok', detail: `authenticated as ${me.user.name} <${me.user.email}>${company}` }, me };
   } catch (err) {
     const auth = err instanceof PipedriveAuthError || err instanceof PipedriveForbiddenError;
-    add({
+    const check: DoctorCheck = {
       id: 'token',
       status: 'fail',
       detail: auth ? `Pipedrive rejected the credentials (${err instanceof PipedriveAuthError ? 401 : 403})` : `cannot reach Pipedrive: ${(err as Error).message}`,
@@ -118,46 +138,51 @@ export async function runDoctor({ client, policy, logger, secrets }: RunDoctorIn
           ? (err as Error).message
           : 'set PIPEDRIVE_API_TOKEN to a valid token (Pipedrive → Personal preferences → API) and PIPEDRIVE_COMPANY_DOMAIN to your company subdomain'
         : 'check PIPEDRIVE_COMPANY_DOMAIN / PIPEDRIVE_BASE_URL and the network, then run `cadence doctor` again',
-    });
-    return { ok: false, checks, ...(auth ? { credentialsRejected: true } : {}) };
+    };
+    return { check, credentialsRejected: auth };
   }
+}
 
-  // OAuth scopes: each operation the worker calls, against what the app install was granted.
-  if (client.oauth) {
-    const granted = await client.oauth.grantedScopes();
-    const results = checkScopes(granted);
-    for (const use of ['nightly', 'write-back', 'setup'] as const) {
-      const missing = results.filter((r) => r.operation.use === use && !r.granted);
-      const what = use === 'nightly' ? 'the nightly pull' : use === 'write-back' ? 'the write-back' : '`cadence setup`';
-      if (missing.length === 0) {
-        add({ id: `scopes:${use}`, status: 'ok', detail: `OAuth scopes cover ${what} (granted: ${granted.join(' ') || 'none'})` });
-        continue;
-      }
-      const calls = missing.map((m) => `${m.operation.method} ${m.operation.doc === 'v2' ? '/api/v2' : '/api/v1'}${m.operation.path} (needs one of ${m.operation.anyOf.join(', ')})`);
-      add({
-        id: `scopes:${use}`,
-        status: use === 'setup' ? 'warn' : 'fail',
-        detail: `the OAuth app lacks scopes for ${what}: ${calls.join('; ')}`,
-        fix: `add the scopes to the app in Pipedrive's Developer Hub (recommended: ${RECOMMENDED_SCOPES.join(', ')}) and re-authorize it, then set PIPEDRIVE_OAUTH_REFRESH_TOKEN to the new refresh token`,
-      });
+/** OAuth scopes: each operation the worker calls, against what the app install was granted. */
+async function checkOAuthScopes(client: DoctorClient): Promise<DoctorCheck[]> {
+  if (!client.oauth) {
+    return [{ id: 'scopes', status: 'ok', detail: `API token: the user's own permissions apply (an OAuth app install would need the scopes ${RECOMMENDED_SCOPES.join(', ')})` }];
+  }
+  const checks: DoctorCheck[] = [];
+  const granted = await client.oauth.grantedScopes();
+  const results = checkScopes(granted);
+  for (const use of ['nightly', 'write-back', 'setup'] as const) {
+    const missing = results.filter((r) => r.operation.use === use && !r.granted);
+    const what = use === 'nightly' ? 'the nightly pull' : use === 'write-back' ? 'the write-back' : '`cadence setup`';
+    if (missing.length === 0) {
+      checks.push({ id: `scopes:${use}`, status: 'ok', detail: `OAuth scopes cover ${what} (granted: ${granted.join(' ') || 'none'})` });
+      continue;
     }
-  } else {
-    add({ id: 'scopes', status: 'ok', detail: `API token: the user's own permissions apply (an OAuth app install would need the scopes ${RECOMMENDED_SCOPES.join(', ')})` });
+    const calls = missing.map((m) => `${m.operation.method} ${m.operation.doc === 'v2' ? '/api/v2' : '/api/v1'}${m.operation.path} (needs one of ${m.operation.anyOf.join(', ')})`);
+    checks.push({
+      id: `scopes:${use}`,
+      status: use === 'setup' ? 'warn' : 'fail',
+      detail: `the OAuth app lacks scopes for ${what}: ${calls.join('; ')}`,
+      fix: `add the scopes to the app in Pipedrive's Developer Hub (recommended: ${RECOMMENDED_SCOPES.join(', ')}) and re-authorize it, then set PIPEDRIVE_OAUTH_REFRESH_TOKEN to the new refresh token`,
+    });
   }
+  return checks;
+}
 
-  // Permissions: creating fields and activity types, and seeing every client, take an admin.
-  add(
-    me.user.isAdmin
-      ? { id: 'permissions', status: 'ok', detail: `${me.user.name} is a company admin` }
-      : {
-          id: 'permissions',
-          status: 'warn',
-          detail: `${me.user.name} is not a company admin: \`cadence setup\` cannot create fields or activity types, and records hidden by visibility settings are not seen`,
-          fix: 'use the API token of an admin user, or have an admin run `cadence setup` and grant this user visibility of every organization',
-        },
-  );
+/** Permissions: creating fields and activity types, and seeing every client, take an admin. */
+function permissionsCheck(me: Me): DoctorCheck {
+  return me.user.isAdmin
+    ? { id: 'permissions', status: 'ok', detail: `${me.user.name} is a company admin` }
+    : {
+        id: 'permissions',
+        status: 'warn',
+        detail: `${me.user.name} is not a company admin: \`cadence setup\` cannot create fields or activity types, and records hidden by visibility settings are not seen`,
+        fix: 'use the API token of an admin user, or have an admin run `cadence setup` and grant this user visibility of every organization',
+      };
+}
 
-  // Fields, per entity.
+/** The field catalogue of each entity the policy can name; an entity that cannot be read is a failed check. */
+async function readFieldCatalogue(client: DoctorClient, add: (c: DoctorCheck) => void): Promise<Map<EntityKind, FieldDefinition[]>> {
   const catalogue = new Map<EntityKind, FieldDefinition[]>();
   for (const entity of ['organization', 'person', 'deal'] as const) {
     try {
@@ -166,6 +191,12 @@ export async function runDoctor({ client, policy, logger, secrets }: RunDoctorIn
       add({ id: `fields:${entity}`, status: 'fail', detail: `cannot read the ${entity} fields: ${(err as Error).message}`, fix: forbiddenFix(err) });
     }
   }
+  return catalogue;
+}
+
+/** Every field the policy names, and its options, against the catalogue. */
+function fieldChecks(policy: Policy, catalogue: ReadonlyMap<EntityKind, FieldDefinition[]>): DoctorCheck[] {
+  const checks: DoctorCheck[] = [];
   const resolver = createFieldCatalogue([...catalogue.values()].flat());
   for (const need of neededFields(policy)) {
     const fields = catalogue.get(need.entity);
@@ -175,7 +206,7 @@ export async function runDoctor({ client, policy, logger, secrets }: RunDoctorIn
     if (!def) {
       const firstWord = normalizeFieldName(need.name).split(' ')[0]!;
       const similar = fields.filter((f) => normalizeFieldName(f.name).includes(firstWord)).map((f) => `"${f.name}"`);
-      add({
+      checks.push({
         id,
         status: 'fail',
         detail: `${need.entity} field "${need.name}" does not exist (named by ${need.usedBy.join(', ')})`,
@@ -185,55 +216,62 @@ export async function runDoctor({ client, policy, logger, secrets }: RunDoctorIn
     }
     const missing = need.options.filter((o) => def.options && !def.options.some((x) => sameName(x.label, o)));
     if (missing.length > 0) {
-      add({
+      checks.push({
         id,
         status: 'fail',
         detail: `${need.entity} field "${def.name}" has no option ${missing.map((o) => `"${o}"`).join(', ')}`,
         fix: `add the option${missing.length > 1 ? 's' : ''} in Pipedrive, or change the labels in ${need.usedBy.join(', ')} to existing ones: ${(def.options ?? []).map((o) => `"${o.label}"`).join(', ')}`,
       });
     } else {
-      add({ id, status: 'ok', detail: `${need.entity} field "${def.name}" exists (${def.fieldType})` });
+      checks.push({ id, status: 'ok', detail: `${need.entity} field "${def.name}" exists (${def.fieldType})` });
     }
   }
+  return checks;
+}
 
-  // Flag fields (created by `cadence setup`).
-  const orgFields = catalogue.get('organization');
-  if (orgFields) {
-    const { fields: flagFields, missing } = resolveFlagFields(policy, orgFields);
-    for (const m of missing) {
-      add({ id: `flag:${m.flag}`, status: 'fail', detail: `flag field "${m.name}" does not exist`, fix: 'run `cadence setup` to create the flag fields' });
-    }
-    for (const wanted of flagFieldSpecs(policy)) {
-      const def = flagFields[wanted.flag];
-      if (!def) continue;
-      const flag = wanted.flag;
-      const problem = fieldProblem(def, wanted.fieldType, wanted.options);
-      add(problem ? { id: `flag:${flag}`, status: 'fail', detail: problem.problem, fix: problem.fix } : { id: `flag:${flag}`, status: 'ok', detail: `flag field "${def.name}" exists` });
-    }
+/** The flag fields `cadence setup` creates: present, and of the right type and options. */
+function flagChecks(policy: Policy, orgFields: FieldDefinition[]): DoctorCheck[] {
+  const checks: DoctorCheck[] = [];
+  const { fields: flagFields, missing } = resolveFlagFields(policy, orgFields);
+  for (const m of missing) {
+    checks.push({ id: `flag:${m.flag}`, status: 'fail', detail: `flag field "${m.name}" does not exist`, fix: 'run `cadence setup` to create the flag fields' });
   }
+  for (const wanted of flagFieldSpecs(policy)) {
+    const def = flagFields[wanted.flag];
+    if (!def) continue;
+    const flag = wanted.flag;
+    const problem = fieldProblem(def, wanted.fieldType, wanted.options);
+    checks.push(problem ? { id: `flag:${flag}`, status: 'fail', detail: problem.problem, fix: problem.fix } : { id: `flag:${flag}`, status: 'ok', detail: `flag field "${def.name}" exists` });
+  }
+  return checks;
+}
 
-  // Users.
-  let users: User[] | null = null;
+/** The fallback and escalation users: users of the company, and active. */
+async function checkUsers(client: DoctorClient, policy: Policy): Promise<DoctorCheck[]> {
+  let users: User[];
   try {
     users = await client.listUsers();
   } catch (err) {
-    add({ id: 'users', status: 'fail', detail: `cannot list users: ${(err as Error).message}`, fix: forbiddenFix(err) });
+    return [{ id: 'users', status: 'fail', detail: `cannot list users: ${(err as Error).message}`, fix: forbiddenFix(err) }];
   }
-  if (users) {
-    const byId = new Map(users.map((u) => [u.id, u]));
-    for (const [role, ref] of [
-      ['fallback', policy.owners.fallbackUser],
-      ['escalation', policy.owners.escalationUser],
-    ] as const) {
-      const u = resolveUserRef(ref, byId);
-      const id = `user:${role}`;
-      if (!u) add({ id, status: 'fail', detail: `owners.${role}User "${ref}" is not a user of this company`, fix: `set owners.${role}User to the e-mail or id of an active user` });
-      else if (!u.active) add({ id, status: 'fail', detail: `owners.${role}User ${u.name} <${u.email}> is deactivated`, fix: `reactivate the user in Pipedrive or set owners.${role}User to an active user` });
-      else add({ id, status: 'ok', detail: `owners.${role}User is ${u.name} <${u.email}>` });
-    }
+  const checks: DoctorCheck[] = [];
+  const byId = new Map(users.map((u) => [u.id, u]));
+  for (const [role, ref] of [
+    ['fallback', policy.owners.fallbackUser],
+    ['escalation', policy.owners.escalationUser],
+  ] as const) {
+    const u = resolveUserRef(ref, byId);
+    const id = `user:${role}`;
+    if (!u) checks.push({ id, status: 'fail', detail: `owners.${role}User "${ref}" is not a user of this company`, fix: `set owners.${role}User to the e-mail or id of an active user` });
+    else if (!u.active) checks.push({ id, status: 'fail', detail: `owners.${role}User ${u.name} <${u.email}> is deactivated`, fix: `reactivate the user in Pipedrive or set owners.${role}User to an active user` });
+    else checks.push({ id, status: 'ok', detail: `owners.${role}User is ${u.name} <${u.email}>` });
   }
+  return checks;
+}
 
-  // Activity types.
+/** Every activity type the policy names: present and active, with the nearest name when misspelled. */
+async function checkActivityTypes(client: DoctorClient, policy: Policy): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
   try {
     const types = await client.listActivityTypes();
     for (const need of neededActivityTypes(policy)) {
@@ -244,7 +282,7 @@ export async function runDoctor({ client, policy, logger, secrets }: RunDoctorIn
       if (!t) {
         const near = nearMiss(need.keyString, types.flatMap((x) => [x.keyString, x.name]));
         const nearType = near ? types.find((x) => x.keyString === near || x.name === near) : undefined;
-        add({
+        checks.push({
           id,
           status: severity,
           detail: `activity type "${need.keyString}" does not exist (used by ${need.usedBy.join(', ')})${need.createdByWorker ? '' : ': touchpoints of that type are not counted'}`,
@@ -255,14 +293,13 @@ export async function runDoctor({ client, policy, logger, secrets }: RunDoctorIn
               : `fix the name in the policy, create it in Pipedrive, or list it in setup.createActivityTypes for \`cadence setup\` to create it; existing keys: ${types.filter((x) => x.active).map((x) => x.keyString).join(', ')}`,
         });
       } else if (!t.active) {
-        add({ id, status: severity, detail: `activity type "${need.keyString}" (${t.name}) is deactivated`, fix: 'reactivate it in Pipedrive (Company settings → Activity types) or change the policy' });
-      } else add({ id, status: 'ok', detail: `activity type "${need.keyString}" (${t.name})` });
+        checks.push({ id, status: severity, detail: `activity type "${need.keyString}" (${t.name}) is deactivated`, fix: 'reactivate it in Pipedrive (Company settings → Activity types) or change the policy' });
+      } else checks.push({ id, status: 'ok', detail: `activity type "${need.keyString}" (${t.name})` });
     }
   } catch (err) {
-    add({ id: 'activity-types', status: 'fail', detail: `cannot list activity types: ${(err as Error).message}`, fix: forbiddenFix(err) });
+    checks.push({ id: 'activity-types', status: 'fail', detail: `cannot list activity types: ${(err as Error).message}`, fix: forbiddenFix(err) });
   }
-
-  return { ok: checks.every((c) => c.status !== 'fail'), checks };
+  return checks;
 }
 
 function forbiddenFix(err: unknown): string {

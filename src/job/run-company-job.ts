@@ -84,21 +84,34 @@ export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')}-${randomBytes(3).toString('hex')}`;
 }
 
+/** What every step of one job reads: the company's parts, the options, the run's identity and its clock. */
+interface JobRun {
+  parts: CompanyParts;
+  options: JobOptions;
+  steps: JobSteps;
+  clock: Pick<Clock, 'now'>;
+  now: () => Date;
+  started: Date;
+  runId: string;
+  logger: CompanyParts['logger'];
+}
+
 export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {}): Promise<JobOutcome> {
   const { config, client, state } = parts;
-  const steps: JobSteps = { sync: true, apply: true, report: true, ...options.steps };
   const clock = options.clock ?? systemClock();
   const now = (): Date => dateNow(clock);
   const started = now();
   const runId = options.runId ?? newRunId(started);
-  const logger = parts.logger.child({ company: config.companyId, runId });
-  const warnings: string[] = [];
-  const notices: Notice[] = [];
-  const note = (n: Notice): void => {
-    notices.push(n);
-    warnings.push(n.message);
+  const job: JobRun = {
+    parts,
+    options,
+    steps: { sync: true, apply: true, report: true, ...options.steps },
+    clock,
+    now,
+    started,
+    runId,
+    logger: parts.logger.child({ company: config.companyId, runId }),
   };
-  const warn = (code: NoticeCode, params: MessageParams = {}): void => note(notice(config.policy, code, params));
   const outcome: JobOutcome = {
     runId,
     companyId: config.companyId,
@@ -107,91 +120,22 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
     finishedAt: started.toISOString(),
     durationMs: 0,
     http: { requests: 0, byStatus: {}, retries: 0, rateLimited: 0 },
-    warnings,
-    notices,
+    warnings: [],
+    notices: [],
   };
   await state.runs.append({ runId, kind: 'nightly', startedAt: outcome.startedAt, finishedAt: null, status: 'running' });
   const statsBefore = client.stats();
   let snapshot: MirrorSnapshot | undefined;
   try {
-    if (steps.sync) {
-      outcome.sync = await runSync({
-        client,
-        companyState: state,
-        logger,
-        clock,
-        runId,
-        reconcile: options.reconcile ?? 'auto',
-        reconcileEveryDays: config.reconcileEveryDays,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.onSyncProgress ? { onProgress: options.onSyncProgress } : {}),
-      });
-      if (outcome.sync.stopReason) warn('sync_stopped', { detail: outcome.sync.stopReason });
-      if (outcome.sync.malformedCount > 0) warn('malformed_skipped', { count: outcome.sync.malformedCount });
-      if (outcome.sync.status !== 'ok') outcome.status = 'partial';
-    }
+    if (job.steps.sync) await syncStep(job, outcome);
     options.signal?.throwIfAborted();
-
     snapshot = await state.mirror.load();
-    const policy = config.policy;
-    // The policy against the account, every night: a type, field, option or user it names that does not
-    // exist (or is inactive) is said in the CLI, the log and the report, with what it costs.
-    for (const problem of checkPolicyAgainstAccount(policy, snapshot)) {
-      warn(problem.code, problem.params);
-      logger.warn({ code: problem.code }, warnings[warnings.length - 1]!);
-    }
-        const fallbackUserId = resolveUserRef(policy.owners.fallbackUser, snapshot.users)?.id ?? null;
-    const escalationUserId = resolveUserRef(policy.owners.escalationUser, snapshot.users)?.id ?? null;
-    if (fallbackUserId === null) warn('fallback_user_unknown', { user: String(policy.owners.fallbackUser) });
-    if (escalationUserId === null) warn('escalation_user_unknown', { user: String(policy.owners.escalationUser) });
-    const at = now();
-    const changes = await trackChanges(state, snapshot, at, policy, logger);
-    outcome.result = assessCompany(policy, snapshot, { now: at, timeZone: policy.timeZone }, { fallbackUserId, changes });
-    await recordHealth(state, outcome.result, policy, logger);
-    outcome.plan = buildPlan({
-      policy,
-      result: outcome.result,
-      snapshot,
-      runId,
-      companyId: config.companyId,
-      now: at,
-      escalationUserId,
-      fallbackUserId,
-    });
-    for (const n of outcome.plan.warnings) note(n);
-    logger.info({ writes: outcome.plan.writes.length, skipped: outcome.plan.skipped.length }, 'plan computed');
-
-    // A sync stopped by the daily budget leaves a partial mirror: planning from it is fine for the report,
-    // but writing from it could create follow-ups a newer touchpoint would have prevented.
-    const mirrorComplete = !outcome.sync || outcome.sync.status === 'ok';
-    if (steps.apply && !mirrorComplete) warn('apply_skipped_stale');
-    if (steps.apply && mirrorComplete) {
-      options.signal?.throwIfAborted();
-      outcome.apply = await applyPlan({
-        plan: outcome.plan,
-        client,
-        companyState: state,
-        logger,
-        dryRun: config.dryRun,
-        maxWrites: config.maxWrites,
-        force: options.force ?? false,
-        concurrency: config.pipedrive.concurrency,
-        clock,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.onFirstApply ? { onFirstApply: options.onFirstApply } : {}),
-        ...(options.onApplyProgress ? { onProgress: options.onApplyProgress } : {}),
-      });
-      for (const stop of Object.values(applyStopNotices(outcome.apply))) {
-        if (!stop) continue;
-        warn(stop.code, stop.params);
-        outcome.status = 'partial';
-      }
-      if (outcome.apply.counts.failed > 0) outcome.status = 'partial';
-    }
+    await assessAndPlan(job, outcome, snapshot);
+    await applyStep(job, outcome);
   } catch (err) {
     outcome.status = 'failed';
     outcome.error = { name: (err as Error).name ?? 'Error', message: (err as Error).message ?? String(err) };
-    logger.error({ err: outcome.error }, 'nightly job failed');
+    job.logger.error({ err: outcome.error }, 'nightly job failed');
   }
 
   const finished = now();
@@ -199,49 +143,8 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
   outcome.http = httpDelta(statsBefore, client.stats());
   outcome.durationMs = finished.getTime() - started.getTime();
 
-  if (steps.report && outcome.result && snapshot) {
-    try {
-      const describer = createDescriber(config.policy);
-      const run: RunInfo = {
-        startedAt: outcome.startedAt,
-        finishedAt: outcome.finishedAt,
-        durationMs: outcome.durationMs,
-        recordsSynced: outcome.sync ? Object.fromEntries(Object.entries(outcome.sync.entities).map(([k, v]) => [k, v.records])) : {},
-        requests: outcome.http.requests,
-        retries: outcome.http.retries,
-        rate429: outcome.http.rateLimited,
-        // The report speaks the policy's language; a detail from Pipedrive or the network stays as it came.
-        warnings: [...notices, ...(outcome.error ? [notice(config.policy, 'run_failed', { detail: outcome.error.message })] : [])].map((n) =>
-          describer.notice(n),
-        ),
-        malformed: outcome.sync?.malformed ?? [],
-        dryRun: !steps.apply || config.dryRun,
-      };
-      const healthHistory = await state.health.read(recentIsoWeeks(outcome.result.today, config.policy.views.healthWeeks)).catch((err: unknown) => {
-        logger.warn({ err }, 'health history not read: the report shows this week only');
-        return new Map<string, Map<number, number>>();
-      });
-      outcome.reports = await writeReports({
-        healthHistory,
-        dir: config.reportDir,
-        retention: config.reportRetention,
-        runId,
-        result: outcome.result,
-        plan: outcome.plan ?? null,
-        applied: outcome.apply ?? null,
-        run,
-        snapshot,
-        policy: config.policy,
-        companyDomain: config.companyId.includes(':') ? config.pipedrive.baseUrl : config.companyId,
-        logger,
-      });
-    } catch (err) {
-      outcome.reportError = (err as Error).message;
-      warn('report_not_written', { detail: outcome.reportError });
-      logger.error({ reportDir: config.reportDir, reason: outcome.reportError }, 'report not written');
-      logger.debug({ err }, 'report not written (stack)');
-      if (outcome.status === 'ok') outcome.status = 'partial';
-    }
+  if (job.steps.report && outcome.result && snapshot) {
+    await reportStep(job, outcome, outcome.result, snapshot);
     // The report states the run up to its own writing; the outcome and the run history include it (on a
     // large company the reports are a good part of the night).
     const ended = now();
@@ -256,11 +159,161 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
     finishedAt: outcome.finishedAt,
     status: outcome.status,
     durationMs: outcome.durationMs,
-    warnings: warnings.slice(0, 50),
+    warnings: outcome.warnings.slice(0, 50),
     ...(outcome.error ? { error: outcome.error } : {}),
     ...(outcome.apply ? { writes: outcome.apply.counts } : {}),
   });
   return outcome;
+}
+
+/** Adds a notice to the outcome, with its English sentence in `warnings`. */
+function note(outcome: JobOutcome, n: Notice): void {
+  outcome.notices.push(n);
+  outcome.warnings.push(n.message);
+}
+
+function warn(job: JobRun, outcome: JobOutcome, code: NoticeCode, params: MessageParams = {}): void {
+  note(outcome, notice(job.parts.config.policy, code, params));
+}
+
+/** Pull from Pipedrive; a sync that stopped early makes the run partial. */
+async function syncStep(job: JobRun, outcome: JobOutcome): Promise<void> {
+  const { parts, options, logger, clock, runId } = job;
+  const { config, client, state } = parts;
+  const sync = await runSync({
+    client,
+    companyState: state,
+    logger,
+    clock,
+    runId,
+    reconcile: options.reconcile ?? 'auto',
+    reconcileEveryDays: config.reconcileEveryDays,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onSyncProgress ? { onProgress: options.onSyncProgress } : {}),
+  });
+  outcome.sync = sync;
+  if (sync.stopReason) warn(job, outcome, 'sync_stopped', { detail: sync.stopReason });
+  if (sync.malformedCount > 0) warn(job, outcome, 'malformed_skipped', { count: sync.malformedCount });
+  if (sync.status !== 'ok') outcome.status = 'partial';
+}
+
+/** Check the policy against the account, run the rules, keep the week's health scores and plan the writes. */
+async function assessAndPlan(job: JobRun, outcome: JobOutcome, snapshot: MirrorSnapshot): Promise<void> {
+  const { parts, logger, now, runId } = job;
+  const { config, state } = parts;
+  const policy = config.policy;
+  // The policy against the account, every night: a type, field, option or user it names that does not
+  // exist (or is inactive) is said in the CLI, the log and the report, with what it costs.
+  for (const problem of checkPolicyAgainstAccount(policy, snapshot)) {
+    warn(job, outcome, problem.code, problem.params);
+    logger.warn({ code: problem.code }, outcome.warnings[outcome.warnings.length - 1]!);
+  }
+  const fallbackUserId = resolveUserRef(policy.owners.fallbackUser, snapshot.users)?.id ?? null;
+  const escalationUserId = resolveUserRef(policy.owners.escalationUser, snapshot.users)?.id ?? null;
+  if (fallbackUserId === null) warn(job, outcome, 'fallback_user_unknown', { user: String(policy.owners.fallbackUser) });
+  if (escalationUserId === null) warn(job, outcome, 'escalation_user_unknown', { user: String(policy.owners.escalationUser) });
+  const at = now();
+  const changes = await trackChanges(state, snapshot, at, policy, logger);
+  outcome.result = assessCompany(policy, snapshot, { now: at, timeZone: policy.timeZone }, { fallbackUserId, changes });
+  await recordHealth(state, outcome.result, policy, logger);
+  outcome.plan = buildPlan({
+    policy,
+    result: outcome.result,
+    snapshot,
+    runId,
+    companyId: config.companyId,
+    now: at,
+    escalationUserId,
+    fallbackUserId,
+  });
+  for (const n of outcome.plan.warnings) note(outcome, n);
+  logger.info({ writes: outcome.plan.writes.length, skipped: outcome.plan.skipped.length }, 'plan computed');
+}
+
+/** Write the plan back when asked and the mirror is complete; a refused, aborted or failed write makes the run partial. */
+async function applyStep(job: JobRun, outcome: JobOutcome): Promise<void> {
+  const { parts, options, logger, clock, steps } = job;
+  const { config, client, state } = parts;
+  // A sync stopped by the daily budget leaves a partial mirror: planning from it is fine for the report,
+  // but writing from it could create follow-ups a newer touchpoint would have prevented.
+  const mirrorComplete = !outcome.sync || outcome.sync.status === 'ok';
+  if (steps.apply && !mirrorComplete) warn(job, outcome, 'apply_skipped_stale');
+  if (!steps.apply || !mirrorComplete || !outcome.plan) return;
+  options.signal?.throwIfAborted();
+  outcome.apply = await applyPlan({
+    plan: outcome.plan,
+    client,
+    companyState: state,
+    logger,
+    dryRun: config.dryRun,
+    maxWrites: config.maxWrites,
+    force: options.force ?? false,
+    concurrency: config.pipedrive.concurrency,
+    clock,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onFirstApply ? { onFirstApply: options.onFirstApply } : {}),
+    ...(options.onApplyProgress ? { onProgress: options.onApplyProgress } : {}),
+  });
+  for (const stop of Object.values(applyStopNotices(outcome.apply))) {
+    if (!stop) continue;
+    warn(job, outcome, stop.code, stop.params);
+    outcome.status = 'partial';
+  }
+  if (outcome.apply.counts.failed > 0) outcome.status = 'partial';
+}
+
+/** The run as the report states it, in the policy's language. */
+function reportRunInfo(job: JobRun, outcome: JobOutcome): RunInfo {
+  const { config } = job.parts;
+  const describer = createDescriber(config.policy);
+  return {
+    startedAt: outcome.startedAt,
+    finishedAt: outcome.finishedAt,
+    durationMs: outcome.durationMs,
+    recordsSynced: outcome.sync ? Object.fromEntries(Object.entries(outcome.sync.entities).map(([k, v]) => [k, v.records])) : {},
+    requests: outcome.http.requests,
+    retries: outcome.http.retries,
+    rate429: outcome.http.rateLimited,
+    // The report speaks the policy's language; a detail from Pipedrive or the network stays as it came.
+    warnings: [...outcome.notices, ...(outcome.error ? [notice(config.policy, 'run_failed', { detail: outcome.error.message })] : [])].map((n) =>
+      describer.notice(n),
+    ),
+    malformed: outcome.sync?.malformed ?? [],
+    dryRun: !job.steps.apply || config.dryRun,
+  };
+}
+
+/** Write the reports; a report that cannot be written is said (folder and reason) and makes the run partial. */
+async function reportStep(job: JobRun, outcome: JobOutcome, result: RulesResult, snapshot: MirrorSnapshot): Promise<void> {
+  const { parts, logger, runId } = job;
+  const { config, state } = parts;
+  try {
+    const run = reportRunInfo(job, outcome);
+    const healthHistory = await state.health.read(recentIsoWeeks(result.today, config.policy.views.healthWeeks)).catch((err: unknown) => {
+      logger.warn({ err }, 'health history not read: the report shows this week only');
+      return new Map<string, Map<number, number>>();
+    });
+    outcome.reports = await writeReports({
+      healthHistory,
+      dir: config.reportDir,
+      retention: config.reportRetention,
+      runId,
+      result,
+      plan: outcome.plan ?? null,
+      applied: outcome.apply ?? null,
+      run,
+      snapshot,
+      policy: config.policy,
+      companyDomain: config.companyId.includes(':') ? config.pipedrive.baseUrl : config.companyId,
+      logger,
+    });
+  } catch (err) {
+    outcome.reportError = (err as Error).message;
+    warn(job, outcome, 'report_not_written', { detail: outcome.reportError });
+    logger.error({ reportDir: config.reportDir, reason: outcome.reportError }, 'report not written');
+    logger.debug({ err }, 'report not written (stack)');
+    if (outcome.status === 'ok') outcome.status = 'partial';
+  }
 }
 
 /**

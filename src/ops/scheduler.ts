@@ -57,29 +57,11 @@ export function startScheduler<O>(opts: SchedulerOptions<O>): Scheduler {
   const fields = parseSchedule(opts.schedule);
   checkTimeZone(opts.timeZone);
   const clock = opts.clock ?? systemClock();
-  const ttlMs = opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
 
   let next: Date | null = nextRunAfter(fields, opts.timeZone, new Date(clock.now()));
   let cancelTimer: (() => void) | undefined;
   let current: Promise<void> | undefined;
   const stats: SchedulerStats = { ticks: 0, runs: 0, skippedOverlaps: 0, running: false, consecutiveFailures: {}, statusTotals: {} };
-
-  const takeoverWaitFor = (slot: Date): number => {
-    if (opts.takeoverWaitMs !== undefined) return opts.takeoverWaitMs;
-    // Until shortly before the next tick (at most 6 h), and at least long enough for a dead holder's
-    // lease to run out unless the next tick comes sooner.
-    const untilNext = nextRunAfter(fields, opts.timeZone, slot).getTime() - clock.now();
-    return Math.max(Math.min(2 * ttlMs, untilNext), Math.min(untilNext - 60_000, MAX_TAKEOVER_WAIT_MS));
-  };
-
-  const record = (summary: RunSummary<O>) => {
-    for (const r of summary.results) {
-      stats.consecutiveFailures[r.companyId] = r.consecutiveFailures;
-      const totals = (stats.statusTotals[r.companyId] ??= {});
-      totals[r.status] = (totals[r.status] ?? 0) + 1;
-    }
-    stats.lastRun = { slot: summary.slot, startedAt: summary.startedAt, finishedAt: summary.finishedAt, counts: summary.counts };
-  };
 
   const fire = (slot: Date) => {
     stats.ticks++;
@@ -92,8 +74,8 @@ export function startScheduler<O>(opts: SchedulerOptions<O>): Scheduler {
     stats.running = true;
     current = (async () => {
       try {
-        const summary = await runAllCompanies({ ...opts, slot, clock, takeoverWaitMs: takeoverWaitFor(slot) });
-        record(summary);
+        const summary = await runAllCompanies({ ...opts, slot, clock, takeoverWaitMs: takeoverWaitFor(opts, fields, clock, slot) });
+        recordSummary(stats, summary);
         opts.onRunFinished?.(summary);
       } catch (err) {
         // runAllCompanies reports per company; reaching here is a bug or a broken hook. Keep ticking.
@@ -137,6 +119,27 @@ export function startScheduler<O>(opts: SchedulerOptions<O>): Scheduler {
     nextRun: () => next,
     stats: () => structuredClone(stats),
   };
+}
+
+/**
+ * How long a tick waits for companies another replica holds: until shortly before the next tick (at most
+ * 6 h), and at least long enough for a dead holder's lease to run out unless the next tick comes sooner.
+ */
+function takeoverWaitFor<O>(opts: SchedulerOptions<O>, fields: ReturnType<typeof parseSchedule>, clock: Clock, slot: Date): number {
+  if (opts.takeoverWaitMs !== undefined) return opts.takeoverWaitMs;
+  const ttlMs = opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
+  const untilNext = nextRunAfter(fields, opts.timeZone, slot).getTime() - clock.now();
+  return Math.max(Math.min(2 * ttlMs, untilNext), Math.min(untilNext - 60_000, MAX_TAKEOVER_WAIT_MS));
+}
+
+/** A finished run into the scheduler's stats: failures in a row and status totals per company, the last run. */
+function recordSummary<O>(stats: SchedulerStats, summary: RunSummary<O>): void {
+  for (const r of summary.results) {
+    stats.consecutiveFailures[r.companyId] = r.consecutiveFailures;
+    const totals = (stats.statusTotals[r.companyId] ??= {});
+    totals[r.status] = (totals[r.status] ?? 0) + 1;
+  }
+  stats.lastRun = { slot: summary.slot, startedAt: summary.startedAt, finishedAt: summary.finishedAt, counts: summary.counts };
 }
 
 /** Several schedulers (one per time zone) seen as one: stop all, earliest next run, summed stats. */

@@ -23,10 +23,10 @@ import {
   type RequestInfo,
 } from './errors.js';
 import { decideRetry, DEFAULT_RETRY_POLICY, toAttemptOutcome, type RetryDecision, type RetryPolicy } from './decide-retry.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 import { headerValue, parseRateLimitHeaders } from './rate-limit-headers.js';
 import { Throttle } from './throttle.js';
 import { requestCost } from './token-costs.js';
-import { systemClock, type Clock } from '../domain/clock.js';
 
 export interface HttpOptions {
   timeoutMs: number;
@@ -117,128 +117,39 @@ function providerMessageOf(data: unknown): string | undefined {
   return undefined;
 }
 
+/** What every request of one client reads and updates: its options, clock, throttle and counters. */
+interface HttpRuntime {
+  options: HttpOptions;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  policy: RetryPolicy;
+  log: HttpOptions['logger'];
+  throttle: Throttle;
+  stats: HttpStats;
+  inner: AxiosAdapter;
+}
+
 export function createPipedriveHttp(options: HttpOptions): PipedriveHttp {
   const clock = options.clock ?? systemClock();
   const now = (): number => clock.now();
   const sleep = options.sleep ?? realSleep;
-  const random = options.random ?? Math.random;
-  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-  const log = options.logger;
-  const throttle = new Throttle({ concurrency: options.concurrency, now, sleep });
-  const stats: HttpStats = { requests: 0, byStatus: {}, retries: 0, retriesByKind: {}, rateLimited: 0, tokensSpent: 0, waitedMs: 0, lastRateLimit: {} };
-  const inner = axios.getAdapter(axios.defaults.adapter);
-
-  const bump = (key: string) => {
-    stats.byStatus[key] = (stats.byStatus[key] ?? 0) + 1;
+  const rt: HttpRuntime = {
+    options,
+    now,
+    sleep,
+    random: options.random ?? Math.random,
+    policy: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+    log: options.logger,
+    throttle: new Throttle({ concurrency: options.concurrency, now, sleep }),
+    stats: { requests: 0, byStatus: {}, retries: 0, retriesByKind: {}, rateLimited: 0, tokensSpent: 0, waitedMs: 0, lastRateLimit: {} },
+    inner: axios.getAdapter(axios.defaults.adapter),
   };
-  const observe = (headers: unknown, method: string, path: string, status: number) => {
-    const at = now();
-    const rl = parseRateLimitHeaders(headers as never, at);
-    throttle.observe(rl, at);
-    // Keep the last value of each figure: the daily headers may be missing on some responses (§6.5).
-    const last = stats.lastRateLimit;
-    if (rl.burstLimit !== undefined) last.burstLimit = rl.burstLimit;
-    if (rl.burstRemaining !== undefined) last.burstRemaining = rl.burstRemaining;
-    if (rl.burstResetSeconds !== undefined) last.burstResetSeconds = rl.burstResetSeconds;
-    if (rl.dailyLimit !== undefined) last.dailyLimit = rl.dailyLimit;
-    if (rl.dailyRemaining !== undefined) last.dailyRemaining = rl.dailyRemaining;
-    if (rl.dailyRequestsLeft !== undefined) last.dailyRequestsLeft = rl.dailyRequestsLeft;
-    last.observedAt = new Date(at).toISOString();
-    if (status === 429) stats.rateLimited += 1;
-    else stats.tokensSpent += requestCost(method, path);
-  };
-
-  const adapter: AxiosAdapter = async (config) => {
-    const method = (config.method ?? 'get').toUpperCase();
-    const path = pathOf(config);
-    let lastDecision: RetryDecision | undefined;
-
-    const attemptOnce = async (): Promise<AxiosResponse> => {
-      const release = await throttle.acquire();
-      const started = now();
-      let response: AxiosResponse;
-      stats.requests += 1;
-      try {
-        response = await inner(config);
-      } catch (err) {
-        const e = err as AxiosError;
-        const status = e.response?.status;
-        if (status !== undefined) observe(e.response?.headers, method, path, status);
-        bump(status !== undefined ? String(status) : (e.code ?? 'network'));
-        log.debug({ method, path, status: status ?? e.code ?? 'error', ms: now() - started }, 'pipedrive request failed');
-        throw err;
-      } finally {
-        release();
-      }
-      observe(response.headers, method, path, response.status);
-      bump(String(response.status));
-      log.debug({ method, path, status: response.status, ms: now() - started }, 'pipedrive request');
-      const data: unknown = response.data;
-      let parsed: unknown = data;
-      if (typeof data === 'string') {
-        if (data === '' && method !== 'GET') parsed = null;
-        else {
-          try {
-            parsed = JSON.parse(data);
-          } catch {
-            throw new MalformedBody(config, response.status, response.headers, `body is not valid JSON (${data.length} bytes, starts ${JSON.stringify(data.slice(0, 40))})`);
-          }
-        }
-      }
-      if (method === 'GET' && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))) {
-        throw new MalformedBody(config, response.status, response.headers, 'body is not a JSON object envelope');
-      }
-      response.data = parsed;
-      return response;
-    };
-
-    const withRetries = () =>
-      pRetry(attemptOnce, {
-        retries: Math.max(0, policy.maxAttempts - 1),
-        minTimeout: 0,
-        factor: 1,
-        randomize: false,
-        onFailedAttempt: async ({ error, attemptNumber }) => {
-          const at = now();
-          lastDecision = decideRetry(error, attemptNumber, { policy, nowMs: at, random });
-          if (!lastDecision.retry) return;
-          stats.retries += 1;
-          stats.retriesByKind[lastDecision.kind] = (stats.retriesByKind[lastDecision.kind] ?? 0) + 1;
-          stats.waitedMs += lastDecision.waitMs;
-          log.warn({ method, path, attempt: attemptNumber, waitMs: lastDecision.waitMs, reason: lastDecision.reason }, 'pipedrive request retried');
-          // A burst 429 pauses every request, not just this one; the next attempt waits in acquire().
-          if (lastDecision.kind === 'rate-limit') throttle.pause(lastDecision.waitMs, at);
-          else await sleep(lastDecision.waitMs);
-        },
-        shouldRetry: () => lastDecision?.retry === true,
-      });
-
-    let refreshed = false;
-    for (;;) {
-      try {
-        return await withRetries();
-      } catch (err) {
-        // OAuth: a 401 means the access token expired or was revoked: refresh once and send again.
-        if (options.onUnauthorized && !refreshed && lastDecision?.retry === false && lastDecision.kind === 'auth') {
-          refreshed = true;
-          const rejected = headerValue(config.headers as never, 'authorization');
-          const next = await options.onUnauthorized(rejected);
-          if (next !== null) {
-            config.headers.set('Authorization', next);
-            lastDecision = undefined;
-            log.info({ method, path }, 'pipedrive request answered 401: OAuth token refreshed, sending again');
-            continue;
-          }
-        }
-        throw toPipedriveError(err, lastDecision, { method, path, nowMs: now() }, options.authKind);
-      }
-    }
-  };
-
+  const adapter: AxiosAdapter = (config) => sendRequest(rt, config);
   const instance = axios.create({
     adapter,
     timeout: options.timeoutMs,
-    // We parse JSON ourselves (above) so that a truncated body is an error we can retry.
+    // We parse JSON ourselves (below) so that a truncated body is an error we can retry.
     responseType: 'text',
     transitional: { silentJSONParsing: true, forcedJSONParsing: false, clarifyTimeoutError: true },
     headers: { 'User-Agent': options.userAgent ?? 'pipedrive-cadence/0.1' },
@@ -248,9 +159,132 @@ export function createPipedriveHttp(options: HttpOptions): PipedriveHttp {
 
   return {
     axios: instance,
-    stats: () => structuredClone(stats),
-    budget: () => ({ ...stats.lastRateLimit }),
+    stats: () => structuredClone(rt.stats),
+    budget: () => ({ ...rt.stats.lastRateLimit }),
   };
+}
+
+function bump(stats: HttpStats, key: string): void {
+  stats.byStatus[key] = (stats.byStatus[key] ?? 0) + 1;
+}
+
+/** The rate-limit headers of an answer: to the throttle, into the last figures seen, and the cost counted. */
+function observe(rt: HttpRuntime, headers: unknown, method: string, path: string, status: number): void {
+  const { stats } = rt;
+  const at = rt.now();
+  const rl = parseRateLimitHeaders(headers as never, at);
+  rt.throttle.observe(rl, at);
+  // Keep the last value of each figure: the daily headers may be missing on some responses (§6.5).
+  const last = stats.lastRateLimit;
+  if (rl.burstLimit !== undefined) last.burstLimit = rl.burstLimit;
+  if (rl.burstRemaining !== undefined) last.burstRemaining = rl.burstRemaining;
+  if (rl.burstResetSeconds !== undefined) last.burstResetSeconds = rl.burstResetSeconds;
+  if (rl.dailyLimit !== undefined) last.dailyLimit = rl.dailyLimit;
+  if (rl.dailyRemaining !== undefined) last.dailyRemaining = rl.dailyRemaining;
+  if (rl.dailyRequestsLeft !== undefined) last.dailyRequestsLeft = rl.dailyRequestsLeft;
+  last.observedAt = new Date(at).toISOString();
+  if (status === 429) stats.rateLimited += 1;
+  else stats.tokensSpent += requestCost(method, path);
+}
+
+/** One attempt: through the throttle, counted and logged, its body parsed as JSON (a bad body is retryable). */
+async function attemptOnce(rt: HttpRuntime, config: InternalAxiosRequestConfig, method: string, path: string): Promise<AxiosResponse> {
+  const { now, log, stats } = rt;
+  const release = await rt.throttle.acquire();
+  const started = now();
+  let response: AxiosResponse;
+  stats.requests += 1;
+  try {
+    response = await rt.inner(config);
+  } catch (err) {
+    const e = err as AxiosError;
+    const status = e.response?.status;
+    if (status !== undefined) observe(rt, e.response?.headers, method, path, status);
+    bump(stats, status !== undefined ? String(status) : (e.code ?? 'network'));
+    log.debug({ method, path, status: status ?? e.code ?? 'error', ms: now() - started }, 'pipedrive request failed');
+    throw err;
+  } finally {
+    release();
+  }
+  observe(rt, response.headers, method, path, response.status);
+  bump(stats, String(response.status));
+  log.debug({ method, path, status: response.status, ms: now() - started }, 'pipedrive request');
+  const data: unknown = response.data;
+  let parsed: unknown = data;
+  if (typeof data === 'string') {
+    if (data === '' && method !== 'GET') parsed = null;
+    else {
+      try {
+        parsed = JSON.parse(data);
+      } catch {
+        throw new MalformedBody(config, response.status, response.headers, `body is not valid JSON (${data.length} bytes, starts ${JSON.stringify(data.slice(0, 40))})`);
+      }
+    }
+  }
+  if (method === 'GET' && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))) {
+    throw new MalformedBody(config, response.status, response.headers, 'body is not a JSON object envelope');
+  }
+  response.data = parsed;
+  return response;
+}
+
+/** The retry decision on the last failed attempt, read by the caller once the retries end. */
+interface DecisionHolder {
+  last: RetryDecision | undefined;
+}
+
+/** The attempts of one request under the retry policy; waits are counted, a burst 429 pauses every request. */
+function withRetries(rt: HttpRuntime, config: InternalAxiosRequestConfig, method: string, path: string, decision: DecisionHolder): Promise<AxiosResponse> {
+  const { policy, stats, log } = rt;
+  return pRetry(() => attemptOnce(rt, config, method, path), {
+    retries: Math.max(0, policy.maxAttempts - 1),
+    minTimeout: 0,
+    factor: 1,
+    randomize: false,
+    onFailedAttempt: async ({ error, attemptNumber }) => {
+      const at = rt.now();
+      const d = decideRetry(error, attemptNumber, { policy, nowMs: at, random: rt.random });
+      decision.last = d;
+      if (!d.retry) return;
+      stats.retries += 1;
+      stats.retriesByKind[d.kind] = (stats.retriesByKind[d.kind] ?? 0) + 1;
+      stats.waitedMs += d.waitMs;
+      log.warn({ method, path, attempt: attemptNumber, waitMs: d.waitMs, reason: d.reason }, 'pipedrive request retried');
+      // A burst 429 pauses every request, not just this one; the next attempt waits in acquire().
+      if (d.kind === 'rate-limit') rt.throttle.pause(d.waitMs, at);
+      else await rt.sleep(d.waitMs);
+    },
+    shouldRetry: () => decision.last?.retry === true,
+  });
+}
+
+/** A request with its retries; under OAuth a 401 refreshes the token once and sends again. Errors become ours. */
+async function sendRequest(rt: HttpRuntime, config: InternalAxiosRequestConfig): Promise<AxiosResponse> {
+  const { options, log } = rt;
+  const method = (config.method ?? 'get').toUpperCase();
+  const path = pathOf(config);
+  const decision: DecisionHolder = { last: undefined };
+  let refreshed = false;
+  for (;;) {
+    try {
+      return await withRetries(rt, config, method, path, decision);
+    } catch (err) {
+      const lastDecision = decision.last;
+      // OAuth: a 401 means the access token expired or was revoked: refresh once and send again.
+      if (options.onUnauthorized && !refreshed && lastDecision?.retry === false && lastDecision.kind === 'auth') {
+        refreshed = true;
+        const rejected = headerValue(config.headers as never, 'authorization');
+        const next = await options.onUnauthorized(rejected);
+        if (next !== null) {
+          config.headers.set('Authorization', next);
+          decision.last = undefined;
+          log.info({ method, path }, 'pipedrive request answered 401: OAuth token refreshed, sending again');
+          continue;
+        }
+      }
+      throw toPipedriveError(err, lastDecision, { method, path, nowMs: rt.now() }, options.authKind);
+    }
+  }
 }
 
 /**

@@ -56,16 +56,125 @@ function byName(collator: Intl.Collator, a: string | null, b: string | null): nu
 }
 
 export function buildJsonReport(input: BuildReportInput): ReportV1 {
-  const { runId, result, snapshot, policy } = input;
+  const { result, snapshot, policy } = input;
   const plan = input.plan ?? null;
   const applied = input.applied ? toAppliedSummary(input.applied, createDescriber(policy)) : null;
   const run = RunInfo.parse(input.run);
   const dryRun = run.dryRun || (applied?.dryRun ?? false);
+  const lk = createLookup(input);
+  const { origin, orgUrl, userName, orgRef, collator } = lk;
+  // The sentences people read, from the policy's templates: each organization's records are described
+  // once, and the data-quality and risk lists below reuse those described records.
+  const describer = createDescriber(policy);
+  const organizations = describeOrganizations(result, describer);
+  const tierLevels = [...new Set([...policy.tiers.map((t) => t.level), ...result.organizations.map((o) => o.tier.level)])].sort(
+    (a, b) => a - b,
+  );
+  const dataQuality = dataQualityModel(lk, result, organizations, describer, tierLevels);
+  const overdue = overdueEntries(lk, result);
+  const writes = plan?.writes ?? [];
+  const engagement = engagementModel(lk, result, organizations);
+  // Per executive and portfolio (docs/policy.md §10.5) ------------------------------------------------
+  const viewsInput: ViewsInput = {
+    organizations: result.organizations,
+    plan,
+    policy,
+    tierLevels,
+    userName,
+    userActive: (id) => (id === null ? false : (snapshot.users.get(id)?.active ?? false)),
+    orgUrl,
+    collator,
+  };
+
+  const report: ReportV1 = {
+    ...reportHeading(input, origin, { ...run, dryRun }),
+    summary: summaryOf(result, dataQuality, overdue, engagement, writes.length, dryRun ? null : applied),
+    dataQuality,
+    cadence: {
+      matrix: statusMatrix(result, tierLevels),
+      overdue,
+      missed: missedEntries(lk, result),
+      ...writeEntries(lk, writes, applied),
+      skipped: plan?.skipped ?? [],
+      planWarnings: (plan?.warnings ?? []).map((n) => describer.notice(n)),
+    },
+    engagement,
+    tierReview: {
+      thresholdCurrency: policy.tierCriteria.thresholdCurrency ?? policy.currency,
+      upgrade: { ...policy.tierCriteria.upgrade },
+      ...tierReviewEntries(lk, organizations),
+    },
+    stalledWork: { ...policy.stalledWork, ...stalledWorkEntries(lk, result) },
+    executives: buildExecutiveViews(viewsInput),
+    portfolio: buildPortfolio(viewsInput),
+    healthTrend: buildHealthTrend({
+      organizations: result.organizations,
+      today: result.today,
+      policy,
+      history: input.healthHistory ?? new Map(),
+      orgRef,
+      userName,
+      collator,
+    }),
+    organizations: organizations
+      .sort((a, b) => collator.compare(a.name, b.name) || a.orgId - b.orgId)
+      .map((o) => Object.assign(o, { url: orgUrl(o.orgId), ownerName: userName(o.ownerId) })),
+    plan,
+    applied,
+  };
+  // Typed as the schema's output; the tests hold every report they build (and every file written) to
+  // ReportV1.parse. Parsing here too would copy the whole report (200k findings on a 50k-client company:
+  // seconds of CPU and a second copy in memory) to learn nothing the type does not already say.
+  return report;
+}
+
+/** The counts at the top of the report; `applied` is null when nothing was written (no apply, or a dry run). */
+function summaryOf(
+  result: RulesResult,
+  dataQuality: ReportV1['dataQuality'],
+  overdue: readonly OverdueEntry[],
+  engagement: ReportV1['engagement'],
+  plannedWrites: number,
+  applied: AppliedSummary | null,
+): ReportV1['summary'] {
+  return {
+    organizations: result.organizations.length,
+    findings: dataQuality.findings.length,
+    // Clients, by their overall status: the same count as the tier × status table and the CLI.
+    overdue: result.organizations.filter((o) => o.overallStatus === 'overdue').length,
+    never: result.organizations.filter((o) => o.overallStatus === 'never').length,
+    // Rule gaps (a client can have several): the rows of the overdue list.
+    overdueGaps: overdue.filter((e) => e.status === 'overdue').length,
+    neverGaps: overdue.filter((e) => e.status === 'never').length,
+    risks: engagement.risks.length,
+    plannedWrites,
+    activitiesCreated: applied ? (applied.counts.created ?? 0) : 0,
+    flagsWritten: applied ? (applied.counts.updated ?? 0) : 0,
+  };
+}
+
+/** Names, links and labels the report looks up, from the snapshot, the rules' result and the policy. */
+interface Lookup {
+  locale: Policy['locale'];
+  collator: Intl.Collator;
+  origin: string;
+  orgUrl: (id: number) => string;
+  userName: (id: number | null) => string | null;
+  orgName: (id: number | null) => string | null;
+  orgRef: (id: number) => { orgId: number; orgName: string; url: string; tier: number };
+  entityName: (entity: EntityKind, id: number) => string | null;
+  ruleLabel: (ruleId: string) => string;
+  policy: Policy;
+  /** Activity types' names as the account spells them, by key. */
+  typeNames: ReadonlyMap<string, string>;
+}
+
+function createLookup(input: BuildReportInput): Lookup {
+  const { result, snapshot, policy } = input;
   const locale = policy.locale;
   const collator = new Intl.Collator(locale, { sensitivity: 'base', numeric: true });
   const origin = appOrigin(input.companyDomain);
   const orgUrl = (id: number): string => `${origin}/organization/${id}`;
-
   const orgs = new Map<number, OrgAssessment>(result.organizations.map((o) => [o.orgId, o]));
   const userName = (id: number | null): string | null => (id === null ? null : (snapshot.users.get(id)?.name ?? null));
   const orgName = (id: number | null): string | null =>
@@ -84,35 +193,67 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     }
   };
   const ruleLabel = (ruleId: string): string => policy.cadenceRules[ruleId]?.label[locale] ?? ruleId;
+  const typeNames = new Map(snapshot.activityTypes.map((t) => [t.keyString, t.name]));
+  return { locale, collator, origin, orgUrl, userName, orgName, orgRef, entityName, ruleLabel, policy, typeNames };
+}
 
-  // The sentences people read, from the policy's templates: each organization's records are described
-  // once, and the data-quality and risk lists below reuse those described records. Health parts are
-  // shared between clients by the rules, so their sentences are too.
-  const describer = createDescriber(policy);
+/** The report's fixed part: identity, time, language, the run, and the policy's tiers, rules, categories and users. */
+function reportHeading(input: BuildReportInput, origin: string, run: ReportV1['run']) {
+  const { result, snapshot, policy } = input;
+  const locale = policy.locale;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    generator: 'pipedrive-cadence' as const,
+    runId: input.runId,
+    companyId: snapshot.companyId,
+    appOrigin: origin,
+    now: result.now,
+    today: result.today,
+    locale,
+    timeZone: result.timeZone,
+    currency: policy.currency,
+    run,
+    tiers: [...policy.tiers].sort((a, b) => a.level - b.level).map((t) => ({ level: t.level, name: t.name[locale] })),
+    rules: Object.entries(policy.cadenceRules).map(([id, r]) => ({ id, label: r.label[locale], category: r.category, onGap: r.onGap })),
+    categories: CATEGORIES.map((id) => ({ id, label: policy.categories[id].label[locale] })),
+    users: [...snapshot.users.values()]
+      .map((u) => ({ id: u.id, name: u.name, active: u.active }))
+      .sort((a, b) => a.id - b.id),
+  };
+}
+
+/** Each organization with its tier, findings, risks and health parts in words. Health parts are shared
+ *  between clients by the rules, so their sentences are too. */
+function describeOrganizations(result: RulesResult, describer: Describer) {
   const partMessages = new Map<HealthPart, string>();
   const partMessage = (p: HealthPart): string => {
     let message = partMessages.get(p);
     if (message === undefined) partMessages.set(p, (message = describer.healthPart(p)));
     return message;
   };
-  const organizations = result.organizations.map((o) => ({
+  return result.organizations.map((o) => ({
     ...o,
     tier: { ...o.tier, message: describer.tier(o.tier) },
     findings: o.findings.map((f) => ({ ...f, message: describer.finding(f) })),
     risks: o.risks.map((r) => ({ ...r, message: describer.risk(r) })),
     health: { ...o.health, parts: o.health.parts.map((p) => ({ ...p, message: partMessage(p) })) },
   }));
+}
 
-  // Data quality ---------------------------------------------------------------------------------
+type DescribedOrg = ReturnType<typeof describeOrganizations>[number];
+
+/** Every finding, linked and named, sorted by owner, client, record and field. */
+function reportFindings(lk: Lookup, result: RulesResult, organizations: readonly DescribedOrg[], describer: Describer): ReportFinding[] {
+  const { collator, origin } = lk;
   const toReportFinding = (f: Finding & { message: string }): ReportFinding => ({
     ...f,
-    entityName: entityName(f.entity, f.entityId),
-    orgName: orgName(f.orgId),
-    ownerName: userName(f.ownerId),
+    entityName: lk.entityName(f.entity, f.entityId),
+    orgName: lk.orgName(f.orgId),
+    ownerName: lk.userName(f.ownerId),
     url: recordUrl(origin, f.entity, f.entityId),
   });
   const otherFindings = result.otherFindings.map((f) => ({ ...f, message: describer.finding(f) }));
-  const findings = [...organizations.flatMap((o) => o.findings), ...otherFindings]
+  return [...organizations.flatMap((o) => o.findings), ...otherFindings]
     .map(toReportFinding)
     .sort(
       (a, b) =>
@@ -125,7 +266,18 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
         collator.compare(a.field, b.field) ||
         a.problem.localeCompare(b.problem),
     );
+}
 
+/** The data-quality part: the findings, their counts per owner, field and problem, and completeness per tier. */
+function dataQualityModel(
+  lk: Lookup,
+  result: RulesResult,
+  organizations: readonly DescribedOrg[],
+  describer: Describer,
+  tierLevels: readonly number[],
+): ReportV1['dataQuality'] {
+  const { collator } = lk;
+  const findings = reportFindings(lk, result, organizations, describer);
   const byOwner = countBy(findings, (f) => String(f.ownerId))
     .map(([, items]) => ({ ownerId: items[0]!.ownerId, ownerName: items[0]!.ownerName, count: items.length }))
     .sort((a, b) => b.count - a.count || byName(collator, a.ownerName, b.ownerName));
@@ -135,10 +287,6 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
   const byProblem = countBy(findings, (f) => f.problem)
     .map(([, items]) => ({ problem: items[0]!.problem, count: items.length }))
     .sort((a, b) => b.count - a.count || a.problem.localeCompare(b.problem));
-
-  const tierLevels = [...new Set([...policy.tiers.map((t) => t.level), ...result.organizations.map((o) => o.tier.level)])].sort(
-    (a, b) => a - b,
-  );
   const completenessByTier = tierLevels.map((tier) => {
     const inTier = result.organizations.filter((o) => o.tier.level === tier);
     const complete = inTier.filter((o) => o.findings.length === 0).length;
@@ -149,15 +297,22 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
       percent: inTier.length === 0 ? null : Math.round((complete / inTier.length) * 1000) / 10,
     };
   });
+  return { findings, byOwner, byField, byProblem, completenessByTier, unresolvedFields: result.unresolvedFields };
+}
 
-  // Cadence --------------------------------------------------------------------------------------
-  const matrix = tierLevels.map((tier) => {
+/** Clients per tier and overall status. */
+function statusMatrix(result: RulesResult, tierLevels: readonly number[]): ReportV1['cadence']['matrix'] {
+  return tierLevels.map((tier) => {
     const counts = { on_track: 0, due_soon: 0, overdue: 0, never: 0, not_applicable: 0 };
     for (const o of result.organizations) if (o.tier.level === tier) counts[o.overallStatus] += 1;
     return { tier, counts, total: STATUSES.reduce((n, s) => n + counts[s], 0) };
   });
+}
 
-  const missed: MissedEntry[] = result.organizations
+/** Missed activities, by owner and due date. */
+function missedEntries(lk: Lookup, result: RulesResult): MissedEntry[] {
+  const { collator, orgRef, ruleLabel, userName } = lk;
+  return result.organizations
     .flatMap((o) =>
       o.cadence.flatMap((c) =>
         c.applies && c.missed
@@ -166,7 +321,12 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
       ),
     )
     .sort((a, b) => collator.compare(a.ownerName ?? '', b.ownerName ?? '') || (a.ownerId ?? 0) - (b.ownerId ?? 0) || a.dueDate.localeCompare(b.dueDate) || a.activityId - b.activityId);
-  const overdue: OverdueEntry[] = result.organizations
+}
+
+/** Rule gaps (overdue or never met), the largest first. */
+function overdueEntries(lk: Lookup, result: RulesResult): OverdueEntry[] {
+  const { collator, orgRef, ruleLabel, userName } = lk;
+  return result.organizations
     .flatMap((o) =>
       o.cadence
         .filter((c) => c.applies && (c.status === 'overdue' || c.status === 'never'))
@@ -186,7 +346,7 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
           assigneeName: userName(o.assigneeId),
           openScheduledActivityId: c.openScheduled?.activityId ?? null,
           // Who gets reminders (docs/policy.md §10.1): a Tier 1–2 gap is reported, not turned into an activity.
-          onGap: reminderMode(policy, o, c.ruleId),
+          onGap: reminderMode(lk.policy, o, c.ruleId),
         })),
     )
     // "Never touched" is the largest gap of all.
@@ -197,11 +357,16 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
         collator.compare(a.orgName, b.orgName) ||
         a.ruleId.localeCompare(b.ruleId),
     );
+}
 
+type CadenceWrites = Pick<ReportV1['cadence'], 'created' | 'deletions' | 'flagChanges'>;
+
+/** The plan's writes with what apply did to each: activities created, deletions and flag changes. */
+function writeEntries(lk: Lookup, writes: NonNullable<Plan>['writes'], applied: AppliedSummary | null): CadenceWrites {
+  const { orgRef, userName } = lk;
   const outcomes = new Map((applied?.results ?? []).map((r) => [r.key, r]));
-  const writes = plan?.writes ?? [];
   const created: CreatedEntry[] = [];
-  const typeNames = new Map(snapshot.activityTypes.map((t) => [t.keyString, t.name]));
+  const { typeNames } = lk;
   const deletions: ReportV1['cadence']['deletions'] = [];
   const flagChanges: ReportV1['cadence']['flagChanges'] = [];
   for (const w of writes) {
@@ -230,8 +395,12 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
       for (const c of w.changes) flagChanges.push({ ...orgRef(w.orgId), key: w.key, flag: c.flag, from: c.from, to: c.to, outcome });
     }
   }
+  return { created, deletions, flagChanges };
+}
 
-  // Engagement -----------------------------------------------------------------------------------
+/** Weekly volume per tier, rising and falling clients, and every risk. */
+function engagementModel(lk: Lookup, result: RulesResult, organizations: readonly DescribedOrg[]): ReportV1['engagement'] {
+  const { collator, orgRef } = lk;
   const weeks = (result.engagementByTier[0]?.weeks ?? result.organizations[0]?.engagement.weeks ?? []).map((w) => w.week);
   const trendEntry = (o: OrgAssessment): TrendEntry => ({
     ...orgRef(o.orgId),
@@ -251,8 +420,12 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
   const risks: RiskEntry[] = organizations
     .flatMap((o) => o.risks.map((r) => ({ ...orgRef(o.orgId), ...r })))
     .sort((a, b) => b.tier - a.tier || collator.compare(a.orgName, b.orgName) || a.kind.localeCompare(b.kind));
+  return { weeks, byTier: result.engagementByTier, rising, falling, risks };
+}
 
-  // Tier review (docs/policy.md §10.2) ----------------------------------------------------------------
+/** Tier review (docs/policy.md §10.2): upgrade candidates and clients held below their revenue tier. */
+function tierReviewEntries(lk: Lookup, organizations: readonly DescribedOrg[]): { upgradeCandidates: UpgradeCandidateEntry[]; heldBack: HeldBackEntry[] } {
+  const { collator, orgRef, userName } = lk;
   const upgradeCandidates: UpgradeCandidateEntry[] = [];
   const heldBack: HeldBackEntry[] = [];
   for (const o of organizations) {
@@ -277,9 +450,13 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
   }
   upgradeCandidates.sort((a, b) => b.share - a.share || (b.growth ?? -Infinity) - (a.growth ?? -Infinity) || collator.compare(a.orgName, b.orgName));
   heldBack.sort((a, b) => b.heldTier - a.heldTier || collator.compare(a.orgName, b.orgName));
+  return { upgradeCandidates, heldBack };
+}
 
-  // Stalled work (docs/policy.md §10.5), per owner -----------------------------------------------------
-  const stalledDeals: StalledEntry[] = result.organizations
+/** Stalled work (docs/policy.md §10.5): stalled deals grouped by owner, and their counts per owner. */
+function stalledWorkEntries(lk: Lookup, result: RulesResult): { deals: StalledEntry[]; byOwner: NonNullable<ReportV1['stalledWork']>['byOwner'] } {
+  const { collator, origin, orgRef, userName } = lk;
+  const deals: StalledEntry[] = result.organizations
     .flatMap((o) =>
       (o.stalledDeals ?? []).map((d) => {
         const ownerId = d.ownerId ?? o.ownerId;
@@ -294,98 +471,14 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
         (b.daysInStage ?? -Infinity) - (a.daysInStage ?? -Infinity) ||
         a.dealId - b.dealId,
     );
-  const stalledByOwner = countBy(stalledDeals, (d) => String(d.ownerId)).map(([, items]) => ({
+  const byOwner = countBy(deals, (d) => String(d.ownerId)).map(([, items]) => ({
     ownerId: items[0]!.ownerId,
     ownerName: items[0]!.ownerName,
     count: items.length,
     pastClose: items.filter((d) => d.reasons.includes('past_close')).length,
     inStage: items.filter((d) => d.reasons.includes('in_stage')).length,
   }));
-
-  // Per executive and portfolio (docs/policy.md §10.5) ------------------------------------------------
-  const viewsInput: ViewsInput = {
-    organizations: result.organizations,
-    plan,
-    policy,
-    tierLevels,
-    userName,
-    userActive: (id) => (id === null ? false : (snapshot.users.get(id)?.active ?? false)),
-    orgUrl,
-    collator,
-  };
-
-  const report: ReportV1 = {
-    schemaVersion: REPORT_SCHEMA_VERSION,
-    generator: 'pipedrive-cadence' as const,
-    runId,
-    companyId: snapshot.companyId,
-    appOrigin: origin,
-    now: result.now,
-    today: result.today,
-    locale,
-    timeZone: result.timeZone,
-    currency: policy.currency,
-    run: { ...run, dryRun },
-    tiers: [...policy.tiers].sort((a, b) => a.level - b.level).map((t) => ({ level: t.level, name: t.name[locale] })),
-    rules: Object.entries(policy.cadenceRules).map(([id, r]) => ({ id, label: r.label[locale], category: r.category, onGap: r.onGap })),
-    categories: CATEGORIES.map((id) => ({ id, label: policy.categories[id].label[locale] })),
-    users: [...snapshot.users.values()]
-      .map((u) => ({ id: u.id, name: u.name, active: u.active }))
-      .sort((a, b) => a.id - b.id),
-    summary: {
-      organizations: result.organizations.length,
-      findings: findings.length,
-      // Clients, by their overall status: the same count as the tier × status table and the CLI.
-      overdue: result.organizations.filter((o) => o.overallStatus === 'overdue').length,
-      never: result.organizations.filter((o) => o.overallStatus === 'never').length,
-      // Rule gaps (a client can have several): the rows of the overdue list.
-      overdueGaps: overdue.filter((e) => e.status === 'overdue').length,
-      neverGaps: overdue.filter((e) => e.status === 'never').length,
-      risks: risks.length,
-      plannedWrites: writes.length,
-      activitiesCreated: applied && !dryRun ? (applied.counts.created ?? 0) : 0,
-      flagsWritten: applied && !dryRun ? (applied.counts.updated ?? 0) : 0,
-    },
-    dataQuality: { findings, byOwner, byField, byProblem, completenessByTier, unresolvedFields: result.unresolvedFields },
-    cadence: {
-      matrix,
-      overdue,
-      missed,
-      created,
-      deletions,
-      flagChanges,
-      skipped: plan?.skipped ?? [],
-      planWarnings: (plan?.warnings ?? []).map((n) => describer.notice(n)),
-    },
-    engagement: { weeks, byTier: result.engagementByTier, rising, falling, risks },
-    tierReview: {
-      thresholdCurrency: policy.tierCriteria.thresholdCurrency ?? policy.currency,
-      upgrade: { ...policy.tierCriteria.upgrade },
-      upgradeCandidates,
-      heldBack,
-    },
-    stalledWork: { ...policy.stalledWork, deals: stalledDeals, byOwner: stalledByOwner },
-    executives: buildExecutiveViews(viewsInput),
-    portfolio: buildPortfolio(viewsInput),
-    healthTrend: buildHealthTrend({
-      organizations: result.organizations,
-      today: result.today,
-      policy,
-      history: input.healthHistory ?? new Map(),
-      orgRef,
-      userName,
-      collator,
-    }),
-    organizations: organizations
-      .sort((a, b) => collator.compare(a.name, b.name) || a.orgId - b.orgId)
-      .map((o) => Object.assign(o, { url: orgUrl(o.orgId), ownerName: userName(o.ownerId) })),
-    plan,
-    applied,
-  };
-  // Typed as the schema's output; the tests hold every report they build (and every file written) to
-  // ReportV1.parse. Parsing here too would copy the whole report (200k findings on a 50k-client company:
-  // seconds of CPU and a second copy in memory) to learn nothing the type does not already say.
-  return report;
+  return { deals, byOwner };
 }
 
 /** apply's summary as the report's contract (explicit nulls, only the fields the report promises). */

@@ -8,8 +8,8 @@
 import type { Category, Templates } from '../config/policy-schema.js';
 import type { OverallStatus } from '../rules/types.js';
 import { renderEngagementChart, TIER_COLOURS } from './engagement-chart.js';
-import { createFormatters } from './format.js';
-import { createLabels, type ReportLabelKey } from './report-labels.js';
+import { createFormatters, type Formatters } from './format.js';
+import { createLabels, type Labels, type ReportLabelKey } from './report-labels.js';
 import type { ReportFinding, ReportV1 } from './report-schema.js';
 import { html, raw, type HtmlValue, type SafeHtml } from './safe-html.js';
 import { fillTemplate } from '../i18n/texts.js';
@@ -70,8 +70,67 @@ export interface RenderHtmlOptions {
   maxRows?: number;
 }
 
+type Org = ReportV1['organizations'][number];
+
+/** What every section of the page reads: the report, its labels and formatters, and cell helpers (all pure). */
+interface Page {
+  report: ReportV1;
+  texts: Templates;
+  L: Labels;
+  fmt: Formatters;
+  maxRows: number;
+  bothCurrencies: (firm: number, inThreshold: number | undefined) => string;
+  tierName: (level: number) => string;
+  tierColour: (level: number) => string;
+  num: (n: number) => SafeHtml;
+  ownerLabel: (name: string | null, id: number | null) => string;
+  status: (s: OverallStatus, category?: Category) => SafeHtml;
+  neverCategory: (o: Org) => Category | undefined;
+  lastTouch: (ruleLast: string | null, orgId: number) => string;
+  ruleLabels: ReadonlyMap<string, string>;
+  more: (total: number, shown: number) => SafeHtml | '';
+  table: <T>(head: HtmlValue, items: readonly T[], row: (item: T) => HtmlValue, empty?: string) => SafeHtml;
+  healthCell: (h: Org['health']) => SafeHtml;
+  growthCell: (g: number | null) => SafeHtml;
+  percentBar: (p: number | null) => SafeHtml | string;
+}
+
 export function renderHtml(report: ReportV1, texts: Templates, options: RenderHtmlOptions = {}): string {
-  const maxRows = options.maxRows ?? HTML_MAX_ROWS;
+  const page = createPage(report, texts, options.maxRows ?? HTML_MAX_ROWS);
+  const { L, fmt } = page;
+  const title = L('title');
+  const doc = html`<!doctype html>
+<html lang="${report.locale}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta name="generator" content="pipedrive-cadence (report schema ${report.schemaVersion})">
+<title>${title} — ${report.companyId} — ${fmt.date(report.today)}</title>
+<style>${raw(STYLE)}</style>
+</head>
+<body>
+${headerHtml(page)}
+<main>
+${dataQualitySection(page)}
+${cadenceSection(page)}
+${engagementSection(page)}
+${tierReviewSection(page)}
+${stalledSection(page)}
+${executivesSection(page)}
+${portfolioSection(page)}
+${healthTrendSection(page)}
+${runSection(page)}
+</main>
+<footer>pipedrive-cadence · ${L('run')} ${report.runId} · ${L('schemaVersion')} ${report.schemaVersion} · ${report.timeZone}</footer>
+</body>
+</html>
+`;
+  return doc.value;
+}
+
+/** The page's labels, formatters and cell helpers, built once from the report. */
+function createPage(report: ReportV1, texts: Templates, maxRows: number): Page {
   const L = createLabels(texts);
   const fmt = createFormatters(report.locale, report.timeZone, report.currency);
   const review = report.tierReview;
@@ -86,9 +145,7 @@ export function renderHtml(report: ReportV1, texts: Templates, options: RenderHt
     return TIER_COLOURS[(i < 0 ? 0 : i) % TIER_COLOURS.length]!;
   };
   const num = (n: number): SafeHtml => html`<td class="num">${fmt.number(n)}</td>`;
-  const dash = (v: string | null | undefined): string => (v === null || v === undefined || v === '' ? '—' : v);
   const ownerLabel = (name: string | null, id: number | null): string => name ?? (id === null ? L('noOwner') : `#${id}`);
-  const orgLink = (r: { orgName: string; url: string }): SafeHtml => html`<a href="${r.url}">${r.orgName}</a>`;
   const categoryLabels = new Map(report.categories.map((c) => [c.id, c.label.toLocaleLowerCase(report.locale)]));
   /** A status where a person reads it: `never` names the category that has no touchpoint ("No strategic touchpoint on record"). */
   const status = (s: OverallStatus, category?: Category): SafeHtml =>
@@ -117,12 +174,25 @@ export function renderHtml(report: ReportV1, texts: Templates, options: RenderHt
     h.parts.length === 0
       ? num(h.score)
       : html`<td class="num" title="${h.parts.map((p) => `${p.message} (−${fmt.number(p.points)})`).join('\n')}">${fmt.number(h.score)}</td>`;
-  const flagValue = (v: unknown): string => (v === null || v === undefined || v === '' ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+  const growthCell = (g: number | null): SafeHtml =>
+    g === null ? html`<td class="num">—</td>` : html`<td class="num ${g < 0 ? 'st-overdue' : 'st-on_track'}">${g < 0 ? '▼' : '▲'} ${fmt.percent(Math.abs(g))}</td>`;
+  const percentBar = (p: number | null): SafeHtml | string =>
+    p === null ? '—' : html`<span class="bar" style="width:${Math.round(p)}px"></span>${fmt.percent(p)}`;
+  return {
+    report, texts, L, fmt, maxRows, bothCurrencies, tierName, tierColour, num, ownerLabel, status, neverCategory,
+    lastTouch, ruleLabels, more, table, healthCell, growthCell, percentBar,
+  };
+}
 
-  const { summary, dataQuality: dq, cadence, engagement, run } = report;
+const dash = (v: string | null | undefined): string => (v === null || v === undefined || v === '' ? '—' : v);
+const orgLink = (r: { orgName: string; url: string }): SafeHtml => html`<a href="${r.url}">${r.orgName}</a>`;
+const flagValue = (v: unknown): string => (v === null || v === undefined || v === '' ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** The title, the run line, the navigation and the summary cards. */
+function headerHtml(page: Page): SafeHtml {
+  const { report, L, fmt } = page;
+  const { summary, cadence, run } = report;
   const title = L('title');
-
-  // Header -----------------------------------------------------------------------------------------
   const cards: [string, number][] = [
     [L('clients'), summary.organizations],
     [L('findings'), summary.findings],
@@ -132,7 +202,7 @@ export function renderHtml(report: ReportV1, texts: Templates, options: RenderHt
     [L('risks'), summary.risks],
     [run.dryRun ? L('outcome_planned') : L('created'), run.dryRun ? cadence.created.length : summary.activitiesCreated],
   ];
-  const header = html`<header>
+  return html`<header>
 <h1>${title}</h1>
 <p class="meta">${L('company')}: <b>${report.companyId}</b> · ${L('generatedAt')}: ${fmt.instant(run.finishedAt)} · ${L('today')}: ${fmt.date(report.today)}${
     run.dryRun ? html` · <b>${L('dryRun')}</b>` : ''
@@ -140,8 +210,12 @@ export function renderHtml(report: ReportV1, texts: Templates, options: RenderHt
 <nav><a href="#data-quality">${L('dataQuality')}</a><a href="#cadence">${L('cadence')}</a><a href="#engagement">${L('engagement')}</a>${report.tierReview ? html`<a href="#tiers">${L('tierReview')}</a>` : ''}${report.stalledWork ? html`<a href="#stalled">${L('stalledWork')}</a>` : ''}${report.executives ? html`<a href="#executives">${L('executives')}</a>` : ''}${report.portfolio ? html`<a href="#portfolio">${L('portfolio')}</a>` : ''}${report.healthTrend ? html`<a href="#health-trend">${L('healthTrend')}</a>` : ''}<a href="#run">${L('run')}</a></nav>
 <section class="cards" aria-label="${L('summary')}">${cards.map(([label, n]) => html`<div class="card"><b>${fmt.number(n)}</b><span>${label}</span></div>`)}</section>
 </header>`;
+}
 
-  // Data quality -----------------------------------------------------------------------------------
+/** Completeness per tier, counts per owner and field, and every finding grouped by owner, then client. */
+function dataQualitySection(page: Page): SafeHtml {
+  const { report, L, fmt, maxRows, tierName, num, ownerLabel, more, table } = page;
+  const { dataQuality: dq } = report;
   const completeness = table(
     html`<th>${L('tier')}</th><th class="num">${L('clients')}</th><th class="num">${L('complete')}</th><th>${L('completeness')}</th>`,
     dq.completenessByTier,
@@ -195,7 +269,7 @@ ${clients.map((items) => {
 </section>`;
         });
 
-  const dataQualitySection = html`<section id="data-quality">
+  return html`<section id="data-quality">
 <h2>${L('dataQuality')}</h2>
 <h3>${L('completeness')}</h3>${completeness}
 ${unresolved}
@@ -204,8 +278,12 @@ ${unresolved}
 ${findingsByOwner}
 ${more(dq.findings.length, shownFindings.length)}
 </section>`;
+}
 
-  // Cadence ----------------------------------------------------------------------------------------
+/** The status matrix and the overdue, missed and created lists. */
+function cadenceTables(page: Page): { matrix: SafeHtml; overdueTable: SafeHtml; missedTable: SafeHtml; createdTable: SafeHtml } {
+  const { L, fmt, tierName, ownerLabel, status, lastTouch, table } = page;
+  const { cadence } = page.report;
   const matrix = table(
     html`<th>${L('tier')}</th>${STATUSES.map((s) => html`<th class="num">${L.status(s)}</th>`)}<th class="num">${L('total')}</th>`,
     cadence.matrix,
@@ -243,6 +321,14 @@ ${more(dq.findings.length, shownFindings.length)}
         c.outcomeDetail ? html`<br><span class="muted">${c.outcomeDetail}</span>` : ''
       }</td></tr>`,
   );
+  return { matrix, overdueTable, missedTable, createdTable };
+}
+
+/** The cadence section: its tables, the apply notices, flags, deletions, skipped rules and every client. */
+function cadenceSection(page: Page): SafeHtml {
+  const { report, L, fmt, bothCurrencies, tierName, ownerLabel, status, neverCategory, ruleLabels, table, healthCell } = page;
+  const { cadence } = report;
+  const { matrix, overdueTable, missedTable, createdTable } = cadenceTables(page);
   const flagsTable = table(
     html`<th>${L('client')}</th><th>${L('flag')}</th><th>${L('from')}</th><th>${L('to')}</th><th>${L('outcome')}</th>`,
     cadence.flagChanges,
@@ -269,7 +355,7 @@ ${more(dq.findings.length, shownFindings.length)}
         neverCategory(o),
       )}</td><td>${fmt.date(o.lastTouchpointDate)}</td><td>${fmt.date(o.nextDueDate)}</td>${healthCell(o.health)}<td>${ownerLabel(o.ownerName, o.ownerId)}</td></tr>`,
   );
-  const cadenceSection = html`<section id="cadence">
+  return html`<section id="cadence">
 <h2>${L('cadence')}</h2>
 <h3>${L('statusMatrix')}</h3>${matrix}
 <h3>${L('overdueList')} <span class="count">${fmt.number(cadence.overdue.length)}</span></h3>${overdueTable}
@@ -285,9 +371,13 @@ ${cadence.deletions.length > 0 ? html`<h3>${L('deletions')}</h3>${deletionsTable
 ${cadence.planWarnings.length > 0 ? html`<div class="warn"><b>${L('planWarnings')}:</b><ul>${cadence.planWarnings.map((w) => html`<li>${w}</li>`)}</ul></div>` : ''}
 <h3>${L('clients')}</h3>${clientsTable}
 </section>`;
+}
 
-  // Tiers as the guide states them (docs/policy.md §10.2) ---------------------------------------------------
-  const tierReviewSection = review
+/** Tiers as the guide states them (docs/policy.md §10.2): upgrade candidates and clients held back. */
+function tierReviewSection(page: Page): SafeHtml | '' {
+  const { report, L, fmt, bothCurrencies, ownerLabel, table } = page;
+  const review = report.tierReview;
+  return review
     ? html`<section id="tiers">
 <h2>${L('tierReview')}</h2>
 <h3>${L('upgradeCandidates')} <span class="count">${fmt.number(review.upgradeCandidates.length)}</span></h3>
@@ -319,10 +409,13 @@ ${table(
 )}
 </section>`
     : '';
+}
 
-  // Stalled work, per owner (docs/policy.md §10.5) ----------------------------------------------------------
+/** Stalled work, per owner (docs/policy.md §10.5). */
+function stalledSection(page: Page): SafeHtml | '' {
+  const { report, L, fmt, num, ownerLabel, table } = page;
   const stalled = report.stalledWork;
-  const stalledSection = stalled
+  return stalled
     ? html`<section id="stalled">
 <h2>${L('stalledWork')} <span class="count">${fmt.number(stalled.deals.length)}</span></h2>
 <p class="muted">${fillTemplate(L('stalledIntro'), { maxDays: fmt.number(stalled.maxDaysInStage) })}</p>
@@ -346,14 +439,13 @@ ${table(
 )}
 </section>`
     : '';
+}
 
-  // Per executive and portfolio (docs/policy.md §10.5) ------------------------------------------------------
-  const growthCell = (g: number | null): SafeHtml =>
-    g === null ? html`<td class="num">—</td>` : html`<td class="num ${g < 0 ? 'st-overdue' : 'st-on_track'}">${g < 0 ? '▼' : '▲'} ${fmt.percent(Math.abs(g))}</td>`;
-  const percentBar = (p: number | null): SafeHtml | string =>
-    p === null ? '—' : html`<span class="bar" style="width:${Math.round(p)}px"></span>${fmt.percent(p)}`;
+/** Per executive (docs/policy.md §10.5). */
+function executivesSection(page: Page): SafeHtml | '' {
+  const { report, L, fmt, tierColour, num, ownerLabel, table, growthCell, percentBar } = page;
   const execs = report.executives;
-  const executivesSection = execs
+  return execs
     ? html`<section id="executives">
 <h2>${L('executives')}</h2>
 <p class="muted">${L('executivesIntro')}</p>
@@ -377,8 +469,13 @@ ${table(
 )}</div>
 </section>`
     : '';
+}
+
+/** The portfolio: revenue by tier and its concentration (docs/policy.md §10.5). */
+function portfolioSection(page: Page): SafeHtml | '' {
+  const { report, L, fmt, tierName, tierColour, num, table, growthCell, percentBar } = page;
   const pf = report.portfolio;
-  const portfolioSection = pf
+  return pf
     ? html`<section id="portfolio">
 <h2>${L('portfolio')}</h2>
 <section class="cards">
@@ -408,37 +505,41 @@ ${table(
 )}
 </section>`
     : '';
+}
 
-  // Health over time (docs/policy.md §10.5) -------------------------------------------------------------------
+/** The weekly scores as a small line (0–100), gaps where a week has no score, the last point marked. */
+function sparkline(scores: readonly (number | null)[], flagged: boolean): SafeHtml {
+  const w = 130;
+  const h = 30;
+  const step = scores.length > 1 ? w / (scores.length - 1) : 0;
+  const y = (v: number) => Math.round((h - 2 - (v / 100) * (h - 4)) * 10) / 10;
+  // Consecutive weeks with a score form a line; a week alone between gaps is a dot.
+  const runs: string[][] = [];
+  let current: string[] = [];
+  scores.forEach((v, i) => {
+    if (v === null) {
+      if (current.length > 0) runs.push(current);
+      current = [];
+    } else current.push(`${Math.round(i * step * 10) / 10},${y(v)}`);
+  });
+  if (current.length > 0) runs.push(current);
+  const last = scores[scores.length - 1];
+  const colour = flagged ? 'var(--overdue)' : 'var(--accent)';
+  return html`<svg class="spark" width="${w + 4}" height="${h}" viewBox="-2 0 ${w + 4} ${h}" role="img" aria-label="${scores.map((v) => (v === null ? '—' : String(v))).join(', ')}"><line class="grid" x1="0" x2="${w}" y1="${y(0)}" y2="${y(0)}"></line><line class="grid" x1="0" x2="${w}" y1="${y(100)}" y2="${y(100)}"></line>${runs.map(
+    (points) => {
+      const [cx, cy] = points[0]!.split(',');
+      return points.length === 1
+        ? html`<circle class="week" cx="${cx}" cy="${cy}" r="1.8" fill="${colour}"></circle>`
+        : html`<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${points.join(' ')}"></polyline>`;
+    },
+  )}${last === null || last === undefined ? '' : html`<circle cx="${Math.round((scores.length - 1) * step * 10) / 10}" cy="${y(last)}" r="2.5" fill="${colour}"></circle>`}</svg>`;
+}
+
+/** Health over time of the strategic clients (docs/policy.md §10.5). */
+function healthTrendSection(page: Page): SafeHtml | '' {
+  const { report, L, fmt, num, ownerLabel, table } = page;
   const trend = report.healthTrend;
-  /** The weekly scores as a small line (0–100), gaps where a week has no score, the last point marked. */
-  const sparkline = (scores: readonly (number | null)[], flagged: boolean): SafeHtml => {
-    const w = 130;
-    const h = 30;
-    const step = scores.length > 1 ? w / (scores.length - 1) : 0;
-    const y = (v: number) => Math.round((h - 2 - (v / 100) * (h - 4)) * 10) / 10;
-    // Consecutive weeks with a score form a line; a week alone between gaps is a dot.
-    const runs: string[][] = [];
-    let current: string[] = [];
-    scores.forEach((v, i) => {
-      if (v === null) {
-        if (current.length > 0) runs.push(current);
-        current = [];
-      } else current.push(`${Math.round(i * step * 10) / 10},${y(v)}`);
-    });
-    if (current.length > 0) runs.push(current);
-    const last = scores[scores.length - 1];
-    const colour = flagged ? 'var(--overdue)' : 'var(--accent)';
-    return html`<svg class="spark" width="${w + 4}" height="${h}" viewBox="-2 0 ${w + 4} ${h}" role="img" aria-label="${scores.map((v) => (v === null ? '—' : String(v))).join(', ')}"><line class="grid" x1="0" x2="${w}" y1="${y(0)}" y2="${y(0)}"></line><line class="grid" x1="0" x2="${w}" y1="${y(100)}" y2="${y(100)}"></line>${runs.map(
-      (points) => {
-        const [cx, cy] = points[0]!.split(',');
-        return points.length === 1
-          ? html`<circle class="week" cx="${cx}" cy="${cy}" r="1.8" fill="${colour}"></circle>`
-          : html`<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${points.join(' ')}"></polyline>`;
-      },
-    )}${last === null || last === undefined ? '' : html`<circle cx="${Math.round((scores.length - 1) * step * 10) / 10}" cy="${y(last)}" r="2.5" fill="${colour}"></circle>`}</svg>`;
-  };
-  const healthTrendSection = trend
+  return trend
     ? html`<section id="health-trend">
 <h2>${L('healthTrend')} <span class="count">${fmt.number(trend.clients.filter((c) => c.flagged).length)}</span></h2>
 <p class="muted">${fillTemplate(L('healthTrendIntro'), { tier: fmt.number(trend.minTier), weeks: fmt.number(trend.weeks.length), points: fmt.number(trend.dropPoints) })}</p>
@@ -456,8 +557,12 @@ ${table(
 )}
 </section>`
     : '';
+}
 
-  // Engagement -------------------------------------------------------------------------------------
+/** Weekly volume per tier, rising and falling clients, and risks. */
+function engagementSection(page: Page): SafeHtml {
+  const { L, fmt, tierName, tierColour, num, table } = page;
+  const { engagement } = page.report;
   const chart = renderEngagementChart({
     weeks: engagement.weeks,
     byTier: engagement.byTier,
@@ -483,7 +588,7 @@ ${table(
     engagement.risks,
     (r) => html`<tr class="risk" data-org-id="${r.orgId}" data-kind="${r.kind}"><td>${orgLink(r)}</td><td>${r.tier}</td><td>${L.risk(r.kind)}</td><td>${r.message}</td></tr>`,
   );
-  const engagementSection = html`<section id="engagement">
+  return html`<section id="engagement">
 <h2>${L('engagement')}</h2>
 <h3>${L('weeklyVolume')}</h3>
 ${chart}
@@ -492,8 +597,12 @@ ${chart}
 <div><h3>${L('falling')} <span class="count">${fmt.number(engagement.falling.length)}</span></h3>${trendTable(engagement.falling)}</div></div>
 <h3>${L('risks')} <span class="count">${fmt.number(engagement.risks.length)}</span></h3>${risksTable}
 </section>`;
+}
 
-  // The run ----------------------------------------------------------------------------------------
+/** The run: timings, requests, warnings and malformed records. */
+function runSection(page: Page): SafeHtml {
+  const { L, fmt, table } = page;
+  const { run } = page.report;
   const synced = Object.entries(run.recordsSynced);
   const runRows: [string, HtmlValue][] = [
     [L('startedAt'), fmt.instant(run.startedAt)],
@@ -508,7 +617,7 @@ ${chart}
     [L('rate429'), fmt.number(run.rate429)],
     [L('dryRun'), run.dryRun ? L('yes') : L('no')],
   ];
-  const runSection = html`<section id="run">
+  return html`<section id="run">
 <h2>${L('run')}</h2>
 <table class="run"><tbody>${runRows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}</tbody></table>
 <h3>${L('warnings')} <span class="count">${fmt.number(run.warnings.length)}</span></h3>
@@ -520,35 +629,6 @@ ${table(
   (m) => html`<tr><td>${isEntity(m.entity) ? L.entity(m.entity) : m.entity}</td><td>${m.id === null ? '—' : String(m.id)}</td><td>${dash(m.field)}</td><td>${m.message}</td></tr>`,
 )}
 </section>`;
-
-  const page = html`<!doctype html>
-<html lang="${report.locale}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="generator" content="pipedrive-cadence (report schema ${report.schemaVersion})">
-<title>${title} — ${report.companyId} — ${fmt.date(report.today)}</title>
-<style>${raw(STYLE)}</style>
-</head>
-<body>
-${header}
-<main>
-${dataQualitySection}
-${cadenceSection}
-${engagementSection}
-${tierReviewSection}
-${stalledSection}
-${executivesSection}
-${portfolioSection}
-${healthTrendSection}
-${runSection}
-</main>
-<footer>pipedrive-cadence · ${L('run')} ${report.runId} · ${L('schemaVersion')} ${report.schemaVersion} · ${report.timeZone}</footer>
-</body>
-</html>
-`;
-  return page.value;
 }
 
 function isEntity(e: string): e is 'organization' | 'person' | 'deal' | 'activity' {

@@ -97,132 +97,56 @@ function relevantOpenDeal(deals: readonly Deal[], policy: Policy): number | null
   return pick?.id ?? null;
 }
 
+/** What every organization's assessment reads: the policy compiled once against this company's fields and today. */
+interface AssessContext {
+  policy: Policy;
+  snapshot: MirrorSnapshot;
+  cal: ReturnType<typeof createZoneCalendar>;
+  today: EpochDay;
+  formatDay: ReturnType<typeof createDayFormatter>;
+  /** Health parts repeat across clients ("overdue: qbr"): one part object per distinct reason (a cache). */
+  healthParts: Map<string, HealthPart>;
+  userName: (id: number) => string;
+  fallbackUserId: number | null;
+  rules: ReturnType<typeof compileCadenceRules>;
+  tierRules: ReturnType<typeof compileTierRules>;
+  stakeholders: Stakeholders;
+  contractEndField: ReturnType<ReturnType<typeof createFieldCatalogue>['resolve']>;
+  dataQuality: ReturnType<typeof createDataQuality>;
+  accountCare: ReturnType<typeof createAccountCare>;
+  changesByOrg: ReturnType<typeof indexChanges>;
+  tiersByLevel: Map<number, Policy['tiers'][number]>;
+  window: ReturnType<typeof engagementWindow>;
+}
+
 export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: RulesClock, opts: AssessOptions = {}): RulesResult {
   const cal = createZoneCalendar(clock.timeZone);
   const nowMs = clock.now.getTime();
   if (!Number.isFinite(nowMs)) throw new RangeError('assessCompany: clock.now is not a valid date');
   const today = cal.dayOfInstant(nowMs);
-  const formatDay = createDayFormatter();
-  // Health parts repeat across clients ("overdue: qbr"): share one part object per distinct reason.
-  const healthParts = new Map<string, HealthPart>();
-  const userName = (id: number): string => snapshot.users.get(id)?.name ?? `#${id}`;
-
   const catalogue = createFieldCatalogue(snapshot.fields);
-  const unresolvedFields: RulesResult['unresolvedFields'] = [];
-  const seen = new Set<string>();
-  for (const f of policyFieldNames(policy)) {
-    const k = `${f.entity}\u0000${f.name.trim().toLowerCase()}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    if (!catalogue.resolve(f.entity, f.name)) unresolvedFields.push(f);
-  }
-
-  const fallbackUser = resolveUserRef(policy.owners.fallbackUser, snapshot.users);
-  const fallbackUserId = opts.fallbackUserId !== undefined ? opts.fallbackUserId : fallbackUser?.active ? fallbackUser.id : null;
-
+  const unresolvedFields = unresolvedPolicyFields(policy, catalogue);
   const classifier = compileCategories(policy.categories, policy.cadenceRules);
-  const rules = compileCadenceRules(policy.cadenceRules);
-  const tierRules = compileTierRules(policy, catalogue, cal);
-  const stakeholders = createStakeholders(policy.stakeholders, catalogue);
-  const contractEndField = catalogue.resolve('organization', policy.renewal.contractEndField);
-  const dataQuality = createDataQuality({ policy, catalogue, snapshot, stakeholders, fallbackUserId, today, rules });
-  const accountCare = createAccountCare(policy, catalogue, snapshot);
-  const changesByOrg = indexChanges(opts.changes ?? []);
-  const tiersByLevel = new Map(policy.tiers.map((t) => [t.level, t]));
-  const window = engagementWindow(today, policy.engagement.weeks);
-
+  const ctx = createAssessContext(policy, snapshot, opts, { cal, today, catalogue });
+  const { window, formatDay } = ctx;
   const index = indexMirror(snapshot, classifier, cal, today);
   const tierWeeks = new Map<number, number[]>();
-  for (const level of [...tiersByLevel.keys()].sort((a, b) => a - b)) tierWeeks.set(level, new Array<number>(window.shown).fill(0));
-
-  const assessOrg = (om: OrgMirror): OrgAssessment => {
-    const { org, persons, deals, touchpoints } = om;
-    const { decision: tier, findings: tierFindings } = tierRules.decide(om, today);
-    const tierPolicy = tiersByLevel.get(tier.level)!;
-
-    const active = deals.some((d, i) => {
-      // An archived open deal is parked, not worked; a won deal counts archived or not.
-      if (d.status === 'open') return !isArchivedDeal(d);
-      const day = om.closeDays[i] ?? null;
-      return d.status === 'won' && day !== null && today - day <= policy.activeClientWindowDays;
-    });
-
-    const cadence: CadenceResult[] = [];
-    const startDay = cadenceStart(om, cal);
-    for (const [ruleId, tierCadence] of Object.entries(tierPolicy.cadence)) {
-      const rule = rules.get(ruleId);
-      if (rule) {
-        const { dueSoonDays, missedGraceDays } = policy.status;
-        cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays, missedGraceDays, startDay, formatDay }));
-      }
-    }
-
-    const clientIds = new Set(persons.map((p) => p.id));
-    const engagement = assessEngagement(touchpoints, clientIds, window, policy.engagement);
-    const totals = tierWeeks.get(tier.level)!;
-    engagement.weeks.forEach((w, i) => (totals[i]! += w.count));
-
-    const contractEnd = contractEndField ? dateValue(contractEndField.read(org)) : null;
-    const contractEndDay = contractEnd === null ? null : parseIsoDate(contractEnd);
-    const findings: Finding[] = [...tierFindings, ...dataQuality.forOrg(om, tier.level)];
-    const changes = changesByOrg.get(org.id);
-    const excludedUsers = previousOwners(changes, org.ownerId, today, policy);
-    const risks = assessRisks({ org: om, clientIds, tier: tier.level, engagement, contractEndDay, today, window, ...(excludedUsers ? { excludedUsers } : {}) }, { policy, stakeholders, userName });
-    const stalledDeals = findStalledDeals(deals, today, cal, policy);
-    const stalled = stalledRisk(stalledDeals, policy);
-    if (stalled) risks.push(stalled);
-    // docs/policy.md §10.5: satisfaction, executive sponsor, account plan, stakeholder changes, handover.
-    const care = accountCare.assess(org, tier.level, today, snapshot.users.get(org.ownerId ?? -1)?.active === true ? org.ownerId : fallbackUserId);
-    findings.push(...care.findings);
-    risks.push(...care.risks, ...stakeholderChangeRisks(changes, today, policy));
-    const handover = handoverFacts(om, changes, today, stakeholders, policy);
-
-    const lastTouch = new Map<number, EpochDay>();
-    for (const e of touchpoints) for (const p of e.personIds) if (clientIds.has(p)) lastTouch.set(p, e.day!);
-
-    const owner = org.ownerId === null ? undefined : snapshot.users.get(org.ownerId);
-    const ownerActive = owner?.active === true;
-    // A rule with inOverallStatus: false (executive events) is measured and reported, not part of the flag.
-    const flagged = cadence.filter((c) => policy.cadenceRules[c.ruleId]?.inOverallStatus !== false);
-    let nextDue: string | null = null;
-    for (const c of flagged) if (c.applies && c.nextDueDate !== null && (nextDue === null || c.nextDueDate < nextDue)) nextDue = c.nextDueDate;
-    const last = touchpoints[touchpoints.length - 1];
-
-    return {
-      orgId: org.id,
-      name: org.name,
-      ownerId: org.ownerId,
-      ownerActive,
-      assigneeId: ownerActive ? org.ownerId : fallbackUserId,
-      tier,
-      active,
-      cadence,
-      overallStatus: overallStatus(flagged),
-      lastTouchpointDate: last ? formatDay(last.day!) : null,
-      nextDueDate: nextDue,
-      engagement,
-      findings,
-      risks,
-      health: healthScore(flagged, engagement, risks, findings.length, policy.health, healthParts),
-      contractEndDate: contractEnd,
-      mainContactPersonId: mainContact(persons, lastTouch, stakeholders),
-      relevantOpenDealId: relevantOpenDeal(deals, policy),
-      stalledDeals,
-      missedActivities: om.open.reduce((n, e) => (isMissed(e, today, policy.status.missedGraceDays) ? n + 1 : n), 0),
-      ...(care.accountPlanDue ? { accountPlanDue: care.accountPlanDue } : {}),
-      ...(handover ? { handover } : {}),
-    };
-  };
+  for (const level of [...ctx.tiersByLevel.keys()].sort((a, b) => a - b)) tierWeeks.set(level, new Array<number>(window.shown).fill(0));
 
   const organizations: OrgAssessment[] = new Array<OrgAssessment>(index.size);
-  for (let slot = 0; slot < index.size; slot += 1) organizations[slot] = assessOrg(index.client(slot));
+  for (let slot = 0; slot < index.size; slot += 1) {
+    const a = assessOrg(ctx, index.client(slot));
+    const totals = tierWeeks.get(a.tier.level)!;
+    a.engagement.weeks.forEach((w, i) => (totals[i]! += w.count));
+    organizations[slot] = a;
+  }
   const shownLabels = window.labels.slice(window.span - window.shown);
   return {
     now: clock.now.toISOString(),
     today: formatDay(today),
     timeZone: clock.timeZone,
     organizations,
-    otherFindings: dataQuality.forOrphans(index.orphanPersons, index.orphanDeals),
+    otherFindings: ctx.dataQuality.forOrphans(index.orphanPersons, index.orphanDeals),
     engagementByTier: [...tierWeeks.entries()].map(([tier, counts]) => ({
       tier,
       weeks: counts.map((count, i) => ({ week: shownLabels[i]!, count })),
@@ -231,3 +155,150 @@ export function assessCompany(policy: Policy, snapshot: MirrorSnapshot, clock: R
   };
 }
 
+/** Field names in the policy that match no field of the company (each entity and name once). */
+function unresolvedPolicyFields(policy: Policy, catalogue: ReturnType<typeof createFieldCatalogue>): RulesResult['unresolvedFields'] {
+  const unresolvedFields: RulesResult['unresolvedFields'] = [];
+  const seen = new Set<string>();
+  for (const f of policyFieldNames(policy)) {
+    const k = `${f.entity}\u0000${f.name.trim().toLowerCase()}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    if (!catalogue.resolve(f.entity, f.name)) unresolvedFields.push(f);
+  }
+  return unresolvedFields;
+}
+
+function createAssessContext(
+  policy: Policy,
+  snapshot: MirrorSnapshot,
+  opts: AssessOptions,
+  at: { cal: ReturnType<typeof createZoneCalendar>; today: EpochDay; catalogue: ReturnType<typeof createFieldCatalogue> },
+): AssessContext {
+  const { cal, today, catalogue } = at;
+  const fallbackUser = resolveUserRef(policy.owners.fallbackUser, snapshot.users);
+  const fallbackUserId = opts.fallbackUserId !== undefined ? opts.fallbackUserId : fallbackUser?.active ? fallbackUser.id : null;
+  const stakeholders = createStakeholders(policy.stakeholders, catalogue);
+  const rules = compileCadenceRules(policy.cadenceRules);
+  return {
+    policy,
+    snapshot,
+    cal,
+    today,
+    formatDay: createDayFormatter(),
+    healthParts: new Map(),
+    userName: (id: number): string => snapshot.users.get(id)?.name ?? `#${id}`,
+    fallbackUserId,
+    rules,
+    tierRules: compileTierRules(policy, catalogue, cal),
+    stakeholders,
+    contractEndField: catalogue.resolve('organization', policy.renewal.contractEndField),
+    dataQuality: createDataQuality({ policy, catalogue, snapshot, stakeholders, fallbackUserId, today, rules }),
+    accountCare: createAccountCare(policy, catalogue, snapshot),
+    changesByOrg: indexChanges(opts.changes ?? []),
+    tiersByLevel: new Map(policy.tiers.map((t) => [t.level, t])),
+    window: engagementWindow(today, policy.engagement.weeks),
+  };
+}
+
+/** An active client: an open deal not archived, or a deal won within the policy's window. */
+function isActiveClient(om: OrgMirror, today: EpochDay, policy: Policy): boolean {
+  return om.deals.some((d, i) => {
+    // An archived open deal is parked, not worked; a won deal counts archived or not.
+    if (d.status === 'open') return !isArchivedDeal(d);
+    const day = om.closeDays[i] ?? null;
+    return d.status === 'won' && day !== null && today - day <= policy.activeClientWindowDays;
+  });
+}
+
+/** One organization: its tier, cadence per rule, engagement, findings, risks, health and who gets its follow-ups. */
+function assessOrg(ctx: AssessContext, om: OrgMirror): OrgAssessment {
+  const { policy, snapshot, today, formatDay, stakeholders, fallbackUserId, window } = ctx;
+  const { org, persons, deals, touchpoints } = om;
+  const { decision: tier, findings: tierFindings } = ctx.tierRules.decide(om, today);
+  const active = isActiveClient(om, today, policy);
+  const cadence = assessCadence(ctx, om, tier.level, active);
+
+  const clientIds = new Set(persons.map((p) => p.id));
+  const engagement = assessEngagement(touchpoints, clientIds, window, policy.engagement);
+  const contractEnd = ctx.contractEndField ? dateValue(ctx.contractEndField.read(org)) : null;
+  const findings: Finding[] = [...tierFindings, ...ctx.dataQuality.forOrg(om, tier.level)];
+  const { risks, stalledDeals, care, handover } = assessRisksAndCare(ctx, om, { tier: tier.level, clientIds, engagement, contractEnd });
+  findings.push(...care.findings);
+
+  const lastTouch = new Map<number, EpochDay>();
+  for (const e of touchpoints) for (const p of e.personIds) if (clientIds.has(p)) lastTouch.set(p, e.day!);
+
+  const owner = org.ownerId === null ? undefined : snapshot.users.get(org.ownerId);
+  const ownerActive = owner?.active === true;
+  // A rule with inOverallStatus: false (executive events) is measured and reported, not part of the flag.
+  const flagged = cadence.filter((c) => policy.cadenceRules[c.ruleId]?.inOverallStatus !== false);
+  let nextDue: string | null = null;
+  for (const c of flagged) if (c.applies && c.nextDueDate !== null && (nextDue === null || c.nextDueDate < nextDue)) nextDue = c.nextDueDate;
+  const last = touchpoints[touchpoints.length - 1];
+
+  return {
+    orgId: org.id,
+    name: org.name,
+    ownerId: org.ownerId,
+    ownerActive,
+    assigneeId: ownerActive ? org.ownerId : fallbackUserId,
+    tier,
+    active,
+    cadence,
+    overallStatus: overallStatus(flagged),
+    lastTouchpointDate: last ? formatDay(last.day!) : null,
+    nextDueDate: nextDue,
+    engagement,
+    findings,
+    risks,
+    health: healthScore(flagged, engagement, risks, findings.length, policy.health, ctx.healthParts),
+    contractEndDate: contractEnd,
+    mainContactPersonId: mainContact(persons, lastTouch, stakeholders),
+    relevantOpenDealId: relevantOpenDeal(deals, policy),
+    stalledDeals,
+    missedActivities: om.open.reduce((n, e) => (isMissed(e, today, policy.status.missedGraceDays) ? n + 1 : n), 0),
+    ...(care.accountPlanDue ? { accountPlanDue: care.accountPlanDue } : {}),
+    ...(handover ? { handover } : {}),
+  };
+}
+
+/** Every cadence rule of the client's tier, counted from the client's start (docs/policy.md §10.4). */
+function assessCadence(ctx: AssessContext, om: OrgMirror, tierLevel: number, active: boolean): CadenceResult[] {
+  const { policy, today, cal, formatDay } = ctx;
+  const tierPolicy = ctx.tiersByLevel.get(tierLevel)!;
+  const startDay = cadenceStart(om, cal);
+  const { dueSoonDays, missedGraceDays } = policy.status;
+  const cadence: CadenceResult[] = [];
+  for (const [ruleId, tierCadence] of Object.entries(tierPolicy.cadence)) {
+    const rule = ctx.rules.get(ruleId);
+    if (rule) cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays, missedGraceDays, startDay, formatDay }));
+  }
+  return cadence;
+}
+
+/**
+ * The client's risks (§7), stalled work, account care (§10.5: satisfaction, sponsor, account plan) and the
+ * changes seen between nights (stakeholder changes, the handover; the previous owner out of collisions).
+ */
+function assessRisksAndCare(
+  ctx: AssessContext,
+  om: OrgMirror,
+  facts: { tier: number; clientIds: Set<number>; engagement: ReturnType<typeof assessEngagement>; contractEnd: string | null },
+) {
+  const { policy, snapshot, today, cal, stakeholders, userName, fallbackUserId, window } = ctx;
+  const { org, deals } = om;
+  const contractEndDay = facts.contractEnd === null ? null : parseIsoDate(facts.contractEnd);
+  const changes = ctx.changesByOrg.get(org.id);
+  const excludedUsers = previousOwners(changes, org.ownerId, today, policy);
+  const risks = assessRisks(
+    { org: om, clientIds: facts.clientIds, tier: facts.tier, engagement: facts.engagement, contractEndDay, today, window, ...(excludedUsers ? { excludedUsers } : {}) },
+    { policy, stakeholders, userName },
+  );
+  const stalledDeals = findStalledDeals(deals, today, cal, policy);
+  const stalled = stalledRisk(stalledDeals, policy);
+  if (stalled) risks.push(stalled);
+  const care = ctx.accountCare.assess(org, facts.tier, today, snapshot.users.get(org.ownerId ?? -1)?.active === true ? org.ownerId : fallbackUserId);
+  risks.push(...care.risks, ...stakeholderChangeRisks(changes, today, policy));
+  const handover = handoverFacts(om, changes, today, stakeholders, policy);
+  return { risks, stalledDeals, care, handover };
+}

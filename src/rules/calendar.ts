@@ -136,62 +136,10 @@ export interface ZoneCalendar {
   dayOfInstant(instantMs: number): EpochDay;
 }
 
-/**
- * The one formatter that reads an instant's wall time in a zone (24-hour clock, numeric parts), for the
- * rules' calendar and the schedule (src/ops/next-run.ts). Throws a RangeError for an unknown zone.
- */
-export function wallTimeFormat(timeZone: string): Intl.DateTimeFormat {
-  return new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-}
-
 /** One calendar per run; throws a RangeError naming the zone when it is not an IANA time zone. */
 export function createZoneCalendar(timeZone: string): ZoneCalendar {
-  let fmt: Intl.DateTimeFormat;
-  try {
-    fmt = wallTimeFormat(timeZone);
-  } catch {
-    throw new RangeError(`unknown time zone "${timeZone}": expected an IANA time zone like America/Sao_Paulo`);
-  }
-
-  // Intl formats BCE years without a sign and Date.UTC maps years 0–99 to the 1900s: outside years
-  // 1000–9999 use the offset at the nearest bound (the zone's local mean time back then, anyway).
-  const minMs = Date.UTC(1000, 0, 1);
-  const maxMs = Date.UTC(9999, 11, 31);
-  const exactOffset = (instant: number): number => {
-    const ms = Math.min(Math.max(instant, minMs), maxMs);
-    let y = 0;
-    let mo = 0;
-    let d = 0;
-    let h = 0;
-    let mi = 0;
-    let s = 0;
-    for (const part of fmt.formatToParts(ms)) {
-      switch (part.type) {
-        case 'year':
-          y = Number(part.value);
-          break;
-        case 'month':
-          mo = Number(part.value);
-          break;
-        case 'day':
-          d = Number(part.value);
-          break;
-        case 'hour':
-          h = Number(part.value);
-          break;
-        case 'minute':
-          mi = Number(part.value);
-          break;
-        case 'second':
-          s = Number(part.value);
-          break;
-        default:
-          break;
-      }
-    }
-    const wholeSecond = ms - (((ms % 1000) + 1000) % 1000);
-    return Date.UTC(y, mo - 1, d, h, mi, s) - wholeSecond;
-  };
+  const fmt = zoneFormatter(timeZone);
+  const exactOffset = (instant: number): number => exactZoneOffset(fmt, instant);
 
   const atUtcMidnight = new Map<number, number>();
   const offsetAtUtcMidnight = (utcDay: number): number => {
@@ -230,6 +178,39 @@ export function createZoneCalendar(timeZone: string): ZoneCalendar {
     offsetMs,
     dayOfInstant: (ms) => Math.floor((ms + offsetMs(ms)) / DAY_MS),
   };
+}
+
+/**
+ * The one formatter that reads an instant's wall time in a zone (24-hour clock, numeric parts), for the
+ * rules' calendar and the schedule (src/ops/next-run.ts). Throws a RangeError for an unknown zone.
+ */
+export function wallTimeFormat(timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+}
+
+/** The zone's wall-clock formatter; a RangeError naming the zone when it is not an IANA time zone. */
+function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
+  try {
+    return wallTimeFormat(timeZone);
+  } catch {
+    throw new RangeError(`unknown time zone "${timeZone}": expected an IANA time zone like America/Sao_Paulo`);
+  }
+}
+
+// Intl formats BCE years without a sign and Date.UTC maps years 0–99 to the 1900s: outside years
+// 1000–9999 use the offset at the nearest bound (the zone's local mean time back then, anyway).
+const MIN_OFFSET_MS = Date.UTC(1000, 0, 1);
+const MAX_OFFSET_MS = Date.UTC(9999, 11, 31);
+
+/** The zone's UTC offset at an instant, read from its wall clock (local − UTC, whole seconds). */
+function exactZoneOffset(fmt: Intl.DateTimeFormat, instant: number): number {
+  const ms = Math.min(Math.max(instant, MIN_OFFSET_MS), MAX_OFFSET_MS);
+  const wall = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
+  for (const part of fmt.formatToParts(ms)) {
+    if (part.type in wall) wall[part.type as keyof typeof wall] = Number(part.value);
+  }
+  const wholeSecond = ms - (((ms % 1000) + 1000) % 1000);
+  return Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second) - wholeSecond;
 }
 
 /** The business-day part of the policy (`policy.followUp`). */

@@ -49,9 +49,39 @@ export interface DataQualityContext {
   fallbackUserId: number | null;
 }
 
+/** The required-field checks compiled against the company's fields, and what every check reads. */
+interface CompiledChecks {
+  ctx: DataQualityContext;
+  orgChecks: RequiredCheck[];
+  personChecks: RequiredCheck[];
+  /** Person checks for clients' persons: the stakeholder fields have their own findings. */
+  personChecksForClients: RequiredCheck[];
+  dealChecks: RequiredCheck[];
+  /** Built-in field names as the company spells them (the finding's `field` is shown to admins). */
+  ownerField: string;
+  decisionMakerRoles: string;
+  refs: ReferenceLookup;
+  /** Findings without an offending value (most are blanks) share one params object per field (a cache). */
+  fieldOnly: Map<string, Finding['params']>;
+  /** "FUP sem registro" (docs/policy.md §10.3), when the context gives today and the rules. */
+  heldWithoutNotes: ReturnType<typeof createNotesCheck> | null;
+}
+
 export function createDataQuality(ctx: DataQualityContext): DataQuality {
-  const { policy, catalogue, snapshot, stakeholders, fallbackUserId } = ctx;
-  const heldWithoutNotes = ctx.today === undefined ? null : createNotesCheck(policy, ctx.today, ctx.rules ?? new Map());
+  const dq = compileChecks(ctx);
+  return {
+    forOrg: (om, tier) => orgFindings(dq, om, tier),
+    forOrphans(persons, deals) {
+      const out: Finding[] = [];
+      for (const p of persons) checkRequired(dq, out, 'person', p, null, dq.personChecks, null);
+      for (const d of deals) if (d.status === 'open' && !isArchivedDeal(d)) checkRequired(dq, out, 'deal', d, null, dq.dealChecks, null);
+      return out;
+    },
+  };
+}
+
+function compileChecks(ctx: DataQualityContext): CompiledChecks {
+  const { policy, catalogue, snapshot, stakeholders } = ctx;
   const compile = (entity: 'organization' | 'person' | 'deal'): RequiredCheck[] => {
     const out: RequiredCheck[] = [];
     for (const req of policy.requiredFields[entity]) {
@@ -63,144 +93,22 @@ export function createDataQuality(ctx: DataQualityContext): DataQuality {
   const orgChecks = compile('organization');
   const personChecks = compile('person');
   const stakeholderKeys = new Set([stakeholders.roleField?.key, stakeholders.strengthField?.key].filter((k): k is string => k !== undefined));
-  const personChecksForClients = personChecks.filter((c) => !stakeholderKeys.has(c.field.key));
-  const dealChecks = compile('deal');
-
-  // Built-in field names as the company spells them (the finding's `field` is shown to admins).
-  const ownerField = catalogue.resolve('organization', 'Owner')?.name ?? 'Owner';
-  const decisionMakerRoles = policy.stakeholders.decisionMakerRoles.join(' / ');
-
-  const refs: ReferenceLookup = {
-    hasUser: (id) => snapshot.users.has(id),
-    hasPerson: (id) => snapshot.persons.get(id)?.isDeleted === false,
-    hasOrganization: (id) => snapshot.organizations.get(id)?.isDeleted === false,
-    hasDeal: (id) => snapshot.deals.get(id)?.isDeleted === false,
-  };
-  const activeUser = (id: number | null): number | null => {
-    if (id === null) return null;
-    const u: User | undefined = snapshot.users.get(id);
-    return u?.active ? id : null;
-  };
-  const responsible = (recordOwner: number | null, org: Organization | null) =>
-    activeUser(recordOwner) ?? activeUser(org?.ownerId ?? null) ?? fallbackUserId;
-
-  // Findings without an offending value (most are blanks) share one params object per field.
-  const fieldOnly = new Map<string, Finding['params']>();
-  const paramsOf = (fieldName: string, problem: ValueProblem): Finding['params'] => {
-    if (problem.params.value === undefined && problem.params.count === undefined) {
-      let params = fieldOnly.get(fieldName);
-      if (params === undefined) fieldOnly.set(fieldName, (params = { field: fieldName }));
-      return params;
-    }
-    return { field: fieldName, ...problem.params };
-  };
-
-  const checkRequired = (
-    out: Finding[],
-    entity: EntityKind,
-    record: FieldRecord & { id: number; ownerId: number | null },
-    org: Organization | null,
-    checks: readonly RequiredCheck[],
-    tier: number | null,
-  ) => {
-    for (const c of checks) {
-      if (c.tiers !== null && (tier === null || !c.tiers.has(tier))) continue;
-      const problem = checkFieldValue(c.field.fieldType, c.field.read(record), c.field.options, refs);
-      if (problem) {
-        out.push({
-          entity,
-          entityId: record.id,
-          orgId: org?.id ?? null,
-          field: c.field.name,
-          problem: problem.problem,
-          detail: problem.detail,
-          ownerId: responsible(record.ownerId, org),
-          params: paramsOf(c.field.name, problem),
-          textKey: problem.textKey,
-        });
-      }
-    }
-  };
-
-  const checkStakeholderField = (out: Finding[], person: Person, org: Organization, field: ResolvedField | null, missing: Finding['problem']) => {
-    if (!field) return;
-    const problem = checkFieldValue(field.fieldType, field.read(person), field.options, refs);
-    if (!problem) return;
-    out.push({
-      entity: 'person',
-      entityId: person.id,
-      orgId: org.id,
-      field: field.name,
-      problem: problem.problem === 'missing' ? missing : problem.problem,
-      detail: problem.detail,
-      ownerId: responsible(person.ownerId, org),
-      params: paramsOf(field.name, problem),
-      textKey: problem.textKey,
-    });
-  };
-
   return {
-    forOrg(om, tier) {
-      const { org, persons, deals } = om;
-      const out: Finding[] = [];
-      if (org.ownerId === null) {
-        out.push({
-          entity: 'organization',
-          entityId: org.id,
-          orgId: org.id,
-          field: ownerField,
-          problem: 'no_owner',
-          detail: 'the organization has no owner',
-          ownerId: fallbackUserId,
-          params: { field: ownerField },
-        });
-      } else {
-        const owner = snapshot.users.get(org.ownerId);
-        if (!owner?.active) {
-            out.push({
-            entity: 'organization',
-            entityId: org.id,
-            orgId: org.id,
-            field: ownerField,
-            problem: 'inactive_owner',
-            detail: owner ? `owner #${owner.id} (${owner.name}) is deactivated` : `owner #${org.ownerId} is not a user of the company`,
-            ownerId: fallbackUserId,
-            params: { field: ownerField, owner: owner ? owner.name : `#${org.ownerId}` },
-            ...(owner ? {} : { textKey: 'unknown_owner' as const }),
-          });
-        }
-      }
-      checkRequired(out, 'organization', org, org, orgChecks, tier);
-
-      if (tier >= policy.risks.decisionMakerMinTier && stakeholders.roleField && !persons.some((p) => stakeholders.isDecisionMaker(p))) {
-        out.push({
-          entity: 'organization',
-          entityId: org.id,
-          orgId: org.id,
-          field: stakeholders.roleField.name,
-          problem: 'no_decision_maker',
-          detail: `Tier ${tier} client without a person whose ${stakeholders.roleField.name} is ${decisionMakerRoles}`,
-          ownerId: responsible(org.ownerId, org),
-          params: { field: stakeholders.roleField.name, tier, roles: decisionMakerRoles },
-        });
-      }
-
-      for (const p of persons) {
-        checkRequired(out, 'person', p, org, personChecksForClients, tier);
-        checkStakeholderField(out, p, org, stakeholders.roleField, 'missing_stakeholder_role');
-        checkStakeholderField(out, p, org, stakeholders.strengthField, 'missing_relationship_strength');
-      }
-      // Archived deals are out of the pipeline (and not editable through the API): not checked.
-      for (const d of deals) if (d.status === 'open' && !isArchivedDeal(d)) checkRequired(out, 'deal', d, org, dealChecks, tier);
-      heldWithoutNotes?.(out, om, (a) => responsible(a.ownerId, org));
-      return out;
+    ctx,
+    orgChecks,
+    personChecks,
+    personChecksForClients: personChecks.filter((c) => !stakeholderKeys.has(c.field.key)),
+    dealChecks: compile('deal'),
+    ownerField: catalogue.resolve('organization', 'Owner')?.name ?? 'Owner',
+    decisionMakerRoles: policy.stakeholders.decisionMakerRoles.join(' / '),
+    refs: {
+      hasUser: (id) => snapshot.users.has(id),
+      hasPerson: (id) => snapshot.persons.get(id)?.isDeleted === false,
+      hasOrganization: (id) => snapshot.organizations.get(id)?.isDeleted === false,
+      hasDeal: (id) => snapshot.deals.get(id)?.isDeleted === false,
     },
-    forOrphans(persons, deals) {
-      const out: Finding[] = [];
-      for (const p of persons) checkRequired(out, 'person', p, null, personChecks, null);
-      for (const d of deals) if (d.status === 'open' && !isArchivedDeal(d)) checkRequired(out, 'deal', d, null, dealChecks, null);
-      return out;
-    },
+    fieldOnly: new Map(),
+    heldWithoutNotes: ctx.today === undefined ? null : createNotesCheck(policy, ctx.today, ctx.rules ?? new Map()),
   };
 }
 
@@ -249,4 +157,123 @@ const NOTE_FIELD = 'Note';
 function rank(r: CompiledRule): number {
   if (r.rule.kind === 'onboarding') return 2;
   return r.subject === null ? 1 : 0;
+}
+
+function activeUser(dq: CompiledChecks, id: number | null): number | null {
+  if (id === null) return null;
+  const u: User | undefined = dq.ctx.snapshot.users.get(id);
+  return u?.active ? id : null;
+}
+
+/** Who a finding goes to: the record's active owner, else the organization's, else the fallback user. */
+function responsible(dq: CompiledChecks, recordOwner: number | null, org: Organization | null): number | null {
+  return activeUser(dq, recordOwner) ?? activeUser(dq, org?.ownerId ?? null) ?? dq.ctx.fallbackUserId;
+}
+
+function paramsOf(dq: CompiledChecks, fieldName: string, problem: ValueProblem): Finding['params'] {
+  if (problem.params.value === undefined && problem.params.count === undefined) {
+    let params = dq.fieldOnly.get(fieldName);
+    if (params === undefined) dq.fieldOnly.set(fieldName, (params = { field: fieldName }));
+    return params;
+  }
+  return { field: fieldName, ...problem.params };
+}
+
+function checkRequired(
+  dq: CompiledChecks,
+  out: Finding[],
+  entity: EntityKind,
+  record: FieldRecord & { id: number; ownerId: number | null },
+  org: Organization | null,
+  checks: readonly RequiredCheck[],
+  tier: number | null,
+): void {
+  for (const c of checks) {
+    if (c.tiers !== null && (tier === null || !c.tiers.has(tier))) continue;
+    const problem = checkFieldValue(c.field.fieldType, c.field.read(record), c.field.options, dq.refs);
+    if (problem) {
+      out.push({
+        entity,
+        entityId: record.id,
+        orgId: org?.id ?? null,
+        field: c.field.name,
+        problem: problem.problem,
+        detail: problem.detail,
+        ownerId: responsible(dq, record.ownerId, org),
+        params: paramsOf(dq, c.field.name, problem),
+        textKey: problem.textKey,
+      });
+    }
+  }
+}
+
+function checkStakeholderField(dq: CompiledChecks, out: Finding[], person: Person, org: Organization, field: ResolvedField | null, missing: Finding['problem']): void {
+  if (!field) return;
+  const problem = checkFieldValue(field.fieldType, field.read(person), field.options, dq.refs);
+  if (!problem) return;
+  out.push({
+    entity: 'person',
+    entityId: person.id,
+    orgId: org.id,
+    field: field.name,
+    problem: problem.problem === 'missing' ? missing : problem.problem,
+    detail: problem.detail,
+    ownerId: responsible(dq, person.ownerId, org),
+    params: paramsOf(dq, field.name, problem),
+    textKey: problem.textKey,
+  });
+}
+
+/** No owner, or an owner who is deactivated or not a user of the company. */
+function ownerFinding(dq: CompiledChecks, org: Organization): Finding | null {
+  const { ownerField } = dq;
+  const { fallbackUserId, snapshot } = dq.ctx;
+  if (org.ownerId === null) {
+    return { entity: 'organization', entityId: org.id, orgId: org.id, field: ownerField, problem: 'no_owner', detail: 'the organization has no owner', ownerId: fallbackUserId, params: { field: ownerField } };
+  }
+  const owner = snapshot.users.get(org.ownerId);
+  if (owner?.active) return null;
+  return {
+    entity: 'organization',
+    entityId: org.id,
+    orgId: org.id,
+    field: ownerField,
+    problem: 'inactive_owner',
+    detail: owner ? `owner #${owner.id} (${owner.name}) is deactivated` : `owner #${org.ownerId} is not a user of the company`,
+    ownerId: fallbackUserId,
+    params: { field: ownerField, owner: owner ? owner.name : `#${org.ownerId}` },
+    ...(owner ? {} : { textKey: 'unknown_owner' as const }),
+  };
+}
+
+function orgFindings(dq: CompiledChecks, om: OrgMirror, tier: number): Finding[] {
+  const { org, persons, deals } = om;
+  const { policy, stakeholders } = dq.ctx;
+  const out: Finding[] = [];
+  const owner = ownerFinding(dq, org);
+  if (owner) out.push(owner);
+  checkRequired(dq, out, 'organization', org, org, dq.orgChecks, tier);
+
+  if (tier >= policy.risks.decisionMakerMinTier && stakeholders.roleField && !persons.some((p) => stakeholders.isDecisionMaker(p))) {
+    out.push({
+      entity: 'organization',
+      entityId: org.id,
+      orgId: org.id,
+      field: stakeholders.roleField.name,
+      problem: 'no_decision_maker',
+      detail: `Tier ${tier} client without a person whose ${stakeholders.roleField.name} is ${dq.decisionMakerRoles}`,
+      ownerId: responsible(dq, org.ownerId, org),
+      params: { field: stakeholders.roleField.name, tier, roles: dq.decisionMakerRoles },
+    });
+  }
+
+  for (const p of persons) {
+    checkRequired(dq, out, 'person', p, org, dq.personChecksForClients, tier);
+    checkStakeholderField(dq, out, p, org, stakeholders.roleField, 'missing_stakeholder_role');
+    checkStakeholderField(dq, out, p, org, stakeholders.strengthField, 'missing_relationship_strength');
+  }
+  // Archived deals are out of the pipeline (and not editable through the API): not checked.
+  for (const d of deals) if (d.status === 'open' && !isArchivedDeal(d)) checkRequired(dq, out, 'deal', d, org, dq.dealChecks, tier);
+  dq.heldWithoutNotes?.(out, om, (a) => responsible(dq, a.ownerId, org));
+  return out;
 }

@@ -176,48 +176,17 @@ export function checkFieldValue(
       }
       return null;
     }
-    case 'monetary': {
-      const m = value as { value?: unknown; currency?: unknown };
-      // The template shows the whole value: amount and currency together are what the admin corrects.
-      const whole = { value: show(value) };
-      if (typeof value !== 'object' || value === null) return { problem: 'invalid_monetary', detail: `expected {value, currency}, got ${show(value)}`, params: whole };
-      if (m.value === null || m.value === undefined) return { problem: 'missing', detail: 'no amount', params: {} };
-      if (typeof m.value !== 'number' || !Number.isFinite(m.value)) {
-        return { problem: 'invalid_monetary', detail: `amount is not a number: ${show(m.value)}`, params: whole };
-      }
-      if (typeof m.currency !== 'string' || !/^[A-Z]{3}$/.test(m.currency)) {
-        return { problem: 'invalid_monetary', detail: `currency is not a 3-letter code: ${show(m.currency)}`, params: whole };
-      }
-      return null;
-    }
+    case 'monetary':
+      return monetaryProblem(value);
     case 'enum':
     case 'set':
     case 'status':
-    case 'visible_to': {
-      const { ids, invalid } = optionIds(value, options);
-      if (invalid.length > 0) return { problem: 'invalid_option', detail: `not an option id: ${show(invalid[0])}`, params: { value: show(invalid[0]) } };
-      if (fieldType !== 'set' && ids.length > 1) {
-        return { problem: 'invalid_option', detail: `single-option field holds ${ids.length} options`, params: { count: ids.length }, textKey: 'too_many_options' };
-      }
-      // Without the option list (a system field the catalogue omits) existence cannot be judged.
-      if (options) {
-        const unknown = ids.filter((id) => !findOptionById(options, id));
-        if (unknown.length > 0) {
-          return { problem: 'invalid_option', detail: `option id ${unknown.join(', ')} does not exist (deleted option?)`, params: { value: unknown.join(', ') } };
-        }
-      }
-      return null;
-    }
+    case 'visible_to':
+      return optionProblem(fieldType, value, options);
     case 'date':
       return isRealIsoDate(value) ? null : { problem: 'invalid_date', detail: `not a real date YYYY-MM-DD: ${show(value)}`, params: { value: show(value) } };
-    case 'daterange': {
-      const r = value as { value?: unknown; until?: unknown };
-      if (typeof value !== 'object' || value === null || !isRealIsoDate(r.value) || !isRealIsoDate(r.until)) {
-        return { problem: 'invalid_date', detail: `expected {value, until} real dates: ${show(value)}`, params: { value: show(value) } };
-      }
-      if (r.until < r.value) return { problem: 'invalid_date', detail: `range ends before it starts: ${r.value} → ${r.until}`, params: { value: `${r.value} → ${r.until}` } };
-      return null;
-    }
+    case 'daterange':
+      return dateRangeProblem(value);
     // E-mails and phones are personal data (LGPD): a finding says which field of which record is invalid,
     // never the value itself (the admin opens the record through its link to correct it).
     case 'phone': {
@@ -225,37 +194,88 @@ export function checkFieldValue(
       return t !== null && isValidPhone(t) ? null : { problem: 'invalid_phone', detail: 'not a valid phone number', params: {} };
     }
     case 'emails':
-    case 'phones': {
-      const list = (Array.isArray(value) ? value : [value]).map((v) => textOf(v) ?? '').filter((t) => t.trim() !== '');
-      if (list.length === 0) return MISSING;
-      const check = fieldType === 'emails' ? isValidEmail : isValidPhone;
-      const bad = list.find((t) => !check(t));
-      if (bad !== undefined) {
-        const invalid = list.filter((t) => !check(t)).length;
-        return {
-          problem: fieldType === 'emails' ? 'invalid_email' : 'invalid_phone',
-          detail: `${invalid} of ${list.length} ${fieldType === 'emails' ? 'e-mail(s)' : 'phone number(s)'} not valid`,
-          params: {},
-        };
-      }
-      return null;
-    }
+    case 'phones':
+      return contactListProblem(fieldType, value);
     case 'user':
     case 'people':
     case 'org':
-    case 'deal': {
-      const ref = toOptionId(value);
-      const id = typeof ref === 'number' ? ref : null;
-      if (id === null) return { problem: 'dangling_reference', detail: `not an id: ${show(value)}`, params: { value: show(value) } };
-      const exists =
-        fieldType === 'user' ? refs.hasUser(id) : fieldType === 'people' ? refs.hasPerson(id) : fieldType === 'org' ? refs.hasOrganization(id) : refs.hasDeal(id);
-      const what = fieldType === 'user' ? 'user' : fieldType === 'people' ? 'person' : fieldType === 'org' ? 'organization' : 'deal';
-      return exists ? null : { problem: 'dangling_reference', detail: `${what} #${id} does not exist`, params: { value: `#${id}` } };
-    }
+    case 'deal':
+      return referenceProblem(fieldType, value, refs);
     case 'boolean':
       return typeof value === 'boolean' ? null : { problem: 'missing', detail: `not true/false: ${show(value)}`, params: { value: show(value) } };
     default:
       // time, timerange, json, … : presence is all the policy asks for.
       return null;
   }
+}
+
+/** A monetary value: {value: number, currency: 3-letter code}. */
+function monetaryProblem(value: unknown): ValueProblem | null {
+  const m = value as { value?: unknown; currency?: unknown };
+  // The template shows the whole value: amount and currency together are what the admin corrects.
+  const whole = { value: show(value) };
+  if (typeof value !== 'object' || value === null) return { problem: 'invalid_monetary', detail: `expected {value, currency}, got ${show(value)}`, params: whole };
+  if (m.value === null || m.value === undefined) return { problem: 'missing', detail: 'no amount', params: {} };
+  if (typeof m.value !== 'number' || !Number.isFinite(m.value)) {
+    return { problem: 'invalid_monetary', detail: `amount is not a number: ${show(m.value)}`, params: whole };
+  }
+  if (typeof m.currency !== 'string' || !/^[A-Z]{3}$/.test(m.currency)) {
+    return { problem: 'invalid_monetary', detail: `currency is not a 3-letter code: ${show(m.currency)}`, params: whole };
+  }
+  return null;
+}
+
+/** Option fields: ids that exist, one for a single-option field. */
+function optionProblem(fieldType: string, value: unknown, options: readonly FieldOption[] | null): ValueProblem | null {
+  const { ids, invalid } = optionIds(value, options);
+  if (invalid.length > 0) return { problem: 'invalid_option', detail: `not an option id: ${show(invalid[0])}`, params: { value: show(invalid[0]) } };
+  if (fieldType !== 'set' && ids.length > 1) {
+    return { problem: 'invalid_option', detail: `single-option field holds ${ids.length} options`, params: { count: ids.length }, textKey: 'too_many_options' };
+  }
+  // Without the option list (a system field the catalogue omits) existence cannot be judged.
+  if (options) {
+    const unknown = ids.filter((id) => !findOptionById(options, id));
+    if (unknown.length > 0) {
+      return { problem: 'invalid_option', detail: `option id ${unknown.join(', ')} does not exist (deleted option?)`, params: { value: unknown.join(', ') } };
+    }
+  }
+  return null;
+}
+
+/** A date range: real dates, ending no earlier than it starts. */
+function dateRangeProblem(value: unknown): ValueProblem | null {
+  const r = value as { value?: unknown; until?: unknown };
+  if (typeof value !== 'object' || value === null || !isRealIsoDate(r.value) || !isRealIsoDate(r.until)) {
+    return { problem: 'invalid_date', detail: `expected {value, until} real dates: ${show(value)}`, params: { value: show(value) } };
+  }
+  if (r.until < r.value) return { problem: 'invalid_date', detail: `range ends before it starts: ${r.value} → ${r.until}`, params: { value: `${r.value} → ${r.until}` } };
+  return null;
+}
+
+/** E-mail and phone lists: at least one, every one valid (the values themselves never in the finding). */
+function contactListProblem(fieldType: 'emails' | 'phones', value: unknown): ValueProblem | null {
+  const list = (Array.isArray(value) ? value : [value]).map((v) => textOf(v) ?? '').filter((t) => t.trim() !== '');
+  if (list.length === 0) return MISSING;
+  const check = fieldType === 'emails' ? isValidEmail : isValidPhone;
+  const bad = list.find((t) => !check(t));
+  if (bad !== undefined) {
+    const invalid = list.filter((t) => !check(t)).length;
+    return {
+      problem: fieldType === 'emails' ? 'invalid_email' : 'invalid_phone',
+      detail: `${invalid} of ${list.length} ${fieldType === 'emails' ? 'e-mail(s)' : 'phone number(s)'} not valid`,
+      params: {},
+    };
+  }
+  return null;
+}
+
+/** A reference to a user, person, organization or deal that exists. */
+function referenceProblem(fieldType: 'user' | 'people' | 'org' | 'deal', value: unknown, refs: ReferenceLookup): ValueProblem | null {
+  const ref = toOptionId(value);
+  const id = typeof ref === 'number' ? ref : null;
+  if (id === null) return { problem: 'dangling_reference', detail: `not an id: ${show(value)}`, params: { value: show(value) } };
+  const exists =
+    fieldType === 'user' ? refs.hasUser(id) : fieldType === 'people' ? refs.hasPerson(id) : fieldType === 'org' ? refs.hasOrganization(id) : refs.hasDeal(id);
+  const what = fieldType === 'user' ? 'user' : fieldType === 'people' ? 'person' : fieldType === 'org' ? 'organization' : 'deal';
+  return exists ? null : { problem: 'dangling_reference', detail: `${what} #${id} does not exist`, params: { value: `#${id}` } };
 }

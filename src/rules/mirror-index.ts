@@ -149,51 +149,97 @@ export function indexMirror(snapshot: MirrorSnapshot, classifier: CategoryClassi
   const slotOfOrg = (orgId: number | null) => (orgId === null ? NONE : orgSlot.get(orgId));
 
   // Persons: every record (deleted ones too) links activities; only live ones belong to a client.
-  const personSlot = slotLookup(snapshot.persons.keys(), snapshot.persons.size);
-  const livePersons: Person[] = [];
-  const livePersonSlots: number[] = [];
-  const orphanPersons: Person[] = [];
-  for (const p of snapshot.persons.values()) {
-    const slot = slotOfOrg(p.orgId);
-    if (slot !== NONE) personSlot.set(p.id, slot);
-    if (p.isDeleted) continue;
-    if (slot === NONE) orphanPersons.push(p);
+  const persons = linkToClients(snapshot.persons, slotOfOrg, size);
+  const deals = linkToClients(snapshot.deals, slotOfOrg, size);
+  const acts = indexActivities(snapshot, { classifier, cal, today, slotOfOrg, dealSlot: deals.slots, personSlot: persons.slots, openDealIds: openDeals(snapshot) });
+  const [doneOrder, doneStarts] = groupBySlot(acts.doneSlots, size, orderByDay(acts.doneActs, acts.actDays, acts.actIds));
+  const [openOrder, openStarts] = groupBySlot(acts.openSlots, size);
+
+  return {
+    size,
+    client(slot) {
+      const clientPersons = persons.ofSlot(slot);
+      for (let i = 1; i < clientPersons.length; i += 1) {
+        if (clientPersons[i]!.id < clientPersons[i - 1]!.id) {
+          clientPersons.sort((x, y) => x.id - y.id);
+          break;
+        }
+      }
+      const clientDeals = deals.ofSlot(slot);
+      const closeDays = clientDeals.map((d) => closeDay(d, cal));
+      // Already oldest first (ties by id): the pairs were ordered by day before grouping.
+      const touchpoints = activityEntries(acts, doneOrder, doneStarts, acts.doneActs, slot);
+      return { org: orgs[slot]!, persons: clientPersons, deals: clientDeals, closeDays, touchpoints, open: activityEntries(acts, openOrder, openStarts, acts.openActs, slot) };
+    },
+    orphanPersons: persons.orphans,
+    orphanDeals: deals.orphans,
+  };
+}
+
+/** Deals an activity may be linked to as "an open deal": open and not archived (docs/policy.md §10.3). */
+function openDeals(snapshot: MirrorSnapshot): Set<number> {
+  const ids = new Set<number>();
+  for (const d of snapshot.deals.values()) if (!d.isDeleted && d.status === 'open' && !isArchivedDeal(d)) ids.add(d.id);
+  return ids;
+}
+
+/** Records linked to clients through `orgId`: every record's slot (deleted ones too), the live ones grouped per client, the orphans. */
+function linkToClients<R extends { id: number; orgId: number | null; isDeleted: boolean }>(
+  records: ReadonlyMap<number, R>,
+  slotOfOrg: (orgId: number | null) => number,
+  size: number,
+): { slots: SlotLookup; orphans: R[]; ofSlot: (slot: number) => R[] } {
+  const slots = slotLookup(records.keys(), records.size);
+  const live: R[] = [];
+  const liveSlots: number[] = [];
+  const orphans: R[] = [];
+  for (const r of records.values()) {
+    const slot = slotOfOrg(r.orgId);
+    if (slot !== NONE) slots.set(r.id, slot);
+    if (r.isDeleted) continue;
+    if (slot === NONE) orphans.push(r);
     else {
-      livePersons.push(p);
-      livePersonSlots.push(slot);
+      live.push(r);
+      liveSlots.push(slot);
     }
   }
-  const [personOrder, personStarts] = groupBySlot(livePersonSlots, size);
+  const [order, starts] = groupBySlot(liveSlots, size);
+  const ofSlot = (slot: number): R[] => {
+    const out: R[] = [];
+    for (let j = starts[slot]!; j < starts[slot + 1]!; j += 1) out.push(live[order[j]!]!);
+    return out;
+  };
+  return { slots, orphans, ofSlot };
+}
 
-  const dealSlot = slotLookup(snapshot.deals.keys(), snapshot.deals.size);
-  const liveDeals: Deal[] = [];
-  const liveDealSlots: number[] = [];
-  const orphanDeals: Deal[] = [];
-  // Deals an activity may be linked to as "an open deal" (operational touchpoints, docs/policy.md §10.3).
-  const openDealIds = new Set<number>();
-  for (const d of snapshot.deals.values()) {
-    const slot = slotOfOrg(d.orgId);
-    if (slot !== NONE) dealSlot.set(d.id, slot);
-    if (d.isDeleted) continue;
-    if (d.status === 'open' && !isArchivedDeal(d)) openDealIds.add(d.id);
-    if (slot === NONE) orphanDeals.push(d);
-    else {
-      liveDeals.push(d);
-      liveDealSlots.push(slot);
-    }
-  }
-  const [dealOrder, dealStarts] = groupBySlot(liveDealSlots, size);
+/** Qualifying activities (a category, a client): their day and category mask, and one pair per (activity, client) link. */
+interface ActivityIndex {
+  acts: Activity[];
+  actIds: number[];
+  actDays: number[];
+  actMasks: number[];
+  doneActs: number[];
+  doneSlots: number[];
+  openActs: number[];
+  openSlots: number[];
+}
 
-  // Activities: one record per qualifying activity, one pair per (activity, client) link.
+interface ActivityLinks {
+  classifier: CategoryClassifier;
+  cal: ZoneCalendar;
+  today: EpochDay;
+  slotOfOrg: (orgId: number | null) => number;
+  dealSlot: SlotLookup;
+  personSlot: SlotLookup;
+  /** Deals an activity may be linked to as "an open deal" (operational touchpoints, docs/policy.md §10.3). */
+  openDealIds: ReadonlySet<number>;
+}
+
+// Activities: one record per qualifying activity, one pair per (activity, client) link.
+function indexActivities(snapshot: MirrorSnapshot, links: ActivityLinks): ActivityIndex {
+  const { classifier, cal, today, slotOfOrg, dealSlot, personSlot, openDealIds } = links;
   const parseDate = createDateCache();
-  const acts: Activity[] = [];
-  const actIds: number[] = [];
-  const actDays: number[] = [];
-  const actMasks: number[] = [];
-  const doneActs: number[] = [];
-  const doneSlots: number[] = [];
-  const openActs: number[] = [];
-  const openSlots: number[] = [];
+  const x: ActivityIndex = { acts: [], actIds: [], actDays: [], actMasks: [], doneActs: [], doneSlots: [], openActs: [], openSlots: [] };
   const linked: number[] = [];
   const link = (slot: number) => {
     if (slot !== NONE && !linked.includes(slot)) linked.push(slot);
@@ -208,59 +254,33 @@ export function indexMirror(snapshot: MirrorSnapshot, classifier: CategoryClassi
     if (a.personId !== null) link(personSlot.get(a.personId));
     for (const pid of a.participantPersonIds) if (pid !== a.personId) link(personSlot.get(pid));
     if (linked.length === 0) continue;
-    const k = acts.length;
-    acts.push(a);
-    actIds.push(a.id);
-    actMasks.push(mask);
+    const k = x.acts.length;
+    x.acts.push(a);
+    x.actIds.push(a.id);
+    x.actMasks.push(mask);
     // NaN marks an open activity without a (valid) due date.
-    actDays.push(a.done ? touchpointDay(a, cal, today, parseDate) : (dueDay(a, cal, parseDate) ?? Number.NaN));
+    x.actDays.push(a.done ? touchpointDay(a, cal, today, parseDate) : (dueDay(a, cal, parseDate) ?? Number.NaN));
     for (const slot of linked) {
       if (a.done) {
-        doneActs.push(k);
-        doneSlots.push(slot);
+        x.doneActs.push(k);
+        x.doneSlots.push(slot);
       } else {
-        openActs.push(k);
-        openSlots.push(slot);
+        x.openActs.push(k);
+        x.openSlots.push(slot);
       }
     }
   }
-  const [doneOrder, doneStarts] = groupBySlot(doneSlots, size, orderByDay(doneActs, actDays, actIds));
-  const [openOrder, openStarts] = groupBySlot(openSlots, size);
+  return x;
+}
 
-  const entries = (order: Int32Array, starts: Int32Array, pairActs: number[], slot: number): ActivityEntry[] => {
-    const out: ActivityEntry[] = [];
-    for (let j = starts[slot]!; j < starts[slot + 1]!; j += 1) {
-      const k = pairActs[order[j]!]!;
-      const a = acts[k]!;
-      const day = actDays[k]!;
-      out.push({ activity: a, day: Number.isNaN(day) ? null : day, mask: actMasks[k]!, personIds: activityPersonIds(a) });
-    }
-    return out;
-  };
-
-  return {
-    size,
-    client(slot) {
-      const persons: Person[] = [];
-      for (let j = personStarts[slot]!; j < personStarts[slot + 1]!; j += 1) persons.push(livePersons[personOrder[j]!]!);
-      for (let i = 1; i < persons.length; i += 1) {
-        if (persons[i]!.id < persons[i - 1]!.id) {
-          persons.sort((x, y) => x.id - y.id);
-          break;
-        }
-      }
-      const deals: Deal[] = [];
-      const closeDays: (EpochDay | null)[] = [];
-      for (let j = dealStarts[slot]!; j < dealStarts[slot + 1]!; j += 1) {
-        const d = liveDeals[dealOrder[j]!]!;
-        deals.push(d);
-        closeDays.push(closeDay(d, cal));
-      }
-      // Already oldest first (ties by id): the pairs were ordered by day before grouping.
-      const touchpoints = entries(doneOrder, doneStarts, doneActs, slot);
-      return { org: orgs[slot]!, persons, deals, closeDays, touchpoints, open: entries(openOrder, openStarts, openActs, slot) };
-    },
-    orphanPersons,
-    orphanDeals,
-  };
+/** One client's activity entries from a grouped pair list, in the group's order. */
+function activityEntries(x: ActivityIndex, order: Int32Array, starts: Int32Array, pairActs: number[], slot: number): ActivityEntry[] {
+  const out: ActivityEntry[] = [];
+  for (let j = starts[slot]!; j < starts[slot + 1]!; j += 1) {
+    const k = pairActs[order[j]!]!;
+    const a = x.acts[k]!;
+    const day = x.actDays[k]!;
+    out.push({ activity: a, day: Number.isNaN(day) ? null : day, mask: x.actMasks[k]!, personIds: activityPersonIds(a) });
+  }
+  return out;
 }

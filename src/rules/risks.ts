@@ -50,55 +50,77 @@ function personsTouchedSince(org: OrgMirror, clientIds: ReadonlySet<number>, sin
   return { persons, touches };
 }
 
+type PersonNames = { one: (id: number) => string; many: (ids: readonly number[]) => string };
+
 export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
-  const { org, clientIds, tier, engagement, contractEndDay, today, window } = input;
+  const { org } = input;
+  // Sentences name people, not ids; the client's persons are few, so a scan is cheaper than a map.
+  const one = (id: number) => org.persons.find((p) => p.id === id)?.name ?? `#${id}`;
+  const names: PersonNames = { one, many: (ids) => ids.map(one).join(', ') };
+  const strategic = input.tier >= ctx.policy.risks.decisionMakerMinTier;
+  const risks: (Risk | null)[] = [
+    strategic ? keyPersonRisk(input, ctx, names) : null,
+    strategic ? decisionMakerRisk(input, ctx, names) : null,
+    collisionRisk(input, ctx),
+    fallingEngagementRisk(input.engagement),
+    renewalRisk(input, ctx),
+    stakeholderAtRiskRisk(input, ctx, names),
+    ...dealRisks(input, ctx),
+  ];
+  return risks.filter((x): x is Risk => x !== null);
+}
+
+/** Touchpoints in the key-person window that all reached one person. */
+function keyPersonRisk(input: RiskInput, ctx: RiskContext, names: PersonNames): Risk | null {
+  const { org, clientIds, today } = input;
+  const r = ctx.policy.risks;
+  const { persons, touches } = personsTouchedSince(org, clientIds, today - r.keyPersonDays);
+  if (persons.size !== 1) return null;
+  const only = [...persons][0]!;
+  return {
+    kind: 'key_person_dependency',
+    detail: `${touches} touchpoint(s) in ${r.keyPersonDays} days reached only person #${only}`,
+    evidence: { personIds: [only], touchpoints: touches },
+    params: { person: names.one(only), touchpoints: touches, days: r.keyPersonDays },
+  };
+}
+
+/** No touchpoint with a decision maker in the window (or none mapped). */
+function decisionMakerRisk(input: RiskInput, ctx: RiskContext, names: PersonNames): Risk | null {
+  const { org, today } = input;
   const { policy, stakeholders } = ctx;
   const r = policy.risks;
-  const risks: Risk[] = [];
-  // Sentences name people, not ids; the client's persons are few, so a scan is cheaper than a map.
-  const personName = (id: number) => org.persons.find((p) => p.id === id)?.name ?? `#${id}`;
-  const personNames = (ids: readonly number[]) => ids.map(personName).join(', ');
+  const personNames = names.many;
+  const dms = org.persons.filter((p) => stakeholders.isDecisionMaker(p)).map((p) => p.id);
+  const dmSet = new Set(dms);
+  const reached = [...personsTouchedSince(org, dmSet, today - r.decisionMakerDays).persons];
+  if (reached.length !== 0) return null;
+  let lastDm: EpochDay | null = null;
+  for (const e of org.touchpoints) if (e.personIds.some((p) => dmSet.has(p))) lastDm = e.day;
+  const detail =
+    dms.length === 0
+      ? `no decision maker mapped (person field ${policy.stakeholders.roleField}), so no decision-maker contact in ${r.decisionMakerDays} days`
+      : `no touchpoint with decision maker(s) ${dms.map((id) => `#${id}`).join(', ')} in ${r.decisionMakerDays} days` +
+        (lastDm === null ? ' (never)' : ` (last ${formatEpochDay(lastDm)})`);
+  const days = r.decisionMakerDays;
+  const text: Pick<Risk, 'params' | 'textKey'> =
+    dms.length === 0
+      ? { params: { field: stakeholders.roleField?.name ?? policy.stakeholders.roleField, days }, textKey: 'no_decision_maker_mapped' }
+      : lastDm === null
+        ? { params: { persons: personNames(dms), days }, textKey: 'no_decision_maker_contact_never' }
+        : { params: { persons: personNames(dms), days, lastContactDate: formatEpochDay(lastDm) } };
+  return {
+    kind: 'no_decision_maker_contact',
+    detail,
+    evidence: lastDm === null ? { personIds: dms } : { personIds: dms, lastContact: formatEpochDay(lastDm) },
+    ...text,
+  };
+}
 
-  if (tier >= r.decisionMakerMinTier) {
-    const { persons, touches } = personsTouchedSince(org, clientIds, today - r.keyPersonDays);
-    if (persons.size === 1) {
-      const only = [...persons][0]!;
-      risks.push({
-        kind: 'key_person_dependency',
-        detail: `${touches} touchpoint(s) in ${r.keyPersonDays} days reached only person #${only}`,
-        evidence: { personIds: [only], touchpoints: touches },
-        params: { person: personName(only), touchpoints: touches, days: r.keyPersonDays },
-      });
-    }
-
-    const dms = org.persons.filter((p) => stakeholders.isDecisionMaker(p)).map((p) => p.id);
-    const dmSet = new Set(dms);
-    const reached = [...personsTouchedSince(org, dmSet, today - r.decisionMakerDays).persons];
-    if (reached.length === 0) {
-      let lastDm: EpochDay | null = null;
-      for (const e of org.touchpoints) if (e.personIds.some((p) => dmSet.has(p))) lastDm = e.day;
-      const detail =
-        dms.length === 0
-          ? `no decision maker mapped (person field ${policy.stakeholders.roleField}), so no decision-maker contact in ${r.decisionMakerDays} days`
-          : `no touchpoint with decision maker(s) ${dms.map((id) => `#${id}`).join(', ')} in ${r.decisionMakerDays} days` +
-            (lastDm === null ? ' (never)' : ` (last ${formatEpochDay(lastDm)})`);
-      const days = r.decisionMakerDays;
-      const text: Pick<Risk, 'params' | 'textKey'> =
-        dms.length === 0
-          ? { params: { field: stakeholders.roleField?.name ?? policy.stakeholders.roleField, days }, textKey: 'no_decision_maker_mapped' }
-          : lastDm === null
-            ? { params: { persons: personNames(dms), days }, textKey: 'no_decision_maker_contact_never' }
-            : { params: { persons: personNames(dms), days, lastContactDate: formatEpochDay(lastDm) } };
-      risks.push({
-        kind: 'no_decision_maker_contact',
-        detail,
-        evidence: lastDm === null ? { personIds: dms } : { personIds: dms, lastContact: formatEpochDay(lastDm) },
-        ...text,
-      });
-    }
-  }
-
-  // Outreach collision: the most recent ISO week of the shown engagement window with ≥ collisionUsers users.
+/** Outreach collision: the most recent ISO week of the shown engagement window with ≥ collisionUsers users. */
+function collisionRisk(input: RiskInput, ctx: RiskContext): Risk | null {
+  const { org, window } = input;
+  const r = ctx.policy.risks;
   const usersByWeek = new Map<number, Set<number>>();
   const firstShown = window.span - window.shown;
   for (const e of org.touchpoints) {
@@ -109,56 +131,66 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
     set.add(e.activity.ownerId);
   }
   const collisions = [...usersByWeek.entries()].filter(([, users]) => users.size >= r.collisionUsers).sort((a, b) => b[0] - a[0]);
-  if (collisions.length > 0) {
-    const [w, users] = collisions[0]!;
-    const userIds = [...users].sort((a, b) => a - b);
-    risks.push({
-      kind: 'outreach_collision',
-      detail:
-        `${userIds.length} users (${userIds.map((u) => `#${u}`).join(', ')}) touched the client in week ${window.labels[w]}` +
-        (collisions.length > 1 ? `; ${collisions.length} such weeks in the last ${window.shown}` : ''),
-      evidence: { week: window.labels[w]!, userIds, weeks: collisions.length },
-      params: {
-        users: userIds.map((u) => ctx.userName(u)).join(', '),
-        userCount: userIds.length,
-        weekStartDate: formatEpochDay(window.currentWeekStart - 7 * (window.span - 1 - w)),
-        weeks: collisions.length,
-        shownWeeks: window.shown,
-      },
-    });
-  }
+  if (collisions.length === 0) return null;
+  const [w, users] = collisions[0]!;
+  const userIds = [...users].sort((a, b) => a - b);
+  return {
+    kind: 'outreach_collision',
+    detail:
+      `${userIds.length} users (${userIds.map((u) => `#${u}`).join(', ')}) touched the client in week ${window.labels[w]}` +
+      (collisions.length > 1 ? `; ${collisions.length} such weeks in the last ${window.shown}` : ''),
+    evidence: { week: window.labels[w]!, userIds, weeks: collisions.length },
+    params: {
+      users: userIds.map((u) => ctx.userName(u)).join(', '),
+      userCount: userIds.length,
+      weekStartDate: formatEpochDay(window.currentWeekStart - 7 * (window.span - 1 - w)),
+      weeks: collisions.length,
+      shownWeeks: window.shown,
+    },
+  };
+}
 
-  if (engagement.trend === 'falling') {
-    risks.push({
-      kind: 'falling_engagement',
-      detail: `${engagement.last4} touchpoints in the last 4 weeks against ${engagement.previous4} in the 4 before`,
-      evidence: { last4: engagement.last4, previous4: engagement.previous4 },
-      params: { last4: engagement.last4, previous4: engagement.previous4 },
-    });
-  }
+function fallingEngagementRisk(engagement: Engagement): Risk | null {
+  if (engagement.trend !== 'falling') return null;
+  return {
+    kind: 'falling_engagement',
+    detail: `${engagement.last4} touchpoints in the last 4 weeks against ${engagement.previous4} in the 4 before`,
+    evidence: { last4: engagement.last4, previous4: engagement.previous4 },
+    params: { last4: engagement.last4, previous4: engagement.previous4 },
+  };
+}
 
-  if (contractEndDay !== null) {
-    const until = contractEndDay - today;
-    if (until >= 0 && until <= r.renewalWindowDays) {
-      risks.push({
-        kind: 'renewal_due',
-        detail: `contract ends ${formatEpochDay(contractEndDay)}, in ${until} days (window ${r.renewalWindowDays})`,
-        evidence: { contractEndDate: formatEpochDay(contractEndDay), daysUntil: until },
-        params: { contractEndDate: formatEpochDay(contractEndDay), days: until, windowDays: r.renewalWindowDays },
-      });
-    }
-  }
+function renewalRisk(input: RiskInput, ctx: RiskContext): Risk | null {
+  const { contractEndDay, today } = input;
+  const r = ctx.policy.risks;
+  if (contractEndDay === null) return null;
+  const until = contractEndDay - today;
+  if (until < 0 || until > r.renewalWindowDays) return null;
+  return {
+    kind: 'renewal_due',
+    detail: `contract ends ${formatEpochDay(contractEndDay)}, in ${until} days (window ${r.renewalWindowDays})`,
+    evidence: { contractEndDate: formatEpochDay(contractEndDay), daysUntil: until },
+    params: { contractEndDate: formatEpochDay(contractEndDay), days: until, windowDays: r.renewalWindowDays },
+  };
+}
 
-  const atRisk = org.persons.filter((p) => stakeholders.isAtRisk(p)).map((p) => p.id);
-  if (atRisk.length > 0) {
-    risks.push({
-      kind: 'stakeholder_at_risk',
-      detail: `relationship strength at risk: ${atRisk.map((id) => `#${id}`).join(', ')}`,
-      evidence: { personIds: atRisk },
-      params: { persons: personNames(atRisk), count: atRisk.length },
-    });
-  }
+function stakeholderAtRiskRisk(input: RiskInput, ctx: RiskContext, names: PersonNames): Risk | null {
+  const atRisk = input.org.persons.filter((p) => ctx.stakeholders.isAtRisk(p)).map((p) => p.id);
+  if (atRisk.length === 0) return null;
+  return {
+    kind: 'stakeholder_at_risk',
+    detail: `relationship strength at risk: ${atRisk.map((id) => `#${id}`).join(', ')}`,
+    evidence: { personIds: atRisk },
+    params: { persons: names.many(atRisk), count: atRisk.length },
+  };
+}
 
+/** Shrinking deals and recent losses. */
+function dealRisks(input: RiskInput, ctx: RiskContext): (Risk | null)[] {
+  const { org, today } = input;
+  const { policy } = ctx;
+  const r = policy.risks;
+  const risks: Risk[] = [];
   // Shrinking: the latest won deal (won within the last year) below shrinkingRatio × the one before it.
   const won: { d: Deal; day: EpochDay }[] = [];
   const lost: Deal[] = [];

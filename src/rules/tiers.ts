@@ -29,171 +29,251 @@ export interface TierRules {
   decide(client: OrgMirror, today: EpochDay): { decision: TierDecision; findings: Finding[] };
 }
 
+/** The tier policy compiled against the company's fields: patterns, option maps and thresholds in the firm currency. */
+interface TierPolicy {
+  policy: Policy;
+  cal: ZoneCalendar;
+  tierField: ResolvedField | null;
+  tierOptions: Map<string, number>;
+  ka: Policy['keyAccount'];
+  squadTitle: RegExp | null;
+  squadLabels: Set<number>;
+  squadField: ResolvedField | null;
+  squadValues: Set<string>;
+  byLevelDesc: Policy['tiers'];
+  lowest: Policy['tiers'][number];
+  rec: Policy['tierCriteria']['recurrence'];
+  thresholdCurrency: string;
+  /** Firm-currency units per threshold-currency unit. */
+  thresholdRate: number;
+  minRevenueFirm: Map<number, number>;
+  retainerTitle: RegExp | null;
+  retainerField: ResolvedField | null;
+  retainerValues: Set<string>;
+  upgrade: Policy['tierCriteria']['upgrade'];
+  upgradeNext: Policy['tiers'][number] | null;
+  valueField: string;
+}
+
 export function compileTierRules(policy: Policy, catalogue: FieldCatalogue, cal: ZoneCalendar): TierRules {
-  const tierField = catalogue.resolve('organization', policy.tierField.name);
-  const tierOptions = new Map(Object.entries(policy.tierField.options).map(([label, level]) => [norm(label), level]));
+  const tp = compileTierPolicy(policy, catalogue, cal);
+  return {
+    tierField: tp.tierField,
+    squadField: tp.squadField,
+    decide: (client, today) => decideTier(tp, client, today),
+  };
+}
+
+function compileTierPolicy(policy: Policy, catalogue: FieldCatalogue, cal: ZoneCalendar): TierPolicy {
   const ka = policy.keyAccount;
-  const squadTitle = ka.dealTitlePattern ? new RegExp(ka.dealTitlePattern, 'iu') : null;
-  const squadLabels = new Set(ka.dealLabelIds);
-  const squadField = ka.dealField ? catalogue.resolve('deal', ka.dealField.name) : null;
-  const squadValues = new Set((ka.dealField?.values ?? []).map(norm));
   const byLevelDesc = [...policy.tiers].sort((a, b) => b.level - a.level);
   const criteria = policy.tierCriteria;
   const thresholdCurrency = criteria.thresholdCurrency ?? policy.currency;
   // Firm-currency units per threshold-currency unit (the schema refuses a threshold currency without a rate).
   const thresholdRate = toFirmCurrency(1, thresholdCurrency, policy) ?? 1;
-  const minRevenueFirm = new Map(policy.tiers.map((t) => [t.level, t.minRevenue12m * thresholdRate]));
   const rec = criteria.recurrence;
-  const retainerTitle = rec.retainerTitlePattern ? new RegExp(rec.retainerTitlePattern, 'iu') : null;
-  const retainerField = rec.retainerField ? catalogue.resolve('deal', rec.retainerField.name) : null;
-  const retainerValues = new Set((rec.retainerField?.values ?? []).map(norm));
-  const isRetainer = (d: Deal): boolean =>
-    retainerTitle?.test(d.title) === true ||
-    (retainerField !== null && valueLabels(retainerField.read(d), retainerField.fieldType, retainerField.options).some((l) => retainerValues.has(norm(l))));
   const upgrade = criteria.upgrade;
-  const upgradeNext = [...policy.tiers].sort((a, b) => a.level - b.level).find((t) => t.level > upgrade.tier) ?? null;
-  const valueField = catalogue.resolve('deal', 'Value')?.name ?? 'Value';
-  const lowest = byLevelDesc[byLevelDesc.length - 1]!;
-
-  const squadReason = (d: Deal): string | null => {
-    if (squadTitle?.test(d.title)) return `title "${d.title}" matches ${ka.dealTitlePattern}`;
-    const label = d.labelIds.find((l) => squadLabels.has(l));
-    if (label !== undefined) return `label ${label}`;
-    if (squadField) {
-      const hit = valueLabels(squadField.read(d), squadField.fieldType, squadField.options).find((l) => squadValues.has(norm(l)));
-      if (hit !== undefined) return `${squadField.name} = "${hit}"`;
-    }
-    return null;
-  };
-
-  const explicitLevel = (org: OrgMirror['org']): { level: number; label: string } | null => {
-    if (!tierField) return null;
-    for (const label of valueLabels(tierField.read(org), tierField.fieldType, tierField.options)) {
-      const level = tierOptions.get(norm(label));
-      if (level !== undefined) return { level, label };
-    }
-    return null;
-  };
-
   return {
-    tierField,
-    squadField,
-    decide({ org, deals, closeDays }, today) {
-      const yearAgo = addYears(today, -1);
-      const twoYearsAgo = addYears(today, -2);
-      const windowStart = today - Math.round((rec.windowMonths * 365.25) / 12);
-      const findings: Finding[] = [];
-      const unconverted = new Set<string>();
-      let revenue = 0;
-      let previousRevenue = 0;
-      let wonDeals = 0;
-      let retainer = false;
-      let firstWon: EpochDay | null = null;
-      let squad: { deal: Deal; reason: string } | null = null;
-      for (let i = 0; i < deals.length; i += 1) {
-        const d = deals[i]!;
-        const day = closeDays[i] ?? null;
-        if (d.status !== 'won' || day === null) continue;
-        if (firstWon === null || day < firstWon) firstWon = day;
-        if (day > windowStart && day <= today) wonDeals += 1;
-        if (!retainer && isRetainer(d)) retainer = true;
-        if (day > twoYearsAgo && day <= yearAgo) previousRevenue += toFirmCurrency(d.value, d.currency, policy) ?? 0;
-        if (squad === null) {
-          const reason = squadReason(d);
-          if (reason !== null) squad = { deal: d, reason };
-        }
-        if (day > yearAgo && day <= today) {
-          const v = toFirmCurrency(d.value, d.currency, policy);
-          if (v === null) {
-            const code = (d.currency ?? '').toUpperCase();
-            unconverted.add(code);
-            findings.push({
-              entity: 'deal',
-              entityId: d.id,
-              orgId: org.id,
-              field: valueField,
-              problem: 'unknown_currency',
-              detail: `won deal value ${formatAmount(d.value ?? 0)} ${code} has no rate to ${policy.currency} in currencyRates; left out of the 12-month revenue`,
-              ownerId: d.ownerId,
-              params: { field: valueField, amount: d.value ?? 0, currency: code, firmCurrency: policy.currency },
-            });
-          } else revenue += v;
-        }
-      }
-      const addDay = cal.dayOfInstant(parseInstant(org.addTime));
-      const since = firstWon ?? (Number.isFinite(addDay) ? addDay : today);
-      const tenureYears = Math.max(0, Math.round(((today - since) / 365.25) * 100) / 100);
-      const revenue12m = Math.round(revenue * 100) / 100;
-      const revenue12mThreshold = Math.round((revenue / thresholdRate) * 100) / 100;
-      const recurrent = retainer || wonDeals >= rec.minWonDeals;
-      const growth = previousRevenue > 0 ? Math.round(((revenue - previousRevenue) / previousRevenue) * 1000) / 1000 : null;
-      const base = {
-        revenue12m,
-        tenureYears,
-        unconvertedCurrencies: [...unconverted].sort(),
-        thresholdCurrency,
-        revenue12mThreshold,
-        revenuePrevious12m: Math.round(previousRevenue * 100) / 100,
-        wonDeals,
-        retainer,
-      };
-      const candidateOf = (level: number): TierDecision['upgradeCandidate'] => {
-        if (level !== upgrade.tier || upgradeNext === null) return null;
-        const threshold = minRevenueFirm.get(upgradeNext.level)!;
-        const share = threshold > 0 ? Math.round((revenue / threshold) * 1000) / 1000 : 1;
-        const reasons: ('revenue_share' | 'growth')[] = [];
-        if (share + 1e-9 >= upgrade.revenueShare) reasons.push('revenue_share');
-        if (growth !== null && growth + 1e-9 >= upgrade.growth) reasons.push('growth');
-        return reasons.length === 0 ? null : { nextTier: upgradeNext.level, share, growth, reasons };
-      };
-
-      const explicit = explicitLevel(org);
-      if (explicit) {
-        const detail = `${tierField!.name} = "${explicit.label}"`;
-        const params = { tier: explicit.level, field: tierField!.name, label: explicit.label };
-        const decision: TierDecision = { level: explicit.level, rule: 'explicit_field', detail, ...base, params, heldBack: null, upgradeCandidate: candidateOf(explicit.level) };
-        return { decision, findings };
-      }
-      // Tiny epsilon: rates make sums like 9433.96 × 5.3 land a hair under a round threshold.
-      const revenueMet = (t: (typeof byLevelDesc)[number]) => revenue + 1e-6 >= minRevenueFirm.get(t.level)!;
-      const unmet = (t: (typeof byLevelDesc)[number]): 'tenure' | 'recurrence' | null =>
-        tenureYears < t.minTenureYears ? 'tenure' : t.requiresRecurrence && !recurrent ? 'recurrence' : null;
-      const byRevenueOnly = byLevelDesc.find(revenueMet) ?? null;
-      const matched = byLevelDesc.find((t) => revenueMet(t) && unmet(t) === null);
-      const byRevenue = matched ?? lowest;
-      const heldBack = byRevenueOnly !== null && byRevenueOnly.level > byRevenue.level ? { level: byRevenueOnly.level, criterion: unmet(byRevenueOnly)! } : null;
-      const tenureSource = firstWon === null ? 'since the organization was added' : 'since the first won deal';
-      const money = `${formatAmount(revenue)} ${policy.currency}` + (thresholdCurrency === policy.currency ? '' : ` (${formatAmount(revenue12mThreshold)} ${thresholdCurrency})`);
-      const factsText = `12-month won revenue ${money}, tenure ${tenureYears} years ${tenureSource}, ${wonDeals} won deal(s) in ${rec.windowMonths} months${retainer ? ', a retainer' : ''}`;
-      const heldText = heldBack
-        ? `; revenue reaches Tier ${heldBack.level} but ${heldBack.criterion === 'tenure' ? `tenure is below ${byRevenueOnly!.minTenureYears} years` : `it is not recurrent (${rec.minWonDeals} won deals in ${rec.windowMonths} months or a retainer)`}`
-        : '';
-      const revenueDetail = matched
-        ? `${factsText} (Tier ${matched.level} needs ${formatAmount(matched.minRevenue12m)} ${thresholdCurrency} and ${matched.minTenureYears} years${matched.requiresRecurrence ? ' and recurrence' : ''})${heldText}`
-        : `${factsText}: below every tier threshold, lowest tier${heldText}`;
-      if (squad && ka.minTier > byRevenue.level) {
-        const detail = `won squad deal #${squad.deal.id} (${squad.reason})`;
-        const decision: TierDecision = { level: ka.minTier, rule: 'key_account', detail, ...base, params: { tier: ka.minTier, deal: squad.deal.title }, heldBack: null, upgradeCandidate: candidateOf(ka.minTier) };
-        return { decision, findings };
-      }
-      const squadNote = squad ? `; also a key account (won squad deal #${squad.deal.id})` : '';
-      const detail = revenueDetail + squadNote;
-      const facts = { tier: byRevenue.level, revenue: revenue12m, currency: policy.currency, revenueThreshold: revenue12mThreshold, thresholdCurrency, tenureYears };
-      const common = { ...base, heldBack, upgradeCandidate: candidateOf(byRevenue.level) };
-      let decision: TierDecision;
-      if (heldBack?.criterion === 'tenure') {
-        const params = { ...facts, heldTier: heldBack.level, minTenureYears: byRevenueOnly!.minTenureYears };
-        decision = { level: byRevenue.level, rule: 'revenue_tenure', detail, ...common, params, textKey: 'held_back_tenure' };
-      } else if (heldBack?.criterion === 'recurrence') {
-        const params = { ...facts, heldTier: heldBack.level, wonDeals, minWonDeals: rec.minWonDeals, windowMonths: rec.windowMonths };
-        decision = { level: byRevenue.level, rule: 'revenue_tenure', detail, ...common, params, textKey: 'held_back_recurrence' };
-      } else if (matched) {
-        const params = { ...facts, minRevenue: matched.minRevenue12m, minTenureYears: matched.minTenureYears, wonDeals };
-        decision = { level: matched.level, rule: 'revenue_tenure', detail, ...common, params };
-      } else {
-        decision = { level: lowest.level, rule: 'revenue_tenure', detail, ...common, params: facts, textKey: 'lowest_tier' };
-      }
-      return { decision, findings };
-    },
+    policy,
+    cal,
+    tierField: catalogue.resolve('organization', policy.tierField.name),
+    tierOptions: new Map(Object.entries(policy.tierField.options).map(([label, level]) => [norm(label), level])),
+    ka,
+    squadTitle: ka.dealTitlePattern ? new RegExp(ka.dealTitlePattern, 'iu') : null,
+    squadLabels: new Set(ka.dealLabelIds),
+    squadField: ka.dealField ? catalogue.resolve('deal', ka.dealField.name) : null,
+    squadValues: new Set((ka.dealField?.values ?? []).map(norm)),
+    byLevelDesc,
+    lowest: byLevelDesc[byLevelDesc.length - 1]!,
+    rec,
+    thresholdCurrency,
+    thresholdRate,
+    minRevenueFirm: new Map(policy.tiers.map((t) => [t.level, t.minRevenue12m * thresholdRate])),
+    retainerTitle: rec.retainerTitlePattern ? new RegExp(rec.retainerTitlePattern, 'iu') : null,
+    retainerField: rec.retainerField ? catalogue.resolve('deal', rec.retainerField.name) : null,
+    retainerValues: new Set((rec.retainerField?.values ?? []).map(norm)),
+    upgrade,
+    upgradeNext: [...policy.tiers].sort((a, b) => a.level - b.level).find((t) => t.level > upgrade.tier) ?? null,
+    valueField: catalogue.resolve('deal', 'Value')?.name ?? 'Value',
   };
+}
+
+function isRetainer(tp: TierPolicy, d: Deal): boolean {
+  const { retainerTitle, retainerField, retainerValues } = tp;
+  return (
+    retainerTitle?.test(d.title) === true ||
+    (retainerField !== null && valueLabels(retainerField.read(d), retainerField.fieldType, retainerField.options).some((l) => retainerValues.has(norm(l))))
+  );
+}
+
+/** Why a deal is a squad (key-account) deal, or null. */
+function squadReason(tp: TierPolicy, d: Deal): string | null {
+  const { squadTitle, squadLabels, squadField, squadValues } = tp;
+  if (squadTitle?.test(d.title)) return `title "${d.title}" matches ${tp.ka.dealTitlePattern}`;
+  const label = d.labelIds.find((l) => squadLabels.has(l));
+  if (label !== undefined) return `label ${label}`;
+  if (squadField) {
+    const hit = valueLabels(squadField.read(d), squadField.fieldType, squadField.options).find((l) => squadValues.has(norm(l)));
+    if (hit !== undefined) return `${squadField.name} = "${hit}"`;
+  }
+  return null;
+}
+
+function explicitLevel(tp: TierPolicy, org: OrgMirror['org']): { level: number; label: string } | null {
+  const { tierField } = tp;
+  if (!tierField) return null;
+  for (const label of valueLabels(tierField.read(org), tierField.fieldType, tierField.options)) {
+    const level = tp.tierOptions.get(norm(label));
+    if (level !== undefined) return { level, label };
+  }
+  return null;
+}
+
+/** What the client's won deals say: revenue (this and last 12 months), recurrence, first win, a squad deal. */
+interface WonFacts {
+  revenue: number;
+  previousRevenue: number;
+  wonDeals: number;
+  retainer: boolean;
+  firstWon: EpochDay | null;
+  squad: { deal: Deal; reason: string } | null;
+  unconverted: Set<string>;
+  findings: Finding[];
+}
+
+function wonDealFacts(tp: TierPolicy, { org, deals, closeDays }: OrgMirror, today: EpochDay): WonFacts {
+  const { policy, rec, valueField } = tp;
+  const yearAgo = addYears(today, -1);
+  const twoYearsAgo = addYears(today, -2);
+  const windowStart = today - Math.round((rec.windowMonths * 365.25) / 12);
+  const f: WonFacts = { revenue: 0, previousRevenue: 0, wonDeals: 0, retainer: false, firstWon: null, squad: null, unconverted: new Set(), findings: [] };
+  for (let i = 0; i < deals.length; i += 1) {
+    const d = deals[i]!;
+    const day = closeDays[i] ?? null;
+    if (d.status !== 'won' || day === null) continue;
+    if (f.firstWon === null || day < f.firstWon) f.firstWon = day;
+    if (day > windowStart && day <= today) f.wonDeals += 1;
+    if (!f.retainer && isRetainer(tp, d)) f.retainer = true;
+    if (day > twoYearsAgo && day <= yearAgo) f.previousRevenue += toFirmCurrency(d.value, d.currency, policy) ?? 0;
+    if (f.squad === null) {
+      const reason = squadReason(tp, d);
+      if (reason !== null) f.squad = { deal: d, reason };
+    }
+    if (day > yearAgo && day <= today) {
+      const v = toFirmCurrency(d.value, d.currency, policy);
+      if (v === null) {
+        const code = (d.currency ?? '').toUpperCase();
+        f.unconverted.add(code);
+        f.findings.push({
+          entity: 'deal',
+          entityId: d.id,
+          orgId: org.id,
+          field: valueField,
+          problem: 'unknown_currency',
+          detail: `won deal value ${formatAmount(d.value ?? 0)} ${code} has no rate to ${policy.currency} in currencyRates; left out of the 12-month revenue`,
+          ownerId: d.ownerId,
+          params: { field: valueField, amount: d.value ?? 0, currency: code, firmCurrency: policy.currency },
+        });
+      } else f.revenue += v;
+    }
+  }
+  return f;
+}
+
+/** An upgrade candidate at `level`: revenue share of the next tier's threshold, or growth, high enough. */
+function upgradeCandidate(tp: TierPolicy, level: number, revenue: number, growth: number | null): TierDecision['upgradeCandidate'] {
+  const { upgrade, upgradeNext } = tp;
+  if (level !== upgrade.tier || upgradeNext === null) return null;
+  const threshold = tp.minRevenueFirm.get(upgradeNext.level)!;
+  const share = threshold > 0 ? Math.round((revenue / threshold) * 1000) / 1000 : 1;
+  const reasons: ('revenue_share' | 'growth')[] = [];
+  if (share + 1e-9 >= upgrade.revenueShare) reasons.push('revenue_share');
+  if (growth !== null && growth + 1e-9 >= upgrade.growth) reasons.push('growth');
+  return reasons.length === 0 ? null : { nextTier: upgradeNext.level, share, growth, reasons };
+}
+
+/** The figures every tier decision carries. */
+interface TierFacts {
+  revenue12m: number;
+  tenureYears: number;
+  unconvertedCurrencies: string[];
+  thresholdCurrency: string;
+  revenue12mThreshold: number;
+  revenuePrevious12m: number;
+  wonDeals: number;
+  retainer: boolean;
+}
+
+function decideTier(tp: TierPolicy, client: OrgMirror, today: EpochDay): { decision: TierDecision; findings: Finding[] } {
+  const { org } = client;
+  const f = wonDealFacts(tp, client, today);
+  const { revenue, previousRevenue, retainer, wonDeals, findings } = f;
+  const addDay = tp.cal.dayOfInstant(parseInstant(org.addTime));
+  const since = f.firstWon ?? (Number.isFinite(addDay) ? addDay : today);
+  const base: TierFacts = {
+    revenue12m: Math.round(revenue * 100) / 100,
+    tenureYears: Math.max(0, Math.round(((today - since) / 365.25) * 100) / 100),
+    unconvertedCurrencies: [...f.unconverted].sort(),
+    thresholdCurrency: tp.thresholdCurrency,
+    revenue12mThreshold: Math.round((revenue / tp.thresholdRate) * 100) / 100,
+    revenuePrevious12m: Math.round(previousRevenue * 100) / 100,
+    wonDeals,
+    retainer,
+  };
+  const growth = previousRevenue > 0 ? Math.round(((revenue - previousRevenue) / previousRevenue) * 1000) / 1000 : null;
+  const candidateOf = (level: number) => upgradeCandidate(tp, level, revenue, growth);
+  const explicit = explicitLevel(tp, org);
+  if (explicit) {
+    const detail = `${tp.tierField!.name} = "${explicit.label}"`;
+    const params = { tier: explicit.level, field: tp.tierField!.name, label: explicit.label };
+    const decision: TierDecision = { level: explicit.level, rule: 'explicit_field', detail, ...base, params, heldBack: null, upgradeCandidate: candidateOf(explicit.level) };
+    return { decision, findings };
+  }
+  return { decision: decideByRevenue(tp, f, base, candidateOf), findings };
+}
+
+/** The tier by revenue, tenure and recurrence (or the key-account floor), with the criterion that held it back. */
+function decideByRevenue(tp: TierPolicy, f: WonFacts, base: TierFacts, candidateOf: (level: number) => TierDecision['upgradeCandidate']): TierDecision {
+  const { policy, byLevelDesc, lowest, rec, thresholdCurrency, ka } = tp;
+  const { revenue, wonDeals, retainer, squad } = f;
+  const { tenureYears, revenue12m, revenue12mThreshold } = base;
+  const recurrent = retainer || wonDeals >= rec.minWonDeals;
+  // Tiny epsilon: rates make sums like 9433.96 × 5.3 land a hair under a round threshold.
+  const revenueMet = (t: (typeof byLevelDesc)[number]) => revenue + 1e-6 >= tp.minRevenueFirm.get(t.level)!;
+  const unmet = (t: (typeof byLevelDesc)[number]): 'tenure' | 'recurrence' | null =>
+    tenureYears < t.minTenureYears ? 'tenure' : t.requiresRecurrence && !recurrent ? 'recurrence' : null;
+  const byRevenueOnly = byLevelDesc.find(revenueMet) ?? null;
+  const matched = byLevelDesc.find((t) => revenueMet(t) && unmet(t) === null);
+  const byRevenue = matched ?? lowest;
+  const heldBack = byRevenueOnly !== null && byRevenueOnly.level > byRevenue.level ? { level: byRevenueOnly.level, criterion: unmet(byRevenueOnly)! } : null;
+  const tenureSource = f.firstWon === null ? 'since the organization was added' : 'since the first won deal';
+  const money = `${formatAmount(revenue)} ${policy.currency}` + (thresholdCurrency === policy.currency ? '' : ` (${formatAmount(revenue12mThreshold)} ${thresholdCurrency})`);
+  const factsText = `12-month won revenue ${money}, tenure ${tenureYears} years ${tenureSource}, ${wonDeals} won deal(s) in ${rec.windowMonths} months${retainer ? ', a retainer' : ''}`;
+  const heldText = heldBack
+    ? `; revenue reaches Tier ${heldBack.level} but ${heldBack.criterion === 'tenure' ? `tenure is below ${byRevenueOnly!.minTenureYears} years` : `it is not recurrent (${rec.minWonDeals} won deals in ${rec.windowMonths} months or a retainer)`}`
+    : '';
+  const revenueDetail = matched
+    ? `${factsText} (Tier ${matched.level} needs ${formatAmount(matched.minRevenue12m)} ${thresholdCurrency} and ${matched.minTenureYears} years${matched.requiresRecurrence ? ' and recurrence' : ''})${heldText}`
+    : `${factsText}: below every tier threshold, lowest tier${heldText}`;
+  if (squad && ka.minTier > byRevenue.level) {
+    const detail = `won squad deal #${squad.deal.id} (${squad.reason})`;
+    return { level: ka.minTier, rule: 'key_account', detail, ...base, params: { tier: ka.minTier, deal: squad.deal.title }, heldBack: null, upgradeCandidate: candidateOf(ka.minTier) };
+  }
+  const squadNote = squad ? `; also a key account (won squad deal #${squad.deal.id})` : '';
+  const detail = revenueDetail + squadNote;
+  const facts = { tier: byRevenue.level, revenue: revenue12m, currency: policy.currency, revenueThreshold: revenue12mThreshold, thresholdCurrency, tenureYears };
+  const common = { ...base, heldBack, upgradeCandidate: candidateOf(byRevenue.level) };
+  if (heldBack?.criterion === 'tenure') {
+    const params = { ...facts, heldTier: heldBack.level, minTenureYears: byRevenueOnly!.minTenureYears };
+    return { level: byRevenue.level, rule: 'revenue_tenure', detail, ...common, params, textKey: 'held_back_tenure' };
+  }
+  if (heldBack?.criterion === 'recurrence') {
+    const params = { ...facts, heldTier: heldBack.level, wonDeals, minWonDeals: rec.minWonDeals, windowMonths: rec.windowMonths };
+    return { level: byRevenue.level, rule: 'revenue_tenure', detail, ...common, params, textKey: 'held_back_recurrence' };
+  }
+  if (matched) {
+    const params = { ...facts, minRevenue: matched.minRevenue12m, minTenureYears: matched.minTenureYears, wonDeals };
+    return { level: matched.level, rule: 'revenue_tenure', detail, ...common, params };
+  }
+  return { level: lowest.level, rule: 'revenue_tenure', detail, ...common, params: facts, textKey: 'lowest_tier' };
 }

@@ -114,7 +114,6 @@ export function createCompanyState(kv: Kv, companyId: string, logger: Logger, tu
     deal: new EntityMirror<Deal>(kv, 'deal', COLUMNS.deal, logger, tuning),
     activity: new EntityMirror<Activity>(kv, 'activity', COLUMNS.activity, logger, tuning),
   };
-  const mirrorOf = <E extends EntityKind>(e: E) => mirrors[e] as unknown as EntityMirror<EntityRecordOf[E]>;
 
   const ref = <T>(key: string) => ({
     async get(): Promise<T[]> {
@@ -128,7 +127,34 @@ export function createCompanyState(kv: Kv, companyId: string, logger: Logger, tu
   const users = ref<User>('ref:users');
   const activityTypes = ref<ActivityType>('ref:activityTypes');
 
-  const mirror: MirrorApi = {
+  const mirror = mirrorApi(companyId, mirrors, { users, activityTypes, fields });
+
+  const checkpoints: CheckpointApi = {
+    async get(entity, stream) {
+      return (await mirrors[entity].checkpoint(stream)) ?? emptyCheckpoint(entity);
+    },
+    put: (entity, cp, stream) => mirrors[entity].writeCheckpoint(cp, stream),
+  };
+
+  const runs = runHistory(kv);
+  const ledger = ledgerApi(kv);
+  const audit = auditLog(kv);
+  const changes: CompanyState['changes'] = {
+    read: () => kv.get<unknown>(CHANGES_KEY),
+    write: (memory) => kv.set(CHANGES_KEY, memory),
+  };
+
+  return { companyId, mirror, checkpoints, fields, users, activityTypes, runs, ledger, audit, health: createHealthHistory(kv), changes };
+}
+
+type Mirrors = { [E in EntityKind]: EntityMirror<EntityRecordOf[E]> };
+type RefList<T> = { get(): Promise<T[]>; put(values: readonly T[]): Promise<void> };
+
+/** The mirror of every entity, and the snapshot the rules read (entities plus reference data). */
+function mirrorApi(companyId: string, mirrors: Mirrors, refs: { users: RefList<User>; activityTypes: RefList<ActivityType>; fields: RefList<FieldDefinition> }): MirrorApi {
+  const { users, activityTypes, fields } = refs;
+  const mirrorOf = <E extends EntityKind>(e: E) => mirrors[e] as unknown as EntityMirror<EntityRecordOf[E]>;
+  return {
     async load() {
       const [organizations, persons, deals, activities, u, t, f] = await Promise.all([
         mirrors.organization.load(),
@@ -167,15 +193,11 @@ export function createCompanyState(kv: Kv, companyId: string, logger: Logger, tu
     },
     clear: (entity) => mirrors[entity].clear(),
   };
+}
 
-  const checkpoints: CheckpointApi = {
-    async get(entity, stream) {
-      return (await mirrors[entity].checkpoint(stream)) ?? emptyCheckpoint(entity);
-    },
-    put: (entity, cp, stream) => mirrors[entity].writeCheckpoint(cp, stream),
-  };
-
-  const runs = {
+/** The run history: one entry per run id and kind, the last RUN_HISTORY_KEEP kept. */
+function runHistory(kv: Kv) {
+  return {
     async append(run: RunRecord) {
       const list = (await kv.get<RunRecord[]>('runs')) ?? [];
       // A run is appended when it starts and again when it ends: keep one entry per run id and kind
@@ -189,8 +211,11 @@ export function createCompanyState(kv: Kv, companyId: string, logger: Logger, tu
       return list.slice(-limit).reverse();
     },
   };
+}
 
-  const ledger: LedgerApi = {
+/** The write ledger: an entry per idempotency key, and the index of keys. */
+function ledgerApi(kv: Kv): LedgerApi {
+  return {
     async get(key) {
       const v = await kv.get<{ key: string; entry: Record<string, unknown> }>(`ledger:e:${stableKey(key)}`);
       return v?.entry;
@@ -210,9 +235,11 @@ export function createCompanyState(kv: Kv, companyId: string, logger: Logger, tu
       return (await kv.get<string[]>('ledger:index')) ?? [];
     },
   };
+}
 
-  // Append-only log in chunks of 100 entries: an append rewrites one chunk and a two-number head.
-  const audit: AuditApi = {
+/** Append-only log in chunks of 100 entries: an append rewrites one chunk and a two-number head. */
+function auditLog(kv: Kv): AuditApi {
+  return {
     async append(entry) {
       const head = (await kv.get<{ count: number }>('audit:head')) ?? { count: 0 };
       const seq = head.count;
@@ -239,10 +266,4 @@ export function createCompanyState(kv: Kv, companyId: string, logger: Logger, tu
       return ((await kv.get<{ count: number }>('audit:head')) ?? { count: 0 }).count;
     },
   };
-
-  const changes: CompanyState['changes'] = {
-    read: () => kv.get<unknown>(CHANGES_KEY),
-    write: (memory) => kv.set(CHANGES_KEY, memory),
-  };
-  return { companyId, mirror, checkpoints, fields, users, activityTypes, runs, ledger, audit, health: createHealthHistory(kv), changes };
 }

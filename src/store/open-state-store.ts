@@ -112,18 +112,16 @@ export function redisReconnectDelay(attempt: number): number | Error {
   return Math.min(100 * 2 ** attempt, 2_000);
 }
 
-export async function openStateStore(url: string, logger: Logger, options: OpenStateStoreOptions = {}): Promise<StateStore> {
-  const kind = storeKindOf(url);
-  const namespace = options.namespace ?? 'cadence';
-  const table = options.table ?? 'cadence_state';
-  if (!/^[A-Za-z0-9_]+$/.test(table)) throw new Error(`state store table name must be letters, digits and _ only, got "${table}"`);
-  const tuning = { ...DEFAULT_MIRROR_TUNING, ...options.tuning };
+/** The driver's last connection error (node-redis reports it as an event, not with the failed call). */
+interface ConnectErrors {
+  last: unknown;
+}
+
+/** The keyv store and the raw backend for the URL's kind (SQLite in WAL mode, owner-only file). */
+async function openBackend(kind: StoreBackend['kind'], url: string, namespace: string, table: string, connectErrors: ConnectErrors): Promise<{ keyv: Keyv; backend: StoreBackend }> {
   const json = { serialize: JSON.stringify, deserialize: JSON.parse } as const;
   let keyv: Keyv;
   let backend: StoreBackend;
-  /** The driver's last connection error (node-redis reports it as an event, not with the failed call). */
-  let lastConnectError: unknown;
-
   switch (kind) {
     case 'memory': {
       const map = new Map<string, unknown>();
@@ -153,7 +151,7 @@ export async function openStateStore(url: string, logger: Logger, options: OpenS
     case 'redis': {
       const adapter = new KeyvRedis({ url, socket: { reconnectStrategy: redisReconnectDelay } }, { throwOnConnectError: true, throwOnErrors: true });
       adapter.namespace = namespace;
-      (adapter.client as unknown as { on?: (e: string, f: (err: unknown) => void) => void }).on?.('error', (err) => (lastConnectError = err));
+      (adapter.client as unknown as { on?: (e: string, f: (err: unknown) => void) => void }).on?.('error', (err) => (connectErrors.last = err));
       keyv = new Keyv(adapter, { namespace, useKeyPrefix: false, ...json, throwOnErrors: true });
       backend = { kind, client: adapter.client };
       break;
@@ -167,43 +165,24 @@ export async function openStateStore(url: string, logger: Logger, options: OpenS
     }
   }
 
+  return { keyv, backend };
+}
+
+export async function openStateStore(url: string, logger: Logger, options: OpenStateStoreOptions = {}): Promise<StateStore> {
+  const kind = storeKindOf(url);
+  const namespace = options.namespace ?? 'cadence';
+  const table = options.table ?? 'cadence_state';
+  if (!/^[A-Za-z0-9_]+$/.test(table)) throw new Error(`state store table name must be letters, digits and _ only, got "${table}"`);
+  const tuning = { ...DEFAULT_MIRROR_TUNING, ...options.tuning };
+  const connectErrors: ConnectErrors = { last: undefined };
+  const { keyv, backend } = await openBackend(kind, url, namespace, table, connectErrors);
   keyv.on('error', (err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err), store: kind }, 'state store error'));
   // Fail at open, with the URL's kind in the message, rather than on the first page of a sync.
   try {
     await keyv.get('__ping__');
   } catch (err) {
     await keyv.disconnect().catch(() => undefined);
-    throw new Error(storeOpenError(kind, url, lastConnectError ?? err), { cause: err });
-  }
-
-  /** Keys as stored by the backend: keyv writes `<namespace>:<key>` (SQL, memory) or `<namespace>::<key>` (Redis). */
-  const likeEscape = (v: string) => v.replace(/[\\%_]/g, (c) => `\\${c}`);
-  const globEscape = (v: string) => v.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
-  async function keysWithPrefix(prefix: string): Promise<string[]> {
-    const b = backend;
-    switch (b.kind) {
-      case 'memory': {
-        const full = `${namespace}:${prefix}`;
-        return [...b.map.keys()].filter((k) => k.startsWith(full)).map((k) => k.slice(namespace.length + 1));
-      }
-      case 'sqlite':
-      case 'postgres': {
-        const pattern = `${likeEscape(`${namespace}:${prefix}`)}%`;
-        const rows = (b.kind === 'sqlite'
-          ? await b.query(`SELECT key FROM ${table} WHERE key LIKE ? ESCAPE '\\'`, pattern)
-          : await b.query(`SELECT key FROM ${table} WHERE key LIKE $1 ESCAPE '\\'`, [pattern])) as { key: string }[];
-        // SQLite's LIKE ignores ASCII case: keep exact matches only.
-        return rows.map((r) => r.key).filter((k) => k.startsWith(`${namespace}:${prefix}`)).map((k) => k.slice(namespace.length + 1));
-      }
-      case 'redis': {
-        const client = b.client as { scanIterator(o: { MATCH: string; COUNT: number }): AsyncIterable<string[] | string> };
-        const out: string[] = [];
-        for await (const batch of client.scanIterator({ MATCH: `${globEscape(`${namespace}::${prefix}`)}*`, COUNT: 1000 })) {
-          for (const k of Array.isArray(batch) ? batch : [batch]) out.push(k.slice(namespace.length + 2));
-        }
-        return out;
-      }
-    }
+    throw new Error(storeOpenError(kind, url, connectErrors.last ?? err), { cause: err });
   }
 
   const companies = new Map<string, CompanyState>();
@@ -221,10 +200,10 @@ export async function openStateStore(url: string, logger: Logger, options: OpenS
       }
       return state;
     },
-    keysWithPrefix,
+    keysWithPrefix: (prefix) => keysWithPrefix(backend, namespace, table, prefix),
     async deleteWithPrefix(prefix) {
       if (prefix === '') throw new Error('deleteWithPrefix: an empty prefix would delete the whole namespace; use clearNamespace');
-      const keys = await keysWithPrefix(prefix);
+      const keys = await keysWithPrefix(backend, namespace, table, prefix);
       for (let i = 0; i < keys.length; i += 500) await keyv.deleteMany(keys.slice(i, i + 500));
       return keys.length;
     },
@@ -235,4 +214,34 @@ export async function openStateStore(url: string, logger: Logger, options: OpenS
       await keyv.disconnect();
     },
   };
+}
+
+const likeEscape = (v: string) => v.replace(/[\\%_]/g, (c) => `\\${c}`);
+const globEscape = (v: string) => v.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
+
+/** Keys as stored by the backend: keyv writes `<namespace>:<key>` (SQL, memory) or `<namespace>::<key>` (Redis). */
+async function keysWithPrefix(b: StoreBackend, namespace: string, table: string, prefix: string): Promise<string[]> {
+  switch (b.kind) {
+    case 'memory': {
+      const full = `${namespace}:${prefix}`;
+      return [...b.map.keys()].filter((k) => k.startsWith(full)).map((k) => k.slice(namespace.length + 1));
+    }
+    case 'sqlite':
+    case 'postgres': {
+      const pattern = `${likeEscape(`${namespace}:${prefix}`)}%`;
+      const rows = (b.kind === 'sqlite'
+        ? await b.query(`SELECT key FROM ${table} WHERE key LIKE ? ESCAPE '\\'`, pattern)
+        : await b.query(`SELECT key FROM ${table} WHERE key LIKE $1 ESCAPE '\\'`, [pattern])) as { key: string }[];
+      // SQLite's LIKE ignores ASCII case: keep exact matches only.
+      return rows.map((r) => r.key).filter((k) => k.startsWith(`${namespace}:${prefix}`)).map((k) => k.slice(namespace.length + 1));
+    }
+    case 'redis': {
+      const client = b.client as { scanIterator(o: { MATCH: string; COUNT: number }): AsyncIterable<string[] | string> };
+      const out: string[] = [];
+      for await (const batch of client.scanIterator({ MATCH: `${globEscape(`${namespace}::${prefix}`)}*`, COUNT: 1000 })) {
+        for (const k of Array.isArray(batch) ? batch : [batch]) out.push(k.slice(namespace.length + 2));
+      }
+      return out;
+    }
+  }
 }

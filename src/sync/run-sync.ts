@@ -102,7 +102,87 @@ const MALFORMED_LIST = 200;
 /** Entities whose field catalogue the sync refreshes: those the rules resolve fields of. */
 export const FIELD_CATALOGUE_ENTITIES = ['organization', 'person', 'deal'] as const satisfies readonly EntityKind[];
 
+/** What every step of one run reads: the options, the run's identity and the client's counters at its start. */
+interface SyncRun {
+  options: RunSyncOptions;
+  client: PipedriveClient;
+  companyState: CompanyState;
+  log: Logger;
+  runId: string;
+  startedAt: string;
+  /** The clock's time at the start (ms), for the duration. */
+  t0: number;
+  statsAtStart: ReturnType<PipedriveClient['stats']>;
+  nowIso: () => string;
+}
+
+/** What the steps count as they go: per-entity summaries and the malformed records seen. */
+interface SyncTallies {
+  entities: Record<EntityKind, EntitySummary>;
+  archivedDeals: EntitySummary;
+  malformed: MalformedRecord[];
+  malformedCount: number;
+}
+
+/** How the run ended, filled in by the steps that got that far. */
+interface SyncOutcome {
+  status: SyncSummary['status'];
+  stopReason?: string;
+  reference: SyncSummary['reference'];
+  reconcile: SyncSummary['reconcile'];
+  budgetDecision?: SyncSummary['budgetDecision'];
+}
+
+/** The pull planned against the budget: the checkpoints it starts from and what fits. */
+interface PullPlan {
+  checkpoints: SyncCheckpoint[];
+  archivedCheckpoint: SyncCheckpoint;
+  firstRun: boolean;
+  wantReconcile: boolean;
+  decision: ReturnType<typeof decideBudget>;
+  budgetDecision: SyncSummary['budgetDecision'];
+}
+
 export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
+  const run = startRun(options);
+  const tallies = emptyTallies();
+  await run.companyState.runs.append({ runId: run.runId, kind: 'sync', startedAt: run.startedAt, finishedAt: null, status: 'running' });
+  const outcome: SyncOutcome = { status: 'ok', reference: { users: 0, activityTypes: 0, fields: 0 }, reconcile: { ran: false, reason: 'not reached' } };
+  try {
+    // 1. Reference data, refreshed whole every run (small, and it tells us the budget headers).
+    outcome.reference = await pullReference(run, tallies);
+    // 2. Plan against the budget.
+    const plan = await planPull(run);
+    outcome.budgetDecision = plan.budgetDecision;
+    if (!plan.decision.runPull) {
+      outcome.status = 'skipped-budget';
+      outcome.stopReason = plan.decision.reason;
+      return await finishSync(run, tallies, outcome);
+    }
+    // 3. Pull the four entities side by side; the client bounds the concurrency of requests.
+    await pullEntities(run, tallies, plan);
+    // 4. Reconcile ids when due and affordable.
+    outcome.reconcile = await reconcileIfDue(run, tallies, plan);
+    // 5. Compact entities whose appended rows outgrew the live set (keeps loads fast).
+    reportProgress(run, tallies, 'compact');
+    for (const e of SYNCED_ENTITIES) await run.companyState.mirror.compactIfNeeded(e);
+  } catch (err) {
+    if (err instanceof DailyBudgetExhaustedError) {
+      outcome.status = 'stopped-budget';
+      outcome.stopReason = err.message;
+      run.log.warn({ reason: err.message }, 'sync stopped: daily API budget spent; checkpoints kept');
+      return await finishSync(run, tallies, outcome);
+    }
+    const finishedAt = run.nowIso();
+    await run.companyState.runs
+      .append({ runId: run.runId, kind: 'sync', startedAt: run.startedAt, finishedAt, status: 'failed', error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) })
+      .catch(() => undefined);
+    throw err;
+  }
+  return await finishSync(run, tallies, outcome);
+}
+
+function startRun(options: RunSyncOptions): SyncRun {
   const { client, companyState, logger } = options;
   const nowIso = () => dateNow(options.clock).toISOString();
   const runId = options.runId ?? randomUUID();
@@ -114,242 +194,267 @@ export async function runSync(options: RunSyncOptions): Promise<SyncSummary> {
     ...(bound.runId === undefined ? { runId } : {}),
     ...(bound.companyId === undefined && bound.company === undefined ? { companyId: companyState.companyId } : {}),
   });
-  const statsAtStart = client.stats();
-  const malformed: MalformedRecord[] = [];
-  let malformedCount = 0;
-  const noteMalformed = (list: readonly MalformedRecord[]) => {
-    malformedCount += list.length;
-    for (const m of list) if (malformed.length < MALFORMED_LIST) malformed.push(m);
-  };
+  return { options, client, companyState, log, runId, startedAt, t0, statsAtStart: client.stats(), nowIso };
+}
+
+function emptyTallies(): SyncTallies {
   const emptySummary = (): EntitySummary => ({ mode: 'incremental', resumed: false, pages: 0, records: 0, upserted: 0, deleted: 0, bookmark: null, completed: false });
   const entities = Object.fromEntries(SYNCED_ENTITIES.map((e) => [e, emptySummary()])) as Record<EntityKind, EntitySummary>;
-  const archivedDeals = emptySummary();
-  const progress = (phase: SyncProgress['phase'], entity?: EntityKind) => {
-    if (!options.onProgress) return;
-    const s = client.stats();
-    const b = client.budget();
-    options.onProgress({
-      phase,
-      ...(entity ? { entity } : {}),
-      records: entity ? entities[entity].records : 0,
-      pages: entity ? entities[entity].pages : 0,
-      requests: s.requests - statsAtStart.requests,
-      retries: s.retries - statsAtStart.retries,
-      headroom: {
-        ...(b.burstRemaining !== undefined ? { burstRemaining: b.burstRemaining } : {}),
-        ...(b.burstLimit !== undefined ? { burstLimit: b.burstLimit } : {}),
-        ...(b.dailyRemaining !== undefined ? { dailyRemaining: b.dailyRemaining } : {}),
-        ...(b.dailyLimit !== undefined ? { dailyLimit: b.dailyLimit } : {}),
-      },
-    });
+  return { entities, archivedDeals: emptySummary(), malformed: [], malformedCount: 0 };
+}
+
+function noteMalformed(tallies: SyncTallies, list: readonly MalformedRecord[]): void {
+  tallies.malformedCount += list.length;
+  for (const m of list) if (tallies.malformed.length < MALFORMED_LIST) tallies.malformed.push(m);
+}
+
+function reportProgress(run: SyncRun, tallies: SyncTallies, phase: SyncProgress['phase'], entity?: EntityKind): void {
+  const { options, client, statsAtStart } = run;
+  if (!options.onProgress) return;
+  const s = client.stats();
+  const b = client.budget();
+  options.onProgress({
+    phase,
+    ...(entity ? { entity } : {}),
+    records: entity ? tallies.entities[entity].records : 0,
+    pages: entity ? tallies.entities[entity].pages : 0,
+    requests: s.requests - statsAtStart.requests,
+    retries: s.retries - statsAtStart.retries,
+    headroom: {
+      ...(b.burstRemaining !== undefined ? { burstRemaining: b.burstRemaining } : {}),
+      ...(b.burstLimit !== undefined ? { burstLimit: b.burstLimit } : {}),
+      ...(b.dailyRemaining !== undefined ? { dailyRemaining: b.dailyRemaining } : {}),
+      ...(b.dailyLimit !== undefined ? { dailyLimit: b.dailyLimit } : {}),
+    },
+  });
+}
+
+/** The summary of the run, recorded in the run history and logged. */
+async function finishSync(run: SyncRun, tallies: SyncTallies, outcome: SyncOutcome): Promise<SyncSummary> {
+  const { client, companyState, statsAtStart, runId, startedAt } = run;
+  const { status, stopReason } = outcome;
+  const { entities } = tallies;
+  const s = client.stats();
+  const finishedAt = run.nowIso();
+  const summary: SyncSummary = {
+    runId,
+    companyId: companyState.companyId,
+    status,
+    startedAt,
+    finishedAt,
+    durationMs: run.options.clock.now() - run.t0,
+    entities,
+    archivedDeals: tallies.archivedDeals,
+    reference: outcome.reference,
+    reconcile: outcome.reconcile,
+    malformed: tallies.malformed,
+    malformedCount: tallies.malformedCount,
+    requests: s.requests - statsAtStart.requests,
+    retries: s.retries - statsAtStart.retries,
+    rateLimited: s.rateLimited - statsAtStart.rateLimited,
+    tokensSpent: s.tokensSpent - statsAtStart.tokensSpent,
+    budget: client.budget(),
+    budgetDecision: outcome.budgetDecision ?? { reason: 'not reached', estimate: estimateSyncCost({ mirrorCounts: {}, firstRun: true }) },
+    ...(stopReason ? { stopReason } : {}),
   };
+  await companyState.runs.append({
+    runId,
+    kind: 'sync',
+    startedAt,
+    finishedAt,
+    status: status === 'ok' ? 'ok' : 'partial',
+    requests: summary.requests,
+    tokensSpent: summary.tokensSpent,
+    pages: Object.fromEntries(SYNCED_ENTITIES.map((e) => [e, entities[e].pages])),
+    ...(stopReason ? { stopReason } : {}),
+  });
+  reportProgress(run, tallies, 'done');
+  run.log.info(
+    { status, durationMs: summary.durationMs, requests: summary.requests, retries: summary.retries, malformed: tallies.malformedCount, records: Object.fromEntries(SYNCED_ENTITIES.map((e) => [e, entities[e].records])) },
+    'sync finished',
+  );
+  return summary;
+}
 
-  await companyState.runs.append({ runId, kind: 'sync', startedAt, finishedAt: null, status: 'running' });
+/** Step 1: users, activity types and the field catalogues, refreshed whole. */
+async function pullReference(run: SyncRun, tallies: SyncTallies): Promise<SyncSummary['reference']> {
+  const { client, companyState, statsAtStart } = run;
+  reportProgress(run, tallies, 'reference');
+  const users = await client.listUsers();
+  await companyState.users.put(users);
+  const types = await client.listActivityTypes();
+  await companyState.activityTypes.put(types);
+  // Only the catalogues the rules read (organization, person and deal fields): no rule reads an activity
+  // field, and under OAuth the activity Fields API needs the `admin` scope (OpenAPI v2 getActivityFields).
+  const fields = [];
+  for (const e of FIELD_CATALOGUE_ENTITIES) fields.push(...(await client.getFields(e)));
+  await companyState.fields.put(fields);
+  const reference = { users: users.length, activityTypes: types.length, fields: fields.length };
+  noteMalformed(tallies, client.stats().malformed.filter((m) => !statsAtStart.malformed.includes(m)).slice(0, MALFORMED_LIST));
+  return reference;
+}
 
-  let status: SyncSummary['status'] = 'ok';
-  let stopReason: string | undefined;
-  const reference = { users: 0, activityTypes: 0, fields: 0 };
-  let reconcileInfo: SyncSummary['reconcile'] = { ran: false, reason: 'not reached' };
-  let budgetDecision: SyncSummary['budgetDecision'] | undefined;
+/** Step 2: estimate the run's cost and decide what fits the daily budget. */
+async function planPull(run: SyncRun): Promise<PullPlan> {
+  const { options, client, companyState, log, startedAt } = run;
+  const checkpoints = await Promise.all(SYNCED_ENTITIES.map((e) => companyState.checkpoints.get(e)));
+  // Archived deals: their own walk and checkpoint, beside the open list (not part of "first run": an
+  // installation that predates it pulls them whole on its next night, at ⌈archived / 500⌉ pages).
+  const archivedCheckpoint = await companyState.checkpoints.get('deal', 'archived');
+  const firstRun = options.full === true || checkpoints.some((cp) => cp.bookmark === null && cp.lastFullAt === null);
+  const estimate = estimateSyncCost({
+    mirrorCounts: await companyState.mirror.estimatedCounts(),
+    lastIncrementalPages: Object.fromEntries(checkpoints.map((cp) => [cp.entity, cp.lastPassPages])),
+    firstRun,
+    fieldEntities: FIELD_CATALOGUE_ENTITIES.length,
+    archivedDeals: { lastPassPages: archivedCheckpoint.lastPassPages, allPages: archivedCheckpoint.lastFullAt === null ? 1 : Math.max(1, archivedCheckpoint.lastPassPages) },
+  });
+  const wantReconcile =
+    options.reconcile === 'force' || (options.reconcile === 'auto' && !firstRun && reconcileDue(checkpoints, startedAt, options.reconcileEveryDays ?? 7));
+  const decision = decideBudget(estimate, client.budget().dailyRemaining, wantReconcile, options.reserveTokens ?? 0);
+  log.info({ estimate: estimate.totalTokens, minimum: estimate.minimumTokens, daily: client.budget().dailyRemaining, decision: decision.reason }, 'sync plan');
+  return { checkpoints, archivedCheckpoint, firstRun, wantReconcile, decision, budgetDecision: { reason: decision.reason, estimate } };
+}
 
-  const finish = async (): Promise<SyncSummary> => {
-    const s = client.stats();
-    const finishedAt = nowIso();
-    const summary: SyncSummary = {
-      runId,
-      companyId: companyState.companyId,
-      status,
-      startedAt,
-      finishedAt,
-      durationMs: options.clock.now() - t0,
-      entities,
-      archivedDeals,
-      reference,
-      reconcile: reconcileInfo,
-      malformed,
-      malformedCount,
-      requests: s.requests - statsAtStart.requests,
-      retries: s.retries - statsAtStart.retries,
-      rateLimited: s.rateLimited - statsAtStart.rateLimited,
-      tokensSpent: s.tokensSpent - statsAtStart.tokensSpent,
-      budget: client.budget(),
-      budgetDecision: budgetDecision ?? { reason: 'not reached', estimate: estimateSyncCost({ mirrorCounts: {}, firstRun: true }) },
-      ...(stopReason ? { stopReason } : {}),
-    };
-    await companyState.runs.append({
-      runId,
-      kind: 'sync',
-      startedAt,
-      finishedAt,
-      status: status === 'ok' ? 'ok' : 'partial',
-      requests: summary.requests,
-      tokensSpent: summary.tokensSpent,
-      pages: Object.fromEntries(SYNCED_ENTITIES.map((e) => [e, entities[e].pages])),
-      ...(stopReason ? { stopReason } : {}),
-    });
-    progress('done');
-    log.info(
-      { status, durationMs: summary.durationMs, requests: summary.requests, retries: summary.retries, malformed: malformedCount, records: Object.fromEntries(SYNCED_ENTITIES.map((e) => [e, entities[e].records])) },
-      'sync finished',
-    );
-    return summary;
-  };
+/** Set by the first pull that fails: the others stop after the page in hand. */
+interface PullControl {
+  stop: boolean;
+}
 
-  const stopForBudget = (err: DailyBudgetExhaustedError) => {
-    status = 'stopped-budget';
-    stopReason = err.message;
-    log.warn({ reason: err.message }, 'sync stopped: daily API budget spent; checkpoints kept');
-  };
+/** Step 3: every entity pulled side by side, archived deals after the open list. */
+async function pullEntities(run: SyncRun, tallies: SyncTallies, plan: PullPlan): Promise<void> {
+  const control: PullControl = { stop: false };
+  // Every pull is awaited to its end (each stops after its page in hand once `stop` is set, and its
+  // request ahead is observed by readAhead), so no request is left running or unhandled; the run stops
+  // for the first error in time, not for whichever entity comes first in the list.
+  let firstFailure: { error: unknown } | undefined;
+  await Promise.all(
+    SYNCED_ENTITIES.map((e, i) =>
+      pullStream(run, tallies, control, e, plan.checkpoints[i] as SyncCheckpoint)
+        // Archived deals after the open list: a deal archived during the run is written last in its
+        // archived state (the open list no longer has it).
+        .then(() => (e === 'deal' && !control.stop ? pullStream(run, tallies, control, 'deal', plan.archivedCheckpoint, 'archived') : undefined))
+        .catch((err: unknown) => {
+          control.stop = true;
+          firstFailure ??= { error: err };
+        }),
+    ),
+  );
+  if (firstFailure) throw firstFailure.error;
+}
 
-  try {
-    // 1. Reference data, refreshed whole every run (small, and it tells us the budget headers).
-    progress('reference');
-    const users = await client.listUsers();
-    await companyState.users.put(users);
-    const types = await client.listActivityTypes();
-    await companyState.activityTypes.put(types);
-    // Only the catalogues the rules read (organization, person and deal fields): no rule reads an activity
-    // field, and under OAuth the activity Fields API needs the `admin` scope (OpenAPI v2 getActivityFields).
-    const fields = [];
-    for (const e of FIELD_CATALOGUE_ENTITIES) fields.push(...(await client.getFields(e)));
-    await companyState.fields.put(fields);
-    Object.assign(reference, { users: users.length, activityTypes: types.length, fields: fields.length });
-    noteMalformed(client.stats().malformed.filter((m) => !statsAtStart.malformed.includes(m)).slice(0, MALFORMED_LIST));
-
-    // 2. Plan against the budget.
-    const checkpoints = await Promise.all(SYNCED_ENTITIES.map((e) => companyState.checkpoints.get(e)));
-    // Archived deals: their own walk and checkpoint, beside the open list (not part of "first run": an
-    // installation that predates it pulls them whole on its next night, at ⌈archived / 500⌉ pages).
-    const archivedCheckpoint = await companyState.checkpoints.get('deal', 'archived');
-    const firstRun = options.full === true || checkpoints.some((cp) => cp.bookmark === null && cp.lastFullAt === null);
-    const estimate = estimateSyncCost({
-      mirrorCounts: await companyState.mirror.estimatedCounts(),
-      lastIncrementalPages: Object.fromEntries(checkpoints.map((cp) => [cp.entity, cp.lastPassPages])),
-      firstRun,
-      fieldEntities: FIELD_CATALOGUE_ENTITIES.length,
-      archivedDeals: { lastPassPages: archivedCheckpoint.lastPassPages, allPages: archivedCheckpoint.lastFullAt === null ? 1 : Math.max(1, archivedCheckpoint.lastPassPages) },
-    });
-    const wantReconcile =
-      options.reconcile === 'force' || (options.reconcile === 'auto' && !firstRun && reconcileDue(checkpoints, startedAt, options.reconcileEveryDays ?? 7));
-    const decision = decideBudget(estimate, client.budget().dailyRemaining, wantReconcile, options.reserveTokens ?? 0);
-    budgetDecision = { reason: decision.reason, estimate };
-    log.info({ estimate: estimate.totalTokens, minimum: estimate.minimumTokens, daily: client.budget().dailyRemaining, decision: decision.reason }, 'sync plan');
-    if (!decision.runPull) {
-      status = 'skipped-budget';
-      stopReason = decision.reason;
-      return await finish();
+/** One entity's pass (or the archived deals'), from its checkpoint to its end, a saved cursor refused once restarted. */
+async function pullStream(run: SyncRun, tallies: SyncTallies, control: PullControl, entity: EntityKind, initial: SyncCheckpoint, stream?: SyncStream): Promise<void> {
+  const { options, companyState, log, startedAt } = run;
+  let cp = startPass(initial, { now: startedAt, overlapMs: options.overlapMs ?? DEFAULT_OVERLAP_MS, full: options.full === true });
+  const summary = stream === 'archived' ? tallies.archivedDeals : tallies.entities[entity];
+  summary.resumed = initial.pass !== null && cp.pass === initial.pass;
+  summary.mode = cp.pass?.kind ?? 'incremental';
+  if (cp !== initial) await companyState.checkpoints.put(entity, cp, stream);
+  let retriedCursor = false;
+  // `updated_since` is inclusive and starts an overlap below the bookmark, so an incremental pass re-reads
+  // records the last pass already committed: they are written again (idempotent) but not counted as
+  // changed. Only a record updated after the bookmark the pass started from is a change.
+  const seenUpTo = cp.pass?.kind === 'incremental' && initial.bookmark !== null ? Date.parse(initial.bookmark) : null;
+  const changed = (r: { updateTime: string }): boolean => seenUpTo === null || Date.parse(r.updateTime) > seenUpTo;
+  for (;;) {
+    const pass = cp.pass;
+    if (pass === null) break;
+    const pulled = await pullPages(run, tallies, control, { entity, stream, summary, changed }, cp);
+    cp = pulled.cp;
+    if (pulled.failure === undefined) {
+      if (pulled.stopped) return;
+      break;
     }
-
-    // 3. Pull the four entities side by side; the client bounds the concurrency of requests.
-    let stop = false;
-    const pullOne = async (entity: EntityKind, initial: SyncCheckpoint, stream?: SyncStream) => {
-      let cp = startPass(initial, { now: startedAt, overlapMs: options.overlapMs ?? DEFAULT_OVERLAP_MS, full: options.full === true });
-      const summary = stream === 'archived' ? archivedDeals : entities[entity];
-      summary.resumed = initial.pass !== null && cp.pass === initial.pass;
-      summary.mode = cp.pass?.kind ?? 'incremental';
-      if (cp !== initial) await companyState.checkpoints.put(entity, cp, stream);
-      let retriedCursor = false;
-      // `updated_since` is inclusive and starts an overlap below the bookmark, so an incremental pass re-reads
-      // records the last pass already committed: they are written again (idempotent) but not counted as
-      // changed. Only a record updated after the bookmark the pass started from is a change.
-      const seenUpTo = cp.pass?.kind === 'incremental' && initial.bookmark !== null ? Date.parse(initial.bookmark) : null;
-      const changed = (r: { updateTime: string }): boolean => seenUpTo === null || Date.parse(r.updateTime) > seenUpTo;
-      for (;;) {
-        const pass = cp.pass;
-        if (pass === null) break;
-        try {
-          const pages = readAhead(
-            client.iterate(entity, {
-              sortBy: 'update_time',
-              sortDirection: 'asc',
-              ...(pass.since ? { updatedSince: pass.since } : {}),
-              ...(pass.cursor ? { cursor: pass.cursor } : {}),
-              includeDeleted: true,
-              ...(stream === 'archived' ? { archived: true } : {}),
-            }),
-          );
-          for await (const page of pages) {
-            noteMalformed(page.malformed);
-            const upserts = page.records.filter((r) => !r.isDeleted);
-            const deletes = page.records.filter((r) => r.isDeleted).map((r) => r.id);
-            cp = nextCheckpoint(cp, { updateTimes: page.records.map((r) => r.updateTime), rawCount: page.rawCount, nextCursor: page.cursor, at: nowIso() });
-            await companyState.mirror.writePage(entity, { upserts, deletes }, cp, stream);
-            summary.pages += 1;
-            summary.records += page.rawCount;
-            summary.upserted += upserts.filter(changed).length;
-            summary.deleted += page.records.filter((r) => r.isDeleted && changed(r)).length;
-            progress('pull', entity);
-            if (stop) return;
-            // Shutdown: the page just written is committed with its checkpoint; stop here, resume next run.
-            options.signal?.throwIfAborted();
-          }
-          break;
-        } catch (err) {
-          // A saved cursor the API no longer accepts: restart from the committed boundary, once.
-          if (err instanceof PipedriveRequestError && err.status === 400 && pass.cursor && !retriedCursor) {
-            retriedCursor = true;
-            log.warn({ entity, reason: err.message }, 'saved cursor refused: restarting the pass from the last committed update_time');
-            cp = restartPassFromBoundary(cp);
-            await companyState.checkpoints.put(entity, cp, stream);
-            continue;
-          }
-          throw err;
-        }
-      }
-      summary.bookmark = cp.bookmark;
-      summary.completed = cp.pass === null;
-    };
-    // Every pull is awaited to its end (each stops after its page in hand once `stop` is set, and its
-    // request ahead is observed by readAhead), so no request is left running or unhandled; the run stops
-    // for the first error in time, not for whichever entity comes first in the list.
-    let firstFailure: { error: unknown } | undefined;
-    await Promise.all(
-      SYNCED_ENTITIES.map((e, i) =>
-        pullOne(e, checkpoints[i] as SyncCheckpoint)
-          // Archived deals after the open list: a deal archived during the run is written last in its
-          // archived state (the open list no longer has it).
-          .then(() => (e === 'deal' && !stop ? pullOne('deal', archivedCheckpoint, 'archived') : undefined))
-          .catch((err: unknown) => {
-            stop = true;
-            firstFailure ??= { error: err };
-          }),
-      ),
-    );
-    if (firstFailure) throw firstFailure.error;
-
-    // 4. Reconcile ids when due and affordable.
-    if (decision.runReconcile) {
-      progress('reconcile');
-      const result = await reconcile({
-        client,
-        companyState,
-        logger: log,
-        onEntity: (entity) => progress('reconcile', entity),
-      });
-      noteMalformed(result.malformed);
-      const at = nowIso();
-      for (const e of SYNCED_ENTITIES) await companyState.checkpoints.put(e, markReconciled(await companyState.checkpoints.get(e), at));
-      reconcileInfo = { ran: true, reason: options.reconcile === 'force' ? 'forced' : 'due', result };
-    } else {
-      reconcileInfo = {
-        ran: false,
-        reason: options.reconcile === 'skip' ? 'skipped by request' : wantReconcile ? decision.reason : firstRun ? 'first full pull (nothing to reconcile)' : 'not due',
-      };
+    const err = pulled.failure.error;
+    // A saved cursor the API no longer accepts: restart from the committed boundary, once.
+    if (err instanceof PipedriveRequestError && err.status === 400 && pass.cursor && !retriedCursor) {
+      retriedCursor = true;
+      log.warn({ entity, reason: err.message }, 'saved cursor refused: restarting the pass from the last committed update_time');
+      cp = restartPassFromBoundary(cp);
+      await companyState.checkpoints.put(entity, cp, stream);
+      continue;
     }
-
-    // 5. Compact entities whose appended rows outgrew the live set (keeps loads fast).
-    progress('compact');
-    for (const e of SYNCED_ENTITIES) await companyState.mirror.compactIfNeeded(e);
-  } catch (err) {
-    if (err instanceof DailyBudgetExhaustedError) {
-      stopForBudget(err);
-      return await finish();
-    }
-    const finishedAt = nowIso();
-    await companyState.runs
-      .append({ runId, kind: 'sync', startedAt, finishedAt, status: 'failed', error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) })
-      .catch(() => undefined);
     throw err;
   }
-  return await finish();
+  summary.bookmark = cp.bookmark;
+  summary.completed = cp.pass === null;
+}
+
+interface StreamTarget {
+  entity: EntityKind;
+  stream: SyncStream | undefined;
+  summary: EntitySummary;
+  /** True for a record changed since the pass's starting bookmark. */
+  changed: (r: { updateTime: string }) => boolean;
+}
+
+/**
+ * Pages of the pass in `cp` until its end, each committed with its checkpoint. Returns the last committed
+ * checkpoint, whether it stopped because another pull failed, and the error that ended it, if any.
+ */
+async function pullPages(
+  run: SyncRun,
+  tallies: SyncTallies,
+  control: PullControl,
+  target: StreamTarget,
+  from: SyncCheckpoint,
+): Promise<{ cp: SyncCheckpoint; stopped: boolean; failure?: { error: unknown } }> {
+  const { options, client, companyState } = run;
+  const { entity, stream, summary, changed } = target;
+  let cp = from;
+  const pass = from.pass!;
+  try {
+    const pages = readAhead(
+      client.iterate(entity, {
+        sortBy: 'update_time',
+        sortDirection: 'asc',
+        ...(pass.since ? { updatedSince: pass.since } : {}),
+        ...(pass.cursor ? { cursor: pass.cursor } : {}),
+        includeDeleted: true,
+        ...(stream === 'archived' ? { archived: true } : {}),
+      }),
+    );
+    for await (const page of pages) {
+      noteMalformed(tallies, page.malformed);
+      const upserts = page.records.filter((r) => !r.isDeleted);
+      const deletes = page.records.filter((r) => r.isDeleted).map((r) => r.id);
+      cp = nextCheckpoint(cp, { updateTimes: page.records.map((r) => r.updateTime), rawCount: page.rawCount, nextCursor: page.cursor, at: run.nowIso() });
+      await companyState.mirror.writePage(entity, { upserts, deletes }, cp, stream);
+      summary.pages += 1;
+      summary.records += page.rawCount;
+      summary.upserted += upserts.filter(changed).length;
+      summary.deleted += page.records.filter((r) => r.isDeleted && changed(r)).length;
+      reportProgress(run, tallies, 'pull', entity);
+      if (control.stop) return { cp, stopped: true };
+      // Shutdown: the page just written is committed with its checkpoint; stop here, resume next run.
+      options.signal?.throwIfAborted();
+    }
+    return { cp, stopped: false };
+  } catch (error) {
+    return { cp, stopped: false, failure: { error } };
+  }
+}
+
+/** Step 4: reconcile ids when due and affordable; says why not otherwise. */
+async function reconcileIfDue(run: SyncRun, tallies: SyncTallies, plan: PullPlan): Promise<SyncSummary['reconcile']> {
+  const { options, client, companyState, log } = run;
+  const { decision, wantReconcile, firstRun } = plan;
+  if (!decision.runReconcile) {
+    return {
+      ran: false,
+      reason: options.reconcile === 'skip' ? 'skipped by request' : wantReconcile ? decision.reason : firstRun ? 'first full pull (nothing to reconcile)' : 'not due',
+    };
+  }
+  reportProgress(run, tallies, 'reconcile');
+  const result = await reconcile({
+    client,
+    companyState,
+    logger: log,
+    onEntity: (entity) => reportProgress(run, tallies, 'reconcile', entity),
+  });
+  noteMalformed(tallies, result.malformed);
+  const at = run.nowIso();
+  for (const e of SYNCED_ENTITIES) await companyState.checkpoints.put(e, markReconciled(await companyState.checkpoints.get(e), at));
+  return { ran: true, reason: options.reconcile === 'force' ? 'forced' : 'due', result };
 }
