@@ -112,7 +112,7 @@ function lastWeekDays(now: Date): number[] {
 
 /** The demo company's clients that each tell one story (their order fixes their org ids). */
 function storyOrgs(now: Date): StoryOrg[] {
-  return [...revenueAndTierStories(), ...cadenceAndOwnerStories(), ...engagementStories(now), ...dataQualityStories(), ...riskAndTierStories()];
+  return [...revenueAndTierStories(), ...cadenceAndOwnerStories(), ...engagementStories(now), ...dataQualityStories(), ...riskAndTierStories(), ...accountCareStories()];
 }
 
 /** Tiers by revenue, by a key-account deal and by the Tier field; a renewal due; a client never touched. */
@@ -388,7 +388,12 @@ function riskAndTierStories(): StoryOrg[] {
         ...[8, 10, 13, 16, 20].map((d, i) => done(i % 2 ? 'meeting' : 'call', i % 2 ? 'Workshop de descoberta' : 'Alinhamento da proposta', d, { person: 1, ...(i % 2 ? { time: '16:00' } : {}) })),
       ],
     },
-    // docs/policy.md §10.5 situations.
+  ];
+}
+
+/** docs/policy.md §10.5 situations: satisfaction, sponsor, account plan, a handover (in this order: ids follow it). */
+function accountCareStories(): StoryOrg[] {
+  return [
     {
       role: 'detractor', name: 'Laboratório Vita Diagnósticos', owner: 'juliana', tier: 3, segment: 'Saúde', addYearsAgo: 4,
       address: 'Av. Brasil, 2000 - Jardim América, São Paulo - SP, 01430-001', contractEndInDays: 400,

@@ -23,7 +23,7 @@ import { webhookInbox } from '../webhooks/event-store.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../webhooks/receiver.js';
 import type { FindingProblem } from '../domain/vocabulary.js';
 import { parseHostPort } from '../config/host-port.js';
-import { dateNow, systemClock } from '../domain/clock.js';
+import { dateNow, systemClock, type Clock } from '../domain/clock.js';
 
 export interface DeploymentParts {
   deployment: Deployment;
@@ -77,33 +77,7 @@ export async function composeDeployment(
         await parts.close();
       }
     },
-    observe(result) {
-      const o = result.outcome;
-      const ok = result.status === 'succeeded';
-      const finishedAt = o?.finishedAt ?? dateNow(clock).toISOString();
-      if (result.status === 'done-elsewhere' || result.status === 'locked-elsewhere' || result.status === 'not-started') return;
-      const budgetStop = result.status === 'stopped-budget';
-      if (ok) history.lastSuccessAt = Date.parse(finishedAt);
-      // Not ready until a night completes: a budget stop says why.
-      else history.lastFailure = { at: Date.parse(finishedAt), reason: `${result.companyId}: ${budgetStop ? `stopped on the daily API budget (${result.stopReason ?? ''})` : (result.failure?.reason ?? result.status)}` };
-      const findingsByKind: Partial<Record<FindingProblem, number>> = {};
-      for (const f of [...(o?.result?.organizations.flatMap((x) => x.findings) ?? []), ...(o?.result?.otherFindings ?? [])]) {
-        findingsByKind[f.problem] = (findingsByKind[f.problem] ?? 0) + 1;
-      }
-      const stats = o?.sync;
-      observeRun(metrics, {
-        companyId: result.companyId,
-        ok,
-        ...(budgetStop ? { stoppedBudget: true } : {}),
-        finishedAt,
-        durationMs: o?.durationMs ?? result.durationMs ?? 0,
-        recordsSynced: stats ? Object.fromEntries(Object.entries(stats.entities).map(([k, v]) => [k, v.records])) : {},
-        ...(o ? { retries: o.http.retries, rate429: o.http.rateLimited, requestsByStatus: o.http.byStatus } : {}),
-        activitiesCreated: o?.apply?.counts.created ?? 0,
-        flagsWritten: o?.apply?.results.filter((r) => r.kind === 'update_org_flags' && r.outcome === 'updated').length ?? 0,
-        ...(o?.result ? { findingsByKind } : {}),
-      });
-    },
+    observe: (result) => observeResult(metrics, history, clock, result),
     readiness: () => assessReadiness(history, clock.now(), READY_MAX_AGE_MS),
     async startStatus() {
       const addr = deployment.shared.statusAddr;
@@ -124,25 +98,7 @@ export async function composeDeployment(
       return status;
     },
     async startWebhooks() {
-      const addr = deployment.shared.webhookAddr;
-      if (!addr) return null;
-      const keyring = secretKeyring(deployment.shared.secretKeys);
-      const received = new Counter({
-        name: 'cadence_webhook_requests_total',
-        help: 'Webhook deliveries answered by the receiver: recorded, duplicate, or the refusal reason.',
-        labelNames: ['company', 'outcome'],
-        registers: [metrics.registry],
-      });
-      receiver = await startWebhookReceiver({
-        onRequest: (company, outcome) => received.inc({ company: company ?? 'unknown', outcome }),
-        addr,
-        companies: deployment.companyIds.map((id) => {
-          const secrets = encryptedSecretStore(store, id, keyring);
-          return { companyId: id, credentials: () => readWebhookCredentials(secrets), inbox: webhookInbox(store.keyv, id) };
-        }),
-        logger: logger.child({ component: 'webhooks' }),
-        clock,
-      });
+      receiver = await startWebhooks(deployment, store, metrics, logger, clock);
       return receiver;
     },
     async close() {
@@ -151,6 +107,64 @@ export async function composeDeployment(
       await store.close();
     },
   };
+}
+
+/** What one company's run tells /readyz (the history) and /metrics. */
+function observeResult(metrics: ReturnType<typeof createMetrics>, history: RunHistory, clock: Pick<Clock, 'now'>, result: Parameters<DeploymentParts['observe']>[0]): void {
+  const o = result.outcome;
+  const ok = result.status === 'succeeded';
+  const finishedAt = o?.finishedAt ?? dateNow(clock).toISOString();
+  if (result.status === 'done-elsewhere' || result.status === 'locked-elsewhere' || result.status === 'not-started') return;
+  const budgetStop = result.status === 'stopped-budget';
+  if (ok) history.lastSuccessAt = Date.parse(finishedAt);
+  // Not ready until a night completes: a budget stop says why.
+  else history.lastFailure = { at: Date.parse(finishedAt), reason: `${result.companyId}: ${budgetStop ? `stopped on the daily API budget (${result.stopReason ?? ''})` : (result.failure?.reason ?? result.status)}` };
+  const findingsByKind: Partial<Record<FindingProblem, number>> = {};
+  for (const f of [...(o?.result?.organizations.flatMap((x) => x.findings) ?? []), ...(o?.result?.otherFindings ?? [])]) {
+    findingsByKind[f.problem] = (findingsByKind[f.problem] ?? 0) + 1;
+  }
+  const stats = o?.sync;
+  observeRun(metrics, {
+    companyId: result.companyId,
+    ok,
+    ...(budgetStop ? { stoppedBudget: true } : {}),
+    finishedAt,
+    durationMs: o?.durationMs ?? result.durationMs ?? 0,
+    recordsSynced: stats ? Object.fromEntries(Object.entries(stats.entities).map(([k, v]) => [k, v.records])) : {},
+    ...(o ? { retries: o.http.retries, rate429: o.http.rateLimited, requestsByStatus: o.http.byStatus } : {}),
+    activitiesCreated: o?.apply?.counts.created ?? 0,
+    flagsWritten: o?.apply?.results.filter((r) => r.kind === 'update_org_flags' && r.outcome === 'updated').length ?? 0,
+    ...(o?.result ? { findingsByKind } : {}),
+  });
+}
+
+/** The webhook receiver (every company's endpoint) when CADENCE_WEBHOOK_ADDR is set, else null. */
+async function startWebhooks(
+  deployment: ReturnType<typeof loadDeployment>,
+  store: Awaited<ReturnType<typeof openStateStore>>,
+  metrics: ReturnType<typeof createMetrics>,
+  logger: ReturnType<typeof createLogger>,
+  clock: Pick<Clock, 'now'>,
+): Promise<WebhookReceiver | null> {
+  const addr = deployment.shared.webhookAddr;
+  if (!addr) return null;
+  const keyring = secretKeyring(deployment.shared.secretKeys);
+  const received = new Counter({
+    name: 'cadence_webhook_requests_total',
+    help: 'Webhook deliveries answered by the receiver: recorded, duplicate, or the refusal reason.',
+    labelNames: ['company', 'outcome'],
+    registers: [metrics.registry],
+  });
+  return startWebhookReceiver({
+    onRequest: (company, outcome) => received.inc({ company: company ?? 'unknown', outcome }),
+    addr,
+    companies: deployment.companyIds.map((id) => {
+      const secrets = encryptedSecretStore(store, id, keyring);
+      return { companyId: id, credentials: () => readWebhookCredentials(secrets), inbox: webhookInbox(store.keyv, id) };
+    }),
+    logger: logger.child({ component: 'webhooks' }),
+    clock,
+  });
 }
 
 /**

@@ -11,7 +11,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import type { Readiness } from './readiness.js';
@@ -89,117 +89,31 @@ const PROTECTED_OFF =
   'is off: no CADENCE_STATUS_TOKEN is set. To turn it on, set CADENCE_STATUS_TOKEN to a long random value ' +
   '(e.g. `openssl rand -hex 32`) and send it as the header "Authorization: Bearer <token>".\n';
 
+/** One status server's settings and the refusal-log counters its requests share (an explicit record, not closures). */
+interface StatusRuntime {
+  options: StatusServerOptions;
+  token: string | null;
+  refusals: { lastLogAt: number; sinceLog: number };
+}
+
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
-  const { metrics, readiness, latestReportPath, logger } = options;
+  const { logger } = options;
   const token = options.token !== undefined && options.token !== '' ? options.token : null;
-  let lastRefusalLog = -Infinity;
-  let refusedSinceLog = 0;
-
-  /** For `/metrics` and `/reports/*`: true when the request may go on; otherwise the answer is sent. */
-  function authorized(req: IncomingMessage, res: ServerResponse, path: string): boolean {
-    if (token === null) {
-      send(res, 404, 'text/plain; charset=utf-8', `${path.startsWith('/reports') ? 'the report route' : '/metrics'} ${PROTECTED_OFF}`);
-      return false;
-    }
-    if (bearerMatches(req.headers.authorization, token)) return true;
-    // One line per REFUSAL_LOG_EVERY_MS at most, with the count since the last: a scanner must not flood the logs.
-    refusedSinceLog += 1;
-    const now = (options.clock ?? systemClock()).now();
-    if (now - lastRefusalLog >= REFUSAL_LOG_EVERY_MS) {
-      logger.warn(
-        { path, remote: req.socket.remoteAddress ?? null, presented: req.headers.authorization ? 'wrong' : 'none', refused: refusedSinceLog },
-        'status server refused a request without the right token',
-      );
-      lastRefusalLog = now;
-      refusedSinceLog = 0;
-    }
-    send(res, 401, 'text/plain; charset=utf-8', 'unauthorized: send the header "Authorization: Bearer <CADENCE_STATUS_TOKEN>"\n', {
-      'www-authenticate': 'Bearer realm="cadence-status"',
-    });
-    return false;
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(res, 405, 'text/plain; charset=utf-8', 'method not allowed: the status server is read-only (GET, HEAD)\n', { allow: 'GET, HEAD' });
-      return;
-    }
-    const path = new URL(req.url ?? '/', 'http://status.invalid').pathname;
-    switch (path) {
-      case '/healthz':
-        send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
-        return;
-      case '/readyz': {
-        const r = await readiness();
-        send(res, r.ready ? 200 : 503, 'application/json; charset=utf-8', JSON.stringify({ ready: r.ready, reason: r.reason }) + '\n');
-        return;
-      }
-      case '/metrics':
-        if (authorized(req, res, path)) send(res, 200, PROMETHEUS_CONTENT_TYPE, await metrics.render());
-        return;
-      case '/':
-        send(res, 200, 'text/plain; charset=utf-8', `pipedrive-cadence status\n${ROUTES.join('\n')}\n`);
-        return;
-      default:
-        // Everything under /reports is behind the token, unknown paths too: nothing to probe without it.
-        if (path === '/reports' || path.startsWith('/reports/')) {
-          if (!authorized(req, res, path)) return;
-          if (path === '/reports/latest') await serveReport(res);
-          else send(res, 404, 'text/plain; charset=utf-8', 'not found: the report is at /reports/latest\n');
-          return;
-        }
-        send(res, 404, 'text/plain; charset=utf-8', `not found: try ${ROUTES.join(', ')}\n`);
-    }
-  }
-
-  async function serveReport(res: ServerResponse): Promise<void> {
-    const file = await latestReportPath();
-    const info = file ? await stat(file).catch(() => null) : null;
-    if (!file || !info?.isFile()) {
-      send(res, 404, 'text/plain; charset=utf-8', 'no report yet: one is written after the first run\n');
-      return;
-    }
-    res.writeHead(200, {
-      ...SECURITY_HEADERS,
-      'content-type': 'text/html; charset=utf-8',
-      'content-length': info.size,
-    });
-    if (res.req.method === 'HEAD') {
-      res.end();
-      return;
-    }
-    // Streamed: a large company's report is several megabytes.
-    await new Promise<void>((resolve, reject) => {
-      const stream = createReadStream(file);
-      stream.on('error', reject);
-      res.on('close', resolve);
-      stream.pipe(res);
-    });
-  }
-
+  const rt: StatusRuntime = { options, token, refusals: { lastLogAt: -Infinity, sinceLog: 0 } };
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    handle(rt, req, res).catch((err: unknown) => {
       logger.error({ err: { message: (err as Error).message }, path: req.url }, 'status server request failed');
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else res.destroy();
     });
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
+  const address = await listen(server, options.port, options.host);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   logger.info({ url, protectedRoutes: token === null ? 'off (no CADENCE_STATUS_TOKEN)' : 'bearer token' }, 'status server listening');
   if (token === null && !isLoopback(address.address)) {
     logger.warn({ url }, 'status server on a non-loopback address without CADENCE_STATUS_TOKEN: /metrics and /reports are off; set the token to scrape or read them');
   }
-
   return {
     url,
     close: () =>
@@ -209,4 +123,96 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
         server.closeAllConnections();
       }),
   };
+}
+
+function listen(server: Server, port: number, host: string | undefined): Promise<AddressInfo> {
+  return new Promise<AddressInfo>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** For `/metrics` and `/reports/*`: true when the request may go on; otherwise the answer is sent. */
+function authorized(rt: StatusRuntime, req: IncomingMessage, res: ServerResponse, path: string): boolean {
+  if (rt.token === null) {
+    send(res, 404, 'text/plain; charset=utf-8', `${path.startsWith('/reports') ? 'the report route' : '/metrics'} ${PROTECTED_OFF}`);
+    return false;
+  }
+  if (bearerMatches(req.headers.authorization, rt.token)) return true;
+  // One line per REFUSAL_LOG_EVERY_MS at most, with the count since the last: a scanner must not flood the logs.
+  rt.refusals.sinceLog += 1;
+  const now = (rt.options.clock ?? systemClock()).now();
+  if (now - rt.refusals.lastLogAt >= REFUSAL_LOG_EVERY_MS) {
+    rt.options.logger.warn(
+      { path, remote: req.socket.remoteAddress ?? null, presented: req.headers.authorization ? 'wrong' : 'none', refused: rt.refusals.sinceLog },
+      'status server refused a request without the right token',
+    );
+    rt.refusals.lastLogAt = now;
+    rt.refusals.sinceLog = 0;
+  }
+  send(res, 401, 'text/plain; charset=utf-8', 'unauthorized: send the header "Authorization: Bearer <CADENCE_STATUS_TOKEN>"\n', {
+    'www-authenticate': 'Bearer realm="cadence-status"',
+  });
+  return false;
+}
+
+async function handle(rt: StatusRuntime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    send(res, 405, 'text/plain; charset=utf-8', 'method not allowed: the status server is read-only (GET, HEAD)\n', { allow: 'GET, HEAD' });
+    return;
+  }
+  const path = new URL(req.url ?? '/', 'http://status.invalid').pathname;
+  switch (path) {
+    case '/healthz':
+      send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
+      return;
+    case '/readyz': {
+      const r = await rt.options.readiness();
+      send(res, r.ready ? 200 : 503, 'application/json; charset=utf-8', JSON.stringify({ ready: r.ready, reason: r.reason }) + '\n');
+      return;
+    }
+    case '/metrics':
+      if (authorized(rt, req, res, path)) send(res, 200, PROMETHEUS_CONTENT_TYPE, await rt.options.metrics.render());
+      return;
+    case '/':
+      send(res, 200, 'text/plain; charset=utf-8', `pipedrive-cadence status\n${ROUTES.join('\n')}\n`);
+      return;
+    default:
+      // Everything under /reports is behind the token, unknown paths too: nothing to probe without it.
+      if (path === '/reports' || path.startsWith('/reports/')) {
+        if (!authorized(rt, req, res, path)) return;
+        if (path === '/reports/latest') await serveReport(rt, res);
+        else send(res, 404, 'text/plain; charset=utf-8', 'not found: the report is at /reports/latest\n');
+        return;
+      }
+      send(res, 404, 'text/plain; charset=utf-8', `not found: try ${ROUTES.join(', ')}\n`);
+  }
+}
+
+async function serveReport(rt: StatusRuntime, res: ServerResponse): Promise<void> {
+  const file = await rt.options.latestReportPath();
+  const info = file ? await stat(file).catch(() => null) : null;
+  if (!file || !info?.isFile()) {
+    send(res, 404, 'text/plain; charset=utf-8', 'no report yet: one is written after the first run\n');
+    return;
+  }
+  res.writeHead(200, {
+    ...SECURITY_HEADERS,
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': info.size,
+  });
+  if (res.req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  // Streamed: a large company's report is several megabytes.
+  await new Promise<void>((resolve, reject) => {
+    const stream = createReadStream(file);
+    stream.on('error', reject);
+    res.on('close', resolve);
+    stream.pipe(res);
+  });
 }
