@@ -28,6 +28,7 @@ import { isUntouched } from '../plan/untouched.js';
 import { LedgerEntry, type ApplyClient, type ApplyState, type AuditEntry } from './ports.js';
 import type { WriteOutcome } from '../domain/vocabulary.js';
 import { dateNow, systemClock, type Clock } from '../domain/clock.js';
+import { errorKind, type ErrorKind } from '../domain/errors.js';
 
 export interface WriteResult {
   key: string;
@@ -48,8 +49,8 @@ export interface ApplySummary {
   refused: string | null;
   /** Why the run stopped early, else null. */
   aborted: string | null;
-  /** Name of the error that stopped it (e.g. PipedriveAuthError), so the CLI can exit with its code. */
-  stoppedBy?: string;
+  /** The kind of the error that stopped it (src/domain/errors.ts: `auth`, `budget`, …), so the CLI can exit with its code. */
+  stoppedBy?: ErrorKind;
   planned: number;
   /** The cap this apply ran under (`refused` when `planned` exceeded it without --force). */
   maxWrites: number;
@@ -170,7 +171,7 @@ export async function applyPlan(input: ApplyPlanInput): Promise<ApplySummary> {
   } catch (err) {
     if (!(err instanceof StopRun)) throw err;
     summary.aborted = err.message;
-    if (err.fatal) summary.stoppedBy = err.fatal.name;
+    if (err.fatal) summary.stoppedBy = errorKind(err.fatal);
     run.logger.error({ reason: err.message }, 'apply stopped early; the next run resumes where this one stopped');
   }
   return finish(run);

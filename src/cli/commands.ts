@@ -110,9 +110,9 @@ function printFirstApply(summary: string): void {
 function exitFor(outcome: JobOutcome): number {
   if (outcome.status === 'ok') return EXIT.ok;
   // A fatal error inside apply stops it early (partial outcome) rather than failing the job: same exit code.
-  const cause = outcome.error?.name ?? outcome.apply?.stoppedBy;
-  if (cause === 'PipedriveAuthError' || cause === 'PipedriveForbiddenError') return EXIT.auth;
-  if (cause === 'DailyBudgetExhaustedError' || outcome.sync?.status === 'stopped-budget') return EXIT.budget;
+  const cause = outcome.error?.kind ?? outcome.apply?.stoppedBy;
+  if (cause === 'auth' || cause === 'forbidden') return EXIT.auth;
+  if (cause === 'budget' || outcome.sync?.status === 'stopped-budget') return EXIT.budget;
   if (outcome.apply?.refused) return EXIT.refused;
   if (outcome.status === 'failed') return EXIT.failed;
   return outcome.reportError ? EXIT.report : EXIT.ok;
@@ -154,7 +154,7 @@ export const COMMANDS = {
         const progress = progressFor(parts);
         const outcome = await runCompanyJob(parts, { steps: { sync: values['no-sync'] !== true, apply: false, report: false }, ...jobProgress(progress) });
         progress.done();
-        if (outcome.error) throw Object.assign(new Error(outcome.error.message), { name: outcome.error.name });
+        if (outcome.error) throw Object.assign(new Error(outcome.error.message), { name: outcome.error.name, kind: outcome.error.kind });
         if (!outcome.plan) return EXIT.failed;
         if (values.json === true) process.stdout.write(`${JSON.stringify(outcome.plan, null, 2)}\n`);
         else if (process.stdout.isTTY) process.stdout.write(`${formatPlanTable(outcome.plan, { width: process.stdout.columns ?? 160 })}\n${formatPlanSummary(outcome.plan)}\n`);

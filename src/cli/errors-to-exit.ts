@@ -2,7 +2,7 @@
  * Maps an error that reached the top of a command to what the user reads and the exit code.
  * Messages say what to fix; stacks only at debug level; never a token (the logger censors it anyway).
  */
-import { ConfigError } from '../config/config-error.js';
+import { errorKind } from '../domain/errors.js';
 
 /**
  * One meaning per code, the same for every command (README "Exit codes"):
@@ -20,19 +20,18 @@ export interface ExitDecision {
 }
 
 export function describeFailure(err: unknown): ExitDecision {
-  if (err instanceof ConfigError) return { code: EXIT.config, message: `configuration: ${err.message}` };
-  const e = err as { name?: string; message?: string };
-  switch (e?.name) {
-    case 'PipedriveAuthError':
-    case 'PipedriveForbiddenError':
-      return { code: EXIT.auth, message: e.message ?? 'Pipedrive refused the credentials' };
-    case 'DailyBudgetExhaustedError':
-      return { code: EXIT.budget, message: e.message ?? "Pipedrive's daily API token budget is exhausted" };
-    case 'WriteCapExceededError':
-      return { code: EXIT.refused, message: e.message ?? 'the plan exceeds the write cap' };
-    case 'AbortError':
+  const message = (err as { message?: string } | null)?.message;
+  switch (errorKind(err)) {
+    case 'config':
+      return { code: EXIT.config, message: `configuration: ${message ?? String(err)}` };
+    case 'auth':
+    case 'forbidden':
+      return { code: EXIT.auth, message: message ?? 'Pipedrive refused the credentials' };
+    case 'budget':
+      return { code: EXIT.budget, message: message ?? "Pipedrive's daily API token budget is exhausted" };
+    case 'aborted':
       return { code: EXIT.interrupted, message: 'interrupted' };
     default:
-      return { code: EXIT.failed, message: e?.message ?? String(err) };
+      return { code: EXIT.failed, message: message ?? String(err) };
   }
 }

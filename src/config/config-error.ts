@@ -1,9 +1,11 @@
 import type { z } from 'zod';
 import { didYouMean, keysAt } from './suggest.js';
+import type { ErrorKind } from '../domain/errors.js';
 
 /** A configuration problem: every issue names the source, the key path and what was expected. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  readonly kind: ErrorKind = 'config';
   constructor(readonly issues: readonly string[]) {
     super(issues.length === 1 ? issues[0] : `${issues.length} configuration problems:\n  - ${issues.join('\n  - ')}`);
   }

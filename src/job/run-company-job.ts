@@ -23,6 +23,7 @@ import type { MirrorSnapshot } from '../domain/entities.js';
 import type { MessageParams } from '../domain/vocabulary.js';
 import type { CompanyParts } from './company-parts.js';
 import { dateNow, systemClock, type Clock } from '../domain/clock.js';
+import { errorKind, type ErrorKind } from '../domain/errors.js';
 
 export interface JobSteps {
   sync: boolean;
@@ -62,7 +63,8 @@ export interface JobOutcome {
   /** What the run says about itself, in English (logs, CLI, run history); `notices` has the same with codes. */
   warnings: string[];
   notices: Notice[];
-  error?: { name: string; message: string };
+  /** The failure, as data: its kind (src/domain/errors.ts) decides exit codes and run records. */
+  error?: { name: string; message: string; kind: ErrorKind };
   /** Why the reports of a run that asked for them could not be written (the folder and what to change). */
   reportError?: string;
 }
@@ -134,7 +136,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
     await applyStep(job, outcome);
   } catch (err) {
     outcome.status = 'failed';
-    outcome.error = { name: (err as Error).name ?? 'Error', message: (err as Error).message ?? String(err) };
+    outcome.error = { name: (err as Error).name ?? 'Error', message: (err as Error).message ?? String(err), kind: errorKind(err) };
     job.logger.error({ err: outcome.error }, 'nightly job failed');
   }
 

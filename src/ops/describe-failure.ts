@@ -4,6 +4,8 @@
  * name and message, which our errors already write without tokens (src/pipedrive/errors.ts); as a
  * last defence, anything shaped like a token parameter or a bearer credential is masked.
  */
+import { errorKind } from '../domain/errors.js';
+
 export const FAILURE_KINDS = ['auth', 'forbidden', 'rate-limit', 'outage', 'network', 'config', 'store', 'lock-lost', 'aborted', 'error'] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
@@ -13,8 +15,6 @@ export interface Failure {
 }
 
 const MAX_REASON = 400;
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT']);
-
 function field(err: unknown, key: string): unknown {
   return err !== null && typeof err === 'object' ? (err as Record<string, unknown>)[key] : undefined;
 }
@@ -26,19 +26,10 @@ export function scrubSecrets(text: string): string {
     .replace(/(x-api-token["']?\s*[:=]\s*["']?)[^"',\s}]+/gi, '$1[REDACTED]');
 }
 
+/** The run record's kind of an error, from the kind its class declares (a spent daily budget is a rate limit here). */
 function kindOf(err: unknown): FailureKind {
-  const name = String(field(err, 'name') ?? '');
-  const status = Number(field(err, 'status') ?? (field(field(err, 'response'), 'status') as number | undefined) ?? NaN);
-  const code = String(field(err, 'code') ?? '');
-  if (name === 'LockLostError') return 'lock-lost';
-  if (name === 'AbortError' || name === 'ShutdownError') return 'aborted';
-  if (name === 'ConfigError') return 'config';
-  if (name === 'PipedriveAuthError' || status === 401) return 'auth';
-  if (name === 'PipedriveForbiddenError' || status === 403) return 'forbidden';
-  if (name === 'PipedriveRateLimitError' || name === 'DailyBudgetExhaustedError' || status === 429) return 'rate-limit';
-  if (name === 'PipedriveServerError' || (status >= 500 && status <= 599)) return 'outage';
-  if (name === 'PipedriveNetworkError' || NETWORK_CODES.has(code)) return 'network';
-  return 'error';
+  const kind = errorKind(err);
+  return kind === 'budget' ? 'rate-limit' : kind;
 }
 
 export function describeFailure(err: unknown): Failure {

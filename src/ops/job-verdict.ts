@@ -11,21 +11,22 @@ import type { JobOutcome } from '../job/run-company-job.js';
 import { describeFailure } from './describe-failure.js';
 import type { Verdict } from './run-all-companies.js';
 
-const CREDENTIALS = new Set(['PipedriveAuthError', 'PipedriveForbiddenError']);
+const CREDENTIALS: ReadonlySet<string> = new Set(['auth', 'forbidden']);
 
 export function jobOutcomeVerdict(outcome: Pick<JobOutcome, 'status' | 'error'> & Partial<Pick<JobOutcome, 'sync' | 'apply'>>): Verdict {
   if (outcome.status === 'failed') {
-    const error = Object.assign(new Error(outcome.error?.message ?? 'the job failed without an error message'), { name: outcome.error?.name ?? 'Error' });
+    // The outcome carries the error as data, its kind with it (src/domain/errors.ts).
+    const error = Object.assign(new Error(outcome.error?.message ?? 'the job failed without an error message'), { name: outcome.error?.name ?? 'Error', kind: outcome.error?.kind ?? 'error' });
     const { kind, reason } = describeFailure(error);
     return { ok: false, kind, reason };
   }
   const apply = outcome.apply;
   if (apply?.stoppedBy && CREDENTIALS.has(apply.stoppedBy)) {
-    const { kind, reason } = describeFailure(Object.assign(new Error(apply.aborted ?? 'the write-back stopped: credentials rejected'), { name: apply.stoppedBy }));
+    const { kind, reason } = describeFailure(Object.assign(new Error(apply.aborted ?? 'the write-back stopped: credentials rejected'), { kind: apply.stoppedBy }));
     return { ok: false, kind, reason };
   }
   const sync = outcome.sync;
   if (sync && sync.status !== 'ok') return { ok: true, budgetStop: `sync ${sync.status}: ${sync.stopReason ?? 'daily API budget'}` };
-  if (apply?.stoppedBy === 'DailyBudgetExhaustedError') return { ok: true, budgetStop: `write-back stopped: ${apply.aborted ?? 'daily API budget spent'}` };
+  if (apply?.stoppedBy === 'budget') return { ok: true, budgetStop: `write-back stopped: ${apply.aborted ?? 'daily API budget spent'}` };
   return { ok: true };
 }

@@ -8,6 +8,7 @@
  */
 import type { Logger } from '../log/logger.js';
 import { systemClock, type Clock } from '../domain/clock.js';
+import type { ErrorKind } from '../domain/errors.js';
 
 /** The part of `process` used here, injectable so tests need not send real signals to themselves. */
 export interface ShutdownProcess {
@@ -27,6 +28,7 @@ export interface ShutdownOptions {
 /** The abort reason jobs see: they should checkpoint and return, not count it as a failure. */
 export class ShutdownError extends Error {
   override readonly name = 'ShutdownError';
+  readonly kind: ErrorKind = 'aborted';
   constructor(readonly signalName: string) {
     super(`shutting down on ${signalName}`);
   }

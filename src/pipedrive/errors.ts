@@ -3,6 +3,8 @@
  * headers, query tokens or bodies we sent) and keeps the original as `cause`; the message says what to fix.
  */
 
+import type { ErrorKind } from '../domain/errors.js';
+
 export interface RequestInfo {
   method: string;
   /** URL path without query string, e.g. `/api/v2/deals`. */
@@ -14,6 +16,8 @@ export interface RequestInfo {
 
 export class PipedriveError extends Error {
   override name = 'PipedriveError';
+  /** What kind of failure this is (src/domain/errors.ts); the subclasses narrow it. */
+  readonly kind: ErrorKind = 'error';
   readonly method: string;
   readonly path: string;
   readonly status: number | undefined;
@@ -31,11 +35,13 @@ export class PipedriveError extends Error {
 /** 401: the credentials were rejected. Never retried. */
 export class PipedriveAuthError extends PipedriveError {
   override name = 'PipedriveAuthError';
+  override readonly kind: ErrorKind = 'auth';
 }
 
 /** 403: either an account permission/limit (JSON) or a Cloudflare block (HTML) after ignoring 429s. */
 export class PipedriveForbiddenError extends PipedriveError {
   override name = 'PipedriveForbiddenError';
+  override readonly kind: ErrorKind = 'forbidden';
   readonly cloudflare: boolean;
   constructor(message: string, info: RequestInfo, cloudflare: boolean, options?: { cause?: unknown }) {
     super(message, info, options);
@@ -56,6 +62,7 @@ export class PipedriveRequestError extends PipedriveError {
 /** 429 for the 2-second burst window, still failing after every retry. */
 export class PipedriveRateLimitError extends PipedriveError {
   override name = 'PipedriveRateLimitError';
+  override readonly kind: ErrorKind = 'rate-limit';
 }
 
 /**
@@ -64,6 +71,7 @@ export class PipedriveRateLimitError extends PipedriveError {
  */
 export class DailyBudgetExhaustedError extends PipedriveError {
   override name = 'DailyBudgetExhaustedError';
+  override readonly kind: ErrorKind = 'budget';
   readonly dailyLimit: number | undefined;
   readonly dailyRemaining: number | undefined;
   constructor(message: string, info: RequestInfo, budget: { dailyLimit?: number; dailyRemaining?: number }, options?: { cause?: unknown }) {
@@ -76,11 +84,13 @@ export class DailyBudgetExhaustedError extends PipedriveError {
 /** 5xx after every retry. */
 export class PipedriveServerError extends PipedriveError {
   override name = 'PipedriveServerError';
+  override readonly kind: ErrorKind = 'outage';
 }
 
 /** Timeout or dropped connection after every retry. */
 export class PipedriveNetworkError extends PipedriveError {
   override name = 'PipedriveNetworkError';
+  override readonly kind: ErrorKind = 'network';
   readonly code: string | undefined;
   constructor(message: string, info: RequestInfo, code: string | undefined, options?: { cause?: unknown }) {
     super(message, info, options);

@@ -14,6 +14,7 @@ import { lockBackendFor } from './lock-for-store.js';
 import type { StateStore } from './open-state-store.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import type { LockBackend } from './lock-backend.js';
+import type { ErrorKind } from '../domain/errors.js';
 
 /** A lock backend, or an open state store (its backend is picked by lockBackendFor). */
 export type LockStore = LockBackend | Pick<StateStore, 'backend' | 'namespace'>;
@@ -39,6 +40,7 @@ export interface AcquireOptions {
 /** Thrown into the work's AbortSignal when the lease could not be kept. */
 export class LockLostError extends Error {
   override readonly name = 'LockLostError';
+  readonly kind: ErrorKind = 'lock-lost';
   constructor(readonly lockName: string, detail: string) {
     super(`lost the lock "${lockName}": ${detail}; stopping so that another worker can take over`);
   }

@@ -119,7 +119,7 @@ describe.each(Object.keys(BACKENDS) as Backend[])('operations on %s', (backend) 
     const [alpha, bravo] = d.companies as [string, string];
     const first = d.start({ OPS_JOB_FAIL: bravo });
     // The only failure is rejected credentials: exit 3 (src/ops/run-once.ts).
-    expect((await first.exited).code).toBe(3);
+    expect((await first.exited).code, `the worker's log:\n${first.stderr().slice(-4000)}`).toBe(3);
     const events = companyEvents(first);
     expect(events.map((e) => [e.companyId, e.status])).toEqual(d.companies.map((c) => [c, c === bravo ? 'failed' : 'succeeded']));
     const reason = 'Pipedrive rejected the API token (revoked or wrong): set a valid token (HTTP 401)';

@@ -306,7 +306,7 @@ describe('applyPlan with several clients at once', () => {
     const writes = [...['a', 'b', 'c', 'd'].map((r) => create(1, r)), create(2, 'a')];
     const s = await run(planOf(writes), pd, new MemoryState(), { concurrency: 2 });
     expect(s.aborted).toBe('the daily budget is spent');
-    expect(s.stoppedBy).toBe('DailyBudgetExhaustedError');
+    expect(s.stoppedBy).toBe('budget');
     expect(pd.calls.filter((c) => c === 'POST 1').length).toBeLessThanOrEqual(2);
     expect(s.counts.not_attempted).toBeGreaterThanOrEqual(2);
   });

@@ -3,6 +3,7 @@ import { ConfigError } from '../../../src/config/config-error.js';
 import { describeFailure } from '../../../src/ops/describe-failure.js';
 import { PipedriveAuthError, PipedriveNetworkError, PipedriveServerError } from '../../../src/pipedrive/errors.js';
 import { LockLostError } from '../../../src/store/lock.js';
+import { DailyBudgetExhaustedError } from '../../../src/pipedrive/errors.js';
 
 describe('describeFailure', () => {
   it('names a revoked token as an auth failure, keeping what to fix', () => {
@@ -18,6 +19,11 @@ describe('describeFailure', () => {
     expect(describeFailure(new ConfigError(['company "a": environment variable A_TOKEN is not set'])).kind).toBe('config');
     expect(describeFailure(new LockLostError('company:a', 'gone')).kind).toBe('lock-lost');
     expect(describeFailure(new TypeError('x is undefined'))).toEqual({ kind: 'error', reason: 'TypeError: x is undefined' });
+    // Classified by class, not by name: an error named like ours but of another class is just an error,
+    // and an error that crossed a process as data is classified by the kind it carries.
+    expect(describeFailure(Object.assign(new Error('look-alike'), { name: 'PipedriveAuthError' })).kind).toBe('error');
+    expect(describeFailure(Object.assign(new Error('from the job outcome'), { name: 'PipedriveAuthError', kind: 'auth' })).kind).toBe('auth');
+    expect(describeFailure(new DailyBudgetExhaustedError('spent', { method: 'GET', path: '/x', status: 429 }, {})).kind).toBe('rate-limit');
   });
 
   it('masks anything shaped like a credential and keeps the reason to one short line', () => {

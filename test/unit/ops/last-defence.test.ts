@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installLastDefence, onFatal, setFatalLogger, type DefenceProcess, type LastDefence } from '../../../src/ops/last-defence.js';
 import { captureLogger } from './capture-logger.js';
+import { DailyBudgetExhaustedError } from '../../../src/pipedrive/errors.js';
 
 function fakeProcess() {
   const emitter = new EventEmitter();
@@ -39,7 +40,7 @@ describe('the last line of defence', () => {
     offs.push(onFatal(() => void seen.push('release')));
     defence = installLastDefence({ exitCode: 70, proc: p.proc });
 
-    p.emitter.emit('unhandledRejection', Object.assign(new Error(`budget spent; token=${SECRET}`), { name: 'DailyBudgetExhaustedError' }));
+    p.emitter.emit('unhandledRejection', new DailyBudgetExhaustedError(`budget spent; token=${SECRET}`, { method: 'GET', path: '/api/v2/deals' }, {}));
     expect(p.proc.exitCode).toBe(70);
     expect(defence.fired).toBe(true);
     await p.exitedOnce;

@@ -114,7 +114,7 @@ describe('startScheduledService', () => {
 
 describe('jobOutcomeVerdict', () => {
   it('fails a failed job with the kind its error names, and accepts ok and partial runs', () => {
-    expect(jobOutcomeVerdict({ status: 'failed', error: { name: 'PipedriveAuthError', message: 'Pipedrive rejected the API token' } })).toEqual({
+    expect(jobOutcomeVerdict({ status: 'failed', error: { name: 'PipedriveAuthError', message: 'Pipedrive rejected the API token', kind: 'auth' } })).toEqual({
       ok: false,
       kind: 'auth',
       reason: 'Pipedrive rejected the API token',
@@ -128,8 +128,8 @@ describe('jobOutcomeVerdict', () => {
     expect(jobOutcomeVerdict({ status: 'partial', sync: sync('stopped-budget') })).toEqual({ ok: true, budgetStop: 'sync stopped-budget: the daily budget is spent' });
     expect(jobOutcomeVerdict({ status: 'partial', sync: sync('skipped-budget') })).toEqual({ ok: true, budgetStop: 'sync skipped-budget: the daily budget is spent' });
     const apply = (stoppedBy: string) => ({ stoppedBy, aborted: 'it stopped' }) as never;
-    expect(jobOutcomeVerdict({ status: 'partial', sync: sync('ok'), apply: apply('DailyBudgetExhaustedError') })).toEqual({ ok: true, budgetStop: 'write-back stopped: it stopped' });
-    expect(jobOutcomeVerdict({ status: 'partial', sync: sync('ok'), apply: apply('PipedriveAuthError') })).toEqual({ ok: false, kind: 'auth', reason: 'it stopped' });
+    expect(jobOutcomeVerdict({ status: 'partial', sync: sync('ok'), apply: apply('budget') })).toEqual({ ok: true, budgetStop: 'write-back stopped: it stopped' });
+    expect(jobOutcomeVerdict({ status: 'partial', sync: sync('ok'), apply: apply('auth') })).toEqual({ ok: false, kind: 'auth', reason: 'it stopped' });
     expect(jobOutcomeVerdict({ status: 'ok', sync: sync('ok') })).toEqual({ ok: true });
   });
 });
