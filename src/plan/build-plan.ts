@@ -20,10 +20,10 @@ import {
   shapeFlagValue,
   type FlagFields,
 } from './flag-fields.js';
-import { clearKey, escalationKey, flagsKey, followUpKey, parseFollowUpKey, renewalKey } from './keys.js';
+import { clearKey, escalationKey, flagsKey, followUpKey, parseFollowUpKey, renewalKey, accountPlanKey } from './keys.js';
 import { escalationNote, followUpNote, renewalNote } from './notes.js';
 import { isUntouched } from './untouched.js';
-import { planOrgExtras } from './handover.js';
+import { accountPlanFact, accountPlanReminderDue, planOrgExtras } from './handover.js';
 import type { MessageParams } from '../domain/vocabulary.js';
 import { fillTemplate, formatDate } from '../i18n/texts.js';
 import { bySeniority, reminderDecision } from './reminders.js';
@@ -126,9 +126,10 @@ export function buildPlan(input: BuildPlanInput): Plan {
   /** Auto follow-ups whose gap is closed (deleted, left, or duplicates): never escalated. */
   const clearedIds = new Set<number>();
   for (const org of orgs) {
-    mergeInto(out, planFollowUps(ctx, org));
+    const followUps = planFollowUps(ctx, org);
+    mergeInto(out, followUps);
     mergeInto(out, planRenewal(ctx, org));
-    mergeInto(out, planExtras(ctx, org));
+    mergeInto(out, planExtras(ctx, org, followUps.writes.length > 0 || ctx.auto.openByOrg.has(org.orgId)));
     const cleared = planClearedFollowUps(ctx, org);
     for (const id of cleared.clearedIds) clearedIds.add(id);
     mergeInto(out, cleared);
@@ -310,6 +311,9 @@ function followUpWrite(ctx: PlanContext, org: OrgAssessment, gaps: readonly Cade
   const label = (ruleId: string): string => policy.cadenceRules[ruleId]?.label[policy.locale] ?? ruleId;
   const reasons = gaps.map((cr) => gapReason(ctx, org, cr));
   const lines = gaps.map((cr, i) => `${label(cr.ruleId)}: ${reasons[i]!}`);
+  // One reminder per client per night (§10.4): an account-plan review due and not yet reminded of rides along.
+  const plan = accountPlanReminderDue(policy, org);
+  if (plan && !ctx.auto.byKey.has(accountPlanKey(org.orgId, plan.reviewedDate))) lines.push(`${t.report.purpose_account_plan ?? 'account plan'}: ${accountPlanFact(policy, org, plan.reviewedDate)}`);
   const subjectValues = { rule: label(senior.ruleId), tier: org.tier.level, org: org.name, days: senior.daysSinceLast ?? 0, category: categoryLabel(policy, senior.category) };
   const more = gaps.length > 1 ? fillTemplate(t.followUpSubjectMore, { count: gaps.length - 1 }, { locale: policy.locale }) : '';
   const subject = fillTemplate(senior.lastTouchpoint ? t.followUpSubject : t.followUpSubjectNever, subjectValues, { locale: policy.locale }) + more;
@@ -330,7 +334,7 @@ function followUpWrite(ctx: PlanContext, org: OrgAssessment, gaps: readonly Cade
 
 
 /** Step 2b (docs/policy.md §10.5): the handover activity and the account-plan reminder (src/plan/handover.ts). */
-function planExtras(ctx: PlanContext, org: OrgAssessment): StepOutput {
+function planExtras(ctx: PlanContext, org: OrgAssessment, clientHasReminder: boolean): StepOutput {
   const out = emptyOutput();
   const writes = planOrgExtras(org, {
     policy: ctx.policy,
@@ -349,6 +353,7 @@ function planExtras(ctx: PlanContext, org: OrgAssessment): StepOutput {
     skip: (orgId, ruleId, code, reason, key) => out.skipped.push(skipOf(orgId, ruleId, code, reason, key)),
     draft: (o, ownerId, type, subject, note, dealId) => draft(ctx, o, ownerId, type, subject, note, dealId),
     noAssignee: () => out.warnings.push({ code: 'no_assignee', params: {} }),
+    clientHasReminder,
   });
   out.writes.push(...writes);
   return out;

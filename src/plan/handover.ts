@@ -30,18 +30,42 @@ export interface OrgExtrasContext {
   draft(org: OrgAssessment, ownerId: number, type: string, subject: string, note: string, dealId: number | null): ActivityDraft;
   /** Says once per run that some client has no active owner nor fallback user. */
   noAssignee(): void;
+  /**
+   * The client has a reminder tonight (or an open one): one reminder per client per night (docs/policy.md
+   * §10.4), so the account-plan review goes into that reminder's note instead of an activity of its own.
+   */
+  clientHasReminder?: boolean;
 }
 
 /** The handover activity and the account-plan reminder the client needs tonight (none, one or both). */
 export function planOrgExtras(org: OrgAssessment, ctx: OrgExtrasContext): CreateActivity[] {
   const out: CreateActivity[] = [];
   if (org.handover) pushIfPlanned(out, org, ctx, 'handover', handoverKey(org.orgId, org.handover.since, org.handover.toOwnerId), ctx.policy.handover.activityType, (key) => handoverTexts(org, org.handover!, ctx, key));
-  const minTier = ctx.policy.accountCare.accountPlan.reminderMinTier;
-  if (org.accountPlanDue && minTier > 0 && org.tier.level >= minTier) {
-    const due = org.accountPlanDue;
-    pushIfPlanned(out, org, ctx, 'account_plan', accountPlanKey(org.orgId, due.reviewedDate), ctx.policy.accountCare.accountPlan.activityType, (key) => accountPlanTexts(org, due.reviewedDate, ctx, key));
+  const due = accountPlanReminderDue(ctx.policy, org);
+  if (due) {
+    const key = accountPlanKey(org.orgId, due.reviewedDate);
+    if (ctx.clientHasReminder && !ctx.alreadyCreated(org.orgId, null, key)) {
+      ctx.skip(org.orgId, null, 'already_scheduled', "account-plan review: carried by the client's reminder (one reminder per client per night)", key);
+    } else {
+      pushIfPlanned(out, org, ctx, 'account_plan', key, ctx.policy.accountCare.accountPlan.activityType, (k) => accountPlanTexts(org, due.reviewedDate, ctx, k));
+    }
   }
   return out;
+}
+
+/** The account-plan review the client's owner is reminded of tonight (Tier ≥ reminderMinTier, review due), or null. */
+export function accountPlanReminderDue(policy: Policy, org: OrgAssessment): { reviewedDate: string | null } | null {
+  const minTier = policy.accountCare.accountPlan.reminderMinTier;
+  return org.accountPlanDue && minTier > 0 && org.tier.level >= minTier ? org.accountPlanDue : null;
+}
+
+/** What the note says about the account plan ("revisado pela última vez em …; a política pede …"). */
+export function accountPlanFact(policy: Policy, org: OrgAssessment, reviewedDate: string | null): string {
+  const t = policy.texts[policy.locale];
+  const days = policy.accountCare.accountPlan.maxAgeDays;
+  return reviewedDate === null
+    ? fillTemplate(t.accountPlanNoteNever, { org: org.name, days })
+    : fillTemplate(t.accountPlanNote, { org: org.name, date: formatDate(policy.locale, reviewedDate), days });
 }
 
 type Texts = { subject: string; note: string };
@@ -92,12 +116,8 @@ function handoverTexts(org: OrgAssessment, h: HandoverFacts, ctx: OrgExtrasConte
 function accountPlanTexts(org: OrgAssessment, reviewedDate: string | null, ctx: OrgExtrasContext, key: string): Texts {
   const { policy } = ctx;
   const t = policy.texts[policy.locale];
-  const days = policy.accountCare.accountPlan.maxAgeDays;
   const subject = fillTemplate(t.accountPlanSubject, { org: org.name, tier: org.tier.level });
-  const fact =
-    reviewedDate === null
-      ? fillTemplate(t.accountPlanNoteNever, { org: org.name, days })
-      : fillTemplate(t.accountPlanNote, { org: org.name, date: formatDate(policy.locale, reviewedDate), days });
+  const fact = accountPlanFact(policy, org, reviewedDate);
   const note = [`<p><b>${escapeHtml(t.noteTitle)}</b></p>`, `<p>${escapeHtml(fact)}</p>`, `<p>${escapeHtml(risksLine(policy, t, org))}</p>`, provenanceBlock(t, { rule: t.report.purpose_account_plan ?? 'account-plan', reason: fact, runId: ctx.runId, key })].join('\n');
   return { subject, note };
 }

@@ -10,7 +10,7 @@ import { buildPlan } from '../../../src/plan/build-plan.js';
 import type { CreateActivity, Plan } from '../../../src/plan/types.js';
 import { Plan as PlanSchema } from '../../../src/plan/types.js';
 import type { HandoverFacts, OrgAssessment } from '../../../src/rules/types.js';
-import { ESCALATION, FALLBACK, INACTIVE, NOW, OWNER, activity, assessment, loadPolicy, matchingFlags, org, rulesResult, snapshot } from './fixtures.js';
+import { ESCALATION, FALLBACK, INACTIVE, NOW, OWNER, activity, assessment, cadence, loadPolicy, matchingFlags, org, rulesResult, snapshot } from './fixtures.js';
 
 const HANDOVER: HandoverFacts = {
   fromOwnerId: INACTIVE,
@@ -80,6 +80,18 @@ describe('account-plan review reminder', () => {
     expect(never.map((x) => x.key)).toEqual(['ap:1:never']);
     const again = plan([due], [activity({ id: 9, type: 'task', cadenceKey: 'ap:1:2025-11-01', done: true })]);
     expect(creates(again, 'account_plan')).toEqual([]);
+  });
+
+  it('rides along in the client\'s reminder of the night instead of an activity of its own (one reminder per client per night)', () => {
+    const both = assessment({ orgId: 1, cadence: [cadence({ ruleId: 'strategic' })], accountPlanDue: { reviewedDate: '2025-11-01' } });
+    const p = plan([both]);
+    expect(creates(p, 'account_plan')).toEqual([]);
+    expect(p.skipped).toContainEqual(expect.objectContaining({ orgId: 1, key: 'ap:1:2025-11-01', code: 'already_scheduled' }));
+    const [fu] = creates(p, 'follow_up');
+    expect(fu!.activity.note).toContain('Revisão do plano de conta: O plano de conta de Org 1 foi revisado pela última vez em 1 de nov. de 2025');
+    // An open reminder of an earlier night holds it too; once none is open, the review gets its own activity.
+    const open = plan([assessment({ orgId: 1, accountPlanDue: { reviewedDate: '2025-11-01' } })], [activity({ id: 5, orgId: 1, cadenceKey: 'fu:1:strategic:2026-03-01' })]);
+    expect(creates(open, 'account_plan')).toEqual([]);
   });
 
   it('is not planned below accountCare.accountPlan.reminderMinTier', () => {
