@@ -1,12 +1,13 @@
 /**
  * `cadence demo`: the whole product with no Pipedrive account. Starts the built-in sandbox in-process on
  * a free port with the demo firm's data, then runs the real parts against it over HTTP: setup, the
- * nightly job, and the nightly job again to show that a re-run writes nothing.
+ * nightly job, the nightly job again to show that a re-run writes nothing, and a night after a client changed
+ * hands (one handover activity for the new owner, docs/policy.md §10.5).
  */
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startSandbox } from '../../sandbox/server.js';
-import { generateDataset } from '../../sandbox/generator.js';
+import { DEMO_STORY, DEMO_USERS, generateDataset } from '../../sandbox/generator.js';
 import { loadConfig, type AppConfig } from '../config/load-config.js';
 import { composeCompany, loggerFor } from '../app/compose.js';
 import { runSetup, formatSetupReport } from '../setup/run-setup.js';
@@ -73,6 +74,7 @@ export async function runDemo(values: Values, env: Record<string, string | undef
       const second = await runCompanyJob(parts, { steps: { report: false } });
       const c = second.apply?.counts;
       out(`Second run: ${c?.created ?? 0} created, ${c?.updated ?? 0} updated, ${c?.deleted ?? 0} deleted (status ${second.status}).\n\n`);
+      const third = await demoHandover(sandbox, parts, out);
 
       const writes = sandbox.writes();
       out(`The sandbox received ${writes.length} writes in all (${writes.filter((w) => w.method === 'POST').length} POST, ${writes.filter((w) => w.method === 'PATCH').length} PATCH, ${writes.filter((w) => w.method === 'DELETE').length} DELETE).\n`);
@@ -84,11 +86,28 @@ export async function runDemo(values: Values, env: Record<string, string | undef
           process.once('SIGTERM', () => r());
         });
       }
-      return first.status === 'failed' || second.status === 'failed' ? EXIT.failed : EXIT.ok;
+      return [first, second, third].some((o) => o.status === 'failed') ? EXIT.failed : EXIT.ok;
     } finally {
       await parts.close();
     }
   } finally {
     await sandbox.close();
   }
+}
+
+/** Step 4: the client of the handover story changes hands in Pipedrive; the next night hands its history over. */
+async function demoHandover(
+  sandbox: Awaited<ReturnType<typeof startSandbox>>,
+  parts: Awaited<ReturnType<typeof composeCompany>>,
+  out: (s: string) => void,
+): Promise<Awaited<ReturnType<typeof runCompanyJob>>> {
+  const story = DEMO_STORY.handover!;
+  out(`4. ${story.name} changes hands in Pipedrive (Fernanda → Marcos) — the nightly job again\n`);
+  sandbox.state.upsert('organization', { id: story.orgId, owner_id: DEMO_USERS.marcos.id });
+  const third = await runCompanyJob(parts, { steps: { report: false } });
+  const handovers = (third.plan?.writes ?? []).flatMap((w) => (w.kind === 'create_activity' && w.purpose === 'handover' ? [w] : []));
+  out(`Third run: ${third.apply?.counts.created ?? 0} created (status ${third.status})`);
+  for (const w of handovers) out(`\n  • [handover] ${w.activity.subject}  → owner #${w.activity.owner_id}`);
+  out('\n\n');
+  return third;
 }

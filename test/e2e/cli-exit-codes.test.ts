@@ -32,6 +32,8 @@ describe('a short policy (extends: default) runs the demo', () => {
       const r = await runCli(['demo', '--policy', 'config/examples/short-policy.yaml', '--locale', 'en', '--report-dir', join(dir, 'reports')], {});
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
       expect(r.stdout).toMatch(/Second run: 0 created/);
+      // The night after a client changed hands: one activity, the handover for the new owner (docs/policy.md §10.5).
+      expect(r.stdout).toMatch(/Third run: 1 created \(status ok\)\n {2}• \[handover\] Account handover — Transportes Via Norte: client taken over from Fernanda/);
       const report = JSON.parse(readFileSync(join(dir, 'reports', 'latest', 'report.json'), 'utf8')) as { rules: Array<{ id: string; onGap: string }> };
       expect(report.rules.find((x) => x.id === 'maintenance')?.onGap).toBe('report');
     } finally {
