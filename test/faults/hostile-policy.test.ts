@@ -1,6 +1,6 @@
 /**
- * A hostile (or mistaken) policy: every cadence shortened to one day on a company of 6,000 clients, so the
- * plan asks for more than 10,000 writes; and a forced tiny write cap on a normal night. The write cap must
+ * A hostile (or mistaken) policy: every cadence shortened to one day and reminders for every tier on a
+ * company of 6,000 clients, so the plan asks for more than 10,000 writes; and a forced tiny write cap on a normal night. The write cap must
  * refuse the plan before anything is written: exit code 5 from `cadence apply`, the reason on the
  * terminal, no request that writes, and no intent recorded in the ledger.
  */
@@ -16,10 +16,16 @@ afterEach(async () => {
   c = undefined;
 });
 
-/** The shipped policy with every cadence rule of every tier due after one day. */
+/**
+ * The shipped policy with every cadence rule of every tier due after one day, and reminders for every tier
+ * (one per client per night, docs/policy.md §10.4: a follow-up and a flag update for nearly every client).
+ */
 function hostilePolicy(dir: string): string {
-  const text = readFileSync('config/policy.yaml', 'utf8').replace(/(\{ days: )\d+/g, '$11');
+  const text = readFileSync('config/policy.yaml', 'utf8')
+    .replace(/(\{ days: )\d+/g, '$11')
+    .replace(/createForTiers: \[3, 4\]/, 'createForTiers: [1, 2, 3, 4]');
   expect(text.match(/\{ days: 1/g)?.length).toBeGreaterThanOrEqual(15);
+  expect(text).toContain('createForTiers: [1, 2, 3, 4]');
   const file = join(dir, 'hostile-policy.yaml');
   writeFileSync(file, text);
   return file;
