@@ -127,10 +127,8 @@ function createNotesCheck(policy: Policy, today: EpochDay, rules: ReadonlyMap<st
   const label = (l: { 'pt-BR': string; en: string }) => l[policy.locale];
   const except = new Set(policy.categories.requireNotes.exceptRules);
   const ruleOf = (e: ActivityEntry): CompiledRule | undefined => ordered.find((r) => (e.mask & r.bit) !== 0 && qualifies(r, e));
-  const kindOf = (e: ActivityEntry): string => {
-    const rule = ruleOf(e);
-    return rule ? label(rule.rule.label) : label(policy.categories[categoriesOfMask(e.mask & mask)[0]!].label);
-  };
+  const kindOf = (e: ActivityEntry, rule: CompiledRule | undefined): string =>
+    rule ? label(rule.rule.label) : label(policy.categories[categoriesOfMask(e.mask & mask)[0]!].label);
   return (out: Finding[], om: OrgMirror, ownerOf: (a: Activity) => number | null): void => {
     for (const e of om.touchpoints) {
       if (e.activity.hasNote !== false || (e.mask & mask) === 0 || today - e.day! > days) continue;
@@ -145,7 +143,7 @@ function createNotesCheck(policy: Policy, today: EpochDay, rules: ReadonlyMap<st
         problem: 'held_without_notes',
         detail: `done ${categoriesOfMask(e.mask).join('/')} activity "${e.activity.subject}" of ${heldDate} has an empty note`,
         ownerId: ownerOf(e.activity),
-        params: { field: NOTE_FIELD, subject: e.activity.subject, heldDate, kind: kindOf(e) },
+        params: { field: NOTE_FIELD, subject: e.activity.subject, heldDate, kind: kindOf(e, rule) },
       });
     }
   };
