@@ -19,6 +19,7 @@ import { startStatusServer, type StatusServer } from '../status/status-server.js
 import { latestReportPath } from '../report/write-reports.js';
 import { encryptedSecretStore, secretKeyring } from '../store/secret-store.js';
 import { readWebhookCredentials } from '../setup/webhooks.js';
+import { countByState } from '../setup/webhook-health.js';
 import { webhookInbox } from '../webhooks/event-store.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../webhooks/receiver.js';
 import type { FindingProblem } from '../domain/vocabulary.js';
@@ -135,6 +136,7 @@ function observeResult(metrics: ReturnType<typeof createMetrics>, history: RunHi
     activitiesCreated: o?.apply?.counts.created ?? 0,
     flagsWritten: o?.apply?.results.filter((r) => r.kind === 'update_org_flags' && r.outcome === 'updated').length ?? 0,
     ...(o?.result ? { findingsByKind } : {}),
+    ...(o?.webhooks ? { webhookSubscriptions: countByState(o.webhooks.error === null ? o.webhooks : null) } : {}),
   });
 }
 

@@ -5,7 +5,8 @@
  */
 import type { PipedriveClient } from '../pipedrive/client.js';
 import type { SecretStatus } from '../store/secret-store.js';
-import { WEBHOOK_OBJECTS, WEBHOOK_SECRET_PASSWORD, WEBHOOK_SECRET_USER, isOurWebhook, receiverUrlFor } from '../setup/webhooks.js';
+import { WEBHOOK_SECRET_PASSWORD, WEBHOOK_SECRET_USER, isOurWebhook } from '../setup/webhooks.js';
+import { classifyWebhooks, type SubscriptionHealth } from '../setup/webhook-health.js';
 import type { DoctorCheck } from './run-doctor.js';
 
 export interface CheckWebhooksInput {
@@ -18,6 +19,27 @@ export interface CheckWebhooksInput {
 }
 
 const SETUP = (base: string): string => `run \`cadence setup --webhooks ${base}\``;
+const UNREACHABLE_FIX =
+  'check that the receiver runs (CADENCE_WEBHOOK_ADDR) and is reachable at that URL; Pipedrive bans a webhook for 30 minutes after 10 failed first attempts (events in between are lost, the nightly job catches up) and deletes it after 3 days without success';
+
+/** One subscription's doctor line (src/setup/webhook-health.ts classifies it). */
+function subscriptionCheck(sub: SubscriptionHealth, url: string, publicBaseUrl: string): DoctorCheck {
+  const id = `webhook:${sub.object}`;
+  switch (sub.state) {
+    case 'missing':
+      return { id, status: 'fail', detail: `no webhook for ${sub.object} events → ${url}: changes reach cadence only at night (Pipedrive deletes a webhook after 3 days without a successful delivery)`, fix: SETUP(publicBaseUrl) };
+    case 'elsewhere':
+      return { id, status: 'fail', detail: `no webhook for ${sub.object} events → ${url} (ours points at ${sub.url}): changes reach cadence only at night`, fix: SETUP(publicBaseUrl) };
+    case 'inactive':
+      return { id, status: 'fail', detail: `the ${sub.object} webhook (id ${sub.id}) is inactive${sub.removeReason ? ` (removed by Pipedrive: ${sub.removeReason})` : ''}`, fix: SETUP(publicBaseUrl) };
+    case 'failing': {
+      const got = sub.lastHttpStatus !== null ? `got HTTP ${sub.lastHttpStatus} from the receiver` : 'got no answer from the receiver (network error or timeout)';
+      return { id, status: 'warn', detail: `the ${sub.object} webhook (id ${sub.id}) last ${got}${sub.lastDeliveryTime ? ` at ${sub.lastDeliveryTime}` : ''}: it may be banned`, fix: UNREACHABLE_FIX };
+    }
+    case 'ok':
+      return { id, status: 'ok', detail: `webhook for ${sub.object} events (id ${sub.id}) → ${url}` };
+  }
+}
 
 export async function checkWebhooks({ client, companyId, publicBaseUrl, inspectSecrets }: CheckWebhooksInput): Promise<DoctorCheck[]> {
   let ours;
@@ -32,23 +54,8 @@ export async function checkWebhooks({ client, companyId, publicBaseUrl, inspectS
     if (ours.length === 0) return [{ id: 'webhooks', status: 'ok', detail: 'near-real-time is off (CADENCE_WEBHOOK_URL not set, no webhook of ours): the nightly job does everything' }];
     return [{ id: 'webhooks', status: 'warn', detail: `${ours.length} webhook subscription(s) of ours exist (→ ${ours[0]!.url}) but CADENCE_WEBHOOK_URL is not set`, fix: 'set CADENCE_WEBHOOK_URL to the public base URL they should use, or run `cadence setup --remove-webhooks`' }];
   }
-  const url = receiverUrlFor(publicBaseUrl, companyId);
-  const checks: DoctorCheck[] = [];
-  for (const object of WEBHOOK_OBJECTS) {
-    const id = `webhook:${object}`;
-    const mine = ours.filter((s) => s.eventObject === object);
-    const good = mine.find((s) => s.url === url && s.eventAction === '*' && s.version === '2.0');
-    if (!good) {
-      const elsewhere = mine[0] ? ` (ours points at ${mine[0].url})` : '';
-      checks.push({ id, status: 'fail', detail: `no webhook for ${object} events → ${url}${elsewhere}: changes reach cadence only at night`, fix: SETUP(publicBaseUrl) });
-    } else if (!good.active) {
-      checks.push({ id, status: 'fail', detail: `the ${object} webhook (id ${good.id}) is inactive`, fix: SETUP(publicBaseUrl) });
-    } else if (good.lastHttpStatus !== null && (good.lastHttpStatus < 200 || good.lastHttpStatus >= 300)) {
-      checks.push({ id, status: 'warn', detail: `the ${object} webhook (id ${good.id}) last got HTTP ${good.lastHttpStatus} from the receiver${good.lastDeliveryTime ? ` at ${good.lastDeliveryTime}` : ''}`, fix: 'check that the receiver runs (CADENCE_WEBHOOK_ADDR) and is reachable at that URL; Pipedrive bans a webhook after 10 failures and deletes it after 3 days without success' });
-    } else {
-      checks.push({ id, status: 'ok', detail: `webhook for ${object} events (id ${good.id}) → ${url}` });
-    }
-  }
+  const health = classifyWebhooks(ours, companyId, publicBaseUrl);
+  const checks: DoctorCheck[] = health.subscriptions.map((sub) => subscriptionCheck(sub, health.receiverUrl, publicBaseUrl));
   let secrets: SecretStatus[];
   try {
     secrets = await inspectSecrets();

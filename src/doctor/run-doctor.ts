@@ -151,9 +151,10 @@ async function checkOAuthScopes(client: DoctorClient): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const granted = await client.oauth.grantedScopes();
   const results = checkScopes(granted);
-  for (const use of ['nightly', 'write-back', 'setup'] as const) {
+  const whats = { nightly: 'the nightly pull', 'write-back': 'the write-back', setup: '`cadence setup`', webhooks: 'the webhook subscriptions (near-real-time)' } as const;
+  for (const use of ['nightly', 'write-back', 'setup', 'webhooks'] as const) {
     const missing = results.filter((r) => r.operation.use === use && !r.granted);
-    const what = use === 'nightly' ? 'the nightly pull' : use === 'write-back' ? 'the write-back' : '`cadence setup`';
+    const what = whats[use];
     if (missing.length === 0) {
       checks.push({ id: `scopes:${use}`, status: 'ok', detail: `OAuth scopes cover ${what} (granted: ${granted.join(' ') || 'none'})` });
       continue;
@@ -161,7 +162,7 @@ async function checkOAuthScopes(client: DoctorClient): Promise<DoctorCheck[]> {
     const calls = missing.map((m) => `${m.operation.method} ${m.operation.doc === 'v2' ? '/api/v2' : '/api/v1'}${m.operation.path} (needs one of ${m.operation.anyOf.join(', ')})`);
     checks.push({
       id: `scopes:${use}`,
-      status: use === 'setup' ? 'warn' : 'fail',
+      status: use === 'setup' || use === 'webhooks' ? 'warn' : 'fail',
       detail: `the OAuth app lacks scopes for ${what}: ${calls.join('; ')}`,
       fix: `add the scopes to the app in Pipedrive's Developer Hub (recommended: ${RECOMMENDED_SCOPES.join(', ')}) and re-authorize it, then set PIPEDRIVE_OAUTH_REFRESH_TOKEN to the new refresh token`,
     });

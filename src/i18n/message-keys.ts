@@ -144,6 +144,13 @@ export const NOTICE_TEXTS = {
   policy_field_missing: ['entity', 'field', 'usedBy'],
   policy_option_missing: ['field', 'options', 'usedBy'],
   policy_user_inactive: ['role', 'user'],
+  /** Near-real-time (CADENCE_WEBHOOK_URL set): a subscription of ours (src/setup/webhook-health.ts) that does not deliver here. */
+  webhook_missing: ['object', 'url', 'base'],
+  webhook_elsewhere: ['object', 'url', 'other', 'base'],
+  webhook_inactive: ['object', 'base'],
+  webhook_failing: ['object', 'status'],
+  webhook_unanswered: ['object'],
+  webhook_check_failed: ['detail'],
 } as const satisfies Record<string, readonly string[]>;
 export type NoticeCode = keyof typeof NOTICE_TEXTS;
 export const NOTICE_CODES = Object.keys(NOTICE_TEXTS) as [NoticeCode, ...NoticeCode[]];

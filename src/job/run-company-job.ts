@@ -18,7 +18,9 @@ import { notice, type Notice } from '../i18n/notice.js';
 import { runSync, type ReconcileMode, type SyncProgress, type SyncSummary } from '../sync/run-sync.js';
 import { writeReports, type WrittenReports } from '../report/write-reports.js';
 import { recentIsoWeeks } from '../report/health-trend.js';
-import type { RunInfo } from '../report/report-schema.js';
+import type { RunInfo, WebhookStatus } from '../report/report-schema.js';
+import { classifyWebhooks, countByState, subscriptionNotice } from '../setup/webhook-health.js';
+import { receiverUrlFor } from '../setup/webhooks.js';
 import type { MirrorSnapshot } from '../domain/entities.js';
 import type { MessageParams } from '../domain/vocabulary.js';
 import type { CompanyParts } from './company-parts.js';
@@ -67,6 +69,8 @@ export interface JobOutcome {
   error?: { name: string; message: string; kind: ErrorKind };
   /** Why the reports of a run that asked for them could not be written (the folder and what to change). */
   reportError?: string;
+  /** The webhook subscriptions, when near-real-time is configured (CADENCE_WEBHOOK_URL) and the run talked to Pipedrive. */
+  webhooks?: WebhookStatus;
 }
 
 type HttpCounters = Pick<ReturnType<CompanyParts['client']['stats']>, 'requests' | 'byStatus' | 'retries' | 'rateLimited'>;
@@ -139,6 +143,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
     outcome.error = { name: (err as Error).name ?? 'Error', message: (err as Error).message ?? String(err), kind: errorKind(err) };
     job.logger.error({ err: outcome.error }, 'nightly job failed');
   }
+  await webhookStep(job, outcome);
 
   const finished = now();
   outcome.finishedAt = finished.toISOString();
@@ -232,6 +237,34 @@ async function assessAndPlan(job: JobRun, outcome: JobOutcome, snapshot: MirrorS
   logger.info({ writes: outcome.plan.writes.length, skipped: outcome.plan.skipped.length }, 'plan computed');
 }
 
+/**
+ * Near-real-time configured (CADENCE_WEBHOOK_URL): one GET /v1/webhooks (10 tokens) says whether the
+ * subscriptions still deliver here. Whatever it finds, or when it cannot list them, is a notice: the night
+ * did everything anyway, so this never fails or degrades the run.
+ */
+async function webhookStep(job: JobRun, outcome: JobOutcome): Promise<void> {
+  const { config, client } = job.parts;
+  const base = config.webhookUrl;
+  // Not on a run that works from the mirror (--no-sync), failed, or stopped its sync (budget, network):
+  // the call would cost time or tokens the night has not got, and that run already says why.
+  if (base === undefined || !job.steps.sync || job.options.signal?.aborted) return;
+  if (outcome.status === 'failed' || (outcome.sync && outcome.sync.status !== 'ok')) return;
+  try {
+    const health = classifyWebhooks(await client.listWebhooks(), config.companyId, base);
+    outcome.webhooks = { ...health, error: null };
+    for (const sub of health.subscriptions) {
+      const n = subscriptionNotice(sub, health.receiverUrl, base);
+      if (n) warn(job, outcome, n.code, n.params);
+    }
+    job.logger.info({ webhooks: countByState(health) }, 'webhook subscriptions checked');
+  } catch (err) {
+    const detail = (err as Error).message ?? String(err);
+    outcome.webhooks = { receiverUrl: receiverUrlFor(base, config.companyId), error: detail, subscriptions: [] };
+    warn(job, outcome, 'webhook_check_failed', { detail });
+    job.logger.warn({ reason: detail }, 'webhook subscriptions not checked (the night goes on)');
+  }
+}
+
 /** Write the plan back when asked and the mirror is complete; a refused, aborted or failed write makes the run partial. */
 async function applyStep(job: JobRun, outcome: JobOutcome): Promise<void> {
   const { parts, options, logger, clock, steps } = job;
@@ -282,6 +315,7 @@ function reportRunInfo(job: JobRun, outcome: JobOutcome): RunInfo {
     ),
     malformed: outcome.sync?.malformed ?? [],
     dryRun: !job.steps.apply || config.dryRun,
+    ...(outcome.webhooks ? { webhooks: outcome.webhooks } : {}),
   };
 }
 

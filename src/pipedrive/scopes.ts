@@ -11,8 +11,11 @@ export interface ScopedOperation {
   path: string;
   /** Any one of these grants the call. */
   anyOf: readonly string[];
-  /** When the worker makes the call. */
-  use: 'nightly' | 'write-back' | 'setup' | 'doctor';
+  /**
+   * When the worker makes the call. `webhooks`: only with near-real-time (`setup --webhooks`,
+   * `--remove-webhooks`, and the subscription check of doctor and of each night when CADENCE_WEBHOOK_URL is set).
+   */
+  use: 'nightly' | 'write-back' | 'setup' | 'doctor' | 'webhooks';
 }
 
 export const WORKER_OPERATIONS: readonly ScopedOperation[] = [
@@ -33,6 +36,9 @@ export const WORKER_OPERATIONS: readonly ScopedOperation[] = [
   { doc: 'v2', method: 'POST', path: '/organizationFields', anyOf: ['admin', 'contact-fields:full'], use: 'setup' },
   { doc: 'v1', method: 'POST', path: '/activityTypes', anyOf: ['admin'], use: 'setup' },
   { doc: 'v1', method: 'GET', path: '/users/me', anyOf: ['base'], use: 'doctor' },
+  { doc: 'v1', method: 'GET', path: '/webhooks', anyOf: ['admin'], use: 'webhooks' },
+  { doc: 'v1', method: 'POST', path: '/webhooks', anyOf: ['admin'], use: 'webhooks' },
+  { doc: 'v1', method: 'DELETE', path: '/webhooks/{id}', anyOf: ['admin'], use: 'webhooks' },
 ];
 
 export interface ScopeCheck {

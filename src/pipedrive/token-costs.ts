@@ -17,6 +17,8 @@ export const TOKEN_COST = {
   v1ActivityTypeCreate: 10,
   v1UsersList: 20,
   v1UsersMe: 2,
+  /** GET and POST /v1/webhooks; DELETE /v1/webhooks/{id} costs 6 (the v1 DELETE default). */
+  v1Webhooks: 10,
   v1Other: 20,
 } as const;
 
@@ -38,6 +40,7 @@ export function requestCost(method: string, path: string): number {
   }
   if (/\/users\/me$/.test(p)) return TOKEN_COST.v1UsersMe;
   if (/\/users$/.test(p) && m === 'GET') return TOKEN_COST.v1UsersList;
+  if (/\/webhooks$/.test(p) && (m === 'GET' || m === 'POST')) return TOKEN_COST.v1Webhooks;
   if (/\/activityTypes$/.test(p)) return m === 'GET' ? TOKEN_COST.v1ActivityTypesList : TOKEN_COST.v1ActivityTypeCreate;
   if (m === 'GET') return /\/\d+$/.test(p) ? 2 : TOKEN_COST.v1Other;
   if (m === 'DELETE') return 6;

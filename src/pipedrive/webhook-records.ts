@@ -37,6 +37,8 @@ export interface WebhookSubscription {
   authPasswordDigest: string | null;
   lastDeliveryTime: string | null;
   lastHttpStatus: number | null;
+  /** Why Pipedrive removed it (a removed subscription may still be listed, inactive): e.g. 3 days without a successful delivery. */
+  removeReason: string | null;
 }
 
 /** SHA-256 hex of a password. */
@@ -57,6 +59,7 @@ export function toWebhookSubscription(r: WebhookRecord): WebhookSubscription {
     authPasswordDigest: r.http_auth_password ? passwordDigest(r.http_auth_password) : null,
     lastDeliveryTime: r.last_delivery_time ?? null,
     lastHttpStatus: r.last_http_status ?? null,
+    removeReason: r.remove_reason ?? null,
   };
 }
 

@@ -10,7 +10,7 @@ import type { OverallStatus } from '../rules/types.js';
 import { renderEngagementChart, TIER_COLOURS } from './engagement-chart.js';
 import { createFormatters, type Formatters } from './format.js';
 import { createLabels, type Labels, type ReportLabelKey } from './report-labels.js';
-import type { ReportFinding, ReportV1 } from './report-schema.js';
+import type { ReportFinding, ReportV1, WebhookStatus } from './report-schema.js';
 import { html, raw, type HtmlValue, type SafeHtml } from './safe-html.js';
 import { fillTemplate } from '../i18n/texts.js';
 
@@ -208,6 +208,7 @@ function headerHtml(page: Page): SafeHtml {
     run.dryRun ? html` · <b>${L('dryRun')}</b>` : ''
   }</p>
 <nav><a href="#data-quality">${L('dataQuality')}</a><a href="#cadence">${L('cadence')}</a><a href="#engagement">${L('engagement')}</a>${report.tierReview ? html`<a href="#tiers">${L('tierReview')}</a>` : ''}${report.stalledWork ? html`<a href="#stalled">${L('stalledWork')}</a>` : ''}${report.executives ? html`<a href="#executives">${L('executives')}</a>` : ''}${report.portfolio ? html`<a href="#portfolio">${L('portfolio')}</a>` : ''}${report.healthTrend ? html`<a href="#health-trend">${L('healthTrend')}</a>` : ''}<a href="#run">${L('run')}</a></nav>
+${webhooksDegraded(run) ? html`<div class="warn" id="webhooks-notice"><a href="#webhooks">${L('webhooksDegraded')}</a></div>` : ''}
 <section class="cards" aria-label="${L('summary')}">${cards.map(([label, n]) => html`<div class="card"><b>${fmt.number(n)}</b><span>${label}</span></div>`)}</section>
 </header>`;
 }
@@ -622,6 +623,7 @@ function runSection(page: Page): SafeHtml {
 <table class="run"><tbody>${runRows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}</tbody></table>
 <h3>${L('warnings')} <span class="count">${fmt.number(run.warnings.length)}</span></h3>
 ${run.warnings.length === 0 ? html`<p class="muted">${L('none')}</p>` : html`<ul class="warnings">${run.warnings.map((w) => html`<li>${w}</li>`)}</ul>`}
+${run.webhooks ? webhooksHtml(page, run.webhooks) : ''}
 <h3>${L('malformed')} <span class="count">${fmt.number(run.malformed.length)}</span></h3>
 ${table(
   html`<th>${L('entity')}</th><th>#</th><th>${L('field')}</th><th>${L('detail')}</th>`,
@@ -629,6 +631,27 @@ ${table(
   (m) => html`<tr><td>${isEntity(m.entity) ? L.entity(m.entity) : m.entity}</td><td>${m.id === null ? '—' : String(m.id)}</td><td>${dash(m.field)}</td><td>${m.message}</td></tr>`,
 )}
 </section>`;
+}
+
+/** Near-real-time is configured and a subscription does not deliver here, or they could not be listed. */
+function webhooksDegraded(run: ReportV1['run']): boolean {
+  return run.webhooks !== undefined && (run.webhooks.error !== null || run.webhooks.subscriptions.some((s) => s.state !== 'ok'));
+}
+
+/** The webhook subscriptions as the run read them: one row per object, its state, where it delivers and its last delivery. */
+function webhooksHtml(page: Page, webhooks: WebhookStatus): SafeHtml {
+  const { L, table } = page;
+  const rows = table(
+    html`<th>${L('entity')}</th><th>${L('status')}</th><th>#</th><th>${L('webhookUrl')}</th><th>${L('lastDelivery')}</th>`,
+    webhooks.subscriptions,
+    (s) =>
+      html`<tr data-webhook="${s.object}" data-state="${s.state}"><td>${isEntity(s.object) ? L.entity(s.object) : s.object}</td><td>${L(`webhook_${s.state}`)}</td><td>${
+        s.id === null ? '—' : String(s.id)
+      }</td><td>${dash(s.url)}</td><td>${dash(s.lastDeliveryTime)}${s.lastHttpStatus === null ? '' : ` (HTTP ${s.lastHttpStatus})`}</td></tr>`,
+  );
+  return html`<h3 id="webhooks">${L('webhooks')}</h3>
+<p>${L('webhookReceiver')}: ${webhooks.receiverUrl}</p>
+${webhooks.error === null ? rows : html`<p class="warn">${L('webhookNotChecked')}: ${webhooks.error}</p>`}`;
 }
 
 function isEntity(e: string): e is 'organization' | 'person' | 'deal' | 'activity' {

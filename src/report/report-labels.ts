@@ -194,6 +194,17 @@ export const REPORT_LABEL_KEYS = [
   'best',
   'drop',
   'healthDropped',
+  'webhooks',
+  'webhooksDegraded',
+  'webhookReceiver',
+  'webhookUrl',
+  'webhookNotChecked',
+  'lastDelivery',
+  'webhook_ok',
+  'webhook_failing',
+  'webhook_inactive',
+  'webhook_missing',
+  'webhook_elsewhere',
 ] as const;
 export type ReportLabelKey = (typeof REPORT_LABEL_KEYS)[number];
 

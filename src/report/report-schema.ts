@@ -22,6 +22,7 @@ import { Plan, SkipCode } from '../plan/types.js';
 import { ExecutiveView, HealthTrend, PortfolioView } from './views-schema.js';
 import { CadenceStatus, Finding, Health, HealthPart, OrgAssessment, Risk, StalledDeal, TierDecision, Trend, WeekCount } from '../rules/types.js';
 import { Locale } from '../i18n/locales.js';
+import { SUBSCRIPTION_STATES } from '../setup/webhook-health.js';
 
 export const REPORT_SCHEMA_VERSION = 1 as const;
 
@@ -37,6 +38,29 @@ export const MalformedRecord = z.object({
   message: z.string(),
 });
 export type MalformedRecord = z.infer<typeof MalformedRecord>;
+
+/**
+ * Near-real-time (CADENCE_WEBHOOK_URL set): this company's webhook subscriptions as the run read them
+ * (src/setup/webhook-health.ts). A ban is not a field of Pipedrive's listing: it shows as `failing`.
+ */
+export const WebhookStatus = z.object({
+  /** Where the subscriptions should deliver: `<CADENCE_WEBHOOK_URL>/webhooks/<company>`. */
+  receiverUrl: z.string(),
+  /** Why the listing could not be read (then `subscriptions` is empty); null when it was. */
+  error: z.string().nullable(),
+  subscriptions: z.array(
+    z.object({
+      object: z.string(),
+      state: z.enum(SUBSCRIPTION_STATES).exclude(['unknown']),
+      id: z.number().int().nullable(),
+      url: z.string().nullable(),
+      lastHttpStatus: z.number().int().nullable(),
+      lastDeliveryTime: z.string().nullable(),
+      removeReason: z.string().nullable(),
+    }),
+  ),
+});
+export type WebhookStatus = z.infer<typeof WebhookStatus>;
 
 /** Facts about the run itself, collected by the composition root. */
 export const RunInfo = z.object({
@@ -54,6 +78,8 @@ export const RunInfo = z.object({
   malformed: z.array(MalformedRecord).default([]),
   /** True when the run planned but did not write (dry run / `plan`). */
   dryRun: z.boolean().default(false),
+  /** Webhook subscriptions, when near-real-time is configured and the run talked to Pipedrive. Optional: absent otherwise and in older reports. */
+  webhooks: WebhookStatus.optional(),
 });
 export type RunInfo = z.input<typeof RunInfo>;
 

@@ -36,6 +36,12 @@ export interface CadenceMetrics {
   lastRunTimestamp: Gauge<'company'>;
   /** {company} Unix seconds */
   lastSuccessTimestamp: Gauge<'company'>;
+  /**
+   * {company, state}: this company's webhook subscriptions by state as the latest run read them
+   * (ok, failing, inactive, missing, elsewhere; unknown when they could not be listed); absent while
+   * near-real-time is not configured.
+   */
+  webhookSubscriptions: Gauge<'company' | 'state'>;
   /** Every metric in the Prometheus text format (prom-client's exposition of the registry). */
   render(): Promise<string>;
 }
@@ -69,6 +75,7 @@ export function createMetrics(): CadenceMetrics {
     consecutiveFailures: gauge('cadence_consecutive_failures', 'Runs failed in a row since the last success.', company),
     lastRunTimestamp: gauge('cadence_last_run_timestamp_seconds', 'When the latest run finished (Unix time).', company),
     lastSuccessTimestamp: gauge('cadence_last_success_timestamp_seconds', 'When the latest successful run finished (Unix time).', company),
+    webhookSubscriptions: gauge('cadence_webhook_subscriptions', 'Webhook subscriptions of the company by state, as the latest run read them.', ['company', 'state']),
     render: () => registry.metrics(),
   };
   collectDefaultMetrics({ register: registry });
@@ -93,6 +100,8 @@ export interface RunObservation {
   rate429?: number;
   activitiesCreated?: number;
   flagsWritten?: number;
+  /** Webhook subscriptions by state (every state, 0 included, so a fixed one drops to 0); absent when not checked. */
+  webhookSubscriptions?: Readonly<Record<string, number>>;
   /** Findings of this run by problem; kinds not listed are set to 0 so a fixed problem disappears. */
   findingsByKind?: Readonly<Partial<Record<FindingProblem, number>>>;
 }
@@ -120,4 +129,5 @@ export function observeRun(metrics: CadenceMetrics, o: RunObservation): void {
   if (o.findingsByKind) {
     for (const kind of FindingProblem.options) metrics.findings.set({ ...company, kind }, o.findingsByKind[kind] ?? 0);
   }
+  for (const [state, n] of Object.entries(o.webhookSubscriptions ?? {})) metrics.webhookSubscriptions.set({ ...company, state }, n);
 }

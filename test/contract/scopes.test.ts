@@ -20,9 +20,18 @@ describe('OAuth scopes of the worker', () => {
     expect([...o.anyOf].sort()).toEqual([...(declared ?? [])].sort());
   });
 
-  it('the recommended set covers every operation; read-only scopes miss the write-back and setup', () => {
+  it('the recommended set covers every operation; read-only scopes miss the write-back, setup and the webhooks', () => {
     expect(checkScopes(RECOMMENDED_SCOPES).every((c) => c.granted)).toBe(true);
     const readOnly = checkScopes(['base', 'deals:read', 'contacts:read', 'activities:read', 'users:read']);
-    expect(readOnly.filter((c) => !c.granted).map((c) => c.operation.use).sort()).toEqual(['setup', 'setup', 'write-back', 'write-back', 'write-back', 'write-back']);
+    expect(readOnly.filter((c) => !c.granted).map((c) => c.operation.use).sort()).toEqual([
+      'setup', 'setup', 'webhooks', 'webhooks', 'webhooks', 'write-back', 'write-back', 'write-back', 'write-back',
+    ]);
+  });
+
+  it('covers every webhook call the client makes (list, create, delete: the admin scope)', () => {
+    const webhookOps = WORKER_OPERATIONS.filter((o) => o.path.startsWith('/webhooks')).map((o) => `${o.method} ${o.path}`).sort();
+    expect(webhookOps).toEqual(['DELETE /webhooks/{id}', 'GET /webhooks', 'POST /webhooks']);
+    const granted = checkScopes(['base', 'deals:read', 'contacts:full', 'activities:full', 'users:read', 'admin']).filter((c) => c.operation.use === 'webhooks');
+    expect(granted.every((c) => c.granted)).toBe(true);
   });
 });

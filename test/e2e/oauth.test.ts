@@ -188,6 +188,7 @@ describe('doctor under OAuth', () => {
       expect(scope('scopes:write-back')).toMatchObject({ status: 'fail', detail: expect.stringContaining('POST /api/v2/activities (needs one of activities:full)') });
       expect(scope('scopes:write-back').fix).toMatch(/re-authorize/);
       expect(scope('scopes:setup')).toMatchObject({ status: 'warn', detail: expect.stringContaining('POST /api/v1/activityTypes (needs one of admin)') });
+      expect(scope('scopes:webhooks')).toMatchObject({ status: 'warn', detail: expect.stringContaining('GET /api/v1/webhooks (needs one of admin)') });
       expect(report.ok).toBe(false);
     } finally {
       await memory.close();

@@ -146,6 +146,17 @@ describe('doctor: webhooks', () => {
     expect((await doctor(BASE)).find((c) => c.id === 'webhook:credentials')).toMatchObject({ status: 'fail' });
   });
 
+  it('warns when the receiver did not answer (no status: what a ban after network errors looks like); fails for one removed by Pipedrive', async () => {
+    await ensureWebhooks({ client: client(), secrets, companyId: COMPANY, publicBaseUrl: BASE, logger });
+    const listing = (await client().listWebhooks()).map((s) =>
+      s.eventObject === 'deal' ? { ...s, lastHttpStatus: null, lastDeliveryTime: '2026-03-12T14:00:00.000Z' } : s.eventObject === 'person' ? { ...s, active: false, removeReason: 'no successful delivery for 3 days' } : s,
+    );
+    const checks = await checkWebhooks({ client: { listWebhooks: () => Promise.resolve(listing) }, companyId: COMPANY, publicBaseUrl: BASE, inspectSecrets: () => secrets.inspect() });
+    expect(checks.find((c) => c.id === 'webhook:deal')).toMatchObject({ status: 'warn', detail: expect.stringContaining('no answer'), fix: expect.stringContaining('bans') });
+    expect(checks.find((c) => c.id === 'webhook:person')).toMatchObject({ status: 'fail', detail: expect.stringContaining('no successful delivery for 3 days'), fix: expect.stringContaining(`cadence setup --webhooks ${BASE}`) });
+    expect(checks.find((c) => c.id === 'webhook:activity')).toMatchObject({ status: 'ok' });
+  });
+
   it('warns when the receiver answered the last delivery with an error status', async () => {
     const failing = http.createServer((_req, res) => res.writeHead(503).end());
     await new Promise<void>((r) => failing.listen(0, '127.0.0.1', () => r()));

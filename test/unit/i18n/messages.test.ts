@@ -277,7 +277,7 @@ describe('createDescriber', () => {
 });
 
 describe('notices (what the job says about its own run)', () => {
-  const sample: Record<string, string | number> = { field: 'Health score', flag: 'healthScore', option: 'Atrasado', type: 'varchar', want: 'enum', user: 'head@x.com', detail: 'HTTP 503 from Pipedrive', count: 1234, writes: 10_000, max: 500, category: 'operational', usedBy: 'categories.operational.match[0].activityTypes', entity: 'person', options: '"Champion"', role: 'fallback' };
+  const sample: Record<string, string | number> = { field: 'Health score', flag: 'healthScore', option: 'Atrasado', type: 'varchar', want: 'enum', user: 'head@x.com', detail: 'HTTP 503 from Pipedrive', count: 1234, writes: 10_000, max: 500, category: 'operational', usedBy: 'categories.operational.match[0].activityTypes', entity: 'person', options: '"Champion"', role: 'fallback', object: 'deal', url: 'https://cadence.example.com/webhooks/acme', other: 'https://old.example.com/webhooks/acme', base: 'https://cadence.example.com', status: 502 };
   it.each(Object.entries(NOTICE_TEXTS) as [NoticeCode, readonly string[]][])('%s is worded in both languages with its params', (code, names) => {
     const params = Object.fromEntries(names.map((n) => [n, sample[n]!]));
     const n = notice(shipped, code, params);

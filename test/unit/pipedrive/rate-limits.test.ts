@@ -129,6 +129,9 @@ describe('token costs', () => {
     expect(requestCost('GET', '/api/v1/activityTypes')).toBe(20);
     expect(requestCost('GET', '/api/v1/users')).toBe(20);
     expect(requestCost('GET', '/api/v1/users/me')).toBe(2);
+    expect(requestCost('GET', '/api/v1/webhooks')).toBe(10);
+    expect(requestCost('POST', '/api/v1/webhooks')).toBe(10);
+    expect(requestCost('DELETE', '/api/v1/webhooks/7')).toBe(6);
   });
 
   it('estimates a first run as every page of every entity plus reference data', () => {

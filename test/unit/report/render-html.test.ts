@@ -175,3 +175,46 @@ describe('renderHtml', () => {
     expect(runSection).toMatch(/1 min 43 sec|1 min 43 s/);
   });
 });
+
+describe('renderHtml: webhook subscriptions (near-real-time configured)', () => {
+  const sub = (object: string, state: 'ok' | 'failing' | 'missing', over: Record<string, unknown> = {}) => ({
+    object, state, id: state === 'missing' ? null : 7, url: state === 'missing' ? null : 'https://cadence.example.com/webhooks/acme', lastHttpStatus: null, lastDeliveryTime: null, removeReason: null, ...over,
+  });
+  function withWebhooks(webhooks: ReportV1['run']['webhooks'], locale: 'pt-BR' | 'en' = 'en'): string {
+    const fx = buildFixture();
+    const policy = { ...fx.policy, locale };
+    const report = buildJsonReport({ runId: 'r', companyDomain: 'acme', ...fx, policy, run: { ...fx.run, ...(webhooks ? { webhooks } : {}) } });
+    return renderHtml(report, policy.texts[locale]);
+  }
+  const receiverUrl = 'https://cadence.example.com/webhooks/acme';
+
+  it('no section and no banner while near-real-time is off', () => {
+    const html = withWebhooks(undefined);
+    expect(html).not.toContain('id="webhooks"');
+    expect(html).not.toContain('id="webhooks-notice"');
+  });
+
+  it('all ok: the table under Run, no banner', () => {
+    const html = withWebhooks({ receiverUrl, error: null, subscriptions: ['activity', 'deal', 'person', 'organization'].map((o) => sub(o, 'ok')) });
+    expect(html).toContain('id="webhooks"');
+    expect(attrs(html, /data-webhook="(\w+)" data-state="(\w+)"/g)).toEqual([['activity', 'ok'], ['deal', 'ok'], ['person', 'ok'], ['organization', 'ok']]);
+    expect(html).not.toContain('id="webhooks-notice"');
+  });
+
+  it('one failing, one missing: the banner links to the table, which names the state, the last status and the URL, in the policy language', () => {
+    const subs = [sub('activity', 'ok'), sub('deal', 'failing', { lastHttpStatus: 503, lastDeliveryTime: '2026-03-12T14:00:00.000Z' }), sub('person', 'missing'), sub('organization', 'ok')];
+    const en = withWebhooks({ receiverUrl, error: null, subscriptions: subs });
+    expect(en).toMatch(/<div class="warn" id="webhooks-notice"><a href="#webhooks">Near-real-time updates are off or degraded/);
+    expect(en).toContain('<td>Deliveries failing (may be banned)</td><td>7</td><td>https://cadence.example.com/webhooks/acme</td><td>2026-03-12T14:00:00.000Z (HTTP 503)</td>');
+    expect(en).toContain('data-webhook="person" data-state="missing"><td>Person</td><td>Missing</td><td>—</td>');
+    const pt = withWebhooks({ receiverUrl, error: null, subscriptions: subs }, 'pt-BR');
+    expect(pt).toContain('Entregas falhando (pode estar banido)');
+    expect(pt).toContain('As atualizações em tempo quase real estão fora do ar ou degradadas');
+  });
+
+  it('a listing that failed: the banner and the reason, escaped', () => {
+    const html = withWebhooks({ receiverUrl, error: 'Pipedrive answered <403>', subscriptions: [] });
+    expect(html).toContain('id="webhooks-notice"');
+    expect(html).toContain('Subscriptions not checked: Pipedrive answered &lt;403&gt;');
+  });
+});

@@ -19,6 +19,7 @@ const WORKER_METRICS: [name: string, type: string, help: string][] = [
   ['cadence_consecutive_failures', 'gauge', 'Runs failed in a row since the last success.'],
   ['cadence_last_run_timestamp_seconds', 'gauge', 'When the latest run finished (Unix time).'],
   ['cadence_last_success_timestamp_seconds', 'gauge', 'When the latest successful run finished (Unix time).'],
+  ['cadence_webhook_subscriptions', 'gauge', 'Webhook subscriptions of the company by state, as the latest run read them.'],
 ];
 
 describe('metrics registry (prom-client, the worker\'s own registry)', () => {
@@ -91,6 +92,18 @@ describe('metrics registry (prom-client, the worker\'s own registry)', () => {
 });
 
 describe('cadence metrics', () => {
+  it('gauges the webhook subscriptions by state as the latest run read them; none while a company does not check them', async () => {
+    const m = createMetrics();
+    const at = '2026-11-20T13:00:00Z';
+    observeRun(m, { companyId: 'acme', ok: true, finishedAt: at, durationMs: 1, webhookSubscriptions: { ok: 2, failing: 1, missing: 1, inactive: 0 } });
+    observeRun(m, { companyId: 'beta', ok: true, finishedAt: at, durationMs: 1 });
+    const series = async () => checkPrometheusText(await m.render()).samples.filter((s) => s.name === 'cadence_webhook_subscriptions').map((s) => `${s.labels.company}:${s.labels.state}=${s.value}`);
+    expect(await series()).toEqual(['acme:ok=2', 'acme:failing=1', 'acme:missing=1', 'acme:inactive=0']);
+    // Fixed the next night (re-run setup --webhooks): the failing and missing ones drop to 0.
+    observeRun(m, { companyId: 'acme', ok: true, finishedAt: at, durationMs: 1, webhookSubscriptions: { ok: 4, failing: 0, missing: 0, inactive: 0 } });
+    expect(await series()).toEqual(['acme:ok=4', 'acme:failing=0', 'acme:missing=0', 'acme:inactive=0']);
+  });
+
   it('records runs, failures in a row, records, requests, retries, 429s, writes and findings by kind', async () => {
     const m = createMetrics();
     observeRun(m, {
