@@ -21,7 +21,7 @@ import { mirrorOwnWrites } from '../apply/own-writes.js';
 import { classifyEvent, type EventClass } from '../webhooks/classify.js';
 import type { RecordedEvent } from '../webhooks/envelope.js';
 import type { WebhookInbox } from '../webhooks/event-store.js';
-import { orgOfRecord, pullChanges, type PullChangesResult } from '../webhooks/pull-changes.js';
+import { orgOfRecord, pullChanges, refreshOrganizations, type PullChangesResult } from '../webhooks/pull-changes.js';
 import type { EntityKind, MirrorSnapshot } from '../domain/entities.js';
 import { dateNow, systemClock, type Clock } from '../domain/clock.js';
 import type { CompanyParts } from './company-parts.js';
@@ -73,7 +73,13 @@ function eventTimesByOrg(events: readonly RecordedEvent[], before: MirrorSnapsho
 }
 
 /** Assess the whole mirror, plan, keep the writes of the affected clients, apply them and mirror their effect. */
-async function planAndApply(parts: CompanyParts, o: WebhookBatchOutcome, snapshot: MirrorSnapshot, affected: ReadonlySet<number>, ctx: { now: Date; clock: Pick<Clock, 'now'>; signal?: AbortSignal }): Promise<void> {
+async function planAndApply(
+  parts: CompanyParts,
+  o: WebhookBatchOutcome,
+  snapshot: MirrorSnapshot,
+  affected: ReadonlySet<number>,
+  ctx: { now: Date; clock: Pick<Clock, 'now'>; signal?: AbortSignal; beforeWrites: () => Promise<void> },
+): Promise<void> {
   const { config, state, client, logger } = parts;
   const policy = config.policy;
   const fallbackUserId = resolveUserRef(policy.owners.fallbackUser, snapshot.users)?.id ?? null;
@@ -84,6 +90,7 @@ async function planAndApply(parts: CompanyParts, o: WebhookBatchOutcome, snapsho
   const full = buildPlan({ policy, result, snapshot, runId: o.runId, companyId: config.companyId, now: ctx.now, escalationUserId, fallbackUserId });
   o.plan = { ...full, writes: full.writes.filter((w) => affected.has(w.orgId)), skipped: full.skipped.filter((s) => affected.has(s.orgId)) };
   if (o.plan.writes.length === 0) return;
+  await ctx.beforeWrites();
   o.apply = await applyPlan({
     plan: o.plan,
     client,
@@ -119,8 +126,13 @@ export async function runWebhookBatch(parts: CompanyParts, options: WebhookBatch
     o.pulled = pulled.entities;
     o.affectedOrgs = pulled.affectedOrgIds.size;
     options.signal?.throwIfAborted();
+    const { inbox } = options;
+    const lastSeq = events[events.length - 1]!.seq;
+    // A batch before this one died while writing: its flag writes may have landed; read the clients again.
+    const died = (await inbox.attemptedUpTo()) > (await inbox.processedUpTo());
+    const snapshot = died ? await refreshOrganizations({ client, state }, pulled.snapshot, [...pulled.affectedOrgIds].filter((id) => !relevant.some((e) => e.entity === 'organization' && Number(e.entityId) === id))) : pulled.snapshot;
     if (pulled.affectedOrgIds.size > 0) {
-      await planAndApply(parts, o, pulled.snapshot, pulled.affectedOrgIds, { now: dateNow(clock), clock, ...(options.signal ? { signal: options.signal } : {}) });
+      await planAndApply(parts, o, snapshot, pulled.affectedOrgIds, { now: dateNow(clock), clock, ...(options.signal ? { signal: options.signal } : {}), beforeWrites: () => inbox.markAttempt(lastSeq) });
       const since = eventTimesByOrg(relevant, before, pulled.snapshot);
       const done = dateNow(clock).getTime();
       for (const r of o.apply?.results ?? []) {

@@ -89,6 +89,21 @@ function oldestSince(events: readonly RecordedEvent[]): string {
   return new Date((Number.isFinite(min) ? min : 0) - LIST_OVERLAP_MS).toISOString();
 }
 
+/** Writes pulled records into the mirror and returns the snapshot with them, and the clients they touch (before and after). */
+async function merge<E extends EntityKind>(input: Pick<PullChangesInput, 'state'>, snap: MirrorSnapshot, entity: E, upserts: readonly EntityRecordOf[E][], gone: readonly number[]): Promise<{ snapshot: MirrorSnapshot; orgs: number[] }> {
+  await input.state.mirror.writePage(entity, { upserts, deletes: gone });
+  const key = SNAPSHOT_KEY[entity];
+  const map = new Map(snap[key] as ReadonlyMap<number, AnyRecord>);
+  for (const id of gone) map.delete(id);
+  for (const r of upserts) map.set(r.id, r);
+  const next = { ...snap, [key]: map };
+  const orgs: number[] = [];
+  for (const id of [...gone, ...upserts.map((r) => r.id)]) {
+    for (const org of [orgOfRecord(entity, snap[key].get(id), snap), orgOfRecord(entity, map.get(id), next)]) if (org !== null) orgs.push(org);
+  }
+  return { snapshot: next, orgs };
+}
+
 export async function pullChanges(input: PullChangesInput): Promise<PullChangesResult> {
   const affected = new Set<number>();
   const entities: PullChangesResult['entities'] = {};
@@ -100,17 +115,22 @@ export async function pullChanges(input: PullChangesInput): Promise<PullChangesR
     const route = pullRoute(ids.length);
     const { upserts, gone } = route === 'ids' ? await pullByIds(input, entity, ids) : await pullByList(input, entity, ids, oldestSince(events));
     input.signal?.throwIfAborted();
-    await input.state.mirror.writePage(entity, { upserts: upserts as never, deletes: gone });
-    const before = snap;
-    const map = new Map(before[SNAPSHOT_KEY[entity]] as ReadonlyMap<number, AnyRecord>);
-    for (const id of gone) map.delete(id);
-    for (const r of upserts) map.set(r.id, r);
-    snap = { ...before, [SNAPSHOT_KEY[entity]]: map };
-    for (const id of [...gone, ...upserts.map((r) => r.id)]) {
-      for (const org of [orgOfRecord(entity, before[SNAPSHOT_KEY[entity]].get(id), before), orgOfRecord(entity, map.get(id), snap)]) if (org !== null) affected.add(org);
-    }
+    const merged = await merge(input, snap, entity, upserts, gone);
+    snap = merged.snapshot;
+    for (const org of merged.orgs) affected.add(org);
     entities[entity] = { route, ids: ids.length, upserted: upserts.length, removed: gone.length };
     input.logger.debug({ entity, route, ids: ids.length, upserted: upserts.length, removed: gone.length }, 'webhook batch pulled changes');
   }
   return { snapshot: snap, affectedOrgIds: affected, entities };
+}
+
+/**
+ * Pulls the organizations themselves by id and merges them: after a batch that died while applying, the
+ * flag values it wrote are in Pipedrive but not in the mirror (their echoes are not pulled), and planning
+ * from the old values would write them again.
+ */
+export async function refreshOrganizations(input: Pick<PullChangesInput, 'client' | 'state'>, snapshot: MirrorSnapshot, ids: readonly number[]): Promise<MirrorSnapshot> {
+  if (ids.length === 0) return snapshot;
+  const { upserts, gone } = await pullByIds(input as PullChangesInput, 'organization', ids);
+  return (await merge(input, snapshot, 'organization', upserts, gone)).snapshot;
 }
