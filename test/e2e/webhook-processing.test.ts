@@ -20,6 +20,7 @@ import { runSetup } from '../../src/setup/run-setup.js';
 import { ensureWebhooks } from '../../src/setup/webhooks.js';
 import { encryptedSecretStore, secretKeyring } from '../../src/store/secret-store.js';
 import { webhookInbox } from '../../src/webhooks/event-store.js';
+import type { WebhookReceiver } from '../../src/webhooks/receiver.js';
 import { makeClient } from './support/pipeline.js';
 
 const logger = pino({ level: 'silent' });
@@ -34,22 +35,29 @@ let sb: Sandbox;
 let dir: string;
 let clock: Date;
 let parts: DeploymentParts;
+let rxUrl: string;
 
 beforeEach(async () => {
   clock = T0;
   sb = await startSandbox({ dataset: generateDataset({ seed: 1, now: T0, scale: 'demo' }), now: () => clock, rateLimit: { burstLimit: 10_000, dailyTokenBudget: 10_000_000 }, webhooks: { timeScale: 0.002 } });
   dir = mkdtempSync(join(tmpdir(), 'cadence-whp-'));
   await runSetup({ client: makeClient(sb.url, sb.token, logger), policy, logger });
-  const env = {
-    PIPEDRIVE_BASE_URL: sb.url, PIPEDRIVE_API_TOKEN: sb.token, PIPEDRIVE_COMPANY_DOMAIN: COMPANY,
-    CADENCE_STATE_URL: `sqlite://${join(dir, 'state.sqlite')}`, CADENCE_REPORT_DIR: join(dir, 'reports'), CADENCE_SECRET_KEY: KEY,
-    CADENCE_WEBHOOK_ADDR: '127.0.0.1:0', CADENCE_WEBHOOK_QUIET_MS: '300', CADENCE_WEBHOOK_MAX_DELAY_MS: '2000', LOG_LEVEL: process.env.WHP_LOG ?? 'silent',
-  };
-  parts = await composeDeployment(env, {}, { clock: { now: () => clock.getTime() } });
-  const rx = (await parts.startWebhooks())!;
+  const rx = await boot('127.0.0.1:0', 300);
+  rxUrl = rx.url;
   const secrets = encryptedSecretStore(parts.store, COMPANY, secretKeyring({ current: KEY }));
   await ensureWebhooks({ client: makeClient(sb.url, sb.token, logger), secrets, companyId: COMPANY, publicBaseUrl: rx.url, logger });
 });
+
+/** The deployment as `cadence schedule` composes it: receiver and background processing. */
+async function boot(addr: string, quietMs: number): Promise<WebhookReceiver> {
+  const env = {
+    PIPEDRIVE_BASE_URL: sb.url, PIPEDRIVE_API_TOKEN: sb.token, PIPEDRIVE_COMPANY_DOMAIN: COMPANY,
+    CADENCE_STATE_URL: `sqlite://${join(dir, 'state.sqlite')}`, CADENCE_REPORT_DIR: join(dir, 'reports'), CADENCE_SECRET_KEY: KEY,
+    CADENCE_WEBHOOK_ADDR: addr, CADENCE_WEBHOOK_QUIET_MS: String(quietMs), CADENCE_WEBHOOK_MAX_DELAY_MS: String(Math.max(2000, quietMs)), LOG_LEVEL: process.env.WHP_LOG ?? 'silent',
+  };
+  parts = await composeDeployment(env, {}, { clock: { now: () => clock.getTime() } });
+  return (await parts.startWebhooks())!;
+}
 afterEach(async () => {
   await parts.close();
   await sb.close();
@@ -143,5 +151,27 @@ describe('webhook events processed in the background', () => {
     expect(followUps(RAISED).filter((a) => !a.is_deleted)).toHaveLength(1);
     const lines = writeLines();
     expect(new Set(lines).size).toBe(lines.length);
+  }, 60_000);
+
+  it('events recorded but not processed when the process stops are processed after the restart', async () => {
+    await night();
+    const [followUp] = followUps(OVERDUE).filter((a) => !a.is_deleted && a.done === false);
+    const rule = policy.cadenceRules[extractCadenceKey(followUp!.note as string)!.split(':')[2]!.split('.')[0]!]!;
+    const addr = new URL(rxUrl).host; // the subscriptions point here
+    // A process with a long quiet period records the meeting, then stops before processing it.
+    await parts.close();
+    await boot(addr, 60_000);
+    clock = new Date(T0.getTime() + 19 * 3600_000);
+    const org = sb.state.list('organization').find((o) => o.id === OVERDUE)!;
+    sb.state.upsert('activity', { subject: `Reunião${rule.category === 'executive' ? ' (QBR)' : ' (FUP)'}`, type: rule.followUpType, org_id: OVERDUE, owner_id: org.owner_id, due_date: '2026-03-13', done: true });
+    await sb.webhooks.idle();
+    expect((await webhookInbox(parts.store.keyv, COMPANY).pending()).length).toBe(1);
+    await parts.close();
+    expect(sb.state.list('activity').some((a) => a.id === followUp!.id)).toBe(true);
+    // The restart finds the event in the inbox and processes it.
+    await boot(addr, 300);
+    await until('the follow-up is deleted after the restart', () => !sb.state.list('activity').some((a) => a.id === followUp!.id));
+    await settle();
+    expect(await webhookInbox(parts.store.keyv, COMPANY).pending()).toEqual([]);
   }, 60_000);
 });
