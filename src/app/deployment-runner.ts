@@ -203,7 +203,7 @@ function startProcessing(deployment: Deployment, store: StateStore, metrics: Cad
   const inboxes = new Map(deployment.companyIds.map((id) => [id, webhookInbox(store.keyv, id)]));
   return startWebhookProcessor({
     companies: deployment.companyIds,
-    hasPending: async (id) => (await inboxes.get(id)!.pending({ limit: 1 })).length > 0,
+    hasPending: async (id) => (await inboxes.get(id)!.count()) > (await inboxes.get(id)!.processedUpTo()),
     runBatch: async (id, signal) => {
       const parts = await composeCompany(deployment.configFor(id), logger, store);
       try {

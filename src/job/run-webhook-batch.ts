@@ -111,8 +111,14 @@ export async function runWebhookBatch(parts: CompanyParts, options: WebhookBatch
   const started = dateNow(clock);
   const o: WebhookBatchOutcome = { runId: `wh-${newRunId(started)}`, events: 0, byClass: { own_write: 0, irrelevant: 0, relevant: 0 }, processedUpTo: null, pulled: {}, affectedOrgs: 0, lagSeconds: [] };
   const logger = parts.logger.child({ company: config.companyId, runId: o.runId });
+  // Read before the events: every slot up to it is written by then (the counter moves after its event).
+  const recorded = await options.inbox.count();
   const events = await options.inbox.pending({ limit: options.maxEvents ?? MAX_BATCH_EVENTS });
-  if (events.length === 0) return o;
+  if (events.length === 0) {
+    // Nothing readable after the mark (slots pruned or unreadable): move it past them, or the inbox stalls.
+    if (recorded > (await options.inbox.processedUpTo())) await options.inbox.markProcessed(recorded);
+    return o;
+  }
   o.events = events.length;
   const flagKeys = new Set(Object.values(resolveFlagFields(config.policy, await state.fields.get()).fields).map((f) => f!.key));
   const relevant = events.filter((e) => {
