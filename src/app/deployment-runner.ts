@@ -22,6 +22,10 @@ import { readWebhookCredentials } from '../setup/webhooks.js';
 import { countByState } from '../setup/webhook-health.js';
 import { webhookInbox } from '../webhooks/event-store.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../webhooks/receiver.js';
+import { startWebhookProcessor, type WebhookProcessor } from '../ops/webhook-processor.js';
+import { runWebhookBatch } from '../job/run-webhook-batch.js';
+import { createWebhookMetrics, observeWebhookBatch } from '../status/webhook-metrics.js';
+import { lockBackendFor } from '../store/lock-for-store.js';
 import type { FindingProblem } from '../domain/vocabulary.js';
 import { parseHostPort } from '../config/host-port.js';
 import { dateNow, systemClock, type Clock } from '../domain/clock.js';
@@ -38,8 +42,13 @@ export interface DeploymentParts {
   readiness(): ReturnType<typeof assessReadiness>;
   /** Starts the status server when CADENCE_STATUS_ADDR is set. */
   startStatus(): Promise<StatusServer | null>;
-  /** Starts the webhook receiver (every company's endpoint) when CADENCE_WEBHOOK_ADDR is set. */
+  /**
+   * Starts the webhook receiver (every company's endpoint) and the background processing of the events it
+   * records when CADENCE_WEBHOOK_ADDR is set.
+   */
   startWebhooks(): Promise<WebhookReceiver | null>;
+  /** The background processing started by startWebhooks (null before or without it). */
+  webhookProcessor(): WebhookProcessor | null;
   close(): Promise<void>;
 }
 
@@ -64,6 +73,7 @@ export async function composeDeployment(
   const history: RunHistory = { lastSuccessAt: null, lastFailure: null };
   let status: StatusServer | null = null;
   let receiver: WebhookReceiver | null = null;
+  let processor: WebhookProcessor | null = null;
 
   return {
     deployment,
@@ -99,11 +109,20 @@ export async function composeDeployment(
       return status;
     },
     async startWebhooks() {
-      receiver = await startWebhooks(deployment, store, metrics, logger, clock);
+      if (!deployment.shared.webhookAddr) return null;
+      processor = startProcessing(deployment, store, metrics, logger, jobOptions.clock);
+      const p = processor;
+      receiver = await startWebhooks(deployment, store, metrics, logger, clock, (id) => p.notify(id)).catch(async (err: unknown) => {
+        await p.close();
+        processor = null;
+        throw err;
+      });
       return receiver;
     },
+    webhookProcessor: () => processor,
     async close() {
       await receiver?.close();
+      await processor?.close();
       await status?.close();
       await store.close();
     },
@@ -147,6 +166,7 @@ async function startWebhooks(
   metrics: ReturnType<typeof createMetrics>,
   logger: ReturnType<typeof createLogger>,
   clock: Pick<Clock, 'now'>,
+  onRecorded: (companyId: string) => void,
 ): Promise<WebhookReceiver | null> {
   const addr = deployment.shared.webhookAddr;
   if (!addr) return null;
@@ -158,7 +178,10 @@ async function startWebhooks(
     registers: [metrics.registry],
   });
   return startWebhookReceiver({
-    onRequest: (company, outcome) => received.inc({ company: company ?? 'unknown', outcome }),
+    onRequest: (company, outcome) => {
+      received.inc({ company: company ?? 'unknown', outcome });
+      if (company !== null && outcome === 'recorded') onRecorded(company);
+    },
     addr,
     companies: deployment.companyIds.map((id) => {
       const secrets = encryptedSecretStore(store, id, keyring);
@@ -166,6 +189,44 @@ async function startWebhooks(
     }),
     logger: logger.child({ component: 'webhooks' }),
     clock,
+  });
+}
+
+/**
+ * The background processing of every company's webhook events (ops/webhook-processor.ts): each batch runs
+ * on the company's own parts, composed for it and closed after it, like a nightly run.
+ */
+function startProcessing(deployment: Deployment, store: StateStore, metrics: CadenceMetrics, logger: Logger, jobClock: Pick<Clock, 'now'> | undefined): WebhookProcessor {
+  const m = createWebhookMetrics(metrics.registry);
+  const me = new Map<string, number>();
+  // Batches read the time where the nightly job does; the coalescing timers run on the system clock.
+  const timers = systemClock();
+  const clock = jobClock ?? timers;
+  const inboxes = new Map(deployment.companyIds.map((id) => [id, webhookInbox(store.keyv, id)]));
+  return startWebhookProcessor({
+    companies: deployment.companyIds,
+    hasPending: async (id) => (await inboxes.get(id)!.count()) > (await inboxes.get(id)!.processedUpTo()),
+    runBatch: async (id, signal) => {
+      const parts = await composeCompany(deployment.configFor(id), logger, store);
+      try {
+        if (!me.has(id)) {
+          const user = await parts.client.getMe().catch(() => null);
+          if (user) me.set(id, user.user.id);
+        }
+        return await runWebhookBatch(parts, { inbox: inboxes.get(id)!, meUserId: me.get(id) ?? null, signal, clock });
+      } finally {
+        await parts.close();
+      }
+    },
+    locks: lockBackendFor(store),
+    logger: logger.child({ component: 'webhook-processing' }),
+    clock: timers,
+    ...(deployment.shared.webhookQuietMs !== undefined ? { quietMs: deployment.shared.webhookQuietMs } : {}),
+    ...(deployment.shared.webhookMaxDelayMs !== undefined ? { maxDelayMs: deployment.shared.webhookMaxDelayMs } : {}),
+    ...(deployment.shared.lockTtlMs !== undefined ? { lockTtlMs: deployment.shared.lockTtlMs } : {}),
+    onBatch: (id, outcome) => observeWebhookBatch(m, id, outcome),
+    onLockBusy: (id) => m.lockBusy.inc({ company: id }),
+    onError: (id) => m.failures.inc({ company: id }),
   });
 }
 

@@ -86,6 +86,10 @@ export const EnvSchema = z
       .string()
       .regex(/^(?:[^:]+:\d+|:?\d+|\[[0-9a-fA-F:]+\]:\d+)$/, 'expected host:port (e.g. 127.0.0.1:8788) or a port')
       .optional(),
+    /** Background processing of webhook events: a batch starts after this long without a new event… */
+    CADENCE_WEBHOOK_QUIET_MS: int(100).optional(),
+    /** …and at the latest this long after the first event waiting. */
+    CADENCE_WEBHOOK_MAX_DELAY_MS: int(100).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .loose();

@@ -11,6 +11,7 @@ import type { RulesResult } from '../rules/types.js';
 import { buildPlan } from '../plan/build-plan.js';
 import type { Plan } from '../plan/types.js';
 import { applyPlan, applyStopNotices, type ApplyProgress, type ApplySummary } from '../apply/apply-plan.js';
+import { mirrorOwnWrites } from '../apply/own-writes.js';
 import { createDescriber } from '../i18n/describe.js';
 import { checkPolicyAgainstAccount } from '../setup/check-policy.js';
 import type { NoticeCode } from '../i18n/message-keys.js';
@@ -137,7 +138,7 @@ export async function runCompanyJob(parts: CompanyParts, options: JobOptions = {
     options.signal?.throwIfAborted();
     snapshot = await state.mirror.load();
     await assessAndPlan(job, outcome, snapshot);
-    await applyStep(job, outcome);
+    await applyStep(job, outcome, snapshot);
   } catch (err) {
     outcome.status = 'failed';
     outcome.error = { name: (err as Error).name ?? 'Error', message: (err as Error).message ?? String(err), kind: errorKind(err) };
@@ -266,7 +267,7 @@ async function webhookStep(job: JobRun, outcome: JobOutcome): Promise<void> {
 }
 
 /** Write the plan back when asked and the mirror is complete; a refused, aborted or failed write makes the run partial. */
-async function applyStep(job: JobRun, outcome: JobOutcome): Promise<void> {
+async function applyStep(job: JobRun, outcome: JobOutcome, snapshot: MirrorSnapshot): Promise<void> {
   const { parts, options, logger, clock, steps } = job;
   const { config, client, state } = parts;
   // A sync stopped by the daily budget leaves a partial mirror: planning from it is fine for the report,
@@ -289,12 +290,26 @@ async function applyStep(job: JobRun, outcome: JobOutcome): Promise<void> {
     ...(options.onFirstApply ? { onFirstApply: options.onFirstApply } : {}),
     ...(options.onApplyProgress ? { onProgress: options.onApplyProgress } : {}),
   });
+  await mirrorWrites(job, outcome.plan, outcome.apply, snapshot);
   for (const stop of Object.values(applyStopNotices(outcome.apply))) {
     if (!stop) continue;
     warn(job, outcome, stop.code, stop.params);
     outcome.status = 'partial';
   }
   if (outcome.apply.counts.failed > 0) outcome.status = 'partial';
+}
+
+/**
+ * The night's own writes into the mirror (apply/own-writes.ts): their webhook echoes are not pulled, so a
+ * batch later in the day plans from the values just written. A store that refuses costs nothing the next
+ * sync does not repair: logged, the night goes on.
+ */
+async function mirrorWrites(job: JobRun, plan: Plan, apply: ApplySummary, snapshot: MirrorSnapshot): Promise<void> {
+  try {
+    await mirrorOwnWrites(job.parts.state, { plan, apply, snapshot, now: job.now() });
+  } catch (err) {
+    job.logger.warn({ err }, 'own writes not put into the mirror: the next sync pulls them');
+  }
 }
 
 /** The run as the report states it, in the policy's language. */

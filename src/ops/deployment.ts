@@ -47,7 +47,17 @@ export interface SharedSettings {
   /** The report folder above the companies' own (the status server's /reports/latest in single mode is the company's). */
   reportDir: string;
   lockTtlMs?: number;
+  /** CADENCE_WEBHOOK_QUIET_MS / CADENCE_WEBHOOK_MAX_DELAY_MS: coalescing of webhook events (defaults in ops/webhook-processor.ts). */
+  webhookQuietMs?: number;
+  webhookMaxDelayMs?: number;
   secretKeys: AppConfig['secretKeys'];
+}
+
+function webhookTiming(env: Env): Pick<SharedSettings, 'webhookQuietMs' | 'webhookMaxDelayMs'> {
+  return {
+    ...(env.CADENCE_WEBHOOK_QUIET_MS !== undefined ? { webhookQuietMs: env.CADENCE_WEBHOOK_QUIET_MS } : {}),
+    ...(env.CADENCE_WEBHOOK_MAX_DELAY_MS !== undefined ? { webhookMaxDelayMs: env.CADENCE_WEBHOOK_MAX_DELAY_MS } : {}),
+  };
 }
 
 function sharedSettings(env: Env): SharedSettings {
@@ -57,6 +67,7 @@ function sharedSettings(env: Env): SharedSettings {
     ...(env.CADENCE_WEBHOOK_ADDR ? { webhookAddr: env.CADENCE_WEBHOOK_ADDR } : {}),
     reportDir: env.CADENCE_REPORT_DIR,
     ...(env.CADENCE_LOCK_TTL_MS !== undefined ? { lockTtlMs: env.CADENCE_LOCK_TTL_MS } : {}),
+    ...webhookTiming(env),
     secretKeys: secretKeysOf(env),
   };
 }
@@ -79,6 +90,7 @@ export function loadDeployment(vars: Record<string, string | undefined>, overrid
         ...(config.webhookAddr ? { webhookAddr: config.webhookAddr } : {}),
         reportDir: config.reportDir,
         ...(env.CADENCE_LOCK_TTL_MS !== undefined ? { lockTtlMs: env.CADENCE_LOCK_TTL_MS } : {}),
+        ...webhookTiming(env),
         secretKeys: config.secretKeys,
       },
       secrets: configSecrets(config),

@@ -4,6 +4,7 @@
  * both are accepted. Only what the worker needs is required; the rest of `meta` passes through.
  */
 import { z } from 'zod';
+import { extractCadenceKey } from '../domain/provenance.js';
 
 const Id = z.union([z.string().regex(/^\d{1,20}$/), z.number().int().nonnegative()]).transform((v) => String(v));
 
@@ -51,6 +52,12 @@ export const RecordedEvent = z.object({
   changedFields: z.array(z.string()),
   mergedToId: z.string().nullable(),
   mergedFromId: z.string().nullable(),
+  /**
+   * The worker's provenance key (`cadence-key:…`) when the activity's note carries one (its new note on
+   * create and change, its last note on delete): how an echo of the worker's own write is recognized.
+   * Absent on events recorded before it was kept.
+   */
+  cadenceKey: z.string().nullable().optional(),
 });
 export type RecordedEvent = z.infer<typeof RecordedEvent>;
 
@@ -78,5 +85,11 @@ export function toRecordedEvent(env: WebhookEnvelope, receivedAt: Date): Recorde
     changedFields: changed.slice(0, 200),
     mergedToId: m.merged_to_id ?? null,
     mergedFromId: m.merged_from_id ?? null,
+    cadenceKey: m.entity === 'activity' ? noteKey(env.data) ?? noteKey(env.previous) : null,
   };
+}
+
+function noteKey(record: Record<string, unknown> | null | undefined): string | null {
+  const note = record?.note;
+  return typeof note === 'string' ? extractCadenceKey(note) : null;
 }

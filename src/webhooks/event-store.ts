@@ -5,6 +5,7 @@
  *   c:<company>:wh:e:<seq>        the RecordedEvent
  *   c:<company>:wh:seen:<id>      delivery id → its sequence number (deduplication)
  *   c:<company>:wh:done           highest sequence number processed (background processing)
+ *   c:<company>:wh:attempt        highest sequence number of a batch that started writing to Pipedrive
  *   c:<company>:wh:pruned         highest sequence number removed by `prune` (with its seen marker)
  *
  * Write order: the event, then the sequence counter, then the seen marker. A crash before the counter
@@ -34,6 +35,12 @@ export interface WebhookInbox {
   /** Highest processed sequence number. */
   processedUpTo(): Promise<number>;
   markProcessed(seq: number): Promise<void>;
+  /**
+   * Highest sequence number of a batch that began writing to Pipedrive. Above `processedUpTo`, a batch
+   * died while writing: the next one must not trust the mirror's flag values (its writes may have landed).
+   */
+  attemptedUpTo(): Promise<number>;
+  markAttempt(seq: number): Promise<void>;
   /**
    * Removes the events received before `cutoff`, oldest first, with their seen markers (so storage stays
    * bounded; Pipedrive's retries end within minutes, so a week of deduplication is plenty). Returns how
@@ -85,6 +92,12 @@ export function webhookInbox(keyv: Keyv, companyId: string): WebhookInbox {
     },
     async markProcessed(seq) {
       await kv.set('done', seq);
+    },
+    async attemptedUpTo() {
+      return (await kv.get<number>('attempt')) ?? 0;
+    },
+    async markAttempt(seq) {
+      await kv.set('attempt', seq);
     },
     prune: (cutoff) =>
       serial(async () => {
