@@ -4,8 +4,8 @@
  * the sync reads takes both: `updated_since` inclusive, `updated_until` exclusive, Pipedrive OpenAPI v2).
  * Pure reducers over the checkpoint, like next-checkpoint.ts; run-sync.ts does the IO.
  *
- * How a pass is split. Its first page is read alone, on the pass's own cursor (the "probe"). When it is
- * not the last, the pages still to read are estimated from the previous night when it knows (a full pass
+ * How a pass is split. A full pass (first night, rebuild) reads its first page alone, on the pass's own
+ * cursor. When it is not the last, the pages still to read are estimated from the previous night when it knows (a full pass
  * over a mirror that already holds the entity: its record count) or else from the first page (the records
  * per second of `update_time` it covered, extrapolated to the run's clock). With at least
  * `minPagesPerChain` pages per chain, the rest of the list — from the first page's last `update_time`
@@ -145,13 +145,15 @@ export class NewerGuard {
 }
 
 /**
- * Right after a pass's first page (on its own cursor): the pass split into chains when the rest is large
- * enough, else unchanged (it goes on with that cursor). Committed with the first page, so a crash never
- * leaves a pass half decided.
+ * Right after a full pass's first page (on its own cursor): the pass split into chains when the rest is
+ * large enough, else unchanged (it goes on with that cursor). Committed with the first page, so a crash
+ * never leaves a pass half decided. An incremental pass is never split: its first page cannot tell its size
+ * (a bulk edit stamps hundreds of records with one second, and the span since the bookmark is no sample of
+ * the night), and a night of the usual size must keep its cost.
  */
 export function splitAfterFirstPage(cp: SyncCheckpoint, facts: FirstPageFacts | undefined, tuning: ChainTuning): SyncCheckpoint {
   const pass = cp.pass;
-  if (pass === null || pass.pages !== 1 || pass.chains !== undefined || pass.cursor === null || pass.maxSeen === null || facts === undefined) return cp;
+  if (pass === null || pass.kind !== 'full' || pass.pages !== 1 || pass.chains !== undefined || pass.cursor === null || pass.maxSeen === null || facts === undefined) return cp;
   const windows = splitWindows(pass.maxSeen, facts.nowMs, chainCount(estimatePages(facts), tuning));
   return windows.length < 2 ? cp : splitPass(cp, windows);
 }

@@ -360,9 +360,10 @@ interface StreamState {
 type ChainEnd = 'done' | 'stopped';
 
 /**
- * One entity's pass (or the archived deals'), from its checkpoint to its end: a fresh pass reads its first
- * page alone, then the rest on one chain or, when large, on several chains at once (chains.ts); a resumed
- * pass continues every chain where it stopped. A saved cursor refused is restarted once per chain.
+ * One entity's pass (or the archived deals'), from its checkpoint to its end: a fresh full pass reads its
+ * first page alone, then the rest on one chain or, when large, on several chains at once (chains.ts); an
+ * incremental pass is one chain, as ever; a resumed pass continues every chain where it stopped. A saved
+ * cursor refused is restarted once per chain.
  */
 async function pullStream(run: SyncRun, tallies: SyncTallies, control: PullControl, entity: EntityKind, initial: SyncCheckpoint, stream?: SyncStream): Promise<void> {
   const { options, companyState, startedAt } = run;
@@ -380,10 +381,10 @@ async function pullStream(run: SyncRun, tallies: SyncTallies, control: PullContr
   const target: StreamTarget = { entity, stream, summary, changed };
   const state: StreamState = { cp, guard: undefined };
   const tuning = options.chains ?? DEFAULT_CHAIN_TUNING;
-  if (cp.pass !== null && cp.pass.chains === undefined && cp.pass.pages === 0 && tuning.maxChains > 1) {
+  if (cp.pass?.kind === 'full' && cp.pass.chains === undefined && cp.pass.pages === 0 && tuning.maxChains > 1) {
     // The previous night's word on the size: the mirror's count, for a full pass of the main list over a
     // mirror a pass has completed (a first pass that stopped half-way would undercount).
-    const known = cp.pass.kind === 'full' && stream === undefined && cp.lastCompletedAt !== null ? (await companyState.mirror.estimatedCounts())[entity] : undefined;
+    const known = stream === undefined && cp.lastCompletedAt !== null ? (await companyState.mirror.estimatedCounts())[entity] : undefined;
     state.split = { tuning, knownRecords: known };
     if ((await walkChain(run, tallies, control, target, state, null, 1)) === 'stopped') return;
   }

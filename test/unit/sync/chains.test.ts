@@ -80,6 +80,9 @@ describe('a pass split into chains', () => {
     expect(split.pass?.chains?.[0]).toEqual({ since: '2026-01-02T00:00:00Z', until: expect.any(String), cursor: null, maxSeen: null, pages: 0, records: 0, done: false });
     // A short list (the previous night says 20 records) goes on with its own cursor.
     expect(splitAfterFirstPage(cp, { ...facts, knownRecords: 20 }, TUNING)).toBe(cp);
+    // An incremental pass is never split: its first page says nothing reliable about the night's size.
+    const incremental = nextCheckpoint(startPass({ ...emptyCheckpoint('activity'), bookmark: '2025-12-31T00:00:00Z' }, { now: NOW }), page(['2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z'], 'c1'));
+    expect(splitAfterFirstPage(incremental, facts, TUNING)).toBe(incremental);
     // A first page that was the last one: nothing to split.
     const done = nextCheckpoint(startPass(emptyCheckpoint('activity'), { now: NOW }), page(['2026-01-01T00:00:00Z'], null));
     expect(splitAfterFirstPage(done, facts, TUNING)).toBe(done);
