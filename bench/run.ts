@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scale full|small] [--latency-ms 80] [--burst-limit 100] [--baseline-cap-min N] [--skip-baseline]`
+ * `npm run bench [-- --scale full|medium|small] [--latency-ms 80] [--burst-limit 100] [--baseline-cap-min N] [--skip-baseline]`
  *
  * The evidence for "why not a loop over the SDK": the real nightly job against the sandbox, compared in the
  * same run with the naive baseline (bench/baseline.ts), both as child processes so that wall time, peak RSS
@@ -8,8 +8,8 @@
  *
  * Setting: the sandbox (bench/sandbox-child.ts, its own process) on loopback with a per-request latency and
  * the burst limit of a Premium API token (100 requests per rolling 2 s) and a daily budget large enough.
- * `full` = 50k organizations, 200k persons, 200k deals, 1M activities; `small` = 500 / 2k / 2k / 10k (CI
- * smoke test: checks that the benchmark runs, asserts nothing about speed).
+ * `full` = 50k organizations, 200k persons, 200k deals, 1M activities; `medium` = a tenth of it; `small` =
+ * 500 / 2k / 2k / 10k (CI smoke test: checks that the benchmark runs, asserts nothing about speed).
  *
  * Sections:
  * 1. the full nightly job (empty state store: full pull, rules, plan, apply, reports) vs the baseline, on
@@ -68,11 +68,13 @@ interface ScaleSpec {
 const SCALES: Record<string, ScaleSpec> = {
   full: { organizations: 50_000, steadyShare: 0.01, writeOrgs: 1_500, baselineCapMin: 120 },
   small: { organizations: 500, steadyShare: 0.1, writeOrgs: 60, baselineCapMin: 10 },
+  /** A tenth of `full`: enough pages (~210 of activities) for the sync's parallel chains to show. */
+  medium: { organizations: 5_000, steadyShare: 0.01, writeOrgs: 150, baselineCapMin: 20 },
 };
 const scaleName = values.scale ?? 'full';
 const spec = SCALES[scaleName];
 if (!spec) {
-  console.error(`bench: --scale must be full or small, got "${scaleName}"`);
+  console.error(`bench: --scale must be one of ${Object.keys(SCALES).join(', ')}, got "${scaleName}"`);
   process.exit(2);
 }
 const latencyMs = Number(values['latency-ms']);

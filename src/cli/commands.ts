@@ -137,6 +137,7 @@ export const COMMANDS = {
           clock: systemClock(),
           reconcile,
           reconcileEveryDays: parts.config.reconcileEveryDays,
+          chains: parts.config.syncChains,
           full: values.full === true,
           onProgress: jobProgress(progress).onSyncProgress,
         });

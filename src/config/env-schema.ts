@@ -51,6 +51,10 @@ export const EnvSchema = z
     CADENCE_CONCURRENCY: int(1).default(4),
     CADENCE_REQUEST_TIMEOUT_MS: int(100).default(30_000),
     CADENCE_RECONCILE_EVERY_DAYS: int(1).default(7),
+    /** Most cursor chains one large list is read with at once (1: one chain per list, as before issue 15). */
+    CADENCE_SYNC_CHAINS: int(1).default(4),
+    /** Pages each chain must expect to read before a list is split (docs/performance.md, parallel chains). */
+    CADENCE_SYNC_CHAIN_MIN_PAGES: int(1).default(16),
     /** Lease of a company's lock (renewed every third of it while a job runs). */
     CADENCE_LOCK_TTL_MS: int(3000).optional(),
     /** host:port, or a bare port bound to 127.0.0.1. */

@@ -35,6 +35,8 @@ export interface AppConfig {
   maxWrites: number;
   schedule: string;
   reconcileEveryDays: number;
+  /** CADENCE_SYNC_CHAINS and CADENCE_SYNC_CHAIN_MIN_PAGES: how large lists are read as parallel cursor chains. */
+  syncChains: { maxChains: number; minPagesPerChain: number };
   /** CADENCE_STATUS_ADDR: where the status server listens (off when unset). */
   statusAddr?: string;
   /** CADENCE_STATUS_TOKEN: bearer token of /metrics and /reports/* on the status server. */
@@ -299,6 +301,7 @@ function assembleConfig(env: Env, c: ConnectionVars, policy: Policy, policyFile:
     maxWrites: overrides.maxWrites ?? env.CADENCE_MAX_WRITES ?? resolvedPolicy.writes.maxWrites,
     schedule: env.CADENCE_SCHEDULE,
     reconcileEveryDays: env.CADENCE_RECONCILE_EVERY_DAYS,
+    syncChains: { maxChains: env.CADENCE_SYNC_CHAINS, minPagesPerChain: env.CADENCE_SYNC_CHAIN_MIN_PAGES },
     ...(env.CADENCE_STATUS_ADDR ? { statusAddr: env.CADENCE_STATUS_ADDR } : {}),
     ...(env.CADENCE_STATUS_TOKEN ? { statusToken: env.CADENCE_STATUS_TOKEN } : {}),
     secretKeys: secretKeysOf(env),

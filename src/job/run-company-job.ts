@@ -196,6 +196,7 @@ async function syncStep(job: JobRun, outcome: JobOutcome): Promise<void> {
     runId,
     reconcile: options.reconcile ?? 'auto',
     reconcileEveryDays: config.reconcileEveryDays,
+    chains: config.syncChains,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onSyncProgress ? { onProgress: options.onSyncProgress } : {}),
   });

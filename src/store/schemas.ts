@@ -6,6 +6,22 @@
 import { z } from 'zod';
 import { EntityKind } from '../domain/entities.js';
 
+/**
+ * One cursor chain of a pass split into `update_time` windows (src/sync/chains.ts): it walks
+ * `[since, until)` sorted by `update_time` on its own cursor. `until` null: open-ended (the last window).
+ */
+export const SyncChain = z.object({
+  since: z.string().nullable(),
+  until: z.string().nullable(),
+  /** Cursor of the chain's next page; null before its first page and once it is done. */
+  cursor: z.string().nullable(),
+  maxSeen: z.string().nullable(),
+  pages: z.number().int().nonnegative(),
+  records: z.number().int().nonnegative(),
+  done: z.boolean(),
+});
+export type SyncChain = z.infer<typeof SyncChain>;
+
 /** A list walk in progress for one entity (null in SyncCheckpoint.pass when idle). */
 export const SyncPass = z.object({
   kind: z.enum(['full', 'incremental']),
@@ -18,6 +34,12 @@ export const SyncPass = z.object({
   startedAt: z.string(),
   pages: z.number().int().nonnegative(),
   records: z.number().int().nonnegative(),
+  /**
+   * The pass split into windows read side by side, each committed on its own; absent: one chain on
+   * `since`/`cursor` above (every checkpoint written before the split existed reads as that). Once split,
+   * `cursor` is null and `maxSeen`, `pages` and `records` sum up the chains.
+   */
+  chains: z.array(SyncChain).optional(),
 });
 export type SyncPass = z.infer<typeof SyncPass>;
 

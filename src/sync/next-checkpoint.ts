@@ -20,7 +20,8 @@ export interface StartPassOptions {
   full?: boolean;
 }
 
-function later(a: string | null, b: string | null): string | null {
+/** The later of two ISO times (null: none yet). */
+export function later(a: string | null, b: string | null): string | null {
   if (a === null) return b;
   if (b === null) return a;
   return Date.parse(b) > Date.parse(a) ? b : a;
@@ -47,17 +48,23 @@ export interface PageEvent {
 }
 
 export function nextCheckpoint(cp: SyncCheckpoint, page: PageEvent): SyncCheckpoint {
+  if (cp.pass?.chains !== undefined) throw new Error(`nextCheckpoint: the ${cp.entity} pass is split into chains (use advanceChain)`);
   if (cp.pass === null) throw new Error(`nextCheckpoint: no pass in progress for ${cp.entity} (call startPass first)`);
   let maxSeen = cp.pass.maxSeen;
   for (const t of page.updateTimes) maxSeen = later(maxSeen, t);
   const pass: SyncPass = { ...cp.pass, cursor: page.nextCursor, maxSeen, pages: cp.pass.pages + 1, records: cp.pass.records + page.rawCount };
   if (page.nextCursor !== null) return { ...cp, pass };
+  return completePass(cp, pass, page.at);
+}
+
+/** The pass is over: the bookmark moves to the max `update_time` it saw, the pass is cleared. */
+export function completePass(cp: SyncCheckpoint, pass: SyncPass, at: string): SyncCheckpoint {
   return {
     ...cp,
-    bookmark: later(cp.bookmark, maxSeen),
+    bookmark: later(cp.bookmark, pass.maxSeen),
     pass: null,
-    lastCompletedAt: page.at,
-    lastFullAt: pass.kind === 'full' ? page.at : cp.lastFullAt,
+    lastCompletedAt: at,
+    lastFullAt: pass.kind === 'full' ? at : cp.lastFullAt,
     lastPassPages: pass.pages,
   };
 }

@@ -20,6 +20,7 @@ import type { CompanyState } from '../store/company-state.js';
 import type { SyncCheckpoint, SyncStream } from '../store/schemas.js';
 import { markReconciled, nextCheckpoint, reconcileDue, restartPassFromBoundary, startPass, DEFAULT_OVERLAP_MS } from './next-checkpoint.js';
 import { readAhead } from './read-ahead.js';
+import { advanceChain, chainView, DEFAULT_CHAIN_TUNING, estimatePages, NewerGuard, restartChainFromBoundary, splitAfterFirstPage, type ChainTuning } from './chains.js';
 import { reconcile, type ReconcileResult } from './reconcile.js';
 import { dateNow, type Clock } from '../domain/clock.js';
 
@@ -50,6 +51,8 @@ export interface EntitySummary {
   /** Bookmark after the run (max update_time seen). */
   bookmark: string | null;
   completed: boolean;
+  /** Cursor chains the pass was read with (1 unless it was split, chains.ts). */
+  chains: number;
 }
 
 export interface SyncSummary {
@@ -94,6 +97,8 @@ export interface RunSyncOptions {
   /** Pull every entity whole (rebuild), ignoring bookmarks. */
   full?: boolean;
   runId?: string;
+  /** How large lists are split into parallel cursor chains (CADENCE_SYNC_CHAINS, CADENCE_SYNC_CHAIN_MIN_PAGES). */
+  chains?: ChainTuning;
   /** Aborted on shutdown (or a lost lock): the pull stops after the page in hand is committed. */
   signal?: AbortSignal;
 }
@@ -198,7 +203,7 @@ function startRun(options: RunSyncOptions): SyncRun {
 }
 
 function emptyTallies(): SyncTallies {
-  const emptySummary = (): EntitySummary => ({ mode: 'incremental', resumed: false, pages: 0, records: 0, upserted: 0, deleted: 0, bookmark: null, completed: false });
+  const emptySummary = (): EntitySummary => ({ mode: 'incremental', resumed: false, pages: 0, records: 0, upserted: 0, deleted: 0, bookmark: null, completed: false, chains: 1 });
   const entities = Object.fromEntries(SYNCED_ENTITIES.map((e) => [e, emptySummary()])) as Record<EntityKind, EntitySummary>;
   return { entities, archivedDeals: emptySummary(), malformed: [], malformedCount: 0 };
 }
@@ -343,42 +348,96 @@ async function pullEntities(run: SyncRun, tallies: SyncTallies, plan: PullPlan):
   if (firstFailure) throw firstFailure.error;
 }
 
-/** One entity's pass (or the archived deals'), from its checkpoint to its end, a saved cursor refused once restarted. */
+/** One list walk's state, shared by its chains: the checkpoint they all commit into, and the stale guard. */
+interface StreamState {
+  cp: SyncCheckpoint;
+  guard: NewerGuard | undefined;
+  /** Set for a fresh pass's first page: how to decide the split committed with it. */
+  split?: { tuning: ChainTuning; knownRecords: number | undefined };
+}
+
+/** How a chain's walk ended: its pages all read, or stopped because another pull failed. */
+type ChainEnd = 'done' | 'stopped';
+
+/**
+ * One entity's pass (or the archived deals'), from its checkpoint to its end: a fresh full pass reads its
+ * first page alone, then the rest on one chain or, when large, on several chains at once (chains.ts); an
+ * incremental pass is one chain, as ever; a resumed pass continues every chain where it stopped. A saved
+ * cursor refused is restarted once per chain.
+ */
 async function pullStream(run: SyncRun, tallies: SyncTallies, control: PullControl, entity: EntityKind, initial: SyncCheckpoint, stream?: SyncStream): Promise<void> {
-  const { options, companyState, log, startedAt } = run;
-  let cp = startPass(initial, { now: startedAt, overlapMs: options.overlapMs ?? DEFAULT_OVERLAP_MS, full: options.full === true });
+  const { options, companyState, startedAt } = run;
+  const overlapMs = options.overlapMs ?? DEFAULT_OVERLAP_MS;
+  const cp = startPass(initial, { now: startedAt, overlapMs, full: options.full === true });
   const summary = stream === 'archived' ? tallies.archivedDeals : tallies.entities[entity];
   summary.resumed = initial.pass !== null && cp.pass === initial.pass;
   summary.mode = cp.pass?.kind ?? 'incremental';
   if (cp !== initial) await companyState.checkpoints.put(entity, cp, stream);
-  let retriedCursor = false;
   // `updated_since` is inclusive and starts an overlap below the bookmark, so an incremental pass re-reads
   // records the last pass already committed: they are written again (idempotent) but not counted as
   // changed. Only a record updated after the bookmark the pass started from is a change.
   const seenUpTo = cp.pass?.kind === 'incremental' && initial.bookmark !== null ? Date.parse(initial.bookmark) : null;
   const changed = (r: { updateTime: string }): boolean => seenUpTo === null || Date.parse(r.updateTime) > seenUpTo;
+  const target: StreamTarget = { entity, stream, summary, changed };
+  const state: StreamState = { cp, guard: undefined };
+  const tuning = options.chains ?? DEFAULT_CHAIN_TUNING;
+  if (cp.pass?.kind === 'full' && cp.pass.chains === undefined && cp.pass.pages === 0 && tuning.maxChains > 1) {
+    // The previous night's word on the size: the mirror's count, for a full pass of the main list over a
+    // mirror a pass has completed (a first pass that stopped half-way would undercount).
+    const known = stream === undefined && cp.lastCompletedAt !== null ? (await companyState.mirror.estimatedCounts())[entity] : undefined;
+    state.split = { tuning, knownRecords: known };
+    if ((await walkChain(run, tallies, control, target, state, null, 1)) === 'stopped') return;
+  }
+  const chains = state.cp.pass?.chains;
+  let end: ChainEnd = 'done';
+  if (chains !== undefined) {
+    state.guard = new NewerGuard(Date.parse(startedAt) - overlapMs);
+    summary.chains = chains.length;
+    end = await walkChains(run, tallies, control, target, state, chains.flatMap((c, i) => (c.done ? [] : [i])));
+  } else if (state.cp.pass !== null) {
+    end = await walkChain(run, tallies, control, target, state, null);
+  }
+  if (end === 'stopped') return;
+  summary.bookmark = state.cp.bookmark;
+  summary.completed = state.cp.pass === null;
+}
+
+/** Every chain listed, side by side; the first failure stops the others after their page in hand. */
+async function walkChains(run: SyncRun, tallies: SyncTallies, control: PullControl, target: StreamTarget, state: StreamState, chains: number[]): Promise<ChainEnd> {
+  let firstFailure: { error: unknown } | undefined;
+  const ends = await Promise.all(
+    chains.map((i) =>
+      walkChain(run, tallies, control, target, state, i).catch((error: unknown): ChainEnd => {
+        control.stop = true;
+        firstFailure ??= { error };
+        return 'stopped';
+      }),
+    ),
+  );
+  if (firstFailure) throw firstFailure.error;
+  return ends.includes('stopped') ? 'stopped' : 'done';
+}
+
+/** One chain (`null`: the pass's own cursor) to its end, or `maxPages` pages; a refused cursor restarted once. */
+async function walkChain(run: SyncRun, tallies: SyncTallies, control: PullControl, target: StreamTarget, state: StreamState, chain: number | null, maxPages?: number): Promise<ChainEnd> {
+  let retriedCursor = false;
   for (;;) {
-    const pass = cp.pass;
-    if (pass === null) break;
-    const pulled = await pullPages(run, tallies, control, { entity, stream, summary, changed }, cp);
-    cp = pulled.cp;
-    if (pulled.failure === undefined) {
-      if (pulled.stopped) return;
-      break;
-    }
+    const pass = state.cp.pass;
+    if (pass === null || chainView(pass, chain).done) return 'done';
+    const pulled = await pullPages(run, tallies, control, target, state, chain, maxPages);
+    if (pulled.failure === undefined) return pulled.stopped ? 'stopped' : 'done';
     const err = pulled.failure.error;
     // A saved cursor the API no longer accepts: restart from the committed boundary, once.
-    if (err instanceof PipedriveRequestError && err.status === 400 && pass.cursor && !retriedCursor) {
+    const cursor = state.cp.pass === null ? null : chainView(state.cp.pass, chain).cursor;
+    if (err instanceof PipedriveRequestError && err.status === 400 && cursor !== null && !retriedCursor) {
       retriedCursor = true;
-      log.warn({ entity, reason: err.message }, 'saved cursor refused: restarting the pass from the last committed update_time');
-      cp = restartPassFromBoundary(cp);
-      await companyState.checkpoints.put(entity, cp, stream);
+      run.log.warn({ entity: target.entity, chain, reason: err.message }, 'saved cursor refused: restarting the pass from the last committed update_time');
+      state.cp = chain === null ? restartPassFromBoundary(state.cp) : restartChainFromBoundary(state.cp, chain);
+      await run.companyState.checkpoints.put(target.entity, state.cp, target.stream);
       continue;
     }
     throw err;
   }
-  summary.bookmark = cp.bookmark;
-  summary.completed = cp.pass === null;
 }
 
 interface StreamTarget {
@@ -390,50 +449,73 @@ interface StreamTarget {
 }
 
 /**
- * Pages of the pass in `cp` until its end, each committed with its checkpoint. Returns the last committed
- * checkpoint, whether it stopped because another pull failed, and the error that ended it, if any.
+ * Pages of one chain until its end (or `maxPages`, read without read-ahead so no page is asked for in
+ * vain), each committed with the stream's checkpoint. Says whether it stopped because another pull failed,
+ * and the error that ended it, if any.
  */
 async function pullPages(
   run: SyncRun,
   tallies: SyncTallies,
   control: PullControl,
   target: StreamTarget,
-  from: SyncCheckpoint,
-): Promise<{ cp: SyncCheckpoint; stopped: boolean; failure?: { error: unknown } }> {
+  state: StreamState,
+  chain: number | null,
+  maxPages?: number,
+): Promise<{ stopped: boolean; failure?: { error: unknown } }> {
   const { options, client, companyState } = run;
   const { entity, stream, summary, changed } = target;
-  let cp = from;
-  const pass = from.pass!;
+  const view = chainView(state.cp.pass!, chain);
+  let read = 0;
   try {
-    const pages = readAhead(
-      client.iterate(entity, {
-        sortBy: 'update_time',
-        sortDirection: 'asc',
-        ...(pass.since ? { updatedSince: pass.since } : {}),
-        ...(pass.cursor ? { cursor: pass.cursor } : {}),
-        includeDeleted: true,
-        ...(stream === 'archived' ? { archived: true } : {}),
-      }),
-    );
-    for await (const page of pages) {
+    const source = client.iterate(entity, {
+      sortBy: 'update_time',
+      sortDirection: 'asc',
+      ...(view.since ? { updatedSince: view.since } : {}),
+      ...(view.until ? { updatedUntil: view.until } : {}),
+      ...(view.cursor ? { cursor: view.cursor } : {}),
+      includeDeleted: true,
+      ...(stream === 'archived' ? { archived: true } : {}),
+    });
+    for await (const page of maxPages === undefined ? readAhead(source) : source) {
       noteMalformed(tallies, page.malformed);
-      const upserts = page.records.filter((r) => !r.isDeleted);
-      const deletes = page.records.filter((r) => r.isDeleted).map((r) => r.id);
-      cp = nextCheckpoint(cp, { updateTimes: page.records.map((r) => r.updateTime), rawCount: page.rawCount, nextCursor: page.cursor, at: run.nowIso() });
-      await companyState.mirror.writePage(entity, { upserts, deletes }, cp, stream);
+      // The checkpoint and the guard are updated in the same tick as the write is queued: the store commits
+      // the writes of one entity in that order, so each commit carries every chain's state up to it.
+      const records = state.guard ? state.guard.keep(page.records) : page.records;
+      const upserts = records.filter((r) => !r.isDeleted);
+      const deletes = records.filter((r) => r.isDeleted).map((r) => r.id);
+      const event = { updateTimes: page.records.map((r) => r.updateTime), rawCount: page.rawCount, nextCursor: page.cursor, at: run.nowIso() };
+      state.cp = chain === null ? nextCheckpoint(state.cp, event) : advanceChain(state.cp, chain, event);
+      if (state.split) state.cp = splitFirstPage(run, target, state, page);
+      await companyState.mirror.writePage(entity, { upserts, deletes }, state.cp, stream);
       summary.pages += 1;
       summary.records += page.rawCount;
       summary.upserted += upserts.filter(changed).length;
-      summary.deleted += page.records.filter((r) => r.isDeleted && changed(r)).length;
+      summary.deleted += records.filter((r) => r.isDeleted && changed(r)).length;
       reportProgress(run, tallies, 'pull', entity);
-      if (control.stop) return { cp, stopped: true };
+      if (control.stop) return { stopped: true };
       // Shutdown: the page just written is committed with its checkpoint; stop here, resume next run.
       options.signal?.throwIfAborted();
+      read += 1;
+      if (maxPages !== undefined && read >= maxPages) return { stopped: false };
     }
-    return { cp, stopped: false };
+    return { stopped: false };
   } catch (error) {
-    return { cp, stopped: false, failure: { error } };
+    return { stopped: false, failure: { error } };
   }
+}
+
+/** The first page of a fresh pass just read: the pass split into chains when the rest is large (chains.ts). */
+function splitFirstPage(run: SyncRun, target: StreamTarget, state: StreamState, page: { records: ReadonlyArray<{ updateTime: string }>; rawCount: number }): SyncCheckpoint {
+  const { tuning, knownRecords } = state.split!;
+  state.split = undefined;
+  const first = page.records[0]?.updateTime;
+  const last = page.records[page.records.length - 1]?.updateTime;
+  if (first === undefined || last === undefined) return state.cp;
+  const facts = { first, last, rawCount: page.rawCount, nowMs: run.options.clock.now(), ...(knownRecords ? { knownRecords } : {}) };
+  const cp = splitAfterFirstPage(state.cp, facts, tuning);
+  const chains = cp.pass?.chains?.length;
+  if (chains !== undefined) run.log.info({ entity: target.entity, stream: target.stream, estimatedPages: estimatePages(facts), chains }, 'sync: reading the rest of the list as parallel chains');
+  return cp;
 }
 
 /** Step 4: reconcile ids when due and affordable; says why not otherwise. */
