@@ -91,6 +91,7 @@ export function createDescriber(policy: DescriberPolicy): Describer {
   const numberFmt = numberFormat(locale, 2);
   const formatDate = createDateFormatter(locale);
 
+  const fillOptions = { locale, formatNumber: (n: number) => numberFmt.format(n) };
   const show = (name: string, value: string | number): string => {
     if (typeof value === 'number') return numberFmt.format(value);
     // A date param that is not a real date is shown as stored rather than failing the report.
@@ -101,7 +102,7 @@ export function createDescriber(policy: DescriberPolicy): Describer {
     // Numbers stay numbers so a plural block can choose its branch; fillTemplate formats them.
     const values: Record<string, string | number> = {};
     for (const [name, value] of Object.entries(params)) values[name] = typeof value === 'number' ? value : show(name, value);
-    return fillTemplate(template, values, { locale, formatNumber: (n) => numberFmt.format(n) });
+    return fillTemplate(template, values, fillOptions);
   };
 
   return {
