@@ -23,7 +23,7 @@ import {
 import { clearKey, escalationKey, flagsKey, followUpKey, parseFollowUpKey, renewalKey, accountPlanKey } from './keys.js';
 import { escalationNote, followUpNote, renewalNote } from './notes.js';
 import { isUntouched } from './untouched.js';
-import { accountPlanFact, accountPlanReminderDue, planOrgExtras } from './handover.js';
+import { accountPlanFact, accountPlanReminderDue, planOrgExtras, type OrgExtrasContext } from './handover.js';
 import type { MessageParams } from '../domain/vocabulary.js';
 import { fillTemplate, formatDate } from '../i18n/texts.js';
 import { bySeniority, reminderDecision } from './reminders.js';
@@ -98,6 +98,10 @@ interface PlanContext {
   auto: AutoActivities;
   fallbackUserId: number | null;
   escalationUserId: number | null;
+  /** Due dates by lead time in business days (the rules' few lead times, computed once per plan). */
+  dueByLead: Map<number, string>;
+  /** The helpers handed to src/plan/handover.ts (set right after the context is built). */
+  extras: ReturnType<typeof extrasContext>;
 }
 
 function isDealArchived(snapshot: MirrorSnapshot, dealId: number): boolean {
@@ -121,7 +125,10 @@ export function buildPlan(input: BuildPlanInput): Plan {
     auto: indexAutoActivities(snapshot),
     fallbackUserId: input.fallbackUserId ?? null,
     escalationUserId: input.escalationUserId,
+    dueByLead: new Map(),
+    extras: undefined as unknown as ReturnType<typeof extrasContext>,
   };
+  ctx.extras = extrasContext(ctx);
   const orgs = [...result.organizations].sort((a, b) => a.orgId - b.orgId);
   /** Auto follow-ups whose gap is closed (deleted, left, or duplicates): never escalated. */
   const clearedIds = new Set<number>();
@@ -304,22 +311,25 @@ function gapReason(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult): str
   return `${fact}${org.lastTouchpointDate ? ` (${fillTemplate(t.lastAnyTouchpoint, { date: formatDate(policy.locale, org.lastTouchpointDate) })})` : ''}`;
 }
 
+/** The cadence rule's label in the policy's language (its id when the policy no longer has it). */
+function ruleLabel(policy: Policy, ruleId: string): string {
+  return policy.cadenceRules[ruleId]?.label[policy.locale] ?? ruleId;
+}
+
 function followUpWrite(ctx: PlanContext, org: OrgAssessment, gaps: readonly CadenceResult[], key: string, ownerId: number): CreateActivity {
   const { policy, t } = ctx;
   const senior = gaps[0]!;
   const rule = policy.cadenceRules[senior.ruleId]!;
-  const label = (ruleId: string): string => policy.cadenceRules[ruleId]?.label[policy.locale] ?? ruleId;
   const reasons = gaps.map((cr) => gapReason(ctx, org, cr));
-  const lines = gaps.map((cr, i) => `${label(cr.ruleId)}: ${reasons[i]!}`);
+  const lines = gaps.map((cr, i) => `${ruleLabel(policy, cr.ruleId)}: ${reasons[i]!}`);
   // One reminder per client per night (§10.4): an account-plan review due and not yet reminded of rides along.
   const plan = accountPlanReminderDue(policy, org);
   if (plan && !ctx.auto.byKey.has(accountPlanKey(org.orgId, plan.reviewedDate))) lines.push(`${t.report.purpose_account_plan ?? 'account plan'}: ${accountPlanFact(policy, org, plan.reviewedDate)}`);
-  const subjectValues = { rule: label(senior.ruleId), tier: org.tier.level, org: org.name, days: senior.daysSinceLast ?? 0, category: categoryLabel(policy, senior.category) };
+  const subjectValues = { rule: ruleLabel(policy, senior.ruleId), tier: org.tier.level, org: org.name, days: senior.daysSinceLast ?? 0, category: categoryLabel(policy, senior.category) };
   const more = gaps.length > 1 ? fillTemplate(t.followUpSubjectMore, { count: gaps.length - 1 }, { locale: policy.locale }) : '';
   const subject = fillTemplate(senior.lastTouchpoint ? t.followUpSubject : t.followUpSubjectNever, subjectValues, { locale: policy.locale }) + more;
-  const note = followUpNote(policy, org, { gaps: lines, checklist: rule.checklist }, { rule: label(senior.ruleId), reason: '', runId: ctx.runId, key });
-  const lead = rule.leadBusinessDays ?? policy.followUp.dueInBusinessDays;
-  const dueDate = addBusinessDays(ctx.today, lead, policy.followUp);
+  const note = followUpNote(policy, org, { gaps: lines, checklist: rule.checklist }, { rule: ruleLabel(policy, senior.ruleId), reason: '', runId: ctx.runId, key });
+  const dueDate = dueAfter(ctx, rule.leadBusinessDays ?? policy.followUp.dueInBusinessDays);
   return {
     kind: 'create_activity',
     key,
@@ -333,28 +343,48 @@ function followUpWrite(ctx: PlanContext, org: OrgAssessment, gaps: readonly Cade
 }
 
 
-/** Step 2b (docs/policy.md §10.5): the handover activity and the account-plan reminder (src/plan/handover.ts). */
-function planExtras(ctx: PlanContext, org: OrgAssessment, clientHasReminder: boolean): StepOutput {
-  const out = emptyOutput();
-  const writes = planOrgExtras(org, {
+/**
+ * The planner's helpers for src/plan/handover.ts, built once per plan (not once per client: thousands of
+ * clients a night): they report into `sink.out`, which planExtras points at each client's own output.
+ */
+function extrasContext(ctx: PlanContext): { extras: OrgExtrasContext; sink: { out: StepOutput } } {
+  const sink = { out: emptyOutput() };
+  const extras: OrgExtrasContext = {
     policy: ctx.policy,
     snapshot: ctx.snapshot,
     runId: ctx.runId,
     alreadyCreated: (orgId, ruleId, key) => {
       const skip = alreadyCreated(ctx, orgId, ruleId, key);
-      if (skip) out.skipped.push(skip);
+      if (skip) sink.out.skipped.push(skip);
       return skip !== null;
     },
     typeUsable: (type) => {
-      if (!ctx.activeTypes.has(type)) out.warnings.push({ code: 'activity_type_unavailable', params: { type } });
+      if (!ctx.activeTypes.has(type)) sink.out.warnings.push({ code: 'activity_type_unavailable', params: { type } });
       return ctx.activeTypes.has(type);
     },
     assignee: (o) => assigneeOf(ctx, o),
-    skip: (orgId, ruleId, code, reason, key) => out.skipped.push(skipOf(orgId, ruleId, code, reason, key)),
+    skip: (orgId, ruleId, code, reason, key) => sink.out.skipped.push(skipOf(orgId, ruleId, code, reason, key)),
     draft: (o, ownerId, type, subject, note, dealId) => draft(ctx, o, ownerId, type, subject, note, dealId),
-    noAssignee: () => out.warnings.push({ code: 'no_assignee', params: {} }),
-    clientHasReminder,
-  });
+    noAssignee: () => sink.out.warnings.push({ code: 'no_assignee', params: {} }),
+    clientHasReminder: false,
+  };
+  return { extras, sink };
+}
+
+/** The business day `lead` business days after tonight (docs/policy.md §10.4), once per lead time. */
+function dueAfter(ctx: PlanContext, lead: number): string {
+  let due = ctx.dueByLead.get(lead);
+  if (due === undefined) ctx.dueByLead.set(lead, (due = addBusinessDays(ctx.today, lead, ctx.policy.followUp)));
+  return due;
+}
+
+/** Step 2b (docs/policy.md §10.5): the handover activity and the account-plan reminder (src/plan/handover.ts). */
+function planExtras(ctx: PlanContext, org: OrgAssessment, clientHasReminder: boolean): StepOutput {
+  const { extras, sink } = ctx.extras;
+  const out = emptyOutput();
+  sink.out = out;
+  extras.clientHasReminder = clientHasReminder;
+  const writes = planOrgExtras(org, extras);
   out.writes.push(...writes);
   return out;
 }
@@ -486,8 +516,14 @@ function escalationWrite(ctx: PlanContext, org: OrgAssessment, a: Activity, rule
 
 /** The category's label as a word inside a sentence ("No strategic touchpoint", "Nenhum contato estratégico"). */
 function categoryLabel(policy: Policy, category: Category): string {
-  return policy.categories[category].label[policy.locale].toLocaleLowerCase(policy.locale);
+  const label = policy.categories[category].label[policy.locale];
+  const id = `${policy.locale}|${label}`;
+  let lower = lowerCaseLabels.get(id);
+  if (lower === undefined) lowerCaseLabels.set(id, (lower = label.toLocaleLowerCase(policy.locale)));
+  return lower;
 }
+/** Category labels in lower case, by locale and label (a few per policy): toLocaleLowerCase costs more than the lookup. */
+const lowerCaseLabels = new Map<string, string>();
 
 /** The sentence that says why a follow-up exists (last touchpoint and the tier's cadence). */
 function cadenceFact(policy: Policy, t: Templates, org: OrgAssessment, cr: CadenceResult): string {

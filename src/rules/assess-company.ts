@@ -7,7 +7,7 @@
  */
 import type { Policy } from '../config/policy-schema.js';
 import { isArchivedDeal, type Deal, type EntityKind, type MirrorSnapshot, type Person } from '../domain/entities.js';
-import { cadenceStart, compileCadenceRules, evaluateCadenceRule, isMissed, overallStatus } from './cadence.js';
+import { cadenceStart, compileCadenceRules, evaluateCadenceRule, isMissed, lastAnyTouchpoint, overallStatus } from './cadence.js';
 import type { EpochDay } from './calendar.js';
 import { createDayFormatter, createZoneCalendar, parseInstant, parseIsoDate } from './calendar.js';
 import { toFirmCurrency } from './currency.js';
@@ -269,9 +269,10 @@ function assessCadence(ctx: AssessContext, om: OrgMirror, tierLevel: number, act
   const startDay = cadenceStart(om, cal);
   const { dueSoonDays, missedGraceDays } = policy.status;
   const cadence: CadenceResult[] = [];
+  const lastAny = lastAnyTouchpoint(om, formatDay); // one object shared by the client's rules
   for (const [ruleId, tierCadence] of Object.entries(tierPolicy.cadence)) {
     const rule = ctx.rules.get(ruleId);
-    if (rule) cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays, missedGraceDays, startDay, formatDay }));
+    if (rule) cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays, missedGraceDays, startDay, formatDay, lastAny }));
   }
   return cadence;
 }
