@@ -12,11 +12,15 @@ export interface FillOptions {
   formatNumber?: (n: number) => string;
 }
 
-const pluralRules = new Map<string, Intl.PluralRules>();
+const pluralRules = new Map<string, { rules: Intl.PluralRules; byCount: Map<number, string> }>();
+/** The language's plural category of n; remembered for counts (whole numbers below 10,000), which is what templates count. */
 function pluralCategory(locale: Locale, n: number): string {
-  let rules = pluralRules.get(locale);
-  if (!rules) pluralRules.set(locale, (rules = new Intl.PluralRules(locale)));
-  return rules.select(n);
+  let entry = pluralRules.get(locale);
+  if (!entry) pluralRules.set(locale, (entry = { rules: new Intl.PluralRules(locale), byCount: new Map() }));
+  if (!Number.isInteger(n) || n < 0 || n >= 10_000) return entry.rules.select(n);
+  let category = entry.byCount.get(n);
+  if (category === undefined) entry.byCount.set(n, (category = entry.rules.select(n)));
+  return category;
 }
 
 /** `{name, plural, =0 {…} one {…} other {…}}` starting at `start` (a `{`): its branches and where it ends, or null. */
@@ -239,5 +243,13 @@ export function numberFormat(locale: Locale, maxFractionDigits?: number): Intl.N
 }
 
 export function formatNumber(locale: Locale, n: number): string {
-  return numberFormat(locale).format(n);
+  if (!Number.isInteger(n) || n < 0 || n >= 10_000) return numberFormat(locale).format(n);
+  let byCount = formattedCounts.get(locale);
+  if (!byCount) formattedCounts.set(locale, (byCount = new Map()));
+  let text = byCount.get(n);
+  if (text === undefined) byCount.set(n, (text = numberFormat(locale).format(n)));
+  return text;
 }
+
+/** Counts (whole numbers below 10,000) already formatted, per locale: notes repeat the same few. */
+const formattedCounts = new Map<Locale, Map<number, string>>();
