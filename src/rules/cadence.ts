@@ -171,7 +171,7 @@ function ruleOutcome(kind: CadenceRulePolicy['kind'], lastDay: EpochDay | null, 
   }
   const clock = lastDay === null ? (isNew ? startDay : null) : startDay === null ? lastDay : Math.max(lastDay, startDay);
   const outcome = cadenceStatus(clock, days, today, dueSoonDays);
-  return { ...outcome, daysSinceLast: lastDay === null ? null : today - lastDay, isNew };
+  return { nextDueDay: outcome.nextDueDay, gapDays: outcome.gapDays, daysSinceLast: lastDay === null ? null : today - lastDay, status: outcome.status, isNew };
 }
 
 export function evaluateCadenceRule(input: CadenceInput): CadenceResult {
