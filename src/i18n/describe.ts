@@ -109,7 +109,10 @@ export function createDescriber(policy: DescriberPolicy): Describer {
   const fill = (template: string, params: Readonly<MessageParams>): string => {
     // Numbers stay numbers so a plural block can choose its branch; fillTemplate formats them.
     const values: Record<string, string | number> = {};
-    for (const [name, value] of Object.entries(params)) values[name] = typeof value === 'number' ? value : show(name, value);
+    for (const name in params) {
+      const value = params[name]!;
+      values[name] = typeof value === 'number' ? value : show(name, value);
+    }
     return fillTemplate(template, values, fillOptions);
   };
 

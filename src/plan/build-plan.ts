@@ -272,7 +272,6 @@ function planFollowUps(ctx: PlanContext, org: OrgAssessment): StepOutput {
 
 /** Why a gap gets no follow-up (not applicable, report only, already scheduled, already created alone), or null. */
 function followUpBlocked(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult): Skip | null {
-  const key = followUpKey(org.orgId, cr.ruleId, cr.nextDueDate);
   if (!cr.applies) return skipOf(org.orgId, cr.ruleId, 'not_applicable', `rule ${cr.ruleId} is ${cr.status} but applies only to active clients`);
   const decision = reminderDecision(ctx.policy, org, cr.ruleId);
   if (decision.mode === 'report') {
@@ -284,6 +283,7 @@ function followUpBlocked(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult
           : 'the policy only reports it (onGap: report)';
     return skipOf(org.orgId, cr.ruleId, decision.why === 'not_strategic' ? 'not_strategic' : 'report_only', `rule ${cr.ruleId} is ${cr.status}; ${why}`);
   }
+  const key = followUpKey(org.orgId, cr.ruleId, cr.nextDueDate);
   const ownAuto = ctx.auto.openByOrgRule.get(`${org.orgId}:${cr.ruleId}`)?.[0];
   if (cr.openScheduled || ownAuto) {
     const id = cr.openScheduled?.activityId ?? ownAuto!.id;
