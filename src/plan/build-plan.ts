@@ -26,7 +26,7 @@ import { isUntouched } from './untouched.js';
 import { accountPlanFact, accountPlanReminderDue, planOrgExtras, type OrgExtrasContext } from './handover.js';
 import type { MessageParams } from '../domain/vocabulary.js';
 import { fillTemplate, formatDate } from '../i18n/texts.js';
-import { bySeniority, reminderDecision } from './reminders.js';
+import { bySeniority, reminderDecision, type ReportReason } from './reminders.js';
 
 export interface BuildPlanInput {
   policy: Policy;
@@ -100,6 +100,8 @@ interface PlanContext {
   escalationUserId: number | null;
   /** Due dates by lead time in business days (the rules' few lead times, computed once per plan). */
   dueByLead: Map<number, string>;
+  /** Reasons of reported and not-applicable gaps, one string per rule, status, reason and tier (see reportedReason). */
+  reportedReasons: Map<string, string>;
   /** The helpers handed to src/plan/handover.ts (set right after the context is built). */
   extras: ReturnType<typeof extrasContext>;
 }
@@ -126,6 +128,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     fallbackUserId: input.fallbackUserId ?? null,
     escalationUserId: input.escalationUserId,
     dueByLead: new Map(),
+    reportedReasons: new Map(),
     extras: undefined as unknown as ReturnType<typeof extrasContext>,
   };
   ctx.extras = extrasContext(ctx);
@@ -272,16 +275,10 @@ function planFollowUps(ctx: PlanContext, org: OrgAssessment): StepOutput {
 
 /** Why a gap gets no follow-up (not applicable, report only, already scheduled, already created alone), or null. */
 function followUpBlocked(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult): Skip | null {
-  if (!cr.applies) return skipOf(org.orgId, cr.ruleId, 'not_applicable', `rule ${cr.ruleId} is ${cr.status} but applies only to active clients`);
+  if (!cr.applies) return skipOf(org.orgId, cr.ruleId, 'not_applicable', reportedReason(ctx, cr, null, org.tier.level));
   const decision = reminderDecision(ctx.policy, org, cr.ruleId);
   if (decision.mode === 'report') {
-    const why =
-      decision.why === 'not_strategic'
-        ? `tier ${org.tier.level} is not in reminders.createForTiers: the gap is flagged and reported, no activity`
-        : decision.why === 'tier_override'
-          ? `tier ${org.tier.level} sets onGap: report for this rule`
-          : 'the policy only reports it (onGap: report)';
-    return skipOf(org.orgId, cr.ruleId, decision.why === 'not_strategic' ? 'not_strategic' : 'report_only', `rule ${cr.ruleId} is ${cr.status}; ${why}`);
+    return skipOf(org.orgId, cr.ruleId, decision.why === 'not_strategic' ? 'not_strategic' : 'report_only', reportedReason(ctx, cr, decision.why, org.tier.level));
   }
   const key = followUpKey(org.orgId, cr.ruleId, cr.nextDueDate);
   const ownAuto = ctx.auto.openByOrgRule.get(`${org.orgId}:${cr.ruleId}`)?.[0];
@@ -290,6 +287,29 @@ function followUpBlocked(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult
     return skipOf(org.orgId, cr.ruleId, 'already_scheduled', `open qualifying activity #${id} is already scheduled`, key);
   }
   return alreadyCreated(ctx, org.orgId, cr.ruleId, key);
+}
+
+/**
+ * Why a gap is not applicable or only reported. The text depends on the rule, status, tier and reason only,
+ * so one string per combination is shared by every such skip (tens of thousands a night, all kept in the plan).
+ */
+function reportedReason(ctx: PlanContext, cr: CadenceResult, why: ReportReason | null, tier: number): string {
+  const id = `${cr.ruleId}|${cr.status}|${why ?? 'not_applicable'}|${tier}`;
+  let reason = ctx.reportedReasons.get(id);
+  if (reason === undefined) {
+    if (why === null) reason = `rule ${cr.ruleId} is ${cr.status} but applies only to active clients`;
+    else {
+      const text =
+        why === 'not_strategic'
+          ? `tier ${tier} is not in reminders.createForTiers: the gap is flagged and reported, no activity`
+          : why === 'tier_override'
+            ? `tier ${tier} sets onGap: report for this rule`
+            : 'the policy only reports it (onGap: report)';
+      reason = `rule ${cr.ruleId} is ${cr.status}; ${text}`;
+    }
+    ctx.reportedReasons.set(id, reason);
+  }
+  return reason;
 }
 
 /** Why one gap is open, in the policy's words: status, last touchpoint of its category (or of any kind), cadence. */
