@@ -73,10 +73,13 @@ function moneyFormat(locale: string, currency: string): Intl.NumberFormat {
   return fmt;
 }
 
+const MONEY_ENTRIES = Object.entries(MONEY_PARAMS);
+
 /** The params with amounts as money text (a currency code that Intl rejects leaves the number as it is). */
-function withMoney(locale: string, noMinimum: string, params: Readonly<MessageParams>): MessageParams {
+function withMoney(locale: string, noMinimum: string, params: Readonly<MessageParams>): Readonly<MessageParams> {
+  if (!MONEY_ENTRIES.some(([name]) => typeof params[name] === 'number')) return params;
   const out: MessageParams = { ...params };
-  for (const [name, currencyParam] of Object.entries(MONEY_PARAMS)) {
+  for (const [name, currencyParam] of MONEY_ENTRIES) {
     const value = params[name];
     const currency = params[currencyParam] ?? (currencyParam === 'thresholdCurrency' ? params.currency : undefined);
     if (typeof value !== 'number' || typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) continue;
@@ -91,17 +94,26 @@ export function createDescriber(policy: DescriberPolicy): Describer {
   const numberFmt = numberFormat(locale, 2);
   const formatDate = createDateFormatter(locale);
 
+  const fillOptions = { locale, formatNumber: (n: number) => numberFmt.format(n) };
+  const dates = new Map<string, string>(); // date param values as shown (reports and notes repeat the same days)
+  const showDate = (value: string): string => {
+    let text = dates.get(value);
+    // A date param that is not a real date is shown as stored rather than failing the report.
+    if (text === undefined) dates.set(value, (text = isRealDate(value) ? formatDate(value) : value));
+    return text;
+  };
   const show = (name: string, value: string | number): string => {
     if (typeof value === 'number') return numberFmt.format(value);
-    // A date param that is not a real date is shown as stored rather than failing the report.
-    if (name.endsWith(DATE_PARAM_SUFFIX) && isRealDate(value)) return formatDate(value);
-    return value;
+    return name.endsWith(DATE_PARAM_SUFFIX) ? showDate(value) : value;
   };
   const fill = (template: string, params: Readonly<MessageParams>): string => {
     // Numbers stay numbers so a plural block can choose its branch; fillTemplate formats them.
     const values: Record<string, string | number> = {};
-    for (const [name, value] of Object.entries(params)) values[name] = typeof value === 'number' ? value : show(name, value);
-    return fillTemplate(template, values, { locale, formatNumber: (n) => numberFmt.format(n) });
+    for (const name in params) {
+      const value = params[name]!;
+      values[name] = typeof value === 'number' ? value : show(name, value);
+    }
+    return fillTemplate(template, values, fillOptions);
   };
 
   return {

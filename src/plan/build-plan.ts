@@ -23,10 +23,10 @@ import {
 import { clearKey, escalationKey, flagsKey, followUpKey, parseFollowUpKey, renewalKey, accountPlanKey } from './keys.js';
 import { escalationNote, followUpNote, renewalNote } from './notes.js';
 import { isUntouched } from './untouched.js';
-import { accountPlanFact, accountPlanReminderDue, planOrgExtras } from './handover.js';
+import { accountPlanFact, accountPlanReminderDue, planOrgExtras, type OrgExtrasContext } from './handover.js';
 import type { MessageParams } from '../domain/vocabulary.js';
 import { fillTemplate, formatDate } from '../i18n/texts.js';
-import { bySeniority, reminderDecision } from './reminders.js';
+import { bySeniority, reminderDecision, type ReportReason } from './reminders.js';
 
 export interface BuildPlanInput {
   policy: Policy;
@@ -98,6 +98,12 @@ interface PlanContext {
   auto: AutoActivities;
   fallbackUserId: number | null;
   escalationUserId: number | null;
+  /** Due dates by lead time in business days (the rules' few lead times, computed once per plan). */
+  dueByLead: Map<number, string>;
+  /** Reasons of reported and not-applicable gaps, one string per rule, status, reason and tier (see reportedReason). */
+  reportedReasons: Map<string, string>;
+  /** The helpers handed to src/plan/handover.ts (set right after the context is built). */
+  extras: ReturnType<typeof extrasContext>;
 }
 
 function isDealArchived(snapshot: MirrorSnapshot, dealId: number): boolean {
@@ -121,7 +127,11 @@ export function buildPlan(input: BuildPlanInput): Plan {
     auto: indexAutoActivities(snapshot),
     fallbackUserId: input.fallbackUserId ?? null,
     escalationUserId: input.escalationUserId,
+    dueByLead: new Map(),
+    reportedReasons: new Map(),
+    extras: undefined as unknown as ReturnType<typeof extrasContext>,
   };
+  ctx.extras = extrasContext(ctx);
   const orgs = [...result.organizations].sort((a, b) => a.orgId - b.orgId);
   /** Auto follow-ups whose gap is closed (deleted, left, or duplicates): never escalated. */
   const clearedIds = new Set<number>();
@@ -265,24 +275,41 @@ function planFollowUps(ctx: PlanContext, org: OrgAssessment): StepOutput {
 
 /** Why a gap gets no follow-up (not applicable, report only, already scheduled, already created alone), or null. */
 function followUpBlocked(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult): Skip | null {
-  const key = followUpKey(org.orgId, cr.ruleId, cr.nextDueDate);
-  if (!cr.applies) return skipOf(org.orgId, cr.ruleId, 'not_applicable', `rule ${cr.ruleId} is ${cr.status} but applies only to active clients`);
+  if (!cr.applies) return skipOf(org.orgId, cr.ruleId, 'not_applicable', reportedReason(ctx, cr, null, org.tier.level));
   const decision = reminderDecision(ctx.policy, org, cr.ruleId);
   if (decision.mode === 'report') {
-    const why =
-      decision.why === 'not_strategic'
-        ? `tier ${org.tier.level} is not in reminders.createForTiers: the gap is flagged and reported, no activity`
-        : decision.why === 'tier_override'
-          ? `tier ${org.tier.level} sets onGap: report for this rule`
-          : 'the policy only reports it (onGap: report)';
-    return skipOf(org.orgId, cr.ruleId, decision.why === 'not_strategic' ? 'not_strategic' : 'report_only', `rule ${cr.ruleId} is ${cr.status}; ${why}`);
+    return skipOf(org.orgId, cr.ruleId, decision.why === 'not_strategic' ? 'not_strategic' : 'report_only', reportedReason(ctx, cr, decision.why, org.tier.level));
   }
+  const key = followUpKey(org.orgId, cr.ruleId, cr.nextDueDate);
   const ownAuto = ctx.auto.openByOrgRule.get(`${org.orgId}:${cr.ruleId}`)?.[0];
   if (cr.openScheduled || ownAuto) {
     const id = cr.openScheduled?.activityId ?? ownAuto!.id;
     return skipOf(org.orgId, cr.ruleId, 'already_scheduled', `open qualifying activity #${id} is already scheduled`, key);
   }
   return alreadyCreated(ctx, org.orgId, cr.ruleId, key);
+}
+
+/**
+ * Why a gap is not applicable or only reported. The text depends on the rule, status, tier and reason only,
+ * so one string per combination is shared by every such skip (tens of thousands a night, all kept in the plan).
+ */
+function reportedReason(ctx: PlanContext, cr: CadenceResult, why: ReportReason | null, tier: number): string {
+  const id = `${cr.ruleId}|${cr.status}|${why ?? 'not_applicable'}|${tier}`;
+  let reason = ctx.reportedReasons.get(id);
+  if (reason === undefined) {
+    if (why === null) reason = `rule ${cr.ruleId} is ${cr.status} but applies only to active clients`;
+    else {
+      const text =
+        why === 'not_strategic'
+          ? `tier ${tier} is not in reminders.createForTiers: the gap is flagged and reported, no activity`
+          : why === 'tier_override'
+            ? `tier ${tier} sets onGap: report for this rule`
+            : 'the policy only reports it (onGap: report)';
+      reason = `rule ${cr.ruleId} is ${cr.status}; ${text}`;
+    }
+    ctx.reportedReasons.set(id, reason);
+  }
+  return reason;
 }
 
 /** Why one gap is open, in the policy's words: status, last touchpoint of its category (or of any kind), cadence. */
@@ -304,22 +331,25 @@ function gapReason(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult): str
   return `${fact}${org.lastTouchpointDate ? ` (${fillTemplate(t.lastAnyTouchpoint, { date: formatDate(policy.locale, org.lastTouchpointDate) })})` : ''}`;
 }
 
+/** The cadence rule's label in the policy's language (its id when the policy no longer has it). */
+function ruleLabel(policy: Policy, ruleId: string): string {
+  return policy.cadenceRules[ruleId]?.label[policy.locale] ?? ruleId;
+}
+
 function followUpWrite(ctx: PlanContext, org: OrgAssessment, gaps: readonly CadenceResult[], key: string, ownerId: number): CreateActivity {
   const { policy, t } = ctx;
   const senior = gaps[0]!;
   const rule = policy.cadenceRules[senior.ruleId]!;
-  const label = (ruleId: string): string => policy.cadenceRules[ruleId]?.label[policy.locale] ?? ruleId;
   const reasons = gaps.map((cr) => gapReason(ctx, org, cr));
-  const lines = gaps.map((cr, i) => `${label(cr.ruleId)}: ${reasons[i]!}`);
+  const lines = gaps.map((cr, i) => `${ruleLabel(policy, cr.ruleId)}: ${reasons[i]!}`);
   // One reminder per client per night (§10.4): an account-plan review due and not yet reminded of rides along.
   const plan = accountPlanReminderDue(policy, org);
   if (plan && !ctx.auto.byKey.has(accountPlanKey(org.orgId, plan.reviewedDate))) lines.push(`${t.report.purpose_account_plan ?? 'account plan'}: ${accountPlanFact(policy, org, plan.reviewedDate)}`);
-  const subjectValues = { rule: label(senior.ruleId), tier: org.tier.level, org: org.name, days: senior.daysSinceLast ?? 0, category: categoryLabel(policy, senior.category) };
+  const subjectValues = { rule: ruleLabel(policy, senior.ruleId), tier: org.tier.level, org: org.name, days: senior.daysSinceLast ?? 0, category: categoryLabel(policy, senior.category) };
   const more = gaps.length > 1 ? fillTemplate(t.followUpSubjectMore, { count: gaps.length - 1 }, { locale: policy.locale }) : '';
   const subject = fillTemplate(senior.lastTouchpoint ? t.followUpSubject : t.followUpSubjectNever, subjectValues, { locale: policy.locale }) + more;
-  const note = followUpNote(policy, org, { gaps: lines, checklist: rule.checklist }, { rule: label(senior.ruleId), reason: '', runId: ctx.runId, key });
-  const lead = rule.leadBusinessDays ?? policy.followUp.dueInBusinessDays;
-  const dueDate = addBusinessDays(ctx.today, lead, policy.followUp);
+  const note = followUpNote(policy, org, { gaps: lines, checklist: rule.checklist }, { rule: ruleLabel(policy, senior.ruleId), reason: '', runId: ctx.runId, key });
+  const dueDate = dueAfter(ctx, rule.leadBusinessDays ?? policy.followUp.dueInBusinessDays);
   return {
     kind: 'create_activity',
     key,
@@ -333,28 +363,48 @@ function followUpWrite(ctx: PlanContext, org: OrgAssessment, gaps: readonly Cade
 }
 
 
-/** Step 2b (docs/policy.md §10.5): the handover activity and the account-plan reminder (src/plan/handover.ts). */
-function planExtras(ctx: PlanContext, org: OrgAssessment, clientHasReminder: boolean): StepOutput {
-  const out = emptyOutput();
-  const writes = planOrgExtras(org, {
+/**
+ * The planner's helpers for src/plan/handover.ts, built once per plan (not once per client: thousands of
+ * clients a night): they report into `sink.out`, which planExtras points at each client's own output.
+ */
+function extrasContext(ctx: PlanContext): { extras: OrgExtrasContext; sink: { out: StepOutput } } {
+  const sink = { out: emptyOutput() };
+  const extras: OrgExtrasContext = {
     policy: ctx.policy,
     snapshot: ctx.snapshot,
     runId: ctx.runId,
     alreadyCreated: (orgId, ruleId, key) => {
       const skip = alreadyCreated(ctx, orgId, ruleId, key);
-      if (skip) out.skipped.push(skip);
+      if (skip) sink.out.skipped.push(skip);
       return skip !== null;
     },
     typeUsable: (type) => {
-      if (!ctx.activeTypes.has(type)) out.warnings.push({ code: 'activity_type_unavailable', params: { type } });
+      if (!ctx.activeTypes.has(type)) sink.out.warnings.push({ code: 'activity_type_unavailable', params: { type } });
       return ctx.activeTypes.has(type);
     },
     assignee: (o) => assigneeOf(ctx, o),
-    skip: (orgId, ruleId, code, reason, key) => out.skipped.push(skipOf(orgId, ruleId, code, reason, key)),
+    skip: (orgId, ruleId, code, reason, key) => sink.out.skipped.push(skipOf(orgId, ruleId, code, reason, key)),
     draft: (o, ownerId, type, subject, note, dealId) => draft(ctx, o, ownerId, type, subject, note, dealId),
-    noAssignee: () => out.warnings.push({ code: 'no_assignee', params: {} }),
-    clientHasReminder,
-  });
+    noAssignee: () => sink.out.warnings.push({ code: 'no_assignee', params: {} }),
+    clientHasReminder: false,
+  };
+  return { extras, sink };
+}
+
+/** The business day `lead` business days after tonight (docs/policy.md §10.4), once per lead time. */
+function dueAfter(ctx: PlanContext, lead: number): string {
+  let due = ctx.dueByLead.get(lead);
+  if (due === undefined) ctx.dueByLead.set(lead, (due = addBusinessDays(ctx.today, lead, ctx.policy.followUp)));
+  return due;
+}
+
+/** Step 2b (docs/policy.md §10.5): the handover activity and the account-plan reminder (src/plan/handover.ts). */
+function planExtras(ctx: PlanContext, org: OrgAssessment, clientHasReminder: boolean): StepOutput {
+  const { extras, sink } = ctx.extras;
+  const out = emptyOutput();
+  sink.out = out;
+  extras.clientHasReminder = clientHasReminder;
+  const writes = planOrgExtras(org, extras);
   out.writes.push(...writes);
   return out;
 }
@@ -486,8 +536,14 @@ function escalationWrite(ctx: PlanContext, org: OrgAssessment, a: Activity, rule
 
 /** The category's label as a word inside a sentence ("No strategic touchpoint", "Nenhum contato estratégico"). */
 function categoryLabel(policy: Policy, category: Category): string {
-  return policy.categories[category].label[policy.locale].toLocaleLowerCase(policy.locale);
+  const label = policy.categories[category].label[policy.locale];
+  const id = `${policy.locale}|${label}`;
+  let lower = lowerCaseLabels.get(id);
+  if (lower === undefined) lowerCaseLabels.set(id, (lower = label.toLocaleLowerCase(policy.locale)));
+  return lower;
 }
+/** Category labels in lower case, by locale and label (a few per policy): toLocaleLowerCase costs more than the lookup. */
+const lowerCaseLabels = new Map<string, string>();
 
 /** The sentence that says why a follow-up exists (last touchpoint and the tier's cadence). */
 function cadenceFact(policy: Policy, t: Templates, org: OrgAssessment, cr: CadenceResult): string {

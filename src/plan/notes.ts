@@ -5,7 +5,7 @@
  */
 import type { ChecklistKind, Policy, Templates } from '../config/policy-schema.js';
 import { provenanceMarker } from '../domain/provenance.js';
-import { createDescriber } from '../i18n/describe.js';
+import { createDescriber, type Describer } from '../i18n/describe.js';
 import type { OrgAssessment } from '../rules/types.js';
 import { escapeHtml, fillTemplate } from '../i18n/texts.js';
 
@@ -28,10 +28,18 @@ export function engagementLine(policy: Policy, t: Templates, org: OrgAssessment)
   );
 }
 
+/** One describer per policy (a policy is not changed once parsed): the planner writes thousands of notes a night. */
+const describers = new WeakMap<Policy, Describer>();
+function describerOf(policy: Policy): Describer {
+  let describer = describers.get(policy);
+  if (!describer) describers.set(policy, (describer = createDescriber(policy)));
+  return describer;
+}
+
 /** The client's open risks in the policy's words (`texts.<locale>.risks`), joined into one line. */
 export function risksLine(policy: Policy, t: Templates, org: OrgAssessment): string {
   if (org.risks.length === 0) return t.noteNoRisks;
-  const describer = createDescriber(policy);
+  const describer = describerOf(policy);
   return fillTemplate(t.noteRisks, { risks: org.risks.map((r) => describer.risk(r)).join('; ') });
 }
 

@@ -32,11 +32,24 @@ export function reminderMode(policy: Policy, org: Pick<OrgAssessment, 'tier'>, r
 
 /** The gaps most senior first (`cadenceRules.<id>.seniority`, lowest first; without one, last, in file order). */
 export function bySeniority<T extends Pick<CadenceResult, 'ruleId'>>(policy: Policy, gaps: readonly T[]): T[] {
-  const order = Object.keys(policy.cadenceRules);
-  const rank = (id: string): [number, number] => [policy.cadenceRules[id]?.seniority ?? Number.MAX_SAFE_INTEGER, order.indexOf(id)];
+  if (gaps.length < 2) return [...gaps];
+  const ranks = seniorityRanks(policy);
   return [...gaps].sort((a, b) => {
-    const [sa, oa] = rank(a.ruleId);
-    const [sb, ob] = rank(b.ruleId);
-    return sa - sb || oa - ob;
+    const ra = ranks.get(a.ruleId) ?? UNKNOWN_RANK;
+    const rb = ranks.get(b.ruleId) ?? UNKNOWN_RANK;
+    return ra[0] - rb[0] || ra[1] - rb[1];
   });
+}
+
+/** A rule the policy does not have: no seniority, and not in the file. */
+const UNKNOWN_RANK: readonly [number, number] = [Number.MAX_SAFE_INTEGER, -1];
+/** Per policy (not changed once parsed): each rule's seniority and place in the file, for the planner's thousands of sorts. */
+const ranksByPolicy = new WeakMap<Policy, Map<string, readonly [number, number]>>();
+function seniorityRanks(policy: Policy): Map<string, readonly [number, number]> {
+  let ranks = ranksByPolicy.get(policy);
+  if (!ranks) {
+    ranks = new Map(Object.keys(policy.cadenceRules).map((id, i) => [id, [policy.cadenceRules[id]?.seniority ?? Number.MAX_SAFE_INTEGER, i] as const]));
+    ranksByPolicy.set(policy, ranks);
+  }
+  return ranks;
 }

@@ -7,7 +7,7 @@
  */
 import type { Policy } from '../config/policy-schema.js';
 import { isArchivedDeal, type Deal, type EntityKind, type MirrorSnapshot, type Person } from '../domain/entities.js';
-import { cadenceStart, compileCadenceRules, evaluateCadenceRule, isMissed, overallStatus } from './cadence.js';
+import { cadenceStart, compileCadenceRules, evaluateCadenceRule, isMissed, lastAnyTouchpoint, overallStatus } from './cadence.js';
 import type { EpochDay } from './calendar.js';
 import { createDayFormatter, createZoneCalendar, parseInstant, parseIsoDate } from './calendar.js';
 import { toFirmCurrency } from './currency.js';
@@ -63,23 +63,25 @@ function policyFieldNames(policy: Policy): { entity: EntityKind; name: string }[
 
 /** Main contact: a decision maker, else a champion, else the most recently touched person, else any (lowest id). */
 function mainContact(persons: readonly Person[], lastTouch: ReadonlyMap<number, EpochDay>, stakeholders: Stakeholders): number | null {
-  const best = (candidates: readonly Person[]): number | null => {
-    let pick: Person | null = null;
-    let pickDay = -Infinity;
-    for (const p of candidates) {
-      const day = lastTouch.get(p.id) ?? -Infinity;
-      if (pick === null || day > pickDay) {
-        pick = p;
-        pickDay = day;
-      }
-    }
-    return pick?.id ?? null;
-  };
   const dms = persons.filter((p) => stakeholders.isDecisionMaker(p));
-  if (dms.length > 0) return best(dms);
+  if (dms.length > 0) return lastTouched(dms, lastTouch);
   const champions = persons.filter((p) => stakeholders.isChampion(p));
-  if (champions.length > 0) return best(champions);
-  return best(persons);
+  if (champions.length > 0) return lastTouched(champions, lastTouch);
+  return lastTouched(persons, lastTouch);
+}
+
+/** The candidate touched most recently (ties and never touched: the first), or null when there is none. */
+function lastTouched(candidates: readonly Person[], lastTouch: ReadonlyMap<number, EpochDay>): number | null {
+  let pick: Person | null = null;
+  let pickDay = -Infinity;
+  for (const p of candidates) {
+    const day = lastTouch.get(p.id) ?? -Infinity;
+    if (pick === null || day > pickDay) {
+      pick = p;
+      pickDay = day;
+    }
+  }
+  return pick?.id ?? null;
 }
 
 /** The open deal worth most in the firm currency (ties: most recently updated, then lowest id). */
@@ -269,9 +271,10 @@ function assessCadence(ctx: AssessContext, om: OrgMirror, tierLevel: number, act
   const startDay = cadenceStart(om, cal);
   const { dueSoonDays, missedGraceDays } = policy.status;
   const cadence: CadenceResult[] = [];
+  const lastAny = lastAnyTouchpoint(om, formatDay); // one object shared by the client's rules
   for (const [ruleId, tierCadence] of Object.entries(tierPolicy.cadence)) {
     const rule = ctx.rules.get(ruleId);
-    if (rule) cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays, missedGraceDays, startDay, formatDay }));
+    if (rule) cadence.push(evaluateCadenceRule({ rule, tierCadence, org: om, active, today, dueSoonDays, missedGraceDays, startDay, formatDay, lastAny }));
   }
   return cadence;
 }

@@ -103,9 +103,12 @@ class GapStats {
     if (this.n === 0) return null;
     const mean = this.sum / this.n;
     const variance = Math.max(0, this.sumSq / this.n - mean * mean);
-    const round = (x: number) => Math.round(x * 10) / 10;
-    return { intervals: this.n, meanGapDays: round(mean), stdDevGapDays: round(Math.sqrt(variance)) };
+    return { intervals: this.n, meanGapDays: round1(mean), stdDevGapDays: round1(Math.sqrt(variance)) };
   }
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
 }
 
 /** Mean and (population) standard deviation of the gaps between distinct touchpoint days (sorted). */
@@ -144,6 +147,17 @@ export interface CadenceInput {
   startDay?: EpochDay | null;
   /** Date formatter (a shared-string one from createDayFormatter in a full pass). */
   formatDay?: (day: EpochDay) => string;
+  /**
+   * The client's last touchpoint of any category, as `lastAnyTouchpoint` (the same for every rule of the
+   * client: a full pass builds it once per client and shares it); computed from `org` when absent.
+   */
+  lastAny?: CadenceResult['lastAnyTouchpoint'];
+}
+
+/** `lastAnyTouchpoint` of a client: its latest touchpoint of any category, or null. */
+export function lastAnyTouchpoint(org: OrgMirror, formatDay: (day: EpochDay) => string = formatEpochDay): CadenceResult['lastAnyTouchpoint'] {
+  const any = org.touchpoints[org.touchpoints.length - 1];
+  return any ? { activityId: any.activity.id, date: formatDay(any.day!) } : null;
 }
 
 /** Status of a rule from its last qualifying touchpoint and the client's cadence start (see the module comment). */
@@ -157,7 +171,7 @@ function ruleOutcome(kind: CadenceRulePolicy['kind'], lastDay: EpochDay | null, 
   }
   const clock = lastDay === null ? (isNew ? startDay : null) : startDay === null ? lastDay : Math.max(lastDay, startDay);
   const outcome = cadenceStatus(clock, days, today, dueSoonDays);
-  return { ...outcome, daysSinceLast: lastDay === null ? null : today - lastDay, isNew };
+  return { nextDueDay: outcome.nextDueDay, gapDays: outcome.gapDays, daysSinceLast: lastDay === null ? null : today - lastDay, status: outcome.status, isNew };
 }
 
 export function evaluateCadenceRule(input: CadenceInput): CadenceResult {
@@ -172,7 +186,6 @@ export function evaluateCadenceRule(input: CadenceInput): CadenceResult {
   }
   const kind = rule.rule.kind ?? 'cadence';
   const outcome = ruleOutcome(kind, last ? last.day! : null, startDay, tierCadence.days, today, dueSoonDays);
-  const any = org.touchpoints[org.touchpoints.length - 1];
   const { open, missed } = openAndMissed(rule, org, today, missedGraceDays);
 
   return {
@@ -182,7 +195,7 @@ export function evaluateCadenceRule(input: CadenceInput): CadenceResult {
     onGap: rule.rule.onGap,
     applies: (!tierCadence.activeOnly || active) && (kind !== 'onboarding' || outcome.isNew),
     lastTouchpoint: last ? { activityId: last.activity.id, date: formatDay(last.day!) } : null,
-    lastAnyTouchpoint: any ? { activityId: any.activity.id, date: formatDay(any.day!) } : null,
+    lastAnyTouchpoint: input.lastAny !== undefined ? input.lastAny : lastAnyTouchpoint(org, formatDay),
     nextDueDate: outcome.nextDueDay === null ? null : formatDay(outcome.nextDueDay),
     gapDays: outcome.gapDays,
     daysSinceLast: outcome.daysSinceLast,

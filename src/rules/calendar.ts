@@ -98,6 +98,17 @@ export function addYears(day: EpochDay, years: number): EpochDay {
   return Math.floor(Date.UTC(d.getUTCFullYear() + years, d.getUTCMonth(), d.getUTCDate()) / DAY_MS);
 }
 
+/** The number written with `len` decimal digits at `from`, or NaN when one is not a digit. */
+function digitsAt(text: string, from: number, len: number): number {
+  let v = 0;
+  for (let i = from; i < from + len; i += 1) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return Number.NaN;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
 /**
  * Milliseconds of an ISO-8601 instant. The mirror stores RFC 3339 UTC strings; the v1 API's
  * `YYYY-MM-DD HH:MM:SS` (UTC, no zone) is accepted too — `Date.parse` would read it as *local* time.
@@ -105,22 +116,13 @@ export function addYears(day: EpochDay, years: number): EpochDay {
 export function parseInstant(text: string): number {
   // Fast path for the mirror's own form `YYYY-MM-DDTHH:MM:SSZ` (hundreds of thousands per run).
   if (text.length === 20 && text.charCodeAt(19) === 90 /* Z */ && text.charCodeAt(10) === 84 /* T */) {
-    const n = (from: number, len: number) => {
-      let v = 0;
-      for (let i = from; i < from + len; i += 1) {
-        const c = text.charCodeAt(i) - 48;
-        if (c < 0 || c > 9) return Number.NaN;
-        v = v * 10 + c;
-      }
-      return v;
-    };
-    const mo = n(5, 2);
-    const d = n(8, 2);
-    const h = n(11, 2);
-    const mi = n(14, 2);
-    const s = n(17, 2);
+    const mo = digitsAt(text, 5, 2);
+    const d = digitsAt(text, 8, 2);
+    const h = digitsAt(text, 11, 2);
+    const mi = digitsAt(text, 14, 2);
+    const s = digitsAt(text, 17, 2);
     if (mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && s <= 59 && text[4] === '-' && text[7] === '-' && text[13] === ':' && text[16] === ':') {
-      return Date.UTC(n(0, 4), mo - 1, d, h, mi, s);
+      return Date.UTC(digitsAt(text, 0, 4), mo - 1, d, h, mi, s);
     }
     return Date.parse(text);
   }

@@ -19,8 +19,23 @@ export function toFirmCurrency(value: number | null, currency: string | null, po
   return rate === undefined ? null : amount * rate;
 }
 
+/** `-1234567.89` (toFixed(2) of a finite number below 1e15) → `-1,234,567.89`; `.00` is left out. */
+function groupedAmount(fixed: string): string {
+  const dot = fixed.length - 3;
+  const start = fixed.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  let out = fixed.slice(0, start);
+  for (let i = start; i < dot; i += 1) {
+    if (i > start && (dot - i) % 3 === 0) out += ',';
+    out += fixed[i];
+  }
+  const frac = fixed.slice(dot + 1);
+  return frac === '00' ? out : `${out}.${frac}`;
+}
+
 /** `1234567.891` → `1,234,567.89` without Intl (a NumberFormat per call costs more than the rules themselves). */
 export function formatAmount(value: number): string {
+  // Plain digits below 1e15 (toFixed writes larger numbers, NaN and infinities otherwise): grouped by hand.
+  if (Number.isFinite(value) && Math.abs(value) < 1e15) return groupedAmount((Math.round(value * 100) / 100).toFixed(2));
   const fixed = (Math.round(value * 100) / 100).toFixed(2);
   const [int = '0', frac = '00'] = fixed.split('.');
   const sign = int.startsWith('-') ? '-' : '';

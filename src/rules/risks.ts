@@ -52,11 +52,21 @@ function personsTouchedSince(org: OrgMirror, clientIds: ReadonlySet<number>, sin
 
 type PersonNames = { one: (id: number) => string; many: (ids: readonly number[]) => string };
 
+/** PersonNames over the client's persons (a class: no closures built per client). */
+class ClientPersonNames implements PersonNames {
+  constructor(private readonly persons: OrgMirror['persons']) {}
+  one(id: number): string {
+    return this.persons.find((p) => p.id === id)?.name ?? `#${id}`;
+  }
+  many(ids: readonly number[]): string {
+    return ids.map((id) => this.one(id)).join(', ');
+  }
+}
+
 export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
   const { org } = input;
   // Sentences name people, not ids; the client's persons are few, so a scan is cheaper than a map.
-  const one = (id: number) => org.persons.find((p) => p.id === id)?.name ?? `#${id}`;
-  const names: PersonNames = { one, many: (ids) => ids.map(one).join(', ') };
+  const names: PersonNames = new ClientPersonNames(org.persons);
   const strategic = input.tier >= ctx.policy.risks.decisionMakerMinTier;
   const risks: (Risk | null)[] = [
     strategic ? keyPersonRisk(input, ctx, names) : null,
@@ -90,7 +100,6 @@ function decisionMakerRisk(input: RiskInput, ctx: RiskContext, names: PersonName
   const { org, today } = input;
   const { policy, stakeholders } = ctx;
   const r = policy.risks;
-  const personNames = names.many;
   const dms = org.persons.filter((p) => stakeholders.isDecisionMaker(p)).map((p) => p.id);
   const dmSet = new Set(dms);
   const reached = [...personsTouchedSince(org, dmSet, today - r.decisionMakerDays).persons];
@@ -107,8 +116,8 @@ function decisionMakerRisk(input: RiskInput, ctx: RiskContext, names: PersonName
     dms.length === 0
       ? { params: { field: stakeholders.roleField?.name ?? policy.stakeholders.roleField, days }, textKey: 'no_decision_maker_mapped' }
       : lastDm === null
-        ? { params: { persons: personNames(dms), days }, textKey: 'no_decision_maker_contact_never' }
-        : { params: { persons: personNames(dms), days, lastContactDate: formatEpochDay(lastDm) } };
+        ? { params: { persons: names.many(dms), days }, textKey: 'no_decision_maker_contact_never' }
+        : { params: { persons: names.many(dms), days, lastContactDate: formatEpochDay(lastDm) } };
   return {
     kind: 'no_decision_maker_contact',
     detail,

@@ -221,19 +221,18 @@ function decideTier(tp: TierPolicy, client: OrgMirror, today: EpochDay): { decis
     retainer,
   };
   const growth = previousRevenue > 0 ? Math.round(((revenue - previousRevenue) / previousRevenue) * 1000) / 1000 : null;
-  const candidateOf = (level: number) => upgradeCandidate(tp, level, revenue, growth);
   const explicit = explicitLevel(tp, org);
   if (explicit) {
     const detail = `${tp.tierField!.name} = "${explicit.label}"`;
     const params = { tier: explicit.level, field: tp.tierField!.name, label: explicit.label };
-    const decision: TierDecision = { level: explicit.level, rule: 'explicit_field', detail, ...base, params, heldBack: null, upgradeCandidate: candidateOf(explicit.level) };
+    const decision: TierDecision = { level: explicit.level, rule: 'explicit_field', detail, ...base, params, heldBack: null, upgradeCandidate: upgradeCandidate(tp, explicit.level, revenue, growth) };
     return { decision, findings };
   }
-  return { decision: decideByRevenue(tp, f, base, candidateOf), findings };
+  return { decision: decideByRevenue(tp, f, base, growth), findings };
 }
 
 /** The tier by revenue, tenure and recurrence (or the key-account floor), with the criterion that held it back. */
-function decideByRevenue(tp: TierPolicy, f: WonFacts, base: TierFacts, candidateOf: (level: number) => TierDecision['upgradeCandidate']): TierDecision {
+function decideByRevenue(tp: TierPolicy, f: WonFacts, base: TierFacts, growth: number | null): TierDecision {
   const { policy, byLevelDesc, lowest, rec, thresholdCurrency, ka } = tp;
   const { revenue, wonDeals, retainer, squad } = f;
   const { tenureYears, revenue12m, revenue12mThreshold } = base;
@@ -257,12 +256,12 @@ function decideByRevenue(tp: TierPolicy, f: WonFacts, base: TierFacts, candidate
     : `${factsText}: below every tier threshold, lowest tier${heldText}`;
   if (squad && ka.minTier > byRevenue.level) {
     const detail = `won squad deal #${squad.deal.id} (${squad.reason})`;
-    return { level: ka.minTier, rule: 'key_account', detail, ...base, params: { tier: ka.minTier, deal: squad.deal.title }, heldBack: null, upgradeCandidate: candidateOf(ka.minTier) };
+    return { level: ka.minTier, rule: 'key_account', detail, ...base, params: { tier: ka.minTier, deal: squad.deal.title }, heldBack: null, upgradeCandidate: upgradeCandidate(tp, ka.minTier, revenue, growth) };
   }
   const squadNote = squad ? `; also a key account (won squad deal #${squad.deal.id})` : '';
   const detail = revenueDetail + squadNote;
   const facts = { tier: byRevenue.level, revenue: revenue12m, currency: policy.currency, revenueThreshold: revenue12mThreshold, thresholdCurrency, tenureYears };
-  const common = { ...base, heldBack, upgradeCandidate: candidateOf(byRevenue.level) };
+  const common = { ...base, heldBack, upgradeCandidate: upgradeCandidate(tp, byRevenue.level, revenue, growth) };
   if (heldBack?.criterion === 'tenure') {
     const params = { ...facts, heldTier: heldBack.level, minTenureYears: byRevenueOnly!.minTenureYears };
     return { level: byRevenue.level, rule: 'revenue_tenure', detail, ...common, params, textKey: 'held_back_tenure' };

@@ -126,17 +126,18 @@ export function createDateCache(): (date: string) => EpochDay | null {
 }
 
 /** Seconds since midnight of `HH:MM[:SS]`, or null; parsed by hand because it runs for every activity. */
+function digitAt(text: string, i: number): number {
+  const c = text.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : Number.NaN;
+}
+
 export function parseTimeOfDay(text: string): number | null {
   const n = text.length;
   if (n !== 5 && n !== 8) return null;
-  const digit = (i: number) => {
-    const c = text.charCodeAt(i) - 48;
-    return c >= 0 && c <= 9 ? c : Number.NaN;
-  };
   if (text.charCodeAt(2) !== 58 || (n === 8 && text.charCodeAt(5) !== 58)) return null;
-  const h = digit(0) * 10 + digit(1);
-  const m = digit(3) * 10 + digit(4);
-  const s = n === 8 ? digit(6) * 10 + digit(7) : 0;
+  const h = digitAt(text, 0) * 10 + digitAt(text, 1);
+  const m = digitAt(text, 3) * 10 + digitAt(text, 4);
+  const s = n === 8 ? digitAt(text, 6) * 10 + digitAt(text, 7) : 0;
   if (!(h < 24 && m < 60 && s < 60)) return null; // also false for NaN
   return h * 3600 + m * 60 + s;
 }
