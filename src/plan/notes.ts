@@ -50,9 +50,39 @@ export function provenanceBlock(t: Templates, prov: Provenance): string {
   return `<p><small>${escapeHtml(line)}${reason}<br>${escapeHtml(provenanceMarker(prov.key))}</small></p>`;
 }
 
+/**
+ * The parts every note of one language shares (title, action, checklists), escaped once per templates object:
+ * the planner writes tens of thousands of notes a night, and a note built by concatenation keeps references to
+ * these shared strings instead of a copy of them (a policy's templates are not changed once parsed).
+ */
+interface SharedBlocks {
+  /** `<p><b>title</b></p>\n`, the start of every note. */
+  title: string;
+  /** The follow-up's start, up to the list of gaps: title, action, gaps heading. */
+  followUpHead: string;
+  checklists: Map<ChecklistKind, string>;
+}
+const sharedBlocks = new WeakMap<Templates, SharedBlocks>();
+function blocksOf(t: Templates): SharedBlocks {
+  let b = sharedBlocks.get(t);
+  if (!b) {
+    const title = `<p><b>${escapeHtml(t.noteTitle)}</b></p>\n`;
+    b = { title, followUpHead: `${title}${p(t.noteAction)}\n<p><b>${escapeHtml(t.noteGapsTitle)}</b></p>\n`, checklists: new Map() };
+    sharedBlocks.set(t, b);
+  }
+  return b;
+}
+
 function checklistBlock(t: Templates, kind: ChecklistKind): string {
-  const list = t.checklists[kind];
-  return `<p><b>${escapeHtml(list.title)}</b></p>\n<ul>${list.items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>`;
+  const blocks = blocksOf(t);
+  let block = blocks.checklists.get(kind);
+  if (block === undefined) {
+    const list = t.checklists[kind];
+    let items = '';
+    for (const item of list.items) items += `<li>${escapeHtml(item)}</li>`;
+    blocks.checklists.set(kind, (block = `<p><b>${escapeHtml(list.title)}</b></p>\n<ul>${items}</ul>`));
+  }
+  return block;
 }
 
 export interface FollowUpNoteContent {
@@ -65,31 +95,23 @@ export interface FollowUpNoteContent {
 /** The activity is the meeting: what to do with it, every gap it carries, the facts, and the checklist. */
 export function followUpNote(policy: Policy, org: OrgAssessment, content: FollowUpNoteContent, prov: Provenance): string {
   const t = policy.texts[policy.locale];
-  return [
-    `<p><b>${escapeHtml(t.noteTitle)}</b></p>`,
-    p(t.noteAction),
-    `<p><b>${escapeHtml(t.noteGapsTitle)}</b></p>`,
-    `<ul>${content.gaps.map((g) => `<li>${escapeHtml(g)}</li>`).join('')}</ul>`,
-    p(engagementLine(policy, t, org)),
-    p(risksLine(policy, t, org)),
-    checklistBlock(t, content.checklist),
-    provenanceBlock(t, prov),
-  ].join('\n');
+  let gaps = '';
+  for (const g of content.gaps) gaps += `<li>${escapeHtml(g)}</li>`;
+  return (
+    `${blocksOf(t).followUpHead}<ul>${gaps}</ul>\n${p(engagementLine(policy, t, org))}\n${p(risksLine(policy, t, org))}\n` +
+    `${checklistBlock(t, content.checklist)}\n${provenanceBlock(t, prov)}`
+  );
 }
 
 export function renewalNote(policy: Policy, org: OrgAssessment, factLine: string, prov: Provenance): string {
   const t = policy.texts[policy.locale];
-  return [
-    `<p><b>${escapeHtml(t.noteTitle)}</b></p>`,
-    p(factLine),
-    p(engagementLine(policy, t, org)),
-    p(risksLine(policy, t, org)),
-    checklistBlock(t, 'renewal'),
-    provenanceBlock(t, prov),
-  ].join('\n');
+  return (
+    `${blocksOf(t).title}${p(factLine)}\n${p(engagementLine(policy, t, org))}\n${p(risksLine(policy, t, org))}\n` +
+    `${checklistBlock(t, 'renewal')}\n${provenanceBlock(t, prov)}`
+  );
 }
 
 export function escalationNote(policy: Policy, factLine: string, prov: Provenance): string {
   const t = policy.texts[policy.locale];
-  return [`<p><b>${escapeHtml(t.noteTitle)}</b></p>`, p(factLine), provenanceBlock(t, prov)].join('\n');
+  return `${blocksOf(t).title}${p(factLine)}\n${provenanceBlock(t, prov)}`;
 }

@@ -297,7 +297,7 @@ function assessRisksAndCare(
     { org: om, clientIds: facts.clientIds, tier: facts.tier, engagement: facts.engagement, contractEndDay, today, window, ...(excludedUsers ? { excludedUsers } : {}) },
     { policy, stakeholders, userName },
   );
-  const stalledDeals = findStalledDeals(deals, today, cal, policy);
+  const stalledDeals = findStalledDeals(deals, today, cal, policy, ctx.formatDay);
   const stalled = stalledRisk(stalledDeals, policy);
   if (stalled) risks.push(stalled);
   const care = ctx.accountCare.assess(org, facts.tier, today, snapshot.users.get(org.ownerId ?? -1)?.active === true ? org.ownerId : fallbackUserId);

@@ -187,6 +187,7 @@ export function evaluateCadenceRule(input: CadenceInput): CadenceResult {
   const kind = rule.rule.kind ?? 'cadence';
   const outcome = ruleOutcome(kind, last ? last.day! : null, startDay, tierCadence.days, today, dueSoonDays);
   const { open, missed } = openAndMissed(rule, org, today, missedGraceDays);
+  const lastAny = input.lastAny !== undefined ? input.lastAny : lastAnyTouchpoint(org, formatDay);
 
   return {
     ruleId: rule.id,
@@ -194,8 +195,9 @@ export function evaluateCadenceRule(input: CadenceInput): CadenceResult {
     cadenceDays: tierCadence.days,
     onGap: rule.rule.onGap,
     applies: (!tierCadence.activeOnly || active) && (kind !== 'onboarding' || outcome.isNew),
-    lastTouchpoint: last ? { activityId: last.activity.id, date: formatDay(last.day!) } : null,
-    lastAnyTouchpoint: input.lastAny !== undefined ? input.lastAny : lastAnyTouchpoint(org, formatDay),
+    // The client's latest touchpoint often qualifies: then the rule shares the client's object (read only).
+    lastTouchpoint: last ? (lastAny?.activityId === last.activity.id ? lastAny : { activityId: last.activity.id, date: formatDay(last.day!) }) : null,
+    lastAnyTouchpoint: lastAny,
     nextDueDate: outcome.nextDueDay === null ? null : formatDay(outcome.nextDueDay),
     gapDays: outcome.gapDays,
     daysSinceLast: outcome.daysSinceLast,

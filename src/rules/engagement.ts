@@ -25,6 +25,11 @@ export interface EngagementWindow {
   shown: number;
   /** Labels of the counted weeks, oldest first. */
   labels: string[];
+  /**
+   * The week counts already built, by counted week and count: a `{ week, count }` is read only, so every
+   * client with the same count in a week shares one (most weeks of most clients hold 0–3 touchpoints).
+   */
+  weekCounts?: WeekCount[][];
 }
 
 export function engagementWindow(today: EpochDay, weeks: number): EngagementWindow {
@@ -32,7 +37,7 @@ export function engagementWindow(today: EpochDay, weeks: number): EngagementWind
   const span = Math.max(weeks, 8);
   const labels: string[] = [];
   for (let i = span - 1; i >= 0; i -= 1) labels.push(isoWeekKey(currentWeekStart - 7 * i));
-  return { today, currentWeekStart, span, shown: weeks, labels };
+  return { today, currentWeekStart, span, shown: weeks, labels, weekCounts: labels.map(() => []) };
 }
 
 /** Index (0 = oldest) of the counted week a day falls in, or -1 outside the window. */
@@ -56,6 +61,15 @@ export interface TrendThresholds {
   fallingThreshold: number;
   /** The smallest absolute change (touchpoints) that can be a trend. */
   minChange: number;
+}
+
+/** The `{ week, count }` of counted week `i`, shared with every client of the same count that week. */
+function weekCount(window: EngagementWindow, i: number, count: number): WeekCount {
+  const shared = window.weekCounts?.[i];
+  if (shared === undefined) return { week: window.labels[i]!, count };
+  let wc = shared[count];
+  if (wc === undefined) shared[count] = wc = Object.freeze({ week: window.labels[i]!, count });
+  return wc;
 }
 
 /** Trend of the last 28 days (`last4`) against the 28 before (`previous4`). */
@@ -90,7 +104,7 @@ export function assessEngagement(
     else if (e.day! >= previousFrom) previous4 += 1;
   }
   const weeks: WeekCount[] = [];
-  for (let i = window.span - window.shown; i < window.span; i += 1) weeks.push({ week: window.labels[i]!, count: counts[i]! });
+  for (let i = window.span - window.shown; i < window.span; i += 1) weeks.push(weekCount(window, i, counts[i]!));
 
   const since = window.today - policy.breadthDays;
   const touched = new Set<number>();

@@ -13,7 +13,19 @@ import { formatEpochDay, parseInstant, parseIsoDate } from './calendar.js';
 import { toFirmCurrency } from './currency.js';
 import type { Risk, StalledDeal } from './types.js';
 
-export function findStalledDeals(deals: readonly Deal[], today: EpochDay, cal: ZoneCalendar, policy: Policy): StalledDeal[] {
+/** The three possible reason lists, shared by every stalled deal (read only: tens of thousands a night). */
+const PAST_CLOSE: StalledDeal['reasons'] = Object.freeze(['past_close']) as StalledDeal['reasons'];
+const IN_STAGE: StalledDeal['reasons'] = Object.freeze(['in_stage']) as StalledDeal['reasons'];
+const BOTH: StalledDeal['reasons'] = Object.freeze(['past_close', 'in_stage']) as StalledDeal['reasons'];
+
+export function findStalledDeals(
+  deals: readonly Deal[],
+  today: EpochDay,
+  cal: ZoneCalendar,
+  policy: Policy,
+  /** Formats a day as `YYYY-MM-DD`; pass a remembering one to share the strings across clients. */
+  formatDay: (day: EpochDay) => string = formatEpochDay,
+): StalledDeal[] {
   const { maxDaysInStage, closeGraceDays } = policy.stalledWork;
   const out: StalledDeal[] = [];
   for (const d of deals) {
@@ -23,10 +35,10 @@ export function findStalledDeals(deals: readonly Deal[], today: EpochDay, cal: Z
     const sinceMs = parseInstant(d.stageChangeTime ?? d.addTime);
     const stageDay = Number.isFinite(sinceMs) ? cal.dayOfInstant(sinceMs) : null;
     const daysInStage = stageDay === null ? null : Math.max(0, today - stageDay);
-    const reasons: StalledDeal['reasons'] = [];
-    if (daysPastClose !== null && daysPastClose > closeGraceDays) reasons.push('past_close');
-    if (daysInStage !== null && daysInStage > maxDaysInStage) reasons.push('in_stage');
-    if (reasons.length === 0) continue;
+    const pastClose = daysPastClose !== null && daysPastClose > closeGraceDays;
+    const inStage = daysInStage !== null && daysInStage > maxDaysInStage;
+    if (!pastClose && !inStage) continue;
+    const reasons = pastClose ? (inStage ? BOTH : PAST_CLOSE) : IN_STAGE;
     const value = toFirmCurrency(d.value, d.currency, policy);
     out.push({
       dealId: d.id,
@@ -35,7 +47,7 @@ export function findStalledDeals(deals: readonly Deal[], today: EpochDay, cal: Z
       reasons,
       expectedCloseDate: d.expectedCloseDate,
       daysPastClose,
-      stageSince: stageDay === null ? null : formatEpochDay(stageDay),
+      stageSince: stageDay === null ? null : formatDay(stageDay),
       daysInStage,
       stageId: d.stageId ?? null,
       value: value === null ? null : Math.round(value * 100) / 100,

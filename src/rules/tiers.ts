@@ -180,16 +180,24 @@ function wonDealFacts(tp: TierPolicy, { org, deals, closeDays }: OrgMirror, toda
   return f;
 }
 
+type UpgradeReasons = NonNullable<TierDecision['upgradeCandidate']>['reasons'];
+/** The three possible reason lists of an upgrade candidate, shared (read only) by every client. */
+const SHARE_ONLY: UpgradeReasons = Object.freeze(['revenue_share']) as UpgradeReasons;
+const GROWTH_ONLY: UpgradeReasons = Object.freeze(['growth']) as UpgradeReasons;
+const SHARE_AND_GROWTH: UpgradeReasons = Object.freeze(['revenue_share', 'growth']) as UpgradeReasons;
+/** No unconverted currency: the common case, one shared (read only) empty list. */
+const NONE: string[] = Object.freeze([]) as unknown as string[];
+
 /** An upgrade candidate at `level`: revenue share of the next tier's threshold, or growth, high enough. */
 function upgradeCandidate(tp: TierPolicy, level: number, revenue: number, growth: number | null): TierDecision['upgradeCandidate'] {
   const { upgrade, upgradeNext } = tp;
   if (level !== upgrade.tier || upgradeNext === null) return null;
   const threshold = tp.minRevenueFirm.get(upgradeNext.level)!;
   const share = threshold > 0 ? Math.round((revenue / threshold) * 1000) / 1000 : 1;
-  const reasons: ('revenue_share' | 'growth')[] = [];
-  if (share + 1e-9 >= upgrade.revenueShare) reasons.push('revenue_share');
-  if (growth !== null && growth + 1e-9 >= upgrade.growth) reasons.push('growth');
-  return reasons.length === 0 ? null : { nextTier: upgradeNext.level, share, growth, reasons };
+  const byShare = share + 1e-9 >= upgrade.revenueShare;
+  const byGrowth = growth !== null && growth + 1e-9 >= upgrade.growth;
+  if (!byShare && !byGrowth) return null;
+  return { nextTier: upgradeNext.level, share, growth, reasons: byShare ? (byGrowth ? SHARE_AND_GROWTH : SHARE_ONLY) : GROWTH_ONLY };
 }
 
 /** The figures every tier decision carries. */
@@ -213,7 +221,7 @@ function decideTier(tp: TierPolicy, client: OrgMirror, today: EpochDay): { decis
   const base: TierFacts = {
     revenue12m: Math.round(revenue * 100) / 100,
     tenureYears: Math.max(0, Math.round(((today - since) / 365.25) * 100) / 100),
-    unconvertedCurrencies: [...f.unconverted].sort(),
+    unconvertedCurrencies: f.unconverted.size === 0 ? NONE : [...f.unconverted].sort(),
     thresholdCurrency: tp.thresholdCurrency,
     revenue12mThreshold: Math.round((revenue / tp.thresholdRate) * 100) / 100,
     revenuePrevious12m: Math.round(previousRevenue * 100) / 100,

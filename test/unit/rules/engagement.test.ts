@@ -33,6 +33,22 @@ describe('weekly volume (ISO weeks in the firm time zone, current week last)', (
     expect(e.previous4).toBe(2);
   });
 
+  it('clients share a week count only when it is the same week and count (shared, read-only objects)', () => {
+    const s = snapshot({
+      orgs: [org({ id: 1 }), org({ id: 2 })],
+      persons: [person({ id: 10, orgId: 1 }), person({ id: 20, orgId: 2 })],
+      activities: [touch(1, 1, '2026-03-10'), touch(2, 1, '2026-03-09'), touch(3, 2, '2026-03-10'), touch(4, 2, '2026-03-02')],
+    });
+    const [a, b] = assessCompany(policy(), s, clock(TODAY)).organizations.map((o) => o.engagement.weeks);
+    expect(a!.map((w) => w.count)).toEqual([0, 0, 0, 0, 0, 0, 0, 2]);
+    expect(b!.map((w) => w.count)).toEqual([0, 0, 0, 0, 0, 0, 1, 1]);
+    expect(a![0]).toBe(b![0]); // 2026-W04, 0 touchpoints: one object for both
+    expect(a![7]).not.toBe(b![7]);
+    expect(b![6]).not.toBe(b![7]); // same count, another week
+    expect(b![7]).toEqual({ week: '2026-W11', count: 1 });
+    expect(Object.isFrozen(a![0])).toBe(true);
+  });
+
   it('an activity counts once per week however many categories it matches', () => {
     const e = engagement([touch(1, 1, '2026-03-10', { type: 'meeting', subject: 'QBR' })]);
     expect(e.weeks.at(-1)).toEqual({ week: '2026-W11', count: 1 });
