@@ -4,18 +4,8 @@
  * Also the fixture of test/unit/plan/plan-equality.test.ts (a small scale), so the planner's output on it
  * is pinned.
  */
+import { mulberry32 } from '../sandbox/prng.js';
 import type { Activity, Deal, FieldDefinition, MirrorSnapshot, Organization, Person, User } from '../src/domain/entities.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A mirror of `scale` × (50k organizations, 200k persons, 200k deals, 1M activities), the same for the same seed. */
 export function generateMirror(seed: number, scale: number, now: Date): MirrorSnapshot {

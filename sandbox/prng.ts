@@ -12,15 +12,20 @@ export interface Prng {
   pick<T>(items: readonly T[]): T;
 }
 
-export function createPrng(seed: number): Prng {
-  let a = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
-  const next = (): number => {
+/** The bare mulberry32 sequence for `seed`: uniform floats in [0, 1) (also the benchmark's and the property tests' generator). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+export function createPrng(seed: number): Prng {
+  const next = mulberry32((Math.trunc(seed) ^ 0x9e3779b9) >>> 0);
   return {
     next,
     int: (min, max) => min + Math.floor(next() * (max - min + 1)),

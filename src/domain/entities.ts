@@ -195,5 +195,8 @@ export interface MirrorSnapshot {
   fields: readonly FieldDefinition[];
 }
 
+/** The snapshot's map of each entity kind. */
+export const SNAPSHOT_KEY = { organization: 'organizations', person: 'persons', deal: 'deals', activity: 'activities' } as const satisfies Record<EntityKind, keyof MirrorSnapshot>;
+
 /** Entities the sync pulls incrementally (users, activity types and fields are refreshed whole). */
 export const SYNCED_ENTITIES = ['organization', 'person', 'deal', 'activity'] as const satisfies readonly EntityKind[];

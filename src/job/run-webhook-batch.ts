@@ -22,7 +22,7 @@ import { classifyEvent, type EventClass } from '../webhooks/classify.js';
 import type { RecordedEvent } from '../webhooks/envelope.js';
 import type { WebhookInbox } from '../webhooks/event-store.js';
 import { orgOfRecord, pullChanges, refreshOrganizations, type PullChangesResult } from '../webhooks/pull-changes.js';
-import type { EntityKind, MirrorSnapshot } from '../domain/entities.js';
+import { SNAPSHOT_KEY, type EntityKind, type MirrorSnapshot } from '../domain/entities.js';
 import { dateNow, systemClock, type Clock } from '../domain/clock.js';
 import type { CompanyParts } from './company-parts.js';
 import { newRunId } from './run-company-job.js';
@@ -54,7 +54,6 @@ export interface WebhookBatchOutcome {
   lagSeconds: number[];
 }
 
-const SNAPSHOT_KEY = { organization: 'organizations', person: 'persons', deal: 'deals', activity: 'activities' } as const;
 
 /** The earliest event time per client the events touch (before and after the pull): what each write's lag is measured from. */
 function eventTimesByOrg(events: readonly RecordedEvent[], before: MirrorSnapshot, after: MirrorSnapshot): Map<number, number> {

@@ -6,7 +6,7 @@
  * (deleted, or gone since) is removed from the mirror. Nothing here moves a sync checkpoint: the nightly
  * sync still pulls everything changed since its own bookmark.
  */
-import type { Activity, EntityKind, MirrorSnapshot } from '../domain/entities.js';
+import { SNAPSHOT_KEY, type Activity, type EntityKind, type MirrorSnapshot } from '../domain/entities.js';
 import type { Logger } from '../log/logger.js';
 import type { PipedriveClient } from '../pipedrive/client.js';
 import type { CompanyState, EntityRecordOf } from '../store/company-state.js';
@@ -16,7 +16,6 @@ import { pullRoute, type PullRoute } from './classify.js';
 /** Overlap below the oldest event's time for the list route (clocks of the event and the record differ a little). */
 export const LIST_OVERLAP_MS = 60_000;
 
-const SNAPSHOT_KEY = { organization: 'organizations', person: 'persons', deal: 'deals', activity: 'activities' } as const satisfies Record<EntityKind, keyof MirrorSnapshot>;
 const ORDER: readonly EntityKind[] = ['organization', 'person', 'deal', 'activity'];
 
 export interface PullChangesInput {

@@ -3,8 +3,7 @@
  * whole sync → rules → plan → apply pipeline. The sandbox clock is fixed (or moved by the test), so every
  * date below follows from the demo story.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import type { Policy } from '../../src/config/policy-schema.js';
 import { extractCadenceKey } from '../../src/domain/provenance.js';
 import { desiredFlagValues, resolveFlagFields, shapeFlagValue, FLAG_NAMES } from '../../src/plan/flag-fields.js';
 import { runSetup } from '../../src/setup/run-setup.js';
+import { FAST_LIMITS, startDemoWorld, type DemoWorld } from './support/demo-world.js';
 import { makeClient, runPipeline, type PipelineOutcome } from './support/pipeline.js';
 import { contractRecorder } from '../contract/recorder.js';
 
@@ -23,26 +23,23 @@ const basePolicy = parsePolicy(readFileSync('config/policy.yaml', 'utf8'), 'conf
 const T0 = new Date('2026-03-12T15:00:00Z'); // a Thursday; "today" in São Paulo is 2026-03-12
 const org = (role: keyof typeof DEMO_STORY) => DEMO_STORY[role]!.orgId;
 const U = DEMO_USERS;
-const FAST = { burstLimit: 10_000, dailyTokenBudget: 10_000_000 };
 
 // Every request the worker sends and every answer the sandbox gives, checked against Pipedrive's OpenAPI files.
 const contract = contractRecorder();
 let sb: Sandbox;
+let world: DemoWorld;
 let clock: Date;
 let dir: string;
 let runs = 0;
 
 beforeEach(async () => {
   clock = T0;
-  // A generous burst limit: these tests are about what is written, not about pacing.
-  sb = await startSandbox({ dataset: generateDataset({ seed: 1, now: T0, scale: 'demo' }), now: () => clock, rateLimit: FAST, onExchange: contract.onExchange });
-  dir = mkdtempSync(join(tmpdir(), 'cadence-apply-'));
-  await runSetup({ client: makeClient(sb.url, sb.token, logger), policy: basePolicy, logger });
+  world = await startDemoWorld({ at: T0, now: () => clock, prefix: 'cadence-apply-', logger, setupPolicy: basePolicy, sandbox: { onExchange: contract.onExchange } });
+  ({ sb, dir } = world);
   sb.clearWrites();
 });
 afterEach(async () => {
-  await sb.close();
-  rmSync(dir, { recursive: true, force: true });
+  await world.close();
   contract.expectClean();
 });
 
@@ -302,7 +299,7 @@ describe('demo company, later runs', () => {
   it('en policy: subjects and flag options in English', async () => {
     const en: Policy = { ...basePolicy, locale: 'en' };
     // Flag fields are created in the policy's language: start from a company without them.
-    const fresh = await startSandbox({ dataset: generateDataset({ seed: 1, now: T0, scale: 'demo' }), now: () => T0, rateLimit: FAST });
+    const fresh = await startSandbox({ dataset: generateDataset({ seed: 1, now: T0, scale: 'demo' }), now: () => T0, rateLimit: FAST_LIMITS });
     try {
       await runSetup({ client: makeClient(fresh.url, fresh.token, logger), policy: en, logger });
       const out = await runPipeline({ baseUrl: fresh.url, token: fresh.token, stateUrl: 'memory://', companyId: 'en', now: T0, policy: en, logger, runId: 'en-1', apply: true });

@@ -4,18 +4,17 @@
  * pulls both, keeps archived deals in the mirror and counts them (tier, revenue, tenure, squad rule,
  * activity linkage), never links a follow-up to one, and its reconciliation does not delete them.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_STORY, generateDataset } from '../../sandbox/generator.js';
-import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import { DEMO_STORY } from '../../sandbox/generator.js';
+import type { Sandbox } from '../../sandbox/server.js';
 import { parsePolicy } from '../../src/config/load-config.js';
-import { runSetup } from '../../src/setup/run-setup.js';
 import { api } from '../sandbox/helpers.js';
 import { contractRecorder } from '../contract/recorder.js';
-import { makeClient, runPipeline, type PipelineOutcome } from './support/pipeline.js';
+import { startDemoWorld, type DemoWorld } from './support/demo-world.js';
+import { runPipeline, type PipelineOutcome } from './support/pipeline.js';
 
 const logger = pino({ level: 'silent' });
 const policy = parsePolicy(readFileSync('config/policy.yaml', 'utf8'), 'config/policy.yaml');
@@ -25,6 +24,7 @@ const KEY = DEMO_STORY.keyAccountSquad!.orgId;
 
 const contract = contractRecorder();
 let sb: Sandbox;
+let world: DemoWorld;
 let clock: Date;
 let dir: string;
 let squadDealId: number;
@@ -41,9 +41,8 @@ const keyOrg = (o: PipelineOutcome) => o.result.organizations.find((x) => x.orgI
 
 beforeAll(async () => {
   clock = T0;
-  sb = await startSandbox({ dataset: generateDataset({ seed: 1, now: T0, scale: 'demo' }), now: () => clock, rateLimit: { burstLimit: 10_000, dailyTokenBudget: 10_000_000 }, onExchange: contract.onExchange });
-  dir = mkdtempSync(join(tmpdir(), 'cadence-archived-'));
-  await runSetup({ client: makeClient(sb.url, sb.token, logger), policy, logger });
+  world = await startDemoWorld({ at: T0, now: () => clock, prefix: 'cadence-archived-', logger, setupPolicy: policy, sandbox: { onExchange: contract.onExchange } });
+  ({ sb, dir } = world);
 
   const deals = sb.state.list('deal') as Array<{ id: number; org_id: number | null; status: string; owner_id: number }>;
   squadDealId = deals.find((d) => d.org_id === KEY && d.status === 'won')!.id;
@@ -67,8 +66,7 @@ beforeAll(async () => {
   await night('night-3');
 });
 afterAll(async () => {
-  await sb.close();
-  rmSync(dir, { recursive: true, force: true });
+  await world.close();
 });
 
 describe('an archived won squad deal', () => {

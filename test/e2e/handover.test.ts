@@ -4,17 +4,16 @@
  * missed; the next night creates one handover activity for the new owner carrying the client's history and
  * flags a stakeholder change; the nights after create nothing more and detect nothing new.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_STORY, DEMO_USERS, generateDataset } from '../../sandbox/generator.js';
-import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import { DEMO_STORY, DEMO_USERS } from '../../sandbox/generator.js';
+import type { Sandbox } from '../../sandbox/server.js';
 import { parsePolicy } from '../../src/config/load-config.js';
 import { extractCadenceKey } from '../../src/domain/provenance.js';
-import { runSetup } from '../../src/setup/run-setup.js';
-import { makeClient, runPipeline, type PipelineOutcome } from './support/pipeline.js';
+import { startDemoWorld, type DemoWorld } from './support/demo-world.js';
+import { runPipeline, type PipelineOutcome } from './support/pipeline.js';
 
 const logger = pino({ level: 'silent' });
 const policy = parsePolicy(readFileSync('config/policy.yaml', 'utf8'), 'config/policy.yaml');
@@ -24,19 +23,18 @@ const ORG = DEMO_STORY.handover!.orgId;
 const OTHER = DEMO_STORY.onCadence!.orgId;
 
 let sb: Sandbox;
+let world: DemoWorld;
 let clock: Date;
 let dir: string;
 let runs = 0;
 
 beforeEach(async () => {
   clock = T0;
-  sb = await startSandbox({ dataset: generateDataset({ seed: 1, now: T0, scale: 'demo' }), now: () => clock, rateLimit: { burstLimit: 10_000, dailyTokenBudget: 10_000_000 } });
-  dir = mkdtempSync(join(tmpdir(), 'cadence-handover-'));
-  await runSetup({ client: makeClient(sb.url, sb.token, logger), policy, logger });
+  world = await startDemoWorld({ at: T0, now: () => clock, prefix: 'cadence-handover-', logger, setupPolicy: policy });
+  ({ sb, dir } = world);
 });
 afterEach(async () => {
-  await sb.close();
-  rmSync(dir, { recursive: true, force: true });
+  await world.close();
 });
 
 function night(daysAfterT0: number): Promise<PipelineOutcome> {

@@ -3,13 +3,13 @@
  * store. Two nights a week apart leave two weeks in the store, and the second night's report.json carries
  * both scores for each strategic client.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_STORY, generateDataset } from '../../sandbox/generator.js';
-import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import { startDemoWorld, type DemoWorld } from './support/demo-world.js';
+import { DEMO_STORY } from '../../sandbox/generator.js';
+import type { Sandbox } from '../../sandbox/server.js';
 import { composeCompany } from '../../src/app/compose.js';
 import { runCompanyJob } from '../../src/job/run-company-job.js';
 import { loadDeployment } from '../../src/ops/deployment.js';
@@ -21,16 +21,16 @@ const T0 = new Date('2026-03-12T15:00:00Z'); // Thursday of 2026-W11 in São Pau
 const T1 = new Date('2026-03-19T15:00:00Z'); // a week later: 2026-W12
 
 let sb: Sandbox;
+let world: DemoWorld;
 let dir: string;
 let clock = T0;
 
 beforeAll(async () => {
-  sb = await startSandbox({ dataset: generateDataset({ seed: 1, now: T0, scale: 'demo' }), now: () => clock, rateLimit: { burstLimit: 10_000, dailyTokenBudget: 10_000_000 } });
-  dir = mkdtempSync(join(tmpdir(), 'cadence-health-e2e-'));
+  world = await startDemoWorld({ at: T0, now: () => clock, prefix: 'cadence-health-e2e-', logger });
+  ({ sb, dir } = world);
 });
 afterAll(async () => {
-  await sb.close();
-  rmSync(dir, { recursive: true, force: true });
+  await world.close();
 });
 
 describe('health history across nights', () => {

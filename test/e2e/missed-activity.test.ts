@@ -4,19 +4,18 @@
  * pipeline: the follow-up is created once, its note names the missed activity and its owner, the report
  * lists it by owner, and nothing is created twice once the missed activity is marked done.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_STORY, generateDataset } from '../../sandbox/generator.js';
-import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import { DEMO_STORY } from '../../sandbox/generator.js';
+import type { Sandbox } from '../../sandbox/server.js';
 import { parsePolicy } from '../../src/config/load-config.js';
 import type { Policy } from '../../src/config/policy-schema.js';
 import { extractCadenceKey } from '../../src/domain/provenance.js';
 import { buildJsonReport } from '../../src/report/build-json-report.js';
-import { runSetup } from '../../src/setup/run-setup.js';
-import { makeClient, runPipeline, type PipelineOutcome } from './support/pipeline.js';
+import { startDemoWorld, type DemoWorld } from './support/demo-world.js';
+import { runPipeline, type PipelineOutcome } from './support/pipeline.js';
 
 const logger = pino({ level: 'silent' });
 const basePolicy = parsePolicy(readFileSync('config/policy.yaml', 'utf8'), 'config/policy.yaml');
@@ -25,19 +24,18 @@ const T0 = new Date('2026-03-12T15:00:00Z'); // Thursday; "today" in São Paulo 
 const ORG = DEMO_STORY.explicitTier4!.orgId;
 
 let sb: Sandbox;
+let world: DemoWorld;
 let clock: Date;
 let dir: string;
 let runs = 0;
 
 beforeEach(async () => {
   clock = T0;
-  sb = await startSandbox({ dataset: generateDataset({ seed: 1, now: T0, scale: 'demo' }), now: () => clock, rateLimit: { burstLimit: 10_000, dailyTokenBudget: 10_000_000 } });
-  dir = mkdtempSync(join(tmpdir(), 'cadence-missed-'));
-  await runSetup({ client: makeClient(sb.url, sb.token, logger), policy: basePolicy, logger });
+  world = await startDemoWorld({ at: T0, now: () => clock, prefix: 'cadence-missed-', logger, setupPolicy: basePolicy });
+  ({ sb, dir } = world);
 });
 afterEach(async () => {
-  await sb.close();
-  rmSync(dir, { recursive: true, force: true });
+  await world.close();
 });
 
 function run(apply: boolean, policy: Policy = basePolicy): Promise<PipelineOutcome> {

@@ -6,21 +6,20 @@
  * follow-up; the worker's own writes come back as events and start nothing; no write happens twice.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_STORY, generateDataset } from '../../sandbox/generator.js';
-import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import { DEMO_STORY } from '../../sandbox/generator.js';
+import type { Sandbox } from '../../sandbox/server.js';
 import { composeDeployment, type DeploymentParts } from '../../src/app/deployment-runner.js';
 import { parsePolicy } from '../../src/config/load-config.js';
 import { extractCadenceKey } from '../../src/domain/provenance.js';
-import { runSetup } from '../../src/setup/run-setup.js';
 import { ensureWebhooks } from '../../src/setup/webhooks.js';
 import { encryptedSecretStore, secretKeyring } from '../../src/store/secret-store.js';
 import { webhookInbox } from '../../src/webhooks/event-store.js';
 import type { WebhookReceiver } from '../../src/webhooks/receiver.js';
+import { startDemoWorld, type DemoWorld } from './support/demo-world.js';
 import { makeClient } from './support/pipeline.js';
 
 const logger = pino({ level: 'silent' });
@@ -32,6 +31,7 @@ const OVERDUE = DEMO_STORY.explicitTier4!.orgId;
 const RAISED = DEMO_STORY.explicitTier1!.orgId;
 
 let sb: Sandbox;
+let world: DemoWorld;
 let dir: string;
 let clock: Date;
 let parts: DeploymentParts;
@@ -39,9 +39,8 @@ let rxUrl: string;
 
 beforeEach(async () => {
   clock = T0;
-  sb = await startSandbox({ dataset: generateDataset({ seed: 1, now: T0, scale: 'demo' }), now: () => clock, rateLimit: { burstLimit: 10_000, dailyTokenBudget: 10_000_000 }, webhooks: { timeScale: 0.002 } });
-  dir = mkdtempSync(join(tmpdir(), 'cadence-whp-'));
-  await runSetup({ client: makeClient(sb.url, sb.token, logger), policy, logger });
+  world = await startDemoWorld({ at: T0, now: () => clock, prefix: 'cadence-whp-', logger, setupPolicy: policy, sandbox: { webhooks: { timeScale: 0.002 } } });
+  ({ sb, dir } = world);
   const rx = await boot('127.0.0.1:0', 300);
   rxUrl = rx.url;
   const secrets = encryptedSecretStore(parts.store, COMPANY, secretKeyring({ current: KEY }));
@@ -60,8 +59,7 @@ async function boot(addr: string, quietMs: number): Promise<WebhookReceiver> {
 }
 afterEach(async () => {
   await parts.close();
-  await sb.close();
-  rmSync(dir, { recursive: true, force: true });
+  await world.close();
 });
 
 const followUps = (orgId: number) =>

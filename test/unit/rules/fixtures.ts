@@ -8,6 +8,7 @@ import { parsePolicy } from '../../../src/config/load-config.js';
 import type { Policy } from '../../../src/config/policy-schema.js';
 import type { Activity, Deal, FieldDefinition, MirrorSnapshot, Organization, Person, User } from '../../../src/domain/entities.js';
 import type { RulesClock } from '../../../src/rules/types.js';
+import { mulberry32 } from '../../../sandbox/prng.js';
 
 const policyPath = fileURLToPath(new URL('../../../config/policy.yaml', import.meta.url));
 const shipped = parsePolicy(readFileSync(policyPath, 'utf8'), 'config/policy.yaml');
@@ -197,13 +198,4 @@ export function addDays(date: string, n: number): string {
 }
 
 /** Small deterministic PRNG (mulberry32) for property tests. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded = mulberry32;
