@@ -14,7 +14,7 @@
 import type { FindingProblem, HealthPartKind, MessageParams, RiskKind, TierRuleKind } from '../domain/vocabulary.js';
 import type { Locale } from './locales.js';
 import { DATE_PARAM_SUFFIX, type FindingTextKey, type NoticeCode, type RiskTextKey, type TierTextKey } from './message-keys.js';
-import { createDateFormatter, fillTemplate, numberFormat } from './texts.js';
+import { createDateFormatter, fillTemplate, formatNumber, numberFormat } from './texts.js';
 
 type Params = Readonly<MessageParams>;
 
@@ -94,7 +94,9 @@ export function createDescriber(policy: DescriberPolicy): Describer {
   const numberFmt = numberFormat(locale, 2);
   const formatDate = createDateFormatter(locale);
 
-  const fillOptions = { locale, formatNumber: (n: number) => numberFmt.format(n) };
+  // Whole numbers read the same with 2 fraction digits or the default 3: they go through the remembered counts.
+  const showNumber = (n: number): string => (Number.isInteger(n) ? formatNumber(locale, n) : numberFmt.format(n));
+  const fillOptions = { locale, formatNumber: showNumber };
   const dates = new Map<string, string>(); // date param values as shown (reports and notes repeat the same days)
   const showDate = (value: string): string => {
     let text = dates.get(value);
@@ -103,7 +105,7 @@ export function createDescriber(policy: DescriberPolicy): Describer {
     return text;
   };
   const show = (name: string, value: string | number): string => {
-    if (typeof value === 'number') return numberFmt.format(value);
+    if (typeof value === 'number') return showNumber(value);
     return name.endsWith(DATE_PARAM_SUFFIX) ? showDate(value) : value;
   };
   const fill = (template: string, params: Readonly<MessageParams>): string => {

@@ -64,10 +64,13 @@ function emptyOutput(): StepOutput {
   return { writes: [], skipped: [], warnings: [] };
 }
 
+/** What most clients' steps produce: nothing. Shared and read only (tens of thousands of clients a night). */
+const NOTHING: StepOutput = Object.freeze({ writes: Object.freeze([]), skipped: Object.freeze([]), warnings: Object.freeze([]) }) as unknown as StepOutput;
+
 function mergeInto(into: StepOutput, from: StepOutput): void {
-  into.writes.push(...from.writes);
-  into.skipped.push(...from.skipped);
-  into.warnings.push(...from.warnings);
+  if (from.writes.length > 0) into.writes.push(...from.writes);
+  if (from.skipped.length > 0) into.skipped.push(...from.skipped);
+  if (from.warnings.length > 0) into.warnings.push(...from.warnings);
 }
 
 /** Every activity the worker created, as the mirror knows it. */
@@ -400,6 +403,7 @@ function dueAfter(ctx: PlanContext, lead: number): string {
 
 /** Step 2b (docs/policy.md §10.5): the handover activity and the account-plan reminder (src/plan/handover.ts). */
 function planExtras(ctx: PlanContext, org: OrgAssessment, clientHasReminder: boolean): StepOutput {
+  if (!org.handover && !accountPlanReminderDue(ctx.policy, org)) return NOTHING; // planOrgExtras has nothing to do
   const { extras, sink } = ctx.extras;
   const out = emptyOutput();
   sink.out = out;
@@ -412,9 +416,9 @@ function planExtras(ctx: PlanContext, org: OrgAssessment, clientHasReminder: boo
 /** Step 2: renewal planning when the contract end date is within the window. */
 function planRenewal(ctx: PlanContext, org: OrgAssessment): StepOutput {
   const { policy, t } = ctx;
-  if (!org.contractEndDate) return emptyOutput();
+  if (!org.contractEndDate) return NOTHING;
   const daysLeft = daysBetween(ctx.today, org.contractEndDate);
-  if (daysLeft < 0 || daysLeft > policy.renewal.windowDays) return emptyOutput();
+  if (daysLeft < 0 || daysLeft > policy.renewal.windowDays) return NOTHING;
   const key = renewalKey(org.orgId, org.contractEndDate);
   const created = alreadyCreated(ctx, org.orgId, null, key);
   if (created) return { writes: [], skipped: [created], warnings: [] };
@@ -450,10 +454,12 @@ function clearedWhy(org: OrgAssessment, ruleId: string): string | null {
  * Step 3: cleared follow-ups — every gap an activity the worker created carries closed before anyone worked
  * it; or a second open one for a rule another (lower id) already carries, left by a race.
  */
-function planClearedFollowUps(ctx: PlanContext, org: OrgAssessment): StepOutput & { clearedIds: number[] } {
+function planClearedFollowUps(ctx: PlanContext, org: OrgAssessment): StepOutput & { clearedIds: readonly number[] } {
+  const open = ctx.auto.openByOrg.get(org.orgId);
+  if (open === undefined) return NOTHING_CLEARED;
   const out = { ...emptyOutput(), clearedIds: [] as number[] };
   const keeperOf = new Map<string, number>(); // rule → the lowest open auto follow-up carrying it
-  for (const a of ctx.auto.openByOrg.get(org.orgId) ?? []) {
+  for (const a of open) {
     const { ruleId, ruleIds } = parseFollowUpKey(a.cadenceKey!)!;
     const shared = ruleIds.find((r) => keeperOf.has(r));
     for (const r of ruleIds) if (!keeperOf.has(r)) keeperOf.set(r, a.id);
@@ -474,6 +480,8 @@ function planClearedFollowUps(ctx: PlanContext, org: OrgAssessment): StepOutput 
   }
   return out;
 }
+
+const NOTHING_CLEARED: StepOutput & { clearedIds: readonly number[] } = Object.freeze({ ...NOTHING, clearedIds: Object.freeze([]) as readonly number[] });
 
 /** Step 5: escalations — an auto-created follow-up still open afterDays after its due date, once per follow-up. */
 function planEscalations(ctx: PlanContext, byOrg: ReadonlyMap<number, OrgAssessment>, clearedIds: ReadonlySet<number>): StepOutput {
