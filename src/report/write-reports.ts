@@ -10,7 +10,7 @@
  * their risks (personal data under LGPD), so only the worker's user reads it on a shared host.
  */
 import { createWriteStream, existsSync } from 'node:fs';
-import { chmod, cp, lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, lstat, mkdir, open, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -146,7 +146,7 @@ async function pointLatest(dir: string, runId: string, mode: 'auto' | 'copy'): P
 }
 
 /**
- * Keeps the newest `retention` run folders. Only folders holding a report.json are considered runs
+ * Keeps the newest `retention` run folders. Only folders holding one of our report.json files are considered runs
  * (anything else in the directory is left alone); age is the run's finish time recorded in that file.
  */
 async function pruneRuns(dir: string, retention: number, currentRunId: string): Promise<string[]> {
@@ -170,15 +170,36 @@ async function pruneRuns(dir: string, retention: number, currentRunId: string): 
   return pruned;
 }
 
+/**
+ * How much of a report.json is read to learn its run's finish time: the heading (ids, locale, the `run`
+ * object) comes before the per-client lists and is a few KB. A large company's report is hundreds of MB,
+ * more than one JavaScript string can hold (about 512 MiB), so it is never read whole.
+ */
+const HEAD_BYTES = 64 * 1024;
+/** `run.finishedAt` in the head; inside a JSON string the quotes would be escaped, so this matches only keys. */
+const FINISHED_AT = /"run":\{[^]*?"finishedAt":"([^"\\]+)"/;
+const OUR_REPORT = '"generator":"pipedrive-cadence"';
+
 async function readFinishedAt(jsonPath: string): Promise<number | null> {
+  let head: string;
   try {
-    const parsed = JSON.parse(await readFile(jsonPath, 'utf8')) as { run?: { finishedAt?: unknown } };
-    const t = typeof parsed.run?.finishedAt === 'string' ? Date.parse(parsed.run.finishedAt) : NaN;
-    if (!Number.isNaN(t)) return t;
-    return (await stat(jsonPath)).mtimeMs;
+    const fh = await open(jsonPath, 'r');
+    try {
+      const buf = Buffer.alloc(HEAD_BYTES);
+      const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+      head = buf.toString('utf8', 0, bytesRead);
+    } finally {
+      await fh.close();
+    }
   } catch {
     return null;
   }
+  // Only our own reports are runs: a folder someone else put there is never pruned.
+  if (!head.includes(OUR_REPORT)) return null;
+  const match = FINISHED_AT.exec(head);
+  const t = match ? Date.parse(match[1]!) : NaN;
+  // Without a readable finish time, the file's time stands in.
+  return Number.isNaN(t) ? (await stat(jsonPath)).mtimeMs : t;
 }
 
 /** The newest HTML report in a report directory, or null when none was written yet (for `/reports/latest`). */

@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -60,6 +60,20 @@ describe('writeReports', () => {
     expect(out.pruned).toEqual([]);
     const out2 = await writeReports(input('mm-next', '2026-11-26T10:00:00Z', { retention: 1 }));
     expect(out2.pruned.sort()).toEqual(['aa-late-rerun', 'zz-newest']);
+  });
+
+  it("prunes a large company's runs by reading only the head of their report.json", async () => {
+    // A report.json beyond what one JavaScript string holds (~512 MiB, a 50k-client company's is about that):
+    // a sparse file, so the test uses no disk. Read whole, it could not be parsed and the run was never pruned.
+    const big = await writeReports(input('run-big', '2026-11-20T10:00:00Z', { retention: 5 }));
+    await truncate(big.files.json, 600 * 1024 * 1024);
+    const other = join(dir, 'not-a-run');
+    await mkdir(other);
+    await writeFile(join(other, 'report.json'), '{"something":"else","run":{"finishedAt":"2020-01-01T00:00:00Z"}}');
+    await writeReports(input('run-next', '2026-11-21T10:00:00Z', { retention: 5 }));
+    const out = await writeReports(input('run-last', '2026-11-22T10:00:00Z', { retention: 2 }));
+    expect(out.pruned).toEqual(['run-big']);
+    expect((await readdir(dir)).sort()).toEqual(['latest', 'not-a-run', 'run-last', 'run-next']);
   });
 
   it('replaces the folder when the same run id is written again', async () => {
