@@ -104,7 +104,7 @@ interface PlanContext {
   /** Due dates by lead time in business days (the rules' few lead times, computed once per plan). */
   dueByLead: Map<number, string>;
   /** Reasons of reported and not-applicable gaps, one string per rule, status, reason and tier (see reportedReason). */
-  reportedReasons: Map<string, string>;
+  reportedReasons: Map<string, Map<number, string>>;
   /** The helpers handed to src/plan/handover.ts (set right after the context is built). */
   extras: ReturnType<typeof extrasContext>;
 }
@@ -284,7 +284,7 @@ function followUpBlocked(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult
     return skipOf(org.orgId, cr.ruleId, decision.why === 'not_strategic' ? 'not_strategic' : 'report_only', reportedReason(ctx, cr, decision.why, org.tier.level));
   }
   const key = followUpKey(org.orgId, cr.ruleId, cr.nextDueDate);
-  const ownAuto = ctx.auto.openByOrgRule.get(`${org.orgId}:${cr.ruleId}`)?.[0];
+  const ownAuto = ctx.auto.openByOrg.has(org.orgId) ? ctx.auto.openByOrgRule.get(`${org.orgId}:${cr.ruleId}`)?.[0] : undefined;
   if (cr.openScheduled || ownAuto) {
     const id = cr.openScheduled?.activityId ?? ownAuto!.id;
     return skipOf(org.orgId, cr.ruleId, 'already_scheduled', `open qualifying activity #${id} is already scheduled`, key);
@@ -297,8 +297,11 @@ function followUpBlocked(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult
  * so one string per combination is shared by every such skip (tens of thousands a night, all kept in the plan).
  */
 function reportedReason(ctx: PlanContext, cr: CadenceResult, why: ReportReason | null, tier: number): string {
-  const id = `${cr.ruleId}|${cr.status}|${why ?? 'not_applicable'}|${tier}`;
-  let reason = ctx.reportedReasons.get(id);
+  // Per rule, then by a number for status, reason and tier (tiers are 1–9): building a key string per skip cost more than the lookup.
+  let byRule = ctx.reportedReasons.get(cr.ruleId);
+  if (byRule === undefined) ctx.reportedReasons.set(cr.ruleId, (byRule = new Map()));
+  const id = (STATUS_NO[cr.status] * 4 + WHY_NO[why ?? 'not_applicable']) * 10 + tier;
+  let reason = byRule.get(id);
   if (reason === undefined) {
     if (why === null) reason = `rule ${cr.ruleId} is ${cr.status} but applies only to active clients`;
     else {
@@ -310,10 +313,13 @@ function reportedReason(ctx: PlanContext, cr: CadenceResult, why: ReportReason |
             : 'the policy only reports it (onGap: report)';
       reason = `rule ${cr.ruleId} is ${cr.status}; ${text}`;
     }
-    ctx.reportedReasons.set(id, reason);
+    byRule.set(id, reason);
   }
   return reason;
 }
+
+const STATUS_NO: Readonly<Record<CadenceResult['status'], number>> = { on_track: 0, due_soon: 1, overdue: 2, never: 3 };
+const WHY_NO: Readonly<Record<NonNullable<ReportReason> | 'not_applicable', number>> = { not_applicable: 0, tier_override: 1, rule_report: 2, not_strategic: 3 };
 
 /** Why one gap is open, in the policy's words: status, last touchpoint of its category (or of any kind), cadence. */
 function gapReason(ctx: PlanContext, org: OrgAssessment, cr: CadenceResult): string {
@@ -544,14 +550,14 @@ function escalationWrite(ctx: PlanContext, org: OrgAssessment, a: Activity, rule
 
 /** The category's label as a word inside a sentence ("No strategic touchpoint", "Nenhum contato estratégico"). */
 function categoryLabel(policy: Policy, category: Category): string {
-  const label = policy.categories[category].label[policy.locale];
-  const id = `${policy.locale}|${label}`;
-  let lower = lowerCaseLabels.get(id);
-  if (lower === undefined) lowerCaseLabels.set(id, (lower = label.toLocaleLowerCase(policy.locale)));
+  let byCategory = lowerCaseLabels.get(policy);
+  if (byCategory === undefined) lowerCaseLabels.set(policy, (byCategory = new Map()));
+  let lower = byCategory.get(category);
+  if (lower === undefined) byCategory.set(category, (lower = policy.categories[category].label[policy.locale].toLocaleLowerCase(policy.locale)));
   return lower;
 }
-/** Category labels in lower case, by locale and label (a few per policy): toLocaleLowerCase costs more than the lookup. */
-const lowerCaseLabels = new Map<string, string>();
+/** Category labels in lower case, per policy (not changed once parsed): toLocaleLowerCase costs more than the lookup. */
+const lowerCaseLabels = new WeakMap<Policy, Map<Category, string>>();
 
 /** The sentence that says why a follow-up exists (last touchpoint and the tier's cadence). */
 function cadenceFact(policy: Policy, t: Templates, org: OrgAssessment, cr: CadenceResult): string {
