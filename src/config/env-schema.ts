@@ -48,7 +48,8 @@ export const EnvSchema = z
     CADENCE_REPORT_RETENTION: int(1).default(30),
     CADENCE_DRY_RUN: bool.default(false),
     CADENCE_MAX_WRITES: int(1).optional(),
-    CADENCE_CONCURRENCY: int(1).default(4),
+    /** Requests in flight at once (the pull's chains and the write-back's clients); the pacer keeps them under the burst limit. */
+    CADENCE_CONCURRENCY: int(1).default(8),
     CADENCE_REQUEST_TIMEOUT_MS: int(100).default(30_000),
     CADENCE_RECONCILE_EVERY_DAYS: int(1).default(7),
     /** Most cursor chains one large list is read with at once (1: one chain per list, as before issue 15). */
