@@ -254,19 +254,26 @@ function dateRangeProblem(value: unknown): ValueProblem | null {
 
 /** E-mail and phone lists: at least one, every one valid (the values themselves never in the finding). */
 function contactListProblem(fieldType: 'emails' | 'phones', value: unknown): ValueProblem | null {
-  const list = (Array.isArray(value) ? value : [value]).map((v) => textOf(v) ?? '').filter((t) => t.trim() !== '');
-  if (list.length === 0) return MISSING;
+  // Counted in one pass without building lists: every person of a large company has both fields checked.
   const check = fieldType === 'emails' ? isValidEmail : isValidPhone;
-  const bad = list.find((t) => !check(t));
-  if (bad !== undefined) {
-    const invalid = list.filter((t) => !check(t)).length;
-    return {
-      problem: fieldType === 'emails' ? 'invalid_email' : 'invalid_phone',
-      detail: `${invalid} of ${list.length} ${fieldType === 'emails' ? 'e-mail(s)' : 'phone number(s)'} not valid`,
-      params: {},
-    };
-  }
-  return null;
+  const tally = { given: 0, invalid: 0 };
+  if (Array.isArray(value)) for (const v of value) countContact(v, check, tally);
+  else countContact(value, check, tally);
+  if (tally.given === 0) return MISSING;
+  if (tally.invalid === 0) return null;
+  return {
+    problem: fieldType === 'emails' ? 'invalid_email' : 'invalid_phone',
+    detail: `${tally.invalid} of ${tally.given} ${fieldType === 'emails' ? 'e-mail(s)' : 'phone number(s)'} not valid`,
+    params: {},
+  };
+}
+
+/** One e-mail or phone entry: blank ones do not count; the others count, and count as invalid when `check` refuses them. */
+function countContact(v: unknown, check: (text: string) => boolean, tally: { given: number; invalid: number }): void {
+  const text = textOf(v);
+  if (text === null || text.trim() === '') return;
+  tally.given += 1;
+  if (!check(text)) tally.invalid += 1;
 }
 
 /** A reference to a user, person, organization or deal that exists. */

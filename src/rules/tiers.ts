@@ -239,20 +239,33 @@ function decideTier(tp: TierPolicy, client: OrgMirror, today: EpochDay): { decis
   return { decision: decideByRevenue(tp, f, base, growth), findings };
 }
 
+type TierRow = TierPolicy['byLevelDesc'][number];
+
+/** The criterion besides revenue that keeps a client out of tier `t`, or null when none does. */
+function unmetCriterion(t: TierRow, tenureYears: number, recurrent: boolean): 'tenure' | 'recurrence' | null {
+  return tenureYears < t.minTenureYears ? 'tenure' : t.requiresRecurrence && !recurrent ? 'recurrence' : null;
+}
+
 /** The tier by revenue, tenure and recurrence (or the key-account floor), with the criterion that held it back. */
 function decideByRevenue(tp: TierPolicy, f: WonFacts, base: TierFacts, growth: number | null): TierDecision {
   const { policy, byLevelDesc, lowest, rec, thresholdCurrency, ka } = tp;
   const { revenue, wonDeals, retainer, squad } = f;
   const { tenureYears, revenue12m, revenue12mThreshold } = base;
   const recurrent = retainer || wonDeals >= rec.minWonDeals;
-  // Tiny epsilon: rates make sums like 9433.96 × 5.3 land a hair under a round threshold.
-  const revenueMet = (t: (typeof byLevelDesc)[number]) => revenue + 1e-6 >= tp.minRevenueFirm.get(t.level)!;
-  const unmet = (t: (typeof byLevelDesc)[number]): 'tenure' | 'recurrence' | null =>
-    tenureYears < t.minTenureYears ? 'tenure' : t.requiresRecurrence && !recurrent ? 'recurrence' : null;
-  const byRevenueOnly = byLevelDesc.find(revenueMet) ?? null;
-  const matched = byLevelDesc.find((t) => revenueMet(t) && unmet(t) === null);
+  // The highest tier the revenue reaches, and the highest whose other criteria hold too (one loop, no closures: once per client).
+  let byRevenueOnly: TierRow | null = null;
+  let matched: TierRow | undefined;
+  for (const t of byLevelDesc) {
+    // Tiny epsilon: rates make sums like 9433.96 × 5.3 land a hair under a round threshold.
+    if (revenue + 1e-6 < tp.minRevenueFirm.get(t.level)!) continue;
+    byRevenueOnly ??= t;
+    if (unmetCriterion(t, tenureYears, recurrent) === null) {
+      matched = t;
+      break;
+    }
+  }
   const byRevenue = matched ?? lowest;
-  const heldBack = byRevenueOnly !== null && byRevenueOnly.level > byRevenue.level ? { level: byRevenueOnly.level, criterion: unmet(byRevenueOnly)! } : null;
+  const heldBack = byRevenueOnly !== null && byRevenueOnly.level > byRevenue.level ? { level: byRevenueOnly.level, criterion: unmetCriterion(byRevenueOnly, tenureYears, recurrent)! } : null;
   const tenureSource = f.firstWon === null ? 'since the organization was added' : 'since the first won deal';
   const money = `${formatAmount(revenue)} ${policy.currency}` + (thresholdCurrency === policy.currency ? '' : ` (${formatAmount(revenue12mThreshold)} ${thresholdCurrency})`);
   const factsText = `12-month won revenue ${money}, tenure ${tenureYears} years ${tenureSource}, ${wonDeals} won deal(s) in ${rec.windowMonths} months${retainer ? ', a retainer' : ''}`;
