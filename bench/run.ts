@@ -21,6 +21,8 @@
  * 5. write throughput of `cadence apply` vs the burst limit the sandbox advertises, at the benchmark latency
  *    and at zero latency.
  * Prints Markdown tables and writes everything to bench/results/bench-<scale>.json.
+ * `BENCH_CPU_PROF=<dir>` in the environment: each measured child (ours-full, ours-incremental, rules-plan,
+ * baseline, …) also writes a V8 CPU profile `<label>.cpuprofile` there, for Chrome DevTools.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';

@@ -115,7 +115,9 @@ export async function runMeasured(script: string, args: readonly string[], o: Me
   const rssFile = join(o.tmpDir, `${o.label}.rusage.json`);
   rmSync(rssFile, { force: true });
   const t0 = performance.now();
-  const child = spawn(process.execPath, [`--max-old-space-size=${o.heapMiB ?? 8192}`, ...NODE_TSX.slice(1), '--import', './bench/rss-hook.ts', script, ...args], {
+  // BENCH_CPU_PROF=<dir>: each measured child writes a V8 CPU profile there (Node refuses --cpu-prof in NODE_OPTIONS).
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${o.label}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [`--max-old-space-size=${o.heapMiB ?? 8192}`, ...prof, ...NODE_TSX.slice(1), '--import', './bench/rss-hook.ts', script, ...args], {
     env: { ...process.env, ...o.env, BENCH_RUSAGE_FILE: rssFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
