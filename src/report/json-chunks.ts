@@ -1,3 +1,5 @@
+import { LazyRows } from './rows.js';
+
 /**
  * JSON text of a value as a sequence of chunks, so a large report (tens of thousands of clients) is
  * written to disk piece by piece instead of as one string that could exceed V8's string limit.
@@ -48,4 +50,36 @@ export function* batchChunks(chunks: Iterable<string>, size = 64 * 1024): Genera
     }
   }
   if (length > 0) yield buffer.join('');
+}
+
+/**
+ * The report's JSON text, section by section: objects to `depth` levels are walked key by key, and every
+ * list (an array or lazy `Rows`) is written one element at a time with native `JSON.stringify`, so a lazy
+ * list is built, serialized and dropped row by row. Concatenated, equals `JSON.stringify` of the
+ * materialized report (same keys in the same order: `materializeReport` keeps them).
+ */
+export function* reportJsonChunks(value: unknown, depth = 2): Generator<string> {
+  if (Array.isArray(value) || value instanceof LazyRows) {
+    yield '[';
+    let first = true;
+    for (const v of value as Iterable<unknown>) {
+      yield `${first ? '' : ','}${JSON.stringify(v) ?? 'null'}`;
+      first = false;
+    }
+    yield ']';
+    return;
+  }
+  if (depth > 0 && value !== null && typeof value === 'object' && !('toJSON' in value)) {
+    yield '{';
+    let first = true;
+    for (const [k, v] of Object.entries(value)) {
+      if (v === undefined || typeof v === 'function') continue;
+      yield `${first ? '' : ','}${JSON.stringify(k)}:`;
+      first = false;
+      yield* reportJsonChunks(v, depth - 1);
+    }
+    yield '}';
+    return;
+  }
+  yield JSON.stringify(value) ?? 'null';
 }
