@@ -9,23 +9,18 @@ import { CATEGORIES, type Policy } from '../config/policy-schema.js';
 import { createDescriber, type Describer } from '../i18n/describe.js';
 import type { MirrorSnapshot } from '../domain/entities.js';
 import type { Plan } from '../plan/types.js';
-import { reminderMode } from '../plan/reminders.js';
 import type { OrgAssessment, OverallStatus, RulesResult } from '../rules/types.js';
-import { recordUrl } from './record-url.js';
-import { byName, createLookup, type Lookup } from './report-lookup.js';
+import { createLookup, type Lookup } from './report-lookup.js';
 import { findingRows, organizationRows, riskRows } from './described-rows.js';
+import { missedRows, overdueRows, stalledRows, writeRows } from './cadence-rows.js';
 import { CLIENTS, materializeReport, type ReportView } from './report-view.js';
 import {
   REPORT_SCHEMA_VERSION,
   RunInfo,
   type ReportV1,
-  type CreatedEntry,
-  type MissedEntry,
-  type OverdueEntry,
   type TrendEntry,
   type AppliedSummary,
   type HeldBackEntry,
-  type StalledEntry,
   type UpgradeCandidateEntry,
 } from './report-schema.js';
 import { buildExecutiveViews, buildPortfolio, type ViewsInput } from './views.js';
@@ -69,7 +64,7 @@ export function buildReportView(input: BuildReportInput): ReportView {
     (a, b) => a - b,
   );
   const dataQuality = dataQualityModel(lk, result, describer, tierLevels);
-  const overdue = overdueEntries(lk, result);
+  const overdue = overdueRows(lk, result);
   const writes = plan?.writes ?? [];
   const engagement = engagementModel(lk, result, describer);
   // Per executive and portfolio (docs/policy.md §10.5) ------------------------------------------------
@@ -90,9 +85,9 @@ export function buildReportView(input: BuildReportInput): ReportView {
     dataQuality,
     cadence: {
       matrix: statusMatrix(result, tierLevels),
-      overdue,
-      missed: missedEntries(lk, result),
-      ...writeEntries(lk, writes, applied),
+      overdue: overdue.rows,
+      missed: missedRows(lk, result),
+      ...writeRows(lk, writes, applied),
       skipped: plan?.skipped ?? [],
       planWarnings: (plan?.warnings ?? []).map((n) => describer.notice(n)),
     },
@@ -102,7 +97,7 @@ export function buildReportView(input: BuildReportInput): ReportView {
       upgrade: { ...policy.tierCriteria.upgrade },
       ...tierReviewEntries(lk, result, describer),
     },
-    stalledWork: { ...policy.stalledWork, ...stalledWorkEntries(lk, result) },
+    stalledWork: { ...policy.stalledWork, ...stalledRows(lk, result) },
     executives: buildExecutiveViews(viewsInput),
     portfolio: buildPortfolio(viewsInput),
     healthTrend: buildHealthTrend({
@@ -130,7 +125,7 @@ export function buildReportView(input: BuildReportInput): ReportView {
 function summaryOf(
   result: RulesResult,
   dataQuality: ReportView['dataQuality'],
-  overdue: readonly OverdueEntry[],
+  overdue: { overdueGaps: number; neverGaps: number },
   engagement: ReportView['engagement'],
   plannedWrites: number,
   applied: AppliedSummary | null,
@@ -142,8 +137,8 @@ function summaryOf(
     overdue: result.organizations.filter((o) => o.overallStatus === 'overdue').length,
     never: result.organizations.filter((o) => o.overallStatus === 'never').length,
     // Rule gaps (a client can have several): the rows of the overdue list.
-    overdueGaps: overdue.filter((e) => e.status === 'overdue').length,
-    neverGaps: overdue.filter((e) => e.status === 'never').length,
+    overdueGaps: overdue.overdueGaps,
+    neverGaps: overdue.neverGaps,
     risks: engagement.risks.length,
     plannedWrites,
     activitiesCreated: applied ? (applied.counts.created ?? 0) : 0,
@@ -199,95 +194,6 @@ function statusMatrix(result: RulesResult, tierLevels: readonly number[]): Repor
     for (const o of result.organizations) if (o.tier.level === tier) counts[o.overallStatus] += 1;
     return { tier, counts, total: STATUSES.reduce((n, s) => n + counts[s], 0) };
   });
-}
-
-/** Missed activities, by owner and due date. */
-function missedEntries(lk: Lookup, result: RulesResult): MissedEntry[] {
-  const { collator, orgRef, ruleLabel, userName } = lk;
-  return result.organizations
-    .flatMap((o) =>
-      o.cadence.flatMap((c) =>
-        c.applies && c.missed
-          ? [{ ...orgRef(o.orgId), ruleId: c.ruleId, ruleLabel: ruleLabel(c.ruleId), activityId: c.missed.activityId, subject: c.missed.subject, dueDate: c.missed.dueDate, ownerId: c.missed.ownerId, ownerName: userName(c.missed.ownerId) }]
-          : [],
-      ),
-    )
-    .sort((a, b) => collator.compare(a.ownerName ?? '', b.ownerName ?? '') || (a.ownerId ?? 0) - (b.ownerId ?? 0) || a.dueDate.localeCompare(b.dueDate) || a.activityId - b.activityId);
-}
-
-/** Rule gaps (overdue or never met), the largest first. */
-function overdueEntries(lk: Lookup, result: RulesResult): OverdueEntry[] {
-  const { collator, orgRef, ruleLabel, userName } = lk;
-  return result.organizations
-    .flatMap((o) =>
-      o.cadence
-        .filter((c) => c.applies && (c.status === 'overdue' || c.status === 'never'))
-        .map((c) => ({
-          ...orgRef(o.orgId),
-          ruleId: c.ruleId,
-          ruleLabel: ruleLabel(c.ruleId),
-          category: c.category,
-          status: c.status,
-          cadenceDays: c.cadenceDays,
-          gapDays: c.gapDays,
-          lastTouchpointDate: c.lastTouchpoint?.date ?? null,
-          nextDueDate: c.nextDueDate,
-          ownerId: o.ownerId,
-          ownerName: userName(o.ownerId),
-          assigneeId: o.assigneeId,
-          assigneeName: userName(o.assigneeId),
-          openScheduledActivityId: c.openScheduled?.activityId ?? null,
-          // Who gets reminders (docs/policy.md §10.1): a Tier 1–2 gap is reported, not turned into an activity.
-          onGap: reminderMode(lk.policy, o, c.ruleId),
-        })),
-    )
-    // "Never touched" is the largest gap of all.
-    .sort(
-      (a, b) =>
-        (b.gapDays ?? Infinity) - (a.gapDays ?? Infinity) ||
-        b.tier - a.tier ||
-        collator.compare(a.orgName, b.orgName) ||
-        a.ruleId.localeCompare(b.ruleId),
-    );
-}
-
-type CadenceWrites = Pick<ReportV1['cadence'], 'created' | 'deletions' | 'flagChanges'>;
-
-/** The plan's writes with what apply did to each: activities created, deletions and flag changes. */
-function writeEntries(lk: Lookup, writes: NonNullable<Plan>['writes'], applied: AppliedSummary | null): CadenceWrites {
-  const { orgRef, userName } = lk;
-  const outcomes = new Map((applied?.results ?? []).map((r) => [r.key, r]));
-  const created: CreatedEntry[] = [];
-  const { typeNames } = lk;
-  const deletions: ReportV1['cadence']['deletions'] = [];
-  const flagChanges: ReportV1['cadence']['flagChanges'] = [];
-  for (const w of writes) {
-    if (w.kind === 'create_activity') {
-      const outcome = outcomes.get(w.key);
-      created.push({
-        ...orgRef(w.orgId),
-        key: w.key,
-        purpose: w.purpose,
-        ruleId: w.ruleId,
-        reason: w.reason,
-        subject: w.activity.subject,
-        type: w.activity.type,
-        ...(typeNames.has(w.activity.type) ? { typeName: typeNames.get(w.activity.type)! } : {}),
-        dueDate: w.activity.due_date,
-        ownerId: w.activity.owner_id,
-        ownerName: userName(w.activity.owner_id),
-        outcome: outcome?.outcome ?? 'planned',
-        activityId: outcome?.pipedriveId ?? null,
-        outcomeDetail: outcome?.detail ?? null,
-      });
-    } else if (w.kind === 'delete_activity') {
-      deletions.push({ ...orgRef(w.orgId), key: w.key, activityId: w.activityId, reason: w.reason, outcome: outcomes.get(w.key)?.outcome ?? 'planned' });
-    } else {
-      const outcome = outcomes.get(w.key)?.outcome ?? 'planned';
-      for (const c of w.changes) flagChanges.push({ ...orgRef(w.orgId), key: w.key, flag: c.flag, from: c.from, to: c.to, outcome });
-    }
-  }
-  return { created, deletions, flagChanges };
 }
 
 /** Weekly volume per tier, rising and falling clients, and every risk. */
@@ -346,34 +252,6 @@ function tierReviewEntries(
   return { upgradeCandidates, heldBack };
 }
 
-/** Stalled work (docs/policy.md §10.5): stalled deals grouped by owner, and their counts per owner. */
-function stalledWorkEntries(lk: Lookup, result: RulesResult): { deals: StalledEntry[]; byOwner: NonNullable<ReportV1['stalledWork']>['byOwner'] } {
-  const { collator, origin, orgRef, userName } = lk;
-  const deals: StalledEntry[] = result.organizations
-    .flatMap((o) =>
-      (o.stalledDeals ?? []).map((d) => {
-        const ownerId = d.ownerId ?? o.ownerId;
-        return { ...orgRef(o.orgId), ...d, ownerId, ownerName: userName(ownerId), dealUrl: recordUrl(origin, 'deal', d.dealId) ?? `${origin}/deal/${d.dealId}` };
-      }),
-    )
-    .sort(
-      (a, b) =>
-        byName(collator, a.ownerName, b.ownerName) ||
-        (a.ownerId ?? Infinity) - (b.ownerId ?? Infinity) ||
-        (b.daysPastClose ?? -Infinity) - (a.daysPastClose ?? -Infinity) ||
-        (b.daysInStage ?? -Infinity) - (a.daysInStage ?? -Infinity) ||
-        a.dealId - b.dealId,
-    );
-  const byOwner = countBy(deals, (d) => String(d.ownerId)).map(([, items]) => ({
-    ownerId: items[0]!.ownerId,
-    ownerName: items[0]!.ownerName,
-    count: items.length,
-    pastClose: items.filter((d) => d.reasons.includes('past_close')).length,
-    inStage: items.filter((d) => d.reasons.includes('in_stage')).length,
-  }));
-  return { deals, byOwner };
-}
-
 /** apply's summary as the report's contract (explicit nulls, only the fields the report promises). */
 function toAppliedSummary(s: ApplySummary, describer: Describer): AppliedSummary {
   const stops = applyStopNotices(s);
@@ -394,15 +272,4 @@ function toAppliedSummary(s: ApplySummary, describer: Describer): AppliedSummary
       detail: r.detail ?? null,
     })),
   };
-}
-
-function countBy<T>(items: readonly T[], key: (item: T) => string): [string, T[]][] {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const g = groups.get(k);
-    if (g) g.push(item);
-    else groups.set(k, [item]);
-  }
-  return [...groups.entries()];
 }

@@ -4,7 +4,7 @@
  * one object, so the files and the tests' `ReportV1` come from the same code and cannot drift apart.
  */
 import type { OrgAssessment } from '../rules/types.js';
-import type { ReportFinding, ReportV1, RiskEntry } from './report-schema.js';
+import type { ReportV1 } from './report-schema.js';
 import { LazyRows, type Rows } from './rows.js';
 
 export type ReportOrganization = ReportV1['organizations'][number];
@@ -16,9 +16,16 @@ export type ReportOrganization = ReportV1['organizations'][number];
 export const CLIENTS: unique symbol = Symbol('clients');
 export type ClientLookup = (orgId: number) => Pick<OrgAssessment, 'name' | 'lastTouchpointDate'> | undefined;
 
-export type ReportView = Omit<ReportV1, 'organizations' | 'dataQuality' | 'engagement'> & {
-  dataQuality: Omit<ReportV1['dataQuality'], 'findings'> & { findings: Rows<ReportFinding> };
-  engagement: Omit<ReportV1['engagement'], 'risks'> & { risks: Rows<RiskEntry> };
+type Cadence = ReportV1['cadence'];
+type Stalled = NonNullable<ReportV1['stalledWork']>;
+/** A list's elements as Rows. */
+type AsRows<T, K extends keyof T> = Omit<T, K> & { [P in K]: T[P] extends readonly (infer E)[] ? Rows<E> : never };
+
+export type ReportView = Omit<ReportV1, 'organizations' | 'dataQuality' | 'engagement' | 'cadence' | 'stalledWork'> & {
+  dataQuality: AsRows<ReportV1['dataQuality'], 'findings'>;
+  cadence: AsRows<Cadence, 'overdue' | 'missed' | 'created' | 'deletions' | 'flagChanges'>;
+  engagement: AsRows<ReportV1['engagement'], 'risks'>;
+  stalledWork?: AsRows<Stalled, 'deals'>;
   organizations: Rows<ReportOrganization>;
   [CLIENTS]?: ClientLookup;
 };

@@ -41,10 +41,14 @@ describe.each(['pt-BR', 'en'] as const)('the streamed report (%s)', (locale) => 
     expect(whole.organizations.length).toBeGreaterThan(100);
     expect(whole.dataQuality.findings.length).toBeGreaterThan(200);
     expect(whole.engagement.risks.length).toBeGreaterThan(10);
+    for (const list of [whole.cadence.overdue, whole.cadence.missed, whole.cadence.created, whole.stalledWork!.deals]) expect(list.length).toBeGreaterThan(5);
     const view = buildReportView(input);
-    expect(view.organizations).toBeInstanceOf(LazyRows);
-    expect(view.dataQuality.findings).toBeInstanceOf(LazyRows);
-    expect(view.engagement.risks).toBeInstanceOf(LazyRows);
+    for (const list of [
+      view.organizations, view.dataQuality.findings, view.engagement.risks, view.cadence.overdue, view.cadence.missed, view.cadence.created,
+      view.cadence.deletions, view.cadence.flagChanges, view.stalledWork!.deals,
+    ]) {
+      expect(list).toBeInstanceOf(LazyRows);
+    }
   });
 
   it('writes report.json byte for byte as JSON.stringify of buildJsonReport, valid against ReportV1', () => {
