@@ -2,7 +2,8 @@
  * The cadence and stalled-work lists as lazy `Rows` (rows.ts): rule gaps, missed activities, the plan's
  * writes with what apply did, and stalled deals. Each keeps a sorted index over the rules' result (or the
  * plan) and builds an entry (names, labels, links) when it is read: at 50k clients these are ~250,000 entries
- * the report used to hold while its files were written.
+ * the report used to hold while its files were written. Entries are `Object.assign`ed onto a fresh `orgRef`
+ * rather than spread from the result's records (see `copyWith` in rows.ts).
  */
 import type { PlannedWrite } from '../plan/types.js';
 import { reminderMode } from '../plan/reminders.js';
@@ -40,8 +41,8 @@ export function overdueRows(lk: Lookup, result: RulesResult): { rows: Rows<Overd
       collator.compare(keys[a]!.name, keys[b]!.name) ||
       gaps[a]!.ruleId.localeCompare(gaps[b]!.ruleId),
   );
-  const entry = (o: OrgAssessment, c: CadenceResult): OverdueEntry => ({
-    ...orgRef(o.orgId),
+  const entry = (o: OrgAssessment, c: CadenceResult): OverdueEntry =>
+    Object.assign(orgRef(o.orgId), {
     ruleId: c.ruleId,
     ruleLabel: ruleLabel(c.ruleId),
     category: c.category,
@@ -56,8 +57,8 @@ export function overdueRows(lk: Lookup, result: RulesResult): { rows: Rows<Overd
     assigneeName: userName(o.assigneeId),
     openScheduledActivityId: c.openScheduled?.activityId ?? null,
     // Who gets reminders (docs/policy.md §10.1): a Tier 1–2 gap is reported, not turned into an activity.
-    onGap: reminderMode(lk.policy, o, c.ruleId),
-  });
+      onGap: reminderMode(lk.policy, o, c.ruleId),
+    });
   const rows = new LazyRows(order.length, (i) => entry(orgs[order[i]!]!, gaps[order[i]!]!));
   return { rows, overdueGaps, neverGaps: gaps.length - overdueGaps };
 }
@@ -83,7 +84,9 @@ export function missedRows(lk: Lookup, result: RulesResult): Rows<MissedEntry> {
   return new LazyRows(order.length, (i) => {
     const o = orgs[order[i]!]!;
     const { ruleId, missed } = gaps[order[i]!]!;
-    return { ...orgRef(o.orgId), ruleId, ruleLabel: ruleLabel(ruleId), activityId: missed.activityId, subject: missed.subject, dueDate: missed.dueDate, ownerId: missed.ownerId, ownerName: userName(missed.ownerId) };
+    return Object.assign(orgRef(o.orgId), {
+      ruleId, ruleLabel: ruleLabel(ruleId), activityId: missed.activityId, subject: missed.subject, dueDate: missed.dueDate, ownerId: missed.ownerId, ownerName: userName(missed.ownerId),
+    });
   });
 }
 
@@ -115,8 +118,7 @@ export function writeRows(lk: Lookup, writes: readonly PlannedWrite[], applied: 
   }
   const created = (w: (typeof creates)[number]): CreatedEntry => {
     const outcome = outcomes.get(w.key);
-    return {
-      ...orgRef(w.orgId),
+    return Object.assign(orgRef(w.orgId), {
       key: w.key,
       purpose: w.purpose,
       ruleId: w.ruleId,
@@ -130,18 +132,18 @@ export function writeRows(lk: Lookup, writes: readonly PlannedWrite[], applied: 
       outcome: outcome?.outcome ?? 'planned',
       activityId: outcome?.pipedriveId ?? null,
       outcomeDetail: outcome?.detail ?? null,
-    };
+    });
   };
   return {
     created: new LazyRows(creates.length, (i) => created(creates[i]!)),
     deletions: new LazyRows(deletes.length, (i) => {
       const w = deletes[i]!;
-      return { ...orgRef(w.orgId), key: w.key, activityId: w.activityId, reason: w.reason, outcome: outcomes.get(w.key)?.outcome ?? 'planned' };
+      return Object.assign(orgRef(w.orgId), { key: w.key, activityId: w.activityId, reason: w.reason, outcome: outcomes.get(w.key)?.outcome ?? 'planned' });
     }),
     flagChanges: new LazyRows(flagWrites.length, (i) => {
       const w = flagWrites[i]!;
       const c = w.changes[flagChanges[i]!]!;
-      return { ...orgRef(w.orgId), key: w.key, flag: c.flag, from: c.from, to: c.to, outcome: outcomes.get(w.key)?.outcome ?? 'planned' };
+      return Object.assign(orgRef(w.orgId), { key: w.key, flag: c.flag, from: c.from, to: c.to, outcome: outcomes.get(w.key)?.outcome ?? 'planned' });
     }),
   };
 }
@@ -185,7 +187,7 @@ export function stalledRows(lk: Lookup, result: RulesResult): { deals: Rows<Stal
   const entry = (k: number): StalledEntry => {
     const d = deals[k]!;
     const ownerId = ownerIds[k]!;
-    return { ...orgRef(orgs[k]!.orgId), ...d, ownerId, ownerName: userName(ownerId), dealUrl: recordUrl(origin, 'deal', d.dealId) ?? `${origin}/deal/${d.dealId}` };
+    return Object.assign(orgRef(orgs[k]!.orgId), d, { ownerId, ownerName: userName(ownerId), dealUrl: recordUrl(origin, 'deal', d.dealId) ?? `${origin}/deal/${d.dealId}` });
   };
   return { deals: new LazyRows(order.length, (i) => entry(order[i]!)), byOwner: [...byOwner.values()] };
 }

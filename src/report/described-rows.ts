@@ -13,7 +13,7 @@ import { recordUrl } from './record-url.js';
 import { byName, ENTITY_ORDER, type Lookup } from './report-lookup.js';
 import type { ReportFinding, ReportV1, RiskEntry } from './report-schema.js';
 import type { ReportOrganization } from './report-view.js';
-import { indexes, LazyRows, type Rows } from './rows.js';
+import { copyWith, indexes, LazyRows, type Rows } from './rows.js';
 
 /** A client with its tier, findings, risks and health parts in words. Health parts are shared between clients
  *  by the rules, so their sentences are remembered (a few hundred strings). */
@@ -27,15 +27,15 @@ export function organizationRows(lk: Lookup, result: RulesResult, describer: Des
   };
   const orgs = result.organizations;
   const order = indexes(orgs.length).sort((a, b) => collator.compare(orgs[a]!.name, orgs[b]!.name) || orgs[a]!.orgId - orgs[b]!.orgId);
-  const describe = (o: OrgAssessment): ReportOrganization => ({
-    ...o,
-    tier: { ...o.tier, message: describer.tier(o.tier) },
-    findings: o.findings.map((f) => ({ ...f, message: describer.finding(f) })),
-    risks: o.risks.map((r) => ({ ...r, message: describer.risk(r) })),
-    health: { ...o.health, parts: o.health.parts.map((p) => ({ ...p, message: partMessage(p) })) },
-    url: lk.orgUrl(o.orgId),
-    ownerName: lk.userName(o.ownerId),
-  });
+  const describe = (o: OrgAssessment): ReportOrganization =>
+    copyWith(o, {
+      tier: copyWith(o.tier, { message: describer.tier(o.tier) }),
+      findings: o.findings.map((f) => copyWith(f, { message: describer.finding(f) })),
+      risks: o.risks.map((r) => copyWith(r, { message: describer.risk(r) })),
+      health: copyWith(o.health, { parts: o.health.parts.map((p) => copyWith(p, { message: partMessage(p) })) }),
+      url: lk.orgUrl(o.orgId),
+      ownerName: lk.userName(o.ownerId),
+    });
   return new LazyRows(order.length, (i) => describe(orgs[order[i]!]!));
 }
 
@@ -70,14 +70,13 @@ export function findingRows(lk: Lookup, result: RulesResult, describer: Describe
   const counts = findingCounts(lk, order.map((i) => all[i]!), (k) => ownerNames[order[k]!]!);
   const row = (i: number): ReportFinding => {
     const f = all[order[i]!]!;
-    return {
-      ...f,
+    return copyWith(f, {
       message: describer.finding(f),
       entityName: lk.entityName(f.entity, f.entityId),
       orgName: lk.orgName(f.orgId),
       ownerName: lk.userName(f.ownerId),
       url: recordUrl(origin, f.entity, f.entityId),
-    };
+    });
   };
   return { findings: new LazyRows(all.length, row), ...counts };
 }
@@ -129,6 +128,6 @@ export function riskRows(lk: Lookup, result: RulesResult, describer: Describer):
   return new LazyRows(order.length, (i) => {
     const k = order[i]!;
     const r = risks[k]!;
-    return { ...orgRef(owners[k]!.orgId), ...r, message: describer.risk(r) };
+    return Object.assign(orgRef(owners[k]!.orgId), r, { message: describer.risk(r) });
   });
 }
