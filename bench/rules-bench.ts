@@ -80,7 +80,7 @@ const timePlan = (label: string) => {
   const t = performance.now();
   const plan = buildPlan({ policy, result, snapshot, runId: 'bench', companyId: snapshot.companyId, now: NOW, escalationUserId: 999, fallbackUserId: 999 });
   const kinds = plan.writes.reduce<Record<string, number>>((acc, w) => ({ ...acc, [w.kind]: (acc[w.kind] ?? 0) + 1 }), {});
-  console.log(`plan (${label}): buildPlan ${((performance.now() - t) / 1000).toFixed(2)} s wall — ${plan.writes.length} writes ${JSON.stringify(kinds)}, ${plan.skipped.length} skipped`);
+  console.log(`plan (${label}): buildPlan ${((performance.now() - t) / 1000).toFixed(2)} s wall — ${plan.writes.length} writes ${JSON.stringify(kinds)}, ${plan.skipped.length} skipped; peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`);
   return plan;
 };
 timePlan('fresh mirror');
