@@ -30,6 +30,7 @@ import { buildReportView } from '../src/report/build-json-report.js';
 import { findingsCsvLines } from '../src/report/findings-csv.js';
 import { batchChunks, reportJsonChunks } from '../src/report/json-chunks.js';
 import { renderHtml } from '../src/report/render-html.js';
+import { REPORT_WRITE_BUFFER } from '../src/report/write-reports.js';
 import { assessCompany } from '../src/rules/assess-company.js';
 
 const arg = (name: string, dflt: number) => {
@@ -115,8 +116,8 @@ const report = await step('buildReportView', () => buildReportView({ runId: 'ben
 const htmlFile = join(reportDir, 'report.html');
 await step('report.html', () => writeFileSync(htmlFile, renderHtml(report, policy.texts[policy.locale])), htmlFile);
 const csvFile = join(reportDir, 'findings.csv');
-await step('findings.csv', () => pipeline(Readable.from(batchChunks(findingsCsvLines(report.dataQuality.findings))), createWriteStream(csvFile)), csvFile);
+await step('findings.csv', () => pipeline(Readable.from(batchChunks(findingsCsvLines(report.dataQuality.findings))), createWriteStream(csvFile, { highWaterMark: REPORT_WRITE_BUFFER })), csvFile);
 const jsonFile = join(reportDir, 'report.json');
-await step('report.json', () => pipeline(Readable.from(batchChunks(reportJsonChunks(report))), createWriteStream(jsonFile)), jsonFile);
+await step('report.json', () => pipeline(Readable.from(batchChunks(reportJsonChunks(report))), createWriteStream(jsonFile, { highWaterMark: REPORT_WRITE_BUFFER })), jsonFile);
 rmSync(reportDir, { recursive: true, force: true });
 if (!gc) console.log('(run with node --expose-gc for steadier heap figures)');

@@ -116,9 +116,16 @@ export async function writeReports(input: WriteReportsInput): Promise<WrittenRep
   };
 }
 
+/**
+ * How much written text the file stream may hold before it asks for a pause: with the default 16 KB each
+ * ~64 KB write waited for the disk before the next piece was built; 1 MiB lets the next pieces be built
+ * meanwhile (report.json at 0.3x: 3.45 -> 2.8 s, no change in peak RSS).
+ */
+export const REPORT_WRITE_BUFFER = 1024 * 1024;
+
 /** Writes text pieces to a new file in ~64 KB writes. */
 function streamTo(path: string, chunks: Iterable<string>, options: { encoding: 'utf8'; mode: number }): Promise<void> {
-  return pipeline(Readable.from(batchChunks(chunks)), createWriteStream(path, options));
+  return pipeline(Readable.from(batchChunks(chunks)), createWriteStream(path, { ...options, highWaterMark: REPORT_WRITE_BUFFER }));
 }
 
 function* withNewline(chunks: Iterable<string>): Generator<string> {
