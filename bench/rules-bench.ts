@@ -26,10 +26,11 @@ import type { Activity } from '../src/domain/entities.js';
 import { generateMirror } from './mirror-generator.js';
 import { buildPlan } from '../src/plan/build-plan.js';
 import { followUpKey } from '../src/plan/keys.js';
-import { buildJsonReport } from '../src/report/build-json-report.js';
-import { renderFindingsCsv } from '../src/report/findings-csv.js';
-import { batchChunks, jsonChunks } from '../src/report/json-chunks.js';
+import { buildReportView } from '../src/report/build-json-report.js';
+import { findingsCsvLines } from '../src/report/findings-csv.js';
+import { batchChunks, reportJsonChunks } from '../src/report/json-chunks.js';
 import { renderHtml } from '../src/report/render-html.js';
+import { REPORT_WRITE_BUFFER } from '../src/report/write-reports.js';
 import { assessCompany } from '../src/rules/assess-company.js';
 
 const arg = (name: string, dflt: number) => {
@@ -80,7 +81,7 @@ const timePlan = (label: string) => {
   const t = performance.now();
   const plan = buildPlan({ policy, result, snapshot, runId: 'bench', companyId: snapshot.companyId, now: NOW, escalationUserId: 999, fallbackUserId: 999 });
   const kinds = plan.writes.reduce<Record<string, number>>((acc, w) => ({ ...acc, [w.kind]: (acc[w.kind] ?? 0) + 1 }), {});
-  console.log(`plan (${label}): buildPlan ${((performance.now() - t) / 1000).toFixed(2)} s wall — ${plan.writes.length} writes ${JSON.stringify(kinds)}, ${plan.skipped.length} skipped`);
+  console.log(`plan (${label}): buildPlan ${((performance.now() - t) / 1000).toFixed(2)} s wall — ${plan.writes.length} writes ${JSON.stringify(kinds)}, ${plan.skipped.length} skipped; peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`);
   return plan;
 };
 timePlan('fresh mirror');
@@ -111,12 +112,12 @@ const step = async <R>(label: string, fn: () => R | Promise<R>, file?: string): 
   return out;
 };
 const run = { startedAt: NOW.toISOString(), finishedAt: NOW.toISOString(), durationMs: 1, recordsSynced: {}, requests: 0, retries: 0, rate429: 0 };
-const report = await step('buildJsonReport', () => buildJsonReport({ runId: 'bench', companyDomain: 'bench', policy, result, plan, applied: null, snapshot, run }));
+const report = await step('buildReportView', () => buildReportView({ runId: 'bench', companyDomain: 'bench', policy, result, plan, applied: null, snapshot, run }));
 const htmlFile = join(reportDir, 'report.html');
 await step('report.html', () => writeFileSync(htmlFile, renderHtml(report, policy.texts[policy.locale])), htmlFile);
 const csvFile = join(reportDir, 'findings.csv');
-await step('findings.csv', () => writeFileSync(csvFile, renderFindingsCsv(report.dataQuality.findings)), csvFile);
+await step('findings.csv', () => pipeline(Readable.from(batchChunks(findingsCsvLines(report.dataQuality.findings))), createWriteStream(csvFile, { highWaterMark: REPORT_WRITE_BUFFER })), csvFile);
 const jsonFile = join(reportDir, 'report.json');
-await step('report.json', () => pipeline(Readable.from(batchChunks(jsonChunks(report))), createWriteStream(jsonFile)), jsonFile);
+await step('report.json', () => pipeline(Readable.from(batchChunks(reportJsonChunks(report))), createWriteStream(jsonFile, { highWaterMark: REPORT_WRITE_BUFFER })), jsonFile);
 rmSync(reportDir, { recursive: true, force: true });
 if (!gc) console.log('(run with node --expose-gc for steadier heap figures)');

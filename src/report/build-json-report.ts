@@ -1,28 +1,26 @@
 /**
- * Builds the report model (`ReportV1`) from the rules' result, the plan, what apply did and the run's
- * facts. Pure: names come from the mirror snapshot, links from the company domain; the HTML and CSV are
- * rendered from this model, so their counts are the JSON's counts by construction.
+ * Builds the report model from the rules' result, the plan, what apply did and the run's facts. Pure: names
+ * come from the mirror snapshot, links from the company domain. `buildReportView` is what the files are
+ * written from (the per-record lists built a row at a time, described-rows.ts); `buildJsonReport` is that
+ * view collected into one `ReportV1`. The HTML, CSV and JSON read the same view, so their counts are the
+ * JSON's counts by construction.
  */
 import { CATEGORIES, type Policy } from '../config/policy-schema.js';
 import { createDescriber, type Describer } from '../i18n/describe.js';
-import type { EntityKind, MirrorSnapshot } from '../domain/entities.js';
+import type { MirrorSnapshot } from '../domain/entities.js';
 import type { Plan } from '../plan/types.js';
-import { reminderMode } from '../plan/reminders.js';
-import type { Finding, HealthPart, OrgAssessment, OverallStatus, RulesResult } from '../rules/types.js';
-import { appOrigin, recordUrl } from './record-url.js';
+import type { OrgAssessment, OverallStatus, RulesResult } from '../rules/types.js';
+import { createLookup, type Lookup } from './report-lookup.js';
+import { findingRows, organizationRows, riskRows } from './described-rows.js';
+import { missedRows, overdueRows, stalledRows, writeRows } from './cadence-rows.js';
+import { CLIENTS, materializeReport, type ReportView } from './report-view.js';
 import {
   REPORT_SCHEMA_VERSION,
   RunInfo,
   type ReportV1,
-  type CreatedEntry,
-  type MissedEntry,
-  type OverdueEntry,
-  type ReportFinding,
-  type RiskEntry,
   type TrendEntry,
   type AppliedSummary,
   type HeldBackEntry,
-  type StalledEntry,
   type UpgradeCandidateEntry,
 } from './report-schema.js';
 import { buildExecutiveViews, buildPortfolio, type ViewsInput } from './views.js';
@@ -44,18 +42,15 @@ export interface BuildReportInput {
   healthHistory?: ReadonlyMap<string, ReadonlyMap<number, number>>;
 }
 
-const ENTITY_ORDER: Record<EntityKind, number> = { organization: 0, person: 1, deal: 2, activity: 3 };
 const STATUSES: readonly OverallStatus[] = ['on_track', 'due_soon', 'overdue', 'never', 'not_applicable'];
 
-/** Compares nullable strings with nulls last, by the locale's collation. */
-function byName(collator: Intl.Collator, a: string | null, b: string | null): number {
-  if (a === b) return 0;
-  if (a === null) return 1;
-  if (b === null) return -1;
-  return collator.compare(a, b);
+/** The whole report as one object (the view's lists built): for the tests and small callers. */
+export function buildJsonReport(input: BuildReportInput): ReportV1 {
+  return materializeReport(buildReportView(input));
 }
 
-export function buildJsonReport(input: BuildReportInput): ReportV1 {
+/** The report with its per-record lists as lazy rows: what writeReports renders and streams. */
+export function buildReportView(input: BuildReportInput): ReportView {
   const { result, snapshot, policy } = input;
   const plan = input.plan ?? null;
   const applied = input.applied ? toAppliedSummary(input.applied, createDescriber(policy)) : null;
@@ -63,17 +58,15 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
   const dryRun = run.dryRun || (applied?.dryRun ?? false);
   const lk = createLookup(input);
   const { origin, orgUrl, userName, orgRef, collator } = lk;
-  // The sentences people read, from the policy's templates: each organization's records are described
-  // once, and the data-quality and risk lists below reuse those described records.
+  // The sentences people read, from the policy's templates, filled when a row is read (described-rows.ts).
   const describer = createDescriber(policy);
-  const organizations = describeOrganizations(result, describer);
   const tierLevels = [...new Set([...policy.tiers.map((t) => t.level), ...result.organizations.map((o) => o.tier.level)])].sort(
     (a, b) => a - b,
   );
-  const dataQuality = dataQualityModel(lk, result, organizations, describer, tierLevels);
-  const overdue = overdueEntries(lk, result);
+  const dataQuality = dataQualityModel(lk, result, describer, tierLevels);
+  const overdue = overdueRows(lk, result);
   const writes = plan?.writes ?? [];
-  const engagement = engagementModel(lk, result, organizations);
+  const engagement = engagementModel(lk, result, describer);
   // Per executive and portfolio (docs/policy.md §10.5) ------------------------------------------------
   const viewsInput: ViewsInput = {
     organizations: result.organizations,
@@ -86,15 +79,15 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     collator,
   };
 
-  const report: ReportV1 = {
+  const report: ReportView = {
     ...reportHeading(input, origin, { ...run, dryRun }),
     summary: summaryOf(result, dataQuality, overdue, engagement, writes.length, dryRun ? null : applied),
     dataQuality,
     cadence: {
       matrix: statusMatrix(result, tierLevels),
-      overdue,
-      missed: missedEntries(lk, result),
-      ...writeEntries(lk, writes, applied),
+      overdue: overdue.rows,
+      missed: missedRows(lk, result),
+      ...writeRows(lk, writes, applied),
       skipped: plan?.skipped ?? [],
       planWarnings: (plan?.warnings ?? []).map((n) => describer.notice(n)),
     },
@@ -102,9 +95,9 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
     tierReview: {
       thresholdCurrency: policy.tierCriteria.thresholdCurrency ?? policy.currency,
       upgrade: { ...policy.tierCriteria.upgrade },
-      ...tierReviewEntries(lk, organizations),
+      ...tierReviewEntries(lk, result, describer),
     },
-    stalledWork: { ...policy.stalledWork, ...stalledWorkEntries(lk, result) },
+    stalledWork: { ...policy.stalledWork, ...stalledRows(lk, result) },
     executives: buildExecutiveViews(viewsInput),
     portfolio: buildPortfolio(viewsInput),
     healthTrend: buildHealthTrend({
@@ -116,24 +109,24 @@ export function buildJsonReport(input: BuildReportInput): ReportV1 {
       userName,
       collator,
     }),
-    organizations: organizations
-      .sort((a, b) => collator.compare(a.name, b.name) || a.orgId - b.orgId)
-      .map((o) => Object.assign(o, { url: orgUrl(o.orgId), ownerName: userName(o.ownerId) })),
+    organizations: organizationRows(lk, result, describer),
     plan,
     applied,
   };
-  // Typed as the schema's output; the tests hold every report they build (and every file written) to
-  // ReportV1.parse. Parsing here too would copy the whole report (200k findings on a 50k-client company:
-  // seconds of CPU and a second copy in memory) to learn nothing the type does not already say.
+  // For the HTML's lists that name a client by id; not part of the JSON (a symbol key).
+  Object.defineProperty(report, CLIENTS, { value: lk.assessment, enumerable: false });
+  // Typed against the schema's output; the tests hold every report they build (and every file written) to
+  // ReportV1.parse. Parsing here would need the whole report built (200k findings on a 50k-client company:
+  // seconds of CPU and the memory this view avoids) to learn nothing the type does not already say.
   return report;
 }
 
 /** The counts at the top of the report; `applied` is null when nothing was written (no apply, or a dry run). */
 function summaryOf(
   result: RulesResult,
-  dataQuality: ReportV1['dataQuality'],
-  overdue: readonly OverdueEntry[],
-  engagement: ReportV1['engagement'],
+  dataQuality: ReportView['dataQuality'],
+  overdue: { overdueGaps: number; neverGaps: number },
+  engagement: ReportView['engagement'],
   plannedWrites: number,
   applied: AppliedSummary | null,
 ): ReportV1['summary'] {
@@ -144,57 +137,13 @@ function summaryOf(
     overdue: result.organizations.filter((o) => o.overallStatus === 'overdue').length,
     never: result.organizations.filter((o) => o.overallStatus === 'never').length,
     // Rule gaps (a client can have several): the rows of the overdue list.
-    overdueGaps: overdue.filter((e) => e.status === 'overdue').length,
-    neverGaps: overdue.filter((e) => e.status === 'never').length,
+    overdueGaps: overdue.overdueGaps,
+    neverGaps: overdue.neverGaps,
     risks: engagement.risks.length,
     plannedWrites,
     activitiesCreated: applied ? (applied.counts.created ?? 0) : 0,
     flagsWritten: applied ? (applied.counts.updated ?? 0) : 0,
   };
-}
-
-/** Names, links and labels the report looks up, from the snapshot, the rules' result and the policy. */
-interface Lookup {
-  locale: Policy['locale'];
-  collator: Intl.Collator;
-  origin: string;
-  orgUrl: (id: number) => string;
-  userName: (id: number | null) => string | null;
-  orgName: (id: number | null) => string | null;
-  orgRef: (id: number) => { orgId: number; orgName: string; url: string; tier: number };
-  entityName: (entity: EntityKind, id: number) => string | null;
-  ruleLabel: (ruleId: string) => string;
-  policy: Policy;
-  /** Activity types' names as the account spells them, by key. */
-  typeNames: ReadonlyMap<string, string>;
-}
-
-function createLookup(input: BuildReportInput): Lookup {
-  const { result, snapshot, policy } = input;
-  const locale = policy.locale;
-  const collator = new Intl.Collator(locale, { sensitivity: 'base', numeric: true });
-  const origin = appOrigin(input.companyDomain);
-  const orgUrl = (id: number): string => `${origin}/organization/${id}`;
-  const orgs = new Map<number, OrgAssessment>(result.organizations.map((o) => [o.orgId, o]));
-  const userName = (id: number | null): string | null => (id === null ? null : (snapshot.users.get(id)?.name ?? null));
-  const orgName = (id: number | null): string | null =>
-    id === null ? null : (orgs.get(id)?.name ?? snapshot.organizations.get(id)?.name ?? null);
-  const orgRef = (id: number) => ({ orgId: id, orgName: orgName(id) ?? `#${id}`, url: orgUrl(id), tier: orgs.get(id)?.tier.level ?? 0 });
-  const entityName = (entity: EntityKind, id: number): string | null => {
-    switch (entity) {
-      case 'organization':
-        return orgName(id);
-      case 'person':
-        return snapshot.persons.get(id)?.name ?? null;
-      case 'deal':
-        return snapshot.deals.get(id)?.title ?? null;
-      case 'activity':
-        return snapshot.activities.get(id)?.subject ?? null;
-    }
-  };
-  const ruleLabel = (ruleId: string): string => policy.cadenceRules[ruleId]?.label[locale] ?? ruleId;
-  const typeNames = new Map(snapshot.activityTypes.map((t) => [t.keyString, t.name]));
-  return { locale, collator, origin, orgUrl, userName, orgName, orgRef, entityName, ruleLabel, policy, typeNames };
 }
 
 /** The report's fixed part: identity, time, language, the run, and the policy's tiers, rules, categories and users. */
@@ -222,71 +171,9 @@ function reportHeading(input: BuildReportInput, origin: string, run: ReportV1['r
   };
 }
 
-/** Each organization with its tier, findings, risks and health parts in words. Health parts are shared
- *  between clients by the rules, so their sentences are too. */
-function describeOrganizations(result: RulesResult, describer: Describer) {
-  const partMessages = new Map<HealthPart, string>();
-  const partMessage = (p: HealthPart): string => {
-    let message = partMessages.get(p);
-    if (message === undefined) partMessages.set(p, (message = describer.healthPart(p)));
-    return message;
-  };
-  return result.organizations.map((o) => ({
-    ...o,
-    tier: { ...o.tier, message: describer.tier(o.tier) },
-    findings: o.findings.map((f) => ({ ...f, message: describer.finding(f) })),
-    risks: o.risks.map((r) => ({ ...r, message: describer.risk(r) })),
-    health: { ...o.health, parts: o.health.parts.map((p) => ({ ...p, message: partMessage(p) })) },
-  }));
-}
-
-type DescribedOrg = ReturnType<typeof describeOrganizations>[number];
-
-/** Every finding, linked and named, sorted by owner, client, record and field. */
-function reportFindings(lk: Lookup, result: RulesResult, organizations: readonly DescribedOrg[], describer: Describer): ReportFinding[] {
-  const { collator, origin } = lk;
-  const toReportFinding = (f: Finding & { message: string }): ReportFinding => ({
-    ...f,
-    entityName: lk.entityName(f.entity, f.entityId),
-    orgName: lk.orgName(f.orgId),
-    ownerName: lk.userName(f.ownerId),
-    url: recordUrl(origin, f.entity, f.entityId),
-  });
-  const otherFindings = result.otherFindings.map((f) => ({ ...f, message: describer.finding(f) }));
-  return [...organizations.flatMap((o) => o.findings), ...otherFindings]
-    .map(toReportFinding)
-    .sort(
-      (a, b) =>
-        byName(collator, a.ownerName, b.ownerName) ||
-        (a.ownerId ?? Infinity) - (b.ownerId ?? Infinity) ||
-        byName(collator, a.orgName, b.orgName) ||
-        (a.orgId ?? Infinity) - (b.orgId ?? Infinity) ||
-        ENTITY_ORDER[a.entity] - ENTITY_ORDER[b.entity] ||
-        a.entityId - b.entityId ||
-        collator.compare(a.field, b.field) ||
-        a.problem.localeCompare(b.problem),
-    );
-}
-
 /** The data-quality part: the findings, their counts per owner, field and problem, and completeness per tier. */
-function dataQualityModel(
-  lk: Lookup,
-  result: RulesResult,
-  organizations: readonly DescribedOrg[],
-  describer: Describer,
-  tierLevels: readonly number[],
-): ReportV1['dataQuality'] {
-  const { collator } = lk;
-  const findings = reportFindings(lk, result, organizations, describer);
-  const byOwner = countBy(findings, (f) => String(f.ownerId))
-    .map(([, items]) => ({ ownerId: items[0]!.ownerId, ownerName: items[0]!.ownerName, count: items.length }))
-    .sort((a, b) => b.count - a.count || byName(collator, a.ownerName, b.ownerName));
-  const byField = countBy(findings, (f) => `${f.entity}\u0000${f.field}`)
-    .map(([, items]) => ({ entity: items[0]!.entity, field: items[0]!.field, count: items.length }))
-    .sort((a, b) => b.count - a.count || ENTITY_ORDER[a.entity] - ENTITY_ORDER[b.entity] || collator.compare(a.field, b.field));
-  const byProblem = countBy(findings, (f) => f.problem)
-    .map(([, items]) => ({ problem: items[0]!.problem, count: items.length }))
-    .sort((a, b) => b.count - a.count || a.problem.localeCompare(b.problem));
+function dataQualityModel(lk: Lookup, result: RulesResult, describer: Describer, tierLevels: readonly number[]): ReportView['dataQuality'] {
+  const { findings, byOwner, byField, byProblem } = findingRows(lk, result, describer);
   const completenessByTier = tierLevels.map((tier) => {
     const inTier = result.organizations.filter((o) => o.tier.level === tier);
     const complete = inTier.filter((o) => o.findings.length === 0).length;
@@ -309,97 +196,8 @@ function statusMatrix(result: RulesResult, tierLevels: readonly number[]): Repor
   });
 }
 
-/** Missed activities, by owner and due date. */
-function missedEntries(lk: Lookup, result: RulesResult): MissedEntry[] {
-  const { collator, orgRef, ruleLabel, userName } = lk;
-  return result.organizations
-    .flatMap((o) =>
-      o.cadence.flatMap((c) =>
-        c.applies && c.missed
-          ? [{ ...orgRef(o.orgId), ruleId: c.ruleId, ruleLabel: ruleLabel(c.ruleId), activityId: c.missed.activityId, subject: c.missed.subject, dueDate: c.missed.dueDate, ownerId: c.missed.ownerId, ownerName: userName(c.missed.ownerId) }]
-          : [],
-      ),
-    )
-    .sort((a, b) => collator.compare(a.ownerName ?? '', b.ownerName ?? '') || (a.ownerId ?? 0) - (b.ownerId ?? 0) || a.dueDate.localeCompare(b.dueDate) || a.activityId - b.activityId);
-}
-
-/** Rule gaps (overdue or never met), the largest first. */
-function overdueEntries(lk: Lookup, result: RulesResult): OverdueEntry[] {
-  const { collator, orgRef, ruleLabel, userName } = lk;
-  return result.organizations
-    .flatMap((o) =>
-      o.cadence
-        .filter((c) => c.applies && (c.status === 'overdue' || c.status === 'never'))
-        .map((c) => ({
-          ...orgRef(o.orgId),
-          ruleId: c.ruleId,
-          ruleLabel: ruleLabel(c.ruleId),
-          category: c.category,
-          status: c.status,
-          cadenceDays: c.cadenceDays,
-          gapDays: c.gapDays,
-          lastTouchpointDate: c.lastTouchpoint?.date ?? null,
-          nextDueDate: c.nextDueDate,
-          ownerId: o.ownerId,
-          ownerName: userName(o.ownerId),
-          assigneeId: o.assigneeId,
-          assigneeName: userName(o.assigneeId),
-          openScheduledActivityId: c.openScheduled?.activityId ?? null,
-          // Who gets reminders (docs/policy.md §10.1): a Tier 1–2 gap is reported, not turned into an activity.
-          onGap: reminderMode(lk.policy, o, c.ruleId),
-        })),
-    )
-    // "Never touched" is the largest gap of all.
-    .sort(
-      (a, b) =>
-        (b.gapDays ?? Infinity) - (a.gapDays ?? Infinity) ||
-        b.tier - a.tier ||
-        collator.compare(a.orgName, b.orgName) ||
-        a.ruleId.localeCompare(b.ruleId),
-    );
-}
-
-type CadenceWrites = Pick<ReportV1['cadence'], 'created' | 'deletions' | 'flagChanges'>;
-
-/** The plan's writes with what apply did to each: activities created, deletions and flag changes. */
-function writeEntries(lk: Lookup, writes: NonNullable<Plan>['writes'], applied: AppliedSummary | null): CadenceWrites {
-  const { orgRef, userName } = lk;
-  const outcomes = new Map((applied?.results ?? []).map((r) => [r.key, r]));
-  const created: CreatedEntry[] = [];
-  const { typeNames } = lk;
-  const deletions: ReportV1['cadence']['deletions'] = [];
-  const flagChanges: ReportV1['cadence']['flagChanges'] = [];
-  for (const w of writes) {
-    if (w.kind === 'create_activity') {
-      const outcome = outcomes.get(w.key);
-      created.push({
-        ...orgRef(w.orgId),
-        key: w.key,
-        purpose: w.purpose,
-        ruleId: w.ruleId,
-        reason: w.reason,
-        subject: w.activity.subject,
-        type: w.activity.type,
-        ...(typeNames.has(w.activity.type) ? { typeName: typeNames.get(w.activity.type)! } : {}),
-        dueDate: w.activity.due_date,
-        ownerId: w.activity.owner_id,
-        ownerName: userName(w.activity.owner_id),
-        outcome: outcome?.outcome ?? 'planned',
-        activityId: outcome?.pipedriveId ?? null,
-        outcomeDetail: outcome?.detail ?? null,
-      });
-    } else if (w.kind === 'delete_activity') {
-      deletions.push({ ...orgRef(w.orgId), key: w.key, activityId: w.activityId, reason: w.reason, outcome: outcomes.get(w.key)?.outcome ?? 'planned' });
-    } else {
-      const outcome = outcomes.get(w.key)?.outcome ?? 'planned';
-      for (const c of w.changes) flagChanges.push({ ...orgRef(w.orgId), key: w.key, flag: c.flag, from: c.from, to: c.to, outcome });
-    }
-  }
-  return { created, deletions, flagChanges };
-}
-
 /** Weekly volume per tier, rising and falling clients, and every risk. */
-function engagementModel(lk: Lookup, result: RulesResult, organizations: readonly DescribedOrg[]): ReportV1['engagement'] {
+function engagementModel(lk: Lookup, result: RulesResult, describer: Describer): ReportView['engagement'] {
   const { collator, orgRef } = lk;
   const weeks = (result.engagementByTier[0]?.weeks ?? result.organizations[0]?.engagement.weeks ?? []).map((w) => w.week);
   const trendEntry = (o: OrgAssessment): TrendEntry => ({
@@ -417,18 +215,19 @@ function engagementModel(lk: Lookup, result: RulesResult, organizations: readonl
     .filter((o) => o.engagement.trend === 'falling')
     .map(trendEntry)
     .sort((a, b) => b.previous4 - b.last4 - (a.previous4 - a.last4) || collator.compare(a.orgName, b.orgName));
-  const risks: RiskEntry[] = organizations
-    .flatMap((o) => o.risks.map((r) => ({ ...orgRef(o.orgId), ...r })))
-    .sort((a, b) => b.tier - a.tier || collator.compare(a.orgName, b.orgName) || a.kind.localeCompare(b.kind));
-  return { weeks, byTier: result.engagementByTier, rising, falling, risks };
+  return { weeks, byTier: result.engagementByTier, rising, falling, risks: riskRows(lk, result, describer) };
 }
 
 /** Tier review (docs/policy.md §10.2): upgrade candidates and clients held below their revenue tier. */
-function tierReviewEntries(lk: Lookup, organizations: readonly DescribedOrg[]): { upgradeCandidates: UpgradeCandidateEntry[]; heldBack: HeldBackEntry[] } {
+function tierReviewEntries(
+  lk: Lookup,
+  result: RulesResult,
+  describer: Describer,
+): { upgradeCandidates: UpgradeCandidateEntry[]; heldBack: HeldBackEntry[] } {
   const { collator, orgRef, userName } = lk;
   const upgradeCandidates: UpgradeCandidateEntry[] = [];
   const heldBack: HeldBackEntry[] = [];
-  for (const o of organizations) {
+  for (const o of result.organizations) {
     const t = o.tier;
     if (t.upgradeCandidate) {
       upgradeCandidates.push({
@@ -445,40 +244,12 @@ function tierReviewEntries(lk: Lookup, organizations: readonly DescribedOrg[]): 
       });
     }
     if (t.heldBack) {
-      heldBack.push({ ...orgRef(o.orgId), ownerId: o.ownerId, ownerName: userName(o.ownerId), heldTier: t.heldBack.level, criterion: t.heldBack.criterion, message: t.message });
+      heldBack.push({ ...orgRef(o.orgId), ownerId: o.ownerId, ownerName: userName(o.ownerId), heldTier: t.heldBack.level, criterion: t.heldBack.criterion, message: describer.tier(t) });
     }
   }
   upgradeCandidates.sort((a, b) => b.share - a.share || (b.growth ?? -Infinity) - (a.growth ?? -Infinity) || collator.compare(a.orgName, b.orgName));
   heldBack.sort((a, b) => b.heldTier - a.heldTier || collator.compare(a.orgName, b.orgName));
   return { upgradeCandidates, heldBack };
-}
-
-/** Stalled work (docs/policy.md §10.5): stalled deals grouped by owner, and their counts per owner. */
-function stalledWorkEntries(lk: Lookup, result: RulesResult): { deals: StalledEntry[]; byOwner: NonNullable<ReportV1['stalledWork']>['byOwner'] } {
-  const { collator, origin, orgRef, userName } = lk;
-  const deals: StalledEntry[] = result.organizations
-    .flatMap((o) =>
-      (o.stalledDeals ?? []).map((d) => {
-        const ownerId = d.ownerId ?? o.ownerId;
-        return { ...orgRef(o.orgId), ...d, ownerId, ownerName: userName(ownerId), dealUrl: recordUrl(origin, 'deal', d.dealId) ?? `${origin}/deal/${d.dealId}` };
-      }),
-    )
-    .sort(
-      (a, b) =>
-        byName(collator, a.ownerName, b.ownerName) ||
-        (a.ownerId ?? Infinity) - (b.ownerId ?? Infinity) ||
-        (b.daysPastClose ?? -Infinity) - (a.daysPastClose ?? -Infinity) ||
-        (b.daysInStage ?? -Infinity) - (a.daysInStage ?? -Infinity) ||
-        a.dealId - b.dealId,
-    );
-  const byOwner = countBy(deals, (d) => String(d.ownerId)).map(([, items]) => ({
-    ownerId: items[0]!.ownerId,
-    ownerName: items[0]!.ownerName,
-    count: items.length,
-    pastClose: items.filter((d) => d.reasons.includes('past_close')).length,
-    inStage: items.filter((d) => d.reasons.includes('in_stage')).length,
-  }));
-  return { deals, byOwner };
 }
 
 /** apply's summary as the report's contract (explicit nulls, only the fields the report promises). */
@@ -501,15 +272,4 @@ function toAppliedSummary(s: ApplySummary, describer: Describer): AppliedSummary
       detail: r.detail ?? null,
     })),
   };
-}
-
-function countBy<T>(items: readonly T[], key: (item: T) => string): [string, T[]][] {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const g = groups.get(k);
-    if (g) g.push(item);
-    else groups.set(k, [item]);
-  }
-  return [...groups.entries()];
 }

@@ -90,26 +90,30 @@ function idCell(value: number | null): string {
   return value === null ? '' : String(value);
 }
 
-export function renderFindingsCsv(findings: readonly ReportFinding[]): string {
-  const lines = [FINDINGS_CSV_COLUMNS.join(',')];
-  for (const f of findings.map(findingsCsvRow)) {
-    lines.push(
-      [
-        f.entity,
-        idCell(f.entityId),
-        textCell(f.entityName),
-        idCell(f.orgId),
-        textCell(f.orgName),
-        textCell(f.field),
-        f.problem,
-        textCell(f.detail),
-        idCell(f.ownerId),
-        textCell(f.ownerName),
-        textCell(f.url),
-      ].join(','),
-    );
+export function renderFindingsCsv(findings: Iterable<ReportFinding>): string {
+  return [...findingsCsvLines(findings)].join('');
+}
+
+/** The CSV a line at a time (each ending in CRLF), header first: a 200,000-finding list is streamed to disk
+ *  row by row instead of being held as one string next to the described findings. */
+export function* findingsCsvLines(findings: Iterable<ReportFinding>): Generator<string> {
+  yield FINDINGS_CSV_COLUMNS.join(',') + '\r\n';
+  for (const finding of findings) {
+    const f = findingsCsvRow(finding);
+    yield [
+      f.entity,
+      idCell(f.entityId),
+      textCell(f.entityName),
+      idCell(f.orgId),
+      textCell(f.orgName),
+      textCell(f.field),
+      f.problem,
+      textCell(f.detail),
+      idCell(f.ownerId),
+      textCell(f.ownerName),
+      textCell(f.url),
+    ].join(',') + '\r\n';
   }
-  return lines.join('\r\n') + '\r\n';
 }
 
 /**

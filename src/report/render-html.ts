@@ -11,6 +11,8 @@ import { renderEngagementChart, TIER_COLOURS } from './engagement-chart.js';
 import { createFormatters, type Formatters } from './format.js';
 import { createLabels, type Labels, type ReportLabelKey } from './report-labels.js';
 import type { ReportFinding, ReportV1, WebhookStatus } from './report-schema.js';
+import { CLIENTS, type ClientLookup, type ReportOrganization, type ReportView } from './report-view.js';
+import type { Rows } from './rows.js';
 import { html, raw, type HtmlValue, type SafeHtml } from './safe-html.js';
 import { fillTemplate } from '../i18n/texts.js';
 
@@ -70,11 +72,11 @@ export interface RenderHtmlOptions {
   maxRows?: number;
 }
 
-type Org = ReportV1['organizations'][number];
+type Org = ReportOrganization;
 
 /** What every section of the page reads: the report, its labels and formatters, and cell helpers (all pure). */
 interface Page {
-  report: ReportV1;
+  report: ReportView;
   texts: Templates;
   L: Labels;
   fmt: Formatters;
@@ -88,14 +90,17 @@ interface Page {
   neverCategory: (o: Org) => Category | undefined;
   lastTouch: (ruleLast: string | null, orgId: number) => string;
   ruleLabels: ReadonlyMap<string, string>;
+  /** A client's name and last touchpoint by id (for lists that name clients by id). */
+  client: ClientLookup;
   more: (total: number, shown: number) => SafeHtml | '';
-  table: <T>(head: HtmlValue, items: readonly T[], row: (item: T) => HtmlValue, empty?: string) => SafeHtml;
+  table: <T>(head: HtmlValue, items: Rows<T>, row: (item: T) => HtmlValue, empty?: string) => SafeHtml;
   healthCell: (h: Org['health']) => SafeHtml;
   growthCell: (g: number | null) => SafeHtml;
   percentBar: (p: number | null) => SafeHtml | string;
 }
 
-export function renderHtml(report: ReportV1, texts: Templates, options: RenderHtmlOptions = {}): string {
+/** Renders a whole `ReportV1` or the streamed view (whose long lists build only the rows shown). */
+export function renderHtml(report: ReportView, texts: Templates, options: RenderHtmlOptions = {}): string {
   const page = createPage(report, texts, options.maxRows ?? HTML_MAX_ROWS);
   const { L, fmt } = page;
   const title = L('title');
@@ -130,7 +135,7 @@ ${runSection(page)}
 }
 
 /** The page's labels, formatters and cell helpers, built once from the report. */
-function createPage(report: ReportV1, texts: Templates, maxRows: number): Page {
+function createPage(report: ReportView, texts: Templates, maxRows: number): Page {
   const L = createLabels(texts);
   const fmt = createFormatters(report.locale, report.timeZone, report.currency);
   const review = report.tierReview;
@@ -150,13 +155,14 @@ function createPage(report: ReportV1, texts: Templates, maxRows: number): Page {
   /** A status where a person reads it: `never` names the category that has no touchpoint ("No strategic touchpoint on record"). */
   const status = (s: OverallStatus, category?: Category): SafeHtml =>
     html`<span class="st st-${s}">${s === 'never' && category ? fillTemplate(texts.statusNeverCategory, { category: categoryLabels.get(category) ?? category }) : L.status(s)}</span>`;
-  const orgById = new Map(report.organizations.map((o) => [o.orgId, o]));
+  // The view knows its clients by id; a whole ReportV1 (tests, small callers) is indexed here.
+  const client: ClientLookup = report[CLIENTS] ?? clientIndex(report.organizations);
   /** The category of a client's first applicable rule with no touchpoint, for its `never` overall status. */
-  const neverCategory = (o: ReportV1['organizations'][number]): Category | undefined => o.cadence.find((c) => c.applies && c.status === 'never')?.category;
+  const neverCategory = (o: Org): Category | undefined => o.cadence.find((c) => c.applies && c.status === 'never')?.category;
   /** "—" for a rule never met, with the client's last touchpoint of any kind beside it when there is one. */
   const lastTouch = (ruleLast: string | null, orgId: number): string => {
     if (ruleLast !== null) return fmt.date(ruleLast);
-    const any = orgById.get(orgId)?.lastTouchpointDate ?? null;
+    const any = client(orgId)?.lastTouchpointDate ?? null;
     return any === null ? '—' : `— (${fillTemplate(texts.lastAnyTouchpoint, { date: fmt.date(any) })})`;
   };
   const ruleLabels = new Map(report.rules.map((r) => [r.id, r.label]));
@@ -164,13 +170,14 @@ function createPage(report: ReportV1, texts: Templates, maxRows: number): Page {
   // otherwise make a page of hundreds of megabytes that no browser opens comfortably).
   const more = (total: number, shown: number): SafeHtml | '' =>
     total > shown ? html`<p class="muted more" data-shown="${shown}" data-total="${total}">${fillTemplate(L('rowsShown'), { shown: fmt.number(shown), total: fmt.number(total) })}</p>` : '';
-  const table = <T,>(head: HtmlValue, items: readonly T[], row: (item: T) => HtmlValue, empty = L('none')): SafeHtml => {
+  const table = <T,>(head: HtmlValue, items: Rows<T>, row: (item: T) => HtmlValue, empty = L('none')): SafeHtml => {
     if (items.length === 0) return html`<p class="muted">${empty}</p>`;
-    const shown = items.length > maxRows ? items.slice(0, maxRows) : items;
+    // Only the rows shown are built (a lazy list describes a row when it is read).
+    const shown = items.slice(0, maxRows);
     return html`<table><thead><tr>${head}</tr></thead><tbody>${shown.map(row)}</tbody></table>${more(items.length, shown.length)}`;
   };
   // The score's penalties as a tooltip: "Atrasado: QBR (−15)", one per line.
-  const healthCell = (h: ReportV1['organizations'][number]['health']): SafeHtml =>
+  const healthCell = (h: Org['health']): SafeHtml =>
     h.parts.length === 0
       ? num(h.score)
       : html`<td class="num" title="${h.parts.map((p) => `${p.message} (−${fmt.number(p.points)})`).join('\n')}">${fmt.number(h.score)}</td>`;
@@ -180,7 +187,7 @@ function createPage(report: ReportV1, texts: Templates, maxRows: number): Page {
     p === null ? '—' : html`<span class="bar" style="width:${Math.round(p)}px"></span>${fmt.percent(p)}`;
   return {
     report, texts, L, fmt, maxRows, bothCurrencies, tierName, tierColour, num, ownerLabel, status, neverCategory,
-    lastTouch, ruleLabels, more, table, healthCell, growthCell, percentBar,
+    lastTouch, ruleLabels, client, more, table, healthCell, growthCell, percentBar,
   };
 }
 
@@ -245,7 +252,7 @@ function dataQualitySection(page: Page): SafeHtml {
       f.url ? html`<a href="${f.url}">${name}</a>` : name
     }</td><td>${f.field}</td><td>${L.problem(f.problem)}</td><td>${f.message}</td></tr>`;
   };
-  const shownFindings = dq.findings.length > maxRows ? dq.findings.slice(0, maxRows) : dq.findings;
+  const shownFindings = dq.findings.slice(0, maxRows);
   const ownerGroups = groupConsecutive(shownFindings, (f) => String(f.ownerId));
   // An owner's count is all of their findings, also when the list stops partway through them.
   const ownerCounts = new Map(dq.byOwner.map((o) => [String(o.ownerId), o.count]));
@@ -327,7 +334,7 @@ function cadenceTables(page: Page): { matrix: SafeHtml; overdueTable: SafeHtml; 
 
 /** The cadence section: its tables, the apply notices, flags, deletions, skipped rules and every client. */
 function cadenceSection(page: Page): SafeHtml {
-  const { report, L, fmt, bothCurrencies, tierName, ownerLabel, status, neverCategory, ruleLabels, table, healthCell } = page;
+  const { report, L, fmt, bothCurrencies, tierName, ownerLabel, status, neverCategory, ruleLabels, client, table, healthCell } = page;
   const { cadence } = report;
   const { matrix, overdueTable, missedTable, createdTable } = cadenceTables(page);
   const flagsTable = table(
@@ -340,12 +347,11 @@ function cadenceSection(page: Page): SafeHtml {
     html`<th>${L('client')}</th><th>#</th><th>${L('reason')}</th><th>${L('outcome')}</th>`,
     cadence.deletions, (d) => html`<tr><td>${orgLink(d)}</td><td>#${d.activityId}</td><td>${L('deletionCleared')}</td><td>${L.outcome(d.outcome)}</td></tr>`,
   );
-  const orgNames = new Map(report.organizations.map((o) => [o.orgId, o.name]));
   const skippedTable = table(
     html`<th>${L('client')}</th><th>${L('rule')}</th><th>${L('reason')}</th>`,
     cadence.skipped,
     (s) =>
-      html`<tr><td><a href="${report.appOrigin}/organization/${s.orgId}">${orgNames.get(s.orgId) ?? `#${s.orgId}`}</a></td><td>${dash(s.ruleId === null ? null : (ruleLabels.get(s.ruleId) ?? s.ruleId))}</td><td>${s.code ? L(`skip_${s.code}` as ReportLabelKey) : s.reason}</td></tr>`,
+      html`<tr><td><a href="${report.appOrigin}/organization/${s.orgId}">${client(s.orgId)?.name ?? `#${s.orgId}`}</a></td><td>${dash(s.ruleId === null ? null : (ruleLabels.get(s.ruleId) ?? s.ruleId))}</td><td>${s.code ? L(`skip_${s.code}` as ReportLabelKey) : s.reason}</td></tr>`,
   );
   const clientsTable = table(
     html`<th>${L('client')}</th><th>${L('tier')}</th><th>${L('tierReason')}</th><th class="num">${L('revenue12m')}</th><th>${L('status')}</th><th>${L('lastTouchpoint')}</th><th>${L('nextDue')}</th><th class="num">${L('health')}</th><th>${L('owner')}</th>`,
@@ -634,6 +640,13 @@ ${table(
 }
 
 /** Near-real-time is configured and a subscription does not deliver here, or they could not be listed. */
+/** Clients by id from a whole report's list. */
+function clientIndex(organizations: Rows<Org>): ClientLookup {
+  const byId = new Map<number, Org>();
+  for (const o of organizations) byId.set(o.orgId, o);
+  return (orgId) => byId.get(orgId);
+}
+
 function webhooksDegraded(run: ReportV1['run']): boolean {
   return run.webhooks !== undefined && (run.webhooks.error !== null || run.webhooks.subscriptions.some((s) => s.state !== 'ok'));
 }

@@ -17,10 +17,10 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../log/logger.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../store/private-fs.js';
 import { ensureDir, FS_TIMEOUT_MS, withFsTimeout } from '../store/fs-paths.js';
-import { buildJsonReport, type BuildReportInput } from './build-json-report.js';
+import { buildReportView, type BuildReportInput } from './build-json-report.js';
 import { renderExecutivesCsv } from './executives-csv.js';
-import { renderFindingsCsv } from './findings-csv.js';
-import { batchChunks, jsonChunks } from './json-chunks.js';
+import { findingsCsvLines } from './findings-csv.js';
+import { batchChunks, reportJsonChunks } from './json-chunks.js';
 import { renderHtml } from './render-html.js';
 
 export const REPORT_FILES = { html: 'report.html', csv: 'findings.csv', json: 'report.json', executivesCsv: 'executives.csv' } as const;
@@ -65,7 +65,9 @@ export async function writeReports(input: WriteReportsInput): Promise<WrittenRep
   if (!Number.isInteger(retention) || retention < 1) {
     throw new Error(`invalid report retention ${retention}: set CADENCE_REPORT_RETENTION to a whole number ≥ 1`);
   }
-  const report = buildJsonReport(input);
+  // The per-record lists are built a row at a time as each file reads them (report-view.ts): the run never
+  // holds the described copy of every client and finding.
+  const report = buildReportView(input);
   const texts = input.policy.texts[input.policy.locale];
 
   // Every call on the report folder is bounded and fails with a message naming CADENCE_REPORT_DIR. Folders
@@ -80,14 +82,14 @@ export async function writeReports(input: WriteReportsInput): Promise<WrittenRep
   await step(mkdir(staging, { mode: PRIVATE_DIR_MODE }), 'write the reports to');
   await step(chmod(staging, PRIVATE_DIR_MODE), 'write the reports to');
   await step(writeFile(join(staging, REPORT_FILES.html), renderHtml(report, texts), file), 'write the reports to');
-  await step(writeFile(join(staging, REPORT_FILES.csv), renderFindingsCsv(report.dataQuality.findings), file), 'write the reports to');
+  await step(streamTo(join(staging, REPORT_FILES.csv), findingsCsvLines(report.dataQuality.findings), file), 'write the reports to', ms * 20);
   await step(
     writeFile(join(staging, REPORT_FILES.executivesCsv), renderExecutivesCsv(report.executives ?? [], report.tiers.map((t) => t.level)), file),
     'write the reports to',
   );
   // Compact and streamed: a large company's JSON is hundreds of megabytes (longer bound).
   await step(
-    pipeline(Readable.from(batchChunks(withNewline(jsonChunks(report)))), createWriteStream(join(staging, REPORT_FILES.json), file)),
+    streamTo(join(staging, REPORT_FILES.json), withNewline(reportJsonChunks(report)), file),
     'write the reports to',
     ms * 20,
   );
@@ -112,6 +114,18 @@ export async function writeReports(input: WriteReportsInput): Promise<WrittenRep
     latest,
     pruned,
   };
+}
+
+/**
+ * How much written text the file stream may hold before it asks for a pause: with the default 16 KB each
+ * ~64 KB write waited for the disk before the next piece was built; 1 MiB lets the next pieces be built
+ * meanwhile (report.json at 0.3x: 3.45 -> 2.8 s, no change in peak RSS).
+ */
+export const REPORT_WRITE_BUFFER = 1024 * 1024;
+
+/** Writes text pieces to a new file in ~64 KB writes. */
+function streamTo(path: string, chunks: Iterable<string>, options: { encoding: 'utf8'; mode: number }): Promise<void> {
+  return pipeline(Readable.from(batchChunks(chunks)), createWriteStream(path, { ...options, highWaterMark: REPORT_WRITE_BUFFER }));
 }
 
 function* withNewline(chunks: Iterable<string>): Generator<string> {
