@@ -121,6 +121,28 @@ async function receiver(c: Company): Promise<{ rx: WebhookReceiver; post(body: s
   };
 }
 
+/** A night, then people's work the next days, its deliveries posted to the receiver: how many events it recorded. */
+async function nightThenPeopleWork(c: Company): Promise<number> {
+  await c.night();
+  const { bodies } = await capture(c.sb);
+  c.clock.at = LATER;
+  peopleWork(c.sb);
+  await c.sb.webhooks.idle();
+  const { post } = await receiver(c);
+  for (const b of bodies) expect(await post(b)).toBe(200);
+  return c.inbox.count();
+}
+
+/** After a batch died: every recorded event is still pending, the next batch processes them all, and no write went out twice. */
+async function expectProcessedOnce(c: Company, recorded: number): Promise<void> {
+  expect((await c.inbox.pending()).length).toBe(recorded);
+  const again = await c.batch();
+  expect(again.events).toBe(recorded);
+  expect(await c.inbox.pending()).toEqual([]);
+  const writes = writesOf(c.sb);
+  expect(new Set(writes).size, 'no write twice').toBe(writes.length);
+}
+
 /** Two clients' activities marked done and renamed by people in the app, a third client's owner changed. */
 function peopleWork(sb: Sandbox): void {
   const orgs = sb.state.list('organization').slice(0, 3);
@@ -208,14 +230,7 @@ describe('webhook processing under faults', () => {
 
   it('the process dying mid-batch: the events are processed after the restart, nothing is written twice', async () => {
     const c = await startCompany();
-    await c.night();
-    const { bodies } = await capture(c.sb);
-    c.clock.at = LATER;
-    peopleWork(c.sb);
-    await c.sb.webhooks.idle();
-    const { post } = await receiver(c);
-    for (const b of bodies) expect(await post(b)).toBe(200);
-    const recorded = await c.inbox.count();
+    const recorded = await nightThenPeopleWork(c);
     // The process dies as its second flag write lands: the write is in Pipedrive; from then on nothing is
     // written anywhere (the store is gone with the process, no further request leaves).
     let writesSeen = 0;
@@ -235,12 +250,7 @@ describe('webhook processing under faults', () => {
     ).rejects.toThrow();
     expect(writesSeen).toBe(2);
     await c.reopen();
-    expect((await c.inbox.pending()).length).toBe(recorded);
-    const again = await c.batch();
-    expect(again.events).toBe(recorded);
-    expect(await c.inbox.pending()).toEqual([]);
-    const writes = writesOf(c.sb);
-    expect(new Set(writes).size, 'no write twice').toBe(writes.length);
+    await expectProcessedOnce(c, recorded);
   });
 
   it('Redis lost mid-batch: the batch fails, the events stay, with Redis back they are processed without a duplicate', async () => {
@@ -251,14 +261,7 @@ describe('webhook processing under faults', () => {
       rmSync(dir, { recursive: true, force: true });
     });
     const r = await startCompany({ stateUrl: () => redis.url });
-    await r.night();
-    const { bodies } = await capture(r.sb);
-    r.clock.at = LATER;
-    peopleWork(r.sb);
-    await r.sb.webhooks.idle();
-    const { post } = await receiver(r);
-    for (const b of bodies) expect(await post(b)).toBe(200);
-    const recorded = await r.inbox.count();
+    const recorded = await nightThenPeopleWork(r);
     await new Promise((res) => setTimeout(res, 1_100)); // past Redis' once-a-second fsync of the append-only file
     await expect(
       r.batch((client) => {
@@ -271,11 +274,6 @@ describe('webhook processing under faults', () => {
     ).rejects.toThrow();
     await redis.restart();
     await r.reopen();
-    expect((await r.inbox.pending()).length).toBe(recorded);
-    const again = await r.batch();
-    expect(again.events).toBe(recorded);
-    expect(await r.inbox.pending()).toEqual([]);
-    const writes = writesOf(r.sb);
-    expect(new Set(writes).size, 'no write twice').toBe(writes.length);
+    await expectProcessedOnce(r, recorded);
   });
 });
